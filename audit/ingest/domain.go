@@ -1,0 +1,70 @@
+// Package ingest turns what users type or upload (domain names, e-mail
+// addresses, vendor lists) into the A-label domain names the auditor takes,
+// with a clear message for everything it cannot use.
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// maxDomainLength is the longest domain name in presentation form (RFC 1035 §2.3.4).
+const maxDomainLength = 253
+
+// idnaProfile converts IDNs to A-labels with the checks browsers and mail
+// systems apply (UTS #46, transitional processing off, STD3 rules on).
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.StrictDomainName(true),
+	idna.BidiRule(),
+)
+
+// Domain normalises one user-supplied value into a domain to audit: an
+// e-mail address gives its domain; an IDN becomes its A-label; letter case
+// and a trailing dot are dropped. It returns the A-label, and an error that
+// says in plain words what is wrong with the value.
+func Domain(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	s = strings.Trim(s, "<>\"'")
+	if s == "" {
+		return "", errors.New("empty value")
+	}
+	if strings.HasPrefix(strings.ToLower(s), "mailto:") {
+		s = s[len("mailto:"):]
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		if i == len(s)-1 {
+			return "", fmt.Errorf("%q is an e-mail address without a domain", raw)
+		}
+		s = s[i+1:]
+	}
+	if strings.Contains(s, "://") || strings.ContainsAny(s, "/?#") {
+		return "", fmt.Errorf("%q looks like a URL, not a domain name", raw)
+	}
+	s = strings.TrimSuffix(s, ".")
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return "", fmt.Errorf("%q is an IP address; give the mail domain instead", raw)
+	}
+	a, err := idnaProfile.ToASCII(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a valid domain name: %v", raw, err)
+	}
+	a = strings.ToLower(a)
+	if len(a) > maxDomainLength {
+		return "", fmt.Errorf("%q is longer than %d characters", raw, maxDomainLength)
+	}
+	if !strings.Contains(a, ".") {
+		return "", fmt.Errorf("%q has no dot: give a full domain name such as example.com", raw)
+	}
+	for _, label := range strings.Split(a, ".") {
+		if label == "" {
+			return "", fmt.Errorf("%q has an empty label", raw)
+		}
+	}
+	return a, nil
+}
