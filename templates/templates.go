@@ -1,0 +1,204 @@
+// Package templates holds mxaudit's wording: finding titles, messages,
+// remediation advice, the risk each finding carries and the standards it
+// bears on. The text is embedded in the binary and can be overridden from a
+// directory, so a compliance team can adapt it without a rebuild.
+//
+// Messages and remediation are text/template strings rendered with the
+// finding's arguments. Arguments often come from remote servers (banners,
+// certificate names): they are inserted as plain text, never interpreted as
+// templates, and never HTML-escaped here; each output format escapes them.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/template"
+)
+
+// FindingsFile is the name of the finding wording file, embedded and in an
+// override directory.
+const FindingsFile = "findings.json"
+
+// missingKeyOption renders an argument the finding does not carry as empty text.
+const missingKeyOption = "missingkey=zero"
+
+//go:embed findings.json
+var embedded embed.FS
+
+// Text is the rendered wording of one finding.
+type Text struct {
+	// Title is a short name for the finding.
+	Title string
+	// Message states what was observed, with the finding's arguments filled in.
+	Message string
+	// Remediation says what to change, with arguments filled in.
+	Remediation string
+	// Why explains the risk in one or two sentences.
+	Why string
+	// Standards are the rules the finding bears on, as section citations.
+	Standards []string
+}
+
+// entry is one finding's wording as stored in findings.json.
+type entry struct {
+	Title       string   `json:"title"`
+	Message     string   `json:"message"`
+	Remediation string   `json:"remediation"`
+	Why         string   `json:"why"`
+	Standards   []string `json:"standards"`
+}
+
+// compiled is an entry with its templates parsed.
+type compiled struct {
+	entry
+	message, remediation *template.Template
+}
+
+// Set is a loaded, validated collection of finding wording.
+type Set struct {
+	findings map[string]compiled
+}
+
+// Default returns the embedded wording.
+func Default() (*Set, error) {
+	return Load("")
+}
+
+// Load returns the embedded wording overridden by the files present in dir.
+// Every embedded file may be overridden; for findings.json the override is
+// per finding code and per field: a code missing from the override, or a
+// field left empty, keeps the embedded text, and new codes are added. An
+// empty dir means no override. Files that exist but cannot be read or
+// parsed are errors.
+func Load(dir string) (*Set, error) {
+	base, err := readEntries(embedded, FindingsFile)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", FindingsFile, err)
+	}
+	if dir != "" {
+		over, err := readEntries(os.DirFS(dir), FindingsFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("override %s: %w", filepath.Join(dir, FindingsFile), err)
+		default:
+			merge(base, over)
+		}
+	}
+	s := &Set{findings: make(map[string]compiled, len(base))}
+	for code, e := range base {
+		c, err := compile(code, e)
+		if err != nil {
+			return nil, err
+		}
+		s.findings[code] = c
+	}
+	return s, nil
+}
+
+// readEntries reads and decodes one findings file, rejecting unknown fields
+// so a misspelt key in an override is noticed.
+func readEntries(fsys fs.FS, name string) (map[string]entry, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var out map[string]entry
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return out, nil
+}
+
+// merge lays the non-empty fields of over onto base.
+func merge(base, over map[string]entry) {
+	for code, o := range over {
+		b := base[code]
+		if o.Title != "" {
+			b.Title = o.Title
+		}
+		if o.Message != "" {
+			b.Message = o.Message
+		}
+		if o.Remediation != "" {
+			b.Remediation = o.Remediation
+		}
+		if o.Why != "" {
+			b.Why = o.Why
+		}
+		if o.Standards != nil {
+			b.Standards = o.Standards
+		}
+		base[code] = b
+	}
+}
+
+func compile(code string, e entry) (compiled, error) {
+	if strings.TrimSpace(e.Title) == "" || strings.TrimSpace(e.Message) == "" {
+		return compiled{}, fmt.Errorf("finding %s: title and message are required", code)
+	}
+	msg, err := template.New(code + ".message").Option(missingKeyOption).Parse(e.Message)
+	if err != nil {
+		return compiled{}, fmt.Errorf("finding %s: message: %w", code, err)
+	}
+	rem, err := template.New(code + ".remediation").Option(missingKeyOption).Parse(e.Remediation)
+	if err != nil {
+		return compiled{}, fmt.Errorf("finding %s: remediation: %w", code, err)
+	}
+	return compiled{entry: e, message: msg, remediation: rem}, nil
+}
+
+// Finding renders the wording of a finding code with its arguments. Unknown
+// argument names render as empty text; an unknown code is an error.
+func (s *Set) Finding(code string, args map[string]string) (Text, error) {
+	c, ok := s.findings[code]
+	if !ok {
+		return Text{}, fmt.Errorf("unknown finding code %q", code)
+	}
+	if args == nil {
+		args = map[string]string{}
+	}
+	msg, err := render(c.message, args)
+	if err != nil {
+		return Text{}, fmt.Errorf("finding %s: %w", code, err)
+	}
+	rem, err := render(c.remediation, args)
+	if err != nil {
+		return Text{}, fmt.Errorf("finding %s: %w", code, err)
+	}
+	return Text{
+		Title:       c.Title,
+		Message:     msg,
+		Remediation: rem,
+		Why:         c.Why,
+		Standards:   slices.Clone(c.Standards),
+	}, nil
+}
+
+func render(t *template.Template, args map[string]string) (string, error) {
+	var b strings.Builder
+	if err := t.Execute(&b, args); err != nil {
+		return "", fmt.Errorf("render %s: %w", t.Name(), err)
+	}
+	return b.String(), nil
+}
+
+// Codes lists the finding codes that have wording, sorted.
+func (s *Set) Codes() []string {
+	codes := make([]string, 0, len(s.findings))
+	for code := range s.findings {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	return codes
+}

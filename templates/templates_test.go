@@ -1,0 +1,207 @@
+package templates
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// informational codes may carry no standards citation.
+var noStandards = []string{"INCONCLUSIVE", "PORT25_BLOCKED"}
+
+func TestDefaultComplete(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	codes := s.Codes()
+	if len(codes) == 0 || !slices.IsSorted(codes) {
+		t.Fatalf("Codes() = %q", codes)
+	}
+	args := map[string]string{"host": "mx.example.com", "ip": "192.0.2.1", "domain": "example.com"}
+	for _, code := range codes {
+		t.Run(code, func(t *testing.T) {
+			txt, err := s.Finding(code, args)
+			if err != nil {
+				t.Fatalf("Finding: %v", err)
+			}
+			for name, v := range map[string]string{"title": txt.Title, "message": txt.Message, "remediation": txt.Remediation, "why": txt.Why} {
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s is empty", name)
+				}
+				if strings.Contains(v, "<no value>") || strings.Contains(v, "{{") {
+					t.Errorf("%s not fully rendered: %q", name, v)
+				}
+			}
+			if len(txt.Standards) == 0 && !slices.Contains(noStandards, code) {
+				t.Error("no standards cited")
+			}
+			for _, std := range txt.Standards {
+				if strings.TrimSpace(std) == "" {
+					t.Error("empty standards entry")
+				}
+			}
+			if strings.ToUpper(code) != code {
+				t.Errorf("code %q is not upper case", code)
+			}
+		})
+	}
+}
+
+func TestFindingRender(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	tests := []struct {
+		name    string
+		code    string
+		args    map[string]string
+		wantMsg string
+	}{
+		{"plain", "SSLV3_ENABLED", map[string]string{"host": "mx.example.com", "ip": "192.0.2.1"},
+			"mx.example.com (192.0.2.1) accepts SSLv3."},
+		{"optional part present", "SSLV3_ENABLED", map[string]string{"host": "mx.example.com", "ip": "192.0.2.1", "suites": "TLS_RSA_WITH_RC4_128_SHA"},
+			"mx.example.com (192.0.2.1) accepts SSLv3 (TLS_RSA_WITH_RC4_128_SHA)."},
+		{"missing args render empty", "SSLV3_ENABLED", nil, " () accepts SSLv3."},
+		{"template syntax in args stays text", "SSLV3_ENABLED", map[string]string{"host": "{{.ip}}", "ip": "x"},
+			"{{.ip}} (x) accepts SSLv3."},
+		{"html is not escaped", "SSLV3_ENABLED", map[string]string{"host": "<b>mx</b>&", "ip": "'1'"},
+			"<b>mx</b>& ('1') accepts SSLv3."},
+		{"domain-level inconclusive", "INCONCLUSIVE", map[string]string{"domain": "example.com", "reason": "cancelled"},
+			"example.com could not be audited: cancelled."},
+		{"address inconclusive", "INCONCLUSIVE", map[string]string{"domain": "example.com", "host": "mx.example.com", "ip": "192.0.2.1", "reason": "421 busy"},
+			"mx.example.com (192.0.2.1) could not be audited: 421 busy."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			txt, err := s.Finding(tt.code, tt.args)
+			if err != nil {
+				t.Fatalf("Finding: %v", err)
+			}
+			if txt.Message != tt.wantMsg {
+				t.Errorf("Message = %q, want %q", txt.Message, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestFindingUnknownCode(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	if _, err := s.Finding("NO_SUCH_CODE", nil); err == nil || !strings.Contains(err.Error(), `unknown finding code "NO_SUCH_CODE"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestR1Caveat(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	txt, err := s.Finding("NO_NIST_R1_SUITE", map[string]string{"host": "h", "ip": "i"})
+	if err != nil {
+		t.Fatalf("Finding: %v", err)
+	}
+	if !strings.Contains(txt.Message, "partial reconstruction") || !strings.Contains(txt.Why, "partial reconstruction") {
+		t.Errorf("the r1 finding must say its list is a partial reconstruction: %q / %q", txt.Message, txt.Why)
+	}
+}
+
+func TestStandardsAreCopies(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	a, _ := s.Finding("SSLV3_ENABLED", nil)
+	a.Standards[0] = "changed"
+	b, _ := s.Finding("SSLV3_ENABLED", nil)
+	if b.Standards[0] == "changed" {
+		t.Fatal("Finding returns the Set's own slice")
+	}
+}
+
+func TestLoad(t *testing.T) {
+	def, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	want, _ := def.Finding("NO_STARTTLS", map[string]string{"host": "h", "ip": "i"})
+
+	tests := []struct {
+		name     string
+		override string // "" = no file written
+		wantErr  string
+		check    func(t *testing.T, s *Set)
+	}{
+		{"no override file", "", "", func(t *testing.T, s *Set) {
+			got, _ := s.Finding("NO_STARTTLS", map[string]string{"host": "h", "ip": "i"})
+			if got.Message != want.Message {
+				t.Errorf("Message = %q", got.Message)
+			}
+		}},
+		{"override one field of one code", `{"SSLV3_ENABLED": {"remediation": "Call {{.host}} support."}}`, "", func(t *testing.T, s *Set) {
+			got, _ := s.Finding("SSLV3_ENABLED", map[string]string{"host": "mx", "ip": "1"})
+			if got.Remediation != "Call mx support." || got.Message != "mx (1) accepts SSLv3." || got.Title != "SSLv3 enabled" {
+				t.Errorf("got %+v", got)
+			}
+			other, _ := s.Finding("NO_STARTTLS", map[string]string{"host": "h", "ip": "i"})
+			if other.Remediation != want.Remediation {
+				t.Error("codes missing from the override must keep the embedded text")
+			}
+		}},
+		{"override standards and add a code", `{"NO_TLS13": {"standards": ["House rule 7"]}, "HOUSE_RULE": {"title": "T", "message": "M {{.x}}"}}`, "", func(t *testing.T, s *Set) {
+			got, _ := s.Finding("NO_TLS13", nil)
+			if !slices.Equal(got.Standards, []string{"House rule 7"}) {
+				t.Errorf("Standards = %q", got.Standards)
+			}
+			added, err := s.Finding("HOUSE_RULE", map[string]string{"x": "y"})
+			if err != nil || added.Message != "M y" {
+				t.Errorf("added code: %+v, %v", added, err)
+			}
+			if !slices.Contains(s.Codes(), "HOUSE_RULE") {
+				t.Error("Codes() misses the added code")
+			}
+		}},
+		{"bad json", `{"NO_TLS13": `, "decode", nil},
+		{"unknown field", `{"NO_TLS13": {"titel": "x"}}`, "unknown field", nil},
+		{"bad template", `{"NO_TLS13": {"message": "{{.host"}}`, "finding NO_TLS13: message", nil},
+		{"new code without title", `{"NEW": {"message": "m"}}`, "finding NEW: title and message are required", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.override != "" {
+				if err := os.WriteFile(filepath.Join(dir, FindingsFile), []byte(tt.override), 0o600); err != nil {
+					t.Fatalf("write override: %v", err)
+				}
+			}
+			s, err := Load(dir)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+func TestLoadUnreadableOverride(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where the file should be cannot be read as a file.
+	if err := os.Mkdir(filepath.Join(dir, FindingsFile), 0o700); err != nil {
+		t.Fatalf("mkdir: %v", err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "override") {
+		t.Fatalf("err = %v, want an override error", err)
+	}
+}
