@@ -134,6 +134,9 @@ type SMTPSession struct {
 	STARTTLSAfterTLS *bool `json:"starttls_after_tls,omitempty"`
 	// Transcript is the cleartext dialogue, truncated lines marked.
 	Transcript []TranscriptLine `json:"transcript,omitempty"`
+	// ConnectedAt is when the TCP connection opened; transcript offsets
+	// count from it. Zero when the connection never opened.
+	ConnectedAt time.Time `json:"connected_at,omitzero"`
 }
 
 // Handshake is a completed (or failed) full TLS handshake with crypto/tls.
