@@ -1,0 +1,553 @@
+// Package smtptest runs fake SMTP servers on loopback for the tests of the
+// scanner and for the demo fleet: well-behaved ones, and the broken, slow,
+// hostile and buggy ones a scanner meets on the Internet.
+//
+// Every server is bounded: each read and write has a deadline, command lines
+// are capped, each connection handles a bounded number of commands, and
+// Close ends every connection and waits for its goroutine.
+package smtptest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults and bounds of the fake servers.
+const (
+	// DefaultHostname is the server name in greetings and EHLO replies.
+	DefaultHostname = "mx.smtptest.invalid"
+	// IOTimeout bounds every read and write of a server.
+	IOTimeout = 30 * time.Second
+	// MaxCommandLine caps a command line, CRLF excluded (RFC 5321 §4.5.3.1.4
+	// allows 512; we are lenient).
+	MaxCommandLine = 4096
+	// MaxCommands caps the commands one connection may send.
+	MaxCommands = 100
+	// maxEndlessLines bounds the endless banner even if nobody closes.
+	maxEndlessLines = 1 << 20
+	// garbageLength is the size of the garbage greeting.
+	garbageLength = 64
+	// drainCap bounds what is read from a client before closing politely.
+	drainCap = 1 << 16
+	// acceptBackoff is the pause after a failed Accept.
+	acceptBackoff = 10 * time.Millisecond
+)
+
+// SMTP reply codes the servers send.
+const (
+	codeReady        = 220
+	codeBye          = 221
+	codeOK           = 250
+	codeUnavailable  = 421
+	codeSyntax       = 500
+	codeNotImpl      = 502
+	codeBadSequence  = 503
+	codeNoService    = 554
+	defaultSTARTTLS  = codeReady
+	defaultGreetCode = codeReady
+)
+
+// Command verbs counted in Stats.Commands. Any other verb counts as OtherVerb.
+const (
+	VerbEHLO     = "EHLO"
+	VerbHELO     = "HELO"
+	VerbSTARTTLS = "STARTTLS"
+	VerbQUIT     = "QUIT"
+	VerbMAIL     = "MAIL"
+	VerbRCPT     = "RCPT"
+	VerbDATA     = "DATA"
+	OtherVerb    = "other"
+)
+
+// defaultExtensions are the EHLO keywords advertised when Behavior.Extensions is nil.
+func defaultExtensions() []string { return []string{"PIPELINING", "SIZE 10240000", "8BITMIME"} }
+
+// Behavior describes how a fake server behaves. The zero value is a modern
+// server: 220 greeting, EHLO with STARTTLS, TLS with a self-signed
+// certificate for Hostname.
+type Behavior struct {
+	// Hostname is the name in the greeting and the EHLO reply; DefaultHostname when empty.
+	Hostname string
+	// Banner are the greeting lines; "<Hostname> ESMTP smtptest" when nil.
+	// Several lines make a multi-line greeting.
+	Banner []string
+	// BannerCode is the greeting code, 220 when 0. 421 refuses and closes;
+	// 554 refuses, then answers 503 to everything but QUIT (RFC 5321 §3.1).
+	BannerCode int
+	// BannerDelay is a pause before the greeting (a slow server).
+	BannerDelay time.Duration
+	// Drip, when positive, sends the greeting one byte per Drip (a tarpit).
+	Drip time.Duration
+	// EndlessBanner sends "220-..." lines until the client goes away.
+	EndlessBanner bool
+	// Garbage sends a line of random non-SMTP bytes instead of a greeting.
+	Garbage bool
+	// RejectEHLO answers 502 to EHLO, so clients must fall back to HELO.
+	RejectEHLO bool
+	// NoSTARTTLS leaves STARTTLS out of the EHLO reply and answers 502 to it.
+	NoSTARTTLS bool
+	// STARTTLSCode is the reply code to STARTTLS, 220 when 0 (454 says
+	// "TLS not available"). Only 220 starts TLS.
+	STARTTLSCode int
+	// Extensions are the EHLO keywords besides STARTTLS; PIPELINING,
+	// "SIZE 10240000" and 8BITMIME when nil (an empty slice sends none).
+	Extensions []string
+	// TLS is the server configuration used after STARTTLS; when nil (and no
+	// TLSHandler is set) Start makes one with a self-signed certificate.
+	TLS *tls.Config
+	// TLSHandler, when set, gets the raw connection after the 220 reply to
+	// STARTTLS instead of crypto/tls; the server closes it when it returns.
+	TLSHandler func(net.Conn)
+	// BrokenTLS sends garbage instead of a TLS handshake after the 220.
+	BrokenTLS bool
+	// AdvertiseSTARTTLSAfterTLS advertises STARTTLS again inside TLS, the
+	// bug RFC 3207 §4.2 forbids.
+	AdvertiseSTARTTLSAfterTLS bool
+	// MaxConns, when positive, answers "421 too many connections" to a
+	// connection that would make more than MaxConns open at once.
+	MaxConns int
+}
+
+// Stats counts what a server saw.
+type Stats struct {
+	// Connections is the number of connections accepted.
+	Connections int
+	// MaxConcurrent is the peak number of connections open at once.
+	MaxConcurrent int
+	// Commands counts command verbs (the Verb constants and OtherVerb).
+	Commands map[string]int
+	// Pipelined counts commands that arrived while an earlier one still
+	// awaited its reply (data already buffered behind a command).
+	Pipelined int
+}
+
+// Server is a running fake SMTP server.
+type Server struct {
+	b  Behavior
+	ln net.Listener
+	wg sync.WaitGroup
+	// done is closed by Close to wake sleeping handlers.
+	done chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]struct{}
+	stats  Stats
+}
+
+// Start listens on addr (such as "127.0.0.5:0") and serves b until Close.
+func Start(addr string, b Behavior) (*Server, error) {
+	if b.Hostname == "" {
+		b.Hostname = DefaultHostname
+	}
+	if b.BannerCode == 0 {
+		b.BannerCode = defaultGreetCode
+	}
+	if b.STARTTLSCode == 0 {
+		b.STARTTLSCode = defaultSTARTTLS
+	}
+	if b.Extensions == nil {
+		b.Extensions = defaultExtensions()
+	}
+	if b.TLS == nil && b.TLSHandler == nil && !b.BrokenTLS {
+		now := time.Now()
+		cert, err := SelfSignedCert([]string{b.Hostname}, now.Add(-time.Hour), now.Add(24*time.Hour))
+		if err != nil {
+			return nil, fmt.Errorf("smtptest: default certificate: %w", err)
+		}
+		b.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("smtptest: listen on %s: %w", addr, err)
+	}
+	s := &Server{
+		b:     b,
+		ln:    ln,
+		done:  make(chan struct{}),
+		conns: make(map[net.Conn]struct{}),
+		stats: Stats{Commands: make(map[string]int)},
+	}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// Addr returns the host:port the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops accepting, closes every open connection and waits for all
+// handlers to return. It may be called more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	err := s.ln.Close()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+// Stats returns a copy of the counters so far.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Commands = make(map[string]int, len(s.stats.Commands))
+	for k, v := range s.stats.Commands {
+		st.Commands[k] = v
+	}
+	return st
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			case <-time.After(acceptBackoff):
+				continue
+			}
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = conn.Close()
+			return
+		}
+		s.conns[conn] = struct{}{}
+		s.stats.Connections++
+		open := len(s.conns)
+		s.stats.MaxConcurrent = max(s.stats.MaxConcurrent, open)
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.handle(conn, open)
+	}
+}
+
+func (s *Server) count(verb string, pipelined bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Commands[verb]++
+	if pipelined {
+		s.stats.Pipelined++
+	}
+}
+
+// handle serves one connection; open is the number open including it.
+func (s *Server) handle(conn net.Conn, open int) {
+	c := &session{srv: s, conn: conn, br: bufio.NewReader(conn)}
+	defer func() {
+		_ = c.conn.Close()
+		_ = conn.Close()
+		s.mu.Lock()
+		delete(s.conns, conn)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	b := &s.b
+	if b.MaxConns > 0 && open > b.MaxConns {
+		_ = c.reply(codeUnavailable, "too many connections")
+		return
+	}
+	if !s.sleep(b.BannerDelay) {
+		return
+	}
+	switch {
+	case b.Garbage:
+		c.garbage()
+		return
+	case b.EndlessBanner:
+		c.endless()
+		return
+	}
+	if err := c.greet(); err != nil {
+		return
+	}
+	switch b.BannerCode {
+	case codeUnavailable:
+		return
+	case codeNoService:
+		c.refuse()
+		return
+	}
+	c.serve()
+}
+
+// sleep waits for d or Close; it reports whether the server is still open.
+func (s *Server) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// session is the state of one connection.
+type session struct {
+	srv  *Server
+	conn net.Conn // the TLS connection once TLS is up
+	br   *bufio.Reader
+	tls  bool
+}
+
+// write sends p within IOTimeout.
+func (c *session) write(p []byte) error {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(IOTimeout)); err != nil {
+		return err
+	}
+	_, err := c.conn.Write(p)
+	return err
+}
+
+// format renders a reply of one or more lines.
+func format(code int, lines ...string) []byte {
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	var buf bytes.Buffer
+	for i, l := range lines {
+		sep := '-'
+		if i == len(lines)-1 {
+			sep = ' '
+		}
+		fmt.Fprintf(&buf, "%d%c%s\r\n", code, sep, l)
+	}
+	return buf.Bytes()
+}
+
+func (c *session) reply(code int, lines ...string) error {
+	return c.write(format(code, lines...))
+}
+
+// greet sends the greeting, dripping it when asked.
+func (c *session) greet() error {
+	b := &c.srv.b
+	lines := b.Banner
+	if lines == nil {
+		switch b.BannerCode {
+		case codeUnavailable:
+			lines = []string{b.Hostname + " service not available, closing channel"}
+		case codeNoService:
+			lines = []string{b.Hostname + " no SMTP service here"}
+		default:
+			lines = []string{b.Hostname + " ESMTP smtptest"}
+		}
+	}
+	msg := format(b.BannerCode, lines...)
+	if b.Drip <= 0 {
+		return c.write(msg)
+	}
+	for i := range msg {
+		if err := c.write(msg[i : i+1]); err != nil {
+			return err
+		}
+		if i < len(msg)-1 && !c.srv.sleep(b.Drip) {
+			return net.ErrClosed
+		}
+	}
+	return nil
+}
+
+// garbage sends a line of bytes that cannot start an SMTP reply, then
+// waits for the client to leave.
+func (c *session) garbage() {
+	p := make([]byte, garbageLength, garbageLength+2)
+	for i := range p {
+		p[i] = byte(0x80 + rand.N(0x80)) // high bytes: never a digit, CR or LF
+	}
+	if c.write(append(p, '\r', '\n')) == nil {
+		c.drain()
+	}
+}
+
+// endless streams greeting continuation lines until the client goes away.
+func (c *session) endless() {
+	for i := range maxEndlessLines {
+		select {
+		case <-c.srv.done:
+			return
+		default:
+		}
+		line := fmt.Sprintf("%d-%s endless banner line %d\r\n", codeReady, c.srv.b.Hostname, i)
+		if c.write([]byte(line)) != nil {
+			return
+		}
+	}
+}
+
+// drain reads what the client sends, up to a cap, until it closes, so
+// that closing does not reset a connection with unread data.
+func (c *session) drain() {
+	buf := make([]byte, 512)
+	for n := 0; n < drainCap; {
+		if err := c.conn.SetReadDeadline(time.Now().Add(IOTimeout)); err != nil {
+			return
+		}
+		k, err := c.conn.Read(buf)
+		n += k
+		if err != nil {
+			return
+		}
+	}
+}
+
+// readCommand reads one command line within IOTimeout and counts its verb.
+func (c *session) readCommand() (verb, arg string, err error) {
+	if err := c.conn.SetReadDeadline(time.Now().Add(IOTimeout)); err != nil {
+		return "", "", err
+	}
+	var line []byte
+	for {
+		frag, err := c.br.ReadSlice('\n')
+		line = append(line, frag...)
+		if len(line) > MaxCommandLine+2 {
+			_ = c.reply(codeSyntax, "line too long")
+			return "", "", errors.New("smtptest: command line too long")
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return "", "", err
+		}
+	}
+	text := strings.TrimRight(string(line), "\r\n")
+	verb, arg, _ = strings.Cut(text, " ")
+	verb = strings.ToUpper(verb)
+	switch verb {
+	case VerbEHLO, VerbHELO, VerbSTARTTLS, VerbQUIT, VerbMAIL, VerbRCPT, VerbDATA:
+	default:
+		verb = OtherVerb
+	}
+	c.srv.count(verb, c.br.Buffered() > 0)
+	return verb, arg, nil
+}
+
+// refuse is the RFC 5321 §3.1 behaviour after a 554 greeting: 503 to
+// everything until QUIT.
+func (c *session) refuse() {
+	for range MaxCommands {
+		verb, _, err := c.readCommand()
+		if err != nil {
+			return
+		}
+		if verb == VerbQUIT {
+			_ = c.reply(codeBye, "bye")
+			return
+		}
+		if c.reply(codeBadSequence, "bad sequence of commands") != nil {
+			return
+		}
+	}
+}
+
+// serve answers commands until QUIT, an error or MaxCommands.
+func (c *session) serve() {
+	b := &c.srv.b
+	for range MaxCommands {
+		verb, _, err := c.readCommand()
+		if err != nil {
+			return
+		}
+		switch verb {
+		case VerbEHLO:
+			if b.RejectEHLO {
+				err = c.reply(codeNotImpl, "command not implemented")
+				break
+			}
+			lines := append([]string{b.Hostname}, b.Extensions...)
+			if (!c.tls && !b.NoSTARTTLS) || (c.tls && b.AdvertiseSTARTTLSAfterTLS) {
+				lines = append(lines, VerbSTARTTLS)
+			}
+			err = c.reply(codeOK, lines...)
+		case VerbHELO:
+			err = c.reply(codeOK, b.Hostname)
+		case VerbSTARTTLS:
+			switch {
+			case c.tls:
+				err = c.reply(codeBadSequence, "TLS already active")
+			case b.NoSTARTTLS:
+				err = c.reply(codeNotImpl, "command not implemented")
+			case b.STARTTLSCode != codeReady:
+				err = c.reply(b.STARTTLSCode, "TLS not available")
+			default:
+				if err := c.reply(codeReady, "ready to start TLS"); err != nil {
+					return
+				}
+				if !c.startTLS() {
+					return
+				}
+			}
+		case VerbQUIT:
+			_ = c.reply(codeBye, "bye")
+			return
+		default:
+			err = c.reply(codeNotImpl, "command not implemented")
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// startTLS takes over after the 220 to STARTTLS; it reports whether the
+// SMTP dialogue goes on inside TLS.
+func (c *session) startTLS() bool {
+	b := &c.srv.b
+	// Anything the client sent after STARTTLS before TLS is discarded
+	// (the CVE-2011-0411 lesson): a new reader starts on the raw conn.
+	raw := c.conn
+	switch {
+	case b.TLSHandler != nil:
+		b.TLSHandler(raw)
+		return false
+	case b.BrokenTLS:
+		p := make([]byte, garbageLength)
+		for i := range p {
+			p[i] = byte(rand.N(0x100))
+		}
+		// Not a handshake record type, so no client can mistake it for TLS.
+		p[0] = 0
+		if c.write(p) == nil {
+			if tc, ok := raw.(*net.TCPConn); ok {
+				_ = tc.CloseWrite()
+			}
+			c.drain()
+		}
+		return false
+	}
+	tc := tls.Server(raw, b.TLS)
+	if err := tc.SetDeadline(time.Now().Add(IOTimeout)); err != nil {
+		return false
+	}
+	if err := tc.Handshake(); err != nil {
+		return false
+	}
+	c.conn, c.br, c.tls = tc, bufio.NewReader(tc), true
+	return true
+}
