@@ -1,0 +1,160 @@
+// Package resolve does all of mxaudit's DNS through github.com/miekg/dns:
+// the MX question of a domain and what it means (explicit, implicit or null
+// MX), the A and AAAA questions of every mail host, and TXT questions for
+// MTA-STS and TLS-RPT. It records every question as an evidence.Lookup.
+//
+// miekg's Client neither retries nor falls back to TCP when a UDP answer is
+// truncated; this package does both, follows CNAME chains, and keeps every
+// answer for the life of a Resolver so that a run sees one consistent view
+// of the DNS and asks each question once.
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Defaults used when a Config field is left at its zero value.
+const (
+	// DefaultResolvConf is read when Config.Servers is empty.
+	DefaultResolvConf = "/etc/resolv.conf"
+	// DefaultTimeout bounds one attempt of one question to one server.
+	DefaultTimeout = 3 * time.Second
+	// DefaultAttempts is how often each server is tried after timeouts and network errors.
+	DefaultAttempts = 2
+	// dnsPort is the port added to a server given without one.
+	dnsPort = "53"
+)
+
+// Exchanger sends one query to one server over one network ("udp" or "tcp")
+// and returns the reply. It must honour ctx, which carries the deadline of
+// the attempt.
+type Exchanger func(ctx context.Context, m *dns.Msg, network, server string) (*dns.Msg, error)
+
+// Config configures a Resolver. The zero value reads /etc/resolv.conf and
+// uses the defaults above.
+type Config struct {
+	// Servers are the recursive resolvers to ask, as "host:port" (a bare IP
+	// gets port 53). When empty they are read from ResolvConf.
+	Servers []string
+	// ResolvConf is the resolv.conf file read when Servers is empty;
+	// DefaultResolvConf when empty.
+	ResolvConf string
+	// Timeout bounds one attempt (one query to one server, plus its TCP
+	// retry after truncation); DefaultTimeout when zero or negative.
+	Timeout time.Duration
+	// Attempts is how many times each server is tried after a timeout or a
+	// network error; DefaultAttempts when zero or negative. Answers
+	// (NXDOMAIN, NODATA) are never retried; SERVFAIL and REFUSED move on to
+	// the next server.
+	Attempts int
+	// DNSSECOK sets the DO and AD bits in queries, so that a validating
+	// resolver returns signatures and reports the AD bit. The zero value
+	// (false) sends plain queries; the AD bit of replies is recorded either way.
+	DNSSECOK bool
+	// Exchange is the seam for tests; nil means a miekg/dns client that
+	// honours ctx cancellation while it waits.
+	Exchange Exchanger
+}
+
+// Resolver answers DNS questions for one run. It is safe for concurrent use;
+// it remembers every answer for its whole life (a run is short, and every
+// domain in a report must see the same DNS) and asks concurrent identical
+// questions only once.
+type Resolver struct {
+	servers  []string
+	timeout  time.Duration
+	attempts int
+	dnssecOK bool
+	exchange Exchanger
+	cache    *cache
+}
+
+// New returns a Resolver for cfg. It fails when no server is configured and
+// none can be read from the resolv.conf file.
+func New(cfg Config) (*Resolver, error) {
+	servers := cfg.Servers
+	if len(servers) == 0 {
+		path := cfg.ResolvConf
+		if path == "" {
+			path = DefaultResolvConf
+		}
+		var err error
+		servers, err = readResolvConf(path)
+		if err != nil {
+			return nil, err
+		}
+		if len(servers) == 0 {
+			return nil, fmt.Errorf("no dns servers configured and no nameserver line in %s", path)
+		}
+	}
+	norm := make([]string, 0, len(servers))
+	for _, s := range servers {
+		hp, err := normaliseServer(s)
+		if err != nil {
+			return nil, err
+		}
+		norm = append(norm, hp)
+	}
+	r := &Resolver{
+		servers:  norm,
+		timeout:  cfg.Timeout,
+		attempts: cfg.Attempts,
+		dnssecOK: cfg.DNSSECOK,
+		exchange: cfg.Exchange,
+		cache:    newCache(),
+	}
+	if r.timeout <= 0 {
+		r.timeout = DefaultTimeout
+	}
+	if r.attempts <= 0 {
+		r.attempts = DefaultAttempts
+	}
+	if r.exchange == nil {
+		r.exchange = exchangeConn
+	}
+	return r, nil
+}
+
+// Servers returns the servers the Resolver asks, in order, as host:port.
+func (r *Resolver) Servers() []string {
+	return append([]string(nil), r.servers...)
+}
+
+func readResolvConf(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("no dns servers configured and cannot read %s: %w", path, err)
+	}
+	defer f.Close()
+	servers, err := ParseResolvConf(f)
+	if err != nil {
+		return nil, fmt.Errorf("read dns servers from %s: %w", path, err)
+	}
+	return servers, nil
+}
+
+// normaliseServer turns "ip", "ip:port" or "[ip6]:port" into host:port.
+func normaliseServer(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("empty dns server address")
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return net.JoinHostPort(a.String(), dnsPort), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", fmt.Errorf("dns server %q is not host:port: %w", s, err)
+	}
+	if host == "" || port == "" {
+		return "", fmt.Errorf("dns server %q is not host:port", s)
+	}
+	return net.JoinHostPort(host, port), nil
+}
