@@ -504,3 +504,88 @@ func TestQueryInvalidName(t *testing.T) {
 		t.Errorf("%d exchanges, want 0", calls)
 	}
 }
+
+func TestQueryTruncatedThenTCPFails(t *testing.T) {
+	var calls []string
+	ex := func(ctx context.Context, m *dns.Msg, network, server string) (*dns.Msg, error) {
+		calls = append(calls, network)
+		if network == "tcp" {
+			return nil, fmt.Errorf("dial: %w", context.DeadlineExceeded)
+		}
+		resp := new(dns.Msg)
+		resp.SetReply(m)
+		resp.Truncated = true
+		return resp, nil
+	}
+	r := newResolver(t, Config{Servers: []string{"192.0.2.1:53"}, Attempts: 2, Exchange: ex})
+	l, rrs := r.Query(context.Background(), "x.test", dns.TypeTXT)
+	if l.Status != evidence.DNSTimeout || l.TCP || rrs != nil ||
+		l.Error != "no answer after 2 tries: tcp after a truncated udp reply 192.0.2.1:53: dial: context deadline exceeded" {
+		t.Errorf("got %q tcp %v error %q", l.Status, l.TCP, l.Error)
+	}
+	if want := []string{"udp", "tcp", "udp", "tcp"}; !reflect.DeepEqual(calls, want) {
+		t.Errorf("exchanges %q, want %q", calls, want)
+	}
+}
+
+func TestQueryLeaderCancelled(t *testing.T) {
+	leaderIn := make(chan struct{})
+	var mu sync.Mutex
+	calls := 0
+	ex := func(ctx context.Context, m *dns.Msg, network, server string) (*dns.Msg, error) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			close(leaderIn)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		resp := new(dns.Msg)
+		resp.SetReply(m)
+		resp.Answer = mustRRs(t, "x.test. 60 IN A 192.0.2.1")
+		return resp, nil
+	}
+	r := newResolver(t, Config{Servers: []string{"192.0.2.1:53"}, Exchange: ex})
+	ctx, cancel := context.WithCancel(context.Background())
+	leader := make(chan evidence.Lookup)
+	go func() {
+		l, _ := r.Query(ctx, "x.test", dns.TypeA)
+		leader <- l
+	}()
+	<-leaderIn
+	waiter := make(chan evidence.Lookup)
+	go func() {
+		l, _ := r.Query(context.Background(), "x.test", dns.TypeA)
+		waiter <- l
+	}()
+	cancel()
+	if l := <-leader; l.Status != evidence.DNSError || !strings.Contains(l.Error, "context canceled") {
+		t.Errorf("leader: %q %q, want error, context canceled", l.Status, l.Error)
+	}
+	if l := <-waiter; l.Status != evidence.DNSOK {
+		t.Errorf("waiter: %q %q, want ok", l.Status, l.Error)
+	}
+	if calls != 2 {
+		t.Errorf("%d exchanges, want 2", calls)
+	}
+}
+
+func TestNames(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{typeName(dns.TypeMX), "MX"},
+		{typeName(65534), "TYPE65534"},
+		{rcodeName(dns.RcodeNameError), "NXDOMAIN"},
+		{rcodeName(4000), "RCODE4000"},
+		{presentName("Mail.Example.COM."), "mail.example.com"},
+		{presentName("."), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+}
