@@ -1,0 +1,552 @@
+package grade
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+)
+
+// dateLayout is how certificate dates appear in finding arguments.
+const dateLayout = "2006-01-02"
+
+// mtastsEnforce is the MTA-STS policy mode that makes senders require TLS.
+const mtastsEnforce = "enforce"
+
+// collector gathers the findings of one scope (domain, host or address),
+// each code at most once.
+type collector struct {
+	policy           Policy
+	domain, host, ip string
+	findings         []Finding
+}
+
+func newCollector(p Policy, domain, host, ip string) *collector {
+	return &collector{policy: p, domain: domain, host: host, ip: ip}
+}
+
+// add records a finding unless the code was already recorded in this scope.
+func (c *collector) add(code, reason string, args map[string]string) {
+	for _, f := range c.findings {
+		if f.Code == code {
+			return
+		}
+	}
+	r := c.policy.rule(code)
+	a := map[string]string{"domain": c.domain}
+	if c.host != "" {
+		a["host"] = c.host
+	}
+	if c.ip != "" {
+		a["ip"] = c.ip
+	}
+	maps.Copy(a, args)
+	c.findings = append(c.findings, Finding{
+		Code: code, Severity: r.Severity, Deduction: r.Deduction,
+		Domain: c.domain, Host: c.host, IP: c.ip, Args: a, Reason: reason,
+	})
+}
+
+// newChecks returns every check set to r.
+func newChecks(r Result) map[Check]Result {
+	m := make(map[Check]Result, len(Checks()))
+	for _, c := range Checks() {
+		m[c] = r
+	}
+	return m
+}
+
+// addressInput is what grading one address needs.
+type addressInput struct {
+	policy Policy
+	domain string
+	host   *evidence.Host
+	addr   *evidence.Address
+	mtasts *evidence.MTASTS
+}
+
+// probeStatus is the probe's status, read defensively: a missing probe is
+// not tested, and a failure status whose deciding error is itself
+// inconclusive (a timeout, 454 "TLS not available now") is inconclusive.
+func probeStatus(p *evidence.Probe) evidence.ProbeStatus {
+	if p == nil || p.Status == "" {
+		return evidence.ProbeNotTested
+	}
+	switch p.Status {
+	case evidence.ProbeNoSTARTTLS, evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
+		if p.Error.Inconclusive() {
+			return evidence.ProbeInconclusive
+		}
+	}
+	return p.Status
+}
+
+// gradeAddress applies the policy to one address.
+func gradeAddress(in addressInput) AddressGrade {
+	c := newCollector(in.policy, in.domain, in.host.Name, in.addr.IP)
+	ag := AddressGrade{IP: in.addr.IP, Checks: newChecks(NotTested)}
+	pr := in.addr.Probe
+	v := newView(pr)
+	st := probeStatus(pr)
+
+	inconclusive, why := false, map[string]string(nil)
+	switch st {
+	case evidence.ProbeOK:
+		ag.Checks[CheckTLS] = Pass
+	case evidence.ProbeNoSTARTTLS:
+		ag.Checks[CheckTLS] = Fail
+		c.add(CodeNoSTARTTLS, "The server does not offer STARTTLS.", nil)
+	case evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
+		ag.Checks[CheckTLS] = Fail
+		reason := startTLSFailure(pr, st)
+		c.add(CodeSTARTTLSFailed, "STARTTLS is offered but no TLS session could be set up: "+reason+".",
+			map[string]string{"reason": reason})
+	case evidence.ProbeInconclusive, evidence.ProbeRejected:
+		ag.Checks[CheckTLS] = Inconclusive
+		inconclusive, why = true, probeErrorArgs(pr, st)
+	default:
+		inconclusive, why = true, probeErrorArgs(pr, st)
+	}
+
+	if pr != nil {
+		versionChecks(c, ag.Checks, v, st == evidence.ProbeOK)
+		suiteChecks(c, ag.Checks, v, st == evidence.ProbeOK)
+		if pr.SMTP != nil && pr.SMTP.STARTTLSAfterTLS != nil && *pr.SMTP.STARTTLSAfterTLS {
+			c.add(CodeSTARTTLSAfterTLS, "The server advertises STARTTLS again inside TLS.", nil)
+		}
+		if len(pr.Anomalies) > 0 {
+			list := strings.Join(pr.Anomalies, "; ")
+			c.add(CodeProtocolAnomaly, "The server broke the TLS protocol during probing: "+list+".",
+				map[string]string{"anomalies": list})
+		}
+	}
+	if st == evidence.ProbeInconclusive || st == evidence.ProbeRejected {
+		// The probe ran but learnt nothing: what it would have told is
+		// inconclusive rather than never attempted.
+		for _, ch := range Checks() {
+			if ch != CheckCertName && ch != CheckVerifiable && ag.Checks[ch] == NotTested {
+				ag.Checks[ch] = Inconclusive
+			}
+		}
+	}
+	certChecks(c, ag.Checks, in.addr.Cert, in.policy)
+
+	if st == evidence.ProbeOK && !inconclusive {
+		for _, ver := range []string{evidence.TLS12, evidence.TLS13} {
+			if !v.known(ver) {
+				inconclusive, why = true, versionUnknownArgs(v, ver)
+				break
+			}
+		}
+	}
+
+	if inconclusive {
+		ag.Inconclusive = true
+		ag.Grade = GradeInconclusive
+		c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
+	} else {
+		ag.Score, ag.Grade = score(c.findings, in.policy)
+		if ag.Grade == GradeA && aPlus(in, v) {
+			ag.Grade = GradeAPlus
+		}
+	}
+	ag.ForcedTLS, ag.ForcedTLSReason = addressForcedTLS(ag, v)
+	ag.Findings = c.findings
+	sortFindings(ag.Findings)
+	return ag
+}
+
+// score totals the deductions (each code once, as the collector keeps
+// them) and picks the letter; a rule with ForceF makes it F.
+func score(fs []Finding, p Policy) (int, Grade) {
+	s, forceF := fullScore, false
+	for _, f := range fs {
+		if f.Deduction > 0 {
+			s -= f.Deduction
+		}
+		forceF = forceF || p.rule(f.Code).ForceF
+	}
+	s = max(s, minimumZero)
+	if forceF {
+		return s, GradeF
+	}
+	return s, letter(s)
+}
+
+// startTLSFailure describes why STARTTLS did not lead to TLS.
+func startTLSFailure(p *evidence.Probe, st evidence.ProbeStatus) string {
+	var b strings.Builder
+	if st == evidence.ProbeSTARTTLSFail {
+		b.WriteString("STARTTLS was refused")
+		if p.SMTP != nil && p.SMTP.STARTTLS != nil {
+			// The reply says it all; the error would repeat it.
+			fmt.Fprintf(&b, " with %d", p.SMTP.STARTTLS.Code)
+			if len(p.SMTP.STARTTLS.Lines) > 0 {
+				b.WriteString(" " + p.SMTP.STARTTLS.Lines[0])
+			}
+			return b.String()
+		}
+	} else {
+		b.WriteString("every TLS handshake failed")
+	}
+	if p.Error != nil && p.Error.Message != "" {
+		b.WriteString(" (" + p.Error.Error() + ")")
+	}
+	return b.String()
+}
+
+// probeErrorArgs explains an inconclusive or untested probe.
+func probeErrorArgs(p *evidence.Probe, st evidence.ProbeStatus) map[string]string {
+	args := map[string]string{}
+	switch {
+	case p == nil:
+		args["reason"] = "the address was not probed"
+	case st == evidence.ProbeNotTested:
+		args["reason"] = "the address was not tested"
+	case st == evidence.ProbeRejected:
+		args["reason"] = "the server refused the connection permanently"
+	default:
+		args["reason"] = "nothing conclusive was observed"
+	}
+	if p != nil && p.Error != nil {
+		e := p.Error
+		args["kind"] = string(e.Kind)
+		if e.Step != "" {
+			args["step"] = e.Step
+		}
+		if e.Code != 0 {
+			args["code"] = strconv.Itoa(e.Code)
+		}
+		args["reason"] = string(e.Kind) + " at " + stepOrUnknown(e.Step) + ": " + e.Message
+	}
+	return args
+}
+
+func stepOrUnknown(step string) string {
+	if step == "" {
+		return "an unknown step"
+	}
+	return step
+}
+
+// versionUnknownArgs explains why a version that decides the grade is unknown.
+func versionUnknownArgs(v view, version string) map[string]string {
+	args := map[string]string{"version": version}
+	detail := string(v.support(version))
+	if vr, ok := v.byVersion[version]; ok {
+		if vr.Error != nil {
+			args["kind"] = string(vr.Error.Kind)
+			detail = vr.Error.Error()
+		} else if vr.Reason != "" {
+			detail = vr.Reason
+		}
+	}
+	args["reason"] = version + " support could not be determined (" + detail + ")"
+	return args
+}
+
+// resultOfSupport turns a version's support into a "supported?" result.
+func resultOfSupport(s evidence.Support) Result {
+	switch s {
+	case evidence.Supported:
+		return Pass
+	case evidence.NotSupported:
+		return Fail
+	case evidence.Inconclusive:
+		return Inconclusive
+	}
+	return NotTested
+}
+
+// versionChecks fills the version columns and raises version findings.
+// Findings about something missing are raised only when TLS works (tlsOK):
+// with no TLS at all they would repeat STARTTLS_FAILED.
+func versionChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
+	switch v.support(evidence.SSLv3) {
+	case evidence.Supported:
+		checks[CheckSSLv3Off] = Fail
+	case evidence.NotSupported:
+		checks[CheckSSLv3Off] = Pass
+	case evidence.Inconclusive:
+		checks[CheckSSLv3Off] = Inconclusive
+	}
+	checks[CheckTLS10] = resultOfSupport(v.support(evidence.TLS10))
+	checks[CheckTLS12] = resultOfSupport(v.support(evidence.TLS12))
+	checks[CheckTLS13] = resultOfSupport(v.support(evidence.TLS13))
+
+	if v.support(evidence.SSLv2) == evidence.Supported {
+		args := versionSuitesArgs(v, evidence.SSLv2)
+		c.add(CodeSSLv2Enabled, "The server accepts SSLv2.", args)
+	}
+	if v.support(evidence.SSLv3) == evidence.Supported {
+		args := versionSuitesArgs(v, evidence.SSLv3)
+		c.add(CodeSSLv3Enabled, "The server accepts SSLv3.", args)
+	}
+	if v.support(evidence.TLS10) == evidence.Supported {
+		c.add(CodeTLS10Enabled, "The server accepts TLS 1.0.", map[string]string{"version": evidence.TLS10})
+	}
+	if v.support(evidence.TLS11) == evidence.Supported {
+		c.add(CodeTLS11Enabled, "The server accepts TLS 1.1.", map[string]string{"version": evidence.TLS11})
+	}
+	if !tlsOK {
+		return
+	}
+	if v.support(evidence.TLS12) == evidence.NotSupported && v.support(evidence.TLS13) == evidence.NotSupported {
+		var supported []string
+		for _, ver := range evidence.Versions {
+			if v.support(ver) == evidence.Supported {
+				supported = append(supported, ver)
+			}
+		}
+		list := strings.Join(supported, ", ")
+		c.add(CodeNoModernTLS, "The server supports neither TLS 1.2 nor TLS 1.3.", map[string]string{"versions": list})
+	}
+	if v.support(evidence.TLS13) == evidence.NotSupported {
+		c.add(CodeNoTLS13, "The server does not support TLS 1.3.", map[string]string{"version": evidence.TLS13})
+	}
+}
+
+// versionSuitesArgs names a version and the suites accepted under it.
+func versionSuitesArgs(v view, version string) map[string]string {
+	args := map[string]string{"version": version}
+	if names := uniqueNames(v.acceptedSuites(version)); len(names) > 0 {
+		args["suites"] = strings.Join(names, ", ")
+	}
+	return args
+}
+
+// suiteChecks fills the suite columns and raises suite findings.
+func suiteChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
+	if len(v.byVersion) == 0 && v.handshake() == nil {
+		return // nothing about suites was observed: the checks stay not tested
+	}
+	all := v.acceptedSuites(evidence.Versions...)
+	tlsSuites := v.acceptedSuites(tlsVersions()...)
+	suitesArg := map[string]string{}
+	if names := uniqueNames(tlsSuites); len(names) > 0 {
+		suitesArg["suites"] = strings.Join(names, ", ")
+	}
+
+	cats, grouped := weakSummary(all)
+	switch {
+	case grouped != "":
+		checks[CheckWeakOff] = Fail
+		c.add(CodeWeakCiphers, "The server accepts weak cipher suites ("+cats+").",
+			map[string]string{"categories": cats, "suites": grouped})
+	case v.complete(evidence.Versions...):
+		checks[CheckWeakOff] = Pass
+	default:
+		checks[CheckWeakOff] = Inconclusive
+	}
+
+	// Rev. 1 has no TLS 1.3 suites, so TLS 1.3 need not be enumerated to
+	// know that none of its suites is in the list.
+	r1Versions := []string{evidence.TLS10, evidence.TLS11, evidence.TLS12}
+	checks[CheckNISTR1] = listCheck(tlsSuites, inNISTR1, v.complete(r1Versions...))
+	if checks[CheckNISTR1] == Fail && tlsOK {
+		c.add(CodeNoNISTR1Suite, "The server accepts no suite from the (partially reconstructed) NIST SP 800-52 Rev. 1 list.", suitesArg)
+	}
+	checks[CheckNISTR2] = listCheck(tlsSuites, inNISTR2, v.complete(tlsVersions()...))
+	if checks[CheckNISTR2] == Fail && tlsOK {
+		c.add(CodeNoNISTR2Suite, "The server accepts no suite from the NIST SP 800-52 Rev. 2 list.", suitesArg)
+	}
+	checks[CheckForwardSecrecy] = anyCheck(tlsSuites, forwardSecret, v.complete(tlsVersions()...))
+	if checks[CheckForwardSecrecy] == Fail && tlsOK {
+		c.add(CodeNoForwardSecrecy, "The server accepts no forward-secret cipher suite.", suitesArg)
+	}
+
+	critical, weak := kxWeaknesses(all)
+	if len(critical) > 0 {
+		d := strings.Join(critical, "; ")
+		c.add(CodeWeakDHCritical, "The server accepts a breakable key exchange: "+d+".", map[string]string{"details": d})
+	}
+	if len(weak) > 0 {
+		d := strings.Join(weak, "; ")
+		c.add(CodeWeakDH, "The server uses weak key-exchange parameters: "+d+".", map[string]string{"details": d})
+	}
+
+	var clientOrder []string
+	for _, ver := range evidence.Versions {
+		vr, ok := v.byVersion[ver]
+		if !ok || vr.Support != evidence.Supported || vr.Preference != evidence.PreferClient {
+			continue
+		}
+		if slices.ContainsFunc(vr.Suites, func(s evidence.Suite) bool { return len(weakCategories(s)) > 0 }) {
+			clientOrder = append(clientOrder, ver)
+		}
+	}
+	if len(clientOrder) > 0 {
+		list := strings.Join(clientOrder, ", ")
+		c.add(CodeClientCipherOrder, "The server follows the client's cipher order for "+list+" while weak suites are enabled.",
+			map[string]string{"versions": list})
+	}
+}
+
+// listCheck passes when an accepted suite is in the list, fails when the
+// enumeration is complete and none is, and is inconclusive otherwise.
+func listCheck(as []accepted, in func(string) bool, complete bool) Result {
+	return anyCheck(as, func(a accepted) bool { return in(a.suite.Code) }, complete)
+}
+
+func anyCheck(as []accepted, ok func(accepted) bool, complete bool) Result {
+	if slices.ContainsFunc(as, ok) {
+		return Pass
+	}
+	if complete {
+		return Fail
+	}
+	return Inconclusive
+}
+
+// certChecks fills the certificate columns and raises certificate findings.
+func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p Policy) {
+	if cc == nil {
+		return
+	}
+	if cc.Error != nil && cc.Error.Inconclusive() {
+		checks[CheckCertName] = Inconclusive
+		checks[CheckVerifiable] = Inconclusive
+		return
+	}
+	checks[CheckCertName] = boolResult(cc.NameMatch)
+	checks[CheckVerifiable] = verifiable(cc)
+
+	var leaf evidence.Certificate
+	if len(cc.Chain) > 0 {
+		leaf = cc.Chain[0]
+	}
+	if cc.Expired != nil && *cc.Expired {
+		c.add(CodeCertExpired, "The certificate expired on "+leaf.NotAfter.Format(dateLayout)+".",
+			map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
+	}
+	if cc.Expired != nil && cc.NotYetValid {
+		c.add(CodeCertNotYetValid, "The certificate is not valid before "+leaf.NotBefore.Format(dateLayout)+".",
+			map[string]string{"not_before": leaf.NotBefore.Format(dateLayout)})
+	}
+	if cc.Expired != nil && !*cc.Expired && !cc.NotYetValid && cc.DaysToExpiry <= p.expiryWarnDays() {
+		c.add(CodeCertExpiresSoon, fmt.Sprintf("The certificate expires in %d days.", cc.DaysToExpiry),
+			map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
+	}
+	if cc.Trusted != nil && !*cc.Trusted {
+		reason := untrustedReason(cc)
+		c.add(CodeCertUntrusted, "The certificate is not trusted: "+reason+".",
+			map[string]string{"reason": reason, "subject": leaf.Subject, "issuer": leaf.Issuer})
+	}
+	if cc.ChainIncomplete {
+		c.add(CodeCertChainIncomplete, "The server does not send the certificate that issued its own.",
+			map[string]string{"issuer": leaf.Issuer})
+	}
+	if cc.NameMatch != nil && !*cc.NameMatch {
+		names := strings.Join(leaf.DNSNames, ", ")
+		if names == "" && leaf.CommonName != "" {
+			names = "CN " + leaf.CommonName
+		}
+		c.add(CodeCertNameMismatch, "The certificate is not issued for the MX host name.", map[string]string{"names": names})
+	}
+	if cc.WeakKey != "" {
+		c.add(CodeCertWeakKey, "The certificate key is weak: "+cc.WeakKey+".", map[string]string{"key": cc.WeakKey})
+	}
+	if sig := strings.ToUpper(cc.WeakSignature); sig != "" {
+		args := map[string]string{"signature": cc.WeakSignature}
+		switch {
+		case strings.Contains(sig, "MD5"), strings.Contains(sig, "MD2"):
+			c.add(CodeCertWeakSignatureMD5, "A certificate in the chain is signed with "+cc.WeakSignature+".", args)
+		case strings.Contains(sig, "SHA1"):
+			c.add(CodeCertWeakSignatureSHA1, "A certificate in the chain is signed with "+cc.WeakSignature+".", args)
+		}
+	}
+}
+
+func untrustedReason(cc *evidence.CertCheck) string {
+	switch {
+	case cc.SelfSigned:
+		return "the certificate is self-signed"
+	case cc.ChainIncomplete:
+		return "the server did not send the issuing certificate and it is not a trusted root"
+	case cc.TrustError != "":
+		return cc.TrustError
+	}
+	return "the chain does not verify"
+}
+
+// boolResult maps a three-state fact to a result.
+func boolResult(b *bool) Result {
+	switch {
+	case b == nil:
+		return NotTested
+	case *b:
+		return Pass
+	}
+	return Fail
+}
+
+// verifiable is trusted, named for the host and within its validity
+// window: any known failure fails, all known good passes, else not tested.
+func verifiable(cc *evidence.CertCheck) Result {
+	if cc.Trusted != nil && !*cc.Trusted || cc.NameMatch != nil && !*cc.NameMatch ||
+		cc.Expired != nil && (*cc.Expired || cc.NotYetValid) {
+		return Fail
+	}
+	if cc.Trusted == nil || cc.NameMatch == nil || cc.Expired == nil {
+		return NotTested
+	}
+	return Pass
+}
+
+// aPlus reports whether an address that scored 100 earns A+: TLS 1.3 and
+// an authenticated transport senders can enforce (MTA-STS enforce covering
+// the host, or a valid DANE match over DNSSEC).
+func aPlus(in addressInput, v view) bool {
+	if v.support(evidence.TLS13) != evidence.Supported {
+		return false
+	}
+	return mtastsEnforced(in.mtasts, in.host.Name) || daneValid(in.host, in.addr)
+}
+
+func mtastsEnforced(m *evidence.MTASTS, host string) bool {
+	return m != nil && m.Policy != nil && m.Policy.Mode == mtastsEnforce && m.MXMatch[host] != ""
+}
+
+func daneValid(h *evidence.Host, a *evidence.Address) bool {
+	d := a.DANE
+	if d == nil || len(d.Matched) == 0 || d.Usable == 0 || d.NameOK != nil && !*d.NameOK {
+		return false
+	}
+	// TLSA records only count when DNSSEC validated them (RFC 7672 §2.2).
+	return h.TLSA != nil && h.TLSA.Lookup.DNSSEC == evidence.DNSSECSecure
+}
+
+// addressForcedTLS is the address's part of the Forced-TLS verdict. A
+// definite failure decides even when other facts are unknown.
+func addressForcedTLS(ag AddressGrade, v view) (ForcedTLS, string) {
+	anyVersion := Fail
+	for _, ver := range tlsVersions() {
+		anyVersion = bestResult(anyVersion, resultOfSupport(v.support(ver)))
+	}
+	switch {
+	case ag.Checks[CheckTLS] == Fail:
+		return ForcedTLSNotEligible, "TLS is not available"
+	case anyVersion == Fail:
+		return ForcedTLSNotEligible, "no TLS version from 1.0 to 1.3 is accepted"
+	case ag.Checks[CheckNISTR1] == Fail:
+		return ForcedTLSNotEligible, "no NIST SP 800-52 Rev. 1 cipher suite is accepted"
+	case ag.Inconclusive:
+		return ForcedTLSUnknown, "the address could not be audited"
+	case ag.Checks[CheckTLS] != Pass, anyVersion != Pass:
+		return ForcedTLSUnknown, "TLS support could not be determined"
+	case ag.Checks[CheckNISTR1] != Pass:
+		return ForcedTLSUnknown, "the accepted cipher suites could not be fully enumerated"
+	}
+	return ForcedTLSEligible, ""
+}
+
+// bestResult returns the better of two results.
+func bestResult(a, b Result) Result {
+	if resultRank(b) > resultRank(a) {
+		return b
+	}
+	return a
+}

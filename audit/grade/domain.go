@@ -1,0 +1,220 @@
+package grade
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+)
+
+// GradeDomain grades one domain's evidence under policy p. It is pure: the
+// same evidence and policy always give the same result.
+//
+// Domain-level outcomes: a null MX is "N/A" (the domain accepts no mail by
+// design, not a failure); a domain with neither MX nor address is F with
+// NO_MX, because mail to a vendor that cannot receive it cannot be sent
+// securely either, and the vendor list likely needs fixing; a failed MX
+// lookup, a blocked port 25, or an audit that could not run is "?".
+// Otherwise the grade is the worst MX grade, with Incomplete set when some
+// host or address could not be audited.
+func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
+	if d == nil {
+		return DomainGrade{Policy: p.Name, PolicyVersion: p.Version, Grade: GradeInconclusive, Incomplete: true,
+			ForcedTLS: ForcedTLSUnknown, ForcedTLSReason: "no evidence"}
+	}
+	dg := DomainGrade{Domain: d.Domain, Policy: p.Name, PolicyVersion: p.Version, PortBlocked: d.PortBlocked}
+	dc := newCollector(p, d.Domain, "", "")
+	var all []Finding
+
+	finish := func() DomainGrade {
+		dg.Findings = append(all, dc.findings...)
+		sortFindings(dg.Findings)
+		return dg
+	}
+	inconclusive := func(reason string) {
+		dg.Grade, dg.Incomplete = GradeInconclusive, true
+		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSUnknown, reason
+	}
+
+	mx := d.MX
+	if mx.NullMXConflict {
+		dc.add(CodeNullMXConflict, "The domain publishes a null MX beside other MX records.",
+			map[string]string{"records": mxRecords(mx.Records)})
+	}
+	switch {
+	case mx.Kind == evidence.MXNull && !mx.NullMXConflict:
+		dc.add(CodeNullMX, "The domain publishes a null MX: it accepts no mail.", nil)
+		dg.Grade = GradeNA
+		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "the domain accepts no mail (null MX)"
+		return finish()
+	case mx.Kind == evidence.MXNone:
+		args, detail := map[string]string{}, ""
+		if st := mx.Lookup.Status; st != "" {
+			args["reason"] = "MX lookup " + string(st)
+			detail = " (" + args["reason"] + ")"
+		}
+		dc.add(CodeNoMX, "The domain has no MX record and no address"+detail+".", args)
+		dg.Grade = GradeF
+		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "no mail host"
+		return finish()
+	case mx.Kind == evidence.MXError:
+		args := map[string]string{"status": string(mx.Lookup.Status)}
+		if mx.Lookup.Error != "" {
+			args["error"] = mx.Lookup.Error
+		}
+		if args["status"] == "" {
+			args["status"] = string(evidence.DNSError)
+		}
+		dc.add(CodeMXLookupFailed, "The MX lookup failed ("+args["status"]+").", args)
+		inconclusive("the MX lookup failed")
+		return finish()
+	}
+
+	for i := range d.Hosts {
+		mg, fs := gradeMX(p, d, &d.Hosts[i])
+		dg.MX = append(dg.MX, mg)
+		all = append(all, fs...)
+	}
+	var grades []Grade
+	for _, m := range dg.MX {
+		grades = append(grades, m.Grade)
+		dg.Incomplete = dg.Incomplete || m.Inconclusive
+	}
+	dg.Grade = Worst(grades...)
+	if !dg.Grade.Conclusive() {
+		dg.Grade, dg.Incomplete = GradeInconclusive, true
+	}
+	dg.ForcedTLS, dg.ForcedTLSReason = domainForcedTLS(dg.MX)
+
+	switch {
+	case d.Error != nil:
+		reason := string(d.Error.Kind) + ": " + d.Error.Error()
+		dc.add(CodeInconclusive, "The audit of the domain could not run: "+reason+".",
+			map[string]string{"reason": reason, "kind": string(d.Error.Kind)})
+		inconclusive("the audit could not run")
+	case d.PortBlocked:
+		dc.add(CodePort25Blocked, "No mail host answered on port 25; outbound port 25 may be blocked from the scanning machine.", nil)
+		inconclusive("outbound port 25 may be blocked from the scanning machine")
+	case len(d.Hosts) == 0:
+		dc.add(CodeInconclusive, "No MX host was resolved.", map[string]string{"reason": "no MX host was resolved"})
+		inconclusive("no MX host was resolved")
+	}
+	return finish()
+}
+
+// gradeMX grades one MX host and returns its host- and address-level findings.
+func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host) (MXGrade, []Finding) {
+	hc := newCollector(p, d.Domain, h.Name, "")
+	mg := MXGrade{Host: h.Name, Preference: h.Preference, Checks: newChecks(NotTested)}
+	if h.CNAME {
+		args := map[string]string{}
+		if h.A != nil && len(h.A.CNAMEs) > 0 {
+			args["cnames"] = strings.Join(h.A.CNAMEs, " -> ")
+		} else if h.AAAA != nil && len(h.AAAA.CNAMEs) > 0 {
+			args["cnames"] = strings.Join(h.AAAA.CNAMEs, " -> ")
+		}
+		hc.add(CodeMXIsCNAME, "The MX target is a CNAME.", args)
+	}
+	if h.IPLiteral {
+		hc.add(CodeMXIsIPLiteral, "The MX target is an IP address, not a host name.", nil)
+	}
+	if len(h.Addresses) == 0 {
+		reason := lookupSummary(h)
+		hc.add(CodeMXNoAddress, "The MX host has no address ("+reason+").", map[string]string{"reason": reason})
+		mg.Grade, mg.Inconclusive = GradeInconclusive, true
+		return mg, hc.findings
+	}
+
+	findings := hc.findings
+	var grades []Grade
+	for i := range h.Addresses {
+		a := &h.Addresses[i]
+		ag := gradeAddress(addressInput{policy: p, domain: d.Domain, host: h, addr: a, mtasts: d.MTASTS})
+		mg.Addresses = append(mg.Addresses, ag)
+		findings = append(findings, ag.Findings...)
+		if ag.Inconclusive {
+			mg.Inconclusive = true
+		} else {
+			grades = append(grades, ag.Grade)
+		}
+		for _, c := range Checks() {
+			if i == 0 {
+				mg.Checks[c] = ag.Checks[c]
+			} else {
+				mg.Checks[c] = worstResult(mg.Checks[c], ag.Checks[c])
+			}
+		}
+		if mg.CertName == "" && a.Cert != nil && len(a.Cert.Chain) > 0 {
+			mg.CertName = a.Cert.Chain[0].CommonName
+		}
+	}
+	mg.Grade = Worst(grades...)
+	return mg, findings
+}
+
+// lookupSummary describes the A and AAAA lookups of a host without addresses.
+func lookupSummary(h *evidence.Host) string {
+	part := func(t string, l *evidence.Lookup) string {
+		if l == nil {
+			return t + " not looked up"
+		}
+		return t + " " + string(l.Status)
+	}
+	return part("A", h.A) + ", " + part("AAAA", h.AAAA)
+}
+
+// mxRecords lists MX records as "10 mx.example.com, 0 .".
+func mxRecords(rs []evidence.MXRecord) string {
+	var parts []string
+	for _, r := range rs {
+		host := r.Host
+		if host == "" {
+			host = "."
+		}
+		parts = append(parts, itoaU16(r.Preference)+" "+host)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// domainForcedTLS combines the addresses' Forced-TLS verdicts: one address
+// that definitely fails makes the domain not eligible; otherwise one that is
+// unknown makes it unknown.
+func domainForcedTLS(mxs []MXGrade) (ForcedTLS, string) {
+	var notEligible, unknown []string
+	for _, m := range mxs {
+		if len(m.Addresses) == 0 {
+			unknown = append(unknown, m.Host+": no address")
+		}
+		for _, a := range m.Addresses {
+			switch a.ForcedTLS {
+			case ForcedTLSNotEligible:
+				notEligible = append(notEligible, m.Host+" "+a.IP+": "+a.ForcedTLSReason)
+			case ForcedTLSUnknown:
+				unknown = append(unknown, m.Host+" "+a.IP+": "+a.ForcedTLSReason)
+			}
+		}
+	}
+	switch {
+	case len(notEligible) > 0:
+		return ForcedTLSNotEligible, strings.Join(notEligible, "; ")
+	case len(unknown) > 0:
+		return ForcedTLSUnknown, strings.Join(unknown, "; ")
+	case len(mxs) == 0:
+		return ForcedTLSUnknown, "no MX host"
+	}
+	return ForcedTLSEligible, "every address of every MX host offers TLS 1.0 or later with a NIST SP 800-52 Rev. 1 suite"
+}
+
+// sortFindings orders findings by severity (highest first), then host, IP
+// and code.
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			cmp.Compare(a.Host, b.Host),
+			cmp.Compare(a.IP, b.IP),
+			cmp.Compare(a.Code, b.Code),
+		)
+	})
+}

@@ -1,0 +1,52 @@
+package grade
+
+import "github.com/mxaudit/mxaudit/audit/evidence"
+
+// SampleDomainsForTest returns hand-built evidence that, together, raises
+// every finding code the grader emits. It lets the external test package
+// render real findings through the templates.
+func SampleDomainsForTest() []*evidence.Domain {
+	var out []*evidence.Domain
+	for _, fc := range findingCases() {
+		d := perfectDomain()
+		fc.mutate(d)
+		out = append(out, d)
+	}
+	extra := []func(d *evidence.Domain){
+		func(d *evidence.Domain) {
+			setVersion(d, supported(evidence.SSLv2, sSSLv2DES3()))
+			setVersion(d, supported(evidence.TLS12, sECDHERSA128GCM(), sExportRC4()))
+		},
+		func(d *evidence.Domain) {
+			d.MX = evidence.MXLookup{Kind: evidence.MXNull, Records: []evidence.MXRecord{{}}}
+			d.Hosts = nil
+		},
+		func(d *evidence.Domain) {
+			d.MX.NullMXConflict = true
+			d.MX.Records = append(d.MX.Records, evidence.MXRecord{})
+		},
+		func(d *evidence.Domain) {
+			d.MX = evidence.MXLookup{Kind: evidence.MXNone, Lookup: evidence.Lookup{Status: evidence.DNSNXDomain}}
+			d.Hosts = nil
+		},
+		func(d *evidence.Domain) {
+			d.MX = evidence.MXLookup{Kind: evidence.MXError, Lookup: evidence.Lookup{Status: evidence.DNSTimeout, Error: "no answer after 3 tries"}}
+			d.Hosts = nil
+		},
+		func(d *evidence.Domain) {
+			d.Hosts[0].CNAME, d.Hosts[0].IPLiteral = true, true
+			d.Hosts[0].A.CNAMEs = []string{"alias.example.net"}
+			d.Hosts = append(d.Hosts, evidence.Host{Name: mx2, A: &evidence.Lookup{Status: evidence.DNSNXDomain}})
+		},
+		func(d *evidence.Domain) { d.PortBlocked = true },
+		func(d *evidence.Domain) {
+			d.Error = &evidence.Error{Kind: evidence.ErrCanceled, Message: "context canceled"}
+		},
+	}
+	for _, m := range extra {
+		d := perfectDomain()
+		m(d)
+		out = append(out, d)
+	}
+	return out
+}
