@@ -68,12 +68,17 @@ type addressInput struct {
 	mtasts *evidence.MTASTS
 }
 
-// probeStatus is the probe's status, read defensively: a missing probe is
-// not tested, and a failure status whose deciding error is itself
-// inconclusive (a timeout, 454 "TLS not available now") is inconclusive.
+// probeStatus is the probe's status, read defensively because the failure
+// statuses grade F: a missing probe is not tested; a failure status whose
+// deciding error is itself inconclusive (a timeout, 454 "TLS not available
+// now") is inconclusive; and "no STARTTLS" when the dialogue shows EHLO never
+// succeeded is inconclusive too.
 func probeStatus(p *evidence.Probe) evidence.ProbeStatus {
 	if p == nil || p.Status == "" {
 		return evidence.ProbeNotTested
+	}
+	if p.Status == evidence.ProbeNoSTARTTLS && p.SMTP != nil && p.SMTP.STARTTLSOffered == nil {
+		return evidence.ProbeInconclusive
 	}
 	switch p.Status {
 	case evidence.ProbeNoSTARTTLS, evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:

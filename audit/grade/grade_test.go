@@ -116,6 +116,13 @@ func findingCases() []findingCase {
 			a.Cert = nil
 		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
 			args: map[string]string{"reason": "STARTTLS was refused with 554 5.7.0 no TLS for you"}},
+		{name: "starttls refused without a recorded reply", mutate: func(d *evidence.Domain) {
+			a := addr1(d)
+			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbeSTARTTLSFail,
+				Error: &evidence.Error{Kind: evidence.ErrSMTPReject, Step: "starttls", Code: 502, Message: "502 command not implemented"}}
+			a.Cert = nil
+		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
+			args: map[string]string{"reason": "STARTTLS was refused (starttls: 502 command not implemented)"}},
 		{name: "every handshake failed", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe.Status = evidence.ProbeTLSFailed
@@ -304,6 +311,11 @@ func TestCombinations(t *testing.T) {
 	rc4 := func(d *evidence.Domain) { setVersion(d, supported(evidence.TLS12, sECDHERSA128GCM(), sRC4SHA())) }
 	sslv2 := func(d *evidence.Domain) { setVersion(d, supported(evidence.SSLv2, sSSLv2DES3())) }
 	export := func(d *evidence.Domain) { setVersion(d, supported(evidence.TLS12, sECDHERSA128GCM(), sExportRC4())) }
+	noFS := func(d *evidence.Domain) { // NO_FORWARD_SECRECY (5) and NO_TLS13 (0)
+		setVersion(d, supported(evidence.TLS12, sECDHECDSA128GCM()))
+		setVersion(d, notSupported(evidence.TLS13))
+		addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS12, Suite: ptrSuite(sECDHECDSA128GCM())}
+	}
 
 	tests := []struct {
 		name  string
@@ -311,7 +323,9 @@ func TestCombinations(t *testing.T) {
 		score int
 		grade Grade
 	}{
+		{"heavy and light", []func(*evidence.Domain){sslv3, noFS}, 60, GradeD},
 		{"heavy and medium", []func(*evidence.Domain){sslv3, mismatch}, 55, GradeD},
+		{"medium and light", []func(*evidence.Domain){mismatch, noFS}, 85, GradeB},
 		{"two heavies", []func(*evidence.Domain){sslv3, expired}, 30, GradeF},
 		{"two mediums", []func(*evidence.Domain){mismatch, weakKey}, 80, GradeB},
 		{"three mediums", []func(*evidence.Domain){mismatch, weakKey, rc4}, 70, GradeC},

@@ -49,6 +49,12 @@ func TestInconclusiveNeverF(t *testing.T) {
 				Error: &evidence.Error{Kind: evidence.ErrRefused, Step: "connect", Message: "connection refused"}}
 			a.Cert = nil
 		}, "refused at connect: connection refused"},
+		{"no starttls but EHLO never answered", func(d *evidence.Domain) {
+			a := addr1(d)
+			a.Probe = &evidence.Probe{IP: ip1, Status: evidence.ProbeNoSTARTTLS, SMTP: &evidence.SMTPSession{},
+				Error: &evidence.Error{Kind: evidence.ErrProtocol, Step: "ehlo", Message: "garbled reply"}}
+			a.Cert = nil
+		}, "protocol at ehlo: garbled reply"},
 		{"no probe", func(d *evidence.Domain) {
 			addr1(d).Probe, addr1(d).Cert = nil, nil
 		}, "the address was not probed"},
