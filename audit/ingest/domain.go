@@ -7,13 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
 
 // maxDomainLength is the longest domain name in presentation form (RFC 1035 §2.3.4).
 const maxDomainLength = 253
+
+// maxQuoted is how many characters of a bad value an error message repeats.
+const maxQuoted = 100
 
 // idnaProfile converts IDNs to A-labels with the checks browsers and mail
 // systems apply (UTS #46, transitional processing off, STD3 rules on).
@@ -39,32 +44,54 @@ func Domain(raw string) (string, error) {
 	}
 	if i := strings.LastIndexByte(s, '@'); i >= 0 {
 		if i == len(s)-1 {
-			return "", fmt.Errorf("%q is an e-mail address without a domain", raw)
+			return "", fmt.Errorf("%s is an e-mail address without a domain", quote(raw))
 		}
 		s = s[i+1:]
 	}
 	if strings.Contains(s, "://") || strings.ContainsAny(s, "/?#") {
-		return "", fmt.Errorf("%q looks like a URL, not a domain name", raw)
+		return "", fmt.Errorf("%s looks like a URL, not a domain name", quote(raw))
 	}
 	s = strings.TrimSuffix(s, ".")
 	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
-		return "", fmt.Errorf("%q is an IP address; give the mail domain instead", raw)
+		return "", fmt.Errorf("%s is an IP address; give the mail domain instead", quote(raw))
 	}
 	a, err := idnaProfile.ToASCII(s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a valid domain name: %v", raw, err)
+		return "", fmt.Errorf("%s is not a valid domain name: %w", quote(raw), err)
 	}
 	a = strings.ToLower(a)
 	if len(a) > maxDomainLength {
-		return "", fmt.Errorf("%q is longer than %d characters", raw, maxDomainLength)
+		return "", fmt.Errorf("%s is longer than %d characters", quote(raw), maxDomainLength)
 	}
 	if !strings.Contains(a, ".") {
-		return "", fmt.Errorf("%q has no dot: give a full domain name such as example.com", raw)
+		return "", fmt.Errorf("%s has no dot: give a full domain name such as example.com", quote(raw))
 	}
 	for _, label := range strings.Split(a, ".") {
 		if label == "" {
-			return "", fmt.Errorf("%q has an empty label", raw)
+			return "", fmt.Errorf("%s has an empty label", quote(raw))
 		}
 	}
 	return a, nil
+}
+
+// quote quotes a value for an error message, shortened to maxQuoted
+// characters so that a huge cell does not make a huge message.
+func quote(s string) string {
+	return strconv.Quote(shorten(s, maxQuoted))
+}
+
+// shorten cuts s to at most n characters, the last one an ellipsis when
+// something was cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n-1 {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }

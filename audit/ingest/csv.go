@@ -1,0 +1,179 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+
+	xunicode "golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// csvDelimiters are the delimiters a CSV list may use, in order of preference.
+var csvDelimiters = [...]rune{',', ';', '\t'}
+
+// sniffSize is how much of the start of a file is checked for binary content.
+const sniffSize = 8 << 10
+
+var (
+	utf8BOM    = []byte{0xEF, 0xBB, 0xBF}
+	utf16LEBOM = []byte{0xFF, 0xFE}
+	utf16BEBOM = []byte{0xFE, 0xFF}
+	zipMagic   = []byte("PK\x03\x04")
+	oleMagic   = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// readCSV reads a CSV (or TSV, or plain one-per-line) list. The delimiter
+// is whichever of ',', ';' and tab makes a header row with a domain column
+// appear (the one with most recognised columns wins); for a headerless list
+// it is the one most frequent on the first line. A UTF-8 BOM is dropped,
+// UTF-16 with a BOM (Excel's "Unicode text") is converted, and old Mac line
+// ends (CR only) are understood.
+func readCSV(data []byte, opt Options) (*table, error) {
+	text, err := csvText(data)
+	if err != nil {
+		return nil, err
+	}
+	delim := sniffDelimiter(text)
+	t := &table{}
+	maxRows := opt.maxRows()
+	r := newCSVReader(text, delim)
+	var (
+		prevRow  int   // row number of the previous record
+		prevLine int   // lines wholly consumed by previous records
+		prevOff  int64 // input offset after the previous record
+	)
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// Unreachable with LazyQuotes and a byte slice, but a reader
+			// that cannot go on must not loop.
+			t.problems = append(t.problems, Problem{Row: prevRow + 1, Message: fmt.Sprintf("could not read the rest of the file: %v", err)})
+			t.readErr = err
+			break
+		}
+		line, _ := r.FieldPos(0)
+		// encoding/csv skips empty lines; a spreadsheet shows them as rows.
+		num := prevRow + 1 + max(0, line-prevLine-1)
+		off := r.InputOffset()
+		prevLine += bytes.Count(text[prevOff:off], []byte{'\n'})
+		prevRow, prevOff = num, off
+		rw := row{num: num, cells: rec}
+		if num > maxRows {
+			if rw.empty() {
+				continue
+			}
+			t.problems = append(t.problems, rowLimitProblem("", num, maxRows))
+			break
+		}
+		t.rows = append(t.rows, rw)
+	}
+	return t, nil
+}
+
+// newCSVReader is a tolerant CSV reader: stray quotes and ragged rows are fine.
+func newCSVReader(text []byte, delim rune) *csv.Reader {
+	r := csv.NewReader(bytes.NewReader(text))
+	r.Comma = delim
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	return r
+}
+
+// csvText checks that data is text and returns it as UTF-8 with '\n' line
+// ends somewhere, without a BOM.
+func csvText(data []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(data, zipMagic):
+		return nil, errors.New("this is a zip archive (an Excel workbook?), not a CSV file: name it .xlsx")
+	case bytes.HasPrefix(data, oleMagic):
+		return nil, errors.New("this is an old Excel (.xls) or password-protected workbook, not a CSV file: save it as .xlsx or CSV without a password")
+	case bytes.HasPrefix(data, utf16LEBOM), bytes.HasPrefix(data, utf16BEBOM):
+		out, _, err := transform.Bytes(xunicode.BOMOverride(xunicode.UTF8.NewDecoder()), data)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the UTF-16 text: %w", err)
+		}
+		data = out
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if bytes.IndexByte(data[:min(len(data), sniffSize)], 0) >= 0 {
+		return nil, errors.New("this is a binary file, not a CSV or text list")
+	}
+	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0 {
+		data = bytes.ReplaceAll(data, []byte{'\r'}, []byte{'\n'})
+	}
+	return data, nil
+}
+
+// sniffDelimiter picks the delimiter of a CSV text.
+func sniffDelimiter(text []byte) rune {
+	best, bestScore := rune(0), 0
+	for _, d := range csvDelimiters {
+		rows := leadingRows(text, d)
+		for _, r := range rows {
+			lo := headerLayout(r)
+			if len(lo.domains) == 0 {
+				continue
+			}
+			if score := recognisedColumns(r); score > bestScore {
+				best, bestScore = d, score
+			}
+			break
+		}
+	}
+	if best != 0 {
+		return best
+	}
+	first := bytes.TrimLeft(text, "\r\n")
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	best, count := csvDelimiters[0], 0
+	for _, d := range csvDelimiters {
+		if n := bytes.Count(first, []byte(string(d))); n > count {
+			best, count = d, n
+		}
+	}
+	return best
+}
+
+// leadingRows parses the first non-empty records of text with delimiter d.
+func leadingRows(text []byte, d rune) []row {
+	r := newCSVReader(text, d)
+	var rows []row
+	for len(rows) < headerSearchRows {
+		rec, err := r.Read()
+		if err != nil {
+			break
+		}
+		if rw := (row{cells: rec}); !rw.empty() {
+			rows = append(rows, rw)
+		}
+	}
+	return rows
+}
+
+// recognisedColumns counts the recognised headers of r.
+func recognisedColumns(r row) int {
+	n := 0
+	for _, c := range r.cells {
+		if columnOf(c) != colNone {
+			n++
+		}
+	}
+	return n
+}
+
+// rowLimitProblem says that the rows from num on were not read.
+func rowLimitProblem(sheet string, num, maxRows int) Problem {
+	return Problem{
+		Sheet:   sheet,
+		Row:     num,
+		Message: fmt.Sprintf("the list has more than %d rows: row %d and the rows after it were not read", maxRows, num),
+	}
+}

@@ -1,0 +1,149 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+const (
+	// defaultUnzipSizeLimit caps the total decompressed size of a workbook
+	// (a zip bomb stops here); a 100,000-row vendor list needs well under it.
+	defaultUnzipSizeLimit = 128 << 20
+	// defaultUnzipXMLSizeLimit is the largest worksheet or shared-strings
+	// part kept in memory; larger ones are streamed from a temporary file.
+	defaultUnzipXMLSizeLimit = 16 << 20
+	// maxSheetsListed is how many sheet names a "no sheet named" error lists.
+	maxSheetsListed = 20
+)
+
+func (o Options) unzipLimits() (total, xml int64) {
+	total, xml = o.unzipSizeLimit, o.unzipXMLSizeLimit
+	if total <= 0 {
+		total = defaultUnzipSizeLimit
+	}
+	if xml <= 0 {
+		xml = defaultUnzipXMLSizeLimit
+	}
+	return total, min(total, xml)
+}
+
+// readXLSX reads one worksheet of an XLSX workbook, streaming its rows. Cells
+// read as Excel displays them (number formats applied; formulas give their
+// cached result). Rows that hold nothing are not kept.
+func readXLSX(data []byte, opt Options) (t *table, err error) {
+	if bytes.HasPrefix(data, oleMagic) {
+		return nil, errors.New("this is an old Excel (.xls) workbook or a password-protected one: save it as .xlsx without a password, or as CSV")
+	}
+	if !bytes.HasPrefix(data, zipMagic) {
+		return nil, errors.New("this is not an XLSX workbook (not a zip archive): if it is a CSV file, name it .csv")
+	}
+	total, xmlLimit := opt.unzipLimits()
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: total, UnzipXMLSizeLimit: xmlLimit})
+	if f != nil {
+		// Close removes the temporary files of large parts.
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				t, err = nil, fmt.Errorf("cannot close the workbook: %w", cerr)
+			}
+		}()
+	}
+	if err != nil {
+		if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) {
+			return nil, fmt.Errorf("this is not a valid XLSX workbook: %w", err)
+		}
+		return nil, fmt.Errorf("cannot open the workbook: %w", err)
+	}
+	sheet, err := pickSheet(f.GetSheetList(), opt.Sheet)
+	if err != nil {
+		return nil, err
+	}
+	t = &table{sheet: sheet}
+	if err := readSheetRows(f, t, opt.maxRows()); err != nil {
+		return nil, err
+	}
+	merges, err := sheetMerges(data, sheet, total)
+	t.merges = merges
+	if err != nil {
+		t.problems = append(t.problems, Problem{
+			Sheet:   sheet,
+			Message: fmt.Sprintf("could not read the merged cells of the sheet (%v): a merged cell's value is read in its first cell only", err),
+		})
+	}
+	return t, nil
+}
+
+// pickSheet chooses the sheet to read: want (exact, else ignoring case), or
+// the first sheet when want is empty.
+func pickSheet(sheets []string, want string) (string, error) {
+	if len(sheets) == 0 {
+		return "", errors.New("the workbook has no sheets")
+	}
+	if want == "" {
+		return sheets[0], nil
+	}
+	for _, s := range sheets {
+		if s == want {
+			return s, nil
+		}
+	}
+	for _, s := range sheets {
+		if strings.EqualFold(s, want) {
+			return s, nil
+		}
+	}
+	listed := sheets[:min(len(sheets), maxSheetsListed)]
+	more := ""
+	if len(sheets) > len(listed) {
+		more = fmt.Sprintf(" and %d more", len(sheets)-len(listed))
+	}
+	return "", fmt.Errorf("no sheet named %q (sheets: %s%s)", want, strings.Join(listed, ", "), more)
+}
+
+// readSheetRows streams the rows of t.sheet into t. An error reading part
+// way is a Problem; an error before any row is the error returned.
+func readSheetRows(f *excelize.File, t *table, maxRows int) error {
+	rows, err := f.Rows(t.sheet)
+	if err != nil {
+		return fmt.Errorf("cannot read sheet %q: %w", t.sheet, err)
+	}
+	defer rows.Close()
+	// Next visits every row number in turn, gaps included, so counting
+	// calls gives the row number a spreadsheet shows.
+	num := 0
+	for rows.Next() {
+		num++
+		cells, err := rows.Columns()
+		if err != nil {
+			t.readErr = err
+			break
+		}
+		r := row{num: num, cells: cells}
+		if r.empty() {
+			continue
+		}
+		if num > maxRows {
+			t.problems = append(t.problems, rowLimitProblem(t.sheet, num, maxRows))
+			return nil
+		}
+		t.rows = append(t.rows, r)
+	}
+	if t.readErr == nil {
+		t.readErr = rows.Error()
+	}
+	if t.readErr != nil {
+		if len(t.rows) == 0 {
+			return fmt.Errorf("cannot read sheet %q: %w", t.sheet, t.readErr)
+		}
+		t.problems = append(t.problems, Problem{
+			Sheet:   t.sheet,
+			Row:     num,
+			Message: fmt.Sprintf("could not read the rest of the sheet from this row on: %v", t.readErr),
+		})
+	}
+	return nil
+}
