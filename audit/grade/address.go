@@ -347,12 +347,13 @@ func suiteChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 		checks[CheckWeakOff] = Inconclusive
 	}
 
-	// Rev. 1 has no TLS 1.3 suites, so TLS 1.3 need not be enumerated to
-	// know that none of its suites is in the list.
-	r1Versions := []string{evidence.TLS10, evidence.TLS11, evidence.TLS12}
-	checks[CheckNISTR1] = listCheck(tlsSuites, inNISTR1, v.complete(r1Versions...))
+	// Rev. 2 supersedes Rev. 1, and mxaudit's Rev. 1 list is only a partial
+	// reconstruction: a suite on either list meets the r1 check, so a server
+	// offering only DHE_RSA AES-GCM or only TLS 1.3 is not penalised for a gap
+	// in our copy of a withdrawn table.
+	checks[CheckNISTR1] = listCheck(tlsSuites, inNISTR1OrR2, v.complete(tlsVersions()...))
 	if checks[CheckNISTR1] == Fail && tlsOK {
-		c.add(CodeNoNISTR1Suite, "The server accepts no suite from the (partially reconstructed) NIST SP 800-52 Rev. 1 list.", suitesArg)
+		c.add(CodeNoNISTR1Suite, "The server accepts no suite from the NIST SP 800-52 Rev. 1 list (partially reconstructed) nor from Rev. 2, which supersedes it.", suitesArg)
 	}
 	checks[CheckNISTR2] = listCheck(tlsSuites, inNISTR2, v.complete(tlsVersions()...))
 	if checks[CheckNISTR2] == Fail && tlsOK {

@@ -159,10 +159,20 @@ func findingCases() []findingCase {
 			c.Trusted, c.SelfSigned, c.TrustError = no(), true, "x509: certificate signed by unknown authority"
 		}), wantCodes: []string{CodeCertUntrusted}, code: CodeCertUntrusted, deduction: 35, severity: High, score: 65, grade: GradeC,
 			args: map[string]string{"reason": "the certificate is self-signed"}},
-		{name: "no nist r1 suite", mutate: func(d *evidence.Domain) {
+		{name: "no nist suite at all", mutate: func(d *evidence.Domain) {
+			// ChaCha20 is on neither list, so both NIST checks fail.
+			setVersion(d, supported(evidence.TLS12, sECDHERSAChaCha()))
+			setVersion(d, supported(evidence.TLS13, sTLS13ChaCha()))
+			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS13, Suite: ptrSuite(sTLS13ChaCha())}
+		}, wantCodes: []string{CodeNoNISTR1Suite, CodeNoNISTR2Suite}, code: CodeNoNISTR1Suite, deduction: 35, severity: High, score: 55, grade: GradeD,
+			args: map[string]string{"suites": "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLS_CHACHA20_POLY1305_SHA256"}},
+		{name: "rev 2 suite only meets r1", mutate: func(d *evidence.Domain) {
+			// DHE_RSA AES-GCM is missing from the reconstructed Rev. 1 list
+			// but on Rev. 2's, which supersedes it: no r1 finding.
 			setVersion(d, supported(evidence.TLS12, sDHERSA128GCM(2048)))
-		}, wantCodes: []string{CodeNoNISTR1Suite}, code: CodeNoNISTR1Suite, deduction: 35, severity: High, score: 65, grade: GradeC,
-			args: map[string]string{"suites": "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_AES_128_GCM_SHA256"}},
+			setVersion(d, notSupported(evidence.TLS13))
+			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS12, Suite: ptrSuite(sDHERSA128GCM(2048))}
+		}, wantCodes: []string{CodeNoTLS13}, code: CodeNoTLS13, deduction: 0, severity: Low, score: 100, grade: GradeA},
 		{name: "md5 signature", mutate: certMut(func(c *evidence.CertCheck) {
 			c.WeakSignature = "MD5-RSA"
 		}), wantCodes: []string{CodeCertWeakSignatureMD5}, code: CodeCertWeakSignatureMD5, deduction: 35, severity: High, score: 65, grade: GradeC,

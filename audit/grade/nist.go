@@ -130,3 +130,7 @@ func inNISTR1(code string) bool {
 func normCode(code string) string {
 	return strings.ReplaceAll(strings.ToUpper(strings.ReplaceAll(code, " ", "")), "0X", "0x")
 }
+
+// inNISTR1OrR2 is the membership test of the nist_r1 check: Rev. 1's list
+// as reconstructed, or Rev. 2's, which supersedes it.
+func inNISTR1OrR2(code string) bool { return inNISTR1(code) || inNISTR2(code) }

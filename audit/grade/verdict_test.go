@@ -349,10 +349,13 @@ func TestForcedTLS(t *testing.T) {
 			noSTARTTLS(&a)
 			d.Hosts[0].Addresses = append(d.Hosts[0].Addresses, a)
 		}, ForcedTLSNotEligible, "mx1.example.com 198.51.100.7: TLS is not available"},
-		{"tls 1.3 only: no Rev. 1 suite", func(d *evidence.Domain) {
-			for _, v := range []string{evidence.TLS12} {
-				setVersion(d, notSupported(v))
-			}
+		{"tls 1.3 only: Rev. 2 suites meet the r1 rule", func(d *evidence.Domain) {
+			setVersion(d, notSupported(evidence.TLS12))
+		}, ForcedTLSEligible, ""},
+		{"no NIST suite at all", func(d *evidence.Domain) {
+			setVersion(d, supported(evidence.TLS12, sECDHERSAChaCha()))
+			setVersion(d, supported(evidence.TLS13, sTLS13ChaCha()))
+			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS13, Suite: ptrSuite(sTLS13ChaCha())}
 		}, ForcedTLSNotEligible, "mx1.example.com 192.0.2.10: no NIST SP 800-52 Rev. 1 cipher suite is accepted"},
 		{"tls 1.0 only with a Rev. 1 suite", func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.TLS10, sECDHERSA128SHA()))
@@ -361,9 +364,11 @@ func TestForcedTLS(t *testing.T) {
 			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS10, Suite: ptrSuite(sECDHERSA128SHA())}
 		}, ForcedTLSEligible, ""},
 		{"Rev. 1 suites not fully enumerated", func(d *evidence.Domain) {
-			vr := supported(evidence.TLS12, sDHERSA128GCM(2048))
+			vr := supported(evidence.TLS12, sECDHERSAChaCha())
 			vr.Complete = false
 			setVersion(d, vr)
+			setVersion(d, notSupported(evidence.TLS13))
+			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS12, Suite: ptrSuite(sECDHERSAChaCha())}
 		}, ForcedTLSUnknown, "mx1.example.com 192.0.2.10: the accepted cipher suites could not be fully enumerated"},
 	}
 	for _, tt := range tests {

@@ -27,6 +27,10 @@ const (
 // serialBits is the size of random certificate serial numbers.
 const serialBits = 128
 
+// caBackdate is how far in the past a test CA's validity starts: long-lived,
+// like a real CA, so certificates can be judged at dates in the past.
+const caBackdate = 10 * 365 * 24 * time.Hour
+
 // RSA key sizes of the key types.
 const (
 	rsaStrongBits = 2048
@@ -127,7 +131,7 @@ func NewCA(name string) (*CA, error) {
 	t := &x509.Certificate{
 		SerialNumber:          sn,
 		Subject:               pkix.Name{CommonName: name, Organization: []string{"smtptest"}},
-		NotBefore:             now.Add(-time.Hour),
+		NotBefore:             now.Add(-caBackdate), // long-lived, like a real CA: certificates may be judged at past dates
 		NotAfter:              now.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
