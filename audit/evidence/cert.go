@@ -70,4 +70,7 @@ type CertCheck struct {
 	WeakKey string `json:"weak_key,omitempty"`
 	// Error is set when no certificate could be obtained.
 	Error *Error `json:"error,omitempty"`
+	// Connections is the number of connections this check opened (0 when
+	// the capability probe's handshake already used this name).
+	Connections int `json:"connections"`
 }

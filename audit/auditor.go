@@ -1,0 +1,445 @@
+// Package audit runs the audit of mail domains: it resolves each domain's
+// mail hosts, probes every address once per run (however many domains share
+// it), checks each certificate once per (address, MX name), and returns the
+// evidence. It judges nothing: grading is audit/grade's job.
+package audit
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/certs"
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/resolve"
+	"github.com/mxaudit/mxaudit/audit/smtp"
+	"github.com/mxaudit/mxaudit/audit/tlsprobe"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultPerHost      = 2
+	DefaultRetries      = 2
+	DefaultRetryBackoff = 2 * time.Second
+	DefaultStepTimeout  = 15 * time.Second
+	DefaultProbeTimeout = 10 * time.Minute
+	DefaultPort         = 25
+	// maxAddressesPerHost bounds how many addresses of one MX name are
+	// probed; a name with hundreds of A records is a pool, not a server.
+	maxAddressesPerHost = 16
+	// maxHostsPerDomain bounds how many MX targets of one domain are probed.
+	maxHostsPerDomain = 20
+)
+
+// Resolver is what the Auditor needs from DNS. *resolve.Resolver implements it.
+type Resolver interface {
+	Domain(ctx context.Context, domain string) (evidence.MXLookup, []evidence.Host)
+}
+
+var _ Resolver = (*resolve.Resolver)(nil)
+
+// Config configures an Auditor. Zero fields take the defaults above.
+type Config struct {
+	// Resolver finds mail hosts; required.
+	Resolver Resolver
+	// SMTP speaks the dialogue up to STARTTLS; required. Its port is the port probed.
+	SMTP *smtp.Client
+	// Port is the SMTP port, for the evidence only (SMTP owns the dialling).
+	Port int
+	// Verifier judges certificates; required.
+	Verifier *certs.Verifier
+	// PerHost is the most connections open at once to one address.
+	PerHost int
+	// ConnectGap is the least time between two connection starts to one address.
+	ConnectGap time.Duration
+	// Retries is how often a connection that met 421, a timeout, a reset or a
+	// refusal is tried again, with RetryBackoff doubling between tries.
+	Retries      int
+	RetryBackoff time.Duration
+	// StepTimeout bounds one TLS hello → answer exchange.
+	StepTimeout time.Duration
+	// ProbeTimeout bounds the whole probe of one address.
+	ProbeTimeout time.Duration
+	// Versions limits the protocol versions enumerated (default all).
+	Versions []string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Auditor audits domains. It is safe for concurrent use; one Auditor is one
+// run: its caches make each address probed once.
+type Auditor struct {
+	cfg    Config
+	limit  *hostLimiter
+	probes *onceCache[string, *evidence.Probe]
+	certs  *onceCache[[2]string, *evidence.CertCheck]
+	// chains keeps, per address, the chain the probe's handshake saw under
+	// its SNI, so the certificate check for that name costs no connection.
+	chainsMu sync.Mutex
+	chains   map[string]sniChain
+}
+
+type sniChain struct {
+	sni   string
+	chain [][]byte
+	err   *evidence.Error
+}
+
+// New returns an Auditor, or an error when a required field is missing.
+func New(cfg Config) (*Auditor, error) {
+	if cfg.Resolver == nil || cfg.SMTP == nil || cfg.Verifier == nil {
+		return nil, errors.New("audit: resolver, smtp client and verifier are required")
+	}
+	if cfg.PerHost <= 0 {
+		cfg.PerHost = DefaultPerHost
+	}
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = DefaultRetryBackoff
+	}
+	if cfg.StepTimeout <= 0 {
+		cfg.StepTimeout = DefaultStepTimeout
+	}
+	if cfg.ProbeTimeout <= 0 {
+		cfg.ProbeTimeout = DefaultProbeTimeout
+	}
+	if cfg.Port <= 0 {
+		cfg.Port = DefaultPort
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Auditor{
+		cfg:    cfg,
+		limit:  newHostLimiter(cfg.PerHost, cfg.ConnectGap),
+		probes: newOnceCache[string, *evidence.Probe](),
+		certs:  newOnceCache[[2]string, *evidence.CertCheck](),
+		chains: make(map[string]sniChain),
+	}, nil
+}
+
+// Connections reports how many connections the Auditor has opened to ip.
+func (a *Auditor) Connections(ip string) int { return a.limit.connections(ip) }
+
+// Domain audits one domain (an A-label) and returns its evidence. It never
+// fails: what could not be observed is recorded as such.
+func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
+	d := &evidence.Domain{Domain: domain, StartedAt: a.cfg.Now().UTC()}
+	defer func() { d.FinishedAt = a.cfg.Now().UTC() }()
+
+	d.MX, d.Hosts = a.cfg.Resolver.Domain(ctx, domain)
+	if len(d.Hosts) > maxHostsPerDomain {
+		d.Hosts = d.Hosts[:maxHostsPerDomain]
+	}
+	var wg sync.WaitGroup
+	for hi := range d.Hosts {
+		h := &d.Hosts[hi]
+		if len(h.Addresses) > maxAddressesPerHost {
+			h.Addresses = h.Addresses[:maxAddressesPerHost]
+		}
+		for ai := range h.Addresses {
+			addr := &h.Addresses[ai]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.address(ctx, h.Name, addr)
+			}()
+		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		d.Error = evidence.Classify("audit", err)
+	}
+	return d
+}
+
+// address fills in the probe and certificate check of one address seen
+// under MX name host.
+func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Address) {
+	p, ok := a.probes.get(ctx, addr.IP, func() *evidence.Probe { return a.probe(ctx, addr.IP, host) })
+	if !ok {
+		addr.Probe = &evidence.Probe{IP: addr.IP, Port: a.cfg.Port, SNI: host, Status: evidence.ProbeNotTested,
+			Error: evidence.Classify("probe", ctx.Err())}
+		return
+	}
+	cp := *p // each domain's evidence gets its own copy of the shared probe
+	addr.Probe = &cp
+	if p.Status != evidence.ProbeOK {
+		return
+	}
+	c, ok := a.certs.get(ctx, [2]string{addr.IP, host}, func() *evidence.CertCheck { return a.cert(ctx, addr.IP, host) })
+	if ok && c != nil {
+		cc := *c
+		addr.Cert = &cc
+	}
+}
+
+// dial opens an SMTP connection to ip under the per-address limit and
+// brings it to the point where TLS bytes follow STARTTLS.
+func (a *Auditor) dial(ctx context.Context, ip string) (net.Conn, *evidence.SMTPSession, error) {
+	release, err := a.limit.acquire(ctx, ip)
+	if err != nil {
+		return nil, nil, evidence.Classify("connect", err)
+	}
+	conn, sess, err := a.cfg.SMTP.StartTLS(ctx, ip)
+	if err != nil {
+		release()
+		return nil, sess, err
+	}
+	return &limitedConn{Conn: conn, release: release}, sess, nil
+}
+
+// dialRetry is dial with retries on inconclusive failures (421, timeouts,
+// resets, refusals), backing off between tries.
+func (a *Auditor) dialRetry(ctx context.Context, ip string) (conn net.Conn, sess *evidence.SMTPSession, retries int, err error) {
+	backoff := a.cfg.RetryBackoff
+	for attempt := 0; ; attempt++ {
+		conn, sess, err = a.dial(ctx, ip)
+		if err == nil || attempt >= a.cfg.Retries || !retryable(err) || ctx.Err() != nil {
+			return conn, sess, attempt, err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, sess, attempt, err
+		}
+		backoff *= 2
+	}
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, smtp.ErrNoSTARTTLS) {
+		return false
+	}
+	ev := evidence.Classify("", err)
+	return ev.Inconclusive() && ev.Kind != evidence.ErrCanceled
+}
+
+// probe is the capability probe of one address: the first connection with
+// its SMTP dialogue and a full crypto/tls handshake, then the raw
+// enumeration of every version.
+func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.ProbeTimeout)
+	defer cancel()
+	start := a.cfg.Now()
+	p := &evidence.Probe{IP: ip, Port: a.cfg.Port, SNI: sni, StartedAt: start.UTC()}
+	before := a.limit.connections(ip)
+	defer func() {
+		p.Duration = evidence.Duration(a.cfg.Now().Sub(start))
+		p.Connections = a.limit.connections(ip) - before
+	}()
+
+	conn, sess, retries, err := a.dialRetry(ctx, ip)
+	p.SMTP, p.Retries = sess, retries
+	if err != nil {
+		p.Error = evidence.Classify("smtp", err)
+		p.Status = statusOf(err, p.Error)
+		return p
+	}
+	hs, chain, tc := a.handshake(ctx, conn, sni)
+	p.Handshake = hs
+	if tc != nil {
+		a.afterTLS(ctx, tc, sess)
+	}
+	a.chainsMu.Lock()
+	a.chains[ip] = sniChain{sni: sni, chain: chain, err: hs.Error}
+	a.chainsMu.Unlock()
+
+	prober := tlsprobe.Prober{
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			c, _, err := a.dial(ctx, ip)
+			return c, err
+		},
+		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions},
+	}
+	p.Versions = prober.Run(ctx)
+	p.Status = evidence.ProbeOK
+	if !hs.OK && !anySupported(p.Versions) {
+		p.Status = evidence.ProbeTLSFailed
+		p.Error = hs.Error
+		if allInconclusive(p.Versions) && hs.Error.Inconclusive() {
+			p.Status = evidence.ProbeInconclusive
+		}
+	}
+	if sess != nil && sess.STARTTLSAfterTLS != nil && *sess.STARTTLSAfterTLS {
+		p.Anomalies = append(p.Anomalies, "STARTTLS advertised again after TLS was established")
+	}
+	return p
+}
+
+func statusOf(err error, ev *evidence.Error) evidence.ProbeStatus {
+	switch {
+	case errors.Is(err, smtp.ErrNoSTARTTLS):
+		return evidence.ProbeNoSTARTTLS
+	case ev.Inconclusive():
+		return evidence.ProbeInconclusive
+	case ev.Kind == evidence.ErrSMTPReject && ev.Step == "starttls":
+		return evidence.ProbeSTARTTLSFail
+	case ev.Kind == evidence.ErrSMTPReject:
+		return evidence.ProbeRejected
+	}
+	// A server that breaks the SMTP protocol before STARTTLS offers no
+	// usable TLS to a sender.
+	return evidence.ProbeRejected
+}
+
+func anySupported(vs []evidence.VersionResult) bool {
+	for _, v := range vs {
+		if v.Support == evidence.Supported && v.Version != evidence.SSLv2 {
+			return true
+		}
+	}
+	return false
+}
+
+func allInconclusive(vs []evidence.VersionResult) bool {
+	for _, v := range vs {
+		if v.Support != evidence.Inconclusive && v.Support != evidence.NotTested {
+			return false
+		}
+	}
+	return true
+}
+
+// clientSuites is every suite crypto/tls can speak, secure and insecure, so
+// the full handshake succeeds wherever Go can succeed at all.
+func clientSuites() []uint16 {
+	var ids []uint16
+	for _, s := range tls.CipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	for _, s := range tls.InsecureCipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// handshake completes a TLS handshake on conn with crypto/tls, records it,
+// runs the post-TLS EHLO and QUIT, and returns the presented chain.
+func (a *Auditor) handshake(ctx context.Context, conn net.Conn, sni string) (*evidence.Handshake, [][]byte, net.Conn) {
+	hs := &evidence.Handshake{}
+	start := time.Now()
+	tc := tls.Client(conn, &tls.Config{
+		ServerName:         sni,
+		InsecureSkipVerify: true, // the chain is judged by audit/certs, against the MX name
+		MinVersion:         tls.VersionTLS10,
+		MaxVersion:         tls.VersionTLS13,
+		CipherSuites:       clientSuites(),
+	})
+	hctx, cancel := context.WithTimeout(ctx, a.cfg.StepTimeout)
+	err := tc.HandshakeContext(hctx)
+	cancel()
+	hs.Duration = evidence.Duration(time.Since(start))
+	if err != nil {
+		hs.Error = tlsError(err)
+		_ = conn.Close()
+		return hs, nil, nil
+	}
+	st := tc.ConnectionState()
+	hs.OK = true
+	hs.Version = versionName(st.Version)
+	if s, ok := tlsprobe.SuiteByCode(st.CipherSuite); ok {
+		hs.Suite = &s
+	}
+	hs.Group = groupName(st.CurveID)
+	hs.OCSPStapled = len(st.OCSPResponse) > 0
+	chain := make([][]byte, 0, len(st.PeerCertificates))
+	for _, c := range st.PeerCertificates {
+		chain = append(chain, c.Raw)
+		hs.Chain = append(hs.Chain, certs.Decode(c.Raw))
+	}
+	return hs, chain, tc
+}
+
+// afterTLS finishes a TLS session politely: EHLO inside TLS, then QUIT.
+func (a *Auditor) afterTLS(ctx context.Context, tc net.Conn, sess *evidence.SMTPSession) {
+	if sess == nil {
+		sess = &evidence.SMTPSession{}
+	}
+	_ = a.cfg.SMTP.AfterTLS(ctx, tc, sess)
+}
+
+func tlsError(err error) *evidence.Error {
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return &evidence.Error{Kind: evidence.ErrTLSAlert, Step: "handshake", Message: err.Error(), Code: int(alert)}
+	}
+	ev := evidence.Classify("handshake", err)
+	if ev.Kind == evidence.ErrProtocol {
+		ev.Kind = evidence.ErrTLS
+	}
+	return ev
+}
+
+// cert obtains and judges the certificate ip presents for name.
+func (a *Auditor) cert(ctx context.Context, ip, name string) *evidence.CertCheck {
+	a.chainsMu.Lock()
+	sc, ok := a.chains[ip]
+	a.chainsMu.Unlock()
+	if ok && sc.sni == name {
+		return a.judge(name, sc.chain, sc.err, 0)
+	}
+	conn, sess, _, err := a.dialRetry(ctx, ip)
+	if err != nil {
+		return &evidence.CertCheck{Name: name, CheckedAt: a.cfg.Now().UTC(), Error: evidence.Classify("smtp", err), Connections: 1}
+	}
+	hs, chain, tc := a.handshake(ctx, conn, name)
+	if tc != nil {
+		a.afterTLS(ctx, tc, sess)
+	}
+	return a.judge(name, chain, hs.Error, 1)
+}
+
+func (a *Auditor) judge(name string, chain [][]byte, hsErr *evidence.Error, conns int) *evidence.CertCheck {
+	if len(chain) == 0 {
+		msg := "no certificate obtained"
+		if hsErr != nil {
+			msg += ": " + hsErr.Message
+		}
+		return &evidence.CertCheck{Name: name, CheckedAt: a.cfg.Now().UTC(), Connections: conns,
+			Error: &evidence.Error{Kind: evidence.ErrTLS, Step: "handshake", Message: msg}}
+	}
+	c := a.cfg.Verifier.Check(name, chain)
+	c.Connections = conns
+	return &c
+}
+
+func versionName(v uint16) string {
+	switch v {
+	case tls.VersionSSL30: //nolint:staticcheck // naming only
+		return evidence.SSLv3
+	case tls.VersionTLS10:
+		return evidence.TLS10
+	case tls.VersionTLS11:
+		return evidence.TLS11
+	case tls.VersionTLS12:
+		return evidence.TLS12
+	case tls.VersionTLS13:
+		return evidence.TLS13
+	}
+	return "0x" + strconv.FormatUint(uint64(v), 16)
+}
+
+func groupName(id tls.CurveID) string {
+	switch id {
+	case 0:
+		return ""
+	case tls.X25519:
+		return "x25519"
+	case tls.CurveP256:
+		return "secp256r1"
+	case tls.CurveP384:
+		return "secp384r1"
+	case tls.CurveP521:
+		return "secp521r1"
+	}
+	return id.String()
+}

@@ -1,0 +1,385 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mxaudit/mxaudit/audit"
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/audit/ingest"
+	"github.com/mxaudit/mxaudit/db"
+)
+
+const defaultDB = "mxaudit.db"
+
+func dbFlag() cli.Flag {
+	return &cli.StringFlag{Name: "db", Value: defaultDB, EnvVars: []string{"MXAUDIT_DB"}, Usage: "history database `FILE` (SQLite)"}
+}
+
+func runCommand() *cli.Command {
+	flags := append(scanFlags(),
+		dbFlag(),
+		&cli.StringFlag{Name: "sheet", Usage: "XLSX sheet `NAME` to read (default: the first sheet)"},
+		&cli.StringFlag{Name: "list-name", Usage: "`NAME` of the vendor list; runs of one list are compared (default: the file name)"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue the last interrupted run of this list instead of starting a new one"},
+		&cli.IntFlag{Name: "expiry-warn", Value: 30, Usage: "report certificates expiring within `DAYS`"},
+		&cli.StringFlag{Name: "fail-on", Usage: "exit 1 on `WHAT`: regression (any grade went down or Forced TLS was lost)"},
+		&cli.StringFlag{Name: "fail-under", Usage: "exit 1 when any domain grades below `GRADE`"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no summary; errors only"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines on stderr: text or json"},
+	)
+	for _, f := range flags {
+		if sf, ok := f.(*cli.IntFlag); ok && sf.Name == "concurrency" {
+			sf.Value = audit.DefaultConcurrency
+		}
+	}
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "audit every domain of a vendor list (CSV or XLSX) and store the results",
+		ArgsUsage: "FILE",
+		Description: `Reads the vendor list, audits each unique domain once (a domain used by
+two vendors is reported for both; an address shared by many domains is
+probed once), stores every domain's evidence and grade in the history
+database as soon as it is done, and compares the run with the previous
+completed run of the same list.
+
+The list needs a column of domains or e-mail addresses; vendor, owner,
+tier, tags and notes columns are used when present. Rows that cannot be used
+are reported with their row number and kept as input problems of the run.
+
+A killed or interrupted run keeps every finished domain; --resume finishes it.
+
+EXAMPLES
+   mxaudit run vendors.xlsx
+   mxaudit run --db /var/lib/mxaudit/history.db --fail-on regression vendors.csv
+   mxaudit run --resume vendors.csv`,
+		Flags:  flags,
+		Action: runAction,
+	}
+}
+
+func newLogger(c *cli.Context) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if c.Bool("quiet") {
+		opts.Level = slog.LevelError
+	}
+	switch c.String("log-format") {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(c.App.ErrWriter, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(c.App.ErrWriter, opts)), nil
+	}
+	return nil, usageErr("--log-format must be text or json")
+}
+
+func runAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageErr("run needs exactly one vendor list file; try: mxaudit run vendors.csv")
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	var failUnder grade.Grade
+	if s := c.String("fail-under"); s != "" {
+		g, ok := grade.ParseGrade(s)
+		if !ok {
+			return usageErr("--fail-under: %q is not a grade (A+, A, A-, B, C, D, F)", s)
+		}
+		failUnder = g
+	}
+	if f := c.String("fail-on"); f != "" && f != "regression" {
+		return usageErr("--fail-on: only \"regression\" is known")
+	}
+	path := c.Args().First()
+	list, err := ingest.ReadFile(path, ingest.Options{Sheet: c.String("sheet")})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	listName := c.String("list-name")
+	if listName == "" {
+		listName = filepath.Base(path)
+	}
+	setup, err := newScanSetup(c)
+	if err != nil {
+		return err
+	}
+	store, err := db.Open(c.Context, c.String("db"))
+	if err != nil {
+		return runtimeErr(err)
+	}
+	defer store.Close()
+	if err := store.Lock(); err != nil {
+		return runtimeErr(err)
+	}
+
+	runID, done, err := startOrResume(c, store, setup, list, listName, path)
+	if err != nil {
+		return err
+	}
+	todo := make([]string, 0, len(list.Domains))
+	for _, d := range list.Domains {
+		if !done[d] {
+			todo = append(todo, d)
+		}
+	}
+	for _, p := range list.Problems {
+		log.Warn("input problem", "sheet", p.Sheet, "row", p.Row, "column", p.Column, "problem", p.Message)
+	}
+	log.Info("run started", "run", runID, "list", listName, "domains", len(list.Domains), "to_audit", len(todo), "db", store.Path())
+
+	sink := newRunSink(c, store, setup.policy, runID, len(list.Domains), len(done), inputsOf(list))
+	runner := &audit.Runner{Auditor: setup.auditor, Concurrency: c.Int("concurrency"), Sink: sink}
+	runErr := runner.Run(c.Context, todo)
+	sink.finish()
+	if runErr != nil {
+		status := db.StatusFailed
+		if c.Context.Err() != nil {
+			status = db.StatusInterrupted
+		}
+		// The run context is gone; record the status on a short context of its own.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 5*time.Second)
+		defer cancel()
+		_ = store.FinishRun(ctx, runID, status, time.Now())
+		if status == db.StatusInterrupted {
+			fmt.Fprintf(c.App.ErrWriter, "mxaudit: run %d interrupted with %d of %d domains stored; finish it with: mxaudit run --resume %s\n",
+				runID, sink.stored+len(done), len(list.Domains), path)
+			return c.Context.Err()
+		}
+		return runtimeErr(runErr)
+	}
+	if sink.portBlocked() {
+		if err := markStoredPortBlocked(c.Context, store, setup.policy, runID); err != nil {
+			return runtimeErr(err)
+		}
+		log.Warn("no mail server answered on the SMTP port: outbound port 25 may be blocked from this machine; results are inconclusive")
+	}
+	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, time.Now()); err != nil {
+		return runtimeErr(err)
+	}
+	diff, err := storeDiff(c.Context, store, runID, listName, c.Int("expiry-warn"))
+	if err != nil {
+		return runtimeErr(err)
+	}
+	if !c.Bool("quiet") {
+		printRunSummary(c.App.Writer, store, runID, sink, diff)
+	}
+	return thresholds(c, store, runID, diff, failUnder)
+}
+
+// startOrResume creates the run, or finds the interrupted run to resume and
+// the domains it already stored.
+func startOrResume(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, listName, path string) (int64, map[string]bool, error) {
+	ctx := c.Context
+	if c.Bool("resume") {
+		r, err := store.LatestRun(ctx, listName, db.StatusRunning, db.StatusInterrupted)
+		if errors.Is(err, db.ErrNotFound) {
+			return 0, nil, usageErr("--resume: no interrupted run of list %q in %s", listName, store.Path())
+		}
+		if err != nil {
+			return 0, nil, runtimeErr(err)
+		}
+		if r.InputSHA256 != list.SHA256 {
+			return 0, nil, usageErr("--resume: %s changed since run %d started; start a new run without --resume", path, r.ID)
+		}
+		done, err := store.DoneDomains(ctx, r.ID)
+		if err != nil {
+			return 0, nil, runtimeErr(err)
+		}
+		return r.ID, done, nil
+	}
+	var vendors []db.VendorRow
+	for _, v := range list.Vendors {
+		for _, d := range v.Domains {
+			name := v.Name
+			if name == "" {
+				name = d
+			}
+			vendors = append(vendors, db.VendorRow{Vendor: name, Domain: d, Input: v.Inputs[d], Owner: v.Owner,
+				Tier: v.Tier, Notes: v.Notes, Tags: v.Tags, Sheet: v.Sheet, Row: v.Row})
+		}
+	}
+	var problems []db.Problem
+	for _, p := range list.Problems {
+		problems = append(problems, db.Problem{Sheet: p.Sheet, Row: p.Row, Column: p.Column, Value: p.Value, Message: p.Message})
+	}
+	abs, _ := filepath.Abs(path)
+	id, err := store.CreateRun(ctx, db.Run{
+		ListName: listName, InputPath: abs, InputSHA256: list.SHA256,
+		Policy: setup.policy.Name, PolicyVersion: setup.policy.Version, ToolVersion: version,
+		StartedAt: time.Now(), TotalDomains: len(list.Domains),
+	}, vendors, problems)
+	if err != nil {
+		return 0, nil, runtimeErr(err)
+	}
+	return id, map[string]bool{}, nil
+}
+
+func inputsOf(list *ingest.List) map[string]string {
+	m := map[string]string{}
+	for _, v := range list.Vendors {
+		for d, in := range v.Inputs {
+			if in != d {
+				m[d] = in
+			}
+		}
+	}
+	return m
+}
+
+// runSink grades and stores each finished domain, and keeps the progress
+// display and the tallies. The Runner calls it from one goroutine.
+type runSink struct {
+	store   *db.DB
+	policy  grade.Policy
+	runID   int64
+	inputs  map[string]string
+	bar     *progressbar.ProgressBar
+	started time.Time
+
+	stored, failures   int
+	probed, unanswered int
+	grades             map[grade.Grade]int
+}
+
+func newRunSink(c *cli.Context, store *db.DB, p grade.Policy, runID int64, total, done int, inputs map[string]string) *runSink {
+	s := &runSink{store: store, policy: p, runID: runID, inputs: inputs, started: time.Now(), grades: map[grade.Grade]int{}}
+	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
+		s.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(c.App.ErrWriter),
+			progressbar.OptionSetDescription("auditing"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("domains"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+		)
+		_ = s.bar.Set(done)
+	}
+	return s
+}
+
+func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
+	if in, ok := s.inputs[ev.Domain]; ok {
+		ev.Input = in
+	}
+	g := grade.GradeDomain(ev, s.policy)
+	if err := s.store.SaveDomain(ctx, s.runID, ev, &g); err != nil {
+		return err
+	}
+	s.stored++
+	s.grades[g.Grade]++
+	if g.Grade == grade.GradeInconclusive || g.Incomplete {
+		s.failures++
+	}
+	for _, h := range ev.Hosts {
+		for _, a := range h.Addresses {
+			if a.Probe != nil && a.Probe.Status != evidence.ProbeNotTested {
+				s.probed++
+				if unanswered(a.Probe) {
+					s.unanswered++
+				}
+			}
+		}
+	}
+	if s.bar != nil {
+		s.bar.Describe(fmt.Sprintf("auditing (%d inconclusive)", s.failures))
+		_ = s.bar.Add(1)
+	}
+	return nil
+}
+
+func (s *runSink) finish() {
+	if s.bar != nil {
+		_ = s.bar.Finish()
+	}
+}
+
+func (s *runSink) portBlocked() bool { return s.probed > 0 && s.unanswered == s.probed }
+
+// markStoredPortBlocked re-grades a run's stored domains with PortBlocked set.
+func markStoredPortBlocked(ctx context.Context, store *db.DB, p grade.Policy, runID int64) error {
+	results, err := store.DomainResults(ctx, runID)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		r.Evidence.PortBlocked = true
+		g := grade.GradeDomain(r.Evidence, p)
+		if err := store.SaveDomain(ctx, runID, r.Evidence, &g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeDiff compares the run with the previous completed run of its list
+// and stores the result with the run.
+func storeDiff(ctx context.Context, store *db.DB, runID int64, listName string, expiryWarn int) (*db.Diff, error) {
+	var base *int64
+	if prev, err := store.PreviousCompleted(ctx, runID, listName); err == nil {
+		base = &prev.ID
+	} else if !errors.Is(err, db.ErrNotFound) {
+		return nil, err
+	}
+	diff, err := store.ComputeDiff(ctx, runID, base, expiryWarn)
+	if err != nil {
+		return nil, err
+	}
+	return diff, store.SaveDiff(ctx, runID, base, diff)
+}
+
+// printRunSummary prints one summary line (fit for cron mail) and the changes.
+func printRunSummary(w io.Writer, store *db.DB, runID int64, s *runSink, diff *db.Diff) {
+	var parts []string
+	for _, g := range grade.AllGrades() {
+		if n := s.grades[g]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s:%d", g, n))
+		}
+	}
+	fmt.Fprintf(w, "run %d: %d domains stored in %s (%s) [%s]", runID, s.stored, time.Since(s.started).Round(time.Second), store.Path(), strings.Join(parts, " "))
+	if diff.HasBase {
+		fmt.Fprintf(w, "; since run %d: %d regressions, %d improvements, %d changes", diff.Base, diff.Regressions, diff.Improvements, len(diff.Changes))
+	}
+	fmt.Fprintln(w)
+	printChanges(w, diff)
+}
+
+func thresholds(c *cli.Context, store *db.DB, runID int64, diff *db.Diff, failUnder grade.Grade) error {
+	var reasons []string
+	if c.String("fail-on") == "regression" {
+		if n := diff.Regressions + diff.Count(db.ChangeForcedLost); n > 0 {
+			reasons = append(reasons, fmt.Sprintf("%d regressions since run %d", n, diff.Base))
+		}
+	}
+	if failUnder != "" {
+		results, err := store.DomainResults(c.Context, runID)
+		if err != nil {
+			return runtimeErr(err)
+		}
+		var below []string
+		for _, r := range results {
+			if r.Grade.Grade.Conclusive() && r.Grade.Grade.Rank() < failUnder.Rank() {
+				below = append(below, r.Domain+" ("+string(r.Grade.Grade)+")")
+			}
+		}
+		if len(below) > 0 {
+			reasons = append(reasons, "graded below "+string(failUnder)+": "+strings.Join(below, ", "))
+		}
+	}
+	if len(reasons) > 0 {
+		return &exitError{code: exitThreshold, err: errors.New(strings.Join(reasons, "; "))}
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mxaudit/mxaudit/audit"
+	"github.com/mxaudit/mxaudit/audit/certs"
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/audit/ingest"
+	"github.com/mxaudit/mxaudit/audit/resolve"
+	"github.com/mxaudit/mxaudit/audit/smtp"
+	"github.com/mxaudit/mxaudit/report/term"
+	"github.com/mxaudit/mxaudit/templates"
+)
+
+// defaultEHLO is announced when --ehlo is not given and the machine's own
+// name is not a fully qualified domain name.
+const defaultEHLO = "mxaudit.invalid"
+
+// scanFlags are the flags every auditing command shares.
+func scanFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "resolver", Usage: "DNS resolver `HOST:PORT` to ask (repeatable); default: the nameservers in /etc/resolv.conf"},
+		&cli.StringFlag{Name: "ehlo", Usage: "`NAME` announced in EHLO; use a name that resolves to this machine, as some servers check it (default: this host's FQDN, else " + defaultEHLO + ")"},
+		&cli.IntFlag{Name: "port", Value: audit.DefaultPort, Usage: "SMTP `PORT` to probe (25 on the internet; other ports for tests and labs)"},
+		&cli.IntFlag{Name: "per-host", Value: audit.DefaultPerHost, Usage: "most connections open at once to one address (`N`)"},
+		&cli.DurationFlag{Name: "gap", Value: 0, Usage: "least `TIME` between two connection starts to one address"},
+		&cli.IntFlag{Name: "retries", Value: audit.DefaultRetries, Usage: "tries again after 421, timeouts and resets (`N`) before calling an address inconclusive"},
+		&cli.DurationFlag{Name: "timeout", Value: audit.DefaultStepTimeout, Usage: "`TIME` allowed for one step (connect, greeting, command, handshake)"},
+		&cli.DurationFlag{Name: "probe-timeout", Value: audit.DefaultProbeTimeout, Usage: "`TIME` allowed for the whole probe of one address"},
+		&cli.StringFlag{Name: "ca-file", Usage: "PEM `FILE` of trusted root certificates instead of the system roots"},
+		&cli.StringFlag{Name: "versions", Usage: "comma-separated protocol versions to enumerate (default all: SSLv2,SSLv3,TLSv1.0,TLSv1.1,TLSv1.2,TLSv1.3)"},
+		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
+		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings.json)"},
+	}
+}
+
+func scanCommand() *cli.Command {
+	flags := append(scanFlags(),
+		&cli.BoolFlag{Name: "json", Usage: "print the full evidence, findings and grades as JSON"},
+		&cli.StringFlag{Name: "fail-under", Usage: "exit 1 when any domain grades below `GRADE` (A+, A, A-, B, C, D, F)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list informational findings too"},
+		&cli.BoolFlag{Name: "no-color", Usage: "plain text even on a terminal"},
+	)
+	return &cli.Command{
+		Name:      "scan",
+		Usage:     "audit one or more domains now and print the result",
+		ArgsUsage: "DOMAIN|EMAIL...",
+		Description: `Audits each domain's inbound mail servers and prints one table per
+domain: a row per MX address with its checks, then the grade, Forced-TLS
+eligibility and the recommended improvements. An e-mail address stands for
+its domain; IDNs are accepted.
+
+EXAMPLES
+   mxaudit scan example.com
+   mxaudit scan --json billing@vendor.example other.example > result.json
+   mxaudit scan --fail-under B partner.example   # exit 1 below B`,
+		Flags:  flags,
+		Action: scanAction,
+	}
+}
+
+// scanSetup is what a command needs to audit: the auditor and the policy.
+type scanSetup struct {
+	auditor *audit.Auditor
+	policy  grade.Policy
+	texts   *templates.Set
+}
+
+func newScanSetup(c *cli.Context) (*scanSetup, error) {
+	if c.Int("per-host") < 1 {
+		return nil, usageErr("--per-host must be at least 1")
+	}
+	if c.Int("port") < 1 || c.Int("port") > 65535 {
+		return nil, usageErr("--port must be between 1 and 65535")
+	}
+	versions, err := parseVersions(c.String("versions"))
+	if err != nil {
+		return nil, err
+	}
+	res, err := resolve.New(resolve.Config{Servers: c.StringSlice("resolver")})
+	if err != nil {
+		return nil, runtimeErr(fmt.Errorf("dns: %w", err))
+	}
+	ehlo := c.String("ehlo")
+	if ehlo == "" {
+		ehlo = defaultEHLOName()
+	}
+	sc, err := smtp.New(smtp.Config{
+		Port: c.Int("port"), EHLOName: ehlo,
+		ConnectTimeout: c.Duration("timeout"), BannerTimeout: 2 * c.Duration("timeout"), CommandTimeout: c.Duration("timeout"),
+	})
+	if err != nil {
+		return nil, usageErr("--ehlo: %v", err)
+	}
+	v := &certs.Verifier{}
+	if f := c.String("ca-file"); f != "" {
+		pool, err := certs.LoadCAFile(f)
+		if err != nil {
+			return nil, usageErr("--ca-file: %v", err)
+		}
+		v.Roots = pool
+	}
+	texts, err := loadTemplates(c.String("templates"))
+	if err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	a, err := audit.New(audit.Config{
+		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"),
+		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
+		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
+		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
+	})
+	if err != nil {
+		return nil, runtimeErr(err)
+	}
+	return &scanSetup{auditor: a, policy: grade.Default(), texts: texts}, nil
+}
+
+func loadTemplates(dir string) (*templates.Set, error) {
+	if dir == "" {
+		return templates.Default()
+	}
+	return templates.Load(dir)
+}
+
+func defaultEHLOName() string {
+	h, err := os.Hostname()
+	if err == nil && strings.Contains(strings.Trim(h, "."), ".") {
+		return strings.Trim(h, ".")
+	}
+	return defaultEHLO
+}
+
+func parseVersions(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		v = strings.TrimSpace(v)
+		found := false
+		for _, known := range evidence.Versions {
+			if strings.EqualFold(v, known) {
+				out = append(out, known)
+				found = true
+			}
+		}
+		if !found {
+			return nil, usageErr("--versions: unknown version %q (known: %s)", v, strings.Join(evidence.Versions, ","))
+		}
+	}
+	return out, nil
+}
+
+// scanResult is one domain's evidence and grade.
+type scanResult struct {
+	Evidence *evidence.Domain
+	Grade    grade.DomainGrade
+}
+
+func scanAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usageErr("scan needs at least one domain; try: mxaudit scan example.com")
+	}
+	var failUnder grade.Grade
+	if s := c.String("fail-under"); s != "" {
+		g, ok := grade.ParseGrade(s)
+		if !ok {
+			return usageErr("--fail-under: %q is not a grade (A+, A, A-, B, C, D, F)", s)
+		}
+		failUnder = g
+	}
+	var domains, inputs []string
+	seen := map[string]bool{}
+	for _, arg := range c.Args().Slice() {
+		d, err := ingest.Domain(arg)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		domains = append(domains, d)
+		inputs = append(inputs, arg)
+	}
+	setup, err := newScanSetup(c)
+	if err != nil {
+		return err
+	}
+	started := time.Now().UTC()
+	results := auditAll(c.Context, setup, domains, inputs, c.Int("concurrency"))
+	if c.Context.Err() != nil {
+		return c.Context.Err()
+	}
+	markPortBlocked(results, setup.policy)
+
+	out := c.App.Writer
+	if c.Bool("json") {
+		if err := writeJSON(out, setup, results, started); err != nil {
+			return runtimeErr(err)
+		}
+	} else {
+		opt := term.Options{Color: !c.Bool("no-color") && isTerminal(out), Verbose: c.Bool("verbose")}
+		for _, r := range results {
+			if err := term.Render(out, r.Evidence, &r.Grade, setup.texts, opt); err != nil {
+				return runtimeErr(err)
+			}
+		}
+	}
+	if failUnder != "" {
+		var below []string
+		for _, r := range results {
+			if r.Grade.Grade.Conclusive() && r.Grade.Grade.Rank() < failUnder.Rank() {
+				below = append(below, fmt.Sprintf("%s (%s)", r.Evidence.Domain, r.Grade.Grade))
+			}
+		}
+		if len(below) > 0 {
+			return &exitError{code: exitThreshold, err: fmt.Errorf("graded below %s: %s", failUnder, strings.Join(below, ", "))}
+		}
+	}
+	return nil
+}
+
+// auditAll audits the domains with bounded concurrency, keeping input order.
+func auditAll(ctx context.Context, s *scanSetup, domains, inputs []string, concurrency int) []scanResult {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	results := make([]scanResult, len(domains))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, d := range domains {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ev := s.auditor.Domain(ctx, d)
+			if inputs[i] != d {
+				ev.Input = inputs[i]
+			}
+			results[i] = scanResult{Evidence: ev, Grade: grade.GradeDomain(ev, s.policy)}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// markPortBlocked flags every result when not one address answered on the
+// SMTP port: the usual cause is this machine's own network blocking
+// outbound port 25, and every vendor must not be graded as if it failed.
+func markPortBlocked(results []scanResult, p grade.Policy) {
+	probed := 0
+	for _, r := range results {
+		for _, h := range r.Evidence.Hosts {
+			for _, a := range h.Addresses {
+				if a.Probe == nil || a.Probe.Status == evidence.ProbeNotTested {
+					continue
+				}
+				probed++
+				if !unanswered(a.Probe) {
+					return
+				}
+			}
+		}
+	}
+	if probed == 0 {
+		return
+	}
+	for i := range results {
+		results[i].Evidence.PortBlocked = true
+		results[i].Grade = grade.GradeDomain(results[i].Evidence, p)
+	}
+}
+
+// unanswered reports whether a probe never got a single byte from the server.
+func unanswered(p *evidence.Probe) bool {
+	if p.Status != evidence.ProbeInconclusive || p.Error == nil {
+		return false
+	}
+	if p.SMTP != nil && p.SMTP.Banner != nil {
+		return false
+	}
+	switch p.Error.Kind {
+	case evidence.ErrRefused, evidence.ErrTimeout, evidence.ErrUnreach:
+		return true
+	}
+	return false
+}
+
+// jsonFinding is a finding with its wording.
+type jsonFinding struct {
+	grade.Finding
+	Title       string   `json:"title,omitempty"`
+	Message     string   `json:"message,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	Standards   []string `json:"standards,omitempty"`
+}
+
+type jsonDomain struct {
+	Domain    string            `json:"domain"`
+	Grade     grade.DomainGrade `json:"grade"`
+	Findings  []jsonFinding     `json:"findings"`
+	Evidence  *evidence.Domain  `json:"evidence"`
+	Connected map[string]int    `json:"connections_per_address"`
+}
+
+type jsonScan struct {
+	SchemaVersion int          `json:"schema_version"`
+	Tool          string       `json:"tool"`
+	ToolVersion   string       `json:"tool_version"`
+	Policy        string       `json:"policy"`
+	PolicyVersion string       `json:"policy_version"`
+	StartedAt     time.Time    `json:"started_at"`
+	FinishedAt    time.Time    `json:"finished_at"`
+	Domains       []jsonDomain `json:"domains"`
+}
+
+func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Time) error {
+	out := jsonScan{
+		SchemaVersion: evidence.SchemaVersion, Tool: "mxaudit", ToolVersion: version,
+		Policy: s.policy.Name, PolicyVersion: s.policy.Version,
+		StartedAt: started, FinishedAt: time.Now().UTC(),
+		Domains: []jsonDomain{},
+	}
+	for _, r := range results {
+		jd := jsonDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []jsonFinding{}, Connected: map[string]int{}}
+		for _, f := range r.Grade.Findings {
+			jf := jsonFinding{Finding: f}
+			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {
+				jf.Title, jf.Message, jf.Remediation, jf.Standards = t.Title, t.Message, t.Remediation, t.Standards
+			}
+			jd.Findings = append(jd.Findings, jf)
+		}
+		probed := map[string]bool{}
+		for _, h := range r.Evidence.Hosts {
+			for _, a := range h.Addresses {
+				// The probe is shared by every MX name on the address: count it once.
+				if a.Probe != nil && !probed[a.IP] {
+					probed[a.IP] = true
+					jd.Connected[a.IP] += a.Probe.Connections
+				}
+				if a.Cert != nil {
+					jd.Connected[a.IP] += a.Cert.Connections
+				}
+			}
+		}
+		out.Domains = append(out.Domains, jd)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

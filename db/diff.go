@@ -1,0 +1,340 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+)
+
+// Change kinds, stable identifiers for reports and JSON.
+const (
+	ChangeGradeUp         = "grade_up"
+	ChangeGradeDown       = "grade_down"
+	ChangeForcedGained    = "forced_tls_gained"
+	ChangeForcedLost      = "forced_tls_lost"
+	ChangeMXAdded         = "mx_added"
+	ChangeMXRemoved       = "mx_removed"
+	ChangeAddressAdded    = "address_added"
+	ChangeAddressRemoved  = "address_removed"
+	ChangeFindingAppeared = "finding_appeared"
+	ChangeFindingResolved = "finding_resolved"
+	ChangeCertExpiring    = "cert_expiring"
+	ChangeSTSModeChanged  = "mta_sts_mode_changed"
+	ChangeSTSIDChanged    = "mta_sts_id_changed"
+	ChangeDomainAdded     = "domain_added"
+	ChangeDomainRemoved   = "domain_removed"
+)
+
+// Change is one difference between two runs.
+type Change struct {
+	Kind    string   `json:"kind"`
+	Domain  string   `json:"domain"`
+	Vendors []string `json:"vendors,omitempty"`
+	// Host and IP locate MX-level changes.
+	Host string `json:"host,omitempty"`
+	IP   string `json:"ip,omitempty"`
+	// From and To are the old and new values (grades, modes, ids, codes).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Code is the finding code for finding changes.
+	Code     string `json:"code,omitempty"`
+	Severity string `json:"severity,omitempty"`
+	// Days is the days to expiry for cert_expiring.
+	Days   int    `json:"days,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Diff is the set of changes from run Base to run Run.
+type Diff struct {
+	Run        int64     `json:"run"`
+	Base       int64     `json:"base,omitempty"`
+	HasBase    bool      `json:"has_base"`
+	ExpiryWarn int       `json:"expiry_warn_days"`
+	Changes    []Change  `json:"changes"`
+	Made       time.Time `json:"made_at"`
+	// Regressions and Improvements count grade_down and grade_up changes.
+	Regressions  int `json:"regressions"`
+	Improvements int `json:"improvements"`
+}
+
+// Count returns how many changes of a kind the diff holds.
+func (d *Diff) Count(kind string) int {
+	n := 0
+	for _, c := range d.Changes {
+		if c.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// ComputeDiff compares run id with base (nil: no previous run; only
+// expiring certificates are reported then). expiryWarn is the window, in
+// days, for cert_expiring.
+func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn int) (*Diff, error) {
+	cur, err := d.DomainResults(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	curVendors, err := d.Vendors(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var old []StoredDomain
+	var oldVendors []VendorRow
+	if base != nil {
+		if old, err = d.DomainResults(ctx, *base); err != nil {
+			return nil, err
+		}
+		if oldVendors, err = d.Vendors(ctx, *base); err != nil {
+			return nil, err
+		}
+	}
+	diff := Compare(cur, old, curVendors, oldVendors, base != nil, expiryWarn)
+	diff.Run = id
+	if base != nil {
+		diff.Base = *base
+	}
+	diff.Made = time.Now().UTC()
+	return diff, nil
+}
+
+// Compare is the pure comparison behind ComputeDiff.
+func Compare(cur, old []StoredDomain, curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn int) *Diff {
+	diff := &Diff{HasBase: hasBase, ExpiryWarn: expiryWarn, Changes: []Change{}}
+	vendorsOf := map[string][]string{}
+	for _, v := range curVendors {
+		vendorsOf[v.Domain] = appendUnique(vendorsOf[v.Domain], v.Vendor)
+	}
+	for _, v := range oldVendors {
+		if _, ok := vendorsOf[v.Domain]; !ok {
+			vendorsOf[v.Domain] = appendUnique(vendorsOf[v.Domain], v.Vendor)
+		}
+	}
+	add := func(c Change) {
+		c.Vendors = vendorsOf[c.Domain]
+		diff.Changes = append(diff.Changes, c)
+	}
+	oldBy := map[string]StoredDomain{}
+	for _, s := range old {
+		oldBy[s.Domain] = s
+	}
+	curBy := map[string]StoredDomain{}
+	for _, s := range cur {
+		curBy[s.Domain] = s
+	}
+	if hasBase {
+		inList := func(vs []VendorRow) map[string]bool {
+			m := map[string]bool{}
+			for _, v := range vs {
+				m[v.Domain] = true
+			}
+			return m
+		}
+		curList, oldList := inList(curVendors), inList(oldVendors)
+		if len(curVendors) == 0 {
+			curList = keys(curBy)
+		}
+		if len(oldVendors) == 0 {
+			oldList = keys(oldBy)
+		}
+		for _, dname := range sortedKeys(curList) {
+			if !oldList[dname] {
+				add(Change{Kind: ChangeDomainAdded, Domain: dname})
+			}
+		}
+		for _, dname := range sortedKeys(oldList) {
+			if !curList[dname] {
+				add(Change{Kind: ChangeDomainRemoved, Domain: dname})
+			}
+		}
+	}
+	for _, s := range cur {
+		for _, c := range expiring(s, expiryWarn) {
+			add(c)
+		}
+		o, ok := oldBy[s.Domain]
+		if !hasBase || !ok {
+			continue
+		}
+		for _, c := range compareDomain(o, s) {
+			add(c)
+		}
+	}
+	for _, c := range diff.Changes {
+		switch c.Kind {
+		case ChangeGradeDown:
+			diff.Regressions++
+		case ChangeGradeUp:
+			diff.Improvements++
+		}
+	}
+	return diff
+}
+
+func compareDomain(o, s StoredDomain) []Change {
+	var out []Change
+	dname := s.Domain
+	og, ng := o.Grade.Grade, s.Grade.Grade
+	if og != ng && og.Conclusive() && ng.Conclusive() {
+		kind := ChangeGradeUp
+		if ng.Rank() < og.Rank() {
+			kind = ChangeGradeDown
+		}
+		out = append(out, Change{Kind: kind, Domain: dname, From: string(og), To: string(ng)})
+	}
+	of, nf := o.Grade.ForcedTLS, s.Grade.ForcedTLS
+	if of != nf {
+		switch {
+		case nf == grade.ForcedTLSEligible && of == grade.ForcedTLSNotEligible:
+			out = append(out, Change{Kind: ChangeForcedGained, Domain: dname, From: string(of), To: string(nf)})
+		case of == grade.ForcedTLSEligible && nf == grade.ForcedTLSNotEligible:
+			out = append(out, Change{Kind: ChangeForcedLost, Domain: dname, From: string(of), To: string(nf), Detail: s.Grade.ForcedTLSReason})
+		}
+	}
+	oldMX, newMX := mxSet(o.Evidence), mxSet(s.Evidence)
+	for _, h := range sortedKeys(newMX) {
+		if !oldMX[h] {
+			out = append(out, Change{Kind: ChangeMXAdded, Domain: dname, Host: h})
+		}
+	}
+	for _, h := range sortedKeys(oldMX) {
+		if !newMX[h] {
+			out = append(out, Change{Kind: ChangeMXRemoved, Domain: dname, Host: h})
+		}
+	}
+	oldAddr, newAddr := addrSet(o.Evidence), addrSet(s.Evidence)
+	for _, k := range sortedKeys(newAddr) {
+		host, ip, _ := strings.Cut(k, " ")
+		if oldMX[host] && !oldAddr[k] {
+			out = append(out, Change{Kind: ChangeAddressAdded, Domain: dname, Host: host, IP: ip})
+		}
+	}
+	for _, k := range sortedKeys(oldAddr) {
+		host, ip, _ := strings.Cut(k, " ")
+		if newMX[host] && !newAddr[k] {
+			out = append(out, Change{Kind: ChangeAddressRemoved, Domain: dname, Host: host, IP: ip})
+		}
+	}
+	oldF, newF := findingSet(o.Grade), findingSet(s.Grade)
+	for _, k := range sortedKeys(newF) {
+		if _, ok := oldF[k]; !ok {
+			f := newF[k]
+			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
+		}
+	}
+	for _, k := range sortedKeys(oldF) {
+		if _, ok := newF[k]; !ok {
+			f := oldF[k]
+			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
+		}
+	}
+	if o.Evidence.MTASTS != nil && s.Evidence.MTASTS != nil {
+		om, nm := stsMode(o.Evidence.MTASTS), stsMode(s.Evidence.MTASTS)
+		if om != nm {
+			out = append(out, Change{Kind: ChangeSTSModeChanged, Domain: dname, From: om, To: nm})
+		}
+		if o.Evidence.MTASTS.ID != s.Evidence.MTASTS.ID && o.Evidence.MTASTS.ID != "" && s.Evidence.MTASTS.ID != "" {
+			out = append(out, Change{Kind: ChangeSTSIDChanged, Domain: dname, From: o.Evidence.MTASTS.ID, To: s.Evidence.MTASTS.ID})
+		}
+	}
+	return out
+}
+
+func stsMode(m *evidence.MTASTS) string {
+	if m.Policy == nil {
+		return "none published"
+	}
+	return m.Policy.Mode
+}
+
+// expiring lists the certificates of a domain that expire within days.
+func expiring(s StoredDomain, days int) []Change {
+	if days <= 0 || s.Evidence == nil {
+		return nil
+	}
+	var out []Change
+	seen := map[string]bool{}
+	for _, h := range s.Evidence.Hosts {
+		for _, a := range h.Addresses {
+			c := a.Cert
+			if c == nil || len(c.Chain) == 0 || c.Expired == nil || *c.Expired || c.DaysToExpiry > days {
+				continue
+			}
+			key := h.Name + " " + a.IP
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Change{Kind: ChangeCertExpiring, Domain: s.Domain, Host: h.Name, IP: a.IP, Days: c.DaysToExpiry,
+				Detail: fmt.Sprintf("expires %s", c.Chain[0].NotAfter.UTC().Format("2006-01-02"))})
+		}
+	}
+	return out
+}
+
+func mxSet(ev *evidence.Domain) map[string]bool {
+	m := map[string]bool{}
+	if ev == nil {
+		return m
+	}
+	for _, h := range ev.Hosts {
+		m[h.Name] = true
+	}
+	return m
+}
+
+func addrSet(ev *evidence.Domain) map[string]bool {
+	m := map[string]bool{}
+	if ev == nil {
+		return m
+	}
+	for _, h := range ev.Hosts {
+		for _, a := range h.Addresses {
+			m[h.Name+" "+a.IP] = true
+		}
+	}
+	return m
+}
+
+func findingSet(g *grade.DomainGrade) map[string]grade.Finding {
+	m := map[string]grade.Finding{}
+	if g == nil {
+		return m
+	}
+	for _, f := range g.Findings {
+		m[f.Code+"\x00"+f.Host+"\x00"+f.IP] = f
+	}
+	return m
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+func keys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

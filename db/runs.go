@@ -1,0 +1,419 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+)
+
+// Run statuses.
+const (
+	StatusRunning     = "running"
+	StatusCompleted   = "completed"
+	StatusInterrupted = "interrupted"
+	StatusFailed      = "failed"
+)
+
+// Run is one audit of a vendor list.
+type Run struct {
+	ID            int64      `json:"id"`
+	ListName      string     `json:"list_name"`
+	InputPath     string     `json:"input_path,omitempty"`
+	InputSHA256   string     `json:"input_sha256,omitempty"`
+	Policy        string     `json:"policy"`
+	PolicyVersion string     `json:"policy_version"`
+	ToolVersion   string     `json:"tool_version"`
+	StartedAt     time.Time  `json:"started_at"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	Status        string     `json:"status"`
+	TotalDomains  int        `json:"total_domains"`
+	// Done is the number of domains stored for the run.
+	Done         int             `json:"done"`
+	Config       json.RawMessage `json:"config,omitempty"`
+	RegradedFrom *int64          `json:"regraded_from,omitempty"`
+}
+
+// VendorRow is one (vendor, domain) pair of the list a run audited.
+type VendorRow struct {
+	Vendor, Domain, Input, Owner, Tier, Notes string
+	Tags                                      []string
+	Sheet                                     string
+	Row                                       int
+}
+
+// Problem is an input problem of a run's vendor list.
+type Problem struct {
+	Sheet, Column, Value, Message string
+	Row                           int
+}
+
+// ErrNotFound is returned when a run or domain does not exist.
+var ErrNotFound = errors.New("not found")
+
+// CreateRun stores a new run with status running, with its vendor list and
+// input problems, in one transaction, and returns its id.
+func (d *DB) CreateRun(ctx context.Context, r Run, vendors []VendorRow, problems []Problem) (int64, error) {
+	if r.Config == nil {
+		r.Config = json.RawMessage("{}")
+	}
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (list_name, input_path, input_sha256, policy, policy_version,
+		tool_version, started_at, status, total_domains, config_json, regraded_from) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		r.ListName, r.InputPath, r.InputSHA256, r.Policy, r.PolicyVersion, r.ToolVersion, ts(r.StartedAt),
+		StatusRunning, r.TotalDomains, string(r.Config), r.RegradedFrom)
+	if err != nil {
+		return 0, fmt.Errorf("create run: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range vendors {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_vendors (run_id, vendor, domain, input, owner, tier, tags, notes, sheet, row_num)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, id, v.Vendor, v.Domain, v.Input, v.Owner, v.Tier, strings.Join(v.Tags, ","), v.Notes, v.Sheet, v.Row); err != nil {
+			return 0, fmt.Errorf("store vendor list: %w", err)
+		}
+	}
+	for _, p := range problems {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO input_problems (run_id, sheet, row_num, col, value, message) VALUES (?,?,?,?,?,?)`,
+			id, p.Sheet, p.Row, p.Column, p.Value, p.Message); err != nil {
+			return 0, fmt.Errorf("store input problems: %w", err)
+		}
+	}
+	return id, tx.Commit()
+}
+
+// FinishRun sets a run's final status and end time.
+func (d *DB) FinishRun(ctx context.Context, id int64, status string, at time.Time) error {
+	_, err := d.sql.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`, status, ts(at), id)
+	return err
+}
+
+// SaveDomain stores one domain's evidence and grade for a run in a single
+// transaction. Storing a domain again for the same run replaces it, so a
+// resumed run never holds duplicates.
+func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
+	evJSON, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode evidence of %s: %w", ev.Domain, err)
+	}
+	gJSON, err := json.Marshal(g)
+	if err != nil {
+		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
+	}
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM domain_results WHERE run_id = ? AND domain = ?`, runID, ev.Domain); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO domain_results (run_id, domain, grade, incomplete, forced_tls, mx_kind, audited_at, evidence_json, grade_json)
+		VALUES (?,?,?,?,?,?,?,?,?)`, runID, ev.Domain, string(g.Grade), g.Incomplete, string(g.ForcedTLS), string(ev.MX.Kind),
+		ts(ev.FinishedAt), string(evJSON), string(gJSON))
+	if err != nil {
+		return fmt.Errorf("store %s: %w", ev.Domain, err)
+	}
+	drID, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for _, mx := range g.MX {
+		host := hostOf(ev, mx.Host)
+		for _, a := range mx.Addresses {
+			status, versions, notAfter := addressFacts(host, a.IP)
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO address_results (domain_result_id, host, preference, ip, grade, probe_status, versions, cert_not_after)
+				VALUES (?,?,?,?,?,?,?,?)`, drID, mx.Host, mx.Preference, a.IP, string(a.Grade), status, versions, notAfter); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range g.Findings {
+		args, _ := json.Marshal(f.Args)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO findings (domain_result_id, code, severity, host, ip, reason, args_json) VALUES (?,?,?,?,?,?,?)`,
+			drID, f.Code, f.Severity.String(), f.Host, f.IP, f.Reason, string(args)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func hostOf(ev *evidence.Domain, name string) *evidence.Host {
+	for i := range ev.Hosts {
+		if ev.Hosts[i].Name == name {
+			return &ev.Hosts[i]
+		}
+	}
+	return nil
+}
+
+func addressFacts(h *evidence.Host, ip string) (status, versions string, notAfter sql.NullString) {
+	if h == nil {
+		return "", "", notAfter
+	}
+	for _, a := range h.Addresses {
+		if a.IP != ip {
+			continue
+		}
+		if a.Probe != nil {
+			status = string(a.Probe.Status)
+			var vs []string
+			for _, v := range a.Probe.Versions {
+				if v.Support == evidence.Supported {
+					vs = append(vs, v.Version)
+				}
+			}
+			versions = strings.Join(vs, ",")
+		}
+		if a.Cert != nil && len(a.Cert.Chain) > 0 {
+			notAfter = sql.NullString{String: ts(a.Cert.Chain[0].NotAfter), Valid: true}
+		}
+	}
+	return status, versions, notAfter
+}
+
+// DoneDomains returns the domains already stored for a run.
+func (d *DB) DoneDomains(ctx context.Context, runID int64) (map[string]bool, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT domain FROM domain_results WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		done[s] = true
+	}
+	return done, rows.Err()
+}
+
+const runColumns = `r.id, r.list_name, r.input_path, r.input_sha256, r.policy, r.policy_version, r.tool_version,
+	r.started_at, r.finished_at, r.status, r.total_domains, r.config_json, r.regraded_from,
+	(SELECT count(*) FROM domain_results dr WHERE dr.run_id = r.id)`
+
+func scanRun(s interface{ Scan(...any) error }) (Run, error) {
+	var r Run
+	var started string
+	var finished sql.NullString
+	var cfg string
+	var from sql.NullInt64
+	err := s.Scan(&r.ID, &r.ListName, &r.InputPath, &r.InputSHA256, &r.Policy, &r.PolicyVersion, &r.ToolVersion,
+		&started, &finished, &r.Status, &r.TotalDomains, &cfg, &from, &r.Done)
+	if err != nil {
+		return r, err
+	}
+	r.StartedAt = parseTS(started)
+	if finished.Valid {
+		t := parseTS(finished.String)
+		r.FinishedAt = &t
+	}
+	r.Config = json.RawMessage(cfg)
+	if from.Valid {
+		r.RegradedFrom = &from.Int64
+	}
+	return r, nil
+}
+
+// Runs lists runs, newest first.
+func (d *DB) Runs(ctx context.Context) ([]Run, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+runColumns+` FROM runs r ORDER BY r.id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// GetRun returns one run.
+func (d *DB) GetRun(ctx context.Context, id int64) (Run, error) {
+	r, err := scanRun(d.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs r WHERE r.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	return r, err
+}
+
+// LatestRun returns the newest run with one of the given statuses (any
+// status when none is given), optionally of one list ("" for any list).
+func (d *DB) LatestRun(ctx context.Context, listName string, statuses ...string) (Run, error) {
+	q := `SELECT ` + runColumns + ` FROM runs r WHERE (? = '' OR r.list_name = ?)`
+	args := []any{listName, listName}
+	if len(statuses) > 0 {
+		q += ` AND r.status IN (` + strings.TrimSuffix(strings.Repeat("?,", len(statuses)), ",") + `)`
+		for _, s := range statuses {
+			args = append(args, s)
+		}
+	}
+	q += ` ORDER BY r.id DESC LIMIT 1`
+	r, err := scanRun(d.sql.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// PreviousCompleted returns the completed run of the same list made before run id.
+func (d *DB) PreviousCompleted(ctx context.Context, id int64, listName string) (Run, error) {
+	r, err := scanRun(d.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs r
+		WHERE r.list_name = ? AND r.status = ? AND r.id < ? ORDER BY r.id DESC LIMIT 1`, listName, StatusCompleted, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// StoredDomain is one domain's stored result.
+type StoredDomain struct {
+	Domain   string
+	Evidence *evidence.Domain
+	Grade    *grade.DomainGrade
+}
+
+// DomainResults loads every domain stored for a run, in domain order.
+func (d *DB) DomainResults(ctx context.Context, runID int64) ([]StoredDomain, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT domain, evidence_json, grade_json FROM domain_results WHERE run_id = ? ORDER BY domain`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StoredDomain
+	for rows.Next() {
+		var s StoredDomain
+		var ev, g string
+		if err := rows.Scan(&s.Domain, &ev, &g); err != nil {
+			return nil, err
+		}
+		s.Evidence, s.Grade = &evidence.Domain{}, &grade.DomainGrade{}
+		if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
+			return nil, fmt.Errorf("decode evidence of %s in run %d: %w", s.Domain, runID, err)
+		}
+		if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
+			return nil, fmt.Errorf("decode grade of %s in run %d: %w", s.Domain, runID, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Vendors returns the vendor list a run audited.
+func (d *DB) Vendors(ctx context.Context, runID int64) ([]VendorRow, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT vendor, domain, input, owner, tier, tags, notes, sheet, row_num
+		FROM run_vendors WHERE run_id = ? ORDER BY row_num, vendor, domain`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []VendorRow
+	for rows.Next() {
+		var v VendorRow
+		var tags string
+		if err := rows.Scan(&v.Vendor, &v.Domain, &v.Input, &v.Owner, &v.Tier, &tags, &v.Notes, &v.Sheet, &v.Row); err != nil {
+			return nil, err
+		}
+		if tags != "" {
+			v.Tags = strings.Split(tags, ",")
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Problems returns the input problems of a run.
+func (d *DB) Problems(ctx context.Context, runID int64) ([]Problem, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT sheet, row_num, col, value, message FROM input_problems WHERE run_id = ? ORDER BY row_num`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Problem
+	for rows.Next() {
+		var p Problem
+		if err := rows.Scan(&p.Sheet, &p.Row, &p.Column, &p.Value, &p.Message); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// HistoryPoint is a domain's grade in one run.
+type HistoryPoint struct {
+	RunID     int64     `json:"run_id"`
+	ListName  string    `json:"list_name"`
+	StartedAt time.Time `json:"started_at"`
+	Grade     string    `json:"grade"`
+	ForcedTLS string    `json:"forced_tls"`
+	Findings  int       `json:"findings"`
+}
+
+// History lists a domain's grade over time, oldest first.
+func (d *DB) History(ctx context.Context, domain string) ([]HistoryPoint, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT r.id, r.list_name, r.started_at, dr.grade, dr.forced_tls,
+		(SELECT count(*) FROM findings f WHERE f.domain_result_id = dr.id)
+		FROM domain_results dr JOIN runs r ON r.id = dr.run_id WHERE dr.domain = ? ORDER BY r.id`, domain)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HistoryPoint
+	for rows.Next() {
+		var h HistoryPoint
+		var started string
+		if err := rows.Scan(&h.RunID, &h.ListName, &started, &h.Grade, &h.ForcedTLS, &h.Findings); err != nil {
+			return nil, err
+		}
+		h.StartedAt = parseTS(started)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// SaveDiff stores the changes of a run against its base run.
+func (d *DB) SaveDiff(ctx context.Context, runID int64, baseID *int64, diff any) error {
+	b, err := json.Marshal(diff)
+	if err != nil {
+		return err
+	}
+	_, err = d.sql.ExecContext(ctx, `INSERT OR REPLACE INTO run_diffs (run_id, base_run_id, diff_json) VALUES (?,?,?)`, runID, baseID, string(b))
+	return err
+}
+
+// LoadDiff loads the stored diff of a run into out.
+func (d *DB) LoadDiff(ctx context.Context, runID int64, out any) (baseID *int64, err error) {
+	var s string
+	var base sql.NullInt64
+	err = d.sql.QueryRowContext(ctx, `SELECT base_run_id, diff_json FROM run_diffs WHERE run_id = ?`, runID).Scan(&base, &s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if base.Valid {
+		baseID = &base.Int64
+	}
+	return baseID, json.Unmarshal([]byte(s), out)
+}

@@ -1,0 +1,318 @@
+// Package term renders audit results as the terminal table of `mxaudit
+// scan`: one row per MX address with the checks a mail administrator reads,
+// then the domain grade, Forced-TLS eligibility and what to improve.
+package term
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/templates"
+)
+
+// Options change how the table looks.
+type Options struct {
+	// Color adds ANSI colours to grades and check marks.
+	Color bool
+	// Verbose lists every finding, info included, and the accepted suites.
+	Verbose bool
+}
+
+// columns are the per-address checks shown, in order, with their headers.
+var columns = []struct {
+	check  grade.Check
+	header string
+}{
+	{grade.CheckTLS, "TLS"},
+	{grade.CheckVerifiable, "Verifiable"},
+	{grade.CheckSSLv3Off, "SSLv3 off"},
+	{grade.CheckTLS10, "TLS1.0"},
+	{grade.CheckTLS12, "TLS1.2"},
+	{grade.CheckTLS13, "TLS1.3"},
+	{grade.CheckWeakOff, "Weak off"},
+	{grade.CheckNISTR1, "NIST r1"},
+	{grade.CheckNISTR2, "NIST r2"},
+	{grade.CheckForwardSecrecy, "FS"},
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+	ansiDim    = "\x1b[2m"
+	ansiBold   = "\x1b[1m"
+)
+
+// Render writes one domain's result.
+func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templates.Set, opt Options) error {
+	p := &printer{w: w, opt: opt}
+	p.header(d, g)
+	if len(g.MX) > 0 {
+		p.table(d, g)
+	}
+	p.findings(g, texts)
+	return p.err
+}
+
+type printer struct {
+	w   io.Writer
+	opt Options
+	err error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err != nil {
+		return
+	}
+	_, p.err = fmt.Fprintf(p.w, format, args...)
+}
+
+func (p *printer) color(code, s string) string {
+	if !p.opt.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (p *printer) gradeText(gr grade.Grade) string {
+	s := string(gr)
+	switch {
+	case gr == grade.GradeInconclusive || gr == grade.GradeNA:
+		return p.color(ansiDim, s)
+	case strings.HasPrefix(s, "A"):
+		return p.color(ansiGreen, s)
+	case s == "B" || s == "C":
+		return p.color(ansiYellow, s)
+	}
+	return p.color(ansiRed, s)
+}
+
+func (p *printer) header(d *evidence.Domain, g *grade.DomainGrade) {
+	name := report.Clean(d.Domain)
+	if d.Input != "" && d.Input != d.Domain {
+		name += " (" + report.Clean(d.Input) + ")"
+	}
+	p.printf("%s\n", p.color(ansiBold, name))
+	gr := p.gradeText(g.Grade)
+	if g.Incomplete {
+		gr += " (incomplete: some addresses could not be audited)"
+	}
+	p.printf("  Grade: %s   Forced TLS: %s", gr, forced(g))
+	p.printf("   MX: %s\n", mxSummary(d))
+	if d.PortBlocked {
+		p.printf("  %s\n", p.color(ansiYellow, "No mail server answered on the SMTP port: outbound port 25 may be blocked from this machine; results are inconclusive, not failures."))
+	}
+}
+
+func forced(g *grade.DomainGrade) string {
+	switch g.ForcedTLS {
+	case grade.ForcedTLSEligible:
+		return "eligible"
+	case grade.ForcedTLSNotEligible:
+		return "not eligible"
+	}
+	return "unknown"
+}
+
+func mxSummary(d *evidence.Domain) string {
+	switch d.MX.Kind {
+	case evidence.MXImplicit:
+		return "none published; implicit MX (the domain's own address)"
+	case evidence.MXNull:
+		return "null MX: the domain accepts no mail (RFC 7505)"
+	case evidence.MXNone:
+		if d.MX.Lookup.Status == evidence.DNSNXDomain {
+			return "the domain does not exist (NXDOMAIN)"
+		}
+		return "no MX and no address: no mail can be delivered"
+	case evidence.MXError:
+		return "lookup failed (" + string(d.MX.Lookup.Status) + ")"
+	}
+	return strconv.Itoa(len(d.MX.Records)) + " published"
+}
+
+// mark shows a check result. TLS 1.0 support is information, not
+// praise: its "yes" is yellow and its "no" plain.
+func (p *printer) mark(c grade.Check, r grade.Result) string {
+	if c == grade.CheckTLS10 {
+		switch r {
+		case grade.Pass:
+			return p.color(ansiYellow, "yes")
+		case grade.Fail:
+			return "no"
+		}
+	}
+	switch r {
+	case grade.Pass:
+		return p.color(ansiGreen, "yes")
+	case grade.Fail:
+		return p.color(ansiRed, "NO")
+	case grade.Inconclusive:
+		return p.color(ansiYellow, "?")
+	case grade.NotApplicable:
+		return "n/a"
+	}
+	return p.color(ansiDim, "-")
+}
+
+// table prints one row per MX address. The TLS-support columns read "yes"
+// when the version is accepted; for TLS 1.0 "yes" is information, not praise.
+func (p *printer) table(d *evidence.Domain, g *grade.DomainGrade) {
+	if p.err != nil {
+		return
+	}
+	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+	head := []string{"  Pri", "Host", "Address", "Cert name"}
+	for _, c := range columns {
+		head = append(head, c.header)
+	}
+	head = append(head, "Grade", "Conns")
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, mx := range g.MX {
+		host := findHost(d, mx.Host)
+		if len(mx.Addresses) == 0 {
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t\t%s\n", mx.Preference, report.Clean(mx.Host), "(no address)", p.gradeText(mx.Grade))
+			continue
+		}
+		for _, a := range mx.Addresses {
+			row := []string{"  " + strconv.Itoa(int(mx.Preference)), report.Clean(mx.Host), a.IP, report.Clean(certName(host, a.IP))}
+			for _, c := range columns {
+				row = append(row, p.mark(c.check, a.Checks[c.check]))
+			}
+			row = append(row, p.gradeText(a.Grade), strconv.Itoa(connections(host, a.IP)))
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+	}
+	p.err = tw.Flush()
+}
+
+func findHost(d *evidence.Domain, name string) *evidence.Host {
+	for i := range d.Hosts {
+		if d.Hosts[i].Name == name {
+			return &d.Hosts[i]
+		}
+	}
+	return nil
+}
+
+func findAddr(h *evidence.Host, ip string) *evidence.Address {
+	if h == nil {
+		return nil
+	}
+	for i := range h.Addresses {
+		if h.Addresses[i].IP == ip {
+			return &h.Addresses[i]
+		}
+	}
+	return nil
+}
+
+func certName(h *evidence.Host, ip string) string {
+	a := findAddr(h, ip)
+	if a == nil || a.Cert == nil || len(a.Cert.Chain) == 0 {
+		return "-"
+	}
+	leaf := a.Cert.Chain[0]
+	if leaf.CommonName != "" {
+		return leaf.CommonName
+	}
+	if len(leaf.DNSNames) > 0 {
+		return leaf.DNSNames[0]
+	}
+	return "-"
+}
+
+func connections(h *evidence.Host, ip string) int {
+	a := findAddr(h, ip)
+	if a == nil {
+		return 0
+	}
+	n := 0
+	if a.Probe != nil {
+		n += a.Probe.Connections
+	}
+	if a.Cert != nil {
+		n += a.Cert.Connections
+	}
+	return n
+}
+
+// findings prints what to improve, worst first, grouping a finding that
+// several addresses share.
+func (p *printer) findings(g *grade.DomainGrade, texts *templates.Set) {
+	type group struct {
+		f     grade.Finding
+		where []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, f := range g.Findings {
+		if f.Severity == grade.Info && !p.opt.Verbose && f.Code != "INCONCLUSIVE" && f.Code != "NULL_MX" && f.Code != "PORT25_BLOCKED" {
+			continue
+		}
+		key := f.Code + "\x00" + f.Reason
+		gr, ok := byKey[key]
+		if !ok {
+			gr = &group{f: f}
+			byKey[key] = gr
+			groups = append(groups, gr)
+		}
+		if where := where(f); where != "" {
+			gr.where = append(gr.where, where)
+		}
+	}
+	if len(groups) == 0 {
+		p.printf("  No improvements needed.\n\n")
+		return
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].f.Severity > groups[j].f.Severity })
+	p.printf("  Recommended improvements:\n")
+	for _, gr := range groups {
+		title, message, remedy := gr.f.Code, gr.f.Reason, ""
+		if texts != nil {
+			if t, err := texts.Finding(gr.f.Code, gr.f.Args); err == nil {
+				title, remedy = t.Title, t.Remediation
+				if t.Message != "" {
+					message = t.Message
+				}
+			}
+		}
+		sev := strings.ToUpper(gr.f.Severity.String())
+		p.printf("  - [%s] %s: %s\n", p.severityColor(gr.f.Severity, sev), report.Clean(title), report.Clean(message))
+		if len(gr.where) > 1 {
+			p.printf("      on: %s\n", report.Clean(strings.Join(gr.where, ", ")))
+		}
+		if remedy != "" {
+			p.printf("      fix: %s\n", report.Clean(remedy))
+		}
+	}
+	p.printf("\n")
+}
+
+func (p *printer) severityColor(s grade.Severity, text string) string {
+	switch {
+	case s >= grade.High:
+		return p.color(ansiRed, text)
+	case s >= grade.Medium:
+		return p.color(ansiYellow, text)
+	}
+	return text
+}
+
+func where(f grade.Finding) string {
+	switch {
+	case f.Host != "" && f.IP != "":
+		return f.Host + " (" + f.IP + ")"
+	case f.Host != "":
+		return f.Host
+	}
+	return ""
+}

@@ -1,0 +1,442 @@
+// Package fleet serves a simulated fleet of vendor mail domains on loopback:
+// an authoritative DNS server for the zones and one fake SMTP server per
+// address, each with a profile (modern, legacy, expired certificate, 421
+// refuser...). Tests, `make demo` and the benchmarks audit it; it never binds
+// anything but 127.0.0.0/8.
+package fleet
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/mxaudit/mxaudit/audit/resolve/dnstest"
+	"github.com/mxaudit/mxaudit/audit/smtp/smtptest"
+	"github.com/mxaudit/mxaudit/audit/tlsprobe/tlstest"
+)
+
+// Definition is a fleet: its servers and the DNS data of its domains.
+type Definition struct {
+	Comment string `json:"comment,omitempty"`
+	// Resolver is where the fleet's DNS server listens ("127.0.0.53:5353").
+	Resolver string `json:"resolver"`
+	// SMTPPort is the port every fake SMTP server listens on.
+	SMTPPort int `json:"smtp_port"`
+	// Servers are the fake SMTP servers, one per address.
+	Servers []Server `json:"servers"`
+	// Domains are the mail domains published in DNS.
+	Domains []Domain `json:"domains"`
+}
+
+// Server is one fake SMTP server: an address, the MX names it serves (they
+// get A records pointing at it and appear in its certificate) and a profile.
+type Server struct {
+	IP      string   `json:"ip"`
+	Names   []string `json:"names"`
+	Profile string   `json:"profile"`
+}
+
+// Domain is one mail domain's DNS data.
+type Domain struct {
+	Name string `json:"name"`
+	MX   []MX   `json:"mx,omitempty"`
+	// NullMX publishes "0 ." (RFC 7505).
+	NullMX bool `json:"null_mx,omitempty"`
+	// A are addresses of the domain name itself (implicit MX when MX is empty).
+	A []string `json:"a,omitempty"`
+}
+
+// MX is one MX record.
+type MX struct {
+	Preference uint16 `json:"preference"`
+	Host       string `json:"host"`
+}
+
+// Load reads a definition from a JSON file.
+func Load(path string) (*Definition, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read fleet definition: %w", err)
+	}
+	var d Definition
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("parse fleet definition %s: %w", path, err)
+	}
+	return &d, d.Validate()
+}
+
+// Validate checks that every address is loopback and every profile known.
+func (d *Definition) Validate() error {
+	for _, s := range d.Servers {
+		ip, err := netip.ParseAddr(s.IP)
+		if err != nil || !ip.IsLoopback() {
+			return fmt.Errorf("server %q: the fleet binds loopback addresses only", s.IP)
+		}
+		if _, ok := profiles[s.Profile]; !ok {
+			return fmt.Errorf("server %s: unknown profile %q (known: %s)", s.IP, s.Profile, strings.Join(Profiles(), ", "))
+		}
+	}
+	for _, dom := range d.Domains {
+		for _, a := range dom.A {
+			if ip, err := netip.ParseAddr(a); err != nil || !ip.IsLoopback() {
+				return fmt.Errorf("domain %s: address %q is not loopback", dom.Name, a)
+			}
+		}
+	}
+	return nil
+}
+
+// Domains lists the domain names of the definition.
+func (d *Definition) DomainNames() []string {
+	names := make([]string, 0, len(d.Domains))
+	for _, dom := range d.Domains {
+		names = append(names, dom.Name)
+	}
+	return names
+}
+
+// Options adjust where a fleet is served.
+type Options struct {
+	// Resolver overrides Definition.Resolver ("127.0.0.53:0" picks a port).
+	Resolver string
+	// SMTPPort overrides Definition.SMTPPort; -1 picks a free port.
+	SMTPPort int
+	// RemapPrefix, when set (e.g. "127.77"), replaces the first two octets
+	// of every address, so parallel tests do not collide.
+	RemapPrefix string
+	// Now is the clock for certificate validity (default time.Now).
+	Now func() time.Time
+}
+
+// Fleet is a running fleet.
+type Fleet struct {
+	// Resolver is the DNS server's host:port; Port the SMTP port.
+	Resolver string
+	Port     int
+	// CA is the test CA that signed the fleet's "trusted" certificates.
+	CA *smtptest.CA
+	// Servers maps each address to its running fake.
+	Servers map[string]*smtptest.Server
+
+	def *Definition
+	dns *dnstest.Server
+}
+
+// Start serves the definition and returns the running fleet. On error,
+// whatever was started is stopped.
+func Start(def *Definition, opt Options) (f *Fleet, err error) {
+	if err := def.Validate(); err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	d := remap(def, opt.RemapPrefix)
+	ca, err := smtptest.NewCA("mxaudit sample fleet CA")
+	if err != nil {
+		return nil, err
+	}
+	f = &Fleet{CA: ca, Servers: make(map[string]*smtptest.Server), def: d}
+	defer func() {
+		if err != nil {
+			f.Close()
+			f = nil
+		}
+	}()
+	port := d.SMTPPort
+	if opt.SMTPPort != 0 {
+		port = opt.SMTPPort
+	}
+	if port < 0 {
+		if port, err = freePort(d.Servers); err != nil {
+			return nil, err
+		}
+	}
+	f.Port = port
+	for _, s := range d.Servers {
+		b, err := profiles[s.Profile](ca, s.Names, now())
+		if err != nil {
+			return nil, fmt.Errorf("server %s (%s): %w", s.IP, s.Profile, err)
+		}
+		srv, err := smtptest.Start(net.JoinHostPort(s.IP, fmt.Sprint(port)), b)
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", s.IP, err)
+		}
+		f.Servers[s.IP] = srv
+	}
+	resolver := d.Resolver
+	if opt.Resolver != "" {
+		resolver = opt.Resolver
+	}
+	rrs, err := d.Records()
+	if err != nil {
+		return nil, err
+	}
+	if f.dns, err = dnstest.Start(resolver, rrs); err != nil {
+		return nil, fmt.Errorf("start dns on %s: %w", resolver, err)
+	}
+	f.Resolver = f.dns.Addr()
+	return f, nil
+}
+
+// Definition returns the (possibly remapped) definition being served.
+func (f *Fleet) Definition() *Definition { return f.def }
+
+// DNS returns the fleet's DNS server, for fault injection in tests.
+func (f *Fleet) DNS() *dnstest.Server { return f.dns }
+
+// Close stops every server of the fleet.
+func (f *Fleet) Close() {
+	if f.dns != nil {
+		_ = f.dns.Close()
+	}
+	for _, s := range f.Servers {
+		_ = s.Close()
+	}
+}
+
+// freePort finds a port that is free on every server address, so one SMTP
+// port serves the whole fleet. Bounded: a few random tries.
+func freePort(servers []Server) (int, error) {
+	const tries = 20
+	for i := 0; i < tries; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(servers[0].IP, "0"))
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		ok := true
+		for _, s := range servers[1:] {
+			l, err := net.Listen("tcp", net.JoinHostPort(s.IP, fmt.Sprint(port)))
+			if err != nil {
+				ok = false
+				break
+			}
+			_ = l.Close()
+		}
+		if ok {
+			return port, nil
+		}
+	}
+	return 0, errors.New("no port free on every fleet address")
+}
+
+func remap(def *Definition, prefix string) *Definition {
+	d := *def
+	if prefix == "" {
+		return &d
+	}
+	swap := func(ip string) string {
+		parts := strings.SplitN(ip, ".", 3)
+		if len(parts) != 3 {
+			return ip
+		}
+		return prefix + "." + parts[2]
+	}
+	d.Servers = make([]Server, len(def.Servers))
+	for i, s := range def.Servers {
+		s.IP = swap(s.IP)
+		d.Servers[i] = s
+	}
+	d.Domains = make([]Domain, len(def.Domains))
+	for i, dom := range def.Domains {
+		a := make([]string, len(dom.A))
+		for j, ip := range dom.A {
+			a[j] = swap(ip)
+		}
+		dom.A = a
+		d.Domains[i] = dom
+	}
+	if host, port, err := net.SplitHostPort(def.Resolver); err == nil {
+		d.Resolver = net.JoinHostPort(swap(host), port)
+	}
+	return &d
+}
+
+// Records builds the DNS data of the fleet: MX records of each domain, A
+// records of every server name, A records of domains with addresses.
+func (d *Definition) Records() ([]dns.RR, error) {
+	var lines []string
+	const ttl = 300
+	hostIPs := map[string][]string{}
+	for _, s := range d.Servers {
+		for _, n := range s.Names {
+			hostIPs[n] = append(hostIPs[n], s.IP)
+		}
+	}
+	hosts := make([]string, 0, len(hostIPs))
+	for h := range hostIPs {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		for _, ip := range hostIPs[h] {
+			lines = append(lines, fmt.Sprintf("%s. %d IN A %s", h, ttl, ip))
+		}
+	}
+	for _, dom := range d.Domains {
+		if dom.NullMX {
+			lines = append(lines, fmt.Sprintf("%s. %d IN MX 0 .", dom.Name, ttl))
+		}
+		for _, mx := range dom.MX {
+			lines = append(lines, fmt.Sprintf("%s. %d IN MX %d %s.", dom.Name, ttl, mx.Preference, mx.Host))
+		}
+		for _, ip := range dom.A {
+			if _, served := hostIPs[dom.Name]; served {
+				continue // already published as a server name
+			}
+			lines = append(lines, fmt.Sprintf("%s. %d IN A %s", dom.Name, ttl, ip))
+		}
+	}
+	rrs := make([]dns.RR, 0, len(lines))
+	for _, l := range lines {
+		rr, err := dns.NewRR(l)
+		if err != nil {
+			return nil, fmt.Errorf("fleet record %q: %w", l, err)
+		}
+		rrs = append(rrs, rr)
+	}
+	return rrs, nil
+}
+
+// profile builds the behaviour of a fake server for its names.
+type profile func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error)
+
+// Profiles lists the known profile names.
+func Profiles() []string {
+	names := make([]string, 0, len(profiles))
+	for n := range profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+const (
+	year          = 365 * 24 * time.Hour
+	slowBanner    = 2 * time.Second
+	dhPrimeLegacy = 1024
+)
+
+func validCert(ca *smtptest.CA, names []string, now time.Time) (tls.Certificate, error) {
+	return ca.Issue(names, now.Add(-30*24*time.Hour), now.Add(year), "rsa2048")
+}
+
+func tlsBehavior(cert tls.Certificate, minV, maxV uint16, suites []uint16) smtptest.Behavior {
+	return smtptest.Behavior{TLS: &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   minV,
+		MaxVersion:   maxV,
+		CipherSuites: suites,
+	}}
+}
+
+// TwelveSuites is the suite list of the "modern-12" profile: nine TLS 1.2
+// suites (crypto/tls picks from these by its own order) plus TLS 1.3's three.
+var TwelveSuites = []uint16{
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	tls.TLS_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_RSA_WITH_AES_128_CBC_SHA,
+	tls.TLS_RSA_WITH_AES_256_CBC_SHA,
+}
+
+var profiles = map[string]profile{
+	"modern": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, names, now)
+		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
+	},
+	"modern-12": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, names, now)
+		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, TwelveSuites), err
+	},
+	"tls12-only": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, names, now)
+		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS12, nil), err
+	},
+	"legacy": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, names, now)
+		return tlsBehavior(c, tls.VersionTLS10, tls.VersionTLS12, []uint16{
+			tls.TLS_RSA_WITH_RC4_128_SHA,
+			tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA,
+			tls.TLS_RSA_WITH_AES_128_CBC_SHA,
+			tls.TLS_RSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		}), err
+	},
+	"self-signed": func(_ *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := smtptest.SelfSignedCert(names, now.Add(-24*time.Hour), now.Add(year))
+		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
+	},
+	"expired": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := ca.Issue(names, now.Add(-2*year), now.Add(-10*24*time.Hour), "rsa2048")
+		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
+	},
+	"name-mismatch": func(ca *smtptest.CA, _ []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, []string{"wrong-host.invalid"}, now)
+		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
+	},
+	"no-starttls": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+		return smtptest.Behavior{NoSTARTTLS: true}, nil
+	},
+	"broken-tls": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+		return smtptest.Behavior{BrokenTLS: true}, nil
+	},
+	"slow-banner": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, names, now)
+		b := tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil)
+		b.BannerDelay = slowBanner
+		return b, err
+	},
+	"refuse-421": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+		return smtptest.Behavior{BannerCode: 421, Banner: []string{"too many connections, try again later"}}, nil
+	},
+	"garbage": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+		return smtptest.Behavior{Garbage: true}, nil
+	},
+	"raw-sslv3-export": rawProfile(tlstest.Config{
+		Versions: []uint16{0x0300, 0x0301},
+		// EXP-RC4-MD5, RC4-MD5, RC4-SHA, EXP-DES-CBC-SHA, DES-CBC3-SHA
+		Suites: []uint16{0x0003, 0x0004, 0x0005, 0x0008, 0x000A},
+	}),
+	"raw-sslv2": rawProfile(tlstest.Config{
+		SSLv2Specs: [][3]byte{{0x01, 0x00, 0x80}, {0x02, 0x00, 0x80}, {0x07, 0x00, 0xC0}},
+		Versions:   []uint16{0x0300, 0x0301},
+		Suites:     []uint16{0x0005, 0x000A, 0x002F},
+	}),
+	"raw-dhe1024": rawProfile(tlstest.Config{
+		Versions: []uint16{0x0301, 0x0302, 0x0303},
+		// DHE-RSA-AES256-GCM-SHA384, DHE-RSA-AES128-GCM-SHA256, DHE-RSA-AES256-SHA, DHE-RSA-AES128-SHA
+		Suites:      []uint16{0x009F, 0x009E, 0x0039, 0x0033},
+		DHPrimeBits: dhPrimeLegacy,
+	}),
+}
+
+// rawProfile serves TLS with the raw legacy fake instead of crypto/tls,
+// for what crypto/tls cannot serve (SSLv2, SSLv3, export, RC4, DHE).
+func rawProfile(cfg tlstest.Config) profile {
+	return func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := validCert(ca, names, now)
+		if err != nil {
+			return smtptest.Behavior{}, err
+		}
+		cfg := cfg
+		cfg.CertDER = c.Certificate
+		return smtptest.Behavior{TLSHandler: func(conn net.Conn) { _ = tlstest.Serve(conn, cfg) }}, nil
+	}
+}
