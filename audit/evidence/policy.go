@@ -20,6 +20,11 @@ type MTASTS struct {
 	Policy *STSPolicy `json:"policy,omitempty"`
 	// PolicyErrors are the syntax problems of the policy text.
 	PolicyErrors []string `json:"policy_errors,omitempty"`
+	// PolicyWarnings are problems that do not make the policy invalid (a
+	// media type other than text/plain, a max_age below one day, lines the
+	// grammar does not allow and that were skipped). Validity is told by
+	// Policy (set only for a usable policy) and PolicyErrors.
+	PolicyWarnings []string `json:"policy_warnings,omitempty"`
 	// MXMatch maps each MX host name to the pattern that covers it ("" if none).
 	MXMatch map[string]string `json:"mx_match,omitempty"`
 }
