@@ -84,6 +84,11 @@ func positiveOr[T int | time.Duration](v, def T) T {
 type Prober struct {
 	Dial   DialFunc
 	Config Config
+	// OnChain, when set, is called with every certificate chain a server
+	// sends in cleartext (TLS 1.2 and older, and SSLv2), leaf first, so a
+	// server that crypto/tls cannot complete a handshake with still has its
+	// certificate checked. It may be called from several goroutines.
+	OnChain func(version uint16, chain [][]byte)
 }
 
 // Run probes the configured versions one after the other and returns one
@@ -286,6 +291,7 @@ func (p *Prober) roundTrip(ctx context.Context, hello []byte) (x exchangeResult)
 	x.err = rr.run()
 	x.resp, x.pending = rr.resp, rr.pending()
 	x.ctxErr = ctx.Err()
+	p.reportChain(x.resp)
 	if sh := x.resp.Hello; sh != nil && x.err == nil && sh.Version < VersionTLS13 {
 		// Give up the way a refusing client would; the answer is in hand,
 		// so a failed write changes nothing.
@@ -826,4 +832,17 @@ func without(list []uint16, code uint16) []uint16 {
 		}
 	}
 	return out
+}
+
+// reportChain hands a cleartext certificate chain to OnChain.
+func (p *Prober) reportChain(resp *ServerResponse) {
+	if p.OnChain == nil || resp == nil {
+		return
+	}
+	switch {
+	case resp.Hello != nil && len(resp.Chain) > 0:
+		p.OnChain(resp.Hello.Version, resp.Chain)
+	case resp.SSLv2 != nil && len(resp.SSLv2.Certificate) > 0:
+		p.OnChain(VersionSSL20, [][]byte{resp.SSLv2.Certificate})
+	}
 }

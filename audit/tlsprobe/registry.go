@@ -40,6 +40,7 @@ const (
 
 // Wire protocol versions, as they appear in ClientHello and ServerHello.
 const (
+	VersionSSL20 uint16 = 0x0002 // the version field of SSLv2 messages
 	VersionSSL30 uint16 = 0x0300
 	VersionTLS10 uint16 = 0x0301
 	VersionTLS11 uint16 = 0x0302
