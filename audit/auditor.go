@@ -127,6 +127,9 @@ func New(cfg Config) (*Auditor, error) {
 // Connections reports how many connections the Auditor has opened to ip.
 func (a *Auditor) Connections(ip string) int { return a.limit.connections(ip) }
 
+// PeakConnections reports the most connections the Auditor held open to ip at once.
+func (a *Auditor) PeakConnections(ip string) int { return a.limit.peak(ip) }
+
 // Domain audits one domain (an A-label) and returns its evidence. It never
 // fails: what could not be observed is recorded as such.
 func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
@@ -253,14 +256,31 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 	a.chains[ip] = sniChain{sni: sni, chain: chain, err: hs.Error}
 	a.chainsMu.Unlock()
 
+	// A server crypto/tls cannot finish a handshake with (SSLv3 only, DHE
+	// only, export suites) still shows its certificate in the raw hellos'
+	// cleartext answers: keep the first chain seen for the certificate check.
+	var rawMu sync.Mutex
+	var rawChain [][]byte
 	prober := tlsprobe.Prober{
 		Dial: func(ctx context.Context) (net.Conn, error) {
 			c, _, err := a.dial(ctx, ip)
 			return c, err
 		},
 		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions},
+		OnChain: func(_ uint16, chain [][]byte) {
+			rawMu.Lock()
+			defer rawMu.Unlock()
+			if rawChain == nil {
+				rawChain = chain
+			}
+		},
 	}
 	p.Versions = prober.Run(ctx)
+	if chain == nil && rawChain != nil {
+		a.chainsMu.Lock()
+		a.chains[ip] = sniChain{sni: sni, chain: rawChain, err: hs.Error}
+		a.chainsMu.Unlock()
+	}
 	p.Status = evidence.ProbeOK
 	if !hs.OK && !anySupported(p.Versions) {
 		p.Status = evidence.ProbeTLSFailed

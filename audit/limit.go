@@ -24,6 +24,8 @@ type hostSlot struct {
 	mu    sync.Mutex // serialises the gap between connection starts
 	last  time.Time
 	count int
+	open  int // connections open now
+	peak  int // most connections open at once
 }
 
 func newHostLimiter(perHost int, gap time.Duration) *hostLimiter {
@@ -73,9 +75,26 @@ func (l *hostLimiter) acquire(ctx context.Context, ip string) (release func(), e
 	}
 	s.mu.Lock()
 	s.count++
+	s.open++
+	s.peak = max(s.peak, s.open)
 	s.mu.Unlock()
 	var once sync.Once
-	return func() { once.Do(func() { <-s.sem }) }, nil
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.open--
+			s.mu.Unlock()
+			<-s.sem
+		})
+	}, nil
+}
+
+// peak reports the most connections that were open to ip at once.
+func (l *hostLimiter) peak(ip string) int {
+	s := l.slot(ip)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
 }
 
 // connections reports how many connections have been started to ip.

@@ -350,6 +350,9 @@ type enumeration struct {
 	steps    []acceptStep
 	reason   string
 	notes    []string
+	// limit is the most suites a hello may offer once chunking started
+	// (0: no limit, the server took the full list).
+	limit int
 }
 
 type acceptStep struct {
@@ -533,7 +536,7 @@ func (e *enumeration) run(ctx context.Context) {
 		return
 	}
 	e.res.Support = evidence.Supported
-	e.decidePreference(ctx, chunk)
+	e.decidePreference(ctx)
 }
 
 // whole eliminates with the whole remaining list in every hello. It reports
@@ -571,6 +574,7 @@ func (e *enumeration) chunked(ctx context.Context, remaining []uint16, chunk int
 	halvings := 0
 	var last string
 	for len(remaining) > 0 {
+		e.limit = chunk
 		w := remaining[:min(chunk, len(remaining))]
 		a := e.try(ctx, w)
 		switch a.out {
@@ -703,7 +707,7 @@ func (e *enumeration) orderProven() bool {
 // offered shows server order. Otherwise one hello offers A reversed: a
 // server following the client's order takes the new first suite, a server
 // with its own order takes its favourite again.
-func (e *enumeration) decidePreference(ctx context.Context, chunk int) {
+func (e *enumeration) decidePreference(ctx context.Context) {
 	if len(e.codes) < 2 {
 		e.res.Preference = evidence.PreferUnknown
 		return
@@ -717,7 +721,7 @@ func (e *enumeration) decidePreference(ctx context.Context, chunk int) {
 	if shown {
 		unknown = evidence.PreferServer
 	}
-	if len(e.codes) > chunk {
+	if e.limit > 0 && len(e.codes) > e.limit {
 		e.res.Preference = unknown
 		e.note(fmt.Sprintf("preference and order not tested: %d accepted suites do not fit one hello", len(e.codes)))
 		return
