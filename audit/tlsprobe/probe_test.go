@@ -175,6 +175,16 @@ func TestProbeFake(t *testing.T) {
 				pref: evidence.PreferClient, conns: 6, complete: true, offered: 363},
 		},
 		{
+			// More accepted suites than the chunk size, but the full list
+			// was never refused: the reverse check still offers them all.
+			name:    "client order beyond the chunk size",
+			cfg:     tlstest.Config{Versions: tls12Only, Suites: []uint16{0x0005, 0x002F, 0x009C, 0x009E, 0xC030, 0xC02F, 0xC02B}, ClientOrder: true},
+			version: evidence.TLS12,
+			chunk:   5,
+			want: want{support: evidence.Supported, suites: codesOf(0xC02B, 0xC02F, 0xC030, 0x009E, 0x009C, 0x002F, 0x0005),
+				pref: evidence.PreferClient, conns: 9, complete: true, offered: 363},
+		},
+		{
 			// The server's order happens to match ours: the reverse offer
 			// draws the favourite again.
 			name:    "server order needs the reverse check",
@@ -241,6 +251,38 @@ func TestProbeFake(t *testing.T) {
 			want: want{support: evidence.Supported, suites: codesOf(0xC02F, 0x009C),
 				pref: evidence.PreferServer, conns: 13, complete: true, chunked: true, offered: 363,
 				reasonHas: "chunks halved to 50"},
+		},
+		{
+			// As above, in client order: the picks follow our offer, so one
+			// hello offering both (drawing 009C, our first) and one offering
+			// them reversed (drawing C02F) decide: 12 + 2.
+			name:    "hello length intolerance client order",
+			cfg:     tlstest.Config{Versions: tls12Only, Suites: []uint16{0xC02F, 0x009C}, ClientOrder: true, MaxHelloSuites: 50},
+			version: evidence.TLS12,
+			want: want{support: evidence.Supported, suites: codesOf(0xC02F, 0x009C),
+				pref: evidence.PreferClient, conns: 14, complete: true, chunked: true, offered: 363},
+		},
+		{
+			// Server order C02F, 002F, 009C; 002F (227) and 009C (246) share
+			// a window, C02F (361) comes later: every pick looks like client
+			// order. 2 decode_errors + 8 refused windows + 3 picks = 13; one
+			// hello offering all three draws C02F (server order), and one
+			// more orders 002F before 009C: 15.
+			name:    "hello length intolerance server order across chunks",
+			cfg:     tlstest.Config{Versions: tls12Only, Suites: []uint16{0xC02F, 0x002F, 0x009C}, MaxHelloSuites: 50},
+			version: evidence.TLS12,
+			want: want{support: evidence.Supported, suites: codesOf(0xC02F, 0x002F, 0x009C),
+				pref: evidence.PreferServer, conns: 15, complete: true, chunked: true, offered: 363},
+		},
+		{
+			// decode_error to the full list and to chunks of 100, 50 and
+			// 25: no hello of ours gets through, which says nothing about
+			// the version. 4 connections.
+			name:    "hello never parsed",
+			cfg:     tlstest.Config{Versions: tls12Only, Suites: []uint16{0xC02F}, MaxHelloSuites: 10},
+			version: evidence.TLS12,
+			want: want{support: evidence.Inconclusive, suites: []string{}, conns: 4, chunked: true, offered: 363,
+				errKind: evidence.ErrProtocol, reasonHas: "decode_error to every hello down to 25 suites"},
 		},
 		{
 			// Chunk size 40 from the start: 363 = 2 picks + 9 windows of 40
