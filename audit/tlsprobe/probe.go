@@ -452,6 +452,10 @@ func interpretHello(a answer, x exchangeResult, wire uint16, suites []uint16) an
 	if x.err != nil {
 		a.notes = append(a.notes, "answer cut short after the ServerHello: "+x.classify().Error())
 	}
+	if al := x.resp.Alert; al != nil {
+		// The suite was chosen; what follows is not ours to judge here.
+		a.notes = append(a.notes, "server sent a "+al.String()+" alert after the ServerHello")
+	}
 	a.out = outAccept
 	a.suite = sh.Suite
 	a.kx = keyExchange(x.resp, lookupSuite(sh.Suite))
