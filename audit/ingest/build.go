@@ -42,6 +42,7 @@ type vendorState struct {
 	first             map[string]origin
 	ownerRow, tierRow int
 	notes             []string
+	noteSet, tagSet   map[string]bool
 }
 
 // builder turns the rows of a table into a List.
@@ -82,6 +83,9 @@ func build(t *table) (*List, error) {
 	}
 	for _, idx := range b.list.ByDomain {
 		slices.Sort(idx)
+	}
+	for i := range b.list.Vendors {
+		b.list.Vendors[i].Notes = strings.Join(b.states[i].notes, "; ")
 	}
 	b.list.Problems = append(b.list.Problems, t.problems...)
 	slices.SortStableFunc(b.list.Problems, func(a, c Problem) int { return a.Row - c.Row })
@@ -167,13 +171,14 @@ func (b *builder) addRow(r row) {
 	b.merge(r, lo.owner, "owner", collapseSpace(owner), &v.Owner, &st.ownerRow)
 	b.merge(r, lo.tier, "tier", collapseSpace(tier), &v.Tier, &st.tierRow)
 	for _, n := range notes {
-		if !slices.Contains(st.notes, n) {
+		if !st.noteSet[n] {
+			st.noteSet[n] = true
 			st.notes = append(st.notes, n)
 		}
 	}
-	v.Notes = strings.Join(st.notes, "; ")
 	for _, t := range tags {
-		if !containsFold(v.Tags, t) {
+		if key := strings.ToLower(t); !st.tagSet[key] {
+			st.tagSet[key] = true
 			v.Tags = append(v.Tags, t)
 		}
 	}
@@ -182,6 +187,7 @@ func (b *builder) addRow(r row) {
 // rowDomains collects the valid domains of row r, deduplicated, in order;
 // sawValue reports whether any domain column held anything at all.
 func (b *builder) rowDomains(r row) (doms []found, sawValue bool) {
+	inRow := map[string]bool{}
 	for _, c := range b.lo.domains {
 		cell, ok := b.text(r, c)
 		if !ok {
@@ -202,8 +208,9 @@ func (b *builder) rowDomains(r row) (doms []found, sawValue bool) {
 				continue
 			}
 			good++
-			if !slices.ContainsFunc(doms, func(f found) bool { return f.domain == d }) {
-				doms = append(doms, found{domain: d, input: strings.TrimSpace(v), col: c})
+			if !inRow[d] {
+				inRow[d] = true
+				doms = append(doms, found{domain: d, input: v, col: c})
 			}
 		}
 		if good == 0 && len(vals) > 1 {
@@ -232,7 +239,7 @@ func (b *builder) vendor(r row, name string) int {
 		Sheet:  b.sheet,
 		Row:    r.num,
 	})
-	b.states = append(b.states, vendorState{first: map[string]origin{}})
+	b.states = append(b.states, vendorState{first: map[string]origin{}, noteSet: map[string]bool{}, tagSet: map[string]bool{}})
 	idx := len(b.list.Vendors) - 1
 	b.byKey[key] = idx
 	return idx

@@ -39,6 +39,10 @@ func Domain(raw string) (string, error) {
 	if s == "" {
 		return "", errors.New("empty value")
 	}
+	if !utf8.ValidString(s) {
+		// IDNA would turn the bad bytes into U+FFFD and encode that.
+		return "", fmt.Errorf("%s is not valid UTF-8 text", quote(raw))
+	}
 	if strings.HasPrefix(strings.ToLower(s), "mailto:") {
 		s = s[len("mailto:"):]
 	}
@@ -66,10 +70,19 @@ func Domain(raw string) (string, error) {
 	if !strings.Contains(a, ".") {
 		return "", fmt.Errorf("%s has no dot: give a full domain name such as example.com", quote(raw))
 	}
-	for _, label := range strings.Split(a, ".") {
+	labels := strings.Split(a, ".")
+	for _, label := range labels {
 		if label == "" {
 			return "", fmt.Errorf("%s has an empty label", quote(raw))
 		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		// No top-level domain is all digits (RFC 3696 §2): "192.0.2" is a
+		// truncated address, not a name.
+		return "", fmt.Errorf("%s ends in a number: give a domain name, not an IP address", quote(raw))
+	}
+	if again, err := idnaProfile.ToASCII(a); err != nil || again != a {
+		return "", fmt.Errorf("%s is not a valid domain name: its A-label form %q does not convert back", quote(raw), a)
 	}
 	return a, nil
 }

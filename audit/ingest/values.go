@@ -63,26 +63,15 @@ func splitValues(cell string) []string {
 	return out
 }
 
-// splitTags splits a tags cell on ';', ',' and line breaks, trims the tags
-// and drops repeats (ignoring case), keeping the first spelling.
+// splitTags splits a tags cell on ';', ',' and line breaks and appends the
+// trimmed tags to into.
 func splitTags(cell string, into []string) []string {
 	for _, t := range strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == ',' || r == '\n' || r == '\r' }) {
-		t = collapseSpace(t)
-		if t == "" || containsFold(into, t) {
-			continue
+		if t = collapseSpace(t); t != "" {
+			into = append(into, t)
 		}
-		into = append(into, t)
 	}
 	return into
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // collapseSpace trims s and turns each run of white space into one space.

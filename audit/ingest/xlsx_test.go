@@ -254,3 +254,21 @@ func TestSheetMerges(t *testing.T) {
 		t.Fatalf("sheetMerges(Third) error = %v, want sheet not found", err)
 	}
 }
+
+func TestReadXLSXForeignSheetXML(t *testing.T) {
+	sheet := textSeeds()["FuzzReadXLSXSheet"]["seed-inline"]
+	base := makeXLSX(t, sheetSpec{name: "Vendors", rows: [][]any{{"x"}}})
+	data := rezip(t, base, zip.Deflate, func(name string, content []byte) []byte {
+		if name == sheetPart {
+			return []byte(sheet)
+		}
+		return content
+	})
+	l, err := Read(bytes.NewReader(data), FormatXLSX, Options{MaxRows: 64})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	wantList(t, l,
+		[]Vendor{{Name: "Acme", Domains: []string{"acme.example", "acme-mail.example"}, Inputs: ids("acme.example", "acme-mail.example"), Sheet: "Vendors", Row: 2}},
+		[]Problem{{Sheet: "Vendors", Row: 1048576, Message: "the list has more than 64 rows: row 1048576 and the rows after it were not read"}})
+}
