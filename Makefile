@@ -9,6 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 # The sample fleet listens here (see samples/fleet.json).
 FLEET_DNS := 127.0.0.53:5353
 FLEET_PORT := 2525
+FLEET_HTTPS := 8443
 
 .PHONY: help build test lint fuzz demo clean
 
@@ -43,9 +44,9 @@ demo: build ## start the sample fleet on loopback and audit it
 	  if [ ! -f $(DEMO)/fleet.ready ]; then cat $(DEMO)/fleet.log; kill $$(cat $(DEMO)/fleet.pid); exit 1; fi
 	@echo "Sample fleet up (DNS $(FLEET_DNS), SMTP port $(FLEET_PORT)). Auditing $$(wc -l < $(DEMO)/domains.txt) domains..."
 	@status=0; $(BIN)/mxaudit scan --resolver $(FLEET_DNS) --port $(FLEET_PORT) --ca-file $(DEMO)/ca.pem \
-	  --ehlo demo.mxaudit.invalid --timeout 5s $$(cat $(DEMO)/domains.txt) || status=$$?; \
+	  --ehlo demo.mxaudit.invalid --timeout 5s --mta-sts-port $(FLEET_HTTPS) $$(cat $(DEMO)/domains.txt) || status=$$?; \
 	  $(BIN)/mxaudit scan --json --resolver $(FLEET_DNS) --port $(FLEET_PORT) --ca-file $(DEMO)/ca.pem \
-	  --ehlo demo.mxaudit.invalid --timeout 5s $$(cat $(DEMO)/domains.txt) > $(DEMO)/scan.json || status=$$?; \
+	  --ehlo demo.mxaudit.invalid --timeout 5s --mta-sts-port $(FLEET_HTTPS) $$(cat $(DEMO)/domains.txt) > $(DEMO)/scan.json || status=$$?; \
 	  kill $$(cat $(DEMO)/fleet.pid) 2>/dev/null; \
 	  echo "Full evidence as JSON: $(DEMO)/scan.json"; exit $$status
 

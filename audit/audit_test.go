@@ -152,6 +152,8 @@ func TestAuditProfiles(t *testing.T) {
 		status   evidence.ProbeStatus
 		versions map[string]evidence.Support // only the versions listed are checked
 		suites   map[string][]string         // exact accepted sets (sorted codes)
+		order    map[string][]string         // exact server preference order, where the server enforces one
+		kx       map[string]string           // every accepted suite's key exchange, as "TYPE/group/bits"
 		grade    grade.Grade
 		forced   grade.ForcedTLS
 		codes    []string // exact finding codes (sorted, unique)
@@ -167,6 +169,7 @@ func TestAuditProfiles(t *testing.T) {
 	}{
 		{"modern.example", want{status: evidence.ProbeOK, versions: modernVersions,
 			suites: map[string][]string{evidence.TLS13: goTLS13},
+			kx:     map[string]string{evidence.TLS13: "ECDHE/x25519/253"},
 			grade:  grade.GradeA, forced: grade.ForcedTLSEligible, trusted: &tr, match: &tr}},
 		{"tls12-only.example", want{status: evidence.ProbeOK,
 			versions: map[string]evidence.Support{evidence.TLS10: no, evidence.TLS11: no, evidence.TLS12: yes, evidence.TLS13: no},
@@ -190,6 +193,7 @@ func TestAuditProfiles(t *testing.T) {
 		{"raw-sslv3-export.example", want{status: evidence.ProbeOK,
 			versions: map[string]evidence.Support{evidence.SSLv2: no, evidence.SSLv3: yes, evidence.TLS10: yes, evidence.TLS11: no, evidence.TLS12: no, evidence.TLS13: no},
 			suites:   map[string][]string{evidence.SSLv3: {"0x00,0x03", "0x00,0x04", "0x00,0x05", "0x00,0x08", "0x00,0x0A"}},
+			order:    map[string][]string{evidence.SSLv3: {"0x00,0x03", "0x00,0x04", "0x00,0x05", "0x00,0x08", "0x00,0x0A"}},
 			grade:    grade.GradeF, forced: grade.ForcedTLSEligible, trusted: &tr, match: &tr,
 			codes: []string{grade.CodeNoForwardSecrecy, grade.CodeNoModernTLS, grade.CodeNoNISTR2Suite, grade.CodeNoTLS13,
 				grade.CodeSSLv3Enabled, grade.CodeTLS10Enabled, grade.CodeWeakCiphers, grade.CodeWeakDHCritical}}},
@@ -202,6 +206,8 @@ func TestAuditProfiles(t *testing.T) {
 		{"raw-dhe1024.example", want{status: evidence.ProbeOK,
 			versions: map[string]evidence.Support{evidence.SSLv3: no, evidence.TLS10: yes, evidence.TLS11: yes, evidence.TLS12: yes, evidence.TLS13: no},
 			suites:   map[string][]string{evidence.TLS12: {"0x00,0x33", "0x00,0x39", "0x00,0x9E", "0x00,0x9F"}, evidence.TLS10: {"0x00,0x33", "0x00,0x39"}},
+			order:    map[string][]string{evidence.TLS12: {"0x00,0x9F", "0x00,0x9E", "0x00,0x39", "0x00,0x33"}},
+			kx:       map[string]string{evidence.TLS12: "DHE//1024", evidence.TLS10: "DHE//1024"},
 			grade:    grade.GradeAMinus, forced: grade.ForcedTLSEligible, trusted: &tr, match: &tr,
 			codes: []string{grade.CodeNoTLS13, grade.CodeTLS10Enabled, grade.CodeTLS11Enabled, grade.CodeWeakDH}}},
 		{"slow-banner.example", want{status: evidence.ProbeOK, versions: modernVersions, grade: grade.GradeA, forced: grade.ForcedTLSEligible, trusted: &tr, match: &tr}},
@@ -232,6 +238,24 @@ func TestAuditProfiles(t *testing.T) {
 				}
 				if !vr.Complete {
 					t.Errorf("%s enumeration not complete: %s", v, vr.Reason)
+				}
+			}
+			for v, want := range tt.want.order {
+				vr := version(p, v)
+				if vr.Preference != evidence.PreferServer || !slices.Equal(codes(vr), want) {
+					t.Errorf("%s order = %v (%s), want server order %v", v, codes(vr), vr.Preference, want)
+				}
+			}
+			for v, want := range tt.want.kx {
+				for _, su := range version(p, v).Suites {
+					k := su.KeyExchange
+					if k == nil {
+						t.Errorf("%s %s: no key exchange recorded", v, su.Code)
+						continue
+					}
+					if got := fmt.Sprintf("%s/%s/%d", k.Type, k.Group, k.Bits); got != want {
+						t.Errorf("%s %s key exchange = %s, want %s", v, su.Code, got, want)
+					}
 				}
 			}
 			if tt.want.trusted != nil {

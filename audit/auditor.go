@@ -10,11 +10,14 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/mxaudit/mxaudit/audit/certs"
+	"github.com/mxaudit/mxaudit/audit/dane"
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/mtasts"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
 	"github.com/mxaudit/mxaudit/audit/tlsprobe"
@@ -28,6 +31,7 @@ const (
 	DefaultStepTimeout  = 15 * time.Second
 	DefaultProbeTimeout = 10 * time.Minute
 	DefaultPort         = 25
+	DefaultHTTPSPort    = 443
 	// maxAddressesPerHost bounds how many addresses of one MX name are
 	// probed; a name with hundreds of A records is a pool, not a server.
 	maxAddressesPerHost = 16
@@ -42,8 +46,30 @@ type Resolver interface {
 
 var _ Resolver = (*resolve.Resolver)(nil)
 
+// TXTResolver is the resolver side of the MTA-STS and TLS-RPT checks.
+type TXTResolver interface {
+	TXT(ctx context.Context, name string) (evidence.Lookup, []string)
+}
+
+// TLSAResolver is the resolver side of the DANE check.
+type TLSAResolver interface {
+	TLSA(ctx context.Context, host string, port int) *evidence.TLSALookup
+}
+
+// danePort is the port of the TLSA owner name for MX delivery: RFC 7672
+// §2.2.3 names _25._tcp whatever port a lab probes on.
+const danePort = 25
+
 // Config configures an Auditor. Zero fields take the defaults above.
 type Config struct {
+	// Policies turns on the MTA-STS, TLS-RPT and DANE checks; they need a
+	// Resolver that also answers TXT and TLSA questions.
+	Policies bool
+	// STSFetcher fetches MTA-STS policies (nil: a fetcher that uses Resolver).
+	STSFetcher *mtasts.Fetcher
+	// HTTPSPort is the port MTA-STS policy hosts are fetched from (443 on
+	// the internet; other ports for tests and labs).
+	HTTPSPort int
 	// Resolver finds mail hosts; required.
 	Resolver Resolver
 	// SMTP speaks the dialogue up to STARTTLS; required. Its port is the port probed.
@@ -112,6 +138,9 @@ func New(cfg Config) (*Auditor, error) {
 	if cfg.Port <= 0 {
 		cfg.Port = DefaultPort
 	}
+	if cfg.HTTPSPort <= 0 {
+		cfg.HTTPSPort = DefaultHTTPSPort
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -141,6 +170,7 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 		d.Hosts = d.Hosts[:maxHostsPerDomain]
 	}
 	var wg sync.WaitGroup
+	a.policies(ctx, d, &wg)
 	for hi := range d.Hosts {
 		h := &d.Hosts[hi]
 		if len(h.Addresses) > maxAddressesPerHost {
@@ -156,6 +186,7 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 		}
 	}
 	wg.Wait()
+	a.matchDANE(d)
 	if err := ctx.Err(); err != nil {
 		d.Error = evidence.Classify("audit", err)
 	}
@@ -287,6 +318,11 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		p.Error = hs.Error
 		if allInconclusive(p.Versions) && hs.Error.Inconclusive() {
 			p.Status = evidence.ProbeInconclusive
+		}
+	}
+	for _, v := range p.Versions {
+		if strings.HasPrefix(v.Reason, "anomaly:") {
+			p.Anomalies = append(p.Anomalies, v.Version+": "+strings.TrimSpace(strings.TrimPrefix(v.Reason, "anomaly:")))
 		}
 	}
 	if sess != nil && sess.STARTTLSAfterTLS != nil && *sess.STARTTLSAfterTLS {
@@ -462,4 +498,107 @@ func groupName(id tls.CurveID) string {
 		return "secp521r1"
 	}
 	return id.String()
+}
+
+// policies starts the domain's MTA-STS and TLS-RPT checks and each host's
+// TLSA lookup on wg; they run beside the probes and write only their own
+// fields of d.
+func (a *Auditor) policies(ctx context.Context, d *evidence.Domain, wg *sync.WaitGroup) {
+	if !a.cfg.Policies || d.MX.Kind == evidence.MXNull || d.MX.Kind == evidence.MXError {
+		return
+	}
+	if txt, ok := a.cfg.Resolver.(TXTResolver); ok {
+		hosts := make([]string, 0, len(d.Hosts))
+		for _, h := range d.Hosts {
+			hosts = append(hosts, h.Name)
+		}
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			d.MTASTS = mtasts.Check(ctx, txt, a.stsFetcher(), d.Domain, hosts)
+		}()
+		go func() {
+			defer wg.Done()
+			d.TLSRPT = mtasts.CheckTLSRPT(ctx, txt, d.Domain)
+		}()
+	}
+	if tr, ok := a.cfg.Resolver.(TLSAResolver); ok {
+		for hi := range d.Hosts {
+			h := &d.Hosts[hi]
+			if h.IPLiteral {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h.TLSA = tr.TLSA(ctx, h.Name, danePort)
+			}()
+		}
+	}
+}
+
+// HostResolver finds the addresses of a name (the MTA-STS policy host).
+type HostResolver interface {
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
+// stsFetcher is the configured fetcher, or one that finds the policy host
+// through the auditor's own resolver (so labs and tests with their own DNS
+// work) and dials it on HTTPSPort. The policy host's certificate is judged
+// by mtasts itself: RFC 8461 §3.3 wants a SAN match, no CN fallback.
+func (a *Auditor) stsFetcher() *mtasts.Fetcher {
+	if a.cfg.STSFetcher != nil {
+		return a.cfg.STSFetcher
+	}
+	f := &mtasts.Fetcher{Roots: a.cfg.Verifier.Roots, Now: a.cfg.Now}
+	hr, ok := a.cfg.Resolver.(HostResolver)
+	if !ok {
+		return f
+	}
+	port := strconv.Itoa(a.cfg.HTTPSPort)
+	f.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := hr.LookupHost(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		var lastErr error
+		for _, ip := range ips {
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip, port))
+			if err == nil {
+				return c, nil
+			}
+			lastErr = err
+		}
+		return nil, lastErr
+	}
+	return f
+}
+
+// matchDANE matches each address's presented chain against its host's TLSA
+// records, once probes and TLSA lookups are in.
+func (a *Auditor) matchDANE(d *evidence.Domain) {
+	now := a.cfg.Now()
+	for hi := range d.Hosts {
+		h := &d.Hosts[hi]
+		if h.TLSA == nil || len(h.TLSA.Records) == 0 {
+			continue
+		}
+		secure := h.TLSA.Lookup.DNSSEC == evidence.DNSSECSecure
+		for ai := range h.Addresses {
+			addr := &h.Addresses[ai]
+			if addr.Cert == nil || len(addr.Cert.Chain) == 0 {
+				continue // no chain: DANE not tested for this address
+			}
+			chain := make([][]byte, 0, len(addr.Cert.Chain))
+			for _, c := range addr.Cert.Chain {
+				chain = append(chain, c.DER)
+			}
+			addr.DANE = dane.Match(h.TLSA.Records, secure, chain, h.Name, now)
+		}
+	}
 }

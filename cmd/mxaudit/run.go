@@ -31,7 +31,7 @@ func runCommand() *cli.Command {
 		dbFlag(),
 		&cli.StringFlag{Name: "sheet", Usage: "XLSX sheet `NAME` to read (default: the first sheet)"},
 		&cli.StringFlag{Name: "list-name", Usage: "`NAME` of the vendor list; runs of one list are compared (default: the file name)"},
-		&cli.BoolFlag{Name: "resume", Usage: "continue the last interrupted run of this list instead of starting a new one"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue the last interrupted run of this list (a new run starts when there is none)"},
 		&cli.IntFlag{Name: "expiry-warn", Value: 30, Usage: "report certificates expiring within `DAYS`"},
 		&cli.StringFlag{Name: "fail-on", Usage: "exit 1 on `WHAT`: regression (any grade went down or Forced TLS was lost)"},
 		&cli.StringFlag{Name: "fail-under", Usage: "exit 1 when any domain grades below `GRADE`"},
@@ -123,7 +123,7 @@ func runAction(c *cli.Context) error {
 		return runtimeErr(err)
 	}
 
-	runID, done, err := startOrResume(c, store, setup, list, listName, path)
+	runID, done, err := startOrResume(c, log, store, setup, list, listName, path)
 	if err != nil {
 		return err
 	}
@@ -179,14 +179,16 @@ func runAction(c *cli.Context) error {
 
 // startOrResume creates the run, or finds the interrupted run to resume and
 // the domains it already stored.
-func startOrResume(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, listName, path string) (int64, map[string]bool, error) {
+func startOrResume(c *cli.Context, log *slog.Logger, store *db.DB, setup *scanSetup, list *ingest.List, listName, path string) (int64, map[string]bool, error) {
 	ctx := c.Context
 	if c.Bool("resume") {
 		r, err := store.LatestRun(ctx, listName, db.StatusRunning, db.StatusInterrupted)
-		if errors.Is(err, db.ErrNotFound) {
-			return 0, nil, usageErr("--resume: no interrupted run of list %q in %s", listName, store.Path())
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, db.ErrNotFound):
+			// Nothing to resume: a scheduler can always pass --resume.
+			log.Info("no interrupted run to resume; starting a new run", "list", listName)
+			return newRun(c, store, setup, list, listName, path)
+		case err != nil:
 			return 0, nil, runtimeErr(err)
 		}
 		if r.InputSHA256 != list.SHA256 {
@@ -196,8 +198,15 @@ func startOrResume(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.
 		if err != nil {
 			return 0, nil, runtimeErr(err)
 		}
+		log.Info("resuming run", "run", r.ID, "stored", len(done))
 		return r.ID, done, nil
 	}
+	return newRun(c, store, setup, list, listName, path)
+}
+
+// newRun stores a new run with its vendor list and input problems.
+func newRun(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, listName, path string) (int64, map[string]bool, error) {
+	ctx := c.Context
 	var vendors []db.VendorRow
 	for _, v := range list.Vendors {
 		for _, d := range v.Domains {

@@ -42,6 +42,8 @@ func scanFlags() []cli.Flag {
 		&cli.StringFlag{Name: "versions", Usage: "comma-separated protocol versions to enumerate (default all: SSLv2,SSLv3,TLSv1.0,TLSv1.1,TLSv1.2,TLSv1.3)"},
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
 		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings.json)"},
+		&cli.BoolFlag{Name: "no-policies", Usage: "skip the MTA-STS, TLS-RPT and DANE checks"},
+		&cli.IntFlag{Name: "mta-sts-port", Value: audit.DefaultHTTPSPort, Usage: "HTTPS `PORT` MTA-STS policies are fetched from (443 on the internet; other ports for tests and labs)"},
 	}
 }
 
@@ -120,6 +122,7 @@ func newScanSetup(c *cli.Context) (*scanSetup, error) {
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
+		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"),
 	})
 	if err != nil {
 		return nil, runtimeErr(err)

@@ -55,6 +55,7 @@ const (
 func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templates.Set, opt Options) error {
 	p := &printer{w: w, opt: opt}
 	p.header(d, g)
+	p.policyBlock(d)
 	if len(g.MX) > 0 {
 		p.table(d, g)
 	}
@@ -315,4 +316,95 @@ func where(f grade.Finding) string {
 		return f.Host
 	}
 	return ""
+}
+
+// policyBlock shows what senders that enforce TLS see: MTA-STS, TLS-RPT,
+// DNSSEC of the MX set and DANE per MX.
+func (p *printer) policyBlock(d *evidence.Domain) {
+	if d.MTASTS != nil {
+		p.printf("  MTA-STS: %s\n", report.Clean(stsSummary(d)))
+	}
+	if d.TLSRPT != nil {
+		p.printf("  TLS-RPT: %s\n", report.Clean(tlsrptSummary(d.TLSRPT)))
+	}
+	if s := d.MX.Lookup.DNSSEC; s != evidence.DNSSECNotChecked {
+		line := string(s)
+		if d.MX.Lookup.DNSSECReason != "" {
+			line += " (" + d.MX.Lookup.DNSSECReason + ")"
+		}
+		p.printf("  DNSSEC (MX): %s\n", report.Clean(line))
+	}
+	for _, h := range d.Hosts {
+		if h.TLSA == nil {
+			continue
+		}
+		p.printf("  DANE %s: %s\n", report.Clean(h.Name), report.Clean(daneSummary(&h)))
+	}
+}
+
+func stsSummary(d *evidence.Domain) string {
+	m := d.MTASTS
+	switch {
+	case m.RecordError != "" && len(m.Records) == 0 && (m.TXT.Status == evidence.DNSNXDomain || m.TXT.Status == evidence.DNSNoData):
+		return "not published"
+	case m.RecordError != "":
+		return "record invalid: " + m.RecordError
+	case m.Fetch != nil && m.Fetch.Error != nil:
+		return "policy unavailable: " + m.Fetch.Error.Message
+	case m.Policy == nil:
+		return "policy invalid: " + strings.Join(m.PolicyErrors, "; ")
+	}
+	var uncovered []string
+	for _, h := range d.Hosts {
+		if m.MXMatch[h.Name] == "" {
+			uncovered = append(uncovered, h.Name)
+		}
+	}
+	out := fmt.Sprintf("%s (id %s, max_age %d)", m.Policy.Mode, m.ID, m.Policy.MaxAge)
+	if len(uncovered) > 0 {
+		out += "; MX not covered: " + strings.Join(uncovered, ", ")
+	} else if len(d.Hosts) > 0 {
+		out += "; every MX covered"
+	}
+	if len(m.PolicyWarnings) > 0 {
+		out += "; " + strings.Join(m.PolicyWarnings, "; ")
+	}
+	return out
+}
+
+func tlsrptSummary(t *evidence.TLSRPT) string {
+	switch {
+	case t.Error != "" && len(t.Records) == 0 && (t.TXT.Status == evidence.DNSNXDomain || t.TXT.Status == evidence.DNSNoData):
+		return "not published"
+	case t.Error != "":
+		return "invalid: " + t.Error
+	}
+	return "reports to " + strings.Join(t.RUA, ", ")
+}
+
+func daneSummary(h *evidence.Host) string {
+	t := h.TLSA
+	if len(t.Records) == 0 {
+		switch t.Lookup.Status {
+		case evidence.DNSOK, evidence.DNSNoData, evidence.DNSNXDomain:
+			return "no TLSA records"
+		}
+		return "TLSA lookup failed (" + string(t.Lookup.Status) + ")"
+	}
+	var states []string
+	for _, a := range h.Addresses {
+		switch {
+		case a.DANE == nil:
+			states = append(states, a.IP+": not tested")
+		case len(a.DANE.Matched) > 0:
+			states = append(states, a.IP+": matches "+strings.Join(a.DANE.Matched, ", "))
+		default:
+			states = append(states, a.IP+": no match ("+a.DANE.Reason+")")
+		}
+	}
+	sec := string(t.Lookup.DNSSEC)
+	if sec == "" {
+		sec = "dnssec not checked"
+	}
+	return fmt.Sprintf("%d TLSA record(s), %s; %s", len(t.Records), sec, strings.Join(states, "; "))
 }

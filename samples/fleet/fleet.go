@@ -31,6 +31,10 @@ type Definition struct {
 	Resolver string `json:"resolver"`
 	// SMTPPort is the port every fake SMTP server listens on.
 	SMTPPort int `json:"smtp_port"`
+	// HTTPS is the address of the MTA-STS policy server ("127.0.0.80") and
+	// HTTPSPort its port (443 needs root; the demo uses another).
+	HTTPS     string `json:"https,omitempty"`
+	HTTPSPort int    `json:"https_port,omitempty"`
 	// Servers are the fake SMTP servers, one per address.
 	Servers []Server `json:"servers"`
 	// Domains are the mail domains published in DNS.
@@ -43,6 +47,9 @@ type Server struct {
 	IP      string   `json:"ip"`
 	Names   []string `json:"names"`
 	Profile string   `json:"profile"`
+	// BannerDelayMS, when set, delays the greeting by that many
+	// milliseconds on top of the profile (a slow or distant server).
+	BannerDelayMS int `json:"banner_delay_ms,omitempty"`
 }
 
 // Domain is one mail domain's DNS data.
@@ -53,6 +60,26 @@ type Domain struct {
 	NullMX bool `json:"null_mx,omitempty"`
 	// A are addresses of the domain name itself (implicit MX when MX is empty).
 	A []string `json:"a,omitempty"`
+	// MTASTS publishes an MTA-STS record and serves its policy.
+	MTASTS *STS `json:"mta_sts,omitempty"`
+	// TLSRPT is the _smtp._tls TXT record text, if any.
+	TLSRPT string `json:"tls_rpt,omitempty"`
+}
+
+// STS is a domain's MTA-STS setup: the TXT record(s) and how the policy
+// host answers.
+type STS struct {
+	// TXT are the _mta-sts TXT records (several to test duplicates).
+	TXT []string `json:"txt"`
+	// Policy is the policy text served at /.well-known/mta-sts.txt.
+	Policy string `json:"policy,omitempty"`
+	// Status is the HTTP status (default 200); a 3xx redirects to Location.
+	Status   int    `json:"status,omitempty"`
+	Location string `json:"location,omitempty"`
+	// ContentType defaults to "text/plain".
+	ContentType string `json:"content_type,omitempty"`
+	// Cert is "valid" (default), "wrong-name" or "self-signed".
+	Cert string `json:"cert,omitempty"`
 }
 
 // MX is one MX record.
@@ -81,11 +108,22 @@ func (d *Definition) Validate() error {
 		if err != nil || !ip.IsLoopback() {
 			return fmt.Errorf("server %q: the fleet binds loopback addresses only", s.IP)
 		}
+		if s.Profile == "" {
+			return fmt.Errorf("server %s: no profile", s.IP)
+		}
 		if _, ok := profiles[s.Profile]; !ok {
 			return fmt.Errorf("server %s: unknown profile %q (known: %s)", s.IP, s.Profile, strings.Join(Profiles(), ", "))
 		}
 	}
+	if d.HTTPS != "" {
+		if ip, err := netip.ParseAddr(d.HTTPS); err != nil || !ip.IsLoopback() {
+			return fmt.Errorf("https %q: the fleet binds loopback addresses only", d.HTTPS)
+		}
+	}
 	for _, dom := range d.Domains {
+		if dom.MTASTS != nil && d.HTTPS == "" {
+			return fmt.Errorf("domain %s publishes MTA-STS but the fleet has no \"https\" address", dom.Name)
+		}
 		for _, a := range dom.A {
 			if ip, err := netip.ParseAddr(a); err != nil || !ip.IsLoopback() {
 				return fmt.Errorf("domain %s: address %q is not loopback", dom.Name, a)
@@ -110,6 +148,9 @@ type Options struct {
 	Resolver string
 	// SMTPPort overrides Definition.SMTPPort; -1 picks a free port.
 	SMTPPort int
+	// HTTPSPort overrides Definition.HTTPSPort for the MTA-STS policy
+	// server; -1 picks a free port.
+	HTTPSPort int
 	// RemapPrefix, when set (e.g. "127.77"), replaces the first two octets
 	// of every address, so parallel tests do not collide.
 	RemapPrefix string
@@ -119,16 +160,19 @@ type Options struct {
 
 // Fleet is a running fleet.
 type Fleet struct {
-	// Resolver is the DNS server's host:port; Port the SMTP port.
-	Resolver string
-	Port     int
+	// Resolver is the DNS server's host:port; Port the SMTP port;
+	// HTTPSPort the MTA-STS policy server's port (0 when none runs).
+	Resolver  string
+	Port      int
+	HTTPSPort int
 	// CA is the test CA that signed the fleet's "trusted" certificates.
 	CA *smtptest.CA
 	// Servers maps each address to its running fake.
 	Servers map[string]*smtptest.Server
 
-	def *Definition
-	dns *dnstest.Server
+	def   *Definition
+	dns   *dnstest.Server
+	https *httpsServer
 }
 
 // Start serves the definition and returns the running fleet. On error,
@@ -168,11 +212,20 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("server %s (%s): %w", s.IP, s.Profile, err)
 		}
+		if s.BannerDelayMS > 0 {
+			b.BannerDelay = time.Duration(s.BannerDelayMS) * time.Millisecond
+		}
 		srv, err := smtptest.Start(net.JoinHostPort(s.IP, fmt.Sprint(port)), b)
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", s.IP, err)
 		}
 		f.Servers[s.IP] = srv
+	}
+	if f.https, err = startHTTPS(d, ca, opt, now()); err != nil {
+		return nil, err
+	}
+	if f.https != nil {
+		f.HTTPSPort = f.https.port
 	}
 	resolver := d.Resolver
 	if opt.Resolver != "" {
@@ -199,6 +252,9 @@ func (f *Fleet) DNS() *dnstest.Server { return f.dns }
 func (f *Fleet) Close() {
 	if f.dns != nil {
 		_ = f.dns.Close()
+	}
+	if f.https != nil {
+		f.https.close()
 	}
 	for _, s := range f.Servers {
 		_ = s.Close()
@@ -261,7 +317,26 @@ func remap(def *Definition, prefix string) *Definition {
 	if host, port, err := net.SplitHostPort(def.Resolver); err == nil {
 		d.Resolver = net.JoinHostPort(swap(host), port)
 	}
+	if d.HTTPS != "" {
+		d.HTTPS = swap(d.HTTPS)
+	}
 	return &d
+}
+
+// quoteTXT writes a TXT value as master-file strings of at most 255 bytes.
+func quoteTXT(s string) string {
+	const maxString = 255
+	var parts []string
+	for len(s) > maxString {
+		parts = append(parts, s[:maxString])
+		s = s[maxString:]
+	}
+	parts = append(parts, s)
+	for i, p := range parts {
+		p = strings.ReplaceAll(p, `\`, `\\`)
+		parts[i] = `"` + strings.ReplaceAll(p, `"`, `\"`) + `"`
+	}
+	return strings.Join(parts, " ")
 }
 
 // Records builds the DNS data of the fleet: MX records of each domain, A
@@ -297,6 +372,17 @@ func (d *Definition) Records() ([]dns.RR, error) {
 				continue // already published as a server name
 			}
 			lines = append(lines, fmt.Sprintf("%s. %d IN A %s", dom.Name, ttl, ip))
+		}
+		if dom.MTASTS != nil {
+			for _, txt := range dom.MTASTS.TXT {
+				lines = append(lines, fmt.Sprintf("_mta-sts.%s. %d IN TXT %s", dom.Name, ttl, quoteTXT(txt)))
+			}
+			if d.HTTPS != "" {
+				lines = append(lines, fmt.Sprintf("mta-sts.%s. %d IN A %s", dom.Name, ttl, d.HTTPS))
+			}
+		}
+		if dom.TLSRPT != "" {
+			lines = append(lines, fmt.Sprintf("_smtp._tls.%s. %d IN TXT %s", dom.Name, ttl, quoteTXT(dom.TLSRPT)))
 		}
 	}
 	rrs := make([]dns.RR, 0, len(lines))

@@ -25,35 +25,39 @@ import (
 )
 
 // header is the first row of both lists.
-var header = []string{"Vendor", "Domain(s)", "Contact email", "Owner", "Tier", "Tags", "Notes"}
+func header() []string {
+	return []string{"Vendor", "Domain(s)", "Contact email", "Owner", "Tier", "Tags", "Notes"}
+}
 
 // vendors are the data rows, spreadsheet rows 2 onwards; the tier column is
 // written as a number in the workbook.
-var vendors = [][]string{
-	{"Northwind Health", "northwind-health.example; cedar-hospice.example", "privacy@northwind-health.example", "Dana Whitfield", "1", "healthcare; PHI", "Cedar Hospice is a subsidiary with its own mail domain"},
-	{"Contoso Billing", "billing@contoso-billing.example", "ap@contoso-billing.example", "Marcus Lee", "1", "finance; payments", "Domain given as an address by the business owner"},
-	{"Fabrikam Labs", "fabrikam-labs.example", "results@fabrikam-labs.example", "Priya Natarajan", "2", "lab; PHI", ""},
-	{"Tailspin Pharmacy", "tailspin-pharmacy.example", "", "Priya Natarajan", "1", "pharmacy; PHI", ""},
-	{"Adatum Claims", "adatum-claims.example", "claims-it@adatum-claims.example", "Marcus Lee", "1", "insurance; claims", ""},
-	{"Litware Dental", "litware-dental.example", "", "Dana Whitfield", "2", "dental", ""},
-	{"Litware Dental Benefits", "litware-dental.example", "benefits@litware-dental.example", "Omar Haddad", "3", "benefits", "Separate contract; same mail domain as Litware Dental"},
-	{"Wingtip Imaging", "wingtip-imaging.example", "pacs@wingtip-imaging.example", "Priya Natarajan", "2", "imaging; PHI", ""},
-	{"Proseware Lab", "proseware-lab.example", "", "Priya Natarajan", "2", "lab", ""},
-	{"Oldmill Credit Union", "oldmill-credit.example", "", "Marcus Lee", "1", "finance", ""},
-	{"Relic Insurance", "relic-insurance.example", "", "Omar Haddad", "3", "insurance", "Legacy contract, ends 2026"},
-	{"Humboldt Payroll", "humboldt-payroll.example", "support@humboldt-payroll.example", "Marcus Lee", "1", "payroll; PII", ""},
-	{"Slowpoke Courier", "slowpoke-courier.example", "", "Omar Haddad", "3", "logistics", ""},
-	{"Busy Bank", "busy-bank.example", "treasury@busy-bank.example", "Marcus Lee", "1", "finance; banking", ""},
-	{"Noisy Telecom", "noisy-telecom.example", "", "Omar Haddad", "3", "telecom", ""},
-	{"Alpine Orthodontics", "alpine-ortho.example", "", "Dana Whitfield", "2", "dental", "Mail hosted by Megamail"},
-	{"Birch Vision Care", "birch-vision.example", "", "Dana Whitfield", "2", "optometry", "Mail hosted by Megamail"},
-	{"Implicit Records", "implicit-records.example", "", "Omar Haddad", "3", "records", "No MX record: mail goes to the domain's own address"},
-	{"No-Mail Analytics", "no-mail.example", "", "Omar Haddad", "3", "analytics", "Publishes a null MX: accepts no mail"},
-	{"Müller Logistik GmbH", "müller-logistik.example", "kontakt@müller-logistik.example", "Omar Haddad", "3", "logistics; EU", "Internationalised domain name"},
-	{"Globex Travel", "", "", "Marcus Lee", "3", "travel", "Domain to be confirmed"},
-	{"Initech Supplies", "not a domain!", "", "Omar Haddad", "3", "office", ""},
-	{"Vandelay Imports", "https://www.vandelay-imports.example/contact", "", "Omar Haddad", "3", "import", "Website given instead of the mail domain"},
-	{"Busy Bank", "busy-bank.example", "", "", "", "", "Entered twice"},
+func vendors() [][]string {
+	return [][]string{
+		{"Northwind Health", "northwind-health.example; cedar-hospice.example", "privacy@northwind-health.example", "Dana Whitfield", "1", "healthcare; PHI", "Cedar Hospice is a subsidiary with its own mail domain"},
+		{"Contoso Billing", "billing@contoso-billing.example", "ap@contoso-billing.example", "Marcus Lee", "1", "finance; payments", "Domain given as an address by the business owner"},
+		{"Fabrikam Labs", "fabrikam-labs.example", "results@fabrikam-labs.example", "Priya Natarajan", "2", "lab; PHI", ""},
+		{"Tailspin Pharmacy", "tailspin-pharmacy.example", "", "Priya Natarajan", "1", "pharmacy; PHI", ""},
+		{"Adatum Claims", "adatum-claims.example", "claims-it@adatum-claims.example", "Marcus Lee", "1", "insurance; claims", ""},
+		{"Litware Dental", "litware-dental.example", "", "Dana Whitfield", "2", "dental", ""},
+		{"Litware Dental Benefits", "litware-dental.example", "benefits@litware-dental.example", "Omar Haddad", "3", "benefits", "Separate contract; same mail domain as Litware Dental"},
+		{"Wingtip Imaging", "wingtip-imaging.example", "pacs@wingtip-imaging.example", "Priya Natarajan", "2", "imaging; PHI", ""},
+		{"Proseware Lab", "proseware-lab.example", "", "Priya Natarajan", "2", "lab", ""},
+		{"Oldmill Credit Union", "oldmill-credit.example", "", "Marcus Lee", "1", "finance", ""},
+		{"Relic Insurance", "relic-insurance.example", "", "Omar Haddad", "3", "insurance", "Legacy contract, ends 2026"},
+		{"Humboldt Payroll", "humboldt-payroll.example", "support@humboldt-payroll.example", "Marcus Lee", "1", "payroll; PII", ""},
+		{"Slowpoke Courier", "slowpoke-courier.example", "", "Omar Haddad", "3", "logistics", ""},
+		{"Busy Bank", "busy-bank.example", "treasury@busy-bank.example", "Marcus Lee", "1", "finance; banking", ""},
+		{"Noisy Telecom", "noisy-telecom.example", "", "Omar Haddad", "3", "telecom", ""},
+		{"Alpine Orthodontics", "alpine-ortho.example", "", "Dana Whitfield", "2", "dental", "Mail hosted by Megamail"},
+		{"Birch Vision Care", "birch-vision.example", "", "Dana Whitfield", "2", "optometry", "Mail hosted by Megamail"},
+		{"Implicit Records", "implicit-records.example", "", "Omar Haddad", "3", "records", "No MX record: mail goes to the domain's own address"},
+		{"No-Mail Analytics", "no-mail.example", "", "Omar Haddad", "3", "analytics", "Publishes a null MX: accepts no mail"},
+		{"Müller Logistik GmbH", "müller-logistik.example", "kontakt@müller-logistik.example", "Omar Haddad", "3", "logistics; EU", "Internationalised domain name"},
+		{"Globex Travel", "", "", "Marcus Lee", "3", "travel", "Domain to be confirmed"},
+		{"Initech Supplies", "not a domain!", "", "Omar Haddad", "3", "office", ""},
+		{"Vandelay Imports", "https://www.vandelay-imports.example/contact", "", "Omar Haddad", "3", "import", "Website given instead of the mail domain"},
+		{"Busy Bank", "busy-bank.example", "", "", "", "", "Entered twice"},
+	}
 }
 
 // tierColumn is the index of the tier column, written as a number.
@@ -88,10 +92,10 @@ func buildCSV() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
-	if err := w.Write(header); err != nil {
+	if err := w.Write(header()); err != nil {
 		return nil, err
 	}
-	if err := w.WriteAll(vendors); err != nil {
+	if err := w.WriteAll(vendors()); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -109,7 +113,8 @@ func buildXLSX() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for r, cells := range append([][]string{header}, vendors...) {
+	rows := append([][]string{header()}, vendors()...)
+	for r, cells := range rows {
 		row := make([]any, len(cells))
 		for i, c := range cells {
 			row[i] = c
@@ -129,7 +134,7 @@ func buildXLSX() ([]byte, error) {
 			return nil, err
 		}
 	}
-	last, err := excelize.CoordinatesToCellName(len(header), len(vendors)+1)
+	last, err := excelize.CoordinatesToCellName(len(rows[0]), len(rows))
 	if err != nil {
 		return nil, err
 	}
