@@ -18,8 +18,10 @@ const (
 
 // table is a list as read from a file, before its columns are understood.
 type table struct {
-	// sheet is the worksheet read ("" for CSV).
-	sheet string
+	// sheet is the worksheet read ("" for CSV); sheets are all the
+	// workbook's sheets, in order.
+	sheet  string
+	sheets []string
 	// rows are the rows read, in order, up to the row limit.
 	rows []row
 	// problems were met while reading (row limit reached, unreadable rest).

@@ -11,19 +11,24 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// csvDelimiters are the delimiters a CSV list may use, in order of preference.
-var csvDelimiters = [...]rune{',', ';', '\t'}
-
-// sniffSize is how much of the start of a file is checked for binary content.
-const sniffSize = 8 << 10
-
-var (
-	utf8BOM    = []byte{0xEF, 0xBB, 0xBF}
-	utf16LEBOM = []byte{0xFF, 0xFE}
-	utf16BEBOM = []byte{0xFE, 0xFF}
-	zipMagic   = []byte("PK\x03\x04")
-	oleMagic   = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+const (
+	// csvDelimiters are the delimiters a CSV list may use, in order of preference.
+	csvDelimiters = ",;\t"
+	// sniffSize is how much of the start of a file is checked for binary content.
+	sniffSize = 8 << 10
+	// Byte order marks and the signatures of zip archives (XLSX) and OLE
+	// compound files (XLS, encrypted XLSX).
+	utf8BOM    = "\xEF\xBB\xBF"
+	utf16LEBOM = "\xFF\xFE"
+	utf16BEBOM = "\xFE\xFF"
+	zipMagic   = "PK\x03\x04"
+	oleMagic   = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"
 )
+
+// hasPrefix reports whether data starts with prefix.
+func hasPrefix(data []byte, prefix string) bool {
+	return len(data) >= len(prefix) && string(data[:len(prefix)]) == prefix
+}
 
 // readCSV reads a CSV (or TSV, or plain one-per-line) list. The delimiter
 // is whichever of ',', ';' and tab makes a header row with a domain column
@@ -89,18 +94,18 @@ func newCSVReader(text []byte, delim rune) *csv.Reader {
 // ends somewhere, without a BOM.
 func csvText(data []byte) ([]byte, error) {
 	switch {
-	case bytes.HasPrefix(data, zipMagic):
+	case hasPrefix(data, zipMagic):
 		return nil, errors.New("this is a zip archive (an Excel workbook?), not a CSV file: name it .xlsx")
-	case bytes.HasPrefix(data, oleMagic):
+	case hasPrefix(data, oleMagic):
 		return nil, errors.New("this is an old Excel (.xls) or password-protected workbook, not a CSV file: save it as .xlsx or CSV without a password")
-	case bytes.HasPrefix(data, utf16LEBOM), bytes.HasPrefix(data, utf16BEBOM):
+	case hasPrefix(data, utf16LEBOM), hasPrefix(data, utf16BEBOM):
 		out, _, err := transform.Bytes(xunicode.BOMOverride(xunicode.UTF8.NewDecoder()), data)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the UTF-16 text: %w", err)
 		}
 		data = out
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
 	if bytes.IndexByte(data[:min(len(data), sniffSize)], 0) >= 0 {
 		return nil, errors.New("this is a binary file, not a CSV or text list")
 	}
@@ -133,7 +138,7 @@ func sniffDelimiter(text []byte) rune {
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
-	best, count := csvDelimiters[0], 0
+	best, count := rune(csvDelimiters[0]), 0
 	for _, d := range csvDelimiters {
 		if n := bytes.Count(first, []byte(string(d))); n > count {
 			best, count = d, n

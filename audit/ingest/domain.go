@@ -1,6 +1,3 @@
-// Package ingest turns what users type or upload (domain names, e-mail
-// addresses, vendor lists) into the A-label domain names the auditor takes,
-// with a clear message for everything it cannot use.
 package ingest
 
 import (

@@ -190,6 +190,9 @@ func Read(r io.Reader, format string, opt Options) (*List, error) {
 	}
 	l, err := build(t)
 	if err != nil {
+		if format == FormatXLSX {
+			return nil, fmt.Errorf("sheet %q: %w%s", t.sheet, err, otherSheets(t))
+		}
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
@@ -197,6 +200,21 @@ func Read(r io.Reader, format string, opt Options) (*List, error) {
 	l.Format = format
 	l.Sheet = sheet
 	return l, nil
+}
+
+// otherSheets hints at the workbook's other sheets when the one read was
+// not a vendor list (often a summary or a hidden lookup sheet comes first).
+func otherSheets(t *table) string {
+	var others []string
+	for _, s := range t.sheets {
+		if s != t.sheet {
+			others = append(others, s)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (other sheets: %s)", listSheets(others))
 }
 
 // formatOf maps a file name's extension to a format.

@@ -35,22 +35,19 @@ func (o Options) unzipLimits() (total, xml int64) {
 // readXLSX reads one worksheet of an XLSX workbook, streaming its rows. Cells
 // read as Excel displays them (number formats applied; formulas give their
 // cached result). Rows that hold nothing are not kept.
-func readXLSX(data []byte, opt Options) (t *table, err error) {
-	if bytes.HasPrefix(data, oleMagic) {
+func readXLSX(data []byte, opt Options) (*table, error) {
+	if hasPrefix(data, oleMagic) {
 		return nil, errors.New("this is an old Excel (.xls) workbook or a password-protected one: save it as .xlsx without a password, or as CSV")
 	}
-	if !bytes.HasPrefix(data, zipMagic) {
+	if !hasPrefix(data, zipMagic) {
 		return nil, errors.New("this is not an XLSX workbook (not a zip archive): if it is a CSV file, name it .csv")
 	}
 	total, xmlLimit := opt.unzipLimits()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: total, UnzipXMLSizeLimit: xmlLimit})
 	if f != nil {
-		// Close removes the temporary files of large parts.
-		defer func() {
-			if cerr := f.Close(); cerr != nil && err == nil {
-				t, err = nil, fmt.Errorf("cannot close the workbook: %w", cerr)
-			}
-		}()
+		// Close removes the temporary files of large parts; failing to
+		// remove one does not make the list read any less correct.
+		defer func() { _ = f.Close() }()
 	}
 	if err != nil {
 		if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) {
@@ -58,11 +55,12 @@ func readXLSX(data []byte, opt Options) (t *table, err error) {
 		}
 		return nil, fmt.Errorf("cannot open the workbook: %w", err)
 	}
-	sheet, err := pickSheet(f.GetSheetList(), opt.Sheet)
+	sheets := f.GetSheetList()
+	sheet, err := pickSheet(sheets, opt.Sheet)
 	if err != nil {
 		return nil, err
 	}
-	t = &table{sheet: sheet}
+	t := &table{sheet: sheet, sheets: sheets}
 	if err := readSheetRows(f, t, opt.maxRows()); err != nil {
 		return nil, err
 	}
@@ -96,12 +94,16 @@ func pickSheet(sheets []string, want string) (string, error) {
 			return s, nil
 		}
 	}
-	listed := sheets[:min(len(sheets), maxSheetsListed)]
-	more := ""
-	if len(sheets) > len(listed) {
-		more = fmt.Sprintf(" and %d more", len(sheets)-len(listed))
+	return "", fmt.Errorf("no sheet named %q (sheets: %s)", want, listSheets(sheets))
+}
+
+// listSheets joins sheet names for a message, at most maxSheetsListed of them.
+func listSheets(sheets []string) string {
+	listed := strings.Join(sheets[:min(len(sheets), maxSheetsListed)], ", ")
+	if len(sheets) > maxSheetsListed {
+		listed += fmt.Sprintf(" and %d more", len(sheets)-maxSheetsListed)
 	}
-	return "", fmt.Errorf("no sheet named %q (sheets: %s%s)", want, strings.Join(listed, ", "), more)
+	return listed
 }
 
 // readSheetRows streams the rows of t.sheet into t. An error reading part

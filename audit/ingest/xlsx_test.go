@@ -3,6 +3,7 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -203,8 +204,8 @@ func TestReadXLSXErrors(t *testing.T) {
 		{name: "missing sheet lists the sheets", data: makeXLSX(t, twoSheets...), opt: Options{Sheet: "Q3"},
 			want: `no sheet named "Q3" (sheets: Summary, Vendors)`},
 		{name: "first sheet has no header", data: makeXLSX(t, twoSheets...),
-			want: "no header row with a Domain or Email column in the first 10 rows, and the first column does not hold domain names"},
-		{name: "empty sheet", data: makeXLSX(t, sheetSpec{name: "Sheet1"}), want: "the list has no rows"},
+			want: `sheet "Summary": no header row with a Domain or Email column in the first 10 rows, and the first column does not hold domain names (other sheets: Vendors)`},
+		{name: "empty sheet", data: makeXLSX(t, sheetSpec{name: "Sheet1"}), want: `sheet "Sheet1": the list has no rows`},
 		{name: "CSV named xlsx", data: []byte("Vendor,Domain\nAcme,acme.example\n"),
 			want: "this is not an XLSX workbook (not a zip archive): if it is a CSV file, name it .csv"},
 		{name: "old xls or encrypted", data: []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest"),
@@ -271,4 +272,39 @@ func TestReadXLSXForeignSheetXML(t *testing.T) {
 	wantList(t, l,
 		[]Vendor{{Name: "Acme", Domains: []string{"acme.example", "acme-mail.example"}, Inputs: ids("acme.example", "acme-mail.example"), Sheet: "Vendors", Row: 2}},
 		[]Problem{{Sheet: "Vendors", Row: 1048576, Message: "the list has more than 64 rows: row 1048576 and the rows after it were not read"}})
+}
+
+func TestPickSheet(t *testing.T) {
+	many := make([]string, maxSheetsListed+5)
+	for i := range many {
+		many[i] = fmt.Sprintf("S%d", i+1)
+	}
+	tests := []struct {
+		name   string
+		sheets []string
+		want   string
+		got    string
+		err    string
+	}{
+		{name: "first by default", sheets: []string{"A", "B"}, got: "A"},
+		{name: "exact before folded", sheets: []string{"vendors", "Vendors"}, want: "Vendors", got: "Vendors"},
+		{name: "folded", sheets: []string{"A", "Vendors"}, want: "VENDORS", got: "Vendors"},
+		{name: "no sheets", err: "the workbook has no sheets"},
+		{name: "long list is cut", sheets: many, want: "Q3",
+			err: `no sheet named "Q3" (sheets: S1, S2, S3, S4, S5, S6, S7, S8, S9, S10, S11, S12, S13, S14, S15, S16, S17, S18, S19, S20 and 5 more)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pickSheet(tt.sheets, tt.want)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("pickSheet error = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.got {
+				t.Fatalf("pickSheet = %q, %v; want %q", got, err, tt.got)
+			}
+		})
+	}
 }
