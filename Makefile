@@ -6,10 +6,6 @@ DEMO      := demo
 VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
-# The sample fleet listens here (see samples/fleet.json).
-FLEET_DNS := 127.0.0.53:5353
-FLEET_PORT := 2525
-FLEET_HTTPS := 8443
 
 .PHONY: help build test lint fuzz demo clean
 
@@ -36,19 +32,8 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
-demo: build ## start the sample fleet on loopback and audit it
-	@rm -rf $(DEMO) && mkdir -p $(DEMO)
-	@$(BIN)/mxfleet -fleet samples/fleet.json -ca-out $(DEMO)/ca.pem -domains-out $(DEMO)/domains.txt \
-	  -ready $(DEMO)/fleet.ready -duration 10m > $(DEMO)/fleet.log 2>&1 & echo $$! > $(DEMO)/fleet.pid
-	@for i in $$(seq 1 100); do [ -f $(DEMO)/fleet.ready ] && break; sleep 0.1; done; \
-	  if [ ! -f $(DEMO)/fleet.ready ]; then cat $(DEMO)/fleet.log; kill $$(cat $(DEMO)/fleet.pid); exit 1; fi
-	@echo "Sample fleet up (DNS $(FLEET_DNS), SMTP port $(FLEET_PORT)). Auditing $$(wc -l < $(DEMO)/domains.txt) domains..."
-	@status=0; $(BIN)/mxaudit scan --resolver $(FLEET_DNS) --port $(FLEET_PORT) --ca-file $(DEMO)/ca.pem \
-	  --ehlo demo.mxaudit.invalid --timeout 5s --mta-sts-port $(FLEET_HTTPS) $$(cat $(DEMO)/domains.txt) || status=$$?; \
-	  $(BIN)/mxaudit scan --json --resolver $(FLEET_DNS) --port $(FLEET_PORT) --ca-file $(DEMO)/ca.pem \
-	  --ehlo demo.mxaudit.invalid --timeout 5s --mta-sts-port $(FLEET_HTTPS) $$(cat $(DEMO)/domains.txt) > $(DEMO)/scan.json || status=$$?; \
-	  kill $$(cat $(DEMO)/fleet.pid) 2>/dev/null; \
-	  echo "Full evidence as JSON: $(DEMO)/scan.json"; exit $$status
+demo: build ## serve the sample fleet on loopback, audit samples/vendors.csv twice (a month apart) and show the changes
+	BIN=$(BIN) OUT=$(DEMO) ./samples/demo.sh
 
 clean: ## remove build output and demo files
 	rm -rf $(BIN) $(DEMO)

@@ -74,7 +74,11 @@ func TestSamples(t *testing.T) {
 			if got := l.ByDomain["litware-dental.example"]; !reflect.DeepEqual(got, []int{5, 6}) {
 				t.Errorf("ByDomain[litware-dental.example] = %v, want [5 6]", got)
 			}
-			wantDomains := append(slices.Clone(fleet), sampleIDN)
+			// The fleet serves the IDN vendor too; the list must name exactly the fleet's domains.
+			wantDomains := slices.Clone(fleet)
+			if !slices.Contains(wantDomains, sampleIDN) {
+				wantDomains = append(wantDomains, sampleIDN)
+			}
 			if got := slices.Sorted(slices.Values(l.Domains)); !reflect.DeepEqual(got, slices.Sorted(slices.Values(wantDomains))) {
 				t.Errorf("Domains = %q,\nwant the fleet's %q and %s", got, fleet, sampleIDN)
 			}
