@@ -3,12 +3,11 @@ package resolve
 import (
 	"context"
 	"sync"
-	"time"
 )
 
-// maxJoins bounds how often a caller waits for another caller's question
-// that then ends without a cacheable reply (its context was cancelled);
-// after that it asks on its own.
+// maxJoins bounds how often a caller waits for another caller's work that
+// then ends without a result worth keeping (its context was cancelled);
+// after that it does the work on its own.
 const maxJoins = 4
 
 // key is one question: a canonical (lower case, fully qualified) name and a type.
@@ -17,61 +16,69 @@ type key struct {
 	qtype uint16
 }
 
-// flight is one question being asked or already answered. rep and kept are
-// written once, before done is closed.
-type flight struct {
+// flight is one piece of work being done or already done. val and kept
+// are written once, before done is closed.
+type flight[V any] struct {
 	done chan struct{}
-	rep  reply
+	val  V
 	kept bool
 }
 
-// cache remembers the reply to every question for the life of a Resolver
-// and lets concurrent identical questions share one exchange.
-type cache struct {
+// group remembers the result of work per key for the life of a Resolver
+// and lets concurrent callers with the same key share one piece of work:
+// the replies to questions, the validated keys of zones, the delegation
+// status of names.
+type group[K comparable, V any] struct {
 	mu sync.Mutex
-	m  map[key]*flight
+	m  map[K]*flight[V]
 }
 
-func newCache() *cache {
-	return &cache{m: make(map[key]*flight)}
+// cache is the group of replies to questions.
+type cache = group[key, reply]
+
+func newGroup[K comparable, V any]() *group[K, V] {
+	return &group[K, V]{m: make(map[K]*flight[V])}
 }
 
-// do returns the cached reply for k, waits for the exchange in flight for
-// k, or runs ask itself. ask reports whether its reply may be kept; replies
-// cut short by the caller's context are not, so a later caller asks again.
-func (c *cache) do(ctx context.Context, k key, ask func() (reply, bool)) reply {
-	start := time.Now()
+func newCache() *cache { return newGroup[key, reply]() }
+
+// do returns the kept result for k, waits for the work in flight for k,
+// or runs work itself. work reports whether its result may be kept;
+// results cut short by the caller's context are not, so a later caller
+// works again. When ctx ends while waiting for another caller, do returns
+// stopped().
+func (g *group[K, V]) do(ctx context.Context, k K, work func() (V, bool), stopped func() V) V {
 	for range maxJoins {
-		c.mu.Lock()
-		f, ok := c.m[k]
+		g.mu.Lock()
+		f, ok := g.m[k]
 		if !ok {
-			f = &flight{done: make(chan struct{})}
-			c.m[k] = f
-			c.mu.Unlock()
-			return c.lead(k, f, ask)
+			f = &flight[V]{done: make(chan struct{})}
+			g.m[k] = f
+			g.mu.Unlock()
+			return g.lead(k, f, work)
 		}
-		c.mu.Unlock()
+		g.mu.Unlock()
 		select {
 		case <-f.done:
 			if f.kept {
-				return f.rep
+				return f.val
 			}
 		case <-ctx.Done():
-			return cancelled(ctx, start)
+			return stopped()
 		}
 	}
-	rep, _ := ask()
-	return rep
+	v, _ := work()
+	return v
 }
 
-// lead runs ask for flight f and publishes its reply to the waiters.
-func (c *cache) lead(k key, f *flight, ask func() (reply, bool)) reply {
+// lead runs work for flight f and publishes its result to the waiters.
+func (g *group[K, V]) lead(k K, f *flight[V], work func() (V, bool)) V {
 	defer close(f.done)
-	f.rep, f.kept = ask()
+	f.val, f.kept = work()
 	if !f.kept {
-		c.mu.Lock()
-		delete(c.m, k)
-		c.mu.Unlock()
+		g.mu.Lock()
+		delete(g.m, k)
+		g.mu.Unlock()
 	}
-	return f.rep
+	return f.val
 }

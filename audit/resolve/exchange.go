@@ -50,6 +50,8 @@ func (r *Resolver) exchangeAll(ctx context.Context, name string, qtype uint16) r
 	q.SetEdns0(advertisedUDPSize, r.dnssecOK)
 	// RFC 6840 §5.7: the AD bit in a query asks a validating resolver to report it.
 	q.AuthenticatedData = r.dnssecOK
+	// RFC 6840 §5.9: a validator sets CD so that it gets the data to judge.
+	q.CheckingDisabled = r.mode == DNSSECValidate
 
 	var (
 		best  reply

@@ -25,6 +25,11 @@ import (
 // answer records of the asked type, in presentation format; TTL is the
 // smallest TTL along the chain; AD is set only when every reply on the
 // chain had it. Answers are cached for the life of the Resolver.
+//
+// Unless the mode is DNSSECOff, DNSSEC holds the security status of the
+// whole answer (every link of the chain and the records, or the proof of
+// their absence) and DNSSECReason explains a bogus or indeterminate one.
+// Duration does not include the validation's own questions.
 func (r *Resolver) Query(ctx context.Context, name string, qtype uint16) (evidence.Lookup, []dns.RR) {
 	l, rrs := r.query(ctx, name, qtype)
 	var out []dns.RR
@@ -47,11 +52,12 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (eviden
 		}, nil
 	}
 	var (
-		res   evidence.Lookup
-		rrs   []dns.RR
-		total time.Duration
-		seen  = map[string]bool{fqdn: true}
-		cur   = fqdn
+		res    evidence.Lookup
+		rrs    []dns.RR
+		total  time.Duration
+		seen   = map[string]bool{fqdn: true}
+		cur    = fqdn
+		rounds []round
 	)
 	res.AD = true
 	hasTTL := false
@@ -68,6 +74,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (eviden
 			break
 		}
 		part, partRRs, next := lookupFromMsg(cur, qtype, rep.msg)
+		rounds = append(rounds, round{name: cur, msg: rep.msg, partial: next != ""})
 		res.Status, res.Rcode, res.Error = part.Status, part.Rcode, part.Error
 		res.AD = res.AD && part.AD
 		res.Records, rrs = part.Records, partRRs
@@ -94,6 +101,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (eviden
 	}
 	res.Name = presentName(fqdn)
 	res.Type = typeName(qtype)
+	r.security(ctx, &res, qtype, rounds)
 	res.Duration = evidence.Duration(total)
 	return res, rrs
 }
@@ -117,10 +125,11 @@ func chainProblem(qname string, chain, part []string, seen map[string]bool) stri
 // ask returns the cached reply to name/qtype, asking the servers when it
 // is not known yet.
 func (r *Resolver) ask(ctx context.Context, name string, qtype uint16) reply {
+	start := time.Now()
 	return r.cache.do(ctx, key{name: name, qtype: qtype}, func() (reply, bool) {
 		rep := r.exchangeAll(ctx, name, qtype)
 		return rep, ctx.Err() == nil
-	})
+	}, func() reply { return cancelled(ctx, start) })
 }
 
 // TXT asks for the TXT records of name and returns the Lookup and, per

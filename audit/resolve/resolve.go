@@ -57,8 +57,21 @@ type Config struct {
 	Attempts int
 	// DNSSECOK sets the DO and AD bits in queries, so that a validating
 	// resolver returns signatures and reports the AD bit. The zero value
-	// (false) sends plain queries; the AD bit of replies is recorded either way.
+	// (false) sends plain queries; the AD bit of replies is recorded either
+	// way. It is forced on unless DNSSEC is DNSSECOff.
 	DNSSECOK bool
+	// DNSSEC is how the DNSSEC status of answers (Lookup.DNSSEC) is
+	// decided; the empty value means DNSSECValidate. In that mode queries
+	// also set CD, so that a validating resolver returns bogus data for us
+	// to judge instead of SERVFAIL.
+	DNSSEC DNSSECMode
+	// TrustAnchors are the DS or DNSKEY records the validation starts from,
+	// for "." or any other zone; nil means RootAnchors(). Names below no
+	// anchor are insecure.
+	TrustAnchors []dns.RR
+	// Now is the clock that RRSIG validity periods are checked against;
+	// nil means time.Now.
+	Now func() time.Time
 	// Exchange is the seam for tests; nil means a miekg/dns client that
 	// honours ctx cancellation while it waits.
 	Exchange Exchanger
@@ -75,6 +88,14 @@ type Resolver struct {
 	dnssecOK bool
 	exchange Exchanger
 	cache    *cache
+
+	mode    DNSSECMode
+	anchors anchorSet
+	now     func() time.Time
+	// zones holds the authenticated keys of every zone met, cuts the
+	// answer to the DS question of every name walked.
+	zones *group[string, zoneKeys]
+	cuts  *group[string, cutInfo]
 }
 
 // New returns a Resolver for cfg. It fails when no server is configured and
@@ -103,13 +124,33 @@ func New(cfg Config) (*Resolver, error) {
 		}
 		norm = append(norm, hp)
 	}
+	mode, err := ParseDNSSECMode(string(cfg.DNSSEC))
+	if err != nil {
+		return nil, err
+	}
+	anchorRRs := cfg.TrustAnchors
+	if anchorRRs == nil {
+		anchorRRs = RootAnchors()
+	}
+	anchors, err := newAnchorSet(anchorRRs)
+	if err != nil {
+		return nil, err
+	}
 	r := &Resolver{
 		servers:  norm,
 		timeout:  cfg.Timeout,
 		attempts: cfg.Attempts,
-		dnssecOK: cfg.DNSSECOK,
+		dnssecOK: cfg.DNSSECOK || mode != DNSSECOff,
 		exchange: cfg.Exchange,
 		cache:    newCache(),
+		mode:     mode,
+		anchors:  anchors,
+		now:      cfg.Now,
+		zones:    newGroup[string, zoneKeys](),
+		cuts:     newGroup[string, cutInfo](),
+	}
+	if r.now == nil {
+		r.now = time.Now
 	}
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout

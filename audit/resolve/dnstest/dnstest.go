@@ -6,9 +6,17 @@
 // It answers like an authoritative server: the AA bit, NXDOMAIN when no
 // record of any type exists at or below the name, NODATA otherwise (empty
 // non-terminals included), CNAMEs followed within the data, the SOA of
-// the enclosing zone in negative answers. There is no wildcard expansion
-// and no signing; RRSIG records stored beside their RRsets are returned
-// when the query sets the DO bit.
+// the enclosing zone in negative answers. There is no wildcard expansion.
+// RRSIG records stored beside their RRsets are returned when the query
+// sets the DO bit.
+//
+// A Server serves either one flat set of records (Start, StartZone,
+// SetRecords) or several zones with correct authority (StartZones,
+// SetZones): DS questions at a zone cut are answered by the parent zone,
+// everything else by the deepest zone that holds the name, delegations to
+// zones it does not hold get referrals, and, with the DO bit, negative
+// answers of signed zones carry their NSEC or NSEC3 proofs. SignZone signs
+// a zone with keys generated at run time.
 package dnstest
 
 import (
@@ -48,11 +56,15 @@ type Server struct {
 	addr    string
 	udp     *dns.Server
 	tcp     *dns.Server
-	data    atomic.Pointer[store]
+	data    atomic.Pointer[snapshot]
 	queries atomic.Int64
 
 	mu     sync.Mutex
 	faults map[string]fault
+	// drops are the questions (name and type) left unanswered.
+	drops map[question]bool
+	// ad are the names whose answers carry the AD bit.
+	ad map[string]bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -61,11 +73,35 @@ type Server struct {
 // Start serves records on addr ("127.0.0.53:0"): one port, taken free on
 // both UDP and TCP when addr's port is 0.
 func Start(addr string, records []dns.RR) (*Server, error) {
-	s := &Server{faults: make(map[string]fault)}
+	s := newServer()
 	s.SetRecords(records)
+	if err := s.listenAndServe(addr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartZones serves zones on addr ("127.0.0.53:0"), like Start.
+func StartZones(addr string, zones ...*Zone) (*Server, error) {
+	s := newServer()
+	if err := s.SetZones(zones...); err != nil {
+		return nil, err
+	}
+	if err := s.listenAndServe(addr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func newServer() *Server {
+	return &Server{faults: make(map[string]fault), drops: make(map[question]bool), ad: make(map[string]bool)}
+}
+
+// listenAndServe binds addr and starts serving on it.
+func (s *Server) listenAndServe(addr string) error {
 	pc, l, err := listen(addr)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.addr = pc.LocalAddr().String()
 	h := dns.HandlerFunc(s.serve)
@@ -74,14 +110,14 @@ func Start(addr string, records []dns.RR) (*Server, error) {
 	if err := run(s.udp); err != nil {
 		pc.Close()
 		l.Close()
-		return nil, fmt.Errorf("serve udp on %s: %w", s.addr, err)
+		return fmt.Errorf("serve udp on %s: %w", s.addr, err)
 	}
 	if err := run(s.tcp); err != nil {
 		_ = s.udp.Shutdown()
 		l.Close()
-		return nil, fmt.Errorf("serve tcp on %s: %w", s.addr, err)
+		return fmt.Errorf("serve tcp on %s: %w", s.addr, err)
 	}
-	return s, nil
+	return nil
 }
 
 // StartZone serves the records of zoneText, master-file text (RFC 1035
@@ -165,7 +201,22 @@ func (s *Server) Close() error {
 // SetRecords replaces the data served, atomically: a query sees either the
 // old or the new data, never a mix. The records are copied.
 func (s *Server) SetRecords(records []dns.RR) {
-	s.data.Store(newStore(records))
+	s.data.Store(&snapshot{flat: newStore(records)})
+}
+
+// snapshot is the data served: a flat record set or a set of zones.
+type snapshot struct {
+	flat  *store
+	zones *zoneSet
+}
+
+// answer fills resp for the question name/qtype from the snapshot.
+func (sn *snapshot) answer(resp *dns.Msg, name string, qtype uint16, do bool) {
+	if sn.zones != nil {
+		sn.zones.answer(resp, name, qtype, do)
+		return
+	}
+	sn.flat.answer(resp, name, qtype, do)
 }
 
 // Queries is the number of queries received, answered or not.
@@ -181,11 +232,39 @@ func (s *Server) Drop(name string) { s.setFault(name, faultDrop) }
 // TCP answers stay whole.
 func (s *Server) Truncate(name string) { s.setFault(name, faultTruncate) }
 
-// ClearFaults removes every injected failure.
+// DropQuestion makes queries for owner name and type qtype alone go
+// unanswered, so the client times out.
+func (s *Server) DropQuestion(name string, qtype uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops[question{dns.CanonicalName(name), qtype}] = true
+}
+
+// SetAD makes answers to questions for the given owner names carry the AD
+// bit, as a validating resolver sets it on secure answers; it replaces the
+// previous list, and no names clears it.
+func (s *Server) SetAD(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.ad)
+	for _, n := range names {
+		s.ad[dns.CanonicalName(n)] = true
+	}
+}
+
+// ClearFaults removes every injected failure (ServFail, Drop, Truncate,
+// DropQuestion); the AD list stays.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.faults)
+	clear(s.drops)
+}
+
+// question is one question: a canonical owner name and a type.
+type question struct {
+	name  string
+	qtype uint16
 }
 
 func (s *Server) setFault(name string, f fault) {
@@ -194,10 +273,20 @@ func (s *Server) setFault(name string, f fault) {
 	s.faults[dns.CanonicalName(name)] = f
 }
 
-func (s *Server) faultFor(name string) fault {
+// faultFor returns the failure injected for name/qtype.
+func (s *Server) faultFor(name string, qtype uint16) fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.drops[question{name, qtype}] {
+		return faultDrop
+	}
 	return s.faults[name]
+}
+
+func (s *Server) adFor(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ad[name]
 }
 
 // serve answers one query.
@@ -218,7 +307,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	name := dns.CanonicalName(q.Name)
 	_, udp := w.RemoteAddr().(*net.UDPAddr)
 	opt := req.IsEdns0()
-	switch s.faultFor(name) {
+	switch s.faultFor(name, q.Qtype) {
 	case faultDrop:
 		return
 	case faultServFail:
@@ -242,6 +331,9 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	resp.SetReply(req)
 	resp.Authoritative = true
 	s.data.Load().answer(resp, name, q.Qtype, opt != nil && opt.Do())
+	if resp.Rcode == dns.RcodeSuccess || resp.Rcode == dns.RcodeNameError {
+		resp.AuthenticatedData = s.adFor(name)
+	}
 	writeReply(w, resp, opt, udp)
 }
 
