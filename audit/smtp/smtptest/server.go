@@ -114,6 +114,17 @@ type Behavior struct {
 	// MaxConns, when positive, answers "421 too many connections" to a
 	// connection that would make more than MaxConns open at once.
 	MaxConns int
+	// Latency, when positive, simulates a distant server on loopback: the
+	// greeting comes two round trips of Latency after the connection is
+	// accepted (the TCP handshake, then the greeting's own trip), and every
+	// write that answers bytes read from the client comes one round trip
+	// late. It applies to the SMTP replies, the TLS handshake flights and
+	// TLSHandler alike, on top of BannerDelay.
+	Latency time.Duration
+
+	// latencyWait, when set (by tests only), replaces the wait for a
+	// simulated round trip so its durations can be asserted.
+	latencyWait func(time.Duration) bool
 }
 
 // Stats counts what a server saw.
@@ -264,6 +275,14 @@ func (s *Server) handle(conn net.Conn, open int) {
 		s.wg.Done()
 	}()
 	b := &s.b
+	if b.Latency > 0 {
+		wait := b.latencyWait
+		if wait == nil {
+			wait = s.sleep
+		}
+		c.conn = &latencyConn{Conn: conn, wait: wait, owed: connectTrips * b.Latency, rtt: b.Latency}
+		c.br = bufio.NewReader(c.conn)
+	}
 	if b.MaxConns > 0 && open > b.MaxConns {
 		_ = c.reply(codeUnavailable, "too many connections")
 		return
@@ -534,8 +553,8 @@ func (c *session) startTLS() bool {
 		// Not a handshake record type, so no client can mistake it for TLS.
 		p[0] = 0
 		if c.write(p) == nil {
-			if tc, ok := raw.(*net.TCPConn); ok {
-				_ = tc.CloseWrite()
+			if cw, ok := raw.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
 			}
 			c.drain()
 		}
@@ -550,4 +569,48 @@ func (c *session) startTLS() bool {
 	}
 	c.conn, c.br, c.tls = tc, bufio.NewReader(tc), true
 	return true
+}
+
+// connectTrips is the number of round trips before a greeting reaches a
+// client: the TCP handshake's and the greeting's own.
+const connectTrips = 2
+
+// latencyConn delays every write that answers a read by one round trip,
+// and the first write (the greeting) by the connection's set-up trips.
+type latencyConn struct {
+	net.Conn
+	wait func(time.Duration) bool
+	rtt  time.Duration
+
+	mu   sync.Mutex
+	owed time.Duration // delay owed to the next write
+}
+
+func (c *latencyConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		c.owed = c.rtt
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *latencyConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	d := c.owed
+	c.owed = 0
+	c.mu.Unlock()
+	if d > 0 && !c.wait(d) {
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Write(p)
+}
+
+// CloseWrite half-closes the underlying TCP connection when it can.
+func (c *latencyConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

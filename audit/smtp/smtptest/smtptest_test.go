@@ -12,7 +12,9 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -402,4 +404,162 @@ func TestServerHostileGreetings(t *testing.T) {
 			t.Fatalf("after 421: %v, want EOF", err)
 		}
 	})
+}
+
+// waitRecorder stands in for the simulated round trips: it records each
+// wait and returns at once, so latency is asserted without timing.
+type waitRecorder struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (r *waitRecorder) wait(d time.Duration) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waits = append(r.waits, d)
+	return true
+}
+
+func (r *waitRecorder) got() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.waits)
+}
+
+func TestServerLatency(t *testing.T) {
+	const rtt = 40 * time.Millisecond
+	ca, err := NewCA("Test Root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	cert, err := ca.Issue([]string{DefaultHostname}, now.Add(-time.Hour), now.Add(time.Hour), KeyECDSA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hello, answer = "hello", "answer"
+	handler := func(c net.Conn) {
+		buf := make([]byte, len(hello))
+		if _, err := io.ReadFull(c, buf); err == nil {
+			_, _ = io.WriteString(c, answer)
+		}
+	}
+	tests := []struct {
+		name string
+		b    Behavior
+		// after runs the rest of the dialogue once STARTTLS got its 220
+		// (nil: QUIT right after EHLO).
+		after func(t *testing.T, d *dialog)
+		// want are the exact waits; minWaits, when set instead, the least
+		// number of waits, all one round trip after the greeting's.
+		want     []time.Duration
+		minWaits int
+	}{
+		{
+			name: "smtp replies",
+			want: []time.Duration{2 * rtt, rtt, rtt},
+		},
+		{
+			name: "tls handler",
+			b:    Behavior{TLSHandler: handler},
+			after: func(t *testing.T, d *dialog) {
+				d.send(hello)
+				got, err := io.ReadAll(d.r)
+				if err != nil || string(got) != answer {
+					t.Fatalf("raw answer %q, %v; want %q", got, err, answer)
+				}
+			},
+			want: []time.Duration{2 * rtt, rtt, rtt, rtt},
+		},
+		{
+			name: "broken tls half-closes through the delay",
+			b:    Behavior{BrokenTLS: true},
+			after: func(t *testing.T, d *dialog) {
+				d.send(hello)
+				got, err := io.ReadAll(d.r)
+				if err != nil || len(got) != garbageLength {
+					t.Fatalf("read %d bytes, %v; want %d bytes then EOF", len(got), err, garbageLength)
+				}
+			},
+			// The garbage follows the 220 without waiting for the client.
+			want: []time.Duration{2 * rtt, rtt, rtt},
+		},
+		{
+			name: "crypto/tls",
+			b:    Behavior{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}},
+			after: func(t *testing.T, d *dialog) {
+				tc := tls.Client(d.c, &tls.Config{ServerName: DefaultHostname, RootCAs: ca.Pool()})
+				ctx, cancel := context.WithTimeout(t.Context(), clientTimeout)
+				defer cancel()
+				if err := tc.HandshakeContext(ctx); err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				td := &dialog{t: t, c: tc, r: bufio.NewReader(tc)}
+				td.send("QUIT\r\n")
+				if got := td.reply(); !reflect.DeepEqual(got, []string{"221 bye"}) {
+					t.Fatalf("QUIT inside TLS %q", got)
+				}
+			},
+			// greeting, EHLO, STARTTLS, the server's handshake flight, QUIT.
+			minWaits: 5,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &waitRecorder{}
+			b := tt.b
+			b.Latency, b.latencyWait = rtt, rec.wait
+			s := start(t, "127.0.9.3:0", b)
+			d := dial(t, s)
+			if got := d.reply(); !reflect.DeepEqual(got, []string{"220 " + DefaultHostname + " ESMTP smtptest"}) {
+				t.Fatalf("greeting %q", got)
+			}
+			d.send("EHLO client.example\r\n")
+			d.reply()
+			if tt.after == nil {
+				d.send("QUIT\r\n")
+				d.reply()
+			} else {
+				d.send("STARTTLS\r\n")
+				if got := d.reply(); !reflect.DeepEqual(got, []string{"220 ready to start TLS"}) {
+					t.Fatalf("reply to STARTTLS %q", got)
+				}
+				tt.after(t, d)
+			}
+			_ = d.c.Close()
+			_ = s.Close() // every handler has returned: the record is final
+			got := rec.got()
+			if tt.want != nil {
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("waits %v, want %v", got, tt.want)
+				}
+				return
+			}
+			if len(got) < tt.minWaits || got[0] != 2*rtt {
+				t.Fatalf("waits %v, want at least %d starting with %v", got, tt.minWaits, 2*rtt)
+			}
+			for i, w := range got[1:] {
+				if w != rtt {
+					t.Fatalf("wait %d is %v, want %v (all: %v)", i+1, w, rtt, got)
+				}
+			}
+		})
+	}
+}
+
+func TestLatencyConnClosedServer(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	lc := &latencyConn{Conn: server, rtt: time.Millisecond, owed: time.Millisecond,
+		wait: func(time.Duration) bool { return false }}
+	n, err := lc.Write([]byte("x"))
+	if n != 0 || !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("write while closing = %d, %v; want 0, net.ErrClosed", n, err)
+	}
+	// Nothing owed any more: the next write goes straight through.
+	go func() { _, _ = io.ReadAll(client) }()
+	if n, err := lc.Write([]byte("y")); n != 1 || err != nil {
+		t.Fatalf("second write = %d, %v; want 1, nil", n, err)
+	}
+	_ = lc.Close()
 }
