@@ -30,7 +30,7 @@ const FindingsFile = "findings.json"
 // missingKeyOption renders an argument the finding does not carry as empty text.
 const missingKeyOption = "missingkey=zero"
 
-//go:embed findings.json
+//go:embed findings.json methodology.json
 var embedded embed.FS
 
 // Text is the rendered wording of one finding.

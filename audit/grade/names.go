@@ -24,3 +24,7 @@ func PolicyByName(name string) (Policy, bool) {
 	}
 	return Policy{}, false
 }
+
+// Rule returns the policy's rule for a finding code (the default policy's
+// rule when the policy does not override it).
+func (p Policy) Rule(code string) Rule { return p.rule(code) }

@@ -50,6 +50,8 @@ type Server struct {
 	// BannerDelayMS, when set, delays the greeting by that many
 	// milliseconds on top of the profile (a slow or distant server).
 	BannerDelayMS int `json:"banner_delay_ms,omitempty"`
+	// Banner, when set, replaces the greeting lines (tests of hostile text).
+	Banner []string `json:"banner,omitempty"`
 }
 
 // Domain is one mail domain's DNS data.
@@ -212,8 +214,14 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("server %s (%s): %w", s.IP, s.Profile, err)
 		}
+		if len(s.Banner) > 0 {
+			b.Banner = s.Banner
+		}
 		if s.BannerDelayMS > 0 {
 			b.BannerDelay = time.Duration(s.BannerDelayMS) * time.Millisecond
+		}
+		if s.LatencyMS > 0 {
+			b.Latency = time.Duration(s.LatencyMS) * time.Millisecond
 		}
 		srv, err := smtptest.Start(net.JoinHostPort(s.IP, fmt.Sprint(port)), b)
 		if err != nil {

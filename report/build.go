@@ -1,0 +1,772 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/templates"
+)
+
+// Options configure Build.
+type Options struct {
+	Org Org
+	// Texts is the finding wording (templates.Default() when nil).
+	Texts *templates.Set
+	// Methodology is the methodology prose (embedded when zero).
+	Methodology *templates.Methodology
+	// ExpiryWarnDays is the window for "expiring soon" (default 30).
+	ExpiryWarnDays int
+	ToolVersion    string
+	// Now is the generation time (default time.Now); fixed in tests.
+	Now func() time.Time
+}
+
+const defaultExpiryWarn = 30
+
+// Build assembles the report of a stored run from the database alone.
+func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report, error) {
+	if opt.Texts == nil {
+		t, err := templates.Default()
+		if err != nil {
+			return nil, err
+		}
+		opt.Texts = t
+	}
+	if opt.Methodology == nil {
+		m, err := templates.LoadMethodology("")
+		if err != nil {
+			return nil, err
+		}
+		opt.Methodology = &m
+	}
+	if opt.ExpiryWarnDays <= 0 {
+		opt.ExpiryWarnDays = defaultExpiryWarn
+	}
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	run, err := store.GetRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	results, err := store.DomainResults(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	vendors, err := store.Vendors(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	problems, err := store.Problems(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	var diff db.Diff
+	baseID, err := store.LoadDiff(ctx, runID, &diff)
+	switch {
+	case errors.Is(err, db.ErrNotFound):
+		// No stored diff (an interrupted run): compute one against the previous completed run.
+		var base *int64
+		if prev, perr := store.PreviousCompleted(ctx, runID, run.ListName); perr == nil {
+			base = &prev.ID
+		}
+		d, err := store.ComputeDiff(ctx, runID, base, opt.ExpiryWarnDays)
+		if err != nil {
+			return nil, err
+		}
+		diff, baseID = *d, base
+	case err != nil:
+		return nil, err
+	}
+
+	r := &Report{
+		SchemaVersion: SchemaVersion, GeneratedAt: now().UTC(), Tool: "mxaudit", ToolVersion: opt.ToolVersion,
+		Org: opt.Org, Run: runInfo(run),
+		Vendors: []VendorRow{}, Domains: []DomainView{}, Findings: []Finding{}, Changes: []Change{}, Problems: []Problem{},
+	}
+	if baseID != nil {
+		if b, err := store.GetRun(ctx, *baseID); err == nil {
+			bi := runInfo(b)
+			r.Base = &bi
+		}
+	}
+	b := &builder{r: r, opt: opt, byDomain: map[string]db.StoredDomain{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{}}
+	for _, s := range results {
+		b.byDomain[s.Domain] = s
+	}
+	for _, v := range vendors {
+		b.vendorsOf[v.Domain] = appendUnique(b.vendorsOf[v.Domain], v.Vendor)
+		if v.Input != "" && v.Input != v.Domain {
+			b.inputOf[v.Domain] = v.Input
+		}
+	}
+	b.changes(&diff)
+	b.domains(results)
+	b.vendorRows(vendors, results)
+	b.summary(vendors, results, &diff)
+	for _, p := range problems {
+		r.Problems = append(r.Problems, Problem{Sheet: p.Sheet, Row: p.Row, Column: p.Column, Value: p.Value, Message: p.Message})
+	}
+	r.Summary.InputProblems = len(r.Problems)
+	b.methodology(run)
+	return r, nil
+}
+
+func runInfo(r db.Run) RunInfo {
+	return RunInfo{ID: r.ID, ListName: r.ListName, InputPath: r.InputPath, InputSHA256: r.InputSHA256, Status: r.Status,
+		StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt, Policy: r.Policy, PolicyVersion: r.PolicyVersion,
+		ToolVersion: r.ToolVersion, RegradedFrom: r.RegradedFrom}
+}
+
+type builder struct {
+	r         *Report
+	opt       Options
+	byDomain  map[string]db.StoredDomain
+	vendorsOf map[string][]string
+	inputOf   map[string]string
+	// newFindings keys findings that appeared since the base run.
+	newFindings map[string]bool
+	// gradeChange is the grade change per domain ("A → C").
+	gradeChange map[string]string
+	regressed   map[string]bool
+}
+
+func findingKey(domain, code, host, ip string) string {
+	return domain + "\x00" + code + "\x00" + host + "\x00" + ip
+}
+
+func (b *builder) changes(diff *db.Diff) {
+	b.newFindings, b.gradeChange, b.regressed = map[string]bool{}, map[string]string{}, map[string]bool{}
+	for _, c := range diff.Changes {
+		bad := false
+		switch c.Kind {
+		case db.ChangeGradeDown, db.ChangeForcedLost, db.ChangeFindingAppeared, db.ChangeCertExpiring, db.ChangeMXRemoved:
+			bad = true
+		}
+		switch c.Kind {
+		case db.ChangeGradeUp, db.ChangeGradeDown:
+			b.gradeChange[c.Domain] = c.From + " → " + c.To
+		case db.ChangeDomainAdded:
+			if _, ok := b.gradeChange[c.Domain]; !ok {
+				b.gradeChange[c.Domain] = "new"
+			}
+		case db.ChangeFindingAppeared:
+			b.newFindings[findingKey(c.Domain, c.Code, c.Host, c.IP)] = true
+		}
+		if c.Kind == db.ChangeGradeDown || c.Kind == db.ChangeForcedLost {
+			b.regressed[c.Domain] = true
+		}
+		b.r.Changes = append(b.r.Changes, Change{Kind: c.Kind, Domain: c.Domain, Vendors: c.Vendors, Host: c.Host, IP: c.IP,
+			From: c.From, To: c.To, Text: ChangeText(c), Bad: bad})
+	}
+	sort.SliceStable(b.r.Changes, func(i, j int) bool {
+		if b.r.Changes[i].Bad != b.r.Changes[j].Bad {
+			return b.r.Changes[i].Bad
+		}
+		return b.r.Changes[i].Domain < b.r.Changes[j].Domain
+	})
+}
+
+// ChangeText says one change in plain words.
+func ChangeText(ch db.Change) string {
+	at := ch.Host
+	if ch.IP != "" {
+		at += " (" + ch.IP + ")"
+	}
+	on := ""
+	if at != "" {
+		on = " on " + at
+	}
+	switch ch.Kind {
+	case db.ChangeGradeUp:
+		return fmt.Sprintf("Grade improved from %s to %s", ch.From, ch.To)
+	case db.ChangeGradeDown:
+		return fmt.Sprintf("Grade dropped from %s to %s", ch.From, ch.To)
+	case db.ChangeForcedGained:
+		return "Now eligible for Forced TLS"
+	case db.ChangeForcedLost:
+		s := "No longer eligible for Forced TLS"
+		if ch.Detail != "" {
+			s += ": " + ch.Detail
+		}
+		return s
+	case db.ChangeMXAdded:
+		return "Mail host added: " + at
+	case db.ChangeMXRemoved:
+		return "Mail host removed: " + at
+	case db.ChangeAddressAdded:
+		return "Address added: " + at
+	case db.ChangeAddressRemoved:
+		return "Address removed: " + at
+	case db.ChangeFindingAppeared:
+		return fmt.Sprintf("New finding %s (%s)%s", ch.Code, ch.Severity, on)
+	case db.ChangeFindingResolved:
+		return fmt.Sprintf("Resolved: %s%s", ch.Code, on)
+	case db.ChangeCertExpiring:
+		s := fmt.Sprintf("Certificate of %s expires in %d days", at, ch.Days)
+		if ch.Detail != "" {
+			s += " (" + ch.Detail + ")"
+		}
+		return s
+	case db.ChangeSTSModeChanged:
+		return fmt.Sprintf("MTA-STS mode changed from %s to %s", ch.From, ch.To)
+	case db.ChangeSTSIDChanged:
+		return fmt.Sprintf("MTA-STS policy id changed from %s to %s", ch.From, ch.To)
+	case db.ChangeDomainAdded:
+		return "Added to the vendor list"
+	case db.ChangeDomainRemoved:
+		return "Removed from the vendor list"
+	}
+	return ch.Kind
+}
+
+func severityName(s grade.Severity) string { return s.String() }
+
+func (b *builder) domains(results []db.StoredDomain) {
+	for _, s := range results {
+		ev, g := s.Evidence, s.Grade
+		dv := DomainView{
+			Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
+			ForcedTLS: string(g.ForcedTLS), ForcedReason: g.ForcedTLSReason, MXKind: string(ev.MX.Kind),
+			MXLookup: string(ev.MX.Lookup.Status), DNSSEC: string(ev.MX.Lookup.DNSSEC),
+			MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
+			MX: []MXView{},
+		}
+		if dv.Vendors == nil {
+			dv.Vendors = []string{}
+		}
+		for _, mg := range g.MX {
+			h := hostOf(ev, mg.Host)
+			mv := MXView{Host: mg.Host, Preference: mg.Preference, Grade: string(mg.Grade), DANE: daneState(h), Addresses: []AddressView{}}
+			if h != nil && h.TLSA != nil {
+				for _, t := range h.TLSA.Records {
+					mv.TLSA = append(mv.TLSA, fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, t.Data))
+				}
+			}
+			for _, ag := range mg.Addresses {
+				mv.Addresses = append(mv.Addresses, addressView(h, ag))
+			}
+			dv.MX = append(dv.MX, mv)
+		}
+		b.r.Domains = append(b.r.Domains, dv)
+		for _, f := range g.Findings {
+			b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
+		}
+	}
+	sort.SliceStable(b.r.Findings, func(i, j int) bool {
+		fi, fj := b.r.Findings[i], b.r.Findings[j]
+		if fi.SeverityNum != fj.SeverityNum {
+			return fi.SeverityNum > fj.SeverityNum
+		}
+		return fi.Domain < fj.Domain
+	})
+}
+
+func (b *builder) finding(domain string, f grade.Finding) Finding {
+	out := Finding{Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
+		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
+		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
+	if out.Vendors == nil {
+		out.Vendors = []string{}
+	}
+	if t, err := b.opt.Texts.Finding(f.Code, f.Args); err == nil {
+		out.Title, out.Remediation, out.Why, out.Standards = t.Title, t.Remediation, t.Why, t.Standards
+		if t.Message != "" {
+			out.Message = t.Message
+		}
+	}
+	return out
+}
+
+func hostOf(ev *evidence.Domain, name string) *evidence.Host {
+	for i := range ev.Hosts {
+		if ev.Hosts[i].Name == name {
+			return &ev.Hosts[i]
+		}
+	}
+	return nil
+}
+
+func addrOf(h *evidence.Host, ip string) *evidence.Address {
+	if h == nil {
+		return nil
+	}
+	for i := range h.Addresses {
+		if h.Addresses[i].IP == ip {
+			return &h.Addresses[i]
+		}
+	}
+	return nil
+}
+
+func addressView(h *evidence.Host, ag grade.AddressGrade) AddressView {
+	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Checks: map[string]string{}, Versions: []VersionView{}}
+	for c, res := range ag.Checks {
+		av.Checks[string(c)] = string(res)
+	}
+	a := addrOf(h, ag.IP)
+	if a == nil {
+		return av
+	}
+	if p := a.Probe; p != nil {
+		av.ProbeStatus, av.ProbedAt, av.Connections = string(p.Status), p.StartedAt, p.Connections
+		if p.Error != nil {
+			av.ProbeError = p.Error.Error()
+		}
+		if p.SMTP != nil {
+			if p.SMTP.Banner != nil {
+				av.Banner = fmt.Sprintf("%d %s", p.SMTP.Banner.Code, strings.Join(p.SMTP.Banner.Lines, " / "))
+			}
+			for _, l := range p.SMTP.Transcript {
+				av.Transcript = append(av.Transcript, l.Dir+": "+l.Line)
+			}
+		}
+		if hs := p.Handshake; hs != nil && hs.OK {
+			av.Protocol = hs.Version
+			if hs.Suite != nil {
+				av.Protocol += " " + hs.Suite.Name
+			}
+			if hs.Group != "" {
+				av.Protocol += " (" + hs.Group + ")"
+			}
+		}
+		for _, v := range p.Versions {
+			vv := VersionView{Version: v.Version, Support: string(v.Support), Preference: string(v.Preference), Complete: v.Complete}
+			for _, s := range v.Suites {
+				vv.Suites = append(vv.Suites, suiteView(s))
+			}
+			av.Versions = append(av.Versions, vv)
+		}
+	}
+	if a.Cert != nil {
+		av.Connections += a.Cert.Connections
+		av.Cert = certView(a.Cert)
+	}
+	if a.DANE != nil {
+		if len(a.DANE.Matched) > 0 {
+			av.DANE = "matches " + strings.Join(a.DANE.Matched, ", ")
+		} else {
+			av.DANE = "no match: " + a.DANE.Reason
+		}
+	}
+	return av
+}
+
+// SuiteFlags lists the labels of a suite: weaknesses first, then properties.
+func SuiteFlags(s evidence.Suite) (flags []string, weak bool) {
+	f := s.Flags
+	add := func(on bool, name string, isWeak bool) {
+		if on {
+			flags = append(flags, name)
+			weak = weak || isWeak
+		}
+	}
+	add(f.Export, "export", true)
+	add(f.Null, "null", true)
+	add(f.Anon, "anon", true)
+	add(f.RC2, "rc2", true)
+	add(f.RC4, "rc4", true)
+	add(f.DES, "des", true)
+	add(f.TripleDES, "3des", true)
+	add(f.MD5, "md5", true)
+	add(s.Bits > 0 && s.Bits < 128, "<128-bit", true)
+	add(!f.ForwardSecret, "no-fs", false)
+	add(f.AEAD, "aead", false)
+	add(f.CBC, "cbc", false)
+	return flags, weak
+}
+
+func suiteView(s evidence.Suite) SuiteView {
+	flags, weak := SuiteFlags(s)
+	sv := SuiteView{Code: s.Code, Name: s.Name, Bits: s.Bits, Flags: flags, Weak: weak}
+	if k := s.KeyExchange; k != nil {
+		sv.KeyExchange = k.Type
+		if k.Group != "" {
+			sv.KeyExchange += " " + k.Group
+		}
+		if k.Bits > 0 {
+			sv.KeyExchange += fmt.Sprintf(" %d bits", k.Bits)
+		}
+	}
+	return sv
+}
+
+func yesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return "not checked"
+	case *b:
+		return "yes"
+	}
+	return "no"
+}
+
+func certView(c *evidence.CertCheck) *CertView {
+	if len(c.Chain) == 0 {
+		return nil
+	}
+	leaf := c.Chain[0]
+	cv := &CertView{Subject: leaf.Subject, Issuer: leaf.Issuer, CommonName: leaf.CommonName, SANs: leaf.DNSNames,
+		NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, DaysToExpiry: c.DaysToExpiry, KeyType: leaf.KeyType,
+		KeyBits: leaf.KeyBits, Signature: leaf.SignatureAlgorithm, Trusted: yesNo(c.Trusted), NameMatch: yesNo(c.NameMatch),
+		TrustError: c.TrustError, SelfSigned: c.SelfSigned, SHA256: leaf.SHA256}
+	for _, x := range c.Chain {
+		cv.ChainSubjects = append(cv.ChainSubjects, x.Subject)
+	}
+	return cv
+}
+
+// stsState is the MTA-STS column value of a domain.
+func stsState(ev *evidence.Domain) string {
+	m := ev.MTASTS
+	switch {
+	case m == nil:
+		return "not checked"
+	case m.Policy != nil:
+		return m.Policy.Mode
+	case len(m.Records) == 0 && (m.TXT.Status == evidence.DNSNXDomain || m.TXT.Status == evidence.DNSNoData):
+		return "absent"
+	}
+	return "invalid"
+}
+
+func stsDetail(ev *evidence.Domain) string {
+	m := ev.MTASTS
+	switch {
+	case m == nil:
+		return ""
+	case m.RecordError != "" && len(m.Records) > 0:
+		return m.RecordError
+	case m.Fetch != nil && m.Fetch.Error != nil:
+		return "policy unavailable: " + m.Fetch.Error.Message
+	case len(m.PolicyErrors) > 0:
+		return strings.Join(m.PolicyErrors, "; ")
+	case m.Policy != nil:
+		var uncovered []string
+		for _, h := range ev.Hosts {
+			if m.MXMatch[h.Name] == "" {
+				uncovered = append(uncovered, h.Name)
+			}
+		}
+		if len(uncovered) > 0 {
+			return "MX not covered: " + strings.Join(uncovered, ", ")
+		}
+		return fmt.Sprintf("id %s, max_age %d, every MX covered", m.ID, m.Policy.MaxAge)
+	}
+	return ""
+}
+
+func tlsrptState(ev *evidence.Domain) string {
+	t := ev.TLSRPT
+	switch {
+	case t == nil:
+		return "not checked"
+	case len(t.RUA) > 0:
+		return strings.Join(t.RUA, ", ")
+	case len(t.Records) == 0 && (t.TXT.Status == evidence.DNSNXDomain || t.TXT.Status == evidence.DNSNoData):
+		return "absent"
+	}
+	return "invalid: " + t.Error
+}
+
+// daneState is the DANE column value of one MX host.
+func daneState(h *evidence.Host) string {
+	if h == nil || h.TLSA == nil {
+		return "not checked"
+	}
+	if len(h.TLSA.Records) == 0 {
+		switch h.TLSA.Lookup.Status {
+		case evidence.DNSOK, evidence.DNSNoData, evidence.DNSNXDomain:
+			return "none"
+		}
+		return "lookup failed"
+	}
+	if h.TLSA.Lookup.DNSSEC != evidence.DNSSECSecure {
+		return "unusable"
+	}
+	state := "valid"
+	tested := false
+	for _, a := range h.Addresses {
+		if a.DANE == nil {
+			continue
+		}
+		tested = true
+		if a.DANE.Usable == 0 {
+			return "unusable"
+		}
+		if len(a.DANE.Matched) == 0 {
+			state = "invalid"
+		}
+	}
+	if !tested {
+		return "not tested"
+	}
+	return state
+}
+
+// domainDANE is the worst DANE state over a domain's MX hosts.
+func domainDANE(ev *evidence.Domain) string {
+	order := []string{"invalid", "lookup failed", "unusable", "not tested", "valid", "none", "not checked"}
+	best := len(order)
+	for i := range ev.Hosts {
+		s := daneState(&ev.Hosts[i])
+		for k, o := range order {
+			if o == s && k < best {
+				best = k
+			}
+		}
+	}
+	if best == len(order) {
+		return "not checked"
+	}
+	return order[best]
+}
+
+func (b *builder) vendorRows(vendors []db.VendorRow, results []db.StoredDomain) {
+	rows := vendors
+	if len(rows) == 0 { // a scan-made run has no list: one row per domain
+		for _, s := range results {
+			rows = append(rows, db.VendorRow{Vendor: s.Domain, Domain: s.Domain})
+		}
+	}
+	for _, v := range rows {
+		s, ok := b.byDomain[v.Domain]
+		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, Tags: v.Tags,
+			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain]}
+		if !ok {
+			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = "not audited", "unknown", "not checked", "not checked"
+			b.r.Vendors = append(b.r.Vendors, row)
+			continue
+		}
+		g := s.Grade
+		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(g.Grade), g.Grade.Rank(), g.Incomplete, string(g.ForcedTLS)
+		row.MTASTS, row.DANE = stsState(s.Evidence), domainDANE(s.Evidence)
+		row.Findings = countReal(g.Findings)
+		if top := topFinding(g.Findings); top != nil {
+			f := b.finding(v.Domain, *top)
+			row.TopFinding, row.TopSeverity = f.Title, f.Severity
+		}
+		row.EarliestExpiry = earliestExpiry(s.Evidence)
+		b.r.Vendors = append(b.r.Vendors, row)
+	}
+	sort.SliceStable(b.r.Vendors, func(i, j int) bool { return riskLess(b.r.Vendors[i], b.r.Vendors[j]) })
+}
+
+// riskLess orders vendor rows riskiest first: regressions, then worse
+// grades, inconclusive after real grades, then by vendor name.
+func riskLess(a, b VendorRow) bool {
+	if a.Regressed != b.Regressed {
+		return a.Regressed
+	}
+	ra, rb := riskRank(a), riskRank(b)
+	if ra != rb {
+		return ra < rb
+	}
+	if a.Vendor != b.Vendor {
+		return strings.ToLower(a.Vendor) < strings.ToLower(b.Vendor)
+	}
+	return a.Domain < b.Domain
+}
+
+func riskRank(v VendorRow) int {
+	switch {
+	case v.GradeRank > 0:
+		return v.GradeRank
+	case v.Grade == string(grade.GradeInconclusive):
+		return 50
+	}
+	return 60 // N/A, not audited
+}
+
+func countReal(fs []grade.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity > grade.Info {
+			n++
+		}
+	}
+	return n
+}
+
+func topFinding(fs []grade.Finding) *grade.Finding {
+	var top *grade.Finding
+	for i := range fs {
+		if fs[i].Severity <= grade.Info && fs[i].Code != grade.CodeInconclusive {
+			continue
+		}
+		if top == nil || fs[i].Severity > top.Severity {
+			top = &fs[i]
+		}
+	}
+	return top
+}
+
+func earliestExpiry(ev *evidence.Domain) *time.Time {
+	var out *time.Time
+	for _, h := range ev.Hosts {
+		for _, a := range h.Addresses {
+			if a.Cert == nil || len(a.Cert.Chain) == 0 {
+				continue
+			}
+			t := a.Cert.Chain[0].NotAfter
+			if out == nil || t.Before(*out) {
+				out = &t
+			}
+		}
+	}
+	return out
+}
+
+func (b *builder) summary(vendors []db.VendorRow, results []db.StoredDomain, diff *db.Diff) {
+	s := &b.r.Summary
+	s.Domains = len(results)
+	s.ExpiryWarnDays = b.opt.ExpiryWarnDays
+	domainGrades := map[string]int{}
+	hosts, addrs := map[string]bool{}, map[string]bool{}
+	for _, r := range results {
+		domainGrades[string(r.Grade.Grade)]++
+		if r.Grade.Grade == grade.GradeInconclusive || r.Grade.Incomplete {
+			s.Inconclusive++
+		}
+		if r.Grade.PortBlocked {
+			s.PortBlocked = true
+		}
+		if stsState(r.Evidence) == "enforce" {
+			s.MTASTSEnforce++
+		}
+		if domainDANE(r.Evidence) == "valid" {
+			s.DANEValid++
+		}
+		for _, h := range r.Evidence.Hosts {
+			hosts[h.Name] = true
+			for _, a := range h.Addresses {
+				addrs[a.IP] = true
+			}
+		}
+		for _, f := range r.Grade.Findings {
+			switch f.Severity {
+			case grade.Critical:
+				s.Critical++
+			case grade.High:
+				s.High++
+			case grade.Medium:
+				s.Medium++
+			case grade.Low:
+				s.Low++
+			}
+		}
+	}
+	s.MXHosts, s.Addresses = len(hosts), len(addrs)
+	// A vendor is its worst domain; Forced TLS needs every domain eligible.
+	type vstate struct {
+		worst  grade.Grade
+		forced grade.ForcedTLS
+	}
+	byVendor := map[string]*vstate{}
+	var order []string
+	rows := vendors
+	if len(rows) == 0 {
+		for _, r := range results {
+			rows = append(rows, db.VendorRow{Vendor: r.Domain, Domain: r.Domain})
+		}
+	}
+	for _, v := range rows {
+		st, ok := byVendor[v.Vendor]
+		if !ok {
+			st = &vstate{worst: "", forced: grade.ForcedTLSEligible}
+			byVendor[v.Vendor] = st
+			order = append(order, v.Vendor)
+		}
+		r, ok := b.byDomain[v.Domain]
+		if !ok {
+			st.forced = grade.ForcedTLSUnknown
+			continue
+		}
+		if st.worst == "" {
+			st.worst = r.Grade.Grade
+		} else {
+			st.worst = grade.Worst(st.worst, r.Grade.Grade)
+		}
+		switch {
+		case r.Grade.ForcedTLS == grade.ForcedTLSNotEligible:
+			st.forced = grade.ForcedTLSNotEligible
+		case r.Grade.ForcedTLS == grade.ForcedTLSUnknown && st.forced == grade.ForcedTLSEligible:
+			st.forced = grade.ForcedTLSUnknown
+		}
+	}
+	s.Vendors = len(order)
+	vendorGrades := map[string]int{}
+	for _, name := range order {
+		st := byVendor[name]
+		g := st.worst
+		if g == "" {
+			g = grade.GradeInconclusive
+		}
+		vendorGrades[string(g)]++
+		switch st.forced {
+		case grade.ForcedTLSEligible:
+			s.ForcedEligible++
+		case grade.ForcedTLSNotEligible:
+			s.ForcedNotEligible++
+		default:
+			s.ForcedUnknown++
+		}
+	}
+	if s.Vendors > 0 {
+		s.ForcedShare = float64(s.ForcedEligible) / float64(s.Vendors)
+	}
+	for _, g := range grade.AllGrades() {
+		s.Grades = append(s.Grades, GradeCount{Grade: string(g), Count: domainGrades[string(g)]})
+		s.VendorGrades = append(s.VendorGrades, GradeCount{Grade: string(g), Count: vendorGrades[string(g)]})
+	}
+	s.Regressions, s.Improvements = diff.Regressions, diff.Improvements
+	s.ExpiringSoon = diff.Count(db.ChangeCertExpiring)
+}
+
+func (b *builder) methodology(run db.Run) {
+	m := b.opt.Methodology
+	out := Methodology{Grading: m.Grading, Limits: m.Limits, Scope: m.Scope}
+	for _, c := range m.Checks {
+		out.Checks = append(out.Checks, CheckDef{Name: c.Name, Label: c.Label, Meaning: c.Meaning})
+	}
+	policy, ok := grade.PolicyByName(run.Policy)
+	if !ok {
+		policy = grade.Default()
+	}
+	for _, code := range grade.Codes() {
+		rule := policy.Rule(code)
+		title := code
+		if t, err := b.opt.Texts.Finding(code, nil); err == nil {
+			title = t.Title
+		}
+		out.Rules = append(out.Rules, RuleDef{Code: code, Title: title, Severity: rule.Severity.String(), Deduction: rule.Deduction, ForceF: rule.ForceF})
+	}
+	sort.SliceStable(out.Rules, func(i, j int) bool {
+		ri, rj := out.Rules[i], out.Rules[j]
+		if ri.ForceF != rj.ForceF {
+			return ri.ForceF
+		}
+		if ri.Deduction != rj.Deduction {
+			return ri.Deduction > rj.Deduction
+		}
+		return ri.Code < rj.Code
+	})
+	b.r.Methodology = out
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}

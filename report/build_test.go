@@ -1,0 +1,71 @@
+package report_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/reporttest"
+)
+
+func TestBuild(t *testing.T) {
+	path, _, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	fixed := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	r, err := report.Build(context.Background(), store, run2, report.Options{Org: report.Org{Name: "Test Org"}, Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Base == nil || r.Run.ID != run2 || r.GeneratedAt != fixed {
+		t.Fatalf("run %+v base %+v", r.Run, r.Base)
+	}
+	s := r.Summary
+	if s.Vendors != 7 || s.Domains != 8 || s.InputProblems != 1 {
+		t.Errorf("summary vendors %d domains %d problems %d", s.Vendors, s.Domains, s.InputProblems)
+	}
+	if s.Regressions != 1 || s.Improvements != 1 {
+		t.Errorf("regressions %d improvements %d, want 1 and 1", s.Regressions, s.Improvements)
+	}
+	total := 0
+	for _, g := range s.Grades {
+		total += g.Count
+	}
+	if total != s.Domains {
+		t.Errorf("grade counts add up to %d, want %d", total, s.Domains)
+	}
+	// Riskiest first: the regression (acme-billing, now SSLv3) leads the table.
+	if len(r.Vendors) != len(reporttest.Vendors) || r.Vendors[0].Domain != "acme-billing.example" || !r.Vendors[0].Regressed {
+		t.Errorf("first vendor row = %+v", r.Vendors[0])
+	}
+	var hostile *report.AddressView
+	for _, d := range r.Domains {
+		if d.Domain == "hostile.example" {
+			hostile = &d.MX[0].Addresses[0]
+		}
+	}
+	if hostile == nil || !strings.HasPrefix(hostile.Banner, "220 =HYPERLINK") {
+		t.Fatalf("hostile banner kept raw in the model: %+v", hostile)
+	}
+	for _, f := range r.Findings {
+		if f.Title == "" || f.Title == f.Code {
+			t.Errorf("finding %s has no title", f.Code)
+		}
+	}
+	if len(r.Methodology.Checks) == 0 || len(r.Methodology.Rules) == 0 || len(r.Changes) == 0 {
+		t.Errorf("methodology %d checks %d rules, %d changes", len(r.Methodology.Checks), len(r.Methodology.Rules), len(r.Changes))
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Fatal(err)
+	}
+}

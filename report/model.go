@@ -1,0 +1,297 @@
+package report
+
+import "time"
+
+// SchemaVersion is the version of the report JSON shape (Report and the
+// types below). It rises when a field changes meaning or is removed.
+const SchemaVersion = 1
+
+// Report is the view of one stored run that every format renders: the PDF,
+// the workbook, the JSON and the vendor letters. It is built from the
+// database alone (Build), never from the network. Strings from remote
+// servers and from the input file are raw here; each renderer escapes them
+// for its medium.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	Tool          string    `json:"tool"`
+	ToolVersion   string    `json:"tool_version"`
+	Org           Org       `json:"organisation"`
+	Run           RunInfo   `json:"run"`
+	// Base is the run this one is compared with; nil for a first run.
+	Base     *RunInfo     `json:"base,omitempty"`
+	Summary  Summary      `json:"summary"`
+	Vendors  []VendorRow  `json:"vendors"`
+	Domains  []DomainView `json:"domains"`
+	Findings []Finding    `json:"findings"`
+	Changes  []Change     `json:"changes"`
+	Problems []Problem    `json:"input_problems"`
+	// Methodology is the prose and rule tables of the methodology section.
+	Methodology Methodology `json:"methodology"`
+}
+
+// Org is the organisation branding and wording from the config file.
+type Org struct {
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	Contact string `json:"contact,omitempty"`
+	// Logo is a PNG or JPEG file path for the PDF cover ("" for none).
+	Logo string `json:"logo,omitempty"`
+	// PolicyLabel is how the policy is named for readers ("Vendor mail TLS standard").
+	PolicyLabel string `json:"policy_label,omitempty"`
+	// Frameworks are the obligations the reader answers to ("HIPAA",
+	// "GLBA", "NYDFS", "PCI DSS"), used to pick citations.
+	Frameworks []string `json:"frameworks,omitempty"`
+	// RemediationDays is the deadline vendor letters give ("within N days").
+	RemediationDays int `json:"remediation_days,omitempty"`
+}
+
+// RunInfo identifies a run.
+type RunInfo struct {
+	ID            int64      `json:"id"`
+	ListName      string     `json:"list_name"`
+	InputPath     string     `json:"input_path,omitempty"`
+	InputSHA256   string     `json:"input_sha256,omitempty"`
+	Status        string     `json:"status"`
+	StartedAt     time.Time  `json:"started_at"`
+	FinishedAt    *time.Time `json:"finished_at,omitempty"`
+	Policy        string     `json:"policy"`
+	PolicyVersion string     `json:"policy_version"`
+	ToolVersion   string     `json:"tool_version"`
+	RegradedFrom  *int64     `json:"regraded_from,omitempty"`
+}
+
+// GradeCount is how many vendors (or domains) got a grade.
+type GradeCount struct {
+	Grade string `json:"grade"`
+	Count int    `json:"count"`
+}
+
+// Summary holds the figures of the executive summary.
+type Summary struct {
+	Vendors   int `json:"vendors"`
+	Domains   int `json:"domains"`
+	MXHosts   int `json:"mx_hosts"`
+	Addresses int `json:"addresses"`
+	// Grades counts domains per grade, best first, every grade listed.
+	Grades []GradeCount `json:"grades"`
+	// VendorGrades counts vendors per grade (a vendor is its worst domain).
+	VendorGrades []GradeCount `json:"vendor_grades"`
+	// Forced TLS: vendors whose every domain is eligible / not / unknown.
+	ForcedEligible    int     `json:"forced_tls_eligible"`
+	ForcedNotEligible int     `json:"forced_tls_not_eligible"`
+	ForcedUnknown     int     `json:"forced_tls_unknown"`
+	ForcedShare       float64 `json:"forced_tls_share"` // eligible vendors / vendors, 0..1
+	// Findings by severity over all domains.
+	Critical int `json:"critical_findings"`
+	High     int `json:"high_findings"`
+	Medium   int `json:"medium_findings"`
+	Low      int `json:"low_findings"`
+	// Changes since the base run.
+	Regressions  int `json:"regressions"`
+	Improvements int `json:"improvements"`
+	// ExpiringSoon counts certificates expiring within ExpiryWarnDays.
+	ExpiringSoon   int `json:"expiring_soon"`
+	ExpiryWarnDays int `json:"expiry_warn_days"`
+	// Inconclusive counts domains that could not be fully audited.
+	Inconclusive  int  `json:"inconclusive"`
+	InputProblems int  `json:"input_problems"`
+	PortBlocked   bool `json:"port_blocked,omitempty"`
+	// MTASTSEnforce and DANEValid count domains with those protections.
+	MTASTSEnforce int `json:"mta_sts_enforce"`
+	DANEValid     int `json:"dane_valid"`
+}
+
+// VendorRow is one (vendor, domain) line of the vendor table, in risk order.
+type VendorRow struct {
+	Vendor string   `json:"vendor"`
+	Domain string   `json:"domain"`
+	Input  string   `json:"input,omitempty"` // the value as written in the list
+	Owner  string   `json:"owner,omitempty"`
+	Tier   string   `json:"tier,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+	Grade  string   `json:"grade"`
+	// GradeRank orders grades: higher is better; 0 for "?" and "N/A".
+	GradeRank  int    `json:"grade_rank"`
+	Incomplete bool   `json:"incomplete,omitempty"`
+	ForcedTLS  string `json:"forced_tls"`
+	// MTASTS is "enforce", "testing", "none", "invalid" or "absent"; DANE is
+	// "valid", "invalid", "unusable", "none" or "not checked".
+	MTASTS string `json:"mta_sts"`
+	DANE   string `json:"dane"`
+	// TopFinding is the title of the most severe finding, TopSeverity its severity.
+	TopFinding  string `json:"top_finding,omitempty"`
+	TopSeverity string `json:"top_severity,omitempty"`
+	Findings    int    `json:"findings"`
+	// Change is the grade change since the base run: "A → C", "new", or "".
+	Change string `json:"change,omitempty"`
+	// Regressed is set when the grade went down or Forced TLS was lost.
+	Regressed bool `json:"regressed,omitempty"`
+	// EarliestExpiry is the soonest leaf certificate expiry over the domain's MX.
+	EarliestExpiry *time.Time `json:"earliest_expiry,omitempty"`
+}
+
+// DomainView is one domain with its MX hosts and evidence, for the
+// appendix, the MX sheet and the letters.
+type DomainView struct {
+	Domain     string   `json:"domain"`
+	Input      string   `json:"input,omitempty"`
+	Vendors    []string `json:"vendors"`
+	Grade      string   `json:"grade"`
+	Incomplete bool     `json:"incomplete,omitempty"`
+	ForcedTLS  string   `json:"forced_tls"`
+	// ForcedReason says why Forced TLS is not eligible or unknown.
+	ForcedReason string   `json:"forced_tls_reason,omitempty"`
+	MXKind       string   `json:"mx_kind"`
+	MXLookup     string   `json:"mx_lookup"` // DNS status of the MX question
+	DNSSEC       string   `json:"dnssec,omitempty"`
+	MTASTS       string   `json:"mta_sts"`
+	MTASTSDetail string   `json:"mta_sts_detail,omitempty"`
+	TLSRPT       string   `json:"tls_rpt"`
+	MX           []MXView `json:"mx"`
+	AuditedAt    time.Time `json:"audited_at"`
+}
+
+// MXView is one MX host of a domain.
+type MXView struct {
+	Host       string        `json:"host"`
+	Preference uint16        `json:"preference"`
+	Grade      string        `json:"grade"`
+	DANE       string        `json:"dane"`
+	TLSA       []string      `json:"tlsa,omitempty"`
+	Addresses  []AddressView `json:"addresses"`
+}
+
+// AddressView is one address of an MX host with its evidence.
+type AddressView struct {
+	IP    string `json:"ip"`
+	Grade string `json:"grade"`
+	// Checks are the per-address check results by check name (grade.Check).
+	Checks map[string]string `json:"checks"`
+	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "inconclusive"...).
+	ProbeStatus string `json:"probe_status"`
+	ProbeError  string `json:"probe_error,omitempty"`
+	ProbedAt    time.Time `json:"probed_at"`
+	Connections int       `json:"connections"`
+	Banner      string    `json:"banner,omitempty"`
+	// Protocol is the version and suite of the full handshake.
+	Protocol string        `json:"protocol,omitempty"`
+	Versions []VersionView `json:"versions"`
+	Cert     *CertView     `json:"certificate,omitempty"`
+	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed.
+	Transcript []string `json:"transcript,omitempty"`
+	DANE       string   `json:"dane,omitempty"`
+}
+
+// VersionView is one protocol version at one address.
+type VersionView struct {
+	Version    string      `json:"version"`
+	Support    string      `json:"support"`
+	Preference string      `json:"preference,omitempty"`
+	Complete   bool        `json:"complete"`
+	Suites     []SuiteView `json:"suites,omitempty"`
+}
+
+// SuiteView is one accepted cipher suite with the flags a reader scans for.
+type SuiteView struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+	Bits int    `json:"bits"`
+	// Flags are the weakness and property labels ("export", "rc4", "3des",
+	// "no-fs", "aead", "nist-r2"...).
+	Flags []string `json:"flags,omitempty"`
+	// Weak is set when any weakness flag applies.
+	Weak bool `json:"weak,omitempty"`
+	// KeyExchange is e.g. "ECDHE x25519", "DHE 1024 bits".
+	KeyExchange string `json:"key_exchange,omitempty"`
+}
+
+// CertView is the leaf certificate an address presented, and its checks.
+type CertView struct {
+	Subject       string    `json:"subject"`
+	Issuer        string    `json:"issuer"`
+	CommonName    string    `json:"common_name,omitempty"`
+	SANs          []string  `json:"sans,omitempty"`
+	NotBefore     time.Time `json:"not_before"`
+	NotAfter      time.Time `json:"not_after"`
+	DaysToExpiry  int       `json:"days_to_expiry"`
+	KeyType       string    `json:"key_type"`
+	KeyBits       int       `json:"key_bits"`
+	Signature     string    `json:"signature"`
+	Trusted       string    `json:"trusted"`    // "yes", "no", "not checked"
+	NameMatch     string    `json:"name_match"` // "yes", "no", "not checked"
+	TrustError    string    `json:"trust_error,omitempty"`
+	SelfSigned    bool      `json:"self_signed,omitempty"`
+	ChainSubjects []string  `json:"chain,omitempty"`
+	SHA256        string    `json:"sha256"`
+}
+
+// Finding is one finding with its wording, located.
+type Finding struct {
+	Vendors     []string `json:"vendors"`
+	Domain      string   `json:"domain"`
+	Host        string   `json:"host,omitempty"`
+	IP          string   `json:"ip,omitempty"`
+	Code        string   `json:"code"`
+	Severity    string   `json:"severity"`
+	SeverityNum int      `json:"severity_rank"` // 0 info .. 4 critical
+	Title       string   `json:"title"`
+	Message     string   `json:"message"`
+	Remediation string   `json:"remediation,omitempty"`
+	Why         string   `json:"why,omitempty"`
+	// Standards are the technical rules (RFC, NIST sections) the finding cites.
+	Standards []string `json:"standards,omitempty"`
+	// New is set when the finding did not exist in the base run.
+	New bool `json:"new,omitempty"`
+}
+
+// Change is one change since the base run, in plain words.
+type Change struct {
+	Kind    string   `json:"kind"`
+	Domain  string   `json:"domain"`
+	Vendors []string `json:"vendors,omitempty"`
+	Host    string   `json:"host,omitempty"`
+	IP      string   `json:"ip,omitempty"`
+	From    string   `json:"from,omitempty"`
+	To      string   `json:"to,omitempty"`
+	Text    string   `json:"text"`
+	// Bad is set for changes for the worse (regressions, new findings,
+	// lost Forced TLS, expiring certificates).
+	Bad bool `json:"bad,omitempty"`
+}
+
+// Problem is an input problem of the run's vendor list.
+type Problem struct {
+	Sheet   string `json:"sheet,omitempty"`
+	Row     int    `json:"row"`
+	Column  string `json:"column,omitempty"`
+	Value   string `json:"value,omitempty"`
+	Message string `json:"message"`
+}
+
+// Methodology is what the methodology section says: each check, how grades
+// are computed, the policy's rules, and the limits of an outside view.
+type Methodology struct {
+	Checks []CheckDef `json:"checks"`
+	Rules  []RuleDef  `json:"rules"`
+	// Grading, Limits and Scope are paragraphs of prose from templates.
+	Grading []string `json:"grading"`
+	Limits  []string `json:"limits"`
+	Scope   []string `json:"scope"`
+}
+
+// CheckDef explains one check column.
+type CheckDef struct {
+	Name    string `json:"name"`
+	Label   string `json:"label"`
+	Meaning string `json:"meaning"`
+}
+
+// RuleDef is one row of the policy's rule table.
+type RuleDef struct {
+	Code      string `json:"code"`
+	Title     string `json:"title"`
+	Severity  string `json:"severity"`
+	Deduction int    `json:"deduction"`
+	ForceF    bool   `json:"force_f,omitempty"`
+}
