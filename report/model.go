@@ -141,14 +141,14 @@ type DomainView struct {
 	Incomplete bool     `json:"incomplete,omitempty"`
 	ForcedTLS  string   `json:"forced_tls"`
 	// ForcedReason says why Forced TLS is not eligible or unknown.
-	ForcedReason string   `json:"forced_tls_reason,omitempty"`
-	MXKind       string   `json:"mx_kind"`
-	MXLookup     string   `json:"mx_lookup"` // DNS status of the MX question
-	DNSSEC       string   `json:"dnssec,omitempty"`
-	MTASTS       string   `json:"mta_sts"`
-	MTASTSDetail string   `json:"mta_sts_detail,omitempty"`
-	TLSRPT       string   `json:"tls_rpt"`
-	MX           []MXView `json:"mx"`
+	ForcedReason string    `json:"forced_tls_reason,omitempty"`
+	MXKind       string    `json:"mx_kind"`
+	MXLookup     string    `json:"mx_lookup"` // DNS status of the MX question
+	DNSSEC       string    `json:"dnssec,omitempty"`
+	MTASTS       string    `json:"mta_sts"`
+	MTASTSDetail string    `json:"mta_sts_detail,omitempty"`
+	TLSRPT       string    `json:"tls_rpt"`
+	MX           []MXView  `json:"mx"`
 	AuditedAt    time.Time `json:"audited_at"`
 }
 
@@ -169,8 +169,8 @@ type AddressView struct {
 	// Checks are the per-address check results by check name (grade.Check).
 	Checks map[string]string `json:"checks"`
 	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "inconclusive"...).
-	ProbeStatus string `json:"probe_status"`
-	ProbeError  string `json:"probe_error,omitempty"`
+	ProbeStatus string    `json:"probe_status"`
+	ProbeError  string    `json:"probe_error,omitempty"`
 	ProbedAt    time.Time `json:"probed_at"`
 	Connections int       `json:"connections"`
 	Banner      string    `json:"banner,omitempty"`
