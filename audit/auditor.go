@@ -470,7 +470,7 @@ func (a *Auditor) judge(name string, chain [][]byte, hsErr *evidence.Error, conn
 
 func versionName(v uint16) string {
 	switch v {
-	case tls.VersionSSL30: //nolint:staticcheck // naming only
+	case tlsprobe.VersionSSL30:
 		return evidence.SSLv3
 	case tls.VersionTLS10:
 		return evidence.TLS10
