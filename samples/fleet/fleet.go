@@ -52,6 +52,11 @@ type Server struct {
 	BannerDelayMS int `json:"banner_delay_ms,omitempty"`
 	// Banner, when set, replaces the greeting lines (tests of hostile text).
 	Banner []string `json:"banner,omitempty"`
+	// LatencyMS, when set, simulates a network round trip of that many
+	// milliseconds: the greeting comes two round trips after the connection
+	// and every answer (SMTP reply, TLS flight) one round trip after the
+	// client's bytes (smtptest.Behavior.Latency).
+	LatencyMS int `json:"latency_ms,omitempty"`
 }
 
 // Domain is one mail domain's DNS data.
