@@ -85,12 +85,14 @@ _25._tcp.mx.secure.example.  300 IN TLSA 3 1 1 ` + tlsaHex + `
 mx2.secure.example.          300 IN A 192.0.2.11
 _25._tcp.mx2.secure.example. 300 IN CNAME tlsa.nsec3.example.
 alias.secure.example.        300 IN CNAME mx.secure.example.
+*.wild.secure.example.       300 IN A 192.0.2.77
 `},
 		{origin: "nsec3.example.", parent: "example.", signed: true, opts: nsec3, text: `
 nsec3.example.               300 IN MX 10 mx.nsec3.example.
 mx.nsec3.example.            300 IN A 192.0.2.20
 tlsa.nsec3.example.          300 IN TLSA 2 0 1 ` + tlsaHex + `
 a.b.nsec3.example.           300 IN TXT "deep"
+*.wild.nsec3.example.        300 IN A 192.0.2.78
 `},
 		{origin: "child.optout.example.", parent: "optout.example.", text: `
 child.optout.example.        300 IN MX 10 mx.child.optout.example.
@@ -235,6 +237,13 @@ func TestValidateQuery(t *testing.T) {
 		{"nsec3 nxdomain two labels down", "x.y.nsec3.example", dns.TypeMX, secView{Status: evidence.DNSNXDomain, DNSSEC: evidence.DNSSECSecure}},
 		{"nsec3 nodata", "mx.nsec3.example", dns.TypeTXT, secView{Status: evidence.DNSNoData, DNSSEC: evidence.DNSSECSecure}},
 		{"nsec3 nodata at an empty non-terminal", "b.nsec3.example", dns.TypeA, secView{Status: evidence.DNSNoData, DNSSEC: evidence.DNSSECSecure}},
+		{"wildcard answer by nsec", "host.wild.secure.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
+		{"wildcard answer two labels down", "a.b.wild.secure.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
+		{"wildcard nodata by nsec", "host.wild.secure.example", dns.TypeMX, secView{Status: evidence.DNSNoData, DNSSEC: evidence.DNSSECSecure}},
+		{"wildcard answer by nsec3", "host.wild.nsec3.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
+		{"wildcard answer by nsec3 two labels down", "a.b.wild.nsec3.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
+		{"wildcard nodata by nsec3", "host.wild.nsec3.example", dns.TypeTXT, secView{Status: evidence.DNSNoData, DNSSEC: evidence.DNSSECSecure}},
+		{"the wildcard name itself", "*.wild.secure.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
 		{"insecure delegation by nsec", "plain.example", dns.TypeMX, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECInsecure}},
 		{"insecure host", "mx.plain.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECInsecure}},
 		{"insecure nxdomain", "nothere.plain.example", dns.TypeA, secView{Status: evidence.DNSNXDomain, DNSSEC: evidence.DNSSECInsecure}},
@@ -662,5 +671,83 @@ func TestRootAnchors(t *testing.T) {
 	anchors[0].(*dns.DS).Digest = "00"
 	if RootAnchors()[0].(*dns.DS).Digest == "00" {
 		t.Errorf("RootAnchors shares its records")
+	}
+}
+
+// tamper is an Exchanger that changes the replies to one question.
+func tamper(qname string, qtype uint16, change func(m *dns.Msg)) Exchanger {
+	return func(ctx context.Context, m *dns.Msg, network, server string) (*dns.Msg, error) {
+		resp, err := exchangeConn(ctx, m, network, server)
+		if err != nil || resp == nil {
+			return resp, err
+		}
+		q := m.Question[0]
+		if dns.CanonicalName(q.Name) == dns.CanonicalName(qname) && q.Qtype == qtype {
+			resp = resp.Copy()
+			change(resp)
+		}
+		return resp, nil
+	}
+}
+
+// without drops the records of type t from rrs.
+func without(rrs []dns.RR, t uint16) []dns.RR {
+	var out []dns.RR
+	for _, rr := range rrs {
+		if rr.Header().Rrtype != t {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+func TestValidateTampered(t *testing.T) {
+	h := buildHierarchy(t)
+	tests := []struct {
+		name   string
+		qname  string
+		qtype  uint16
+		change func(m *dns.Msg)
+		want   secView
+	}{
+		{"rrsig stripped", "secure.example", dns.TypeMX, func(m *dns.Msg) { m.Answer = without(m.Answer, dns.TypeRRSIG) },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "no rrsig over secure.example MX (zone secure.example is signed)"}},
+		{"address forged", "mx.secure.example", dns.TypeA, func(m *dns.Msg) { m.Answer[0].(*dns.A).A = []byte{192, 0, 2, 66} },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: fmt.Sprintf(
+				"rrsig over mx.secure.example A by key %d of secure.example does not verify: dns: bad signature (zone secure.example is signed)", h.zskTag("secure.example."))}},
+		{"wildcard proof stripped", "host.wild.secure.example", dns.TypeA, func(m *dns.Msg) { m.Ns = nil },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "host.wild.secure.example A was expanded from a wildcard without proof that the name does not exist"}},
+		{"nsec3 wildcard proof stripped", "host.wild.nsec3.example", dns.TypeA, func(m *dns.Msg) { m.Ns = nil },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "host.wild.nsec3.example A was expanded from a wildcard without proof that the name does not exist"}},
+		{"nodata turned nxdomain", "mx.secure.example", dns.TypeTXT, func(m *dns.Msg) { m.Rcode = dns.RcodeNameError },
+			secView{Status: evidence.DNSNXDomain, DNSSEC: evidence.DNSSECBogus, Reason: "nxdomain for mx.secure.example: an nsec record at mx.secure.example says it exists"}},
+		{"nsec3 nodata turned nxdomain", "mx.nsec3.example", dns.TypeTXT, func(m *dns.Msg) { m.Rcode = dns.RcodeNameError },
+			secView{Status: evidence.DNSNXDomain, DNSSEC: evidence.DNSSECBogus, Reason: "nxdomain for mx.nsec3.example: an nsec3 record says mx.nsec3.example exists"}},
+		{"answer removed", "mx.secure.example", dns.TypeA, func(m *dns.Msg) { m.Answer = nil },
+			secView{Status: evidence.DNSNoData, DNSSEC: evidence.DNSSECBogus, Reason: "no nsec or nsec3 proves nodata for mx.secure.example A (zone secure.example is signed)"}},
+		{"proof of no ds stripped", "plain.example", dns.TypeDS, func(m *dns.Msg) { m.Ns = without(m.Ns, dns.TypeNSEC) },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "no nsec or nsec3 proves nodata for plain.example DS (zone example is signed)"}},
+		{"opt-out proof stripped", "child.optout.example", dns.TypeDS, func(m *dns.Msg) { m.Ns = without(m.Ns, dns.TypeNSEC3) },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "no nsec or nsec3 proves nodata for child.optout.example DS (zone optout.example is signed)"}},
+		{"ds removed", "secure.example", dns.TypeDS, func(m *dns.Msg) { m.Answer = nil },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "no nsec or nsec3 proves nodata for secure.example DS (zone example is signed)"}},
+		{"nsec forged to claim the child apex", "plain.example", dns.TypeDS, func(m *dns.Msg) {
+			m.Ns = append(without(m.Ns, dns.TypeNSEC), mustRRs(t, "plain.example. 300 IN NSEC zzz.plain.example. NS SOA RRSIG NSEC")...)
+		}, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: fmt.Sprintf(
+			"rrsig over plain.example NSEC by key %d of example does not verify: dns: bad signature (zone example is signed)", h.zskTag("example."))}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.resolver(t, Config{Exchange: tamper(tc.qname, tc.qtype, tc.change)})
+			qname, qtype := tc.qname, tc.qtype
+			if qtype == dns.TypeDS {
+				// The DS question is the validator's own: ask for what it guards.
+				qtype = dns.TypeMX
+			}
+			l, _ := r.Query(context.Background(), qname, qtype)
+			if got := viewSec(l); got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
 	}
 }

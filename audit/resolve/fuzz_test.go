@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -121,4 +122,84 @@ func chunks(b []byte, n int) func(func([]byte) bool) {
 			b = b[k:]
 		}
 	}
+}
+
+// FuzzVerify feeds the DNSKEY, DS, RRSIG, NSEC and NSEC3 records of any
+// message miekg/dns can unpack to the validator's own reading of them:
+// signature checks, DS matching, and the NSEC and NSEC3 proofs. Nothing
+// may panic, and the proofs must keep their invariants.
+func FuzzVerify(f *testing.F) {
+	f.Add([]byte{})
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := new(dns.Msg)
+		if err := m.Unpack(data); err != nil {
+			return
+		}
+		qname, qtype := "x.test.", dns.TypeA
+		if len(m.Question) > 0 {
+			qname, qtype = dns.CanonicalName(m.Question[0].Name), m.Question[0].Qtype
+		}
+		var (
+			keys   []taggedKey
+			ds     []*dns.DS
+			anchor []*dns.DNSKEY
+			nsecs  []*dns.NSEC
+			nsec3s []*dns.NSEC3
+			owners []string
+		)
+		for _, section := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+			for _, rr := range section {
+				switch v := rr.(type) {
+				case *dns.DNSKEY:
+					keys = append(keys, taggedKey{key: v, tag: v.KeyTag()})
+					anchor = append(anchor, v)
+				case *dns.DS:
+					ds = append(ds, v)
+				case *dns.NSEC:
+					nsecs = append(nsecs, v)
+				case *dns.NSEC3:
+					nsec3s = append(nsec3s, v)
+				}
+				owners = append(owners, dns.CanonicalName(rr.Header().Name))
+			}
+		}
+		if got := matchKeys(keys, usableDS(ds), anchor); len(got) > len(keys) {
+			t.Fatalf("%d matching keys out of %d", len(got), len(keys))
+		}
+		for _, owner := range owners {
+			for _, set := range collectAll(m.Answer, owner) {
+				for _, sig := range set.sigs {
+					if ok, why := verifyWith(keys, set, sig, now); !ok && why == "" {
+						t.Fatalf("verification failed without a reason")
+					}
+				}
+			}
+		}
+		zone := qname
+		if len(nsec3s) > 0 {
+			if p, ok := parentName(dns.CanonicalName(nsec3s[0].Hdr.Name)); ok {
+				zone = p
+			}
+		}
+		for _, nx := range []bool{false, true} {
+			for _, p := range []proof{nsecDenial(qname, qtype, nx, nsecs), nsec3Denial(qname, qtype, nx, zone, nsec3s)} {
+				switch {
+				case p.ok && p.insecure:
+					t.Fatalf("proof both ok and insecure: %+v", p)
+				case p.ok && p.nx != nx:
+					t.Fatalf("proof of nx=%v for a claim of nx=%v", p.nx, nx)
+				case !p.ok && p.why == "":
+					t.Fatalf("failed proof without a reason: %+v", p)
+				case p.optOut && !p.ok:
+					t.Fatalf("opt-out on a failed proof: %+v", p)
+				}
+			}
+		}
+		for _, n := range nsecs {
+			if enc := nsecEncloser(qname, n); !dns.IsSubDomain(enc, qname) {
+				t.Fatalf("encloser %q is not an ancestor of %q", enc, qname)
+			}
+		}
+	})
 }

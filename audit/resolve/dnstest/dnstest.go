@@ -15,8 +15,10 @@
 // SetZones): DS questions at a zone cut are answered by the parent zone,
 // everything else by the deepest zone that holds the name, delegations to
 // zones it does not hold get referrals, and, with the DO bit, negative
-// answers of signed zones carry their NSEC or NSEC3 proofs. SignZone signs
-// a zone with keys generated at run time.
+// answers of signed zones carry their NSEC or NSEC3 proofs. Zones, unlike
+// the flat set, expand wildcards (RFC 4592), with the proof that the name
+// asked does not exist. SignZone signs a zone with keys generated at run
+// time.
 package dnstest
 
 import (

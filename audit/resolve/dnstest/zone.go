@@ -180,13 +180,16 @@ func (z *zoneData) answer(resp *dns.Msg, name string, qtype uint16, do, first bo
 		return ""
 	}
 	node := z.names[name]
-	if node == nil {
-		if !z.exists(name) {
-			resp.Rcode = dns.RcodeNameError
-			z.negative(resp, name, true, do)
-		} else {
-			z.negative(resp, name, false, do)
+	if node == nil && !z.exists(name) {
+		if next, ok := z.wildcard(resp, name, qtype, do); ok {
+			return next
 		}
+		resp.Rcode = dns.RcodeNameError
+		z.negative(resp, name, true, do)
+		return ""
+	}
+	if node == nil {
+		z.negative(resp, name, false, do)
 		return ""
 	}
 	if qtype == dns.TypeANY {
@@ -265,12 +268,18 @@ func (z *zoneData) referral(resp *dns.Msg, cut string, do bool) {
 
 // negative adds the zone's SOA and, with DO, the proof of the negative answer.
 func (z *zoneData) negative(resp *dns.Msg, name string, nx, do bool) {
-	apex := z.names[z.origin]
-	resp.Ns = append(resp.Ns, apex[dns.TypeSOA]...)
-	resp.Ns = append(resp.Ns, sigs(apex, dns.TypeSOA, do)...)
+	z.addSOA(resp, do)
 	if do {
 		resp.Ns = append(resp.Ns, z.proof(name, nx)...)
 	}
+}
+
+// addSOA adds the zone's SOA record, and with DO its signature, to the
+// authority section.
+func (z *zoneData) addSOA(resp *dns.Msg, do bool) {
+	apex := z.names[z.origin]
+	resp.Ns = append(resp.Ns, apex[dns.TypeSOA]...)
+	resp.Ns = append(resp.Ns, sigs(apex, dns.TypeSOA, do)...)
 }
 
 // proof returns the NSEC or NSEC3 records, with their signatures, that
@@ -378,4 +387,82 @@ func (z *zoneData) nsec3Covering(h string) string {
 		return z.nsec3Owner[z.nsec3Hashes[len(z.nsec3Hashes)-1]]
 	}
 	return z.nsec3Owner[z.nsec3Hashes[i-1]]
+}
+
+// wildcard answers name/qtype from the wildcard at the closest encloser
+// of name (RFC 4592), when there is one: the records and their RRSIGs
+// take name as owner, and with DO the proof that name itself does not
+// exist follows in the authority section (RFC 4035 §3.1.3.3). It reports
+// false when there is no wildcard.
+func (z *zoneData) wildcard(resp *dns.Msg, name string, qtype uint16, do bool) (string, bool) {
+	ce := z.closestEncloser(name)
+	wild := "*." + ce
+	node := z.names[wild]
+	if node == nil {
+		return "", false
+	}
+	expand := func(rrs []dns.RR) []dns.RR {
+		out := make([]dns.RR, 0, len(rrs))
+		for _, rr := range rrs {
+			c := dns.Copy(rr)
+			c.Header().Name = name
+			out = append(out, c)
+		}
+		return out
+	}
+	t := qtype
+	if len(node[t]) == 0 {
+		t = dns.TypeCNAME
+	}
+	rrs := node[t]
+	if len(rrs) == 0 {
+		// Wildcard NODATA: the name does not exist, the wildcard lacks the type.
+		z.addSOA(resp, do)
+		if do {
+			resp.Ns = append(resp.Ns, z.wildcardProof(name, ce, true)...)
+		}
+		return "", true
+	}
+	resp.Answer = append(resp.Answer, expand(rrs)...)
+	resp.Answer = append(resp.Answer, expand(sigs(node, t, do))...)
+	if do {
+		resp.Ns = append(resp.Ns, z.wildcardProof(name, ce, false)...)
+	}
+	if alias, ok := firstCNAME(rrs); ok && t == dns.TypeCNAME && qtype != dns.TypeCNAME {
+		return dns.CanonicalName(alias.Target), true
+	}
+	return "", true
+}
+
+// wildcardProof returns the records, with signatures, that prove name
+// does not exist below its closest encloser ce, and with nodata also the
+// wildcard's own NSEC or NSEC3 listing its types.
+func (z *zoneData) wildcardProof(name, ce string, nodata bool) []dns.RR {
+	var owners []string
+	t := dns.TypeNSEC
+	switch {
+	case z.nsec3 != nil && len(z.nsec3Hashes) > 0:
+		t = dns.TypeNSEC3
+		nextCloser := name
+		for n, ok := parent(name); ok && n != ce; n, ok = parent(n) {
+			nextCloser = n
+		}
+		owners = append(owners, z.nsec3Covering(z.hash(nextCloser)))
+		if nodata {
+			owners = append(owners, z.nsec3Owner[z.hash(ce)], z.nsec3Owner[z.hash("*."+ce)])
+		}
+	case len(z.nsecOwners) > 0:
+		owners = append(owners, z.nsecCovering(name))
+		if nodata {
+			owners = append(owners, "*."+ce)
+		}
+	}
+	slices.Sort(owners)
+	var out []dns.RR
+	for _, o := range slices.Compact(owners) {
+		node := z.names[o]
+		out = append(out, node[t]...)
+		out = append(out, sigs(node, t, true)...)
+	}
+	return out
 }
