@@ -86,6 +86,7 @@ mx2.secure.example.          300 IN A 192.0.2.11
 _25._tcp.mx2.secure.example. 300 IN CNAME tlsa.nsec3.example.
 alias.secure.example.        300 IN CNAME mx.secure.example.
 *.wild.secure.example.       300 IN A 192.0.2.77
+toplain.secure.example.      300 IN CNAME mx.plain.example.
 `},
 		{origin: "nsec3.example.", parent: "example.", signed: true, opts: nsec3, text: `
 nsec3.example.               300 IN MX 10 mx.nsec3.example.
@@ -105,6 +106,7 @@ mx.optout.example.           300 IN A 192.0.2.31
 		{origin: "plain.example.", parent: "example.", text: `
 plain.example.               300 IN MX 10 mx.plain.example.
 mx.plain.example.            300 IN A 192.0.2.40
+alias.plain.example.         300 IN CNAME mx.secure.example.
 `},
 		{origin: "bogus.example.", parent: "example.", signed: true, opts: corrupt, text: `
 bogus.example.               300 IN MX 10 mx.bogus.example.
@@ -244,6 +246,10 @@ func TestValidateQuery(t *testing.T) {
 		{"wildcard answer by nsec3 two labels down", "a.b.wild.nsec3.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
 		{"wildcard nodata by nsec3", "host.wild.nsec3.example", dns.TypeTXT, secView{Status: evidence.DNSNoData, DNSSEC: evidence.DNSSECSecure}},
 		{"the wildcard name itself", "*.wild.secure.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
+		{"insecure alias to a secure name", "alias.plain.example", dns.TypeA,
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECInsecure, CNAMEs: "mx.secure.example"}},
+		{"secure alias to an insecure name", "toplain.secure.example", dns.TypeA,
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECInsecure, CNAMEs: "mx.plain.example"}},
 		{"insecure delegation by nsec", "plain.example", dns.TypeMX, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECInsecure}},
 		{"insecure host", "mx.plain.example", dns.TypeA, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECInsecure}},
 		{"insecure nxdomain", "nothere.plain.example", dns.TypeA, secView{Status: evidence.DNSNXDomain, DNSSEC: evidence.DNSSECInsecure}},
@@ -731,6 +737,15 @@ func TestValidateTampered(t *testing.T) {
 			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "no nsec or nsec3 proves nodata for child.optout.example DS (zone optout.example is signed)"}},
 		{"ds removed", "secure.example", dns.TypeDS, func(m *dns.Msg) { m.Answer = nil },
 			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: "no nsec or nsec3 proves nodata for secure.example DS (zone example is signed)"}},
+		{"chain split across replies", "alias.secure.example", dns.TypeA, func(m *dns.Msg) {
+			// Only the alias: the resolver asks for its target in a second round.
+			m.Answer, m.Ns = append(collect(m.Answer, "alias.secure.example.", dns.TypeCNAME).rrs,
+				collect(m.Answer, "alias.secure.example.", dns.TypeCNAME).sigsRR()...), nil
+		}, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure, CNAMEs: "mx.secure.example"}},
+		{"split chain with the alias unsigned", "alias.secure.example", dns.TypeA, func(m *dns.Msg) {
+			m.Answer, m.Ns = collect(m.Answer, "alias.secure.example.", dns.TypeCNAME).rrs, nil
+		}, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, CNAMEs: "mx.secure.example",
+			Reason: "no rrsig over alias.secure.example CNAME (zone secure.example is signed)"}},
 		{"nsec forged to claim the child apex", "plain.example", dns.TypeDS, func(m *dns.Msg) {
 			m.Ns = append(without(m.Ns, dns.TypeNSEC), mustRRs(t, "plain.example. 300 IN NSEC zzz.plain.example. NS SOA RRSIG NSEC")...)
 		}, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: fmt.Sprintf(
@@ -750,4 +765,13 @@ func TestValidateTampered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sigsRR returns the signatures of set as records.
+func (set rrset) sigsRR() []dns.RR {
+	var out []dns.RR
+	for _, s := range set.sigs {
+		out = append(out, s)
+	}
+	return out
 }

@@ -1,12 +1,21 @@
 // Package resolve does all of mxaudit's DNS through github.com/miekg/dns:
 // the MX question of a domain and what it means (explicit, implicit or null
-// MX), the A and AAAA questions of every mail host, and TXT questions for
-// MTA-STS and TLS-RPT. It records every question as an evidence.Lookup.
+// MX), the A and AAAA questions of every mail host, TLSA questions for DANE
+// and TXT questions for MTA-STS and TLS-RPT. It records every question as
+// an evidence.Lookup.
 //
 // miekg's Client neither retries nor falls back to TCP when a UDP answer is
 // truncated; this package does both, follows CNAME chains, and keeps every
 // answer for the life of a Resolver so that a run sees one consistent view
 // of the DNS and asks each question once.
+//
+// Every answer gets a DNSSEC status (RFC 4035 §4.3: secure, insecure,
+// bogus or indeterminate). By default the Resolver validates itself, from
+// the IANA root trust anchors down: it asks the same servers for the DS
+// and DNSKEY RRsets of every zone on the way, checks RRSIGs, and checks
+// the NSEC and NSEC3 proofs of negative answers, of wildcard expansions
+// and of delegations without DS. It can instead trust the AD bit of a
+// validating resolver, or not look at DNSSEC at all.
 package resolve
 
 import (
