@@ -74,6 +74,16 @@ func TestFindingRender(t *testing.T) {
 			"example.com could not be audited: cancelled."},
 		{"address inconclusive", "INCONCLUSIVE", map[string]string{"domain": "example.com", "host": "mx.example.com", "ip": "192.0.2.1", "reason": "421 busy"},
 			"mx.example.com (192.0.2.1) could not be audited: 421 busy."},
+		{"MX outside an enforced policy", "MTASTS_MX_NOT_COVERED",
+			map[string]string{"domain": "example.com", "host": "mx.example.com", "mode": "enforce", "patterns": "mail.example.net"},
+			"mx.example.com matches no mx line of the MTA-STS policy of example.com (mail.example.net): the policy is enforced, so senders that apply MTA-STS will not deliver to this host."},
+		{"MX outside a testing policy", "MTASTS_MX_NOT_COVERED",
+			map[string]string{"domain": "example.com", "host": "mx.example.com", "mode": "testing"},
+			"mx.example.com matches no mx line of the MTA-STS policy of example.com; the policy is in testing mode, so senders report the failure and still deliver."},
+		{"bogus MX records", "DNSSEC_BOGUS", map[string]string{"domain": "example.com", "lookup": "MX"},
+			"The MX records of example.com fail DNSSEC validation (bogus). Validating resolvers answer SERVFAIL, so senders that use them cannot deliver to the domain."},
+		{"bogus host addresses", "DNSSEC_BOGUS", map[string]string{"domain": "example.com", "host": "mx.example.com", "lookup": "A, AAAA", "reason": "A: RRSIG expired"},
+			"The A, AAAA records of mx.example.com fail DNSSEC validation (bogus): A: RRSIG expired. Validating resolvers answer SERVFAIL, so senders that use them cannot deliver to this host."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
