@@ -13,29 +13,35 @@ import (
 // dateLayout is how certificate dates appear in finding arguments.
 const dateLayout = "2006-01-02"
 
-// mtastsEnforce is the MTA-STS policy mode that makes senders require TLS.
-const mtastsEnforce = "enforce"
-
 // collector gathers the findings of one scope (domain, host or address),
-// each code at most once.
+// each code at most once, and whether one of them forces F.
 type collector struct {
 	policy           Policy
 	domain, host, ip string
 	findings         []Finding
+	// deduction totals the findings' deductions; forceF is set when a
+	// finding's rule forces F. Both apply to every address in the scope.
+	deduction int
+	forceF    bool
 }
 
 func newCollector(p Policy, domain, host, ip string) *collector {
 	return &collector{policy: p, domain: domain, host: host, ip: ip}
 }
 
-// add records a finding unless the code was already recorded in this scope.
+// add records a finding under the code's main rule unless the code was
+// already recorded in this scope.
 func (c *collector) add(code, reason string, args map[string]string) {
-	for _, f := range c.findings {
-		if f.Code == code {
-			return
-		}
+	c.addVariant(code, "", reason, args)
+}
+
+// addVariant records a finding under the rule RuleKey(code, variant)
+// unless the code was already recorded in this scope.
+func (c *collector) addVariant(code, variant, reason string, args map[string]string) {
+	if c.has(code) {
+		return
 	}
-	r := c.policy.rule(code)
+	r := c.policy.rule(RuleKey(code, variant))
 	a := map[string]string{"domain": c.domain}
 	if c.host != "" {
 		a["host"] = c.host
@@ -45,9 +51,30 @@ func (c *collector) add(code, reason string, args map[string]string) {
 	}
 	maps.Copy(a, args)
 	c.findings = append(c.findings, Finding{
-		Code: code, Severity: r.Severity, Deduction: r.Deduction,
+		Code: code, Severity: r.Severity, Deduction: r.Deduction, ForceF: r.ForceF,
 		Domain: c.domain, Host: c.host, IP: c.ip, Args: a, Reason: reason,
 	})
+	if r.Deduction > 0 {
+		c.deduction += r.Deduction
+	}
+	c.forceF = c.forceF || r.ForceF
+}
+
+// has reports whether the code was recorded in this scope.
+func (c *collector) has(code string) bool {
+	return slices.ContainsFunc(c.findings, func(f Finding) bool { return f.Code == code })
+}
+
+// inherited is what the findings of enclosing scopes (domain, MX host) do
+// to every address inside them.
+type inherited struct {
+	deduction int
+	forceF    bool
+}
+
+// with adds the findings of one more enclosing scope.
+func (in inherited) with(c *collector) inherited {
+	return inherited{deduction: in.deduction + c.deduction, forceF: in.forceF || c.forceF}
 }
 
 // newChecks returns every check set to r.
@@ -65,7 +92,13 @@ type addressInput struct {
 	domain string
 	host   *evidence.Host
 	addr   *evidence.Address
-	mtasts *evidence.MTASTS
+	// sts is the domain's MTA-STS policy as senders use it, with whether it
+	// covers this host.
+	sts stsHost
+	// dane is the host's TLSA evaluation.
+	dane hostDANE
+	// outer is what the domain- and host-level findings impose.
+	outer inherited
 }
 
 // probeStatus is the probe's status, read defensively because the failure
@@ -148,13 +181,37 @@ func gradeAddress(in addressInput) AddressGrade {
 		}
 	}
 
+	// What a sender enforcing MTA-STS requires is judged only on an address
+	// the probe could audit: an unknown fact never fails it. A DANE mismatch
+	// is a fact about the presented chain and is reported whatever the
+	// probe learnt, but an address that could not be audited stays "?".
+	enforce := NotTested
+	if in.sts.enforced() && !inconclusive {
+		var reasons []string
+		enforce, reasons = enforceCheck(st, v, in.addr.Cert)
+		if enforce == Fail {
+			list := strings.Join(reasons, "; ")
+			c.add(CodeMTASTSEnforceMXFails, "The domain enforces MTA-STS and senders will not deliver to this address: "+list+".",
+				map[string]string{"reasons": list, "pattern": in.sts.pattern})
+		}
+	}
+	dstate := in.dane.addressState(in.addr.DANE)
+	if dstate == daneInvalid {
+		reason := "no usable TLSA record matches the presented chain"
+		if r := in.addr.DANE.Reason; r != "" {
+			reason = r
+		}
+		c.add(CodeDANEInvalid, "The certificate chain matches none of the host's DNSSEC-signed TLSA records: "+reason+".",
+			map[string]string{"reason": reason, "records": strings.Join(in.dane.usableLabels(), ", ")})
+	}
+
 	if inconclusive {
 		ag.Inconclusive = true
 		ag.Grade = GradeInconclusive
 		c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
 	} else {
-		ag.Score, ag.Grade = score(c.findings, in.policy)
-		if ag.Grade == GradeA && aPlus(in, v) {
+		ag.Score, ag.Grade = c.score(in.outer)
+		if ag.Grade == GradeA && aPlus(v, enforce, dstate) {
 			ag.Grade = GradeAPlus
 		}
 	}
@@ -164,18 +221,12 @@ func gradeAddress(in addressInput) AddressGrade {
 	return ag
 }
 
-// score totals the deductions (each code once, as the collector keeps
-// them) and picks the letter; a rule with ForceF makes it F.
-func score(fs []Finding, p Policy) (int, Grade) {
-	s, forceF := fullScore, false
-	for _, f := range fs {
-		if f.Deduction > 0 {
-			s -= f.Deduction
-		}
-		forceF = forceF || p.rule(f.Code).ForceF
-	}
-	s = max(s, minimumZero)
-	if forceF {
+// score subtracts the address's own deductions and those of the enclosing
+// domain and host (each code once per scope, as the collectors keep them)
+// and picks the letter; a rule with ForceF in any of these scopes makes it F.
+func (c *collector) score(outer inherited) (int, Grade) {
+	s := max(fullScore-c.deduction-outer.deduction, minimumZero)
+	if c.forceF || outer.forceF {
 		return s, GradeF
 	}
 	return s, letter(s)
@@ -503,30 +554,22 @@ func verifiable(cc *evidence.CertCheck) Result {
 }
 
 // aPlus reports whether an address that scored 100 earns A+: TLS 1.3 and
-// an authenticated transport senders can enforce (MTA-STS enforce covering
-// the host, or a valid DANE match over DNSSEC).
-func aPlus(in addressInput, v view) bool {
+// an authenticated transport senders enforce. Either the domain's MTA-STS
+// policy is in enforce mode, covers the host, and the address meets every
+// requirement of a sender enforcing it (enforce is the result of
+// enforceCheck; testing mode never qualifies), or the address's DANE state
+// is valid: DNSSEC-secure, usable TLSA records that the chain matches.
+func aPlus(v view, enforce Result, dstate daneState) bool {
 	if v.support(evidence.TLS13) != evidence.Supported {
 		return false
 	}
-	return mtastsEnforced(in.mtasts, in.host.Name) || daneValid(in.host, in.addr)
-}
-
-func mtastsEnforced(m *evidence.MTASTS, host string) bool {
-	return m != nil && m.Policy != nil && m.Policy.Mode == mtastsEnforce && m.MXMatch[host] != ""
-}
-
-func daneValid(h *evidence.Host, a *evidence.Address) bool {
-	d := a.DANE
-	if d == nil || len(d.Matched) == 0 || d.Usable == 0 || d.NameOK != nil && !*d.NameOK {
-		return false
-	}
-	// TLSA records only count when DNSSEC validated them (RFC 7672 §2.2).
-	return h.TLSA != nil && h.TLSA.Lookup.DNSSEC == evidence.DNSSECSecure
+	return enforce == Pass || dstate == daneValid
 }
 
 // addressForcedTLS is the address's part of the Forced-TLS verdict. A
-// definite failure decides even when other facts are unknown.
+// definite failure decides even when other facts are unknown. The verdict
+// is about TLS capability only: MTA-STS, DANE and DNSSEC findings, critical
+// or not, leave it unchanged.
 func addressForcedTLS(ag AddressGrade, v view) (ForcedTLS, string) {
 	anyVersion := Fail
 	for _, ver := range tlsVersions() {

@@ -18,6 +18,12 @@ import (
 // lookup, a blocked port 25, or an audit that could not run is "?".
 // Otherwise the grade is the worst MX grade, with Incomplete set when some
 // host or address could not be audited.
+//
+// MTA-STS, TLS-RPT, DANE and DNSSEC evidence that is nil (not checked)
+// raises no finding and earns no A+. A domain-level finding whose rule
+// forces F (DNSSEC_BOGUS on the MX lookup) makes the domain F even when no
+// address could be audited or the MX lookup failed, since senders fail on
+// DNS alone; only an audit that could not run at all stays "?".
 func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	if d == nil {
 		return DomainGrade{Policy: p.Name, PolicyVersion: p.Version, Grade: GradeInconclusive, Incomplete: true,
@@ -38,6 +44,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	}
 
 	mx := d.MX
+	dnssecDomain(dc, mx)
 	if mx.NullMXConflict {
 		dc.add(CodeNullMXConflict, "The domain publishes a null MX beside other MX records.",
 			map[string]string{"records": mxRecords(mx.Records)})
@@ -68,11 +75,18 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		}
 		dc.add(CodeMXLookupFailed, "The MX lookup failed ("+args["status"]+").", args)
 		inconclusive("the MX lookup failed")
+		if dc.forceF {
+			dg.Grade = GradeF
+		}
 		return finish()
 	}
 
+	stsFindings(dc, d.MTASTS)
+	tlsrptFindings(dc, d.TLSRPT, publishesPolicy(d))
+	sts := stsPolicyOf(d.MTASTS)
+	outer := inherited{}.with(dc)
 	for i := range d.Hosts {
-		mg, fs := gradeMX(p, d, &d.Hosts[i])
+		mg, fs := gradeMX(p, d, &d.Hosts[i], sts, outer)
 		dg.MX = append(dg.MX, mg)
 		all = append(all, fs...)
 	}
@@ -93,6 +107,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		dc.add(CodeInconclusive, "The audit of the domain could not run: "+reason+".",
 			map[string]string{"reason": reason, "kind": string(d.Error.Kind)})
 		inconclusive("the audit could not run")
+		return finish()
 	case d.PortBlocked:
 		dc.add(CodePort25Blocked, "No mail host answered on port 25; outbound port 25 may be blocked from the scanning machine.", nil)
 		inconclusive("outbound port 25 may be blocked from the scanning machine")
@@ -100,11 +115,18 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		dc.add(CodeInconclusive, "No MX host was resolved.", map[string]string{"reason": "no MX host was resolved"})
 		inconclusive("no MX host was resolved")
 	}
+	if dc.forceF {
+		dg.Grade = GradeF
+	}
 	return finish()
 }
 
-// gradeMX grades one MX host and returns its host- and address-level findings.
-func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host) (MXGrade, []Finding) {
+// gradeMX grades one MX host and returns its host- and address-level
+// findings. sts is the domain's MTA-STS policy as senders apply it (nil for
+// none) and outer what the domain-level findings impose on every address.
+// A host-level finding whose rule forces F makes the MX F, with or without
+// conclusive addresses.
+func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPolicy, outer inherited) (MXGrade, []Finding) {
 	hc := newCollector(p, d.Domain, h.Name, "")
 	mg := MXGrade{Host: h.Name, Preference: h.Preference, Checks: newChecks(NotTested)}
 	if h.CNAME {
@@ -119,20 +141,30 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host) (MXGrade, []Finding
 	if h.IPLiteral {
 		hc.add(CodeMXIsIPLiteral, "The MX target is an IP address, not a host name.", nil)
 	}
+	dnssecHost(hc, h)
+	sh := stsForHost(hc, d.MTASTS, sts, h.Name)
+	hd := daneHost(hc, h)
+	if slices.ContainsFunc(h.Addresses, func(a evidence.Address) bool { return hd.addressState(a.DANE) == daneValid }) {
+		noRolloverFinding(hc, hd)
+	}
+	inner := outer.with(hc)
 	if len(h.Addresses) == 0 {
 		reason := lookupSummary(h)
 		hc.add(CodeMXNoAddress, "The MX host has no address ("+reason+").", map[string]string{"reason": reason})
 		mg.Grade, mg.Inconclusive = GradeInconclusive, true
+		if inner.forceF {
+			mg.Grade = GradeF
+		}
 		return mg, hc.findings
 	}
 
-	findings := hc.findings
+	var addrFindings []Finding
 	var grades []Grade
 	for i := range h.Addresses {
 		a := &h.Addresses[i]
-		ag := gradeAddress(addressInput{policy: p, domain: d.Domain, host: h, addr: a, mtasts: d.MTASTS})
+		ag := gradeAddress(addressInput{policy: p, domain: d.Domain, host: h, addr: a, sts: sh, dane: hd, outer: inner})
 		mg.Addresses = append(mg.Addresses, ag)
-		findings = append(findings, ag.Findings...)
+		addrFindings = append(addrFindings, ag.Findings...)
 		if ag.Inconclusive {
 			mg.Inconclusive = true
 		} else {
@@ -150,7 +182,10 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host) (MXGrade, []Finding
 		}
 	}
 	mg.Grade = Worst(grades...)
-	return mg, findings
+	if inner.forceF {
+		mg.Grade = GradeF
+	}
+	return mg, append(hc.findings, addrFindings...)
 }
 
 // lookupSummary describes the A and AAAA lookups of a host without addresses.
@@ -179,7 +214,9 @@ func mxRecords(rs []evidence.MXRecord) string {
 
 // domainForcedTLS combines the addresses' Forced-TLS verdicts: one address
 // that definitely fails makes the domain not eligible; otherwise one that is
-// unknown makes it unknown.
+// unknown makes it unknown. Eligibility is about TLS capability: a critical
+// MTA-STS, DANE or DNSSEC failure, which forces the grade to F, leaves it
+// unchanged.
 func domainForcedTLS(mxs []MXGrade) (ForcedTLS, string) {
 	var notEligible, unknown []string
 	for _, m := range mxs {

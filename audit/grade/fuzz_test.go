@@ -37,6 +37,13 @@ func FuzzGradeDomain(f *testing.F) {
 				if len(a.Checks) != len(Checks()) {
 					t.Fatalf("address %s has %d checks", a.IP, len(a.Checks))
 				}
+				forced := slices.ContainsFunc(a.Findings, func(f Finding) bool { return f.ForceF })
+				if forced && !a.Inconclusive && a.Grade != GradeF {
+					t.Fatalf("address %s has a finding that forces F but grade %q", a.IP, a.Grade)
+				}
+				if a.Grade == GradeAPlus && a.Checks[CheckTLS13] != Pass {
+					t.Fatalf("address %s is A+ without TLS 1.3", a.IP)
+				}
 			}
 		}
 		if !slices.IsSortedFunc(g.Findings, func(a, b Finding) int { return int(b.Severity) - int(a.Severity) }) {

@@ -201,9 +201,13 @@ func worstResult(a, b Result) Result {
 type Finding struct {
 	// Code is the stable identifier of the rule ("SSLV3_ENABLED").
 	Code string `json:"code"`
-	// Severity and Deduction come from the policy.
+	// Severity and Deduction come from the policy's rule for the finding
+	// (for a code with rule variants, the variant that applied).
 	Severity  Severity `json:"severity"`
 	Deduction int      `json:"deduction"`
+	// ForceF is set when that rule grades F whatever the score, within the
+	// finding's scope (see Rule.ForceF).
+	ForceF bool `json:"force_f,omitempty"`
 	// Domain is the audited domain; Host and IP are empty for domain-level
 	// findings, and IP is empty for host-level ones.
 	Domain string `json:"domain"`
@@ -232,7 +236,10 @@ type AddressGrade struct {
 	IP string `json:"ip"`
 	// Checks holds every check of Checks().
 	Checks map[Check]Result `json:"checks"`
-	// Score is 100 minus the deductions; 0 when Grade is "?".
+	// Score is 100 minus the deductions of the address's own findings and
+	// of the domain- and host-level findings that apply to all its
+	// addresses (those are listed with the domain, not in Findings); 0 when
+	// Grade is "?".
 	Score int   `json:"score"`
 	Grade Grade `json:"grade"`
 	// Inconclusive is set when the address could not be audited (Grade "?").
@@ -250,7 +257,8 @@ type MXGrade struct {
 	Host       string         `json:"host"`
 	Preference uint16         `json:"preference"`
 	Addresses  []AddressGrade `json:"addresses"`
-	// Grade is the worst grade of the conclusive addresses, "?" if none.
+	// Grade is the worst grade of the conclusive addresses, "?" if none;
+	// F whatever the addresses when a host- or domain-level finding forces F.
 	Grade Grade `json:"grade"`
 	// Inconclusive is set when any address (or the host's addresses
 	// themselves) could not be audited.

@@ -2,6 +2,8 @@ package grade
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -180,6 +182,89 @@ func codes(fs []Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Code)
+	}
+	return out
+}
+
+// MTA-STS evidence as audit/mtasts.Check records it.
+const (
+	stsID  = "20250601T000000"
+	stsURL = "https://mta-sts." + testDomain + "/.well-known/mta-sts.txt"
+	// stsWeek is a max_age senders cache for a week.
+	stsWeek = 604800
+)
+
+// stsEvidence is a valid MTA-STS deployment with the given policy; MXMatch
+// covers mx1 and mx2 as the patterns do.
+func stsEvidence(mode string, maxAge int64, patterns ...string) *evidence.MTASTS {
+	body := "version: STSv1\nmode: " + mode + "\n"
+	for _, p := range patterns {
+		body += "mx: " + p + "\n"
+	}
+	body += "max_age: " + strconv.FormatInt(maxAge, 10) + "\n"
+	m := &evidence.MTASTS{
+		TXT:     evidence.Lookup{Name: "_mta-sts." + testDomain, Type: "TXT", Status: evidence.DNSOK, Records: []string{`"v=STSv1; id=` + stsID + `"`}},
+		Records: []string{"v=STSv1; id=" + stsID}, ID: stsID, PolicyURL: stsURL,
+		Fetch: &evidence.PolicyFetch{URL: stsURL, StatusCode: 200, ContentType: "text/plain; charset=utf-8", Size: len(body), Body: body,
+			FetchedAt: tStart},
+		Policy:  &evidence.STSPolicy{Version: "STSv1", Mode: mode, MX: patterns, MaxAge: maxAge},
+		MXMatch: map[string]string{},
+	}
+	for _, h := range []string{mx1, mx2} {
+		pattern, _ := matchMX(patterns, h)
+		m.MXMatch[h] = pattern
+	}
+	return m
+}
+
+// stsEnforce is an enforced policy covering every host of example.com.
+func stsEnforce() *evidence.MTASTS { return stsEvidence(stsModeEnforce, stsWeek, "*.example.com") }
+
+// tlsrptEvidence is a valid TLS-RPT record.
+func tlsrptEvidence() *evidence.TLSRPT {
+	rec := "v=TLSRPTv1; rua=mailto:tlsrpt@" + testDomain
+	return &evidence.TLSRPT{TXT: evidence.Lookup{Name: "_smtp._tls." + testDomain, Type: "TXT", Status: evidence.DNSOK},
+		Records: []string{rec}, RUA: []string{"mailto:tlsrpt@" + testDomain}}
+}
+
+// tlsa returns a SHA2-256 TLSA record whose digest repeats fill.
+func tlsa(usage, selector uint8, fill string) evidence.TLSARecord {
+	return evidence.TLSARecord{Usage: usage, Selector: selector, MatchingType: tlsaMatchSHA256, Data: strings.Repeat(fill, sha256Len)}
+}
+
+// tlsaLookup is the TLSA answer for mx1 with a DNSSEC status.
+func tlsaLookup(dnssec evidence.DNSSECStatus, records ...evidence.TLSARecord) *evidence.TLSALookup {
+	return &evidence.TLSALookup{
+		Lookup:  evidence.Lookup{Name: "_25._tcp." + mx1, Type: "TLSA", Status: evidence.DNSOK, DNSSEC: dnssec, AD: dnssec == evidence.DNSSECSecure},
+		Records: records,
+	}
+}
+
+// daneMatch is audit/dane.Match's answer when the given records match.
+func daneMatch(usable int, matched ...evidence.TLSARecord) *evidence.DANEMatch {
+	m := &evidence.DANEMatch{Usable: usable}
+	for _, r := range matched {
+		m.Matched = append(m.Matched, tlsaLabel(r))
+	}
+	return m
+}
+
+// withDANE publishes secure TLSA records for mx1 and records the first
+// address's match.
+func withDANE(d *evidence.Domain, m *evidence.DANEMatch, records ...evidence.TLSARecord) {
+	d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECSecure, records...)
+	addr1(d).DANE = m
+}
+
+// codesWithPrefix lists the codes of the findings that start with one of the prefixes.
+func codesWithPrefix(fs []Finding, prefixes ...string) []string {
+	var out []string
+	for _, f := range fs {
+		for _, p := range prefixes {
+			if strings.HasPrefix(f.Code, p) {
+				out = append(out, f.Code)
+			}
+		}
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package grade
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Finding codes. They are stable identifiers: reports, templates and stored
 // history refer to them.
@@ -40,24 +43,77 @@ const (
 	CodeMXIsIPLiteral         = "MX_IS_IP_LITERAL"
 	CodeMXNoAddress           = "MX_NO_ADDRESS"
 	CodePort25Blocked         = "PORT25_BLOCKED"
+
+	// MTA-STS (RFC 8461) and TLS reporting (RFC 8460), domain level
+	// unless noted.
+	CodeMTASTSMissing           = "MTASTS_MISSING"
+	CodeMTASTSLookupFailed      = "MTASTS_LOOKUP_FAILED"
+	CodeMTASTSRecordInvalid     = "MTASTS_RECORD_INVALID"
+	CodeMTASTSPolicyUnavailable = "MTASTS_POLICY_UNAVAILABLE"
+	CodeMTASTSPolicyInvalid     = "MTASTS_POLICY_INVALID"
+	CodeMTASTSTesting           = "MTASTS_TESTING"
+	CodeMTASTSModeNone          = "MTASTS_MODE_NONE"
+	CodeMTASTSMXNotCovered      = "MTASTS_MX_NOT_COVERED"   // per MX host
+	CodeMTASTSEnforceMXFails    = "MTASTS_ENFORCE_MX_FAILS" // per address
+	CodeMTASTSMediaType         = "MTASTS_MEDIA_TYPE"
+	CodeMTASTSShortMaxAge       = "MTASTS_SHORT_MAX_AGE"
+	CodeTLSRPTMissing           = "TLSRPT_MISSING"
+	CodeTLSRPTInvalid           = "TLSRPT_INVALID"
+	CodeTLSRPTLookupFailed      = "TLSRPT_LOOKUP_FAILED"
+
+	// DANE (RFC 7672) per MX host or address, and DNSSEC (RFC 4035) for
+	// the domain's MX records or a host's address records.
+	CodeDANEInvalid          = "DANE_INVALID"            // per address
+	CodeDANEUnusable         = "DANE_UNUSABLE"           // per MX host
+	CodeDANENoRollover       = "DANE_NO_ROLLOVER"        // per MX host
+	CodeDANETLSALookupFailed = "DANE_TLSA_LOOKUP_FAILED" // per MX host
+	CodeDNSSECBogus          = "DNSSEC_BOGUS"            // domain or MX host
+	CodeDNSSECUnsigned       = "DNSSEC_UNSIGNED"
 )
+
+// Rule variants. A code whose severity depends on the situation has one
+// rule per situation: the main rule is keyed by the code itself, the others
+// by RuleKey(code, variant), so a policy can set each one.
+const (
+	// VariantTesting is MTASTS_MX_NOT_COVERED under a policy in testing
+	// mode, where senders report but still deliver.
+	VariantTesting = "testing"
+	// VariantWithPolicy is TLSRPT_MISSING for a domain that publishes
+	// MTA-STS or DANE, whose failures then go unreported.
+	VariantWithPolicy = "with_policy"
+)
+
+// variantSep separates a code from its variant in a rule key.
+const variantSep = "/"
+
+// RuleKey returns the key of a rule in Policy.Rules: the code for the main
+// rule, "CODE/variant" for a variant ("MTASTS_MX_NOT_COVERED/testing").
+func RuleKey(code, variant string) string {
+	if variant == "" {
+		return code
+	}
+	return code + variantSep + variant
+}
 
 // Policy identity and defaults of the built-in policy.
 const (
 	DefaultPolicyName     = "mxaudit-default"
-	DefaultPolicyVersion  = "1"
+	DefaultPolicyVersion  = "2"
 	DefaultExpiryWarnDays = 30
 )
 
 // Rule is what a policy does with one finding code.
 type Rule struct {
 	Severity Severity `json:"severity"`
-	// Deduction is taken once from the address score (which starts at 100),
-	// however often the finding's cause appears. Domain- and host-level
-	// findings deduct nothing: they shape the grade through the rules
-	// below, not through a score.
+	// Deduction is taken once, however often the finding's cause appears,
+	// from the score (which starts at 100) of every address in the
+	// finding's scope: the address itself for an address-level finding,
+	// every address of the MX host for a host-level one, every address of
+	// the domain for a domain-level one.
 	Deduction int `json:"deduction"`
-	// ForceF grades the address F whatever its score.
+	// ForceF grades F whatever the score, within the finding's scope: the
+	// address; the MX host and its addresses; or the domain, its MX hosts
+	// and their addresses. An address that could not be audited stays "?".
 	ForceF bool `json:"force_f,omitempty"`
 }
 
@@ -69,12 +125,12 @@ type Policy struct {
 	// ExpiryWarnDays is how many days before expiry CERT_EXPIRES_SOON is
 	// raised; 0 means DefaultExpiryWarnDays.
 	ExpiryWarnDays int `json:"expiry_warn_days"`
-	// Rules maps finding codes to their rule; a code missing here falls
-	// back to the default policy's rule.
+	// Rules maps rule keys (a finding code, or RuleKey(code, variant)) to
+	// their rule; a key missing here falls back to the default policy's rule.
 	Rules map[string]Rule `json:"rules,omitempty"`
 }
 
-// Default returns the built-in policy "mxaudit-default", version 1.
+// Default returns the built-in policy "mxaudit-default", version 2.
 func Default() Policy {
 	return Policy{
 		Name:           DefaultPolicyName,
@@ -88,11 +144,26 @@ func Default() Policy {
 func Codes() []string {
 	rules := defaultRules()
 	codes := make([]string, 0, len(rules))
-	for code := range rules {
-		codes = append(codes, code)
+	for key := range rules {
+		if !strings.Contains(key, variantSep) {
+			codes = append(codes, key)
+		}
 	}
 	slices.Sort(codes)
 	return codes
+}
+
+// RuleKeys lists every rule key of the default policy, sorted: each code
+// of Codes and each rule variant ("MTASTS_MX_NOT_COVERED/testing"), for a
+// complete table of the rules.
+func RuleKeys() []string {
+	rules := defaultRules()
+	keys := make([]string, 0, len(rules))
+	for key := range rules {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (p Policy) expiryWarnDays() int {
@@ -102,11 +173,12 @@ func (p Policy) expiryWarnDays() int {
 	return p.ExpiryWarnDays
 }
 
-func (p Policy) rule(code string) Rule {
-	if r, ok := p.Rules[code]; ok {
+// rule returns the rule of a rule key (see RuleKey).
+func (p Policy) rule(key string) Rule {
+	if r, ok := p.Rules[key]; ok {
 		return r
 	}
-	return defaultRules()[code]
+	return defaultRules()[key]
 }
 
 // Deductions of the default policy.
@@ -116,8 +188,24 @@ const (
 	deductLight  = 5
 )
 
-// defaultRules is the table of policy mxaudit-default v1. Changing a value
+// defaultRules is the table of policy mxaudit-default v2. Changing a value
 // here changes the meaning of stored grades: raise DefaultPolicyVersion.
+//
+// Version 2 adds MTA-STS, TLS-RPT, DANE and DNSSEC. Their rules follow the
+// TLS table: a failure that makes standard-conforming senders refuse to
+// deliver is critical and forces F in its scope (an MX outside an enforced
+// MTA-STS policy or failing what the policy requires, a DANE mismatch,
+// bogus DNSSEC); a TLSA lookup failure, which makes DANE senders treat the
+// host as unreachable but leaves other senders unaffected, is high like the
+// certificate failures (35); a broken MTA-STS deployment that senders
+// ignore is medium (10) like a name mismatch, as is an MX host outside a
+// testing policy and TLSA records senders cannot use; a policy served with
+// another media type is low with 5, like an incomplete chain, because the
+// senders that check it ignore the policy; a short max_age, a TLSA set
+// without a rollover record and a TLS-RPT problem are low with no
+// deduction, like a certificate that expires soon: nothing fails today;
+// the absence of MTA-STS, TLS-RPT or DNSSEC, testing and none modes, and a
+// lookup that could not be answered are information.
 func defaultRules() map[string]Rule {
 	return map[string]Rule{
 		CodeNoSTARTTLS:            {Severity: Critical, ForceF: true},
@@ -155,6 +243,29 @@ func defaultRules() map[string]Rule {
 		CodeMXIsIPLiteral:         {Severity: Low},
 		CodeMXNoAddress:           {Severity: Medium},
 		CodePort25Blocked:         {Severity: Info},
+
+		CodeMTASTSMissing:                               {Severity: Info},
+		CodeMTASTSLookupFailed:                          {Severity: Info},
+		CodeMTASTSRecordInvalid:                         {Severity: Medium, Deduction: deductMedium},
+		CodeMTASTSPolicyUnavailable:                     {Severity: Medium, Deduction: deductMedium},
+		CodeMTASTSPolicyInvalid:                         {Severity: Medium, Deduction: deductMedium},
+		CodeMTASTSTesting:                               {Severity: Info},
+		CodeMTASTSModeNone:                              {Severity: Info},
+		CodeMTASTSMXNotCovered:                          {Severity: Critical, ForceF: true},
+		RuleKey(CodeMTASTSMXNotCovered, VariantTesting): {Severity: Medium, Deduction: deductMedium},
+		CodeMTASTSEnforceMXFails:                        {Severity: Critical, ForceF: true},
+		CodeMTASTSMediaType:                             {Severity: Low, Deduction: deductLight},
+		CodeMTASTSShortMaxAge:                           {Severity: Low},
+		CodeTLSRPTMissing:                               {Severity: Info},
+		RuleKey(CodeTLSRPTMissing, VariantWithPolicy):   {Severity: Low},
+		CodeTLSRPTInvalid:                               {Severity: Low},
+		CodeTLSRPTLookupFailed:                          {Severity: Info},
+		CodeDANEInvalid:                                 {Severity: Critical, ForceF: true},
+		CodeDANEUnusable:                                {Severity: Medium, Deduction: deductMedium},
+		CodeDANENoRollover:                              {Severity: Low},
+		CodeDANETLSALookupFailed:                        {Severity: High, Deduction: deductHeavy},
+		CodeDNSSECBogus:                                 {Severity: Critical, ForceF: true},
+		CodeDNSSECUnsigned:                              {Severity: Info},
 	}
 }
 

@@ -474,12 +474,21 @@ func TestWorst(t *testing.T) {
 func TestPolicy(t *testing.T) {
 	t.Run("default identity", func(t *testing.T) {
 		p := Default()
-		if p.Name != "mxaudit-default" || p.Version != "1" || p.ExpiryWarnDays != 30 {
+		if p.Name != "mxaudit-default" || p.Version != "2" || p.ExpiryWarnDays != 30 {
 			t.Errorf("Default() = %q %q %d", p.Name, p.Version, p.ExpiryWarnDays)
 		}
 		cs := Codes()
-		if len(cs) != 35 || !slices.IsSorted(cs) || len(p.Rules) != len(cs) {
+		// 55 codes; MTASTS_MX_NOT_COVERED and TLSRPT_MISSING have a second rule.
+		if len(cs) != 55 || !slices.IsSorted(cs) || len(p.Rules) != len(cs)+2 {
 			t.Errorf("Codes() has %d codes, rules %d", len(cs), len(p.Rules))
+		}
+		for _, key := range []string{"MTASTS_MX_NOT_COVERED/testing", "TLSRPT_MISSING/with_policy"} {
+			if _, ok := p.Rules[key]; !ok || slices.Contains(cs, key) || !slices.Contains(RuleKeys(), key) {
+				t.Errorf("rule variant %s: in rules %v, listed as a code %v", key, ok, slices.Contains(cs, key))
+			}
+		}
+		if keys := RuleKeys(); len(keys) != len(p.Rules) || !slices.IsSorted(keys) {
+			t.Errorf("RuleKeys() = %q", keys)
 		}
 	})
 	t.Run("custom rule and fallback", func(t *testing.T) {

@@ -1,0 +1,372 @@
+package grade
+
+import (
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+)
+
+// MTA-STS policy modes (RFC 8461 §5).
+const (
+	stsModeEnforce = "enforce"
+	stsModeTesting = "testing"
+	stsModeNone    = "none"
+)
+
+// stsShortMaxAge is the max_age, in seconds, below which a policy is
+// flagged: one day, as audit/mtasts flags it (RFC 8461 §3.2 expects weeks
+// or more, §10.2 "as long as is practical").
+const stsShortMaxAge = 86400
+
+// stsMediaType is the media type senders should check (RFC 8461 §3.2).
+const stsMediaType = "text/plain"
+
+// httpOK is the only status under which a fetched policy is valid
+// (RFC 8461 §3.3).
+const httpOK = 200
+
+// cnMatchPrefix marks in CertCheck.MatchedBy a name matched on the subject
+// common name rather than a SAN DNS-ID (audit/certs writes "CN:<name>").
+const cnMatchPrefix = "CN:"
+
+// stsOutcome is what a sender concludes from a domain's MTA-STS evidence.
+type stsOutcome int
+
+// MTA-STS outcomes, in the order they are decided.
+const (
+	stsNotChecked    stsOutcome = iota // no evidence, or a failure on our side
+	stsLookupFailed                    // the TXT question got no answer
+	stsMissing                         // no v=STSv1 record
+	stsRecordInvalid                   // records present, none usable
+	stsUnavailable                     // a valid record, but no policy could be fetched
+	stsInvalid                         // fetched, but the policy is invalid
+	stsValid                           // a policy senders apply
+)
+
+// txtLookupFailed reports whether a TXT question ended without an answer
+// (as audit/mtasts decides it); NXDOMAIN and NODATA are answers.
+func txtLookupFailed(s evidence.DNSStatus) bool {
+	switch s {
+	case evidence.DNSServFail, evidence.DNSRefused, evidence.DNSTimeout, evidence.DNSError:
+		return true
+	}
+	return false
+}
+
+// txtAnswered reports whether a TXT question got a definite answer.
+func txtAnswered(s evidence.DNSStatus) bool {
+	return s == evidence.DNSOK || s == evidence.DNSNoData || s == evidence.DNSNXDomain
+}
+
+// classifySTS reads the MTA-STS evidence the way a sender acts on it
+// (RFC 8461 §3): a failed TXT lookup decides nothing; no v=STSv1 record is
+// no policy; a record error makes senders ignore MTA-STS; a usable policy
+// is one that was fetched and parsed without error; a fetch failure means
+// no policy, unless the failure was ours (the run was cancelled, or a local
+// error), which is not checked.
+func classifySTS(m *evidence.MTASTS) stsOutcome {
+	switch {
+	case m == nil:
+		return stsNotChecked
+	case txtLookupFailed(m.TXT.Status):
+		return stsLookupFailed
+	case len(m.Records) == 0 && m.Policy == nil:
+		if txtAnswered(m.TXT.Status) {
+			return stsMissing
+		}
+		return stsNotChecked
+	case m.RecordError != "":
+		return stsRecordInvalid
+	case m.Policy != nil && len(m.PolicyErrors) == 0:
+		return stsValid
+	case m.Fetch == nil:
+		return stsNotChecked
+	}
+	if reason, ours := fetchFailure(m.Fetch); reason != "" {
+		if ours {
+			return stsNotChecked
+		}
+		return stsUnavailable
+	}
+	return stsInvalid
+}
+
+// stsPolicyOf returns the policy senders apply, or nil.
+func stsPolicyOf(m *evidence.MTASTS) *evidence.STSPolicy {
+	if classifySTS(m) != stsValid {
+		return nil
+	}
+	return m.Policy
+}
+
+// fetchFailure says why a policy fetch gave no policy ("" when it did not
+// fail), and whether the cause is on the scanner's side.
+func fetchFailure(f *evidence.PolicyFetch) (reason string, ours bool) {
+	switch {
+	case f.Error != nil:
+		reason = f.Error.Message
+		if reason == "" {
+			reason = string(f.Error.Kind)
+		}
+		return reason, f.Error.Kind == evidence.ErrCanceled || f.Error.Kind == evidence.ErrInternal
+	case f.StatusCode != 0 && f.StatusCode != httpOK:
+		return fmt.Sprintf("status %d: a policy is only valid with status %d", f.StatusCode, httpOK), false
+	case f.Truncated:
+		return "the policy is larger than the size limit", false
+	}
+	return "", false
+}
+
+// stsFindings raises the domain-level MTA-STS findings.
+func stsFindings(c *collector, m *evidence.MTASTS) {
+	switch classifySTS(m) {
+	case stsLookupFailed:
+		st := string(m.TXT.Status)
+		c.add(CodeMTASTSLookupFailed, "The MTA-STS record could not be looked up ("+st+").", map[string]string{"status": st})
+	case stsMissing:
+		c.add(CodeMTASTSMissing, "The domain publishes no MTA-STS record.", map[string]string{"status": string(m.TXT.Status)})
+	case stsRecordInvalid:
+		args := map[string]string{"reason": m.RecordError}
+		if len(m.Records) > 0 {
+			quoted := make([]string, len(m.Records))
+			for i, r := range m.Records {
+				quoted[i] = strconv.Quote(r)
+			}
+			args["records"] = strings.Join(quoted, ", ")
+		}
+		c.add(CodeMTASTSRecordInvalid, "The MTA-STS record is not usable: "+m.RecordError+".", args)
+	case stsUnavailable:
+		reason, _ := fetchFailure(m.Fetch)
+		args := map[string]string{"reason": reason, "url": m.Fetch.URL}
+		if m.Fetch.StatusCode != 0 {
+			args["status"] = strconv.Itoa(m.Fetch.StatusCode)
+		}
+		c.add(CodeMTASTSPolicyUnavailable, "The MTA-STS policy could not be fetched: "+reason+".", args)
+	case stsInvalid:
+		errs := strings.Join(m.PolicyErrors, "; ")
+		if errs == "" {
+			errs = "no policy could be read"
+		}
+		c.add(CodeMTASTSPolicyInvalid, "The MTA-STS policy is invalid: "+errs+".", map[string]string{"errors": errs, "url": m.Fetch.URL})
+	case stsValid:
+		stsPolicyFindings(c, m)
+	}
+}
+
+// stsPolicyFindings raises the findings about a policy senders apply.
+func stsPolicyFindings(c *collector, m *evidence.MTASTS) {
+	p := m.Policy
+	switch p.Mode {
+	case stsModeTesting:
+		c.add(CodeMTASTSTesting, "The MTA-STS policy is in testing mode: senders report failures but deliver anyway.", nil)
+	case stsModeNone:
+		c.add(CodeMTASTSModeNone, "The MTA-STS policy is in mode none: senders treat the domain as having no policy.", nil)
+	}
+	if m.Fetch != nil {
+		if ct, bad := mediaTypeProblem(m.Fetch.ContentType); bad {
+			c.add(CodeMTASTSMediaType, "The MTA-STS policy is served as "+ct+", not "+stsMediaType+".",
+				map[string]string{"content_type": ct, "url": m.Fetch.URL})
+		}
+	}
+	if p.Mode != stsModeNone && p.MaxAge < stsShortMaxAge {
+		age := strconv.FormatInt(p.MaxAge, 10)
+		c.add(CodeMTASTSShortMaxAge, "The MTA-STS policy max_age is "+age+" seconds, less than one day.",
+			map[string]string{"max_age": age, "mode": p.Mode})
+	}
+}
+
+// mediaTypeProblem reports whether a policy's Content-Type is not
+// text/plain, and names what was served. Parameters (charset) are ignored.
+func mediaTypeProblem(contentType string) (string, bool) {
+	if strings.TrimSpace(contentType) == "" {
+		return "no Content-Type", true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return strconv.Quote(contentType), true
+	}
+	if mt != stsMediaType {
+		return mt, true
+	}
+	return "", false
+}
+
+// stsHost is the domain's MTA-STS policy as it applies to one MX host.
+type stsHost struct {
+	// mode is the policy's mode when it is enforce or testing, else "".
+	mode string
+	// covered is set when an mx pattern matches the host; pattern is it.
+	covered bool
+	pattern string
+}
+
+// enforced reports whether senders enforcing MTA-STS hold this host to the
+// policy's requirements.
+func (s stsHost) enforced() bool { return s.mode == stsModeEnforce && s.covered }
+
+// stsForHost applies the policy p (nil when senders apply none) to one MX
+// host and raises MTASTS_MX_NOT_COVERED when no mx pattern matches it.
+func stsForHost(c *collector, m *evidence.MTASTS, p *evidence.STSPolicy, host string) stsHost {
+	if p == nil || p.Mode != stsModeEnforce && p.Mode != stsModeTesting {
+		return stsHost{}
+	}
+	pattern, ok := stsCovers(m, p, host)
+	if !ok {
+		args := map[string]string{"mode": p.Mode, "patterns": strings.Join(p.MX, ", ")}
+		if p.Mode == stsModeEnforce {
+			c.add(CodeMTASTSMXNotCovered, "The MX host matches no mx line of the MTA-STS policy, which is in enforce mode: senders that enforce MTA-STS will not deliver to it.", args)
+		} else {
+			c.addVariant(CodeMTASTSMXNotCovered, VariantTesting, "The MX host matches no mx line of the MTA-STS policy, which is in testing mode.", args)
+		}
+	}
+	return stsHost{mode: p.Mode, covered: ok, pattern: pattern}
+}
+
+// stsCovers returns the mx pattern that covers host: as recorded in MXMatch
+// when the host is there, else by matching the policy's patterns.
+func stsCovers(m *evidence.MTASTS, p *evidence.STSPolicy, host string) (string, bool) {
+	if pattern, ok := m.MXMatch[host]; ok {
+		return pattern, pattern != ""
+	}
+	return matchMX(p.MX, host)
+}
+
+// matchMX returns the first mx pattern that covers host, by the rule of
+// audit/mtasts.MatchMX (RFC 8461 §4.1, Appendix B): an exact match, or "*."
+// followed by the host without its first label, ignoring case and one
+// trailing dot.
+func matchMX(patterns []string, host string) (string, bool) {
+	h := normName(host)
+	if h == "" {
+		return "", false
+	}
+	first, parent, hasParent := strings.Cut(h, ".")
+	for _, pat := range patterns {
+		p := normName(pat)
+		if p == "" {
+			continue
+		}
+		if p == h {
+			return pat, true
+		}
+		if rest, ok := strings.CutPrefix(p, "*."); ok && hasParent && first != "" && rest != "" && rest == parent {
+			return pat, true
+		}
+	}
+	return "", false
+}
+
+// normName lowers the case of a name and drops one trailing dot.
+func normName(s string) string {
+	return strings.ToLower(strings.TrimSuffix(s, "."))
+}
+
+// enforceCheck judges one address against what a sender enforcing MTA-STS
+// requires (RFC 8461 §4.2, §5, §7.2): STARTTLS with a working TLS session,
+// TLS 1.2 or 1.3, and a certificate that is trusted, within its validity
+// period, and valid for the MX host name through a SAN DNS-ID (a match on
+// the common name alone does not count). It returns Fail with every known
+// reason when any requirement definitely fails, Pass when all are known to
+// hold, and NotTested otherwise: an unknown fact never fails an address.
+func enforceCheck(st evidence.ProbeStatus, v view, cc *evidence.CertCheck) (Result, []string) {
+	switch st {
+	case evidence.ProbeOK:
+	case evidence.ProbeNoSTARTTLS:
+		return Fail, []string{"STARTTLS is not offered"}
+	case evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
+		return Fail, []string{"no TLS session can be set up"}
+	default:
+		return NotTested, nil
+	}
+	var fails []string
+	unknown := false
+	t12, t13 := v.support(evidence.TLS12), v.support(evidence.TLS13)
+	switch {
+	case t12 == evidence.Supported || t13 == evidence.Supported:
+	case t12 == evidence.NotSupported && t13 == evidence.NotSupported:
+		fails = append(fails, "neither TLS 1.2 nor TLS 1.3 is supported")
+	default:
+		unknown = true
+	}
+	certFails, certUnknown := enforceCert(cc)
+	fails = append(fails, certFails...)
+	switch {
+	case len(fails) > 0:
+		return Fail, fails
+	case unknown || certUnknown:
+		return NotTested, nil
+	}
+	return Pass, nil
+}
+
+// enforceCert judges the certificate presented for the MX name as a sender
+// enforcing MTA-STS does.
+func enforceCert(cc *evidence.CertCheck) (fails []string, unknown bool) {
+	if cc == nil || cc.Error != nil {
+		return nil, true
+	}
+	switch {
+	case cc.Trusted == nil:
+		unknown = true
+	case !*cc.Trusted:
+		fails = append(fails, "the certificate is not trusted ("+untrustedReason(cc)+")")
+	}
+	switch {
+	case cc.Expired == nil:
+		unknown = true
+	case *cc.Expired:
+		fails = append(fails, "the certificate has expired")
+	case cc.NotYetValid:
+		fails = append(fails, "the certificate is not yet valid")
+	}
+	switch {
+	case cc.NameMatch == nil:
+		unknown = true
+	case !*cc.NameMatch:
+		fails = append(fails, "the certificate is not valid for the MX host name")
+	case strings.HasPrefix(cc.MatchedBy, cnMatchPrefix):
+		fails = append(fails, "the certificate names the MX host only in its common name, not in a subject alternative name")
+	case cc.MatchedBy == "":
+		unknown = true
+	}
+	return fails, unknown
+}
+
+// tlsrptFindings raises the domain-level TLS-RPT findings. withPolicy says
+// the domain publishes MTA-STS or DANE, whose failures TLS-RPT reports.
+func tlsrptFindings(c *collector, r *evidence.TLSRPT, withPolicy bool) {
+	switch {
+	case r == nil:
+	case txtLookupFailed(r.TXT.Status):
+		st := string(r.TXT.Status)
+		c.add(CodeTLSRPTLookupFailed, "The TLS-RPT record could not be looked up ("+st+").", map[string]string{"status": st})
+	case len(r.Records) == 0:
+		if !txtAnswered(r.TXT.Status) {
+			return
+		}
+		variant := ""
+		if withPolicy {
+			variant = VariantWithPolicy
+		}
+		c.addVariant(CodeTLSRPTMissing, variant, "The domain publishes no TLS-RPT record.", map[string]string{"status": string(r.TXT.Status)})
+	case r.Error != "":
+		c.add(CodeTLSRPTInvalid, "The TLS-RPT record is not usable: "+r.Error+".", map[string]string{"reason": r.Error})
+	}
+}
+
+// publishesPolicy reports whether the domain publishes MTA-STS (a v=STSv1
+// record, usable or not) or DANE (TLSA records for an MX host).
+func publishesPolicy(d *evidence.Domain) bool {
+	if m := d.MTASTS; m != nil && (len(m.Records) > 0 || m.Policy != nil) {
+		return true
+	}
+	for _, h := range d.Hosts {
+		if h.TLSA != nil && len(h.TLSA.Records) > 0 {
+			return true
+		}
+	}
+	return false
+}
