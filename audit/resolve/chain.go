@@ -23,6 +23,12 @@ import (
 //   - chainStatus(N): the walk from the closest trust anchor down to N,
 //     cut by cut: the status of the zone holding N.
 
+// What authenticates a zone's keys, as reasons name it.
+const (
+	sourceAnchor = "trust anchor"
+	sourceDS     = "ds"
+)
+
 // zoneKeys is the outcome of authenticating a zone's DNSKEY RRset.
 type zoneKeys struct {
 	verdict
@@ -41,7 +47,7 @@ func (r *Resolver) zoneKeys(ctx context.Context, zone string) zoneKeys {
 
 func (r *Resolver) fetchZoneKeys(ctx context.Context, zone string) zoneKeys {
 	if a, ok := r.anchors[zone]; ok {
-		return r.authenticateKeys(ctx, zone, a.ds, a.keys, "trust anchor")
+		return r.authenticateKeys(ctx, zone, a.ds, a.keys, sourceAnchor)
 	}
 	if r.anchors.closest(zone) == "" {
 		return zoneKeys{verdict: insecure()}
@@ -49,7 +55,7 @@ func (r *Resolver) fetchZoneKeys(ctx context.Context, zone string) zoneKeys {
 	c := r.cut(ctx, zone)
 	switch c.kind {
 	case cutSecure:
-		return r.authenticateKeys(ctx, zone, c.ds, nil, "ds")
+		return r.authenticateKeys(ctx, zone, c.ds, nil, sourceDS)
 	case cutInsecure:
 		return zoneKeys{verdict: insecure()}
 	case cutNone:
@@ -91,6 +97,12 @@ func (r *Resolver) authenticateKeys(ctx context.Context, zone string, ds []*dns.
 	}
 	if len(keys) == 0 {
 		return zoneKeys{verdict: bogus("%s has a %s but no dnskey records", show(zone), source)}
+	}
+	if len(set.sigs) == 0 && source == sourceAnchor {
+		// No signatures at all over the anchored keys: the servers do not
+		// hand out DNSSEC data (a stub or proxy that drops the DO bit).
+		// That says nothing about the zones, so no zone is called bogus.
+		return zoneKeys{verdict: indeterminate("no rrsig over %s DNSKEY: the dns servers return no dnssec signatures", show(zone))}
 	}
 	entry := matchKeys(keys, ds, anchors)
 	if len(entry) == 0 {

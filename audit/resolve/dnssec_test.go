@@ -13,8 +13,8 @@ import (
 	"github.com/mxaudit/mxaudit/audit/resolve/dnstest"
 )
 
-// testNow is the clock of the signed test hierarchy.
-var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+// testNow() is the clock of the signed test hierarchy.
+func testNow() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 
 const (
 	// tlsaHex is the TLSA data of the test zones, upper case on purpose.
@@ -55,14 +55,14 @@ func soaNS(origin string) string {
 }
 
 func validOpts() dnstest.SignOptions {
-	return dnstest.SignOptions{Inception: testNow.Add(-24 * time.Hour), Expiration: testNow.Add(30 * 24 * time.Hour)}
+	return dnstest.SignOptions{Inception: testNow().Add(-24 * time.Hour), Expiration: testNow().Add(30 * 24 * time.Hour)}
 }
 
 // buildHierarchy signs and serves the test zones on one server.
 func buildHierarchy(t *testing.T) *hierarchy {
 	t.Helper()
 	expired := validOpts()
-	expired.Inception, expired.Expiration = testNow.Add(-40*24*time.Hour), testNow.Add(-time.Hour)
+	expired.Inception, expired.Expiration = testNow().Add(-40*24*time.Hour), testNow().Add(-time.Hour)
 	corrupt := validOpts()
 	corrupt.Corrupt = func(rr dns.RR) bool { return rr.Header().Rrtype == dns.TypeMX }
 	unsigned := validOpts()
@@ -187,7 +187,7 @@ func (h *hierarchy) resolver(t *testing.T, cfg Config) *Resolver {
 		cfg.TrustAnchors = []dns.RR{h.zones["."].Keys.KSK}
 	}
 	if cfg.Now == nil {
-		cfg.Now = func() time.Time { return testNow }
+		cfg.Now = testNow
 	}
 	if cfg.DNSSEC == "" {
 		cfg.DNSSEC = DNSSECValidate
@@ -213,7 +213,7 @@ func viewSec(l evidence.Lookup) secView {
 func TestValidateQuery(t *testing.T) {
 	h := buildHierarchy(t)
 	r := h.resolver(t, Config{})
-	expiredAt := testNow.Add(-time.Hour).UTC().Format(time.RFC3339)
+	expiredAt := testNow().Add(-time.Hour).UTC().Format(time.RFC3339)
 	tests := []struct {
 		name  string
 		qname string
@@ -454,13 +454,13 @@ func TestValidateClock(t *testing.T) {
 		now  time.Time
 		want secView
 	}{
-		{"within validity", testNow, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
-		{"before inception", testNow.Add(-48 * time.Hour), secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus,
+		{"within validity", testNow(), secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECSecure}},
+		{"before inception", testNow().Add(-48 * time.Hour), secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus,
 			Reason: fmt.Sprintf("rrsig over . DNSKEY by key %d of . is not valid before %s",
-				h.kskTag("."), testNow.Add(-24*time.Hour).UTC().Format(time.RFC3339))}},
-		{"after expiration", testNow.Add(31 * 24 * time.Hour), secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus,
+				h.kskTag("."), testNow().Add(-24*time.Hour).UTC().Format(time.RFC3339))}},
+		{"after expiration", testNow().Add(31 * 24 * time.Hour), secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus,
 			Reason: fmt.Sprintf("rrsig over . DNSKEY by key %d of . expired at %s",
-				h.kskTag("."), testNow.Add(30*24*time.Hour).UTC().Format(time.RFC3339))}},
+				h.kskTag("."), testNow().Add(30*24*time.Hour).UTC().Format(time.RFC3339))}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -746,6 +746,9 @@ func TestValidateTampered(t *testing.T) {
 			m.Answer, m.Ns = collect(m.Answer, "alias.secure.example.", dns.TypeCNAME).rrs, nil
 		}, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, CNAMEs: "mx.secure.example",
 			Reason: "no rrsig over alias.secure.example CNAME (zone secure.example is signed)"}},
+		{"signatures dropped by the servers", ".", dns.TypeDNSKEY, func(m *dns.Msg) { m.Answer = without(m.Answer, dns.TypeRRSIG) },
+			secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECIndeterminate,
+				Reason: "no rrsig over . DNSKEY: the dns servers return no dnssec signatures"}},
 		{"nsec forged to claim the child apex", "plain.example", dns.TypeDS, func(m *dns.Msg) {
 			m.Ns = append(without(m.Ns, dns.TypeNSEC), mustRRs(t, "plain.example. 300 IN NSEC zzz.plain.example. NS SOA RRSIG NSEC")...)
 		}, secView{Status: evidence.DNSOK, DNSSEC: evidence.DNSSECBogus, Reason: fmt.Sprintf(
@@ -755,9 +758,12 @@ func TestValidateTampered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := h.resolver(t, Config{Exchange: tamper(tc.qname, tc.qtype, tc.change)})
 			qname, qtype := tc.qname, tc.qtype
-			if qtype == dns.TypeDS {
+			switch qtype {
+			case dns.TypeDS:
 				// The DS question is the validator's own: ask for what it guards.
 				qtype = dns.TypeMX
+			case dns.TypeDNSKEY:
+				qname, qtype = "mx.secure.example", dns.TypeA
 			}
 			l, _ := r.Query(context.Background(), qname, qtype)
 			if got := viewSec(l); got != tc.want {

@@ -3,7 +3,9 @@ package dnstest
 import (
 	"cmp"
 	"crypto"
+	"crypto/sha1"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -35,8 +37,13 @@ const (
 	// defaultBackdate is how far inception lies before the signing time,
 	// so that clocks a little behind still accept the signatures.
 	defaultBackdate = time.Hour
-	// rsaBits is the RSA key size generated for the RSA algorithms.
-	rsaBits = 2048
+	// Key sizes generated per algorithm family.
+	rsaBits     = 2048
+	p256Bits    = 256
+	p384Bits    = 384
+	ed25519Bits = 256
+	// keyTTL is the TTL of generated keys; SignZone gives them the SOA's.
+	keyTTL = 3600
 	// nsec3HashSHA1 is the only NSEC3 hash algorithm (RFC 5155 §11).
 	nsec3HashSHA1 = 1
 	// nsec3FlagOptOut is the opt-out flag of NSEC3 records (RFC 5155 §3.1.2.1).
@@ -79,15 +86,17 @@ func generateKey(origin string, alg uint8, flags uint16) (*dns.DNSKEY, crypto.Si
 	switch alg {
 	case dns.RSASHA1, dns.RSASHA1NSEC3SHA1, dns.RSASHA256, dns.RSASHA512:
 		bits = rsaBits
-	case dns.ECDSAP256SHA256, dns.ED25519:
-		bits = 256
+	case dns.ECDSAP256SHA256:
+		bits = p256Bits
+	case dns.ED25519:
+		bits = ed25519Bits
 	case dns.ECDSAP384SHA384:
-		bits = 384
+		bits = p384Bits
 	default:
 		return nil, nil, fmt.Errorf("cannot generate keys for algorithm %d", alg)
 	}
 	k := &dns.DNSKEY{
-		Hdr:       dns.RR_Header{Name: dns.CanonicalName(origin), Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: 3600},
+		Hdr:       dns.RR_Header{Name: dns.CanonicalName(origin), Rrtype: dns.TypeDNSKEY, Class: dns.ClassINET, Ttl: keyTTL},
 		Flags:     flags,
 		Protocol:  dnssecProtocol,
 		Algorithm: alg,
@@ -338,10 +347,11 @@ func nsec3Chain(origin string, sets map[rrsetKey][]dns.RR, cuts map[string]bool,
 		flags = nsec3FlagOptOut
 	}
 	add(&dns.NSEC3PARAM{
-		Hdr:        dns.RR_Header{Name: origin, Rrtype: dns.TypeNSEC3PARAM, Class: dns.ClassINET, Ttl: 0},
+		// TTL 0, as BIND publishes it: only servers read NSEC3PARAM.
+		Hdr:        dns.RR_Header{Name: origin, Rrtype: dns.TypeNSEC3PARAM, Class: dns.ClassINET},
 		Hash:       nsec3HashSHA1,
 		Iterations: o.Iterations,
-		SaltLength: uint8(len(o.Salt) / 2),
+		SaltLength: uint8(hex.DecodedLen(len(o.Salt))),
 		Salt:       o.Salt,
 	})
 	types := ownerTypes(origin, sets, cuts)
@@ -380,9 +390,9 @@ func nsec3Chain(origin string, sets map[rrsetKey][]dns.RR, cuts map[string]bool,
 			Hash:       nsec3HashSHA1,
 			Flags:      flags,
 			Iterations: o.Iterations,
-			SaltLength: uint8(len(o.Salt) / 2),
+			SaltLength: uint8(hex.DecodedLen(len(o.Salt))),
 			Salt:       o.Salt,
-			HashLength: uint8(len(next) * 5 / 8),
+			HashLength: sha1.Size,
 			NextDomain: next,
 			TypeBitMap: h.types,
 		})
