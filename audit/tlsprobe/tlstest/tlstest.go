@@ -148,6 +148,15 @@ func Serve(conn net.Conn, cfg Config) error {
 	if err := conn.SetDeadline(time.Now().Add(lingerTimeout)); err != nil {
 		return fmt.Errorf("set deadline: %w", err)
 	}
+	// A real client (crypto/tls) goes on with its key exchange and waits
+	// for our Finished, which this fake cannot send: refuse at once rather
+	// than leave it waiting for the linger deadline. A client that refuses
+	// (an alert) or closes is left to go.
+	first := make([]byte, 1)
+	if n, _ := conn.Read(first); n == 1 && first[0] != recordTypeAlert {
+		_, _ = conn.Write(record(recordTypeAlert, versionTLS10, []byte{alertLevelFatal, alertHandshake}))
+		return nil
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(conn, maxLingerBytes))
 	return nil
 }
