@@ -96,6 +96,13 @@ func (r *Resolver) authenticateKeys(ctx context.Context, zone string, ds []*dns.
 		}
 	}
 	if len(keys) == 0 {
+		if source == sourceAnchor {
+			// The anchored zone (the root, normally) has no DNSKEY at our
+			// servers: they do not serve DNSSEC (a lab DNS, a stripping
+			// forwarder). That is our vantage point's problem, not the
+			// audited domain's, so it must not read as bogus for every vendor.
+			return zoneKeys{verdict: indeterminate("the dns servers return no dnskey for %s (the trust anchor's zone): they do not serve dnssec; use a dnssec-aware resolver, --dnssec=resolver or --dnssec=off", show(zone))}
+		}
 		return zoneKeys{verdict: bogus("%s has a %s but no dnskey records", show(zone), source)}
 	}
 	if len(set.sigs) == 0 && source == sourceAnchor {

@@ -781,3 +781,24 @@ func (set rrset) sigsRR() []dns.RR {
 	}
 	return out
 }
+
+// TestUnsignedServersAreIndeterminate: servers that hold no root keys at
+// all (a lab DNS, a forwarder that strips DNSSEC) say nothing about the
+// audited domain, so validation against the root anchors must come out
+// indeterminate, never bogus: a bogus MX grades every vendor F.
+func TestUnsignedServersAreIndeterminate(t *testing.T) {
+	s := startFleet(t, "127.0.53.9:0")
+	r := newResolver(t, Config{Servers: []string{s.Addr()}, DNSSEC: DNSSECValidate})
+	mx, hosts := r.Domain(context.Background(), "explicit.test")
+	if mx.Lookup.DNSSEC != evidence.DNSSECIndeterminate {
+		t.Fatalf("MX DNSSEC = %s (%s), want indeterminate", mx.Lookup.DNSSEC, mx.Lookup.DNSSECReason)
+	}
+	if !strings.Contains(mx.Lookup.DNSSECReason, "do not serve dnssec") {
+		t.Errorf("reason %q does not say the servers lack DNSSEC", mx.Lookup.DNSSECReason)
+	}
+	for _, h := range hosts {
+		if h.A != nil && h.A.DNSSEC == evidence.DNSSECBogus {
+			t.Errorf("%s A: bogus (%s)", h.Name, h.A.DNSSECReason)
+		}
+	}
+}
