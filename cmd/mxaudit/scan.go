@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mxaudit/mxaudit/audit"
@@ -43,6 +44,8 @@ func scanFlags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
 		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings.json)"},
 		&cli.BoolFlag{Name: "no-policies", Usage: "skip the MTA-STS, TLS-RPT and DANE checks"},
+		&cli.StringFlag{Name: "dnssec", Value: string(resolve.DNSSECValidate), Usage: "`MODE` of DNSSEC checking: validate (the chain of trust from the root, by mxaudit itself), resolver (trust the AD bit of --resolver, which must validate), off"},
+		&cli.StringFlag{Name: "trust-anchor", Usage: "`FILE` of DS or DNSKEY records (zone-file syntax) to validate from instead of the IANA root keys (labs with their own signed zones)"},
 		&cli.IntFlag{Name: "mta-sts-port", Value: audit.DefaultHTTPSPort, Usage: "HTTPS `PORT` MTA-STS policies are fetched from (443 on the internet; other ports for tests and labs)"},
 	}
 }
@@ -90,7 +93,17 @@ func newScanSetup(c *cli.Context) (*scanSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := resolve.New(resolve.Config{Servers: c.StringSlice("resolver")})
+	mode, err := resolve.ParseDNSSECMode(c.String("dnssec"))
+	if err != nil {
+		return nil, usageErr("--dnssec: %v", err)
+	}
+	var anchors []dns.RR
+	if f := c.String("trust-anchor"); f != "" {
+		if anchors, err = readAnchors(f); err != nil {
+			return nil, usageErr("--trust-anchor: %v", err)
+		}
+	}
+	res, err := resolve.New(resolve.Config{Servers: c.StringSlice("resolver"), DNSSEC: mode, TrustAnchors: anchors})
 	if err != nil {
 		return nil, runtimeErr(fmt.Errorf("dns: %w", err))
 	}
@@ -375,4 +388,30 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// readAnchors reads DS and DNSKEY records from a zone-file-syntax file.
+func readAnchors(path string) ([]dns.RR, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zp := dns.NewZoneParser(f, ".", path)
+	var out []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		switch rr.(type) {
+		case *dns.DS, *dns.DNSKEY:
+			out = append(out, rr)
+		default:
+			return nil, fmt.Errorf("%s: only DS and DNSKEY records belong in a trust anchor file, found %s", path, dns.TypeToString[rr.Header().Rrtype])
+		}
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no DS or DNSKEY record", path)
+	}
+	return out, nil
 }
