@@ -31,6 +31,9 @@ type Definition struct {
 	Resolver string `json:"resolver"`
 	// SMTPPort is the port every fake SMTP server listens on.
 	SMTPPort int `json:"smtp_port"`
+	// DNSSEC signs the fleet's zones under a signed test root; the
+	// running fleet's TrustAnchors validate them.
+	DNSSEC bool `json:"dnssec,omitempty"`
 	// HTTPS is the address of the MTA-STS policy server ("127.0.0.80") and
 	// HTTPSPort its port (443 needs root; the demo uses another).
 	HTTPS     string `json:"https,omitempty"`
@@ -57,6 +60,10 @@ type Server struct {
 	// and every answer (SMTP reply, TLS flight) one round trip after the
 	// client's bytes (smtptest.Behavior.Latency).
 	LatencyMS int `json:"latency_ms,omitempty"`
+	// TLSA are TLSA records published at _25._tcp.<name> for every name of
+	// the server: "U S M self" (computed from the server's certificate),
+	// "U S M wrong" (a digest that matches nothing) or "U S M <hex>".
+	TLSA []string `json:"tlsa,omitempty"`
 }
 
 // Domain is one mail domain's DNS data.
@@ -71,6 +78,9 @@ type Domain struct {
 	MTASTS *STS `json:"mta_sts,omitempty"`
 	// TLSRPT is the _smtp._tls TXT record text, if any.
 	TLSRPT string `json:"tls_rpt,omitempty"`
+	// Unsigned keeps the domain's zone unsigned in a DNSSEC fleet (its
+	// delegation carries no DS: insecure).
+	Unsigned bool `json:"unsigned,omitempty"`
 }
 
 // STS is a domain's MTA-STS setup: the TXT record(s) and how the policy
@@ -174,6 +184,8 @@ type Fleet struct {
 	HTTPSPort int
 	// CA is the test CA that signed the fleet's "trusted" certificates.
 	CA *smtptest.CA
+	// TrustAnchors validate the fleet's zones when Definition.DNSSEC is set.
+	TrustAnchors []dns.RR
 	// Servers maps each address to its running fake.
 	Servers map[string]*smtptest.Server
 
@@ -198,9 +210,12 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		return nil, err
 	}
 	f = &Fleet{CA: ca, Servers: make(map[string]*smtptest.Server), def: d}
+	// Returns below set f to nil on error; close what was started through
+	// a reference of our own.
+	started := f
 	defer func() {
 		if err != nil {
-			f.Close()
+			started.Close()
 			f = nil
 		}
 	}()
@@ -214,10 +229,14 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		}
 	}
 	f.Port = port
+	tlsa := map[string][]string{} // _25._tcp owner → records
 	for _, s := range d.Servers {
 		b, err := profiles[s.Profile](ca, s.Names, now())
 		if err != nil {
 			return nil, fmt.Errorf("server %s (%s): %w", s.IP, s.Profile, err)
+		}
+		if err := addTLSA(tlsa, s, b); err != nil {
+			return nil, err
 		}
 		if len(s.Banner) > 0 {
 			b.Banner = s.Banner
@@ -248,7 +267,25 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.dns, err = dnstest.Start(resolver, rrs); err != nil {
+	for owner, recs := range tlsa {
+		for _, r := range recs {
+			rr, err := dns.NewRR(fmt.Sprintf("%s 300 IN TLSA %s", owner, r))
+			if err != nil {
+				return nil, fmt.Errorf("tlsa %s: %w", owner, err)
+			}
+			rrs = append(rrs, rr)
+		}
+	}
+	if d.DNSSEC {
+		zones, anchors, err := signedZones(d, rrs, now())
+		if err != nil {
+			return nil, err
+		}
+		f.TrustAnchors = anchors
+		if f.dns, err = dnstest.StartZones(resolver, zones...); err != nil {
+			return nil, fmt.Errorf("start dns on %s: %w", resolver, err)
+		}
+	} else if f.dns, err = dnstest.Start(resolver, rrs); err != nil {
 		return nil, fmt.Errorf("start dns on %s: %w", resolver, err)
 	}
 	f.Resolver = f.dns.Addr()
