@@ -29,7 +29,7 @@ FUZZTIME ?= 15s
 fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg; \
 	  done; done
 
 demo: build ## serve the sample fleet on loopback, audit samples/vendors.csv twice (a month apart) and show the changes
