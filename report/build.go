@@ -417,7 +417,7 @@ func certView(c *evidence.CertCheck) *CertView {
 	cv := &CertView{Subject: leaf.Subject, Issuer: leaf.Issuer, CommonName: leaf.CommonName, SANs: leaf.DNSNames,
 		NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, DaysToExpiry: c.DaysToExpiry, KeyType: leaf.KeyType,
 		KeyBits: leaf.KeyBits, Signature: leaf.SignatureAlgorithm, Trusted: yesNo(c.Trusted), NameMatch: yesNo(c.NameMatch),
-		TrustError: c.TrustError, SelfSigned: c.SelfSigned, SHA256: leaf.SHA256}
+		TrustError: c.TrustError, SelfSigned: c.SelfSigned, ChainIncomplete: c.ChainIncomplete, SHA256: leaf.SHA256}
 	for _, x := range c.Chain {
 		cv.ChainSubjects = append(cv.ChainSubjects, x.Subject)
 	}

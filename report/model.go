@@ -224,6 +224,11 @@ type CertView struct {
 	SelfSigned    bool      `json:"self_signed,omitempty"`
 	ChainSubjects []string  `json:"chain,omitempty"`
 	SHA256        string    `json:"sha256"`
+
+	// ChainIncomplete is set when the chain verifies only with
+	// intermediates the server did not send: many senders (Postfix and
+	// Exim with OpenSSL) then fail verification.
+	ChainIncomplete bool `json:"chain_incomplete,omitempty"`
 }
 
 // Finding is one finding with its wording, located.

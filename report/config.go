@@ -1,0 +1,416 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Output formats a report can be written in.
+const (
+	FormatPDF  = "pdf"
+	FormatXLSX = "xlsx"
+	FormatJSON = "json"
+)
+
+// AllFormats lists every report format, in the order they are written.
+func AllFormats() []string { return []string{FormatPDF, FormatXLSX, FormatJSON} }
+
+// Config is what an organisation's configuration file (mxaudit.yaml) says:
+// its branding and wording for the reports, and where reports go.
+type Config struct {
+	// Path is the file the configuration was read from ("" for none).
+	Path string
+	// Org is the branding: name, title, contact, logo, policy label,
+	// frameworks and the remediation deadline of vendor letters.
+	Org Org
+	// OutputDir is where reports are written ("" for the caller's
+	// default); a relative path in the file is resolved against the
+	// file's directory.
+	OutputDir string
+	// Formats are the report formats to write (nil for the caller's default).
+	Formats []string
+	// Letters asks for one letter per vendor with findings.
+	Letters bool
+}
+
+// Limits of the configuration file.
+const (
+	// maxConfigBytes bounds the configuration file read.
+	maxConfigBytes = 1 << 20
+	// maxRemediationDays is the longest remediation deadline accepted (a year).
+	maxRemediationDays = 366
+	// maxConfigText bounds one text value (name, title, contact, label).
+	maxConfigText = 200
+)
+
+// Keys of the configuration file.
+const (
+	keyOrganisation    = "organisation"
+	keyTitle           = "title"
+	keyContact         = "contact"
+	keyLogo            = "logo"
+	keyPolicyLabel     = "policy_label"
+	keyFrameworks      = "frameworks"
+	keyRemediationDays = "remediation_days"
+	keyOutputDir       = "output_dir"
+	keyFormats         = "formats"
+	keyLetters         = "letters"
+)
+
+// configKeys are the known keys, in the order the example file lists them.
+var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
+	keyRemediationDays, keyOutputDir, keyFormats, keyLetters}
+
+// frameworks are the obligations the reports can cite (see
+// /work/shared/reference/compliance-map.md), by canonical name, with the
+// spellings accepted in the configuration file.
+var frameworks = []struct {
+	name    string
+	aliases []string
+}{
+	{"HIPAA", []string{"hipaa"}},
+	{"GLBA", []string{"glba", "glba safeguards rule", "ftc safeguards rule"}},
+	{"FFIEC", []string{"ffiec"}},
+	{"NYDFS", []string{"nydfs", "23 nycrr 500", "nydfs part 500"}},
+	{"PCI DSS", []string{"pci dss", "pci-dss", "pcidss", "pci"}},
+}
+
+// KnownFrameworks lists the framework names a configuration may name, in
+// their canonical spelling (the one Org.Frameworks holds).
+func KnownFrameworks() []string {
+	out := make([]string, len(frameworks))
+	for i, f := range frameworks {
+		out[i] = f.name
+	}
+	return out
+}
+
+// CanonicalFramework returns the canonical name of a framework written in
+// any accepted spelling ("pci-dss" → "PCI DSS"), and false for an unknown one.
+func CanonicalFramework(s string) (string, bool) {
+	k := strings.ToLower(strings.Join(strings.Fields(s), " "))
+	for _, f := range frameworks {
+		if k == strings.ToLower(f.name) || slices.Contains(f.aliases, k) {
+			return f.name, true
+		}
+	}
+	return "", false
+}
+
+// ConfigError is a problem in the configuration file, located by line.
+type ConfigError struct {
+	Path string
+	Line int // 0 when the problem has no line (the file cannot be read)
+	Msg  string
+	Err  error // the underlying error, if any
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.Path
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.Path, e.Line)
+	}
+	if e.Err != nil && e.Msg == "" {
+		return loc + ": " + e.Err.Error()
+	}
+	if e.Err != nil {
+		return loc + ": " + e.Msg + ": " + e.Err.Error()
+	}
+	return loc + ": " + e.Msg
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig reads a configuration file (YAML). Unknown keys, values of
+// the wrong type, unknown frameworks or formats, and a logo that is not a
+// readable PNG or JPEG file are errors naming the line. A relative logo
+// path or output_dir is resolved against the file's directory, so the
+// result does not depend on where mxaudit is started from (cron starts it
+// in the home directory).
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, &ConfigError{Path: path, Err: err}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return Config{}, &ConfigError{Path: path, Err: err}
+	}
+	if len(b) > maxConfigBytes {
+		return Config{}, &ConfigError{Path: path, Msg: fmt.Sprintf("larger than %d bytes; is this the right file?", maxConfigBytes)}
+	}
+	return parseConfig(path, b, true)
+}
+
+// ParseConfig parses configuration text; name is the file name used in
+// errors and relative paths resolve against its directory. Unlike
+// LoadConfig it does not open the logo.
+func ParseConfig(name string, text []byte) (Config, error) {
+	return parseConfig(name, text, false)
+}
+
+func parseConfig(name string, text []byte, openFiles bool) (Config, error) {
+	c := Config{Path: name}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) { // an empty file is an empty configuration
+			return c, nil
+		}
+		return c, &ConfigError{Path: name, Line: yamlErrorLine(err), Msg: "not valid YAML", Err: err}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return c, &ConfigError{Path: name, Line: extra.Line, Msg: "more than one YAML document; keep one"}
+	} else if !errors.Is(err, io.EOF) {
+		return c, &ConfigError{Path: name, Line: yamlErrorLine(err), Msg: "not valid YAML", Err: err}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return c, nil
+		}
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return c, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return c, &ConfigError{Path: name, Line: root.Line, Msg: "want a mapping of keys (organisation: ..., title: ...)"}
+	}
+	p := configParser{name: name, dir: filepath.Dir(name), c: &c, openFiles: openFiles}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return c, &ConfigError{Path: name, Line: k.Line, Msg: "a key must be a plain word"}
+		}
+		if prev, dup := seen[k.Value]; dup {
+			return c, &ConfigError{Path: name, Line: k.Line, Msg: fmt.Sprintf("%q is already set on line %d", k.Value, prev)}
+		}
+		seen[k.Value] = k.Line
+		if err := p.set(k, v); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// yamlErrorLine digs the line number out of a yaml.v3 syntax error
+// ("yaml: line 3: ..."); 0 when it has none.
+func yamlErrorLine(err error) int {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return 0
+	}
+	var line int
+	if _, serr := fmt.Sscanf(err.Error(), "yaml: line %d:", &line); serr == nil {
+		return line
+	}
+	return 0
+}
+
+type configParser struct {
+	name, dir string
+	c         *Config
+	// openFiles checks that the files named (the logo) can be read.
+	openFiles bool
+}
+
+func (p *configParser) errf(n *yaml.Node, format string, args ...any) error {
+	return &ConfigError{Path: p.name, Line: n.Line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *configParser) set(k, v *yaml.Node) error {
+	var err error
+	switch k.Value {
+	case keyOrganisation:
+		p.c.Org.Name, err = p.text(k, v)
+	case keyTitle:
+		p.c.Org.Title, err = p.text(k, v)
+	case keyContact:
+		p.c.Org.Contact, err = p.text(k, v)
+	case keyPolicyLabel:
+		p.c.Org.PolicyLabel, err = p.text(k, v)
+	case keyLogo:
+		if p.c.Org.Logo, err = p.path(k, v); err == nil && p.openFiles && p.c.Org.Logo != "" {
+			err = p.checkLogo(v, p.c.Org.Logo)
+		}
+	case keyOutputDir:
+		p.c.OutputDir, err = p.path(k, v)
+	case keyFrameworks:
+		p.c.Org.Frameworks, err = p.frameworks(k, v)
+	case keyFormats:
+		p.c.Formats, err = p.formats(k, v)
+	case keyRemediationDays:
+		p.c.Org.RemediationDays, err = p.days(k, v)
+	case keyLetters:
+		p.c.Letters, err = p.boolean(k, v)
+	default:
+		return p.errf(k, "unknown key %q (known keys: %s)", k.Value, strings.Join(configKeys, ", "))
+	}
+	return err
+}
+
+// scalar returns the text of a plain (non-list, non-map) value.
+func (p *configParser) scalar(k, v *yaml.Node) (string, error) {
+	if v.Kind == yaml.AliasNode {
+		return "", p.errf(v, "%s: aliases are not supported here", k.Value)
+	}
+	if v.Kind != yaml.ScalarNode {
+		return "", p.errf(v, "%s: want a single value, not a list or a mapping", k.Value)
+	}
+	return v.Value, nil
+}
+
+func (p *configParser) text(k, v *yaml.Node) (string, error) {
+	s, err := p.scalar(k, v)
+	if err != nil {
+		return "", err
+	}
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "", p.errf(v, "%s: not valid UTF-8", k.Value)
+	case utf8.RuneCountInString(s) > maxConfigText:
+		return "", p.errf(v, "%s: longer than %d characters", k.Value, maxConfigText)
+	case !isClean(s):
+		return "", p.errf(v, "%s: contains control or direction-changing characters; write it on one line", k.Value)
+	}
+	return s, nil
+}
+
+func (p *configParser) path(k, v *yaml.Node) (string, error) {
+	s, err := p.text(k, v)
+	if err != nil || s == "" {
+		return s, err
+	}
+	if !filepath.IsAbs(s) {
+		s = filepath.Join(p.dir, s)
+	}
+	return filepath.Clean(s), nil
+}
+
+func (p *configParser) list(k, v *yaml.Node) ([]*yaml.Node, error) {
+	switch {
+	case v.Kind == yaml.SequenceNode:
+		return v.Content, nil
+	case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
+		return nil, nil
+	case v.Kind == yaml.ScalarNode:
+		// "frameworks: HIPAA, GLBA" is read as the list it obviously means.
+		var out []*yaml.Node
+		for _, part := range strings.Split(v.Value, ",") {
+			out = append(out, &yaml.Node{Kind: yaml.ScalarNode, Value: strings.TrimSpace(part), Line: v.Line})
+		}
+		return out, nil
+	}
+	return nil, p.errf(v, "%s: want a list", k.Value)
+}
+
+func (p *configParser) frameworks(k, v *yaml.Node) ([]string, error) {
+	items, err := p.list(k, v)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		s, err := p.text(k, it)
+		if err != nil {
+			return nil, err
+		}
+		name, ok := CanonicalFramework(s)
+		if !ok {
+			return nil, p.errf(it, "%s: unknown framework %q (known: %s)", k.Value, s, strings.Join(KnownFrameworks(), ", "))
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+func (p *configParser) formats(k, v *yaml.Node) ([]string, error) {
+	items, err := p.list(k, v)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		s, err := p.text(k, it)
+		if err != nil {
+			return nil, err
+		}
+		f := strings.ToLower(s)
+		if !slices.Contains(AllFormats(), f) {
+			return nil, p.errf(it, "%s: unknown format %q (known: %s)", k.Value, s, strings.Join(AllFormats(), ", "))
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, p.errf(v, "%s: name at least one format (%s)", k.Value, strings.Join(AllFormats(), ", "))
+	}
+	return out, nil
+}
+
+func (p *configParser) days(k, v *yaml.Node) (int, error) {
+	s, err := p.scalar(k, v)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	if v.Tag != "!!int" || v.Decode(&n) != nil || n < 1 || n > maxRemediationDays {
+		return 0, p.errf(v, "%s: want a whole number of days from 1 to %d, not %q", k.Value, maxRemediationDays, s)
+	}
+	return n, nil
+}
+
+func (p *configParser) boolean(k, v *yaml.Node) (bool, error) {
+	s, err := p.scalar(k, v)
+	if err != nil {
+		return false, err
+	}
+	var b bool
+	if v.Tag != "!!bool" || v.Decode(&b) != nil {
+		return false, p.errf(v, "%s: want true or false, not %q", k.Value, s)
+	}
+	return b, nil
+}
+
+// Image signatures of the logo formats the PDF can embed.
+var (
+	pngMagic  = []byte("\x89PNG\r\n\x1a\n")
+	jpegMagic = []byte{0xff, 0xd8, 0xff}
+)
+
+// checkLogo makes sure the logo is a readable PNG or JPEG file, so a
+// wrong path fails when the configuration is read, not halfway through
+// writing a PDF.
+func (p *configParser) checkLogo(v *yaml.Node, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &ConfigError{Path: p.name, Line: v.Line, Msg: "logo", Err: err}
+	}
+	defer f.Close()
+	head := make([]byte, len(pngMagic))
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return &ConfigError{Path: p.name, Line: v.Line, Msg: "logo", Err: err}
+	}
+	if head = head[:n]; !bytes.HasPrefix(head, pngMagic) && !bytes.HasPrefix(head, jpegMagic) {
+		return p.errf(v, "logo: %s is not a PNG or JPEG image", path)
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// maxJSONBytes bounds what ReadJSON reads: far above the report of a
+// 10,000-domain list, far below what would exhaust memory.
+const maxJSONBytes = 1 << 30
+
+// WriteJSON writes the report as one indented JSON document for machines.
+//
+// The shape is stable under "schema_version" (SchemaVersion): fields are
+// only added within a version; a field that is removed or changes meaning
+// raises the version. Field names are snake_case; times are RFC 3339 in
+// UTC; an unknown or untested fact is a string such as "not checked",
+// never a missing field that looks like "no". Arrays at the top level are
+// always present ([] when empty).
+//
+//	{
+//	  "schema_version": 1,
+//	  "generated_at": "2025-06-01T06:00:00Z",
+//	  "tool": "mxaudit", "tool_version": "1.4.0",
+//	  "organisation": {"name", "title", "contact", "logo", "policy_label",
+//	                   "frameworks": [..], "remediation_days"},
+//	  "run":  {"id", "list_name", "input_path", "input_sha256", "status",
+//	           "started_at", "finished_at", "policy", "policy_version",
+//	           "tool_version", "regraded_from"},
+//	  "base": {same as run: the run compared with; absent for a first run},
+//	  "summary": {"vendors", "domains", "mx_hosts", "addresses",
+//	              "grades": [{"grade", "count"}], "vendor_grades": [..],
+//	              "forced_tls_eligible", "forced_tls_not_eligible",
+//	              "forced_tls_unknown", "forced_tls_share" (0..1),
+//	              "critical_findings", "high_findings", "medium_findings",
+//	              "low_findings", "regressions", "improvements",
+//	              "expiring_soon", "expiry_warn_days", "inconclusive",
+//	              "input_problems", "port_blocked", "mta_sts_enforce",
+//	              "dane_valid"},
+//	  "vendors": [ one per (vendor, domain), riskiest first:
+//	              {"vendor", "domain", "input", "owner", "tier", "tags",
+//	               "grade", "grade_rank", "incomplete", "forced_tls",
+//	               "mta_sts", "dane", "top_finding", "top_severity",
+//	               "findings", "change", "regressed", "earliest_expiry"} ],
+//	  "domains": [ {"domain", "input", "vendors", "grade", "incomplete",
+//	               "forced_tls", "forced_tls_reason", "mx_kind", "mx_lookup",
+//	               "dnssec", "mta_sts", "mta_sts_detail", "tls_rpt",
+//	               "audited_at",
+//	               "mx": [ {"host", "preference", "grade", "dane", "tlsa",
+//	                 "addresses": [ {"ip", "grade", "checks": {name: result},
+//	                   "probe_status", "probe_error", "probed_at",
+//	                   "connections", "banner", "protocol",
+//	                   "versions": [ {"version", "support", "preference",
+//	                     "complete", "suites": [ {"code", "name", "bits",
+//	                       "flags", "weak", "key_exchange"} ]} ],
+//	                   "certificate": {"subject", "issuer", "common_name",
+//	                     "sans", "not_before", "not_after", "days_to_expiry",
+//	                     "key_type", "key_bits", "signature", "trusted",
+//	                     "name_match", "trust_error", "self_signed", "chain",
+//	                     "sha256"},
+//	                   "transcript": ["C: EHLO ...", "S: 250 ..."],
+//	                   "dane"} ]} ]} ],
+//	  "findings": [ most severe first: {"vendors", "domain", "host", "ip",
+//	               "code", "severity", "severity_rank" (0 info .. 4
+//	               critical), "title", "message", "remediation", "why",
+//	               "standards", "new"} ],
+//	  "changes": [ {"kind", "domain", "vendors", "host", "ip", "from", "to",
+//	               "text", "bad"} ],
+//	  "input_problems": [ {"sheet", "row", "column", "value", "message"} ],
+//	  "methodology": {"checks": [{"name", "label", "meaning"}],
+//	                  "rules": [{"code", "title", "severity", "deduction",
+//	                             "force_f"}],
+//	                  "grading": [..], "limits": [..], "scope": [..]}
+//	}
+//
+// Strings from remote servers (banners, certificate names, transcripts)
+// and from the input file are kept exactly, so a consumer can compare
+// them; the file itself is safe to print: control characters, Unicode
+// direction overrides and other invisible format characters appear as
+// \uXXXX escapes, which every JSON reader turns back into the original
+// text. (Invalid UTF-8 never reaches the report: it was replaced by
+// U+FFFD when the evidence was stored.)
+func WriteJSON(w io.Writer, r *Report) error {
+	if r == nil {
+		return fmt.Errorf("write json: no report")
+	}
+	out := *r
+	out.SchemaVersion = SchemaVersion
+	if out.Vendors == nil {
+		out.Vendors = []VendorRow{}
+	}
+	if out.Domains == nil {
+		out.Domains = []DomainView{}
+	}
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	if out.Changes == nil {
+		out.Changes = []Change{}
+	}
+	if out.Problems == nil {
+		out.Problems = []Problem{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&out); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if _, err := w.Write(escapeUnsafeRunes(buf.Bytes())); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// escapeUnsafeRunes replaces, in encoded JSON, every rune Clean would
+// escape by its \uXXXX form. Outside strings JSON holds only ASCII
+// punctuation, digits and letters, so every such rune sits inside a
+// string, where the escape means the same rune.
+func escapeUnsafeRunes(b []byte) []byte {
+	var out []byte // allocated on the first unsafe rune
+	last := 0
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		// Below 0x20 are only the encoder's own newlines: encoding/json
+		// escapes control characters inside strings already.
+		if r < 0x20 || !unsafeRune(r) {
+			i += size
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b)+len(b)/16)
+		}
+		out = append(out, b[last:i]...)
+		out = appendUTF16Escape(out, r)
+		i += size
+		last = i
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+func appendUTF16Escape(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	esc := func(b []byte, u uint16) []byte {
+		return append(b, '\\', 'u', hex[u>>12&0xf], hex[u>>8&0xf], hex[u>>4&0xf], hex[u&0xf])
+	}
+	if r > 0xffff {
+		r -= 0x10000
+		b = esc(b, uint16(0xd800+(r>>10)))
+		return esc(b, uint16(0xdc00+(r&0x3ff)))
+	}
+	return esc(b, uint16(r))
+}
+
+// ReadJSON reads a report written by WriteJSON. A document of another
+// schema version is an error, since its fields may mean other things.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	b, err := io.ReadAll(io.LimitReader(rd, maxJSONBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read json report: %w", err)
+	}
+	if len(b) > maxJSONBytes {
+		return nil, fmt.Errorf("read json report: larger than %d bytes", maxJSONBytes)
+	}
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("read json report: %w", err)
+	}
+	switch {
+	case head.SchemaVersion == nil:
+		return nil, fmt.Errorf("read json report: no schema_version; not an mxaudit report")
+	case *head.SchemaVersion != SchemaVersion:
+		return nil, fmt.Errorf("read json report: schema_version %d, this mxaudit reads %d", *head.SchemaVersion, SchemaVersion)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read json report: %w", err)
+	}
+	return &r, nil
+}
