@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Defaults and bounds of Generate.
@@ -32,6 +33,8 @@ const (
 	// TarpitDelayMS is the greeting delay of the "tarpit" servers of the
 	// long tail, on every connection.
 	TarpitDelayMS = 5000
+	// SlowBannerMS is the greeting delay of the "slow-banner" servers.
+	SlowBannerMS = int(slowBanner / time.Millisecond)
 )
 
 // Shapes of a generated fleet.
@@ -107,7 +110,9 @@ var tailKinds = []tailKind{
 	{"raw-sslv3-export", "raw-sslv3-export", 10, 0},
 	{"raw-sslv2", "raw-sslv2", 10, 0},
 	{"raw-dhe1024", "raw-dhe1024", 20, 0},
-	{"slow-banner", "slow-banner", 20, 0},
+	// Server.BannerDelayMS replaces the profile's own delay, so the slow
+	// banner's is restated here, with the random greeting added to it.
+	{"slow-banner", "slow-banner", 20, SlowBannerMS},
 	{"tarpit", "modern", 10, TarpitDelayMS},
 	{"refuse-421", "refuse-421", 20, 0},
 	{"broken-tls", "broken-tls", 10, 0},

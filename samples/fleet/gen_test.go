@@ -43,9 +43,15 @@ func measure(t *testing.T, d *Definition) spread {
 		greeting := srv.BannerDelayMS
 		if len(srv.Names) == 1 {
 			kind := srv.Profile
-			if srv.BannerDelayMS >= TarpitDelayMS {
+			switch {
+			case srv.BannerDelayMS >= TarpitDelayMS:
 				kind = "tarpit"
 				greeting -= TarpitDelayMS
+			case kind == "slow-banner":
+				if greeting < SlowBannerMS {
+					t.Fatalf("slow-banner server %s greets after %d ms, want at least %d", srv.IP, greeting, SlowBannerMS)
+				}
+				greeting -= SlowBannerMS
 			}
 			s.kinds[kind]++
 		}
