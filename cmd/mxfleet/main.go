@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,17 +33,41 @@ func run() error {
 	ready := flag.String("ready", "", "create `FILE` once every server listens (for scripts)")
 	domainsOut := flag.String("domains-out", "", "write the fleet's domains, one per line, to `FILE`")
 	duration := flag.Duration("duration", time.Hour, "stop by itself after `TIME` (a bound, so a forgotten fleet does not live forever)")
+	generate := flag.Int("generate", 0, "serve a generated fleet of `N` domains instead of -fleet (see -seed, -addresses, -latency)")
+	seed := flag.Uint64("seed", 1, "`SEED` of the generated fleet: the same seed gives the same fleet")
+	addresses := flag.Int("addresses", 0, "target number of distinct addresses of the generated fleet (`N`; default: one per 5 domains)")
+	latency := flag.Duration("latency", 0, "simulated round trip of every generated server (`TIME`)")
+	greeting := flag.Duration("greeting", 0, "greeting delay of each generated server, random up to `TIME`")
+	mtasts := flag.Int("mta-sts", 0, "`N` generated domains publish an MTA-STS policy")
+	defOut := flag.String("definition-out", "", "write the served fleet definition (JSON) to `FILE`")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: mxfleet [flags]\n\nServes the sample vendor mail fleet on loopback until interrupted.\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: mxfleet [flags]\n\nServes the sample vendor mail fleet on loopback until interrupted.\n"+
+			"With -generate N, serves a generated fleet of N domains instead, for example:\n"+
+			"  mxfleet -generate 1000 -seed 1 -latency 50ms -ca-out ca.pem -domains-out domains.txt\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return errors.New("unexpected arguments: " + strings.Join(flag.Args(), " "))
 	}
-	d, err := fleet.Load(*def)
-	if err != nil {
-		return err
+	var d *fleet.Definition
+	if *generate > 0 {
+		d = fleet.Generate(fleet.GenOptions{Seed: *seed, Domains: *generate, Addresses: *addresses,
+			LatencyMS: int(latency.Milliseconds()), GreetingMS: int(greeting.Milliseconds()), MTASTS: *mtasts})
+	} else {
+		var err error
+		if d, err = fleet.Load(*def); err != nil {
+			return err
+		}
+	}
+	if *defOut != "" {
+		b, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := writeFile(*defOut, append(b, '\n')); err != nil {
+			return err
+		}
 	}
 	f, err := fleet.Start(d, fleet.Options{})
 	if err != nil {
