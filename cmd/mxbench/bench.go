@@ -1,0 +1,377 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/samples/fleet"
+)
+
+// Bounds of one mxaudit subprocess.
+const (
+	// interruptGrace is how long mxaudit may take to stop after SIGINT
+	// before it is killed.
+	interruptGrace = 10 * time.Second
+	// outputCap bounds what is kept of mxaudit's stdout and stderr.
+	outputCap = 64 << 10
+	// ehloName is what mxaudit announces to the fleet.
+	ehloName = "bench.mxaudit.invalid"
+	kilobyte = 1024
+)
+
+// runResult is one mxaudit run over the fleet.
+type runResult struct {
+	concurrency int
+	args        []string
+	wall        time.Duration
+	peakRSSKB   int64
+	childCPU    time.Duration
+	fleetCPU    time.Duration
+	stored      int
+	grades      map[string]int
+	sampledPeak rssPeak
+	stats       []addrStat
+	sum         summary
+	kinds       []kindRow
+	stderr      string
+}
+
+// DomainsPerSecond is the run's throughput.
+func (r *runResult) DomainsPerSecond() float64 { return float64(r.stored) / r.wall.Seconds() }
+
+// results is the whole benchmark.
+type results struct {
+	cfg        *config
+	argv       []string
+	started    time.Time
+	def        *fleet.Definition
+	fleetStart time.Duration
+	fdLimit    uint64
+	runs       []*runResult
+}
+
+// best is the fastest run.
+func (r *results) best() *runResult {
+	b := r.runs[0]
+	for _, x := range r.runs[1:] {
+		if x.wall < b.wall {
+			b = x
+		}
+	}
+	return b
+}
+
+// generate makes the fleet the configuration describes.
+func generate(cfg *config) *fleet.Definition {
+	return fleet.Generate(fleet.GenOptions{Seed: cfg.seed, Domains: cfg.domains, Addresses: cfg.addresses,
+		LatencyMS: int(cfg.latency.Milliseconds()), GreetingMS: int(cfg.greeting.Milliseconds()), MTASTS: cfg.mtasts})
+}
+
+// bench serves the fleet def and runs mxaudit over it once per concurrency
+// value, reporting progress on w.
+func bench(ctx context.Context, cfg *config, def *fleet.Definition, w io.Writer) (*results, error) {
+	res := &results{cfg: cfg, argv: os.Args, started: time.Now(), def: def}
+	limit, err := raiseFDLimit()
+	if err != nil {
+		return nil, err
+	}
+	res.fdLimit = limit
+	if need := uint64(len(res.def.Servers)) * 2; need > limit {
+		return nil, fmt.Errorf("%d servers need more than the %d open files allowed (ulimit -n)", len(res.def.Servers), limit)
+	}
+	fmt.Fprintf(w, "mxbench: starting a fleet of %d domains on %d addresses...\n", len(res.def.Domains), len(res.def.Servers))
+	start := time.Now()
+	f, err := startFleet(res.def)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res.fleetStart = time.Since(start)
+	fmt.Fprintf(w, "mxbench: fleet up in %s (DNS %s, SMTP port %d)\n", res.fleetStart.Round(time.Millisecond), f.Resolver, f.Port)
+
+	caFile := filepath.Join(cfg.workDir, "ca.pem")
+	if err := os.WriteFile(caFile, f.CA.CertPEM(), 0o644); err != nil {
+		return nil, err
+	}
+	list := filepath.Join(cfg.workDir, "vendors.csv")
+	if err := writeVendorList(list, res.def); err != nil {
+		return nil, err
+	}
+	for _, c := range cfg.concurrency {
+		dbPath := filepath.Join(cfg.workDir, fmt.Sprintf("history-c%d.db", c))
+		args := []string{"run", "--resolver", f.Resolver, "--port", strconv.Itoa(f.Port), "--ca-file", caFile,
+			"--db", dbPath, "--ehlo", ehloName, "--quiet", "--concurrency", strconv.Itoa(c)}
+		if f.HTTPSPort != 0 {
+			args = append(args, "--mta-sts-port", strconv.Itoa(f.HTTPSPort))
+		}
+		args = append(append(args, cfg.extra...), list)
+		fmt.Fprintf(w, "mxbench: mxaudit --concurrency %d ...\n", c)
+		r, err := runOnce(ctx, cfg.mxaudit, args, f)
+		if err != nil {
+			return nil, err
+		}
+		r.concurrency = c
+		if err := r.load(ctx, dbPath, res.def); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "mxbench:   %d domains in %s (%.1f/s), peak RSS %d MB, %d connections (%.2f× the bound)\n",
+			r.stored, r.wall.Round(time.Millisecond), r.DomainsPerSecond(), r.peakRSSKB/kilobyte, r.sum.TotalConns, r.sum.Ratio())
+		res.runs = append(res.runs, r)
+	}
+	return res, nil
+}
+
+// startFleet serves def on free ports, its DNS server on its own address.
+func startFleet(def *fleet.Definition) (*fleet.Fleet, error) {
+	host, _, err := net.SplitHostPort(def.Resolver)
+	if err != nil {
+		return nil, fmt.Errorf("fleet resolver %q: %w", def.Resolver, err)
+	}
+	return fleet.Start(def, fleet.Options{Resolver: net.JoinHostPort(host, "0"), SMTPPort: -1, HTTPSPort: -1})
+}
+
+// raiseFDLimit lifts the soft open-files limit to the hard one, for one
+// listener per fleet address plus mxaudit's connections (the subprocess
+// inherits it), and returns the limit now in force.
+func raiseFDLimit() (uint64, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("open files limit: %w", err)
+	}
+	if l.Cur < l.Max {
+		l.Cur = l.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+			return 0, fmt.Errorf("raise open files limit: %w", err)
+		}
+	}
+	return l.Cur, nil
+}
+
+// writeVendorList writes the fleet's domains as a vendor list, in the
+// fleet's (random) order.
+func writeVendorList(path string, def *fleet.Definition) error {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write([]string{"vendor", "domain"})
+	for i, d := range def.Domains {
+		_ = cw.Write([]string{fmt.Sprintf("Vendor %d", i+1), d.Name})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// connCounts is the connections each fleet server has accepted so far.
+func connCounts(f *fleet.Fleet) map[string]int {
+	m := make(map[string]int, len(f.Servers))
+	for ip, s := range f.Servers {
+		m[ip] = s.Stats().Connections
+	}
+	return m
+}
+
+// cappedBuffer keeps the first outputCap bytes written to it.
+type cappedBuffer struct{ bytes.Buffer }
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if room := outputCap - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// runOnce runs mxaudit with args and measures it: wall time, peak RSS and
+// CPU of the child, CPU of this process (the fleet) meanwhile, and the
+// connections each fleet server accepted.
+func runOnce(ctx context.Context, bin string, args []string, f *fleet.Fleet) (*runResult, error) {
+	before := connCounts(f)
+	var selfBefore, selfAfter syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &selfBefore); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = interruptGrace
+	var stdout, stderr cappedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start mxaudit: %w", err)
+	}
+	samples := make(chan rssPeak, 1)
+	stopSampling := make(chan struct{})
+	go func() { samples <- sampleRSS(cmd.Process.Pid, start, stopSampling) }()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(stopSampling)
+	peak := <-samples
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("mxaudit stopped: %w", ctx.Err())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mxaudit %v: %w\n%s%s", args, err, stdout.String(), stderr.String())
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &selfAfter); err != nil {
+		return nil, err
+	}
+	r := &runResult{args: args, wall: wall, stderr: stderr.String(), sampledPeak: peak}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.peakRSSKB = ru.Maxrss // kilobytes on Linux
+	}
+	r.childCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	r.fleetCPU = cpu(selfAfter) - cpu(selfBefore)
+	after := connCounts(f)
+	conns := make(map[string]int, len(after))
+	for ip, n := range after {
+		conns[ip] = n - before[ip]
+	}
+	r.stats = analyze(f.Definition(), conns, nil) // evidence added by load
+	return r, nil
+}
+
+// rssInterval is how often the child's resident set is sampled.
+const rssInterval = 250 * time.Millisecond
+
+// rssPeak is the largest sampled resident set of the child and when it was
+// seen, to tell whether the peak comes while auditing or at the end.
+type rssPeak struct {
+	kb int64
+	at time.Duration
+}
+
+// sampleRSS reads the resident set of pid every rssInterval until stop is
+// closed or the process is gone.
+func sampleRSS(pid int, start time.Time, stop <-chan struct{}) rssPeak {
+	var peak rssPeak
+	t := time.NewTicker(rssInterval)
+	defer t.Stop()
+	for {
+		if kb, ok := readRSS(pid); ok && kb > peak.kb {
+			peak = rssPeak{kb: kb, at: time.Since(start)}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+		}
+	}
+}
+
+// procStatusCap bounds the read of /proc/PID/status (a few KB).
+const procStatusCap = 16 << 10
+
+// readRSS returns VmRSS of pid in kilobytes.
+func readRSS(pid int) (int64, bool) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, procStatusCap))
+	if err != nil {
+		return 0, false
+	}
+	return parseVmRSS(string(b))
+}
+
+// parseVmRSS finds "VmRSS:   1234 kB" in a /proc status file.
+func parseVmRSS(status string) (int64, bool) {
+	for _, line := range strings.Split(status, "\n") {
+		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+func cpu(ru syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// load reads the run's evidence and grades from its database and
+// completes the connection analysis.
+func (r *runResult) load(ctx context.Context, path string, def *fleet.Definition) error {
+	store, err := db.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		return errors.New("mxaudit stored no run")
+	}
+	latest := runs[0]
+	for _, x := range runs[1:] {
+		if x.ID > latest.ID {
+			latest = x
+		}
+	}
+	if latest.Status != db.StatusCompleted {
+		return fmt.Errorf("run %d ended %s", latest.ID, latest.Status)
+	}
+	stored, err := store.DomainResults(ctx, latest.ID)
+	if err != nil {
+		return err
+	}
+	conns := make(map[string]int, len(r.stats))
+	for _, a := range r.stats {
+		conns[a.IP] = a.Conns
+	}
+	domains := make([]*evidence.Domain, 0, len(stored))
+	r.grades = map[string]int{}
+	for _, s := range stored {
+		domains = append(domains, s.Evidence)
+		r.grades[string(s.Grade.Grade)]++
+	}
+	r.stored = len(stored)
+	r.stats = analyze(def, conns, domains)
+	r.sum = summarize(r.stats)
+	r.kinds = byKind(r.stats)
+	return nil
+}
+
+// writeDetail writes one CSV row per address.
+func writeDetail(path string, stats []addrStat) error {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write([]string{"ip", "kind", "status", "domains", "connections", "evidence_connections", "lower_bound", "ratio", "probes", "cert_names"})
+	for _, a := range stats {
+		_ = cw.Write([]string{a.IP, a.Kind, string(a.Status), strconv.Itoa(a.Domains), strconv.Itoa(a.Conns),
+			strconv.Itoa(a.EvidenceConns), strconv.Itoa(a.Bound), strconv.FormatFloat(a.Ratio(), 'f', 2, 64),
+			strconv.Itoa(a.Probes), strconv.Itoa(a.CertNames)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
