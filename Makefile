@@ -7,7 +7,7 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build test lint fuzz demo clean
+.PHONY: help build test lint fuzz demo bench bench-10k clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -34,6 +34,15 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 15s)
 
 demo: build ## serve the sample fleet on loopback, audit samples/vendors.csv twice (a month apart) and show the changes
 	BIN=$(BIN) OUT=$(DEMO) ./samples/demo.sh
+
+BENCH_OUT ?= samples/bench-results.txt
+bench: build ## batch benchmark: 1,000 generated domains on ~200 addresses, 50 ms round trips; updates samples/bench-results.txt (make bench-10k: 10,000 domains)
+	$(GO) build -trimpath -o $(BIN)/mxbench ./cmd/mxbench
+	$(BIN)/mxbench -name 1k -domains 1000 -concurrency 16,32,64 -mxaudit $(BIN)/mxaudit -out $(BENCH_OUT) -detail $(BIN)/bench-1k-addresses.csv
+
+bench-10k: build ## the same at scale: 10,000 domains on ~2,000 addresses (several minutes)
+	$(GO) build -trimpath -o $(BIN)/mxbench ./cmd/mxbench
+	$(BIN)/mxbench -name 10k -domains 10000 -concurrency 64,128 -mxaudit $(BIN)/mxaudit -out $(BENCH_OUT) -detail $(BIN)/bench-10k-addresses.csv
 
 clean: ## remove build output and demo files
 	rm -rf $(BIN) $(DEMO)
