@@ -100,6 +100,8 @@ EXIT CODES
 			runsCommand(),
 			historyCommand(),
 			diffCommand(),
+			reportCommand(),
+			policyMapCommand(),
 			regradeCommand(),
 			checksCommand(),
 			suitesCommand(),

@@ -37,7 +37,9 @@ func runCommand() *cli.Command {
 		&cli.StringFlag{Name: "fail-under", Usage: "exit 1 when any domain grades below `GRADE`"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no summary; errors only"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines on stderr: text or json"},
+		&cli.BoolFlag{Name: "no-report", Usage: "do not write the reports at the end of the run (see mxaudit report)"},
 	)
+	flags = append(flags, reportFlags()...)
 	for _, f := range flags {
 		if sf, ok := f.(*cli.IntFlag); ok && sf.Name == "concurrency" {
 			sf.Value = audit.DefaultConcurrency
@@ -59,12 +61,16 @@ are reported with their row number and kept as input problems of the run.
 
 A killed or interrupted run keeps every finished domain; --resume finishes it.
 
+At the end of a completed run the reports are written, as mxaudit report
+would write them (see its help for --format, --out, --config and --letters),
+unless --no-report is given.
+
 EXAMPLES
    mxaudit run vendors.xlsx
    mxaudit run --db /var/lib/mxaudit/history.db --fail-on regression vendors.csv
    mxaudit run --resume vendors.csv`,
 		Flags:  flags,
-		Action: runAction,
+		Action: func(c *cli.Context) error { return runAction(c, defaultRenderers()) },
 	}
 }
 
@@ -82,9 +88,20 @@ func newLogger(c *cli.Context) (*slog.Logger, error) {
 	return nil, usageErr("--log-format must be text or json")
 }
 
-func runAction(c *cli.Context) error {
+func runAction(c *cli.Context, rend renderers) error {
 	if c.NArg() != 1 {
 		return usageErr("run needs exactly one vendor list file; try: mxaudit run vendors.csv")
+	}
+	// Report settings are checked before the audit, not after hours of it.
+	var reports *reportSettings
+	if !c.Bool("no-report") {
+		var err error
+		if reports, err = parseReportSettings(c, rend); err != nil {
+			return err
+		}
+		if reports.outDir == "-" {
+			return usageErr("--out -: run prints its summary on standard output; write the reports to a directory")
+		}
 	}
 	log, err := newLogger(c)
 	if err != nil {
@@ -174,7 +191,23 @@ func runAction(c *cli.Context) error {
 	if !c.Bool("quiet") {
 		printRunSummary(c.App.Writer, store, runID, sink, diff)
 	}
-	return thresholds(c, store, runID, diff, failUnder)
+	if reports == nil {
+		return thresholds(c, store, runID, diff, failUnder)
+	}
+	progress := c.App.Writer
+	if c.Bool("quiet") {
+		progress = io.Discard
+	}
+	_, repErr := writeReports(c.Context, store, runID, reports, rend, c.App.Writer, progress)
+	thrErr := thresholds(c, store, runID, diff, failUnder)
+	if repErr != nil {
+		// The run is stored; the missing reports are the more urgent news.
+		if thrErr != nil {
+			fmt.Fprintln(c.App.ErrWriter, "mxaudit:", thrErr)
+		}
+		return fmt.Errorf("run %d is stored but its reports are not (retry with: mxaudit report %d): %w", runID, runID, repErr)
+	}
+	return thrErr
 }
 
 // startOrResume creates the run, or finds the interrupted run to resume and

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/templates"
+)
+
+// Report output defaults.
+const (
+	// defaultReportDir is where reports go without --out or output_dir:
+	// a directory beside the history database.
+	defaultReportDir = "reports"
+	// lettersDir is the subdirectory of the output directory for letters.
+	lettersDir = "letters"
+	// reportDirMode is the permission of created report directories.
+	reportDirMode fs.FileMode = 0o750
+	// defaultExpiryWarn is the default "expiring soon" window in days.
+	defaultExpiryWarn = 30
+)
+
+// renderOptions are what a renderer needs besides the report.
+type renderOptions struct {
+	// templates is the --templates directory ("" for the embedded wording).
+	templates string
+}
+
+// renderers are the writers of each report format. A nil writer is a
+// format this build cannot write; tests replace them.
+type renderers struct {
+	formats map[string]func(w io.Writer, r *report.Report, o renderOptions) error
+	// letters writes one letter per vendor with findings into dir and
+	// returns the files it wrote.
+	letters func(dir string, r *report.Report, o renderOptions) ([]string, error)
+}
+
+// defaultRenderers are the renderers built into mxaudit.
+func defaultRenderers() renderers {
+	return renderers{formats: map[string]func(io.Writer, *report.Report, renderOptions) error{
+		report.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
+		report.FormatPDF:  nil,
+		report.FormatXLSX: nil,
+	}}
+}
+
+// reportFlags are the flags of `report`, shared with `run`.
+func reportFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "format", Usage: "comma-separated report `FORMATS`: " + strings.Join(report.AllFormats(), ",") + " (default: the config file's formats, else all)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "`DIR` to write reports to (default: the config file's output_dir, else \"" + defaultReportDir + "\" beside the database)"},
+		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir"},
+		&cli.BoolFlag{Name: "letters", Usage: "also write one PDF letter per vendor with findings, under letters/"},
+	}
+}
+
+func reportCommand() *cli.Command {
+	flags := append(reportFlags(),
+		dbFlag(),
+		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings, methodology, report prose)"},
+		&cli.IntFlag{Name: "expiry-warn", Value: defaultExpiryWarn, Usage: "count certificates expiring within `DAYS` as expiring soon"},
+	)
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "write the PDF, workbook and JSON reports of a stored run",
+		ArgsUsage: "[RUN]",
+		Description: `Renders the reports of a stored run (default: the latest completed run)
+from the history database alone; nothing is sent over the network. Files are
+named mxaudit-run<ID>-<DATE>.<FORMAT> after the run's id and start date, and
+replace earlier renderings of the same run atomically. --letters adds one
+letter per vendor with findings under letters/.
+
+The --config file brands the reports (see templates/config-example.yaml);
+--templates overrides the wording.
+
+EXAMPLES
+   mxaudit report
+   mxaudit report --config /etc/mxaudit/mxaudit.yaml --letters 12
+   mxaudit report --format json --out - 12 > run12.json`,
+		Flags:  flags,
+		Action: func(c *cli.Context) error { return reportAction(c, defaultRenderers()) },
+	}
+}
+
+// reportSettings are the resolved report options of a command line.
+type reportSettings struct {
+	cfg        report.Config
+	formats    []string
+	outDir     string // "-" for standard output (one format only)
+	letters    bool
+	templates  string
+	expiryWarn int
+}
+
+// parseReportSettings resolves --config, --format, --out and --letters:
+// flags win over the config file, which wins over the defaults. It is
+// called before any work, so a bad flag or config file fails at once.
+func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error) {
+	s := &reportSettings{templates: c.String("templates"), expiryWarn: c.Int("expiry-warn")}
+	if p := c.String("config"); p != "" {
+		cfg, err := report.LoadConfig(p)
+		if err != nil {
+			return nil, usageErr("--config: %v", err)
+		}
+		s.cfg = cfg
+	}
+	s.formats = s.cfg.Formats
+	if f := c.String("format"); f != "" {
+		s.formats = nil
+		for _, name := range strings.Split(f, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			if !slices.Contains(report.AllFormats(), name) {
+				return nil, usageErr("--format: unknown format %q (known: %s)", name, strings.Join(report.AllFormats(), ", "))
+			}
+			if !slices.Contains(s.formats, name) {
+				s.formats = append(s.formats, name)
+			}
+		}
+	}
+	if len(s.formats) == 0 {
+		for _, f := range report.AllFormats() {
+			if rend.formats[f] != nil {
+				s.formats = append(s.formats, f)
+			}
+		}
+	}
+	for _, f := range s.formats {
+		if rend.formats[f] == nil {
+			return nil, usageErr("--format: this mxaudit cannot write %s reports yet", f)
+		}
+	}
+	s.letters = s.cfg.Letters || c.Bool("letters")
+	if s.letters && rend.letters == nil {
+		return nil, usageErr("--letters: this mxaudit cannot write letters yet")
+	}
+	s.outDir = c.String("out")
+	if s.outDir == "" {
+		s.outDir = s.cfg.OutputDir
+	}
+	if s.outDir == "" {
+		s.outDir = filepath.Join(filepath.Dir(c.String("db")), defaultReportDir)
+	}
+	if s.outDir == "-" && (len(s.formats) != 1 || s.letters) {
+		return nil, usageErr("--out -: standard output takes exactly one format and no letters")
+	}
+	if s.expiryWarn < 1 {
+		return nil, usageErr("--expiry-warn must be at least 1 day")
+	}
+	if s.templates != "" {
+		if _, err := templates.Load(s.templates); err != nil {
+			return nil, usageErr("--templates: %v", err)
+		}
+		if _, err := templates.LoadMethodology(s.templates); err != nil {
+			return nil, usageErr("--templates: %v", err)
+		}
+	}
+	return s, nil
+}
+
+func reportAction(c *cli.Context, rend renderers) error {
+	if c.NArg() > 1 {
+		return usageErr("report takes at most one run id (see mxaudit runs)")
+	}
+	s, err := parseReportSettings(c, rend)
+	if err != nil {
+		return err
+	}
+	store, err := openExistingDB(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	run, err := pickRun(c.Context, store, c.Args().First())
+	if err != nil {
+		return err
+	}
+	if run.Status != db.StatusCompleted {
+		fmt.Fprintf(c.App.ErrWriter, "mxaudit: run %d is %s: its reports cover the %d of %d domains it stored\n",
+			run.ID, run.Status, run.Done, run.TotalDomains)
+	}
+	out := c.App.Writer
+	if s.outDir == "-" {
+		out = io.Discard // standard output carries the report itself
+	}
+	if _, err := writeReports(c.Context, store, run.ID, s, rend, c.App.Writer, out); err != nil {
+		return err
+	}
+	return nil
+}
+
+// openExistingDB opens the --db database, refusing to create one: a
+// report of a database that does not exist is a mistyped path.
+func openExistingDB(c *cli.Context) (*db.DB, error) {
+	p := c.String("db")
+	if _, err := os.Stat(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usageErr("no history database at %s (pass --db, or start one with: mxaudit run vendors.csv)", p)
+		}
+		return nil, runtimeErr(err)
+	}
+	return openDB(c)
+}
+
+// pickRun returns the run named by arg, or the latest completed run.
+func pickRun(ctx context.Context, store *db.DB, arg string) (db.Run, error) {
+	if arg != "" {
+		id, err := parseRunID(arg)
+		if err != nil {
+			return db.Run{}, err
+		}
+		r, err := store.GetRun(ctx, id)
+		if errors.Is(err, db.ErrNotFound) {
+			return db.Run{}, usageErr("no run %d in %s (see mxaudit runs)", id, store.Path())
+		}
+		if err != nil {
+			return db.Run{}, runtimeErr(err)
+		}
+		return r, nil
+	}
+	r, err := store.LatestRun(ctx, "", db.StatusCompleted)
+	if errors.Is(err, db.ErrNotFound) {
+		return db.Run{}, usageErr("no completed run in %s; name a run id (see mxaudit runs)", store.Path())
+	}
+	if err != nil {
+		return db.Run{}, runtimeErr(err)
+	}
+	return r, nil
+}
+
+// reportFileName is the file name of one report of a run.
+func reportFileName(r *report.Report, format string) string {
+	return fmt.Sprintf("mxaudit-run%d-%s.%s", r.Run.ID, r.Run.StartedAt.UTC().Format(time.DateOnly), format)
+}
+
+// buildReport assembles the report model of a run with the settings'
+// organisation, wording and expiry window.
+func buildReport(ctx context.Context, store *db.DB, runID int64, s *reportSettings) (*report.Report, error) {
+	texts, err := loadTemplates(s.templates)
+	if err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	meth, err := templates.LoadMethodology(s.templates)
+	if err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	r, err := report.Build(ctx, store, runID, report.Options{Org: s.cfg.Org, Texts: texts, Methodology: &meth,
+		ExpiryWarnDays: s.expiryWarn, ToolVersion: version})
+	if err != nil {
+		return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
+	}
+	return r, nil
+}
+
+// writeReports renders a run's reports into the output directory (or one
+// report to stdout for --out -), prints each file written to progress, and
+// returns their paths.
+func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSettings, rend renderers, stdout, progress io.Writer) ([]string, error) {
+	r, err := buildReport(ctx, store, runID, s)
+	if err != nil {
+		return nil, err
+	}
+	opt := renderOptions{templates: s.templates}
+	if s.outDir == "-" {
+		if err := rend.formats[s.formats[0]](stdout, r, opt); err != nil {
+			return nil, runtimeErr(fmt.Errorf("%s report: %w", s.formats[0], err))
+		}
+		return nil, nil
+	}
+	if err := os.MkdirAll(s.outDir, reportDirMode); err != nil {
+		return nil, runtimeErr(fmt.Errorf("report directory: %w", err))
+	}
+	var written []string
+	for _, f := range s.formats {
+		path := filepath.Join(s.outDir, reportFileName(r, f))
+		write := rend.formats[f]
+		if err := report.WriteFileAtomic(path, func(w io.Writer) error { return write(w, r, opt) }); err != nil {
+			return written, runtimeErr(fmt.Errorf("%s report: %w", f, err))
+		}
+		written = append(written, path)
+		fmt.Fprintf(progress, "wrote %s\n", path)
+	}
+	if s.letters {
+		dir := filepath.Join(s.outDir, lettersDir)
+		if err := os.MkdirAll(dir, reportDirMode); err != nil {
+			return written, runtimeErr(fmt.Errorf("letters directory: %w", err))
+		}
+		files, err := rend.letters(dir, r, opt)
+		if err != nil {
+			return written, runtimeErr(fmt.Errorf("letters: %w", err))
+		}
+		for _, f := range files {
+			written = append(written, f)
+			fmt.Fprintf(progress, "wrote %s\n", f)
+		}
+		if len(files) == 0 {
+			fmt.Fprintln(progress, "no letters: no vendor has findings")
+		}
+	}
+	return written, nil
+}
