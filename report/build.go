@@ -741,13 +741,18 @@ func (b *builder) methodology(run db.Run) {
 	if !ok {
 		policy = grade.Default()
 	}
-	for _, code := range grade.Codes() {
-		rule := policy.Rule(code)
+	// RuleKeys includes the variants of a code ("MTASTS_MX_NOT_COVERED/testing").
+	for _, key := range grade.RuleKeys() {
+		rule := policy.Rule(key)
+		code, variant, _ := strings.Cut(key, "/")
 		title := code
 		if t, err := b.opt.Texts.Finding(code, nil); err == nil {
 			title = t.Title
 		}
-		out.Rules = append(out.Rules, RuleDef{Code: code, Title: title, Severity: rule.Severity.String(), Deduction: rule.Deduction, ForceF: rule.ForceF})
+		if variant != "" {
+			title += " (" + strings.ReplaceAll(variant, "_", " ") + ")"
+		}
+		out.Rules = append(out.Rules, RuleDef{Code: key, Title: title, Severity: rule.Severity.String(), Deduction: rule.Deduction, ForceF: rule.ForceF})
 	}
 	sort.SliceStable(out.Rules, func(i, j int) bool {
 		ri, rj := out.Rules[i], out.Rules[j]
