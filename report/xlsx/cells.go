@@ -1,0 +1,199 @@
+package xlsx
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mxaudit/mxaudit/report"
+)
+
+// kind says how a column's values become cells.
+type kind int
+
+// Column kinds.
+const (
+	kindText     kind = iota // text, one line
+	kindWrap                 // text, wrapped
+	kindInt                  // a whole number
+	kindPercent              // a share 0..1 shown as a percentage
+	kindDate                 // a calendar date (UTC)
+	kindDateTime             // a timestamp (UTC)
+	kindGrade                // text filled with the grade's colour
+	kindSeverity             // text filled with the severity's colour
+)
+
+// column is one column of a table sheet.
+type column struct {
+	header string
+	width  float64
+	kind   kind
+}
+
+// Column widths, in characters.
+const (
+	widthFlag   = 10
+	widthShort  = 14
+	widthName   = 28
+	widthHost   = 32
+	widthMedium = 40
+	widthLong   = 60
+)
+
+// truncMark ends a text cut at Excel's cell limit.
+const truncMark = '…'
+
+// Excel's 1900 date system shows years from 1900 (after its phantom 29
+// February) to 9999.
+const (
+	excelFirstYear = 1900
+	excelLastYear  = 9999
+)
+
+// inExcelRange reports whether Excel can show t as a date; a time outside
+// (a hostile certificate can claim one) is written as ISO text.
+func inExcelRange(t time.Time) bool {
+	first := time.Date(excelFirstYear, time.March, 1, 0, 0, 0, 0, time.UTC)
+	return !t.Before(first) && t.Year() <= excelLastYear
+}
+
+// cellText makes a string safe for a cell: report.Clean shows control
+// characters, bidi overrides and invalid UTF-8 as visible escapes (XML 1.0
+// forbids most control characters, so they would corrupt the workbook),
+// the few characters XML still refuses are escaped the same way, so is
+// the underscore of an "_xHHHH_" escape (breakXEscapes), and the text is
+// cut to Excel's limit of 32,767 UTF-16 units.
+func cellText(s string) string {
+	s = report.Clean(s)
+	if strings.ContainsAny(s, "\ufffe\uffff") {
+		s = strings.NewReplacer("\ufffe", `\ufffe`, "\uffff", `\uffff`).Replace(s)
+	}
+	return capText(breakXEscapes(s), excelize.TotalCellChars)
+}
+
+// capText cuts s so that it holds at most limit UTF-16 units, marking the
+// cut with truncMark.
+func capText(s string, limit int) string {
+	if len(s) <= limit { // each UTF-16 unit needs at least one byte
+		return s
+	}
+	units := 0
+	for _, r := range s {
+		units += utf16.RuneLen(r)
+	}
+	if units <= limit {
+		return s
+	}
+	room := limit - utf16.RuneLen(truncMark)
+	units = 0
+	for i, r := range s {
+		n := utf16.RuneLen(r)
+		if units+n > room {
+			return s[:i] + string(truncMark)
+		}
+		units += n
+	}
+	return s
+}
+
+// cellValue turns a model value into the cell of a column: every string
+// through cellText with the text format, numbers as numbers, times as
+// Excel dates. nil, "", a nil *time.Time and a zero time are empty cells.
+func (st *styles) cellValue(c column, v any) (any, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		if v == "" {
+			return nil, nil
+		}
+		t := cellText(v)
+		switch c.kind {
+		case kindGrade:
+			return excelize.Cell{StyleID: st.gradeStyle(t), Value: t}, nil
+		case kindSeverity:
+			return excelize.Cell{StyleID: st.severityStyle(t), Value: t}, nil
+		case kindWrap:
+			return excelize.Cell{StyleID: st.wrap, Value: t}, nil
+		}
+		return excelize.Cell{StyleID: st.text, Value: t}, nil
+	case bool:
+		return excelize.Cell{StyleID: st.text, Value: yesNo(v)}, nil
+	case int:
+		return excelize.Cell{StyleID: st.integer, Value: v}, nil
+	case float64:
+		if c.kind == kindPercent {
+			return excelize.Cell{StyleID: st.percent, Value: v}, nil
+		}
+		return excelize.Cell{Value: v}, nil
+	case *time.Time:
+		if v == nil {
+			return nil, nil
+		}
+		return st.timeCell(c, *v), nil
+	case time.Time:
+		return st.timeCell(c, v), nil
+	}
+	return nil, fmt.Errorf("column %q: unsupported value type %T", c.header, v)
+}
+
+func (st *styles) timeCell(c column, t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	if !inExcelRange(t) {
+		return excelize.Cell{StyleID: st.text, Value: t.Format(time.RFC3339)}
+	}
+	if c.kind == kindDate {
+		return excelize.Cell{StyleID: st.date, Value: t}
+	}
+	return excelize.Cell{StyleID: st.datetime, Value: t}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// xEscapeLen is the length of "_xHHHH_".
+const xEscapeLen = 7
+
+// breakXEscapes shows the underscore that opens every "_xHHHH_" as the
+// visible escape \x5f. Spreadsheet readers decode "_xHHHH_" in a string
+// to the character U+HHHH; excelize escapes it for inline strings but not
+// for shared strings, nor when two such sequences share an underscore
+// ("_x0041_x0042_"), so without this a remote string could carry a control
+// character or a bidi override past report.Clean, or not read as written.
+func breakXEscapes(s string) string {
+	if !strings.Contains(s, "_x") && !strings.Contains(s, "_X") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if isXEscape(s[i:]) {
+			b.WriteString(`\x5f`)
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// isXEscape reports whether s begins with "_xHHHH_".
+func isXEscape(s string) bool {
+	if len(s) < xEscapeLen || s[0] != '_' || (s[1] != 'x' && s[1] != 'X') || s[xEscapeLen-1] != '_' {
+		return false
+	}
+	for _, c := range []byte(s[2 : xEscapeLen-1]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

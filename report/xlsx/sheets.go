@@ -1,0 +1,393 @@
+package xlsx
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/report"
+)
+
+// emitFunc takes one data row, one value per column of the sheet.
+type emitFunc func(values ...any) error
+
+// sheetDef declares one sheet: its name, its columns and how its rows are
+// drawn from the report.
+type sheetDef struct {
+	name string
+	cols []column
+	// freezeCols is how many leading columns stay in view beside the
+	// frozen header row.
+	freezeCols int
+	// rows emits the data rows in order.
+	rows func(r *report.Report, emit emitFunc) error
+	// render writes the sheet: (*book).stream for the tables,
+	// (*book).summary for the Summary.
+	render func(b *book, d sheetDef) error
+}
+
+// Sheet names, in workbook order.
+const (
+	sheetSummary  = "Summary"
+	sheetVendors  = "Vendors"
+	sheetMX       = "MX hosts"
+	sheetSuites   = "Cipher suites"
+	sheetFindings = "Findings"
+	sheetChanges  = "Changes"
+	sheetProblems = "Input problems"
+)
+
+// sheets is the single source of truth for the workbook: every sheet, in
+// order, with its columns. The MX sheet has a column per check the
+// report's methodology defines.
+func sheets(r *report.Report) []sheetDef {
+	return []sheetDef{
+		{
+			name: sheetSummary,
+			cols: []column{
+				{header: "Item", width: widthMedium, kind: kindText},
+				{header: "Value", width: widthMedium, kind: kindText},
+			},
+			rows:   summaryRows,
+			render: (*book).summary,
+		},
+		{
+			name: sheetVendors,
+			cols: []column{
+				{header: "Vendor", width: widthName, kind: kindText},
+				{header: "Domain", width: widthHost, kind: kindText},
+				{header: "Domain as listed", width: widthName, kind: kindText},
+				{header: "Owner", width: widthShort, kind: kindText},
+				{header: "Tier", width: widthFlag, kind: kindText},
+				{header: "Tags", width: widthShort, kind: kindText},
+				{header: "Grade", width: widthFlag, kind: kindGrade},
+				{header: "Incomplete", width: widthFlag, kind: kindText},
+				{header: "Forced TLS", width: widthShort, kind: kindText},
+				{header: "Change since last run", width: widthShort, kind: kindText},
+				{header: "Regressed", width: widthFlag, kind: kindText},
+				{header: "MTA-STS", width: widthShort, kind: kindText},
+				{header: "DANE", width: widthShort, kind: kindText},
+				{header: "Top finding", width: widthMedium, kind: kindText},
+				{header: "Top severity", width: widthShort, kind: kindSeverity},
+				{header: "Findings", width: widthFlag, kind: kindInt},
+				{header: "Earliest certificate expiry (UTC)", width: widthShort, kind: kindDate},
+			},
+			freezeCols: 2,
+			rows:       vendorRows,
+			render:     (*book).stream,
+		},
+		{
+			name:       sheetMX,
+			cols:       mxColumns(r),
+			freezeCols: 3,
+			rows:       mxRows,
+			render:     (*book).stream,
+		},
+		{
+			name: sheetSuites,
+			cols: []column{
+				{header: "Domain", width: widthHost, kind: kindText},
+				{header: "MX host", width: widthHost, kind: kindText},
+				{header: "IP", width: widthShort, kind: kindText},
+				{header: "Version", width: widthFlag, kind: kindText},
+				{header: "Code", width: widthShort, kind: kindText},
+				{header: "Name", width: widthMedium, kind: kindText},
+				{header: "Bits", width: widthFlag, kind: kindInt},
+				{header: "Key exchange", width: widthShort, kind: kindText},
+				{header: "Flags", width: widthName, kind: kindText},
+				{header: "Weak", width: widthFlag, kind: kindText},
+				{header: "Server order position", width: widthFlag, kind: kindInt},
+				{header: "Order chosen by", width: widthShort, kind: kindText},
+				{header: "Enumeration complete", width: widthShort, kind: kindText},
+			},
+			freezeCols: 3,
+			rows:       suiteRows,
+			render:     (*book).stream,
+		},
+		{
+			name: sheetFindings,
+			cols: []column{
+				{header: "Code", width: widthName, kind: kindText},
+				{header: "Severity", width: widthFlag, kind: kindSeverity},
+				{header: "Vendors", width: widthName, kind: kindText},
+				{header: "Domain", width: widthHost, kind: kindText},
+				{header: "MX host", width: widthHost, kind: kindText},
+				{header: "IP", width: widthShort, kind: kindText},
+				{header: "Title", width: widthMedium, kind: kindWrap},
+				{header: "Message", width: widthLong, kind: kindWrap},
+				{header: "Remediation", width: widthLong, kind: kindWrap},
+				{header: "Standards", width: widthMedium, kind: kindWrap},
+				{header: "Why it matters", width: widthLong, kind: kindWrap},
+				{header: "New since last run", width: widthFlag, kind: kindText},
+			},
+			freezeCols: 2,
+			rows:       findingRows,
+			render:     (*book).stream,
+		},
+		{
+			name: sheetChanges,
+			cols: []column{
+				{header: "Kind", width: widthShort, kind: kindText},
+				{header: "Domain", width: widthHost, kind: kindText},
+				{header: "Vendors", width: widthName, kind: kindText},
+				{header: "MX host", width: widthHost, kind: kindText},
+				{header: "IP", width: widthShort, kind: kindText},
+				{header: "From", width: widthShort, kind: kindText},
+				{header: "To", width: widthShort, kind: kindText},
+				{header: "Change", width: widthLong, kind: kindWrap},
+				{header: "For the worse", width: widthFlag, kind: kindText},
+			},
+			freezeCols: 2,
+			rows:       changeRows,
+			render:     (*book).stream,
+		},
+		{
+			name: sheetProblems,
+			cols: []column{
+				{header: "Sheet", width: widthShort, kind: kindText},
+				{header: "Row", width: widthFlag, kind: kindInt},
+				{header: "Column", width: widthShort, kind: kindText},
+				{header: "Value", width: widthName, kind: kindText},
+				{header: "Message", width: widthLong, kind: kindWrap},
+			},
+			rows:   problemRows,
+			render: (*book).stream,
+		},
+	}
+}
+
+// typed gives one value its own kind, for the Summary's value column.
+type typed struct {
+	kind kind
+	v    any
+}
+
+func summaryRows(r *report.Report, emit emitFunc) error {
+	s, run := r.Summary, r.Run
+	var finished, regraded, baseID, baseStarted any
+	if run.FinishedAt != nil {
+		finished = typed{kindDateTime, *run.FinishedAt}
+	}
+	if run.RegradedFrom != nil {
+		regraded = int(*run.RegradedFrom)
+	}
+	if r.Base != nil {
+		baseID, baseStarted = int(r.Base.ID), typed{kindDateTime, r.Base.StartedAt}
+	}
+	items := []struct {
+		label string
+		value any
+	}{
+		{"Organisation", r.Org.Name},
+		{"Report title", r.Org.Title},
+		{"Contact", r.Org.Contact},
+		{"Policy label", r.Org.PolicyLabel},
+		{"Frameworks", strings.Join(r.Org.Frameworks, ", ")},
+		{"Run", int(run.ID)},
+		{"Vendor list", run.ListName},
+		{"Input file", run.InputPath},
+		{"Input file SHA-256", run.InputSHA256},
+		{"Run status", run.Status},
+		{"Run started (UTC)", typed{kindDateTime, run.StartedAt}},
+		{"Run finished (UTC)", finished},
+		{"Policy", run.Policy},
+		{"Policy version", run.PolicyVersion},
+		{"Regraded from run", regraded},
+		{"Tool version of the run", run.ToolVersion},
+		{"Compared with run", baseID},
+		{"Compared run started (UTC)", baseStarted},
+		{"Report generated (UTC)", typed{kindDateTime, r.GeneratedAt}},
+		{"Report tool version", r.ToolVersion},
+		{"Vendors", s.Vendors},
+		{"Domains", s.Domains},
+		{"MX hosts", s.MXHosts},
+		{"Addresses", s.Addresses},
+		{"Vendors eligible for Forced TLS", s.ForcedEligible},
+		{"Vendors not eligible for Forced TLS", s.ForcedNotEligible},
+		{"Vendors with Forced TLS unknown", s.ForcedUnknown},
+		{"Share of vendors eligible for Forced TLS", typed{kindPercent, s.ForcedShare}},
+		{"Critical findings", s.Critical},
+		{"High findings", s.High},
+		{"Medium findings", s.Medium},
+		{"Low findings", s.Low},
+		{"Regressions since the compared run", s.Regressions},
+		{"Improvements since the compared run", s.Improvements},
+		{fmt.Sprintf("Certificates expiring within %d days", s.ExpiryWarnDays), s.ExpiringSoon},
+		{"Domains not fully audited", s.Inconclusive},
+		{"Domains with MTA-STS in enforce mode", s.MTASTSEnforce},
+		{"Domains with valid DANE", s.DANEValid},
+		{"Input problems", s.InputProblems},
+		{"Port 25 blocked at the scanner", s.PortBlocked},
+	}
+	for _, it := range items {
+		if err := emit(it.label, it.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func vendorRows(r *report.Report, emit emitFunc) error {
+	for _, v := range r.Vendors {
+		if err := emit(v.Vendor, v.Domain, v.Input, v.Owner, v.Tier, strings.Join(v.Tags, ", "), v.Grade,
+			v.Incomplete, v.ForcedTLS, v.Change, v.Regressed, v.MTASTS, v.DANE, v.TopFinding, v.TopSeverity,
+			v.Findings, v.EarliestExpiry); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mxColumns are the MX sheet's columns: the address and its evidence,
+// then one column per check of the methodology.
+func mxColumns(r *report.Report) []column {
+	cols := []column{
+		{header: "Domain", width: widthHost, kind: kindText},
+		{header: "Vendors", width: widthName, kind: kindText},
+		{header: "MX host", width: widthHost, kind: kindText},
+		{header: "Preference", width: widthFlag, kind: kindInt},
+		{header: "MX grade", width: widthFlag, kind: kindGrade},
+		{header: "IP", width: widthShort, kind: kindText},
+		{header: "Address grade", width: widthFlag, kind: kindGrade},
+		{header: "Probe status", width: widthShort, kind: kindText},
+		{header: "Probe error", width: widthMedium, kind: kindText},
+		{header: "Probed at (UTC)", width: widthShort + 4, kind: kindDateTime},
+		{header: "Protocols supported", width: widthName, kind: kindText},
+		{header: "Protocols not determined", width: widthName, kind: kindText},
+		{header: "Handshake", width: widthMedium, kind: kindText},
+		{header: "Certificate subject", width: widthMedium, kind: kindText},
+		{header: "Certificate issuer", width: widthMedium, kind: kindText},
+		{header: "Certificate names", width: widthMedium, kind: kindText},
+		{header: "Certificate expiry (UTC)", width: widthShort, kind: kindDate},
+		{header: "Days left at audit", width: widthFlag, kind: kindInt},
+		{header: "Trusted", width: widthFlag, kind: kindText},
+		{header: "Name match", width: widthFlag, kind: kindText},
+		{header: "Self-signed", width: widthFlag, kind: kindText},
+		{header: "Trust error", width: widthMedium, kind: kindText},
+		{header: "Key", width: widthShort, kind: kindText},
+		{header: "Signature", width: widthShort + 4, kind: kindText},
+		{header: "Certificate SHA-256", width: widthMedium, kind: kindText},
+		{header: "Banner", width: widthLong, kind: kindText},
+		{header: "Connections", width: widthFlag, kind: kindInt},
+		{header: "DANE (MX)", width: widthShort, kind: kindText},
+		{header: "DANE (address)", width: widthName, kind: kindText},
+	}
+	for _, c := range r.Methodology.Checks {
+		cols = append(cols, column{header: c.Label, width: widthShort, kind: kindText})
+	}
+	return cols
+}
+
+// mxNoAddress is the probe status of an MX host without an address.
+const mxNoAddress = "no address"
+
+func mxRows(r *report.Report, emit emitFunc) error {
+	checks := r.Methodology.Checks
+	for _, d := range r.Domains {
+		vendors := strings.Join(d.Vendors, "; ")
+		for _, mx := range d.MX {
+			addrs := mx.Addresses
+			if len(addrs) == 0 {
+				// Keep the host visible: a name without an address cannot receive mail.
+				addrs = []report.AddressView{{ProbeStatus: mxNoAddress}}
+			}
+			for _, a := range addrs {
+				row := []any{d.Domain, vendors, mx.Host, int(mx.Preference), mx.Grade}
+				row = append(row, addressValues(a)...)
+				row = append(row, a.Banner, a.Connections, mx.DANE, a.DANE)
+				for _, c := range checks {
+					row = append(row, a.Checks[c.Name])
+				}
+				if err := emit(row...); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// certColumns is the number of MX sheet columns from the certificate subject
+// to its SHA-256.
+const certColumns = 12
+
+// addressValues are the MX sheet's values from IP to certificate SHA-256.
+func addressValues(a report.AddressView) []any {
+	var supported, open []string
+	for _, v := range a.Versions {
+		switch evidence.Support(v.Support) {
+		case evidence.Supported:
+			supported = append(supported, v.Version)
+		case evidence.NotSupported:
+		default:
+			open = append(open, v.Version+" "+strings.ReplaceAll(v.Support, "_", " "))
+		}
+	}
+	out := []any{a.IP, a.Grade, a.ProbeStatus, a.ProbeError, a.ProbedAt,
+		strings.Join(supported, ", "), strings.Join(open, ", "), a.Protocol}
+	c := a.Cert
+	if c == nil {
+		return append(out, make([]any, certColumns)...)
+	}
+	key := c.KeyType
+	if c.KeyBits > 0 {
+		key = fmt.Sprintf("%s %d", c.KeyType, c.KeyBits)
+	}
+	return append(out, c.Subject, c.Issuer, strings.Join(c.SANs, ", "), c.NotAfter, c.DaysToExpiry,
+		c.Trusted, c.NameMatch, c.SelfSigned, c.TrustError, key, c.Signature, c.SHA256)
+}
+
+func suiteRows(r *report.Report, emit emitFunc) error {
+	for _, d := range r.Domains {
+		for _, mx := range d.MX {
+			for _, a := range mx.Addresses {
+				for _, v := range a.Versions {
+					serverOrder := evidence.Preference(v.Preference) == evidence.PreferServer
+					for i, s := range v.Suites {
+						var pos any
+						if serverOrder {
+							pos = i + 1
+						}
+						if err := emit(d.Domain, mx.Host, a.IP, v.Version, s.Code, s.Name, s.Bits, s.KeyExchange,
+							strings.Join(s.Flags, ", "), s.Weak, pos, v.Preference, v.Complete); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func findingRows(r *report.Report, emit emitFunc) error {
+	for _, f := range r.Findings {
+		if err := emit(f.Code, f.Severity, strings.Join(f.Vendors, "; "), f.Domain, f.Host, f.IP, f.Title,
+			f.Message, f.Remediation, strings.Join(f.Standards, "; "), f.Why, f.New); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func changeRows(r *report.Report, emit emitFunc) error {
+	for _, c := range r.Changes {
+		if err := emit(c.Kind, c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, c.From, c.To, c.Text, c.Bad); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func problemRows(r *report.Report, emit emitFunc) error {
+	for _, p := range r.Problems {
+		var row any
+		if p.Row > 0 {
+			row = p.Row
+		}
+		if err := emit(p.Sheet, row, p.Column, p.Value, p.Message); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+// Package xlsx renders a report as the Excel workbook vendor management
+// filters: a Summary with the figures and a grade chart, then one sheet per
+// table (vendors, MX addresses, cipher suites, findings, changes, input
+// problems). The sheets are declared once, in sheets(); the big ones are
+// written with excelize's StreamWriter so that a fleet of ten thousand
+// domains does not need gigabytes.
+//
+// Every string becomes a typed text cell through one function (cellValue):
+// it is passed through report.Clean, capped at Excel's cell limit and
+// written as an inline or shared string with the text number format, never
+// as a formula, so a banner or a vendor name beginning with '=', '+', '-'
+// or '@' appears literally. Numbers are numbers and dates are dates.
+package xlsx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mxaudit/mxaudit/report"
+)
+
+// maxDataRows is the number of data rows a sheet can hold: Excel's row
+// limit less the header row and the row that says how many were left out.
+const maxDataRows = excelize.TotalRows - 2
+
+// Write renders r as an xlsx workbook to w.
+func Write(w io.Writer, r *report.Report) error {
+	return write(w, r, maxDataRows)
+}
+
+// WriteFile renders r as an xlsx workbook to path, atomically: readers see
+// the old file or the complete new one.
+func WriteFile(path string, r *report.Report) error {
+	return report.WriteFileAtomic(path, func(w io.Writer) error { return Write(w, r) })
+}
+
+// book is one workbook being written.
+type book struct {
+	f  *excelize.File
+	r  *report.Report
+	st *styles
+	// maxRows is the data-row limit per sheet (lower in tests).
+	maxRows int
+}
+
+func write(w io.Writer, r *report.Report, maxRows int) (err error) {
+	if r == nil {
+		return errors.New("xlsx: nil report")
+	}
+	f := excelize.NewFile()
+	defer func() {
+		// Close removes the stream writers' temporary files.
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("xlsx: close workbook: %w", cerr)
+		}
+	}()
+	st, err := newStyles(f)
+	if err != nil {
+		return fmt.Errorf("xlsx: styles: %w", err)
+	}
+	b := &book{f: f, r: r, st: st, maxRows: maxRows}
+	defs := sheets(r)
+	for i, d := range defs {
+		if err := b.addSheet(i, d.name); err != nil {
+			return fmt.Errorf("xlsx: sheet %s: %w", d.name, err)
+		}
+	}
+	for _, d := range defs {
+		if err := d.render(b, d); err != nil {
+			return fmt.Errorf("xlsx: sheet %s: %w", d.name, err)
+		}
+	}
+	f.SetActiveSheet(0)
+	if err := b.docProps(); err != nil {
+		return fmt.Errorf("xlsx: document properties: %w", err)
+	}
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("xlsx: write workbook: %w", err)
+	}
+	return nil
+}
+
+// addSheet creates the sheet at position i; the first one renames the
+// workbook's default sheet.
+func (b *book) addSheet(i int, name string) error {
+	if i == 0 {
+		return b.f.SetSheetName(b.f.GetSheetName(0), name)
+	}
+	_, err := b.f.NewSheet(name)
+	return err
+}
+
+func (b *book) docProps() error {
+	at := b.r.GeneratedAt.UTC().Format(time.RFC3339)
+	return b.f.SetDocProps(&excelize.DocProperties{
+		Title:          cellText(b.r.Org.Title),
+		Subject:        cellText(b.r.Run.ListName),
+		Creator:        cellText(b.r.Tool + " " + b.r.ToolVersion),
+		LastModifiedBy: cellText(b.r.Tool),
+		Created:        at,
+		Modified:       at,
+		Language:       "en",
+	})
+}
