@@ -276,3 +276,25 @@ func TestParseVmRSS(t *testing.T) {
 		})
 	}
 }
+
+func TestRSSPhases(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	samples := []rssSample{{t0, 10}, {t0.Add(time.Second), 30}, {t0.Add(2 * time.Second), 20}, {t0.Add(3 * time.Second), 90}, {t0.Add(4 * time.Second), 40}}
+	tests := []struct {
+		name          string
+		end           time.Time
+		auditing, aft int64
+	}{
+		{"peak after the audit", t0.Add(2 * time.Second), 30, 90},
+		{"everything while auditing", t0.Add(time.Hour), 90, 0},
+		{"everything after", t0.Add(-time.Second), 0, 90},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := rssPhases(samples, tt.end)
+			if a != tt.auditing || b != tt.aft {
+				t.Fatalf("rssPhases = %d, %d; want %d, %d", a, b, tt.auditing, tt.aft)
+			}
+		})
+	}
+}

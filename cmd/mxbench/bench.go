@@ -43,11 +43,16 @@ type runResult struct {
 	fleetCPU    time.Duration
 	stored      int
 	grades      map[string]int
-	sampledPeak rssPeak
-	stats       []addrStat
-	sum         summary
-	kinds       []kindRow
-	stderr      string
+	start       time.Time
+	rss         []rssSample
+	// auditEnd is when the last domain finished; rssAuditing and rssAfter
+	// the largest sampled resident sets before and after it.
+	auditEnd              time.Time
+	rssAuditing, rssAfter int64
+	stats                 []addrStat
+	sum                   summary
+	kinds                 []kindRow
+	stderr                string
 }
 
 // DomainsPerSecond is the run's throughput.
@@ -214,13 +219,13 @@ func runOnce(ctx context.Context, bin string, args []string, f *fleet.Fleet) (*r
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mxaudit: %w", err)
 	}
-	samples := make(chan rssPeak, 1)
+	samples := make(chan []rssSample, 1)
 	stopSampling := make(chan struct{})
-	go func() { samples <- sampleRSS(cmd.Process.Pid, start, stopSampling) }()
+	go func() { samples <- sampleRSS(cmd.Process.Pid, stopSampling) }()
 	err := cmd.Wait()
 	wall := time.Since(start)
 	close(stopSampling)
-	peak := <-samples
+	rss := <-samples
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("mxaudit stopped: %w", ctx.Err())
 	}
@@ -230,7 +235,7 @@ func runOnce(ctx context.Context, bin string, args []string, f *fleet.Fleet) (*r
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &selfAfter); err != nil {
 		return nil, err
 	}
-	r := &runResult{args: args, wall: wall, stderr: stderr.String(), sampledPeak: peak}
+	r := &runResult{args: args, start: start, wall: wall, stderr: stderr.String(), rss: rss}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.peakRSSKB = ru.Maxrss // kilobytes on Linux
 	}
@@ -248,29 +253,46 @@ func runOnce(ctx context.Context, bin string, args []string, f *fleet.Fleet) (*r
 // rssInterval is how often the child's resident set is sampled.
 const rssInterval = 250 * time.Millisecond
 
-// rssPeak is the largest sampled resident set of the child and when it was
-// seen, to tell whether the peak comes while auditing or at the end.
-type rssPeak struct {
+// rssSample is the child's resident set at one moment.
+type rssSample struct {
+	at time.Time
 	kb int64
-	at time.Duration
 }
+
+// maxRSSSamples bounds the samples kept (about 7 hours at rssInterval).
+const maxRSSSamples = 100_000
 
 // sampleRSS reads the resident set of pid every rssInterval until stop is
 // closed or the process is gone.
-func sampleRSS(pid int, start time.Time, stop <-chan struct{}) rssPeak {
-	var peak rssPeak
+func sampleRSS(pid int, stop <-chan struct{}) []rssSample {
+	var out []rssSample
 	t := time.NewTicker(rssInterval)
 	defer t.Stop()
-	for {
-		if kb, ok := readRSS(pid); ok && kb > peak.kb {
-			peak = rssPeak{kb: kb, at: time.Since(start)}
+	for len(out) < maxRSSSamples {
+		if kb, ok := readRSS(pid); ok {
+			out = append(out, rssSample{at: time.Now(), kb: kb})
 		}
 		select {
 		case <-stop:
-			return peak
+			return out
 		case <-t.C:
 		}
 	}
+	return out
+}
+
+// rssPhases splits the samples at the moment the last domain finished:
+// the largest resident set while auditing, and after it (the run's diff
+// and summary).
+func rssPhases(samples []rssSample, auditEnd time.Time) (auditing, after int64) {
+	for _, s := range samples {
+		if s.at.After(auditEnd) {
+			after = max(after, s.kb)
+		} else {
+			auditing = max(auditing, s.kb)
+		}
+	}
+	return auditing, after
 }
 
 // procStatusCap bounds the read of /proc/PID/status (a few KB).
@@ -348,7 +370,11 @@ func (r *runResult) load(ctx context.Context, path string, def *fleet.Definition
 	for _, s := range stored {
 		domains = append(domains, s.Evidence)
 		r.grades[string(s.Grade.Grade)]++
+		if s.Evidence.FinishedAt.After(r.auditEnd) {
+			r.auditEnd = s.Evidence.FinishedAt
+		}
 	}
+	r.rssAuditing, r.rssAfter = rssPhases(r.rss, r.auditEnd)
 	r.stored = len(stored)
 	r.stats = analyze(def, conns, domains)
 	r.sum = summarize(r.stats)

@@ -74,8 +74,8 @@ func TestBenchEndToEnd(t *testing.T) {
 				t.Fatalf("run %d: %s (%s) made %d connections, below its lower bound %d", i, a.IP, a.Kind, a.Conns, a.Bound)
 			}
 		}
-		if r.peakRSSKB <= 0 || r.wall <= 0 {
-			t.Fatalf("run %d: peak RSS %d KB, wall %v", i, r.peakRSSKB, r.wall)
+		if r.peakRSSKB <= 0 || r.wall <= 0 || r.auditEnd.Before(r.start) || r.auditEnd.After(r.start.Add(r.wall)) {
+			t.Fatalf("run %d: peak RSS %d KB, wall %v, last domain finished at %v (run %v + %v)", i, r.peakRSSKB, r.wall, r.auditEnd, r.start, r.wall)
 		}
 	}
 	// Each run is counted on its own: the same fleet costs the same.

@@ -70,8 +70,10 @@ func (r *results) format() string {
 	s := best.sum
 	fmt.Fprintf(&b, "\nfastest run (--concurrency %d):\n", best.concurrency)
 	fmt.Fprintf(&b, "  wall time %s, %.1f domains/s, peak RSS of mxaudit %d MB (getrusage ru_maxrss)\n", best.wall.Round(100*time.Millisecond), best.DomainsPerSecond(), best.peakRSSKB/kilobyte)
-	if p := best.sampledPeak; p.kb > 0 {
-		fmt.Fprintf(&b, "  resident set sampled every %s: largest %d MB, %s into the run\n", rssInterval, p.kb/kilobyte, p.at.Round(100*time.Millisecond))
+	if !best.auditEnd.IsZero() && len(best.rss) > 0 {
+		fmt.Fprintf(&b, "  resident set sampled every %s: up to %d MB while auditing (the last domain finished %s into the run), up to %d MB in the %s after it (diff, summary, exit)\n",
+			rssInterval, best.rssAuditing/kilobyte, best.auditEnd.Sub(best.start).Round(100*time.Millisecond),
+			best.rssAfter/kilobyte, best.start.Add(best.wall).Sub(best.auditEnd).Round(100*time.Millisecond))
 	}
 	fmt.Fprintf(&b, "  domains stored: %d of %d; grades: %s\n", best.stored, len(r.def.Domains), gradeLine(best.grades))
 	fmt.Fprintf(&b, "  connections per address (counted by the fleet's servers): min %d, median %d, max %d; total %d over %d addresses\n",
