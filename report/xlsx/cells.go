@@ -99,59 +99,62 @@ func capText(s string, limit int) string {
 	return s
 }
 
-// cellValue turns a model value into the cell of a column: every string
+// cell turns a model value into the cell of a column: every string
 // through cellText with the text format, numbers as numbers, times as
-// Excel dates. nil, "", a nil *time.Time and a zero time are empty cells.
-func (st *styles) cellValue(c column, v any) (any, error) {
+// Excel dates. nil, "", a nil *time.Time and a zero time are empty cells
+// (ok false).
+func (st *styles) cell(c column, v any) (cell excelize.Cell, ok bool, err error) {
 	switch v := v.(type) {
 	case nil:
-		return nil, nil
+		return cell, false, nil
 	case string:
 		if v == "" {
-			return nil, nil
+			return cell, false, nil
 		}
 		t := cellText(v)
 		switch c.kind {
 		case kindGrade:
-			return excelize.Cell{StyleID: st.gradeStyle(t), Value: t}, nil
+			return excelize.Cell{StyleID: st.gradeStyle(t), Value: t}, true, nil
 		case kindSeverity:
-			return excelize.Cell{StyleID: st.severityStyle(t), Value: t}, nil
+			return excelize.Cell{StyleID: st.severityStyle(t), Value: t}, true, nil
 		case kindWrap:
-			return excelize.Cell{StyleID: st.wrap, Value: t}, nil
+			return excelize.Cell{StyleID: st.wrap, Value: t}, true, nil
 		}
-		return excelize.Cell{StyleID: st.text, Value: t}, nil
+		return excelize.Cell{StyleID: st.text, Value: t}, true, nil
 	case bool:
-		return excelize.Cell{StyleID: st.text, Value: yesNo(v)}, nil
+		return excelize.Cell{StyleID: st.text, Value: yesNo(v)}, true, nil
 	case int:
-		return excelize.Cell{StyleID: st.integer, Value: v}, nil
+		return excelize.Cell{StyleID: st.integer, Value: v}, true, nil
 	case float64:
 		if c.kind == kindPercent {
-			return excelize.Cell{StyleID: st.percent, Value: v}, nil
+			return excelize.Cell{StyleID: st.percent, Value: v}, true, nil
 		}
-		return excelize.Cell{Value: v}, nil
+		return excelize.Cell{Value: v}, true, nil
 	case *time.Time:
 		if v == nil {
-			return nil, nil
+			return cell, false, nil
 		}
-		return st.timeCell(c, *v), nil
+		cell, ok = st.timeCell(c, *v)
+		return cell, ok, nil
 	case time.Time:
-		return st.timeCell(c, v), nil
+		cell, ok = st.timeCell(c, v)
+		return cell, ok, nil
 	}
-	return nil, fmt.Errorf("column %q: unsupported value type %T", c.header, v)
+	return cell, false, fmt.Errorf("column %q: unsupported value type %T", c.header, v)
 }
 
-func (st *styles) timeCell(c column, t time.Time) any {
+func (st *styles) timeCell(c column, t time.Time) (excelize.Cell, bool) {
 	if t.IsZero() {
-		return nil
+		return excelize.Cell{}, false
 	}
 	t = t.UTC()
 	if !inExcelRange(t) {
-		return excelize.Cell{StyleID: st.text, Value: t.Format(time.RFC3339)}
+		return excelize.Cell{StyleID: st.text, Value: t.Format(time.RFC3339)}, true
 	}
 	if c.kind == kindDate {
-		return excelize.Cell{StyleID: st.date, Value: t}
+		return excelize.Cell{StyleID: st.date, Value: t}, true
 	}
-	return excelize.Cell{StyleID: st.datetime, Value: t}
+	return excelize.Cell{StyleID: st.datetime, Value: t}, true
 }
 
 func yesNo(b bool) string {

@@ -41,6 +41,9 @@ func (b *book) stream(d sheetDef) error {
 		return err
 	}
 	written, omitted := 0, 0
+	// One Cell per column, reused row after row: SetRow copies what it
+	// needs, and a pointer in an interface costs no allocation.
+	buf := make([]excelize.Cell, len(d.cols))
 	cells := make([]any, len(d.cols))
 	emit := func(values ...any) error {
 		if len(values) != len(d.cols) {
@@ -51,11 +54,15 @@ func (b *book) stream(d sheetDef) error {
 			return nil
 		}
 		for i, v := range values {
-			c, err := b.st.cellValue(d.cols[i], v)
+			c, ok, err := b.st.cell(d.cols[i], v)
 			if err != nil {
 				return err
 			}
-			cells[i] = c
+			cells[i] = nil
+			if ok {
+				buf[i] = c
+				cells[i] = &buf[i]
+			}
 		}
 		written++
 		return sw.SetRow("A"+strconv.Itoa(written+1), cells)
@@ -103,11 +110,13 @@ func (b *book) summary(d sheetDef) error {
 			if t, ok := v.(typed); ok {
 				c.kind, v = t.kind, t.v
 			}
-			cell, err := b.st.cellValue(c, v)
+			cell, ok, err := b.st.cell(c, v)
 			if err != nil {
 				return err
 			}
-			cells[i] = cell
+			if ok {
+				cells[i] = cell
+			}
 		}
 		written++
 		return b.setRow(name, 1, written+1, cells)
@@ -151,7 +160,7 @@ func (b *book) gradeTable(sheet string) error {
 	}
 	gradeCol := column{kind: kindGrade}
 	for i, g := range s.Grades {
-		gc, err := b.st.cellValue(gradeCol, g.Grade)
+		gc, _, err := b.st.cell(gradeCol, g.Grade)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,7 @@
 // written with excelize's StreamWriter so that a fleet of ten thousand
 // domains does not need gigabytes.
 //
-// Every string becomes a typed text cell through one function (cellValue):
+// Every string becomes a typed text cell through one function (styles.cell):
 // it is passed through report.Clean, capped at Excel's cell limit and
 // written as an inline or shared string with the text number format, never
 // as a formula, so a banner or a vendor name beginning with '=', '+', '-'
@@ -69,12 +69,14 @@ func write(w io.Writer, r *report.Report, maxRows int) (err error) {
 			return fmt.Errorf("xlsx: sheet %s: %w", d.name, err)
 		}
 	}
+	// Before any sheet is streamed: SetActiveSheet parses every worksheet,
+	// and for a streamed one that is its whole buffered XML.
+	f.SetActiveSheet(0)
 	for _, d := range defs {
 		if err := d.render(b, d); err != nil {
 			return fmt.Errorf("xlsx: sheet %s: %w", d.name, err)
 		}
 	}
-	f.SetActiveSheet(0)
 	if err := b.docProps(); err != nil {
 		return fmt.Errorf("xlsx: document properties: %w", err)
 	}
