@@ -16,6 +16,7 @@ import (
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/xlsx"
 	"github.com/mxaudit/mxaudit/templates"
 )
 
@@ -52,7 +53,7 @@ func defaultRenderers() renderers {
 	return renderers{formats: map[string]func(io.Writer, *report.Report, renderOptions) error{
 		report.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
 		report.FormatPDF:  nil,
-		report.FormatXLSX: nil,
+		report.FormatXLSX: func(w io.Writer, r *report.Report, _ renderOptions) error { return xlsx.Write(w, r) },
 	}}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
@@ -177,6 +178,43 @@ func TestReportCommand(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(cdir, "fromconfig")); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("the config's output_dir was created: %v", err)
+		}
+	})
+
+	t.Run("xlsx", func(t *testing.T) {
+		out := t.TempDir()
+		code, _, stderr := runCLI(t, "report", "--db", dbPath, "--format", "xlsx", "--out", out)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		f, err := excelize.OpenFile(filepath.Join(out, fmt.Sprintf("mxaudit-run%d-%s.xlsx", run2, date2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		want := []string{"Summary", "Vendors", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems"}
+		if got := f.GetSheetList(); !slices.Equal(got, want) {
+			t.Fatalf("sheets %v, want %v", got, want)
+		}
+		rows, err := f.GetRows("Vendors")
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for i, row := range rows {
+			for j, v := range row {
+				if v != "=SUM(A1:A9)" {
+					continue
+				}
+				found = true
+				cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				if formula, _ := f.GetCellFormula("Vendors", cell); formula != "" {
+					t.Errorf("vendor name at %s is a formula %q", cell, formula)
+				}
+			}
+		}
+		if !found {
+			t.Error(`the vendor "=SUM(A1:A9)" is not written literally in the Vendors sheet`)
 		}
 	})
 
