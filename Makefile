@@ -7,7 +7,7 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build test lint fuzz demo bench bench-10k clean
+.PHONY: help build test lint fuzz demo bench bench-10k clean report-preview
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -43,6 +43,16 @@ bench: build ## batch benchmark: 1,000 generated domains on ~200 addresses, 50 m
 bench-10k: build ## the same at scale: 10,000 domains on ~2,000 addresses (several minutes)
 	$(GO) build -trimpath -o $(BIN)/mxbench ./cmd/mxbench
 	$(BIN)/mxbench -name 10k -domains 10000 -concurrency 64,128 -mxaudit $(BIN)/mxaudit -out $(BENCH_OUT) -detail $(BIN)/bench-10k-addresses.csv
+
+PREVIEW := out/preview
+report-preview: ## render the sample PDF (demo database if present, else the test fixture) and its pages as PNG into out/preview
+	$(GO) run ./report/pdf/internal/preview -db $(DEMO)/history.db -out $(PREVIEW)
+	@command -v pdftoppm >/dev/null 2>&1 || { echo "installing poppler-utils for pdftoppm"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y poppler-utils >/dev/null || { apt-get update >/dev/null && apt-get install -y poppler-utils >/dev/null; }; \
+	  else sudo apt-get install -y poppler-utils >/dev/null; fi; }
+	rm -f $(PREVIEW)/page-*.png
+	pdftoppm -r 80 -png $(PREVIEW)/report.pdf $(PREVIEW)/page
+	@echo "pages: $$(ls $(PREVIEW)/page-*.png | wc -l) PNG files in $(PREVIEW)/"
 
 clean: ## remove build output and demo files
 	rm -rf $(BIN) $(DEMO)
