@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"flag"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -37,18 +38,54 @@ func FuzzWrap(f *testing.F) {
 	})
 }
 
+// fuzzDocPages bounds how many pages FuzzText draws on one document
+// before writing it out and starting another.
+const fuzzDocPages = 50
+
 // FuzzText draws remote-looking text (banner, vendor, certificate name)
-// through every primitive that places text, and checks the PDF is written
-// and no raw control character reaches it.
+// through every primitive that places text. Each line the wrapper makes
+// must be clean (report.Clean leaves it alone, no control character) and
+// fit its width; drawing must not panic or fail. Loading the fonts is the
+// costly part, so one document takes many inputs, a page each, and is
+// written out (and must parse) every fuzzDocPages inputs; seeds and short
+// runs write every document.
 func FuzzText(f *testing.F) {
 	f.Add("=HYPERLINK(\"http://evil.example\",\"click\") \x1b[2J ESMTP")
 	f.Add("Ñandú Logística 中文 😀 \u202e")
 	f.Add("\xff\xfe(\\)")
+	var d *doc
+	pages := 0
+	flush := func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := d.f.Output(&buf); err != nil {
+			t.Fatalf("output: %v", err)
+		}
+		if _, err := parsePDF(buf.Bytes()); err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		d = nil
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if len(s) > 2000 {
 			return
 		}
-		d := testDoc(t)
+		if d == nil {
+			d, pages = testDoc(t), 0
+		}
+		d.body = true
+		d.newPage()
+		for _, st := range []styleID{sBody, sMono, sTableBold} {
+			d.setStyle(st)
+			const w = 40.0
+			for _, l := range d.lines(s, w) {
+				if report.Clean(l) != l || strings.ContainsFunc(l, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+					t.Fatalf("unclean line %q", l)
+				}
+				if d.f.GetStringWidth(l) > w-2*cellMargin && utf8.RuneCountInString(l) > 1 {
+					t.Fatalf("line %q wider than its cell", l)
+				}
+			}
+		}
 		d.heading(sH2, s, 1)
 		d.para(sBody, s)
 		d.bullets(sSmall, []string{s, s})
@@ -58,25 +95,14 @@ func FuzzText(f *testing.F) {
 		if d.err != nil {
 			t.Fatal(d.err)
 		}
-		var buf bytes.Buffer
-		if err := d.f.Output(&buf); err != nil {
-			t.Fatalf("output: %v", err)
-		}
-		p, err := parsePDF(buf.Bytes())
-		if err != nil {
-			t.Fatalf("parse: %v", err)
-		}
-		for _, pg := range p.pages {
-			for _, run := range pg.runs {
-				for _, r := range run.text {
-					if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-						t.Fatalf("control character %U reached the page in %q", r, run.text)
-					}
-				}
-				if report.Clean(run.text) != run.text {
-					t.Fatalf("unclean text on the page: %q", run.text)
-				}
-			}
+		if pages++; pages >= fuzzDocPages || !fuzzing() {
+			flush(t)
 		}
 	})
+}
+
+// fuzzing reports whether the test binary runs with -test.fuzz.
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
 }

@@ -948,8 +948,8 @@ func (d *reportDoc) suites(a report.AddressView) {
 		}
 	}
 	d.table(table{header: true, rows: rows, cols: []column{
-		col(d.text("col.version", nil), 0.075), col(d.text("col.support", nil), 0.12),
-		monoCol(d.text("col.code", nil), 0.085), monoCol(d.text("col.suite", nil), 0.37),
+		col(d.text("col.version", nil), 0.09), col(d.text("col.support", nil), 0.12),
+		monoCol(d.text("col.code", nil), 0.085), monoCol(d.text("col.suite", nil), 0.355),
 		col(d.text("col.kex", nil), 0.17), col(d.text("col.flags", nil), 0.18),
 	}})
 }
