@@ -16,6 +16,7 @@ import (
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/pdf"
 	"github.com/mxaudit/mxaudit/report/xlsx"
 	"github.com/mxaudit/mxaudit/templates"
 )
@@ -50,11 +51,18 @@ type renderers struct {
 
 // defaultRenderers are the renderers built into mxaudit.
 func defaultRenderers() renderers {
-	return renderers{formats: map[string]func(io.Writer, *report.Report, renderOptions) error{
-		report.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
-		report.FormatPDF:  nil,
-		report.FormatXLSX: func(w io.Writer, r *report.Report, _ renderOptions) error { return xlsx.Write(w, r) },
-	}}
+	return renderers{
+		formats: map[string]func(io.Writer, *report.Report, renderOptions) error{
+			report.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
+			report.FormatPDF: func(w io.Writer, r *report.Report, o renderOptions) error {
+				return pdf.Write(w, r, pdf.Options{Templates: o.templates})
+			},
+			report.FormatXLSX: func(w io.Writer, r *report.Report, _ renderOptions) error { return xlsx.Write(w, r) },
+		},
+		letters: func(dir string, r *report.Report, o renderOptions) ([]string, error) {
+			return pdf.WriteLetters(dir, r, pdf.Options{Templates: o.templates})
+		},
+	}
 }
 
 // reportFlags are the flags of `report`, shared with `run`.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,27 +22,18 @@ import (
 	"github.com/mxaudit/mxaudit/report/reporttest"
 )
 
-// stubRenderers write a recognisable line per format and one letter per
-// vendor row, so the command's plumbing is tested apart from the real
-// renderers.
+// stubRenderers write a recognisable line for the PDF and one stub
+// letter, so the command's plumbing is tested quickly and exactly; the
+// real PDF renderer has a test of its own below.
 func stubRenderers() renderers {
 	rend := defaultRenderers()
-	stub := func(format string) func(io.Writer, *report.Report, renderOptions) error {
-		return func(w io.Writer, r *report.Report, o renderOptions) error {
-			_, err := fmt.Fprintf(w, "%s run %d org %q templates %q\n", format, r.Run.ID, r.Org.Name, o.templates)
-			return err
-		}
+	rend.formats[report.FormatPDF] = func(w io.Writer, r *report.Report, o renderOptions) error {
+		_, err := fmt.Fprintf(w, "pdf run %d org %q templates %q\n", r.Run.ID, r.Org.Name, o.templates)
+		return err
 	}
-	for _, f := range []string{report.FormatPDF, report.FormatXLSX} {
-		if rend.formats[f] == nil {
-			rend.formats[f] = stub(f)
-		}
-	}
-	if rend.letters == nil {
-		rend.letters = func(dir string, r *report.Report, _ renderOptions) ([]string, error) {
-			p := filepath.Join(dir, "letter-1.pdf")
-			return []string{p}, os.WriteFile(p, []byte("letter"), 0o600)
-		}
+	rend.letters = func(dir string, r *report.Report, _ renderOptions) ([]string, error) {
+		p := filepath.Join(dir, "letter-1.pdf")
+		return []string{p}, os.WriteFile(p, []byte("letter"), 0o600)
 	}
 	return rend
 }
@@ -215,6 +207,50 @@ func TestReportCommand(t *testing.T) {
 		}
 		if !found {
 			t.Error(`the vendor "=SUM(A1:A9)" is not written literally in the Vendors sheet`)
+		}
+	})
+
+	t.Run("pdf and letters", func(t *testing.T) {
+		out := t.TempDir()
+		cfg := writeFile(t, filepath.Join(out, "c.yaml"), "organisation: Example Health\ntitle: Vendor mail TLS review\nremediation_days: 21\n")
+		code, stdout, stderr := runCLI(t, "report", "--db", dbPath, "--config", cfg, "--format", "pdf", "--letters", "--out", out)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		main := filepath.Join(out, fmt.Sprintf("mxaudit-run%d-%s.pdf", run2, date2))
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		if len(lines) < 2 || lines[0] != "wrote "+main {
+			t.Fatalf("stdout = %q", stdout)
+		}
+		files := []string{main}
+		for _, l := range lines[1:] {
+			p := strings.TrimPrefix(l, "wrote ")
+			if filepath.Dir(p) != filepath.Join(out, "letters") {
+				t.Errorf("letter %s is not under letters/", p)
+			}
+			files = append(files, p)
+		}
+		for _, p := range files {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(b, []byte("%PDF-")) || !bytes.Contains(b[max(0, len(b)-64):], []byte("%%EOF")) {
+				t.Errorf("%s is not a complete PDF", p)
+			}
+		}
+		pdftotext, err := exec.LookPath("pdftotext")
+		if err != nil {
+			return
+		}
+		text, err := exec.Command(pdftotext, "-enc", "UTF-8", main, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Example Health", "Vendor mail TLS review", "Acme Health", "Bolt Bank", "bolt-bank.example"} {
+			if !strings.Contains(string(text), want) {
+				t.Errorf("the PDF text lacks %q", want)
+			}
 		}
 	})
 
