@@ -307,7 +307,7 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 		}
 		files, err := rend.letters(dir, r, opt)
 		if err != nil {
-			return written, runtimeErr(fmt.Errorf("letters: %w", err))
+			return written, runtimeErr(err) // the renderer names the letters
 		}
 		for _, f := range files {
 			written = append(written, f)
