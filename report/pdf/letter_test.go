@@ -134,3 +134,17 @@ func TestWriteLettersUnwritableDir(t *testing.T) {
 		t.Error("WriteLetters into a path under a file succeeded")
 	}
 }
+
+// TestWriteLettersWithoutTitle: a configuration without a report title must
+// still produce letters (the letter wording carries its own default title).
+func TestWriteLettersWithoutTitle(t *testing.T) {
+	r := *fx.second
+	r.Org.Title = ""
+	paths, err := WriteLetters(filepath.Join(t.TempDir(), "letters"), &r, Options{Uncompressed: true})
+	if err != nil {
+		t.Fatalf("letters without a title: %v", err)
+	}
+	if len(paths) == 0 {
+		t.Fatal("no letters written")
+	}
+}
