@@ -40,7 +40,15 @@ type Options struct {
 	Templates string
 	// Uncompressed writes plain content streams, for tests and inspection.
 	Uncompressed bool
+	// AppendixDomains is the most domains the evidence appendix details,
+	// riskiest first: 0 means DefaultAppendixDomains, a negative value no
+	// limit. A 10,000-domain run would otherwise print tens of thousands
+	// of pages; the workbook and the JSON report keep every address.
+	AppendixDomains int
 }
+
+// DefaultAppendixDomains is the default cap of the evidence appendix.
+const DefaultAppendixDomains = 150
 
 // maxLogoBytes bounds the logo file read into memory.
 const maxLogoBytes = 8 << 20
@@ -82,7 +90,10 @@ func Write(w io.Writer, r *report.Report, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("pdf: %w", err)
 	}
-	rd := &reportDoc{doc: d, frameworks: fw}
+	rd := &reportDoc{doc: d, frameworks: fw, appendixLimit: opt.AppendixDomains}
+	if rd.appendixLimit == 0 {
+		rd.appendixLimit = DefaultAppendixDomains
+	}
 	if rd.logo, err = d.loadLogo(opt.logo(r)); err != nil {
 		return fmt.Errorf("pdf: %w", err)
 	}

@@ -601,3 +601,19 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+func TestAppendixLimit(t *testing.T) {
+	r := fx.second
+	all := appendixDomains(r, -1)
+	if len(all) != len(r.Domains) {
+		t.Fatalf("no limit: %d of %d domains", len(all), len(r.Domains))
+	}
+	two := appendixDomains(r, 2)
+	if len(two) != 2 || two[0].Domain != r.Vendors[0].Domain {
+		t.Fatalf("limit 2: %+v, want the riskiest first (%s)", two, r.Vendors[0].Domain)
+	}
+	_, p := render(t, r, Options{AppendixDomains: 2})
+	if !strings.Contains(squash(p.allText()), squash("the 2 riskiest domains")) {
+		t.Fatal("the appendix does not say it was limited")
+	}
+}

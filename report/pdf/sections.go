@@ -17,6 +17,8 @@ type reportDoc struct {
 	*doc
 	frameworks []templates.Framework
 	logo       bool
+	// appendixLimit caps the domains of the evidence appendix (< 0: none).
+	appendixLimit int
 }
 
 // section is one top-level part of the report. Its title is the prose
@@ -756,9 +758,39 @@ func (d *reportDoc) frameworkSection() {
 func (d *reportDoc) appendix() {
 	r := d.r
 	d.prosePara(sBody, "appendix.intro", d.data())
-	for _, dv := range r.Domains {
+	domains := appendixDomains(r, d.appendixLimit)
+	if left := len(r.Domains) - len(domains); left > 0 {
+		d.prosePara(sBody, "appendix.limited", d.data("Shown", len(domains), "Left", left))
+	}
+	for _, dv := range domains {
 		d.domain(dv)
 	}
+}
+
+// appendixDomains picks the domains the appendix details: all of them, or,
+// past limit, the riskiest in the vendor table's order.
+func appendixDomains(r *report.Report, limit int) []report.DomainView {
+	if limit < 0 || len(r.Domains) <= limit {
+		return r.Domains
+	}
+	byName := make(map[string]report.DomainView, len(r.Domains))
+	for _, dv := range r.Domains {
+		byName[dv.Domain] = dv
+	}
+	out := make([]report.DomainView, 0, limit)
+	seen := map[string]bool{}
+	for _, v := range r.Vendors {
+		dv, ok := byName[v.Domain]
+		if !ok || seen[v.Domain] {
+			continue
+		}
+		seen[v.Domain] = true
+		out = append(out, dv)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out
 }
 
 func (d *reportDoc) domain(dv report.DomainView) {
