@@ -75,27 +75,49 @@ func (d *Diff) Count(kind string) int {
 
 // ComputeDiff compares run id with base (nil: no previous run; only
 // expiring certificates are reported then). expiryWarn is the window, in
-// days, for cert_expiring.
+// days, for cert_expiring. It walks the runs one domain at a time, so its
+// memory does not grow with the size of the list.
 func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn int) (*Diff, error) {
-	cur, err := d.DomainResults(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	curVendors, err := d.Vendors(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var old []StoredDomain
 	var oldVendors []VendorRow
+	oldNames := map[string]bool{}
 	if base != nil {
-		if old, err = d.DomainResults(ctx, *base); err != nil {
-			return nil, err
-		}
 		if oldVendors, err = d.Vendors(ctx, *base); err != nil {
 			return nil, err
 		}
+		names, err := d.DomainNames(ctx, *base)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			oldNames[n] = true
+		}
 	}
-	diff := Compare(cur, old, curVendors, oldVendors, base != nil, expiryWarn)
+	curNames, err := d.DomainNames(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := newComparer(curVendors, oldVendors, base != nil, expiryWarn)
+	c.listChanges(setOf(curNames), oldNames)
+	err = d.EachDomain(ctx, id, func(s StoredDomain) error {
+		var old *StoredDomain
+		if base != nil && oldNames[s.Domain] {
+			o, err := d.DomainResult(ctx, *base, s.Domain)
+			if err != nil {
+				return err
+			}
+			old = &o
+		}
+		c.domain(s, old)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	diff := c.finish()
 	diff.Run = id
 	if base != nil {
 		diff.Base = *base
@@ -104,77 +126,116 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	return diff, nil
 }
 
-// Compare is the pure comparison behind ComputeDiff.
+// Compare is the comparison behind ComputeDiff, over domains in memory.
 func Compare(cur, old []StoredDomain, curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn int) *Diff {
-	diff := &Diff{HasBase: hasBase, ExpiryWarn: expiryWarn, Changes: []Change{}}
-	vendorsOf := map[string][]string{}
-	for _, v := range curVendors {
-		vendorsOf[v.Domain] = appendUnique(vendorsOf[v.Domain], v.Vendor)
-	}
-	for _, v := range oldVendors {
-		if _, ok := vendorsOf[v.Domain]; !ok {
-			vendorsOf[v.Domain] = appendUnique(vendorsOf[v.Domain], v.Vendor)
-		}
-	}
-	add := func(c Change) {
-		c.Vendors = vendorsOf[c.Domain]
-		diff.Changes = append(diff.Changes, c)
-	}
+	c := newComparer(curVendors, oldVendors, hasBase, expiryWarn)
 	oldBy := map[string]StoredDomain{}
+	oldNames, curNames := map[string]bool{}, map[string]bool{}
 	for _, s := range old {
 		oldBy[s.Domain] = s
-	}
-	curBy := map[string]StoredDomain{}
-	for _, s := range cur {
-		curBy[s.Domain] = s
-	}
-	if hasBase {
-		inList := func(vs []VendorRow) map[string]bool {
-			m := map[string]bool{}
-			for _, v := range vs {
-				m[v.Domain] = true
-			}
-			return m
-		}
-		curList, oldList := inList(curVendors), inList(oldVendors)
-		if len(curVendors) == 0 {
-			curList = keys(curBy)
-		}
-		if len(oldVendors) == 0 {
-			oldList = keys(oldBy)
-		}
-		for _, dname := range sortedKeys(curList) {
-			if !oldList[dname] {
-				add(Change{Kind: ChangeDomainAdded, Domain: dname})
-			}
-		}
-		for _, dname := range sortedKeys(oldList) {
-			if !curList[dname] {
-				add(Change{Kind: ChangeDomainRemoved, Domain: dname})
-			}
-		}
+		oldNames[s.Domain] = true
 	}
 	for _, s := range cur {
-		for _, c := range expiring(s, expiryWarn) {
-			add(c)
+		curNames[s.Domain] = true
+	}
+	c.listChanges(curNames, oldNames)
+	for _, s := range cur {
+		var o *StoredDomain
+		if v, ok := oldBy[s.Domain]; ok {
+			o = &v
 		}
-		o, ok := oldBy[s.Domain]
-		if !hasBase || !ok {
-			continue
-		}
-		for _, c := range compareDomain(o, s) {
-			add(c)
+		c.domain(s, o)
+	}
+	return c.finish()
+}
+
+// comparer accumulates the changes between two runs domain by domain.
+type comparer struct {
+	diff                   *Diff
+	vendorsOf              map[string][]string
+	curVendors, oldVendors []VendorRow
+}
+
+func newComparer(curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn int) *comparer {
+	c := &comparer{diff: &Diff{HasBase: hasBase, ExpiryWarn: expiryWarn, Changes: []Change{}},
+		vendorsOf: map[string][]string{}, curVendors: curVendors, oldVendors: oldVendors}
+	for _, v := range curVendors {
+		c.vendorsOf[v.Domain] = appendUnique(c.vendorsOf[v.Domain], v.Vendor)
+	}
+	for _, v := range oldVendors {
+		if _, ok := c.vendorsOf[v.Domain]; !ok {
+			c.vendorsOf[v.Domain] = appendUnique(c.vendorsOf[v.Domain], v.Vendor)
 		}
 	}
-	for _, c := range diff.Changes {
-		switch c.Kind {
+	return c
+}
+
+func (c *comparer) add(ch Change) {
+	ch.Vendors = c.vendorsOf[ch.Domain]
+	c.diff.Changes = append(c.diff.Changes, ch)
+}
+
+// listChanges reports domains added to or removed from the vendor list
+// (the stored domains stand in for a list when a run has none).
+func (c *comparer) listChanges(curStored, oldStored map[string]bool) {
+	if !c.diff.HasBase {
+		return
+	}
+	inList := func(vs []VendorRow, stored map[string]bool) map[string]bool {
+		if len(vs) == 0 {
+			return stored
+		}
+		m := map[string]bool{}
+		for _, v := range vs {
+			m[v.Domain] = true
+		}
+		return m
+	}
+	curList, oldList := inList(c.curVendors, curStored), inList(c.oldVendors, oldStored)
+	for _, dname := range sortedKeys(curList) {
+		if !oldList[dname] {
+			c.add(Change{Kind: ChangeDomainAdded, Domain: dname})
+		}
+	}
+	for _, dname := range sortedKeys(oldList) {
+		if !curList[dname] {
+			c.add(Change{Kind: ChangeDomainRemoved, Domain: dname})
+		}
+	}
+}
+
+// domain adds the changes of one domain; old is nil when the base run did
+// not store it.
+func (c *comparer) domain(s StoredDomain, old *StoredDomain) {
+	for _, ch := range expiring(s, c.diff.ExpiryWarn) {
+		c.add(ch)
+	}
+	if !c.diff.HasBase || old == nil {
+		return
+	}
+	for _, ch := range compareDomain(*old, s) {
+		c.add(ch)
+	}
+}
+
+func (c *comparer) finish() *Diff {
+	for _, ch := range c.diff.Changes {
+		switch ch.Kind {
 		case ChangeGradeDown:
-			diff.Regressions++
+			c.diff.Regressions++
 		case ChangeGradeUp:
-			diff.Improvements++
+			c.diff.Improvements++
 		}
 	}
-	return diff
+	return c.diff
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 func compareDomain(o, s StoredDomain) []Change {

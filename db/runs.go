@@ -292,30 +292,73 @@ type StoredDomain struct {
 	Grade    *grade.DomainGrade
 }
 
-// DomainResults loads every domain stored for a run, in domain order.
+// DomainResults loads every domain stored for a run, in domain order. It
+// holds all their evidence in memory: for large runs use EachDomain.
 func (d *DB) DomainResults(ctx context.Context, runID int64) ([]StoredDomain, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT domain, evidence_json, grade_json FROM domain_results WHERE run_id = ? ORDER BY domain`, runID)
+	var out []StoredDomain
+	err := d.EachDomain(ctx, runID, func(s StoredDomain) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// EachDomain calls fn with each domain stored for a run, in domain order,
+// decoding one at a time, so a 10,000-domain run never sits in memory
+// whole. An error from fn stops the walk and is returned.
+func (d *DB) EachDomain(ctx context.Context, runID int64, fn func(StoredDomain) error) error {
+	names, err := d.DomainNames(ctx, runID)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		s, err := d.DomainResult(ctx, runID, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DomainNames lists the domains stored for a run, in order.
+func (d *DB) DomainNames(ctx context.Context, runID int64) ([]string, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT domain FROM domain_results WHERE run_id = ? ORDER BY domain`, runID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []StoredDomain
+	var out []string
 	for rows.Next() {
-		var s StoredDomain
-		var ev, g string
-		if err := rows.Scan(&s.Domain, &ev, &g); err != nil {
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			return nil, err
-		}
-		s.Evidence, s.Grade = &evidence.Domain{}, &grade.DomainGrade{}
-		if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
-			return nil, fmt.Errorf("decode evidence of %s in run %d: %w", s.Domain, runID, err)
-		}
-		if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
-			return nil, fmt.Errorf("decode grade of %s in run %d: %w", s.Domain, runID, err)
 		}
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// DomainResult loads one domain of a run; ErrNotFound when it is not stored.
+func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (StoredDomain, error) {
+	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
+	var ev, g string
+	err := d.sql.QueryRowContext(ctx, `SELECT evidence_json, grade_json FROM domain_results WHERE run_id = ? AND domain = ?`, runID, domain).Scan(&ev, &g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("%s in run %d: %w", domain, runID, ErrNotFound)
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
+		return s, fmt.Errorf("decode evidence of %s in run %d: %w", domain, runID, err)
+	}
+	if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
+		return s, fmt.Errorf("decode grade of %s in run %d: %w", domain, runID, err)
+	}
+	return s, nil
 }
 
 // Vendors returns the vendor list a run audited.

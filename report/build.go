@@ -57,10 +57,6 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	if err != nil {
 		return nil, err
 	}
-	results, err := store.DomainResults(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
 	vendors, err := store.Vendors(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -98,10 +94,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			r.Base = &bi
 		}
 	}
-	b := &builder{r: r, opt: opt, byDomain: map[string]db.StoredDomain{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{}}
-	for _, s := range results {
-		b.byDomain[s.Domain] = s
-	}
+	b := &builder{r: r, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{}}
 	for _, v := range vendors {
 		b.vendorsOf[v.Domain] = appendUnique(b.vendorsOf[v.Domain], v.Vendor)
 		if v.Input != "" && v.Input != v.Domain {
@@ -109,9 +102,15 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 		}
 	}
 	b.changes(&diff)
-	b.domains(results)
-	b.vendorRows(vendors, results)
-	b.summary(vendors, results, &diff)
+	// One domain's evidence in memory at a time: a 10,000-domain run would
+	// not fit otherwise. What the vendor table and the summary need is kept
+	// as facts.
+	if err := store.EachDomain(ctx, runID, b.domain); err != nil {
+		return nil, err
+	}
+	b.sortFindings()
+	b.vendorRows(vendors)
+	b.summary(vendors, &diff)
 	for _, p := range problems {
 		r.Problems = append(r.Problems, Problem{Sheet: p.Sheet, Row: p.Row, Column: p.Column, Value: p.Value, Message: p.Message})
 	}
@@ -129,7 +128,8 @@ func runInfo(r db.Run) RunInfo {
 type builder struct {
 	r         *Report
 	opt       Options
-	byDomain  map[string]db.StoredDomain
+	byDomain  map[string]*facts
+	names     []string // stored domains, in order
 	vendorsOf map[string][]string
 	inputOf   map[string]string
 	// newFindings keys findings that appeared since the base run.
@@ -230,37 +230,74 @@ func ChangeText(ch db.Change) string {
 
 func severityName(s grade.Severity) string { return s.String() }
 
-func (b *builder) domains(results []db.StoredDomain) {
-	for _, s := range results {
-		ev, g := s.Evidence, s.Grade
-		dv := DomainView{
-			Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
-			ForcedTLS: string(g.ForcedTLS), ForcedReason: g.ForcedTLSReason, MXKind: string(ev.MX.Kind),
-			MXLookup: string(ev.MX.Lookup.Status), DNSSEC: string(ev.MX.Lookup.DNSSEC),
-			MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
-			MX: []MXView{},
-		}
-		if dv.Vendors == nil {
-			dv.Vendors = []string{}
-		}
-		for _, mg := range g.MX {
-			h := hostOf(ev, mg.Host)
-			mv := MXView{Host: mg.Host, Preference: mg.Preference, Grade: string(mg.Grade), DANE: daneState(h), Addresses: []AddressView{}}
-			if h != nil && h.TLSA != nil {
-				for _, t := range h.TLSA.Records {
-					mv.TLSA = append(mv.TLSA, fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, t.Data))
-				}
+// facts is what the vendor table and the summary need of one domain.
+type facts struct {
+	grade       grade.Grade
+	incomplete  bool
+	forced      grade.ForcedTLS
+	portBlocked bool
+	sts, dane   string
+	findings    int
+	top         *grade.Finding
+	expiry      *time.Time
+	hosts       []string
+	addrs       []string
+	severities  [grade.Critical + 1]int
+}
+
+// domain turns one stored domain into its view, its worded findings and its facts.
+func (b *builder) domain(s db.StoredDomain) error {
+	ev, g := s.Evidence, s.Grade
+	dv := DomainView{
+		Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
+		ForcedTLS: string(g.ForcedTLS), ForcedReason: g.ForcedTLSReason, MXKind: string(ev.MX.Kind),
+		MXLookup: string(ev.MX.Lookup.Status), DNSSEC: string(ev.MX.Lookup.DNSSEC),
+		MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
+		MX: []MXView{},
+	}
+	if dv.Vendors == nil {
+		dv.Vendors = []string{}
+	}
+	for _, mg := range g.MX {
+		h := hostOf(ev, mg.Host)
+		mv := MXView{Host: mg.Host, Preference: mg.Preference, Grade: string(mg.Grade), DANE: daneState(h), Addresses: []AddressView{}}
+		if h != nil && h.TLSA != nil {
+			for _, t := range h.TLSA.Records {
+				mv.TLSA = append(mv.TLSA, fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, t.Data))
 			}
-			for _, ag := range mg.Addresses {
-				mv.Addresses = append(mv.Addresses, addressView(h, ag))
-			}
-			dv.MX = append(dv.MX, mv)
 		}
-		b.r.Domains = append(b.r.Domains, dv)
-		for _, f := range g.Findings {
-			b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
+		for _, ag := range mg.Addresses {
+			mv.Addresses = append(mv.Addresses, addressView(h, ag))
+		}
+		dv.MX = append(dv.MX, mv)
+	}
+	b.r.Domains = append(b.r.Domains, dv)
+	for _, f := range g.Findings {
+		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
+	}
+	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked,
+		sts: dv.MTASTS, dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
+	if top := topFinding(g.Findings); top != nil {
+		t := *top
+		fc.top = &t
+	}
+	for _, h := range ev.Hosts {
+		fc.hosts = append(fc.hosts, h.Name)
+		for _, a := range h.Addresses {
+			fc.addrs = append(fc.addrs, a.IP)
 		}
 	}
+	for _, f := range g.Findings {
+		if f.Severity >= grade.Info && f.Severity <= grade.Critical {
+			fc.severities[f.Severity]++
+		}
+	}
+	b.byDomain[s.Domain] = fc
+	b.names = append(b.names, s.Domain)
+	return nil
+}
+
+func (b *builder) sortFindings() {
 	sort.SliceStable(b.r.Findings, func(i, j int) bool {
 		fi, fj := b.r.Findings[i], b.r.Findings[j]
 		if fi.SeverityNum != fj.SeverityNum {
@@ -530,15 +567,9 @@ func domainDANE(ev *evidence.Domain) string {
 	return order[best]
 }
 
-func (b *builder) vendorRows(vendors []db.VendorRow, results []db.StoredDomain) {
-	rows := vendors
-	if len(rows) == 0 { // a scan-made run has no list: one row per domain
-		for _, s := range results {
-			rows = append(rows, db.VendorRow{Vendor: s.Domain, Domain: s.Domain})
-		}
-	}
-	for _, v := range rows {
-		s, ok := b.byDomain[v.Domain]
+func (b *builder) vendorRows(vendors []db.VendorRow) {
+	for _, v := range b.rows(vendors) {
+		f, ok := b.byDomain[v.Domain]
 		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, Tags: v.Tags,
 			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain]}
 		if !ok {
@@ -546,18 +577,28 @@ func (b *builder) vendorRows(vendors []db.VendorRow, results []db.StoredDomain) 
 			b.r.Vendors = append(b.r.Vendors, row)
 			continue
 		}
-		g := s.Grade
-		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(g.Grade), g.Grade.Rank(), g.Incomplete, string(g.ForcedTLS)
-		row.MTASTS, row.DANE = stsState(s.Evidence), domainDANE(s.Evidence)
-		row.Findings = countReal(g.Findings)
-		if top := topFinding(g.Findings); top != nil {
-			f := b.finding(v.Domain, *top)
-			row.TopFinding, row.TopSeverity = f.Title, f.Severity
+		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
+		row.MTASTS, row.DANE, row.Findings, row.EarliestExpiry = f.sts, f.dane, f.findings, f.expiry
+		if f.top != nil {
+			wf := b.finding(v.Domain, *f.top)
+			row.TopFinding, row.TopSeverity = wf.Title, wf.Severity
 		}
-		row.EarliestExpiry = earliestExpiry(s.Evidence)
 		b.r.Vendors = append(b.r.Vendors, row)
 	}
 	sort.SliceStable(b.r.Vendors, func(i, j int) bool { return riskLess(b.r.Vendors[i], b.r.Vendors[j]) })
+}
+
+// rows is the vendor list, or one row per stored domain for a run made
+// without a list.
+func (b *builder) rows(vendors []db.VendorRow) []db.VendorRow {
+	if len(vendors) > 0 {
+		return vendors
+	}
+	rows := make([]db.VendorRow, 0, len(b.names))
+	for _, n := range b.names {
+		rows = append(rows, db.VendorRow{Vendor: n, Domain: n})
+	}
+	return rows
 }
 
 // riskLess orders vendor rows riskiest first: regressions, then worse
@@ -625,44 +666,37 @@ func earliestExpiry(ev *evidence.Domain) *time.Time {
 	return out
 }
 
-func (b *builder) summary(vendors []db.VendorRow, results []db.StoredDomain, diff *db.Diff) {
+func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 	s := &b.r.Summary
-	s.Domains = len(results)
+	s.Domains = len(b.names)
 	s.ExpiryWarnDays = b.opt.ExpiryWarnDays
 	domainGrades := map[string]int{}
 	hosts, addrs := map[string]bool{}, map[string]bool{}
-	for _, r := range results {
-		domainGrades[string(r.Grade.Grade)]++
-		if r.Grade.Grade == grade.GradeInconclusive || r.Grade.Incomplete {
+	for _, name := range b.names {
+		f := b.byDomain[name]
+		domainGrades[string(f.grade)]++
+		if f.grade == grade.GradeInconclusive || f.incomplete {
 			s.Inconclusive++
 		}
-		if r.Grade.PortBlocked {
+		if f.portBlocked {
 			s.PortBlocked = true
 		}
-		if stsState(r.Evidence) == "enforce" {
+		if f.sts == "enforce" {
 			s.MTASTSEnforce++
 		}
-		if domainDANE(r.Evidence) == "valid" {
+		if f.dane == "valid" {
 			s.DANEValid++
 		}
-		for _, h := range r.Evidence.Hosts {
-			hosts[h.Name] = true
-			for _, a := range h.Addresses {
-				addrs[a.IP] = true
-			}
+		for _, h := range f.hosts {
+			hosts[h] = true
 		}
-		for _, f := range r.Grade.Findings {
-			switch f.Severity {
-			case grade.Critical:
-				s.Critical++
-			case grade.High:
-				s.High++
-			case grade.Medium:
-				s.Medium++
-			case grade.Low:
-				s.Low++
-			}
+		for _, a := range f.addrs {
+			addrs[a] = true
 		}
+		s.Critical += f.severities[grade.Critical]
+		s.High += f.severities[grade.High]
+		s.Medium += f.severities[grade.Medium]
+		s.Low += f.severities[grade.Low]
 	}
 	s.MXHosts, s.Addresses = len(hosts), len(addrs)
 	// A vendor is its worst domain; Forced TLS needs every domain eligible.
@@ -672,33 +706,27 @@ func (b *builder) summary(vendors []db.VendorRow, results []db.StoredDomain, dif
 	}
 	byVendor := map[string]*vstate{}
 	var order []string
-	rows := vendors
-	if len(rows) == 0 {
-		for _, r := range results {
-			rows = append(rows, db.VendorRow{Vendor: r.Domain, Domain: r.Domain})
-		}
-	}
-	for _, v := range rows {
+	for _, v := range b.rows(vendors) {
 		st, ok := byVendor[v.Vendor]
 		if !ok {
 			st = &vstate{worst: "", forced: grade.ForcedTLSEligible}
 			byVendor[v.Vendor] = st
 			order = append(order, v.Vendor)
 		}
-		r, ok := b.byDomain[v.Domain]
+		f, ok := b.byDomain[v.Domain]
 		if !ok {
 			st.forced = grade.ForcedTLSUnknown
 			continue
 		}
 		if st.worst == "" {
-			st.worst = r.Grade.Grade
+			st.worst = f.grade
 		} else {
-			st.worst = grade.Worst(st.worst, r.Grade.Grade)
+			st.worst = grade.Worst(st.worst, f.grade)
 		}
 		switch {
-		case r.Grade.ForcedTLS == grade.ForcedTLSNotEligible:
+		case f.forced == grade.ForcedTLSNotEligible:
 			st.forced = grade.ForcedTLSNotEligible
-		case r.Grade.ForcedTLS == grade.ForcedTLSUnknown && st.forced == grade.ForcedTLSEligible:
+		case f.forced == grade.ForcedTLSUnknown && st.forced == grade.ForcedTLSEligible:
 			st.forced = grade.ForcedTLSUnknown
 		}
 	}

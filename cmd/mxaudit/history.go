@@ -144,10 +144,6 @@ func regradeCommand() *cli.Command {
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			results, err := store.DomainResults(c.Context, id)
-			if err != nil {
-				return runtimeErr(err)
-			}
 			vendors, err := store.Vendors(c.Context, id)
 			if err != nil {
 				return runtimeErr(err)
@@ -164,15 +160,17 @@ func regradeCommand() *cli.Command {
 			if err != nil {
 				return runtimeErr(err)
 			}
-			changed := 0
-			for _, r := range results {
+			changed, total := 0, 0
+			err = store.EachDomain(c.Context, id, func(r db.StoredDomain) error {
 				g := grade.GradeDomain(r.Evidence, policy)
+				total++
 				if g.Grade != r.Grade.Grade {
 					changed++
 				}
-				if err := store.SaveDomain(c.Context, newID, r.Evidence, &g); err != nil {
-					return runtimeErr(err)
-				}
+				return store.SaveDomain(c.Context, newID, r.Evidence, &g)
+			})
+			if err != nil {
+				return runtimeErr(err)
 			}
 			status := db.StatusCompleted
 			if src.Status != db.StatusCompleted {
@@ -190,7 +188,7 @@ func regradeCommand() *cli.Command {
 				return runtimeErr(err)
 			}
 			fmt.Fprintf(c.App.Writer, "run %d: run %d re-graded under %s %s; %d of %d domain grades changed\n",
-				newID, id, policy.Name, policy.Version, changed, len(results))
+				newID, id, policy.Name, policy.Version, changed, total)
 			printChanges(c.App.Writer, diff)
 			return nil
 		},

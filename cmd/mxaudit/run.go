@@ -352,18 +352,11 @@ func (s *runSink) portBlocked() bool { return s.probed > 0 && s.unanswered == s.
 
 // markStoredPortBlocked re-grades a run's stored domains with PortBlocked set.
 func markStoredPortBlocked(ctx context.Context, store *db.DB, p grade.Policy, runID int64) error {
-	results, err := store.DomainResults(ctx, runID)
-	if err != nil {
-		return err
-	}
-	for _, r := range results {
+	return store.EachDomain(ctx, runID, func(r db.StoredDomain) error {
 		r.Evidence.PortBlocked = true
 		g := grade.GradeDomain(r.Evidence, p)
-		if err := store.SaveDomain(ctx, runID, r.Evidence, &g); err != nil {
-			return err
-		}
-	}
-	return nil
+		return store.SaveDomain(ctx, runID, r.Evidence, &g)
+	})
 }
 
 // storeDiff compares the run with the previous completed run of its list
@@ -406,15 +399,15 @@ func thresholds(c *cli.Context, store *db.DB, runID int64, diff *db.Diff, failUn
 		}
 	}
 	if failUnder != "" {
-		results, err := store.DomainResults(c.Context, runID)
-		if err != nil {
-			return runtimeErr(err)
-		}
 		var below []string
-		for _, r := range results {
+		err := store.EachDomain(c.Context, runID, func(r db.StoredDomain) error {
 			if r.Grade.Grade.Conclusive() && r.Grade.Grade.Rank() < failUnder.Rank() {
 				below = append(below, r.Domain+" ("+string(r.Grade.Grade)+")")
 			}
+			return nil
+		})
+		if err != nil {
+			return runtimeErr(err)
 		}
 		if len(below) > 0 {
 			reasons = append(reasons, "graded below "+string(failUnder)+": "+strings.Join(below, ", "))
