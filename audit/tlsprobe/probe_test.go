@@ -465,7 +465,13 @@ func TestProbeSuiteFlags(t *testing.T) {
 // these is a refusal except the close and the reset.
 func TestProbeUnreliable(t *testing.T) {
 	stall := func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
-	closeNow := func(c net.Conn) {}
+	// closeNow reads the hello before closing: closing with the hello
+	// unread would make the kernel send a reset instead of a clean close,
+	// and the test would depend on timing.
+	closeNow := func(c net.Conn) {
+		_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _ = io.Copy(io.Discard, c)
+	}
 	reset := func(c net.Conn) {
 		buf := make([]byte, 1)
 		_, _ = c.Read(buf)
