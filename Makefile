@@ -7,7 +7,7 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build test lint fuzz demo bench bench-10k clean report-preview
+.PHONY: help build test lint fuzz demo bench bench-10k clean e2e report-preview
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -43,6 +43,9 @@ bench: build ## batch benchmark: 1,000 generated domains on ~200 addresses, 50 m
 bench-10k: build ## the same at scale: 10,000 domains on ~2,000 addresses (several minutes)
 	$(GO) build -trimpath -o $(BIN)/mxbench ./cmd/mxbench
 	$(BIN)/mxbench -name 10k -domains 10000 -concurrency 64,128 -mxaudit $(BIN)/mxaudit -out $(BENCH_OUT) -detail $(BIN)/bench-10k-addresses.csv
+
+e2e: build ## root only: audit real Postfix, Exim, NSD and nginx on 127.0.9.x, assert every verdict, compare with testssl.sh
+	BIN=$(BIN) GO=$(GO) ./samples/e2e/e2e.sh
 
 PREVIEW := out/preview
 report-preview: ## render the sample PDF (demo database if present, else the test fixture) and its pages as PNG into out/preview

@@ -1,0 +1,588 @@
+#!/usr/bin/env bash
+# make e2e: prove mxaudit's verdicts against software nobody here wrote.
+#
+# Installs Postfix, Exim (GnuTLS), NSD, nginx, OpenSSL and testssl.sh from
+# Debian's packages, starts private instances of each with their own config
+# under a temp dir, bound to 127.0.9.x only, serves a DNSSEC-signed zone of
+# test domains, runs `mxaudit run` and `mxaudit scan --json` over them, runs
+# testssl.sh against every SMTP address, and hands everything to the Go test
+# in this directory (go test -tags e2e), which asserts every verdict and
+# compares protocol and suite lists with testssl.sh's. Then it times mxaudit
+# against testssl.sh on the modern Postfix and writes results.txt.
+#
+# Root only. Nothing is sent outside 127.0.0.0/8; every daemon started here
+# is stopped on exit. Environment: BIN (default bin), E2E_KEEP=1 keeps the
+# work dir, E2E_SKIP_INSTALL=1 skips apt-get (packages already installed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+BIN=${BIN:-bin}
+HERE=samples/e2e
+GO=${GO:-go}
+
+if [ "$(id -u)" != 0 ]; then
+  echo "e2e: must run as root: it installs Debian packages and starts private Postfix, Exim, NSD and nginx instances." >&2
+  echo "e2e: run it as root (CI does so when .ci/run runs as root), or skip it." >&2
+  exit 2
+fi
+
+# --- addresses and ports: everything on 127.0.9.x --------------------------
+NET=127.0.9
+DNS_IP=$NET.53
+DNS_PORT=5353
+HTTPS_IP=$NET.80
+HTTPS_PORT=8443
+SMTP_PORT=2525
+EHLO=e2e.mxaudit.invalid
+ZONE=e2e.test
+UNSIGNED_ZONE=unsigned.test
+
+# SMTP instances: name, address, MTA.
+INSTANCES=(modern:$NET.10:postfix tls12:$NET.11:postfix legacy:$NET.12:postfix selfsigned:$NET.13:postfix
+           expired:$NET.14:postfix mismatch:$NET.15:postfix nostarttls:$NET.16:postfix exim:$NET.20:exim)
+
+# Bounded waits: WAIT_TRIES tries, WAIT_STEP seconds apart.
+WAIT_TRIES=100
+WAIT_STEP=0.1
+TESTSSL_TIMEOUT=600 # seconds allowed for one testssl.sh run
+BENCH_RUNS=3        # timed runs of each tool in the benchmark
+
+# Nothing may listen on our addresses yet (another e2e run, say): its
+# servers would answer in place of ours.
+busy=$(ss -Hltn "( src $NET.0/24 )" 2>/dev/null || true)
+if [ -n "$busy" ]; then
+  echo "e2e: something already listens on $NET.x (another make e2e?):" >&2
+  echo "$busy" >&2
+  exit 1
+fi
+
+WORK=$(mktemp -d /tmp/mxaudit-e2e.XXXXXX)
+chmod 755 "$WORK" # nginx workers and Exim run as unprivileged users
+OUT=$WORK/out
+mkdir -p "$OUT"
+log() { printf '== %s\n' "$*"; }
+die() { printf 'e2e: %s\n' "$*" >&2; exit 1; }
+
+# --- cleanup: stop exactly what was started here ---------------------------
+PIDS=()
+POSTFIX_DIRS=()
+CREATED_USER=
+CREATED_POLICY=
+cleanup() {
+  local status=$?
+  set +e
+  for d in "${POSTFIX_DIRS[@]}"; do
+    postfix -c "$d/conf" stop >/dev/null 2>&1
+    local pidf=$d/queue/pid/master.pid
+    if [ -s "$pidf" ]; then
+      local p; p=$(tr -d ' \n' <"$pidf")
+      [ -n "$p" ] && kill "$p" 2>/dev/null
+    fi
+  done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "$CREATED_POLICY" ] && rm -f /usr/sbin/policy-rc.d
+  [ -n "$CREATED_USER" ] && userdel Debian-exim 2>/dev/null
+  if [ "$status" = 0 ] && [ "${E2E_KEEP:-}" != 1 ]; then
+    rm -rf "$WORK"
+  else
+    echo "e2e: work dir kept for inspection: $WORK" >&2
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_tcp() { # $1 ip, $2 port, $3 what
+  for _ in $(seq 1 "$WAIT_TRIES"); do
+    if timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; then return 0; fi
+    sleep "$WAIT_STEP"
+  done
+  die "$3 did not start listening on $1:$2"
+}
+
+# --- packages ---------------------------------------------------------------
+EXIM_LIBS=(libgnutls30 libgnutls-dane0 libidn12 libidn2-0 libnsl2 libpcre2-8-0 libcrypt1 libdb5.3)
+if [ "${E2E_SKIP_INSTALL:-}" != 1 ]; then
+  log "installing packages (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  # Debian's maintainer scripts would start the system instances of nsd and
+  # nginx; policy-rc.d (exit 101) forbids that while we install.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    CREATED_POLICY=1
+  fi
+  apt-get update -qq >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log"; die "apt-get update failed"; }
+  apt-get install -y -qq --no-install-recommends postfix nsd nginx-light openssl testssl.sh ldnsutils \
+    bind9-dnsutils ca-certificates "${EXIM_LIBS[@]}" >>"$WORK/apt.log" 2>&1 \
+    || { tail -30 "$WORK/apt.log"; die "apt-get install failed"; }
+  if [ -n "$CREATED_POLICY" ]; then rm -f /usr/sbin/policy-rc.d; CREATED_POLICY=; fi
+fi
+# Exim conflicts with Postfix as a Debian package (both provide
+# mail-transport-agent), so its daemon binary is unpacked from the .deb.
+mkdir -p "$WORK/exim-deb"
+(cd "$WORK/exim-deb" && chown _apt . 2>/dev/null; apt-get download -qq exim4-daemon-light >"$WORK/exim-download.log" 2>&1) \
+  || { cat "$WORK/exim-download.log"; die "apt-get download exim4-daemon-light failed"; }
+dpkg-deb -x "$WORK"/exim-deb/exim4-daemon-light_*.deb "$WORK/exim-deb/root"
+EXIM=$WORK/exim-deb/root/usr/sbin/exim4
+# The binary has its user compiled in.
+if ! getent passwd Debian-exim >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group Debian-exim
+  CREATED_USER=1
+fi
+for tool in postfix nsd nginx openssl testssl ldns-keygen ldns-signzone ldns-key2ds dig jq; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[ -x "$BIN/mxaudit" ] || die "$BIN/mxaudit is missing: run make build"
+
+# --- test CA and certificates -------------------------------------------------
+log "test CA and certificates"
+CA=$WORK/ca
+mkdir -p "$CA/new"
+: >"$CA/index.txt"
+echo 1000 >"$CA/serial"
+cat >"$CA/ca.cnf" <<EOF
+[ ca ]
+default_ca = e2e
+[ e2e ]
+dir = $CA
+database = \$dir/index.txt
+new_certs_dir = \$dir/new
+serial = \$dir/serial
+certificate = \$dir/ca.pem
+private_key = \$dir/ca.key
+default_md = sha256
+default_days = 365
+policy = anything
+unique_subject = no
+copy_extensions = none
+[ anything ]
+commonName = supplied
+[ v3ca ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EOF
+# The CA is valid from 2020, as a real CA would be, so that the expired leaf
+# below (2024-2025) is expired and nothing else.
+CA_START=20200101000000Z
+CA_END=$(date -u -d '+2 years' +%Y%m%d%H%M%SZ)
+openssl req -new -newkey rsa:2048 -nodes -keyout "$CA/ca.key" -out "$CA/ca.req" -subj "/CN=mxaudit e2e test CA" 2>/dev/null
+openssl ca -batch -notext -selfsign -config "$CA/ca.cnf" -keyfile "$CA/ca.key" -extensions v3ca \
+  -startdate "$CA_START" -enddate "$CA_END" -in "$CA/ca.req" -out "$CA/ca.pem" >"$CA/ca.log" 2>&1 \
+  || { cat "$CA/ca.log"; die "cannot make the test CA"; }
+
+newkey() { # $1 out, $2 rsa|ec
+  if [ "$2" = ec ]; then openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null
+  else openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1" 2>/dev/null; fi
+}
+issue() { # $1 name, $2 rsa|ec, $3 SAN list "a,b", [$4 start $5 end as YYYYMMDDHHMMSSZ]
+  local d=$WORK/certs/$1 san=""
+  mkdir -p "$d"
+  newkey "$d/key.pem" "$2"
+  for n in ${3//,/ }; do san="$san${san:+,}DNS:$n"; done
+  openssl req -new -key "$d/key.pem" -subj "/CN=${3%%,*}" -out "$d/req.pem" 2>/dev/null
+  printf '[ leaf ]\nbasicConstraints = critical, CA:false\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\nsubjectAltName = %s\n' "$san" >"$d/ext.cnf"
+  local dates=(-days 365)
+  [ $# -ge 5 ] && dates=(-startdate "$4" -enddate "$5")
+  openssl ca -batch -notext -config "$CA/ca.cnf" -extfile "$d/ext.cnf" -extensions leaf "${dates[@]}" \
+    -in "$d/req.pem" -out "$d/cert.pem" >"$d/ca.log" 2>&1 || { cat "$d/ca.log"; die "cannot issue $1"; }
+}
+spki311() { # $1 cert → the TLSA 3 1 1 (and 2 1 1 for a CA) digest
+  openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1
+}
+issue modern rsa mx.modern.$ZONE,mx.dane-bad.$ZONE
+issue tls12 rsa mx.tls12.$ZONE,mx.$UNSIGNED_ZONE
+issue legacy rsa mx.legacy.$ZONE
+issue expired rsa mx.expired.$ZONE 20240101000000Z 20250101000000Z
+issue mismatch rsa wrong-name.$ZONE
+issue exim ec mx.exim.$ZONE,implicit.$ZONE
+issue mtasts rsa mta-sts.modern.$ZONE,mta-sts.tls12.$ZONE,mta-sts.exim.$ZONE,mta-sts.sts-mismatch.$ZONE
+mkdir -p "$WORK/certs/selfsigned"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/certs/selfsigned/key.pem" -out "$WORK/certs/selfsigned/cert.pem" \
+  -days 365 -sha256 -subj "/CN=mx.selfsigned.$ZONE" -addext "subjectAltName=DNS:mx.selfsigned.$ZONE" 2>/dev/null
+openssl dhparam -out "$WORK/certs/dh1024.pem" 1024 2>/dev/null
+cp "$CA/ca.pem" "$OUT/ca.pem"
+
+# --- DNS: a DNSSEC-signed zone and an unsigned one, served by NSD -----------
+log "DNS zones (signed $ZONE, unsigned $UNSIGNED_ZONE) on $DNS_IP:$DNS_PORT"
+DNSD=$WORK/dns
+mkdir -p "$DNSD"
+TLSA_MODERN=$(spki311 "$WORK/certs/modern/cert.pem")
+TLSA_SELF=$(spki311 "$WORK/certs/selfsigned/cert.pem")
+TLSA_EXIM=$(spki311 "$WORK/certs/exim/cert.pem")
+TLSA_TLS12=$(spki311 "$WORK/certs/tls12/cert.pem")
+TLSA_CA=$(spki311 "$CA/ca.pem")
+# A digest that matches nothing: the modern key's digest with its first byte changed.
+TLSA_WRONG=$(printf '%s' "$TLSA_MODERN" | sed 's/^../00/')
+[ "$TLSA_WRONG" != "$TLSA_MODERN" ] || TLSA_WRONG=$(printf '%s' "$TLSA_MODERN" | sed 's/^../11/')
+TXT_RPT='"v=TLSRPTv1; rua=mailto:tlsrpt@reports.e2e.test"'
+cat >"$DNSD/$ZONE.zone" <<EOF
+\$ORIGIN $ZONE.
+\$TTL 300
+@                      SOA  ns.$ZONE. hostmaster.$ZONE. 1 3600 600 86400 300
+@                      NS   ns.$ZONE.
+ns                     A    $DNS_IP
+mx.modern              A    $NET.10
+mx.dane-bad            A    $NET.10
+mx.tls12               A    $NET.11
+mx.legacy              A    $NET.12
+mx.selfsigned          A    $NET.13
+mx.expired             A    $NET.14
+mx.mismatch            A    $NET.15
+mx.nostarttls          A    $NET.16
+mx.exim                A    $NET.20
+; modern: TLS 1.2+1.3, MTA-STS enforce, TLS-RPT, DANE-EE
+modern                 MX   10 mx.modern
+_mta-sts.modern        TXT  "v=STSv1; id=e2e1"
+mta-sts.modern         A    $HTTPS_IP
+_smtp._tls.modern      TXT  $TXT_RPT
+_25._tcp.mx.modern     TLSA 3 1 1 $TLSA_MODERN
+; tls12: TLS 1.2 only, MTA-STS testing, DANE-TA (the test CA's key)
+tls12                  MX   10 mx.tls12
+_mta-sts.tls12         TXT  "v=STSv1; id=e2e1"
+mta-sts.tls12          A    $HTTPS_IP
+_25._tcp.mx.tls12      TLSA 2 1 1 $TLSA_CA
+legacy                 MX   10 mx.legacy
+; selfsigned: an untrusted certificate pinned by DANE-EE
+selfsigned             MX   10 mx.selfsigned
+_25._tcp.mx.selfsigned TLSA 3 1 1 $TLSA_SELF
+expired                MX   10 mx.expired
+mismatch               MX   10 mx.mismatch
+nostarttls             MX   10 mx.nostarttls
+; exim: the second MTA (GnuTLS), MTA-STS enforce, DANE-EE on an ECDSA key
+exim                   MX   10 mx.exim
+_mta-sts.exim          TXT  "v=STSv1; id=e2e1"
+mta-sts.exim           A    $HTTPS_IP
+_smtp._tls.exim        TXT  $TXT_RPT
+_25._tcp.mx.exim       TLSA 3 1 1 $TLSA_EXIM
+; twomx: two MX of different quality
+twomx                  MX   10 mx.modern
+twomx                  MX   20 mx.legacy
+; dane-bad: a TLSA record that matches nothing
+dane-bad               MX   10 mx.dane-bad
+_25._tcp.mx.dane-bad   TLSA 3 1 1 $TLSA_WRONG
+; sts-mismatch: an enforced policy that does not cover the MX
+sts-mismatch           MX   10 mx.modern
+_mta-sts.sts-mismatch  TXT  "v=STSv1; id=e2e1"
+mta-sts.sts-mismatch   A    $HTTPS_IP
+; implicit: no MX, mail goes to the domain's own address
+implicit               A    $NET.20
+; nullmx: accepts no mail (RFC 7505)
+nullmx                 MX   0 .
+EOF
+cat >"$DNSD/$UNSIGNED_ZONE.zone" <<EOF
+\$ORIGIN $UNSIGNED_ZONE.
+\$TTL 300
+@                  SOA  ns.$ZONE. hostmaster.$ZONE. 1 3600 600 86400 300
+@                  NS   ns.$ZONE.
+@                  MX   10 mx
+mx                 A    $NET.11
+; a correct TLSA record in an unsigned zone: a sender must ignore it
+_25._tcp.mx        TLSA 3 1 1 $TLSA_TLS12
+EOF
+(cd "$DNSD" && ldns-keygen -a ECDSAP256SHA256 -k "$ZONE" >ksk.name && ldns-keygen -a ECDSAP256SHA256 "$ZONE" >zsk.name) \
+  || die "ldns-keygen failed"
+KSK=$(cat "$DNSD/ksk.name"); ZSK=$(cat "$DNSD/zsk.name")
+(cd "$DNSD" && ldns-signzone -n -t 0 -f "$ZONE.zone.signed" "$ZONE.zone" "$KSK" "$ZSK") || die "ldns-signzone failed"
+ldns-key2ds -n -2 "$DNSD/$KSK.key" >"$OUT/trust-anchor.ds" || die "ldns-key2ds failed"
+cat >"$DNSD/nsd.conf" <<EOF
+server:
+  ip-address: $DNS_IP@$DNS_PORT
+  do-ip6: no
+  username: ""
+  chroot: ""
+  zonesdir: "$DNSD"
+  database: ""
+  zonelistfile: "$DNSD/zone.list"
+  xfrdfile: "$DNSD/xfrd.state"
+  xfrdir: "$DNSD"
+  pidfile: "$DNSD/nsd.pid"
+  logfile: "$DNSD/nsd.log"
+  server-count: 1
+  hide-version: yes
+remote-control:
+  control-enable: no
+zone:
+  name: "$ZONE"
+  zonefile: "$ZONE.zone.signed"
+zone:
+  name: "$UNSIGNED_ZONE"
+  zonefile: "$UNSIGNED_ZONE.zone"
+EOF
+nsd-checkconf "$DNSD/nsd.conf" || die "nsd.conf is invalid"
+nsd -d -c "$DNSD/nsd.conf" >"$DNSD/nsd.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 "$WAIT_TRIES"); do
+  if dig +time=1 +tries=1 +short @"$DNS_IP" -p "$DNS_PORT" SOA "$ZONE" 2>/dev/null | grep -q "ns.$ZONE"; then break; fi
+  sleep "$WAIT_STEP"
+done
+dig +time=1 +tries=1 +dnssec @"$DNS_IP" -p "$DNS_PORT" MX "modern.$ZONE" | grep -q RRSIG || { cat "$DNSD/nsd.out" "$DNSD/nsd.log" 2>/dev/null; die "NSD does not serve the signed zone"; }
+
+# --- nginx: MTA-STS policies over HTTPS ----------------------------------------
+log "nginx serving MTA-STS policies on $HTTPS_IP:$HTTPS_PORT"
+NGX=$WORK/nginx
+mkdir -p "$NGX/tmp"
+policy() { # $1 domain label, $2 mode, $3 mx pattern
+  local dir=$NGX/www/mta-sts.$1.$ZONE/.well-known
+  mkdir -p "$dir"
+  printf 'version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: 86400\r\n' "$2" "$3" >"$dir/mta-sts.txt"
+}
+policy modern enforce "mx.modern.$ZONE"
+policy tls12 testing "mx.tls12.$ZONE"
+policy exim enforce "*.exim.$ZONE"
+policy sts-mismatch enforce "mx.elsewhere.$ZONE"
+chmod -R a+rX "$NGX/www"
+cat >"$NGX/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $NGX/nginx.pid;
+error_log $NGX/error.log;
+events { worker_connections 64; }
+http {
+  access_log $NGX/access.log;
+  client_body_temp_path $NGX/tmp/body;
+  proxy_temp_path $NGX/tmp/proxy;
+  fastcgi_temp_path $NGX/tmp/fastcgi;
+  uwsgi_temp_path $NGX/tmp/uwsgi;
+  scgi_temp_path $NGX/tmp/scgi;
+  default_type application/octet-stream;
+  server {
+    listen $HTTPS_IP:$HTTPS_PORT ssl;
+    ssl_certificate $WORK/certs/mtasts/cert.pem;
+    ssl_certificate_key $WORK/certs/mtasts/key.pem;
+    root $NGX/www/\$host;
+    location = /.well-known/mta-sts.txt { default_type text/plain; }
+  }
+}
+EOF
+nginx -e "$NGX/error.log" -p "$NGX" -c "$NGX/nginx.conf" -t >"$NGX/check.log" 2>&1 || { cat "$NGX/check.log"; die "nginx.conf is invalid"; }
+nginx -e "$NGX/error.log" -p "$NGX" -c "$NGX/nginx.conf" >"$NGX/nginx.out" 2>&1 &
+PIDS+=($!)
+wait_tcp "$HTTPS_IP" "$HTTPS_PORT" nginx
+
+# --- Postfix instances -------------------------------------------------------
+postfix_instance() { # $1 name, $2 ip, then main.cf lines on stdin
+  local d=$WORK/postfix-$1
+  mkdir -p "$d/conf" "$d/queue" "$d/data"
+  chown postfix "$d/data"
+  cat >"$d/conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.$1.$ZONE
+mydomain = $ZONE
+mydestination =
+local_recipient_maps =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+smtpd_peername_lookup = no
+maillog_file = $d/maillog
+maillog_file_prefixes = $WORK
+smtpd_relay_restrictions = reject
+smtpd_recipient_restrictions = reject
+biff = no
+EOF
+  cat >>"$d/conf/main.cf"
+  # Explicit address in master.cf: Postfix refuses inet_interfaces that are
+  # not configured on an interface, but binds any 127.x address given here.
+  cat >"$d/conf/master.cf" <<EOF
+$2:$SMTP_PORT inet  n  -  n  -  -  smtpd
+tlsmgr    unix  -  -  n  1000?  1  tlsmgr
+anvil     unix  -  -  n  -  1  anvil
+proxymap  unix  -  -  n  -  -  proxymap
+postlog   unix-dgram n  -  n  -  1  postlogd
+EOF
+  postfix -c "$d/conf" check >"$d/check.log" 2>&1 || { cat "$d/check.log" "$d/maillog" 2>/dev/null; die "postfix check failed for $1"; }
+  POSTFIX_DIRS+=("$d")
+  postfix -c "$d/conf" start >"$d/start.log" 2>&1 || { cat "$d/start.log" "$d/maillog" 2>/dev/null; die "postfix $1 did not start"; }
+}
+tls_files() { echo "smtpd_tls_chain_files = $WORK/certs/$1/key.pem, $WORK/certs/$1/cert.pem"; }
+
+log "Postfix instances on $NET.10-16:$SMTP_PORT"
+postfix_instance modern $NET.10 <<EOF
+smtpd_tls_security_level = may
+$(tls_files modern)
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_ciphers = high
+tls_high_cipherlist = ECDHE+AESGCM:ECDHE+CHACHA20
+tls_preempt_cipherlist = yes
+EOF
+# tls12 sends the CA certificate after its leaf, as DANE-TA(2) needs (RFC 7672 §3.1.2).
+postfix_instance tls12 $NET.11 <<EOF
+smtpd_tls_security_level = may
+$(tls_files tls12), $CA/ca.pem
+smtpd_tls_protocols = >=TLSv1.2, <=TLSv1.2
+smtpd_tls_ciphers = high
+tls_preempt_cipherlist = yes
+EOF
+# The weakest Debian's OpenSSL 3 can still be made to serve: TLS 1.0 and
+# 1.1, NULL and anonymous suites, static RSA, CAMELLIA, ARIA, DH-1024.
+postfix_instance legacy $NET.12 <<EOF
+smtpd_tls_security_level = may
+$(tls_files legacy)
+smtpd_tls_protocols = >=TLSv1
+smtpd_tls_ciphers = low
+tls_low_cipherlist = ALL:COMPLEMENTOFALL:eNULL:@SECLEVEL=0
+smtpd_tls_dh1024_param_file = $WORK/certs/dh1024.pem
+EOF
+postfix_instance selfsigned $NET.13 <<EOF
+smtpd_tls_security_level = may
+$(tls_files selfsigned)
+EOF
+postfix_instance expired $NET.14 <<EOF
+smtpd_tls_security_level = may
+$(tls_files expired)
+EOF
+postfix_instance mismatch $NET.15 <<EOF
+smtpd_tls_security_level = may
+$(tls_files mismatch)
+EOF
+postfix_instance nostarttls $NET.16 <<EOF
+smtpd_tls_security_level = none
+EOF
+
+# --- Exim (GnuTLS) -----------------------------------------------------------
+log "Exim (GnuTLS) on $NET.20:$SMTP_PORT"
+EXD=$WORK/exim
+mkdir -p "$EXD/spool" "$EXD/log"
+cp "$WORK/certs/exim/cert.pem" "$WORK/certs/exim/key.pem" "$EXD/"
+chown Debian-exim "$EXD/spool" "$EXD/log" "$EXD/key.pem"
+chmod 600 "$EXD/key.pem"
+cat >"$EXD/exim.conf" <<EOF
+primary_hostname = mx.exim.$ZONE
+local_interfaces = $NET.20
+daemon_smtp_ports = $SMTP_PORT
+spool_directory = $EXD/spool
+log_file_path = $EXD/log/%slog
+pid_file_path = $EXD/exim.pid
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts = *
+tls_certificate = $EXD/cert.pem
+tls_privatekey = $EXD/key.pem
+tls_require_ciphers = NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2
+acl_smtp_rcpt = refuse
+begin acl
+refuse:
+  deny
+begin routers
+begin transports
+EOF
+"$EXIM" -C "$EXD/exim.conf" -bV >"$EXD/check.log" 2>&1 || { cat "$EXD/check.log"; die "exim config invalid"; }
+"$EXIM" -C "$EXD/exim.conf" -bdf >"$EXD/exim.out" 2>&1 &
+PIDS+=($!)
+
+for inst in "${INSTANCES[@]}"; do
+  IFS=: read -r name ip _ <<<"$inst"
+  wait_tcp "$ip" "$SMTP_PORT" "$name"
+done
+
+DOMAINS=(modern tls12 legacy selfsigned expired mismatch nostarttls exim twomx dane-bad sts-mismatch implicit nullmx)
+ALL=()
+for d in "${DOMAINS[@]}"; do ALL+=("$d.$ZONE"); done
+ALL+=("$UNSIGNED_ZONE")
+MXFLAGS=(--resolver "$DNS_IP:$DNS_PORT" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --ca-file "$OUT/ca.pem"
+         --ehlo "$EHLO" --timeout 5s --retries 1)
+
+if [ -n "${E2E_SERVE_ONLY:-}" ]; then # for debugging: keep the servers up for that many seconds
+  echo "serving for ${E2E_SERVE_ONLY}s; work dir $WORK; try:"
+  echo "  $BIN/mxaudit scan ${MXFLAGS[*]} ${ALL[*]}"
+  echo "$WORK" >/tmp/mxaudit-e2e.serving
+  sleep "$E2E_SERVE_ONLY"
+  exit 0
+fi
+
+# --- the vendor list and mxaudit --------------------------------------------
+{
+  echo "Vendor,Domain,Owner,Tier"
+  i=0
+  for d in "${ALL[@]}"; do i=$((i + 1)); echo "E2E vendor $i,$d,e2e,1"; done
+} >"$OUT/vendors.csv"
+
+log "mxaudit run over ${#ALL[@]} domains"
+status=0
+"$BIN/mxaudit" run "${MXFLAGS[@]}" --db "$OUT/history.db" --quiet "$OUT/vendors.csv" >"$OUT/run.out" 2>"$OUT/run.err" || status=$?
+echo "$status" >"$OUT/run.status"
+for d in "${ALL[@]}"; do
+  "$BIN/mxaudit" history --db "$OUT/history.db" --json "$d" >"$OUT/history-$d.json" 2>>"$OUT/history.err" || true
+done
+log "mxaudit scan --json over the same domains"
+status=0
+"$BIN/mxaudit" scan "${MXFLAGS[@]}" --json "${ALL[@]}" >"$OUT/scan.json" 2>"$OUT/scan.err" || status=$?
+echo "$status" >"$OUT/scan.status"
+
+# --- testssl.sh against every SMTP address -----------------------------------
+log "testssl.sh --starttls smtp -p -s -e -S against each SMTP address (two at a time)"
+TESTSSL=(testssl --quiet --color 0 --warnings off --nodns none --connect-timeout 5 --openssl-timeout 5
+         --starttls smtp -p -s -e -S)
+mkdir -p "$OUT/testssl"
+run_testssl() { # $1 name, $2 ip
+  local rc=0
+  timeout "$TESTSSL_TIMEOUT" "${TESTSSL[@]}" --jsonfile "$OUT/testssl/$1.json" "$2:$SMTP_PORT" >"$OUT/testssl/$1.log" 2>&1 || rc=$?
+  echo "$rc" >"$OUT/testssl/$1.status"
+}
+running=()
+for inst in "${INSTANCES[@]}"; do
+  IFS=: read -r name ip _ <<<"$inst"
+  run_testssl "$name" "$ip" &
+  running+=($!)
+  if [ "${#running[@]}" -ge 2 ]; then wait "${running[0]}"; running=("${running[@]:1}"); fi
+done
+for p in "${running[@]}"; do wait "$p"; done
+
+# --- the assertions ------------------------------------------------------------
+printf '%s\n' "${INSTANCES[@]}" >"$OUT/instances.txt"
+log "asserting every verdict (go test -tags e2e ./$HERE/)"
+E2E_OUT=$OUT E2E_MXAUDIT=$BIN/mxaudit E2E_RESOLVER=$DNS_IP:$DNS_PORT E2E_SMTP_PORT=$SMTP_PORT E2E_HTTPS_PORT=$HTTPS_PORT \
+  $GO test -tags e2e -count=1 -v -skip TestBenchConnections "./$HERE/" 2>&1 | tee "$OUT/gotest.log" | grep -E '^(=== RUN|--- |\s+e2e_test|PASS|FAIL|ok)' | grep -v '^=== RUN' || true
+grep -q '^ok ' "$OUT/gotest.log" || { echo; echo "e2e: assertions failed; full log: $OUT/gotest.log"; grep -E '^\s+\S+_test.go:[0-9]+:' "$OUT/gotest.log" | head -80; exit 1; }
+
+# --- benchmark: mxaudit scan against testssl.sh on the modern Postfix --------
+log "benchmark on the modern Postfix ($NET.10): $BENCH_RUNS runs of each"
+MAILLOG=$WORK/postfix-modern/maillog
+connects() { grep -c 'postfix/smtpd\[[0-9]*\]: connect from' "$MAILLOG" || true; }
+settle() { sleep 1; } # let postlogd write the last lines
+bench() { # $1 label, then the command
+  local label=$1; shift
+  local i t0 t1 c0 c1
+  for i in $(seq 1 "$BENCH_RUNS"); do
+    settle; c0=$(connects); t0=$(date +%s.%N)
+    "$@" >"$OUT/bench-$label-$i.out" 2>"$OUT/bench-$label-$i.err" || true
+    t1=$(date +%s.%N); settle; c1=$(connects)
+    awk -v l="$label" -v i="$i" -v a="$t0" -v b="$t1" -v c=$((c1 - c0)) 'BEGIN {printf "%s %d %.2f %d\n", l, i, b - a, c}' >>"$OUT/bench.txt"
+  done
+}
+: >"$OUT/bench.txt"
+bench mxaudit "$BIN/mxaudit" scan "${MXFLAGS[@]}" --json "modern.$ZONE"
+bench testssl timeout "$TESTSSL_TIMEOUT" "${TESTSSL[@]}" "$NET.10:$SMTP_PORT"
+E2E_OUT=$OUT $GO test -tags e2e -count=1 -v -run 'TestBenchConnections' "./$HERE/" >"$OUT/bench-test.log" 2>&1 \
+  || { cat "$OUT/bench-test.log"; die "benchmark cross-check failed"; }
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+m_time=$(awk '$1=="mxaudit"{print $3}' "$OUT/bench.txt" | median)
+t_time=$(awk '$1=="testssl"{print $3}' "$OUT/bench.txt" | median)
+m_conn=$(awk '$1=="mxaudit"{print $4}' "$OUT/bench.txt" | median)
+t_conn=$(awk '$1=="testssl"{print $4}' "$OUT/bench.txt" | median)
+{
+  echo "# make e2e: mxaudit scan vs testssl.sh on one real Postfix (samples/e2e/e2e.sh)"
+  echo "# Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores; Postfix $(postconf -d -h mail_version), OpenSSL $(openssl version | cut -d' ' -f2), testssl.sh $(dpkg-query -W -f='${Version}' testssl.sh), mxaudit $("$BIN/mxaudit" --version 2>/dev/null | awk '{print $NF}')."
+  echo "# Server: Postfix at $NET.10:$SMTP_PORT, TLS 1.2 + 1.3, 3 + 3 suites accepted, over loopback."
+  echo "# mxaudit: $BIN/mxaudit scan ${MXFLAGS[*]} --json modern.$ZONE"
+  echo "# testssl: ${TESTSSL[*]} $NET.10:$SMTP_PORT"
+  echo "# Wall time by date +%s.%N around each command; connections = Postfix 'connect from' log lines during it."
+  echo "# Median of $BENCH_RUNS runs each; every run:"
+  sed 's/^/#   /' "$OUT/bench.txt"
+  printf '%-10s %12s %12s\n' tool wall_s connections
+  printf '%-10s %12s %12s\n' mxaudit "$m_time" "$m_conn"
+  printf '%-10s %12s %12s\n' testssl.sh "$t_time" "$t_conn"
+  awk -v mt="$m_time" -v tt="$t_time" -v mc="$m_conn" -v tc="$t_conn" \
+    'BEGIN {printf "mxaudit is %.1fx faster and makes %.2fx the connections of testssl.sh\n", tt / mt, mc / tc}'
+} >"$HERE/results.txt"
+echo
+cat "$HERE/results.txt"
+echo
+log "e2e passed"
