@@ -45,6 +45,9 @@ type runResult struct {
 	grades      map[string]int
 	start       time.Time
 	rss         []rssSample
+	// loadBefore and loadAfter are the machine's 1-minute load average
+	// when the run started and ended: other work on the machine slows it.
+	loadBefore, loadAfter string
 	// auditEnd is when the last domain finished; rssAuditing and rssAfter
 	// the largest sampled resident sets before and after it.
 	auditEnd              time.Time
@@ -55,8 +58,20 @@ type runResult struct {
 	stderr                string
 }
 
-// DomainsPerSecond is the run's throughput.
+// DomainsPerSecond is the run's throughput over its whole wall time.
 func (r *runResult) DomainsPerSecond() float64 { return float64(r.stored) / r.wall.Seconds() }
+
+// Auditing is the time from the start to the moment the last domain
+// finished; the rest of the wall time is the run's diff, reports and exit.
+func (r *runResult) Auditing() time.Duration {
+	if r.auditEnd.IsZero() {
+		return r.wall
+	}
+	return r.auditEnd.Sub(r.start)
+}
+
+// AuditRate is the throughput of the auditing phase.
+func (r *runResult) AuditRate() float64 { return float64(r.stored) / r.Auditing().Seconds() }
 
 // results is the whole benchmark.
 type results struct {
@@ -215,6 +230,7 @@ func runOnce(ctx context.Context, bin string, args []string, f *fleet.Fleet) (*r
 	cmd.WaitDelay = interruptGrace
 	var stdout, stderr cappedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	loadBefore := loadAverage()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mxaudit: %w", err)
@@ -235,7 +251,8 @@ func runOnce(ctx context.Context, bin string, args []string, f *fleet.Fleet) (*r
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &selfAfter); err != nil {
 		return nil, err
 	}
-	r := &runResult{args: args, start: start, wall: wall, stderr: stderr.String(), rss: rss}
+	r := &runResult{args: args, start: start, wall: wall, stderr: stderr.String(), rss: rss,
+		loadBefore: loadBefore, loadAfter: loadAverage()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.peakRSSKB = ru.Maxrss // kilobytes on Linux
 	}
@@ -293,6 +310,20 @@ func rssPhases(samples []rssSample, auditEnd time.Time) (auditing, after int64) 
 		}
 	}
 	return auditing, after
+}
+
+// loadAverage is the first field of /proc/loadavg ("?" when unreadable).
+func loadAverage() string {
+	f, err := os.Open("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, procStatusCap))
+	if fields := strings.Fields(string(b)); err == nil && len(fields) > 0 {
+		return fields[0]
+	}
+	return "?"
 }
 
 // procStatusCap bounds the read of /proc/PID/status (a few KB).

@@ -59,13 +59,16 @@ func (r *results) format() string {
 	fmt.Fprintf(&b, "          (round trips are simulated by the fake servers; DNS answers at loopback speed)\n\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "concurrency\twall\tdomains/s\tpeak RSS\tmxaudit CPU\tfleet CPU\tconnections\tvs lower bound\t")
+	fmt.Fprintln(tw, "concurrency\twall\tdomains/s\tauditing\tdomains/s\tpeak RSS\tRSS auditing\tmxaudit CPU\tfleet CPU\tconnections\tvs lower bound\tload before/after\t")
 	for _, x := range r.runs {
-		fmt.Fprintf(tw, "%d\t%s\t%.1f\t%d MB\t%s\t%s\t%d\t%.2f×\t\n", x.concurrency, x.wall.Round(100*time.Millisecond),
-			x.DomainsPerSecond(), x.peakRSSKB/kilobyte, x.childCPU.Round(100*time.Millisecond), x.fleetCPU.Round(100*time.Millisecond),
-			x.sum.TotalConns, x.sum.Ratio())
+		fmt.Fprintf(tw, "%d\t%s\t%.1f\t%s\t%.1f\t%d MB\t%d MB\t%s\t%s\t%d\t%.2f×\t%s/%s\t\n", x.concurrency, x.wall.Round(100*time.Millisecond),
+			x.DomainsPerSecond(), x.Auditing().Round(100*time.Millisecond), x.AuditRate(), x.peakRSSKB/kilobyte, x.rssAuditing/kilobyte, x.childCPU.Round(100*time.Millisecond), x.fleetCPU.Round(100*time.Millisecond),
+			x.sum.TotalConns, x.sum.Ratio(), x.loadBefore, x.loadAfter)
 	}
 	_ = tw.Flush()
+	fmt.Fprintf(&b, "(wall: the whole mxaudit run, reports included; auditing: until the last domain finished; RSS auditing: largest sampled resident set meanwhile;\n")
+	fmt.Fprintf(&b, " mxaudit CPU: user+system of the subprocess; fleet CPU: this process serving the fleet meanwhile; load: 1-minute load average, other work shares the %d CPUs)\n",
+		runtime.NumCPU())
 
 	s := best.sum
 	fmt.Fprintf(&b, "\nfastest run (--concurrency %d):\n", best.concurrency)
@@ -96,9 +99,13 @@ func (r *results) format() string {
 			sl.IP, sl.Kind, sl.ProbeTime.Round(100*time.Millisecond), sl.Conns)
 	}
 	if len(r.def.Domains) >= targetDomains {
-		fmt.Fprintf(&b, "  targets for %d domains: wall under %s: %s (%s); peak RSS under %d MB: %s (%d MB)\n", targetDomains,
-			targetWall, verdict(best.wall < targetWall), best.wall.Round(100*time.Millisecond),
-			targetRSSMB, verdict(best.peakRSSKB/kilobyte < targetRSSMB), best.peakRSSKB/kilobyte)
+		fmt.Fprintf(&b, "  targets for %d domains (issue 6), judged on the whole run:\n", targetDomains)
+		fmt.Fprintf(&b, "    wall under %s: %s (%s; auditing alone %s: %s)\n", targetWall,
+			verdict(best.wall < targetWall), best.wall.Round(100*time.Millisecond),
+			best.Auditing().Round(100*time.Millisecond), verdict(best.Auditing() < targetWall))
+		fmt.Fprintf(&b, "    peak RSS under %d MB: %s (%d MB; while auditing %d MB: %s)\n", targetRSSMB,
+			verdict(best.peakRSSKB/kilobyte < targetRSSMB), best.peakRSSKB/kilobyte,
+			best.rssAuditing/kilobyte, verdict(best.rssAuditing/kilobyte < targetRSSMB))
 	}
 	b.WriteString("\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
