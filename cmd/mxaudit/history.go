@@ -276,61 +276,6 @@ func diffCommand() *cli.Command {
 	}
 }
 
-// changeText says one change in plain words.
-func changeText(ch db.Change) string {
-	at := ch.Host
-	if ch.IP != "" {
-		at += " (" + ch.IP + ")"
-	}
-	switch ch.Kind {
-	case db.ChangeGradeUp:
-		return fmt.Sprintf("grade improved %s → %s", ch.From, ch.To)
-	case db.ChangeGradeDown:
-		return fmt.Sprintf("grade dropped %s → %s", ch.From, ch.To)
-	case db.ChangeForcedGained:
-		return "now eligible for Forced TLS"
-	case db.ChangeForcedLost:
-		return "no longer eligible for Forced TLS" + suffix(ch.Detail)
-	case db.ChangeMXAdded:
-		return "MX added: " + at
-	case db.ChangeMXRemoved:
-		return "MX removed: " + at
-	case db.ChangeAddressAdded:
-		return "address added: " + at
-	case db.ChangeAddressRemoved:
-		return "address removed: " + at
-	case db.ChangeFindingAppeared:
-		return fmt.Sprintf("new finding %s (%s)%s", ch.Code, ch.Severity, onHost(at))
-	case db.ChangeFindingResolved:
-		return fmt.Sprintf("resolved %s%s", ch.Code, onHost(at))
-	case db.ChangeCertExpiring:
-		return fmt.Sprintf("certificate of %s expires in %d days%s", at, ch.Days, suffix(ch.Detail))
-	case db.ChangeSTSModeChanged:
-		return fmt.Sprintf("MTA-STS mode %s → %s", ch.From, ch.To)
-	case db.ChangeSTSIDChanged:
-		return fmt.Sprintf("MTA-STS policy id %s → %s", ch.From, ch.To)
-	case db.ChangeDomainAdded:
-		return "added to the list"
-	case db.ChangeDomainRemoved:
-		return "removed from the list"
-	}
-	return ch.Kind
-}
-
-func suffix(s string) string {
-	if s == "" {
-		return ""
-	}
-	return " (" + s + ")"
-}
-
-func onHost(at string) string {
-	if at == "" {
-		return ""
-	}
-	return " on " + at
-}
-
 func printChanges(w io.Writer, diff *db.Diff) {
 	if len(diff.Changes) == 0 {
 		if diff.HasBase {
@@ -341,7 +286,7 @@ func printChanges(w io.Writer, diff *db.Diff) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, ch := range diff.Changes {
 		vendors := strings.Join(ch.Vendors, ", ")
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", report.Clean(ch.Domain), report.Clean(vendors), report.Clean(changeText(ch)))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", report.Clean(ch.Domain), report.Clean(vendors), report.Clean(report.ChangeText(ch)))
 	}
 	_ = tw.Flush()
 }

@@ -220,7 +220,7 @@ func TestRunHistoryDiffRegrade(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("second run: exit %d: %s %s", code, out, stderr)
 	}
-	if !strings.Contains(out, "since run 1") || !strings.Contains(out, "added to the list") || !strings.Contains(out, "removed from the list") {
+	if !strings.Contains(out, "since run 1") || !strings.Contains(out, "Added to the vendor list") || !strings.Contains(out, "Removed from the vendor list") {
 		t.Errorf("summary lacks the diff:\n%s", out)
 	}
 	code, out, _ = runCLI(t, "runs", "--db", dbPath)
