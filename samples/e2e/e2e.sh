@@ -553,7 +553,7 @@ bench() { # $1 label, then the command
     settle; c0=$(connects); t0=$(date +%s.%N)
     "$@" >"$OUT/bench-$label-$i.out" 2>"$OUT/bench-$label-$i.err" || true
     t1=$(date +%s.%N); settle; c1=$(connects)
-    awk -v l="$label" -v i="$i" -v a="$t0" -v b="$t1" -v c=$((c1 - c0)) 'BEGIN {printf "%s %d %.2f %d\n", l, i, b - a, c}' >>"$OUT/bench.txt"
+    awk -v l="$label" -v i="$i" -v a="$t0" -v b="$t1" -v c=$((c1 - c0)) 'BEGIN {printf "%s %d %.3f %d\n", l, i, b - a, c}' >>"$OUT/bench.txt"
   done
 }
 : >"$OUT/bench.txt"
@@ -562,7 +562,7 @@ bench testssl timeout "$TESTSSL_TIMEOUT" "${TESTSSL[@]}" "$NET.10:$SMTP_PORT"
 E2E_OUT=$OUT $GO test -tags e2e -count=1 -v -run 'TestBenchConnections' "./$HERE/" >"$OUT/bench-test.log" 2>&1 \
   || { cat "$OUT/bench-test.log"; die "benchmark cross-check failed"; }
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 m_time=$(awk '$1=="mxaudit"{print $3}' "$OUT/bench.txt" | median)
 t_time=$(awk '$1=="testssl"{print $3}' "$OUT/bench.txt" | median)
 m_conn=$(awk '$1=="mxaudit"{print $4}' "$OUT/bench.txt" | median)
@@ -571,7 +571,7 @@ t_conn=$(awk '$1=="testssl"{print $4}' "$OUT/bench.txt" | median)
   echo "# make e2e: mxaudit scan vs testssl.sh on one real Postfix (samples/e2e/e2e.sh)"
   echo "# Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores; Postfix $(postconf -d -h mail_version), OpenSSL $(openssl version | cut -d' ' -f2), testssl.sh $(dpkg-query -W -f='${Version}' testssl.sh), mxaudit $("$BIN/mxaudit" --version 2>/dev/null | awk '{print $NF}')."
   echo "# Server: Postfix at $NET.10:$SMTP_PORT, TLS 1.2 + 1.3, 3 + 3 suites accepted, over loopback."
-  echo "# mxaudit: $BIN/mxaudit scan ${MXFLAGS[*]} --json modern.$ZONE"
+  echo "# mxaudit: $BIN/mxaudit scan ${MXFLAGS[*]//$WORK/WORK} --json modern.$ZONE   (WORK: the run's temp dir)"
   echo "# testssl: ${TESTSSL[*]} $NET.10:$SMTP_PORT"
   echo "# Wall time by date +%s.%N around each command; connections = Postfix 'connect from' log lines during it."
   echo "# Median of $BENCH_RUNS runs each; every run:"
