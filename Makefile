@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 .PHONY: help build test lint fuzz demo bench bench-10k clean e2e report-preview
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 build: ## build bin/mxaudit and bin/mxfleet
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mxaudit ./cmd/mxaudit
