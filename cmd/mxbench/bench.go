@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -410,6 +411,10 @@ func (r *runResult) load(ctx context.Context, path string, def *fleet.Definition
 	r.stats = analyze(def, conns, domains)
 	r.sum = summarize(r.stats)
 	r.kinds = byKind(r.stats)
+	// The decoded evidence is garbage now; give its memory back so the
+	// fleet's process stays small while the next run is measured.
+	domains, stored = nil, nil
+	debug.FreeOSMemory()
 	return nil
 }
 
