@@ -51,7 +51,7 @@ type Server struct {
 	Names   []string `json:"names"`
 	Profile string   `json:"profile"`
 	// BannerDelayMS, when set, delays the greeting by that many
-	// milliseconds on top of the profile (a slow or distant server).
+	// milliseconds, replacing the profile's own delay (a slow or distant server).
 	BannerDelayMS int `json:"banner_delay_ms,omitempty"`
 	// Banner, when set, replaces the greeting lines (tests of hostile text).
 	Banner []string `json:"banner,omitempty"`
@@ -150,7 +150,7 @@ func (d *Definition) Validate() error {
 	return nil
 }
 
-// Domains lists the domain names of the definition.
+// DomainNames lists the domain names of the definition.
 func (d *Definition) DomainNames() []string {
 	names := make([]string, 0, len(d.Domains))
 	for _, dom := range d.Domains {
