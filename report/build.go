@@ -31,6 +31,9 @@ type Options struct {
 const defaultExpiryWarn = 30
 
 // Build assembles the report of a stored run from the database alone.
+// The report reads its domain views from store while it is rendered
+// (Report.EachDomain), so store must stay open until the renderers are
+// done, or the caller calls LoadDomains first.
 func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report, error) {
 	if opt.Texts == nil {
 		t, err := templates.Default()
@@ -86,7 +89,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	r := &Report{
 		SchemaVersion: SchemaVersion, GeneratedAt: now().UTC(), Tool: "mxaudit", ToolVersion: opt.ToolVersion,
 		Org: opt.Org, Run: runInfo(run),
-		Vendors: []VendorRow{}, Domains: []DomainView{}, Findings: []Finding{}, Changes: []Change{}, Problems: []Problem{},
+		Vendors: []VendorRow{}, Findings: []Finding{}, Changes: []Change{}, Problems: []Problem{},
 	}
 	if baseID != nil {
 		if b, err := store.GetRun(ctx, *baseID); err == nil {
@@ -104,10 +107,11 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	b.changes(&diff)
 	// One domain's evidence in memory at a time: a 10,000-domain run would
 	// not fit otherwise. What the vendor table and the summary need is kept
-	// as facts.
+	// as facts; the domain views are read again when a renderer walks them.
 	if err := store.EachDomain(ctx, runID, b.domain); err != nil {
 		return nil, err
 	}
+	r.source = b.source(ctx, store, runID)
 	b.sortFindings()
 	b.vendorRows(vendors)
 	b.summary(vendors, &diff)
@@ -245,8 +249,38 @@ type facts struct {
 	severities  [grade.Critical + 1]int
 }
 
-// domain turns one stored domain into its view, its worded findings and its facts.
+// domain keeps what the summary, the vendor table and the findings need
+// of one stored domain: its worded findings and its facts. Its view is
+// made again when a renderer asks for it (view).
 func (b *builder) domain(s db.StoredDomain) error {
+	ev, g := s.Evidence, s.Grade
+	for _, f := range g.Findings {
+		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
+	}
+	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked,
+		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
+	if top := topFinding(g.Findings); top != nil {
+		t := *top
+		fc.top = &t
+	}
+	for _, h := range ev.Hosts {
+		fc.hosts = append(fc.hosts, h.Name)
+		for _, a := range h.Addresses {
+			fc.addrs = append(fc.addrs, a.IP)
+		}
+	}
+	for _, f := range g.Findings {
+		if f.Severity >= grade.Info && f.Severity <= grade.Critical {
+			fc.severities[f.Severity]++
+		}
+	}
+	b.byDomain[s.Domain] = fc
+	b.names = append(b.names, s.Domain)
+	return nil
+}
+
+// view turns one stored domain into its view.
+func (b *builder) view(s db.StoredDomain) DomainView {
 	ev, g := s.Evidence, s.Grade
 	dv := DomainView{
 		Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
@@ -271,30 +305,31 @@ func (b *builder) domain(s db.StoredDomain) error {
 		}
 		dv.MX = append(dv.MX, mv)
 	}
-	b.r.Domains = append(b.r.Domains, dv)
-	for _, f := range g.Findings {
-		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
+	return dv
+}
+
+// source reads the views of the run's domains from the store on demand.
+func (b *builder) source(ctx context.Context, store *db.DB, runID int64) *domainSource {
+	return &domainSource{
+		count: len(b.names),
+		each: func(fn func(*DomainView) error) error {
+			return store.EachDomain(ctx, runID, func(s db.StoredDomain) error {
+				dv := b.view(s)
+				return fn(&dv)
+			})
+		},
+		named: func(name string) (*DomainView, bool, error) {
+			if _, ok := b.byDomain[name]; !ok {
+				return nil, false, nil
+			}
+			s, err := store.DomainResult(ctx, runID, name)
+			if err != nil {
+				return nil, false, err
+			}
+			dv := b.view(s)
+			return &dv, true, nil
+		},
 	}
-	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked,
-		sts: dv.MTASTS, dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
-	if top := topFinding(g.Findings); top != nil {
-		t := *top
-		fc.top = &t
-	}
-	for _, h := range ev.Hosts {
-		fc.hosts = append(fc.hosts, h.Name)
-		for _, a := range h.Addresses {
-			fc.addrs = append(fc.addrs, a.IP)
-		}
-	}
-	for _, f := range g.Findings {
-		if f.Severity >= grade.Info && f.Severity <= grade.Critical {
-			fc.severities[f.Severity]++
-		}
-	}
-	b.byDomain[s.Domain] = fc
-	b.names = append(b.names, s.Domain)
-	return nil
 }
 
 func (b *builder) sortFindings() {

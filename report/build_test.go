@@ -3,6 +3,8 @@ package report_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -48,14 +50,41 @@ func TestBuild(t *testing.T) {
 	if len(r.Vendors) != len(reporttest.Vendors) || r.Vendors[0].Domain != "acme-billing.example" || !r.Vendors[0].Regressed {
 		t.Errorf("first vendor row = %+v", r.Vendors[0])
 	}
-	var hostile *report.AddressView
-	for _, d := range r.Domains {
-		if d.Domain == "hostile.example" {
-			hostile = &d.MX[0].Addresses[0]
-		}
+	// The views stay in the database until a renderer walks them.
+	if len(r.Domains) != 0 || r.DomainCount() != s.Domains {
+		t.Fatalf("built report holds %d views in memory, counts %d, want 0 and %d", len(r.Domains), r.DomainCount(), s.Domains)
 	}
-	if hostile == nil || !strings.HasPrefix(hostile.Banner, "220 =HYPERLINK") {
+	var walked []string
+	if err := r.EachDomain(func(d *report.DomainView) error {
+		walked = append(walked, d.Domain)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(walked) != s.Domains || !slices.IsSorted(walked) {
+		t.Errorf("EachDomain walked %q", walked)
+	}
+	stop := errors.New("stop")
+	if n, err := 0, r.EachDomain(func(*report.DomainView) error { return stop }); !errors.Is(err, stop) || n != 0 {
+		t.Errorf("EachDomain did not return fn's error: %v", err)
+	}
+	if _, ok, err := r.DomainNamed("unknown.example"); ok || err != nil {
+		t.Errorf("DomainNamed of an unknown domain: ok %v, err %v", ok, err)
+	}
+	d, ok, err := r.DomainNamed("hostile.example")
+	if !ok || err != nil || len(d.MX) == 0 || len(d.MX[0].Addresses) == 0 {
+		t.Fatalf("DomainNamed(hostile.example) = %+v, %v, %v", d, ok, err)
+	}
+	if hostile := d.MX[0].Addresses[0]; !strings.HasPrefix(hostile.Banner, "220 =HYPERLINK") {
 		t.Fatalf("hostile banner kept raw in the model: %+v", hostile)
+	}
+	if err := r.LoadDomains(); err != nil || len(r.Domains) != s.Domains || r.DomainCount() != s.Domains {
+		t.Fatalf("LoadDomains: %v, %d views", err, len(r.Domains))
+	}
+	for i, d := range r.Domains {
+		if d.Domain != walked[i] {
+			t.Errorf("loaded view %d is %s, walked %s", i, d.Domain, walked[i])
+		}
 	}
 	for _, f := range r.Findings {
 		if f.Title == "" || f.Title == f.Code {

@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -87,33 +87,118 @@ func WriteJSON(w io.Writer, r *Report) error {
 	if r == nil {
 		return fmt.Errorf("write json: no report")
 	}
-	out := *r
-	out.SchemaVersion = SchemaVersion
-	if out.Vendors == nil {
-		out.Vendors = []VendorRow{}
+	// The document is written a value at a time, and each array element by
+	// itself, so the report of a 10,000-domain run is never encoded whole
+	// in memory. The bytes are those json.Encoder with SetIndent("", "  ")
+	// would write for the whole Report.
+	jw := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	jw.raw("{")
+	jw.field("schema_version", SchemaVersion)
+	jw.field("generated_at", r.GeneratedAt)
+	jw.field("tool", r.Tool)
+	jw.field("tool_version", r.ToolVersion)
+	jw.field("organisation", r.Org)
+	jw.field("run", r.Run)
+	if r.Base != nil {
+		jw.field("base", r.Base)
 	}
-	if out.Domains == nil {
-		out.Domains = []DomainView{}
+	jw.field("summary", r.Summary)
+	jsonArray(jw, "vendors", r.Vendors)
+	jw.array("domains", func(elem func(any)) error {
+		return r.EachDomain(func(dv *DomainView) error {
+			elem(dv)
+			return jw.err
+		})
+	})
+	jsonArray(jw, "findings", r.Findings)
+	jsonArray(jw, "changes", r.Changes)
+	jsonArray(jw, "input_problems", r.Problems)
+	jw.field("methodology", r.Methodology)
+	jw.raw("\n}\n")
+	if jw.err == nil {
+		jw.err = jw.w.Flush()
 	}
-	if out.Findings == nil {
-		out.Findings = []Finding{}
-	}
-	if out.Changes == nil {
-		out.Changes = []Change{}
-	}
-	if out.Problems == nil {
-		out.Problems = []Problem{}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&out); err != nil {
-		return fmt.Errorf("write json: %w", err)
-	}
-	if _, err := w.Write(escapeUnsafeRunes(buf.Bytes())); err != nil {
-		return fmt.Errorf("write json: %w", err)
+	if jw.err != nil {
+		return fmt.Errorf("write json: %w", jw.err)
 	}
 	return nil
+}
+
+// jsonWriter writes an indented JSON object one member at a time; the
+// first error sticks and later calls do nothing.
+type jsonWriter struct {
+	w      *bufio.Writer
+	err    error
+	fields int
+}
+
+func (jw *jsonWriter) raw(s string) {
+	if jw.err == nil {
+		_, jw.err = jw.w.WriteString(s)
+	}
+}
+
+// value writes v indented for its depth (prefix), with every rune Clean
+// would escape written as \uXXXX.
+func (jw *jsonWriter) value(v any, prefix string) {
+	if jw.err != nil {
+		return
+	}
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		jw.err = err
+		return
+	}
+	_, jw.err = jw.w.Write(escapeUnsafeRunes(b))
+}
+
+func (jw *jsonWriter) key(name string) {
+	if jw.fields > 0 {
+		jw.raw(",")
+	}
+	jw.fields++
+	jw.raw("\n  \"" + name + "\": ")
+}
+
+// field writes one member of the top-level object.
+func (jw *jsonWriter) field(name string, v any) {
+	jw.key(name)
+	jw.value(v, "  ")
+}
+
+// array writes one member whose value is an array, element by element:
+// each calls elem once per element.
+func (jw *jsonWriter) array(name string, each func(elem func(any)) error) {
+	jw.key(name)
+	n := 0
+	err := each(func(v any) {
+		if n == 0 {
+			jw.raw("[\n    ")
+		} else {
+			jw.raw(",\n    ")
+		}
+		n++
+		jw.value(v, "    ")
+	})
+	if err != nil && jw.err == nil {
+		jw.err = err
+	}
+	if n == 0 {
+		jw.raw("[]")
+	} else {
+		jw.raw("\n  ]")
+	}
+}
+
+// jsonArray writes a slice as an array member, element by element, so no
+// encoding of the whole slice is held at once.
+func jsonArray[T any](jw *jsonWriter, name string, s []T) {
+	jw.array(name, func(elem func(any)) error {
+		for i := range s {
+			elem(&s[i])
+		}
+		return nil
+	})
 }
 
 // escapeUnsafeRunes replaces, in encoded JSON, every rune Clean would

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -73,6 +74,15 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 		a, _ := json.Marshal(got)
 		b, _ := json.Marshal(want)
 		t.Fatalf("round trip changed the report:\n got %s\nwant %s", a, b)
+	}
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetIndent("", "  ")
+	if err := e.Encode(want); err != nil {
+		t.Fatal(err)
+	}
+	if w := escapeUnsafeRunes(enc.Bytes()); !bytes.Equal(buf.Bytes(), w) {
+		t.Fatalf("streamed JSON differs from encoding/json's:\n%s", firstDiff(buf.Bytes(), w))
 	}
 	if !strings.HasPrefix(buf.String(), "{\n  \"schema_version\": 1,\n") {
 		t.Errorf("document does not open with the schema version: %.60q", buf.String())
@@ -273,8 +283,26 @@ func testJSONFixture(t *testing.T, r *Report, run2 int64) {
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
 		t.Fatal("writing the read report again gives another document")
 	}
+	// Streamed a value at a time, the document is byte for byte what
+	// encoding/json writes for the whole report in memory.
+	whole := *r
+	if err := whole.LoadDomains(); err != nil {
+		t.Fatal(err)
+	}
+	if len(whole.Domains) == 0 || len(r.Domains) != 0 {
+		t.Fatalf("loaded %d views; the built report holds %d", len(whole.Domains), len(r.Domains))
+	}
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetIndent("", "  ")
+	if err := e.Encode(&whole); err != nil {
+		t.Fatal(err)
+	}
+	if want := escapeUnsafeRunes(enc.Bytes()); !bytes.Equal(buf.Bytes(), want) {
+		t.Fatalf("streamed JSON differs from encoding/json's:\n%s", firstDiff(buf.Bytes(), want))
+	}
 	if back.Run.ID != run2 || back.Base == nil || back.Summary.Vendors != r.Summary.Vendors ||
-		len(back.Vendors) != len(reporttest.Vendors) || len(back.Domains) != len(r.Domains) || len(back.Findings) != len(r.Findings) {
+		len(back.Vendors) != len(reporttest.Vendors) || len(back.Domains) != r.DomainCount() || len(back.Findings) != len(r.Findings) {
 		t.Fatalf("read back run %d base %v, %d vendors, %d domains, %d findings", back.Run.ID, back.Base, len(back.Vendors), len(back.Domains), len(back.Findings))
 	}
 	want := strings.Join(reporttest.HostileBanner, " / ")
@@ -298,4 +326,14 @@ func testJSONFixture(t *testing.T, r *Report, run2 int64) {
 			t.Errorf("vendor %q missing", v.Vendor)
 		}
 	}
+}
+
+// firstDiff shows where two documents part.
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-80)
+	return fmt.Sprintf("at byte %d:\n got %q\nwant %q", i, a[from:min(len(a), i+80)], b[from:min(len(b), i+80)])
 }

@@ -19,15 +19,24 @@ type Report struct {
 	Org           Org       `json:"organisation"`
 	Run           RunInfo   `json:"run"`
 	// Base is the run this one is compared with; nil for a first run.
-	Base     *RunInfo     `json:"base,omitempty"`
-	Summary  Summary      `json:"summary"`
-	Vendors  []VendorRow  `json:"vendors"`
+	Base    *RunInfo    `json:"base,omitempty"`
+	Summary Summary     `json:"summary"`
+	Vendors []VendorRow `json:"vendors"`
+	// Domains holds the domain views of a report made in memory or read
+	// back from JSON. A report built from the database (Build) leaves it
+	// empty and reads each view from the database when a renderer asks
+	// (EachDomain), so a 10,000-domain run is never in memory whole.
+	// Renderers use EachDomain, DomainNamed and DomainCount, which serve
+	// both kinds.
 	Domains  []DomainView `json:"domains"`
 	Findings []Finding    `json:"findings"`
 	Changes  []Change     `json:"changes"`
 	Problems []Problem    `json:"input_problems"`
 	// Methodology is the prose and rule tables of the methodology section.
 	Methodology Methodology `json:"methodology"`
+
+	// source reads the domain views of a built report; nil when Domains holds them.
+	source *domainSource
 }
 
 // Org is the organisation branding and wording from the config file.

@@ -89,9 +89,9 @@ type PolicyEntry struct {
 //   - encrypt otherwise.
 //
 // Entries come in domain order, listed domains first.
-func PolicyEntries(r *Report) []PolicyEntry {
+func PolicyEntries(r *Report) ([]PolicyEntry, error) {
 	var in, out []PolicyEntry
-	for _, d := range r.Domains {
+	err := r.EachDomain(func(d *DomainView) error {
 		e := PolicyEntry{Domain: d.Domain, Vendors: d.Vendors, Grade: d.Grade, AuditedAt: d.AuditedAt}
 		if e.AuditedAt.IsZero() {
 			e.AuditedAt = r.Run.StartedAt
@@ -105,14 +105,18 @@ func PolicyEntries(r *Report) []PolicyEntry {
 		} else {
 			in = append(in, e)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	byDomain := func(a, b PolicyEntry) int { return strings.Compare(a.Domain, b.Domain) }
 	slices.SortStableFunc(in, byDomain)
 	slices.SortStableFunc(out, byDomain)
-	return append(in, out...)
+	return append(in, out...), nil
 }
 
-func policyLevel(d DomainView) (PolicyLevel, string) {
+func policyLevel(d *DomainView) (PolicyLevel, string) {
 	if d.ForcedTLS != forcedEligible {
 		why := "not eligible for Forced TLS (" + strings.ReplaceAll(d.ForcedTLS, "_", " ") + ")"
 		if d.ForcedReason != "" {
@@ -139,7 +143,7 @@ func policyLevel(d DomainView) (PolicyLevel, string) {
 
 // daneEverywhere says whether every MX host of d has valid DANE behind a
 // DNSSEC-signed MX lookup, and if not, why.
-func daneEverywhere(d DomainView) (bool, string) {
+func daneEverywhere(d *DomainView) (bool, string) {
 	switch {
 	case d.MXKind != mxExplicit:
 		return false, "no dane-only: the domain has no MX records of its own"
@@ -168,7 +172,7 @@ func daneEverywhere(d DomainView) (bool, string) {
 // its validity, names the MX host); a chain that verifies only with
 // intermediates the server did not send is not enough, since Postfix and
 // Exim do not fetch missing intermediates.
-func certLevel(d DomainView) (PolicyLevel, string) {
+func certLevel(d *DomainView) (PolicyLevel, string) {
 	var bad []string
 	for _, m := range d.MX {
 		if len(m.Addresses) == 0 {
@@ -294,7 +298,10 @@ func WritePolicyMap(w io.Writer, r *Report, format PolicyFormat) error {
 	default:
 		return fmt.Errorf("write policy map: unknown format %q (postfix or exim)", format)
 	}
-	entries := PolicyEntries(r)
+	entries, err := PolicyEntries(r)
+	if err != nil {
+		return fmt.Errorf("write policy map: %w", err)
+	}
 	listed := 0
 	for _, e := range entries {
 		if e.Level != LevelNone {

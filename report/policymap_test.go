@@ -117,7 +117,10 @@ func TestPolicyEntries(t *testing.T) {
 		{"plain.example", LevelNone, "TLS is not available"},
 		{"xn--zzzz.example", LevelNone, "invalid A-label"},
 	}
-	got := PolicyEntries(policyReport())
+	got, err := PolicyEntries(policyReport())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != len(want) {
 		t.Fatalf("%d entries, want %d", len(got), len(want))
 	}
@@ -358,7 +361,9 @@ func testPolicyMapFixture(t *testing.T, r *Report) {
 		}
 		levels[k] = v
 	}
-	for _, d := range r.Domains {
+	seen := 0
+	err := r.EachDomain(func(d *DomainView) error {
+		seen++
 		level, listed := levels[d.Domain]
 		if listed != (d.ForcedTLS == "eligible") {
 			t.Errorf("%s: listed %v, Forced TLS %s", d.Domain, listed, d.ForcedTLS)
@@ -380,6 +385,10 @@ func testPolicyMapFixture(t *testing.T, r *Report) {
 				t.Errorf("%s = %q, want verify or dane-only", d.Domain, level)
 			}
 		}
+		return nil
+	})
+	if err != nil || seen == 0 || seen != r.DomainCount() {
+		t.Fatalf("walked %d of %d domains: %v", seen, r.DomainCount(), err)
 	}
 	if strings.ContainsRune(out, 0x1b) {
 		t.Error("raw escape in the policy map")

@@ -23,6 +23,8 @@ import (
 // fixture holds the reports built once for the package's tests.
 type fixture struct {
 	first, second *report.Report
+	// streamed is second as Build returns it: views read while drawing.
+	streamed *report.Report
 }
 
 var fx fixture
@@ -65,16 +67,48 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer store.Close()
 	opt := report.Options{Org: testOrg(), ToolVersion: "v1.2.3-test", Now: func() time.Time { return fixedNow }}
+	// first and second hold their domain views in memory, so tests can
+	// edit them; streamed reads them from the database as it renders.
 	if fx.first, err = report.Build(ctx, store, run1, opt); err == nil {
+		err = fx.first.LoadDomains()
+	}
+	if err == nil {
 		fx.second, err = report.Build(ctx, store, run2, opt)
 	}
-	store.Close()
+	if err == nil {
+		err = fx.second.LoadDomains()
+	}
+	if err == nil {
+		fx.streamed, err = report.Build(ctx, store, run2, opt)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "build report:", err)
 		return 1
 	}
 	return m.Run()
+}
+
+// TestStreamedReport: a report that reads its domains from the database
+// while it is drawn gives the same document as the same report in memory.
+func TestStreamedReport(t *testing.T) {
+	if len(fx.streamed.Domains) != 0 || fx.streamed.DomainCount() != len(fx.second.Domains) {
+		t.Fatalf("streamed report holds %d views and counts %d; in memory %d", len(fx.streamed.Domains),
+			fx.streamed.DomainCount(), len(fx.second.Domains))
+	}
+	for _, limit := range []int{-1, 2} {
+		var a, b bytes.Buffer
+		if err := Write(&a, fx.streamed, Options{AppendixDomains: limit}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(&b, fx.second, Options{AppendixDomains: limit}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("appendix limit %d: the streamed report renders %d bytes, the one in memory %d", limit, a.Len(), b.Len())
+		}
+	}
 }
 
 // render writes r uncompressed and parses the result.
@@ -604,13 +638,13 @@ func BenchmarkWrite(b *testing.B) {
 
 func TestAppendixLimit(t *testing.T) {
 	r := fx.second
-	all := appendixDomains(r, -1)
-	if len(all) != len(r.Domains) {
-		t.Fatalf("no limit: %d of %d domains", len(all), len(r.Domains))
+	two, err := riskiestDomains(r, 2)
+	if err != nil || len(two) != 2 || two[0].Domain != r.Vendors[0].Domain || two[1].Domain == two[0].Domain {
+		t.Fatalf("limit 2: %+v, %v; want the riskiest first (%s)", two, err, r.Vendors[0].Domain)
 	}
-	two := appendixDomains(r, 2)
-	if len(two) != 2 || two[0].Domain != r.Vendors[0].Domain {
-		t.Fatalf("limit 2: %+v, want the riskiest first (%s)", two, r.Vendors[0].Domain)
+	all, err := riskiestDomains(r, r.DomainCount()+5)
+	if err != nil || len(all) != r.DomainCount() {
+		t.Fatalf("limit above the count: %d of %d domains, %v", len(all), r.DomainCount(), err)
 	}
 	_, p := render(t, r, Options{AppendixDomains: 2})
 	if !strings.Contains(squash(p.allText()), squash("the 2 riskiest domains")) {

@@ -758,8 +758,20 @@ func (d *reportDoc) frameworkSection() {
 func (d *reportDoc) appendix() {
 	r := d.r
 	d.prosePara(sBody, "appendix.intro", d.data())
-	domains := appendixDomains(r, d.appendixLimit)
-	if left := len(r.Domains) - len(domains); left > 0 {
+	if d.appendixLimit < 0 || r.DomainCount() <= d.appendixLimit {
+		// Every domain, read one at a time.
+		d.fail(r.EachDomain(func(dv *report.DomainView) error {
+			d.domain(*dv)
+			return d.err
+		}))
+		return
+	}
+	domains, err := riskiestDomains(r, d.appendixLimit)
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	if left := r.DomainCount() - len(domains); left > 0 {
 		d.prosePara(sBody, "appendix.limited", d.data("Shown", len(domains), "Left", left))
 	}
 	for _, dv := range domains {
@@ -767,30 +779,28 @@ func (d *reportDoc) appendix() {
 	}
 }
 
-// appendixDomains picks the domains the appendix details: all of them, or,
-// past limit, the riskiest in the vendor table's order.
-func appendixDomains(r *report.Report, limit int) []report.DomainView {
-	if limit < 0 || len(r.Domains) <= limit {
-		return r.Domains
-	}
-	byName := make(map[string]report.DomainView, len(r.Domains))
-	for _, dv := range r.Domains {
-		byName[dv.Domain] = dv
-	}
+// riskiestDomains picks the views of the first limit domains in the vendor
+// table's order (riskiest first) for a capped appendix.
+func riskiestDomains(r *report.Report, limit int) ([]report.DomainView, error) {
 	out := make([]report.DomainView, 0, limit)
 	seen := map[string]bool{}
 	for _, v := range r.Vendors {
-		dv, ok := byName[v.Domain]
-		if !ok || seen[v.Domain] {
-			continue
-		}
-		seen[v.Domain] = true
-		out = append(out, dv)
 		if len(out) == limit {
 			break
 		}
+		if seen[v.Domain] {
+			continue
+		}
+		seen[v.Domain] = true
+		dv, ok, err := r.DomainNamed(v.Domain)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, *dv)
+		}
 	}
-	return out
+	return out, nil
 }
 
 func (d *reportDoc) domain(dv report.DomainView) {

@@ -283,7 +283,7 @@ const mxNoAddress = "no address"
 
 func mxRows(r *report.Report, emit emitFunc) error {
 	checks := r.Methodology.Checks
-	for _, d := range r.Domains {
+	return r.EachDomain(func(d *report.DomainView) error {
 		vendors := strings.Join(d.Vendors, "; ")
 		for _, mx := range d.MX {
 			addrs := mx.Addresses
@@ -303,8 +303,8 @@ func mxRows(r *report.Report, emit emitFunc) error {
 				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // certColumns is the number of MX sheet columns from the certificate subject
@@ -338,7 +338,7 @@ func addressValues(a report.AddressView) []any {
 }
 
 func suiteRows(r *report.Report, emit emitFunc) error {
-	for _, d := range r.Domains {
+	return r.EachDomain(func(d *report.DomainView) error {
 		for _, mx := range d.MX {
 			for _, a := range mx.Addresses {
 				for _, v := range a.Versions {
@@ -356,8 +356,8 @@ func suiteRows(r *report.Report, emit emitFunc) error {
 				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func findingRows(r *report.Report, emit emitFunc) error {
