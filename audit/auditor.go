@@ -588,7 +588,6 @@ func (a *Auditor) matchDANE(d *evidence.Domain) {
 		if h.TLSA == nil || len(h.TLSA.Records) == 0 {
 			continue
 		}
-		secure := h.TLSA.Lookup.DNSSEC == evidence.DNSSECSecure
 		for ai := range h.Addresses {
 			addr := &h.Addresses[ai]
 			if addr.Cert == nil || len(addr.Cert.Chain) == 0 {
@@ -598,7 +597,7 @@ func (a *Auditor) matchDANE(d *evidence.Domain) {
 			for _, c := range addr.Cert.Chain {
 				chain = append(chain, c.DER)
 			}
-			addr.DANE = dane.Match(h.TLSA.Records, secure, chain, h.Name, now)
+			addr.DANE = dane.Match(h.TLSA.Records, h.TLSA.Lookup.DNSSEC, chain, h.Name, now)
 		}
 	}
 }

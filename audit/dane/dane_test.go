@@ -47,9 +47,12 @@ func TestMatch(t *testing.T) {
 	malformed := tlsa(3, 1, 1, p.leaf)
 	malformed.Data = malformed.Data[:62]
 	tests := []struct {
-		name        string
-		records     []evidence.TLSARecord
-		secure      bool
+		name    string
+		records []evidence.TLSARecord
+		secure  bool
+		// dnssec is the TLSA RRset's status when secure does not say it
+		// (secure: "secure", else "insecure").
+		dnssec      evidence.DNSSECStatus
 		chain       [][]byte
 		host        string
 		wantMatched []evidence.TLSARecord
@@ -61,7 +64,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "3 1 1 matching",
 			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
 			wantUsable:  1,
@@ -70,7 +73,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "3 1 1 not matching",
 			records:    []evidence.TLSARecord{tlsa(3, 1, 1, p.otherLeaf)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 1,
 			wantReason: short(tlsa(3, 1, 1, p.otherLeaf)) + " does not match the leaf; no usable TLSA record matches the presented chain",
@@ -79,7 +82,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "3 1 1 matching an expired leaf",
 			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.expiredLeaf)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.expiredLeaf, p.inter),
 			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.expiredLeaf)},
 			wantUsable:  1,
@@ -88,7 +91,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "3 1 1 ignores the name",
 			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.otherLeaf)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.otherLeaf),
 			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.otherLeaf)},
 			wantUsable:  1,
@@ -97,7 +100,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "3 0 1, 3 1 2, 3 0 0 and 3 1 0 matching",
 			records:     []evidence.TLSARecord{tlsa(3, 0, 1, p.leaf), tlsa(3, 1, 2, p.leaf), tlsa(3, 0, 0, p.leaf), tlsa(3, 1, 0, p.leaf)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(3, 0, 1, p.leaf), tlsa(3, 1, 2, p.leaf), tlsa(3, 0, 0, p.leaf), tlsa(3, 1, 0, p.leaf)},
 			wantUsable:  4,
@@ -106,7 +109,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 0 1 intermediate in the chain and the name matches",
 			records:     []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
 			wantUsable:  1,
@@ -116,7 +119,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 0 1 root presented, two links",
 			records:     []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       full,
 			wantMatched: []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
 			wantUsable:  1,
@@ -126,7 +129,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 0 1 chain out of order",
 			records:     []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.leaf, p.root, p.inter),
 			wantMatched: []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
 			wantUsable:  1,
@@ -136,7 +139,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 1 1 intermediate key",
 			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
 			wantUsable:  1,
@@ -146,7 +149,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 0 1 TA not presented",
 			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 1,
 			wantNameOK: boolp(true),
@@ -156,7 +159,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 0 1 matching only the leaf",
 			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.leaf)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 1,
 			wantNameOK: boolp(true),
@@ -166,7 +169,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 0 1 name mismatch",
 			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.otherLeaf, p.inter),
 			wantUsable: 1,
 			wantNameOK: boolp(false),
@@ -176,7 +179,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 1 1 wildcard leaf",
 			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.wildLeaf, p.inter),
 			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
 			wantUsable:  1,
@@ -186,7 +189,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 1 1 wildcard covers one label only",
 			records:    []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.wildLeaf, p.inter),
 			host:       "a.mx.example.com",
 			wantUsable: 1,
@@ -197,7 +200,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 1 1 common name without SAN",
 			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.cnLeaf, p.inter),
 			host:        "MX.Example.com.",
 			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
@@ -208,7 +211,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 0 1 expired leaf",
 			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.expiredLeaf, p.inter),
 			wantUsable: 1,
 			wantNameOK: boolp(true),
@@ -218,7 +221,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 0 1 expired root certificate",
 			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.oldRoot)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.oldLeaf, p.oldInter, p.oldRoot),
 			wantUsable: 1,
 			wantNameOK: boolp(true),
@@ -228,7 +231,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "2 1 1 expired root key",
 			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.oldRoot)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.oldLeaf, p.oldInter, p.oldRoot),
 			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.oldRoot)},
 			wantUsable:  1,
@@ -238,7 +241,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "2 0 1 presented but not the issuer",
 			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.strangerCA)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.leaf, p.strangerCA),
 			wantUsable: 1,
 			wantNameOK: boolp(true),
@@ -248,7 +251,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "only usages 0 and 1",
 			records:    []evidence.TLSARecord{tlsa(0, 0, 1, p.root), tlsa(1, 1, 1, p.leaf)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      full,
 			wantReason: short(tlsa(0, 0, 1, p.root)) + " discarded: usage 0 (PKIX) is unusable for SMTP; " + short(tlsa(1, 1, 1, p.leaf)) + " discarded: usage 1 (PKIX) is unusable for SMTP; no TLSA record is usable for SMTP",
 			wantState:  StateUnusable,
@@ -256,7 +259,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "unsigned zone",
 			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
-			secure:      false,
+			dnssec:      evidence.DNSSECInsecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
 			wantUsable:  1,
@@ -264,9 +267,39 @@ func TestMatch(t *testing.T) {
 			wantState:   StateUnusable,
 		},
 		{
+			name:        "bogus lookup",
+			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			dnssec:      evidence.DNSSECBogus,
+			chain:       noRoot,
+			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantUsable:  1,
+			wantReason:  "the TLSA lookup failed DNSSEC validation (bogus): DANE senders treat this MX host as unreachable",
+			wantState:   StateUnusable,
+		},
+		{
+			name:        "indeterminate lookup",
+			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			dnssec:      evidence.DNSSECIndeterminate,
+			chain:       noRoot,
+			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantUsable:  1,
+			wantReason:  "the TLSA lookup's DNSSEC status is indeterminate: DANE senders treat this MX host as unreachable",
+			wantState:   StateUnusable,
+		},
+		{
+			name:        "dnssec not validated",
+			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			dnssec:      evidence.DNSSECNotChecked,
+			chain:       noRoot,
+			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantUsable:  1,
+			wantReason:  "DNSSEC was not validated: whether senders use these records is not known",
+			wantState:   StateUnusable,
+		},
+		{
 			name:        "rollover: current and next key",
 			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf), tlsa(3, 1, 1, p.nextLeaf)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
 			wantUsable:  2,
@@ -276,7 +309,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:        "malformed digest length discarded",
 			records:     []evidence.TLSARecord{malformed, tlsa(3, 1, 1, p.leaf)},
-			secure:      true,
+			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
 			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
 			wantUsable:  1,
@@ -286,7 +319,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "only a malformed record",
 			records:    []evidence.TLSARecord{malformed},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantReason: short(malformed) + " discarded: digest is 31 bytes, not 32; no TLSA record is usable for SMTP",
 			wantState:  StateUnusable,
@@ -294,7 +327,7 @@ func TestMatch(t *testing.T) {
 		{
 			name:       "digest agility: a stale SHA2-512 hides a matching SHA2-256",
 			records:    []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf), tlsa(3, 1, 2, p.otherLeaf)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 2,
 			wantReason: short(tlsa(3, 1, 1, p.leaf)) + " ignored: a SHA2-512 record exists for usage 3 selector 1 (digest agility, RFC 7671 §9); " + short(tlsa(3, 1, 2, p.otherLeaf)) + " does not match the leaf; no usable TLSA record matches the presented chain",
@@ -302,14 +335,14 @@ func TestMatch(t *testing.T) {
 		},
 		{
 			name:      "no records",
-			secure:    true,
+			dnssec:    evidence.DNSSECSecure,
 			chain:     noRoot,
 			wantState: StateNone, wantReason: "no TLSA records",
 		},
 		{
 			name:       "no chain",
 			records:    []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
-			secure:     true,
+			dnssec:     evidence.DNSSECSecure,
 			wantUsable: 1,
 			wantReason: "no certificate presented",
 			wantState:  StateInvalid,
@@ -321,7 +354,7 @@ func TestMatch(t *testing.T) {
 			if host == "" {
 				host = mxHost
 			}
-			m := Match(tc.records, tc.secure, tc.chain, host, testNow)
+			m := Match(tc.records, tc.dnssec, tc.chain, host, testNow)
 			var want []string
 			for _, r := range tc.wantMatched {
 				want = append(want, Label(r))
@@ -338,7 +371,7 @@ func TestMatch(t *testing.T) {
 			if m.Reason != tc.wantReason {
 				t.Fatalf("Reason = %q\nwant     %q", m.Reason, tc.wantReason)
 			}
-			if got := StateOf(tc.records, tc.secure, m); got != tc.wantState {
+			if got := StateOf(tc.records, tc.dnssec == evidence.DNSSECSecure, m); got != tc.wantState {
 				t.Fatalf("StateOf = %q, want %q", got, tc.wantState)
 			}
 		})
@@ -377,12 +410,12 @@ func TestMatchUnparseableLeaf(t *testing.T) {
 	}
 	spki := tlsa(3, 1, 1, p.leaf)
 	cert := evidence.TLSARecord{Usage: 3, Selector: 0, MatchingType: 0, Data: hex.EncodeToString(odd)}
-	m := Match([]evidence.TLSARecord{spki, cert}, true, [][]byte{odd}, mxHost, testNow)
+	m := Match([]evidence.TLSARecord{spki, cert}, evidence.DNSSECSecure, [][]byte{odd}, mxHost, testNow)
 	if want := []string{Label(spki), Label(cert)}; !slices.Equal(m.Matched, want) {
 		t.Fatalf("Matched = %q, want %q (reason %q)", m.Matched, want, m.Reason)
 	}
 	ta := tlsa(2, 1, 1, p.inter)
-	m = Match([]evidence.TLSARecord{ta}, true, [][]byte{odd, p.inter.cert.Raw}, mxHost, testNow)
+	m = Match([]evidence.TLSARecord{ta}, evidence.DNSSECSecure, [][]byte{odd, p.inter.cert.Raw}, mxHost, testNow)
 	if len(m.Matched) != 0 || m.NameOK == nil || *m.NameOK {
 		t.Fatalf("DANE-TA with an unparseable leaf: matched %q name %v", m.Matched, ptr(m.NameOK))
 	}
@@ -449,7 +482,7 @@ func TestRolloverRecordsValidAndReady(t *testing.T) {
 	p := newPKI(t)
 	records := []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf), tlsa(3, 1, 1, p.nextLeaf)}
 	for _, current := range []*testCert{p.leaf, p.nextLeaf} {
-		m := Match(records, true, ders(current, p.inter), mxHost, testNow)
+		m := Match(records, evidence.DNSSECSecure, ders(current, p.inter), mxHost, testNow)
 		if StateOf(records, true, m) != StateValid {
 			t.Fatalf("state %q for %s (reason %q)", StateOf(records, true, m), current.cert.Subject, m.Reason)
 		}
@@ -549,7 +582,7 @@ func TestDANEEEIgnoresClock(t *testing.T) {
 	p := newPKI(t)
 	recs := []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)}
 	for _, now := range []time.Time{testNow.Add(-1000 * day), testNow, testNow.Add(1000 * day)} {
-		if m := Match(recs, true, ders(p.leaf), mxHost, now); len(m.Matched) != 1 {
+		if m := Match(recs, evidence.DNSSECSecure, ders(p.leaf), mxHost, now); len(m.Matched) != 1 {
 			t.Fatalf("at %v: %q", now, m.Reason)
 		}
 	}

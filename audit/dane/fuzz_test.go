@@ -43,7 +43,7 @@ func FuzzMatchChain(f *testing.F) {
 			{Usage: 2, Selector: 1, MatchingType: 0, Data: hex.EncodeToString(second)},
 			{Usage: 2, Selector: 0, MatchingType: 0, Data: hex.EncodeToString(second)},
 		}
-		m := Match(records, true, [][]byte{leaf, second}, "mx.example.com", testNow)
+		m := Match(records, evidence.DNSSECSecure, [][]byte{leaf, second}, "mx.example.com", testNow)
 		if !slices.Contains(m.Matched, Label(own)) {
 			t.Fatalf("own digest did not match: %q", m.Reason)
 		}

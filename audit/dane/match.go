@@ -40,13 +40,16 @@ const (
 const (
 	reasonNoRecords = "no TLSA records"
 	reasonUnsigned  = "TLSA in an unsigned zone: senders ignore it"
+	reasonBogus     = "the TLSA lookup failed DNSSEC validation (bogus): DANE senders treat this MX host as unreachable"
+	reasonUnproven  = "the TLSA lookup's DNSSEC status is indeterminate: DANE senders treat this MX host as unreachable"
+	reasonNotProven = "DNSSEC was not validated: whether senders use these records is not known"
 	reasonNoUsable  = "no TLSA record is usable for SMTP"
 )
 
 // Match checks the chain a server presented (leaf first, DER) against the
-// TLSA records of its MX host (RFC 7672 §3, RFC 7671). secure says the TLSA
-// RRset is DNSSEC-secure; host is the TLSA base domain (the MX host name),
-// the reference identifier for DANE-TA name checks.
+// TLSA records of its MX host (RFC 7672 §3, RFC 7671). dnssec is the DNSSEC
+// status of the TLSA RRset; host is the TLSA base domain (the MX host
+// name), the reference identifier for DANE-TA name checks.
 //
 // Records that are malformed or not usable for SMTP are discarded and
 // counted out of Usable. Digest agility (RFC 7671 §9): for each usage and
@@ -66,9 +69,11 @@ const (
 // used as a reference identifier, not the next-hop domain.
 //
 // Matched lists every record that authenticates the chain; Reason explains
-// a failure and notes discarded or ignored records. When secure is false the
-// match is still computed, but Reason says senders ignore the records.
-func Match(records []evidence.TLSARecord, secure bool, chain [][]byte, host string, now time.Time) *evidence.DANEMatch {
+// a failure and notes discarded or ignored records. When the RRset is not
+// secure the match is still computed, and Reason says what senders do with
+// it (RFC 7672 §2.1.2, §2.2): an insecure RRset is ignored, a bogus or
+// indeterminate lookup makes DANE senders treat the host as unreachable.
+func Match(records []evidence.TLSARecord, dnssec evidence.DNSSECStatus, chain [][]byte, host string, now time.Time) *evidence.DANEMatch {
 	m := &evidence.DANEMatch{}
 	var notes []string
 	note := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
@@ -78,8 +83,16 @@ func Match(records []evidence.TLSARecord, secure bool, chain [][]byte, host stri
 		note(reasonNoRecords)
 		return m
 	}
-	if !secure {
+	switch dnssec {
+	case evidence.DNSSECSecure:
+	case evidence.DNSSECInsecure:
 		note(reasonUnsigned)
+	case evidence.DNSSECBogus:
+		note(reasonBogus)
+	case evidence.DNSSECIndeterminate:
+		note(reasonUnproven)
+	default:
+		note(reasonNotProven)
 	}
 	var recs []record
 	for _, r := range records {
