@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -229,12 +231,13 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		}
 	}
 	f.Port = port
+	behaviors, err := makeBehaviors(d.Servers, ca, now())
+	if err != nil {
+		return nil, err
+	}
 	tlsa := map[string][]string{} // _25._tcp owner → records
-	for _, s := range d.Servers {
-		b, err := profiles[s.Profile](ca, s.Names, now())
-		if err != nil {
-			return nil, fmt.Errorf("server %s (%s): %w", s.IP, s.Profile, err)
-		}
+	for i, s := range d.Servers {
+		b := behaviors[i]
 		if err := addTLSA(tlsa, s, b); err != nil {
 			return nil, err
 		}
@@ -290,6 +293,39 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 	}
 	f.Resolver = f.dns.Addr()
 	return f, nil
+}
+
+// makeBehaviors makes each server's behaviour from its profile, with one
+// worker per CPU: RSA key generation dominates the start-up of a fleet of
+// thousands of servers.
+func makeBehaviors(servers []Server, ca *smtptest.CA, now time.Time) ([]smtptest.Behavior, error) {
+	out := make([]smtptest.Behavior, len(servers))
+	errs := make([]error, len(servers))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(servers)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				s := servers[i]
+				if out[i], errs[i] = profiles[s.Profile](ca, s.Names, now); errs[i] != nil {
+					errs[i] = fmt.Errorf("server %s (%s): %w", s.IP, s.Profile, errs[i])
+				}
+			}
+		}()
+	}
+	for i := range servers {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Definition returns the (possibly remapped) definition being served.
