@@ -13,36 +13,60 @@ import (
 const benchDomains = 10000
 
 // scaled builds a report of n domains from the fixture's second run: each
-// fixture domain, vendor row and finding copied under numbered names, as a
-// 10,000-domain run would hold them.
+// fixture domain, vendor row, finding and change copied under numbered
+// vendor and domain names, as a 10,000-domain run would hold them. Vendor
+// rows, findings and changes keep the fixture's order (risk, severity,
+// bad first) across the copies.
 func scaled(base *report.Report, n int) *report.Report {
 	r := *base
-	r.Domains, r.Vendors, r.Findings = nil, nil, nil
-	for i := 0; len(r.Domains) < n; i++ {
+	copies := (n + len(base.Domains) - 1) / len(base.Domains)
+	domain := func(i int, d string) string { return fmt.Sprintf("v%05d-%s", i, d) }
+	vendors := func(i int, vs []string) []string {
+		out := make([]string, len(vs))
+		for j, v := range vs {
+			out[j] = fmt.Sprintf("%s %05d", v, i)
+		}
+		return out
+	}
+	r.Domains = make([]report.DomainView, 0, n)
+	for i := 0; i < copies; i++ {
 		for _, d := range base.Domains {
 			if len(r.Domains) == n {
 				break
 			}
-			d.Domain = fmt.Sprintf("v%05d-%s", i, d.Domain)
+			d.Domain, d.Vendors = domain(i, d.Domain), vendors(i, d.Vendors)
 			r.Domains = append(r.Domains, d)
 		}
-		for _, v := range base.Vendors {
-			v.Vendor, v.Domain = fmt.Sprintf("%s %05d", v.Vendor, i), fmt.Sprintf("v%05d-%s", i, v.Domain)
-			r.Vendors = append(r.Vendors, v)
+	}
+	r.Vendors, r.Findings, r.Changes = nil, nil, nil
+	for _, v := range base.Vendors {
+		for i := 0; i < copies; i++ {
+			w := v
+			w.Vendor, w.Domain = vendors(i, []string{v.Vendor})[0], domain(i, v.Domain)
+			r.Vendors = append(r.Vendors, w)
 		}
-		for _, f := range base.Findings {
-			f.Domain = fmt.Sprintf("v%05d-%s", i, f.Domain)
-			r.Findings = append(r.Findings, f)
+	}
+	for _, f := range base.Findings {
+		for i := 0; i < copies; i++ {
+			g := f
+			g.Domain, g.Vendors = domain(i, f.Domain), vendors(i, f.Vendors)
+			r.Findings = append(r.Findings, g)
+		}
+	}
+	for _, c := range base.Changes {
+		for i := 0; i < copies; i++ {
+			d := c
+			d.Domain, d.Vendors = domain(i, c.Domain), vendors(i, c.Vendors)
+			r.Changes = append(r.Changes, d)
 		}
 	}
 	r.Summary.Domains, r.Summary.Vendors = len(r.Domains), len(r.Vendors)
 	return &r
 }
 
-// BenchmarkWrite10k renders a 10,000-domain report (the vendor table and
-// remediation of every vendor, the evidence appendix capped at
-// DefaultAppendixDomains) and reports heap-MB, the heap in use after
-// rendering above what the model holds, and pages.
+// BenchmarkWrite10k renders a 10,000-domain report with the default
+// Options and reports heap-growth-MB, the heap the process took from the
+// system while rendering, and pages, the page count of the document.
 //
 //	go test -run='^$' -bench=Write10k -benchmem -benchtime=1x ./report/pdf/
 func BenchmarkWrite10k(b *testing.B) {
