@@ -21,7 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
 //go:embed migrations/*.sql
@@ -32,6 +35,8 @@ type DB struct {
 	sql  *sql.DB
 	path string
 	lock *os.File
+	// addresses caches decoded address evidence (see joinAddresses).
+	addresses *lru.Cache[addressKey, *evidence.Address]
 }
 
 // ErrLocked is returned by Lock when another process holds the database.
@@ -58,7 +63,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	d := &DB{sql: sdb, path: path}
+	d := &DB{sql: sdb, path: path, addresses: newAddressCache()}
 	if err := d.migrate(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

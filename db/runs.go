@@ -104,10 +104,6 @@ func (d *DB) FinishRun(ctx context.Context, id int64, status string, at time.Tim
 // transaction. Storing a domain again for the same run replaces it, so a
 // resumed run never holds duplicates.
 func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
-	evJSON, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encode evidence of %s: %w", ev.Domain, err)
-	}
 	gJSON, err := json.Marshal(g)
 	if err != nil {
 		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
@@ -117,12 +113,16 @@ func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g
 		return err
 	}
 	defer tx.Rollback()
+	evJSON, refs, err := splitAddresses(ctx, tx, runID, ev)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM domain_results WHERE run_id = ? AND domain = ?`, runID, ev.Domain); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO domain_results (run_id, domain, grade, incomplete, forced_tls, mx_kind, audited_at, evidence_json, grade_json)
-		VALUES (?,?,?,?,?,?,?,?,?)`, runID, ev.Domain, string(g.Grade), g.Incomplete, string(g.ForcedTLS), string(ev.MX.Kind),
-		ts(ev.FinishedAt), string(evJSON), string(gJSON))
+	res, err := tx.ExecContext(ctx, `INSERT INTO domain_results (run_id, domain, grade, incomplete, forced_tls, mx_kind, audited_at, evidence_json, grade_json, address_refs)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, runID, ev.Domain, string(g.Grade), g.Incomplete, string(g.ForcedTLS), string(ev.MX.Kind),
+		ts(ev.FinishedAt), string(evJSON), string(gJSON), string(refs))
 	if err != nil {
 		return fmt.Errorf("store %s: %w", ev.Domain, err)
 	}
@@ -286,6 +286,10 @@ func (d *DB) PreviousCompleted(ctx context.Context, id int64, listName string) (
 }
 
 // StoredDomain is one domain's stored result.
+//
+// An address that several domains of a run share is decoded once, and their
+// Evidence values share its Probe, Cert and DANE: treat loaded evidence as
+// read-only (copy what you change).
 type StoredDomain struct {
 	Domain   string
 	Evidence *evidence.Domain
@@ -344,8 +348,9 @@ func (d *DB) DomainNames(ctx context.Context, runID int64) ([]string, error) {
 // DomainResult loads one domain of a run; ErrNotFound when it is not stored.
 func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (StoredDomain, error) {
 	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
-	var ev, g string
-	err := d.sql.QueryRowContext(ctx, `SELECT evidence_json, grade_json FROM domain_results WHERE run_id = ? AND domain = ?`, runID, domain).Scan(&ev, &g)
+	var ev, g, refs string
+	err := d.sql.QueryRowContext(ctx, `SELECT evidence_json, grade_json, address_refs FROM domain_results WHERE run_id = ? AND domain = ?`,
+		runID, domain).Scan(&ev, &g, &refs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("%s in run %d: %w", domain, runID, ErrNotFound)
 	}
@@ -354,6 +359,9 @@ func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (Stor
 	}
 	if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
 		return s, fmt.Errorf("decode evidence of %s in run %d: %w", domain, runID, err)
+	}
+	if err := d.joinAddresses(ctx, runID, s.Evidence, refs); err != nil {
+		return s, fmt.Errorf("evidence of %s in run %d: %w", domain, runID, err)
 	}
 	if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
 		return s, fmt.Errorf("decode grade of %s in run %d: %w", domain, runID, err)

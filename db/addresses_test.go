@@ -1,0 +1,191 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+)
+
+// sharedFleet is three domains of one run: a.example and b.example use the
+// same provider host (mx.provider.example, two addresses), c.example has a
+// server of its own.
+func sharedFleet() []*evidence.Domain {
+	var out []*evidence.Domain
+	for _, name := range []string{"a.example", "b.example"} {
+		ev, _ := domainWith(name, "mx.provider.example", "127.0.0.10", grade.GradeA, grade.ForcedTLSEligible)
+		second := ev.Hosts[0].Addresses[0]
+		second.IP = "127.0.0.11"
+		p := *second.Probe
+		p.IP = second.IP
+		second.Probe = &p
+		ev.Hosts[0].Addresses = append(ev.Hosts[0].Addresses, second)
+		out = append(out, ev)
+	}
+	c, _ := domainWith("c.example", "mx.c.example", "127.0.0.12", grade.GradeB, grade.ForcedTLSEligible)
+	c.Hosts[0].Addresses[0].DANE = &evidence.DANEMatch{Usable: 1, Reason: "no match"}
+	return append(out, c)
+}
+
+func count(t *testing.T, d *DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := d.sql.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestAddressEvidenceStoredOncePerRun(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	fleet := sharedFleet()
+	var runs []int64
+	for range 2 {
+		id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, id)
+		for _, ev := range fleet {
+			g := &grade.DomainGrade{Domain: ev.Domain, Grade: grade.GradeA, ForcedTLS: grade.ForcedTLSEligible}
+			for range 2 { // a resumed run stores a domain again
+				if err := d.SaveDomain(ctx, id, ev, g); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// Three distinct addresses per run: the provider's two are stored once.
+	for _, id := range runs {
+		if n := count(t, d, `SELECT count(*) FROM address_evidence WHERE run_id = ?`, id); n != 3 {
+			t.Errorf("run %d: %d address evidence rows, want 3", id, n)
+		}
+	}
+	if n := count(t, d, `SELECT count(*) FROM domain_results WHERE evidence_json LIKE '%"probe"%' OR evidence_json LIKE '%"cert"%'`); n != 0 {
+		t.Errorf("%d domain rows still hold probes or certificates", n)
+	}
+	// Loading gives back exactly what was stored, through a fresh cache and a warm one.
+	for _, fresh := range []bool{true, false} {
+		if fresh {
+			d.addresses.Purge()
+		}
+		for _, id := range runs {
+			for _, want := range fleet {
+				got, err := d.DomainResult(ctx, id, want.Domain)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got.Evidence, want) {
+					a, _ := json.Marshal(got.Evidence)
+					b, _ := json.Marshal(want)
+					t.Fatalf("run %d %s (fresh cache %v):\n got %s\nwant %s", id, want.Domain, fresh, a, b)
+				}
+			}
+		}
+	}
+	// Deleting a run removes its address evidence with it.
+	if _, err := d.sql.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, runs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, d, `SELECT count(*) FROM address_evidence`); n != 3 {
+		t.Errorf("%d address evidence rows after deleting a run, want 3", n)
+	}
+}
+
+// A row stored before schema version 2 holds its addresses whole and no
+// references; it loads as it was.
+func TestLegacyRowLoadsWhole(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sharedFleet()[2]
+	if err := d.SaveDomain(ctx, id, want, &grade.DomainGrade{Domain: want.Domain}); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.sql.ExecContext(ctx, `UPDATE domain_results SET evidence_json = ?, address_refs = '' WHERE run_id = ?`, string(whole), id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.sql.ExecContext(ctx, `DELETE FROM address_evidence`); err != nil {
+		t.Fatal(err)
+	}
+	d.addresses.Purge()
+	got, err := d.DomainResult(ctx, id, want.Domain)
+	if err != nil || !reflect.DeepEqual(got.Evidence, want) {
+		t.Fatalf("legacy row: %+v, %v", got.Evidence, err)
+	}
+}
+
+func TestAddressReferencesChecked(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, refs, want string
+		wantNotFound     bool
+	}{
+		{name: "not json", refs: "[", want: "decode address references"},
+		{name: "hosts", refs: `[]`, want: "for 0 hosts, evidence has 1"},
+		{name: "addresses", refs: `[[]]`, want: "for 0 addresses, evidence has 1"},
+		{name: "missing", refs: `[["00"]]`, want: "address evidence 00", wantNotFound: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := openTest(t)
+			id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := sharedFleet()[2]
+			if err := d.SaveDomain(ctx, id, ev, &grade.DomainGrade{Domain: ev.Domain}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.sql.ExecContext(ctx, `UPDATE domain_results SET address_refs = ?`, tt.refs); err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.DomainResult(ctx, id, ev.Domain)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, ErrNotFound) != tt.wantNotFound {
+				t.Fatalf("err = %v, want it to contain %q (not found: %v)", err, tt.want, tt.wantNotFound)
+			}
+		})
+	}
+	// A reference to another address's evidence is refused.
+	d := openTest(t)
+	id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleet := sharedFleet()
+	for _, ev := range fleet {
+		if err := d.SaveDomain(ctx, id, ev, &grade.DomainGrade{Domain: ev.Domain}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var refs string
+	if err := d.sql.QueryRowContext(ctx, `SELECT address_refs FROM domain_results WHERE domain = 'c.example'`).Scan(&refs); err != nil {
+		t.Fatal(err)
+	}
+	var keys [][]string
+	if err := json.Unmarshal([]byte(refs), &keys); err != nil || len(keys) != 1 || len(keys[0]) != 1 {
+		t.Fatalf("c.example references %q: %v", refs, err)
+	}
+	// b.example's two provider addresses now name c.example's address.
+	wrong, _ := json.Marshal([][]string{{keys[0][0], keys[0][0]}})
+	if _, err := d.sql.ExecContext(ctx, `UPDATE domain_results SET address_refs = ? WHERE domain = 'b.example'`, string(wrong)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.DomainResult(ctx, id, "b.example"); err == nil || !strings.Contains(err.Error(), "holds 127.0.0.12, want 127.0.0.10") {
+		t.Fatalf("mismatched reference: %v", err)
+	}
+}
