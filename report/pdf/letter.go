@@ -47,10 +47,11 @@ func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 	}
 	used := map[string]bool{}
 	var paths []string
-	for _, vendor := range vendorOrder(r) {
+	x := indexVendors(r)
+	for _, vendor := range x.order {
 		var fs []report.Finding
-		for _, f := range findingsOf(r, vendor) {
-			if f.SeverityNum > 0 {
+		for _, i := range x.findings[vendor] {
+			if f := r.Findings[i]; f.SeverityNum > 0 {
 				fs = append(fs, f)
 			}
 		}
@@ -58,8 +59,9 @@ func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 			continue
 		}
 		path := filepath.Join(dir, letterFileName(vendor, used))
+		domains := x.domainsOf(r, vendor)
 		err := report.WriteFileAtomic(path, func(w io.Writer) error {
-			return writeLetter(w, r, prose, fw, opt, vendor, fs)
+			return writeLetter(w, r, prose, fw, opt, vendor, domains, fs)
 		})
 		if err != nil {
 			return paths, fmt.Errorf("letters: %w", err)
@@ -100,7 +102,7 @@ func letterFileName(vendor string, used map[string]bool) string {
 
 // writeLetter draws one vendor's letter.
 func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []templates.Framework, opt Options,
-	vendor string, fs []report.Finding) error {
+	vendor string, domains []string, fs []report.Finding) error {
 	now := opt.now(r)
 	d, err := newDoc(r, prose, now, !opt.Uncompressed)
 	if err != nil {
@@ -111,12 +113,6 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 		return err
 	}
 	days := remediationDays(r)
-	var domains []string
-	for _, v := range r.Vendors {
-		if v.Vendor == vendor {
-			domains = append(domains, v.Domain)
-		}
-	}
 	data := ld.data("Vendor", vendor, "Domains", domains, "Count", len(fs), "Date", now,
 		"Due", letterDue(r, opt), "Days", days)
 	d.footer = d.text("footer.left", data)

@@ -45,10 +45,29 @@ type Options struct {
 	// limit. A 10,000-domain run would otherwise print tens of thousands
 	// of pages; the workbook and the JSON report keep every address.
 	AppendixDomains int
+	// RemediationVendors is the most vendors with findings the remediation
+	// section details in full, riskiest first (the vendor table's order):
+	// 0 means DefaultRemediationVendors, a negative value no limit. The
+	// findings of the other vendors are counted in one table, by kind of
+	// finding; a 10,000-vendor run would otherwise print thousands of
+	// pages of the same few findings. The workbook, the JSON report and
+	// the letters keep every finding.
+	RemediationVendors int
+	// ChangeRows is the most rows the table of changes since the last run
+	// lists, worst first: 0 means DefaultChangeRows, a negative value no
+	// limit. The workbook and the JSON report keep every change.
+	ChangeRows int
 }
 
 // DefaultAppendixDomains is the default cap of the evidence appendix.
 const DefaultAppendixDomains = 150
+
+// DefaultRemediationVendors is the default cap of the vendors the
+// remediation section details.
+const DefaultRemediationVendors = 150
+
+// DefaultChangeRows is the default cap of the rows of the changes table.
+const DefaultChangeRows = 500
 
 // maxLogoBytes bounds the logo file read into memory.
 const maxLogoBytes = 8 << 20
@@ -64,6 +83,18 @@ func (o Options) now(r *report.Report) time.Time {
 		return o.Now.UTC()
 	}
 	return r.GeneratedAt.UTC()
+}
+
+// limitOr is a cap as the options give it: zero means def, a negative
+// value no limit (returned as -1).
+func limitOr(n, def int) int {
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		return -1
+	}
+	return n
 }
 
 func (o Options) logo(r *report.Report) string {
@@ -90,9 +121,10 @@ func Write(w io.Writer, r *report.Report, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("pdf: %w", err)
 	}
-	rd := &reportDoc{doc: d, frameworks: fw, appendixLimit: opt.AppendixDomains}
-	if rd.appendixLimit == 0 {
-		rd.appendixLimit = DefaultAppendixDomains
+	rd := &reportDoc{doc: d, frameworks: fw, index: indexVendors(r),
+		appendixLimit:    limitOr(opt.AppendixDomains, DefaultAppendixDomains),
+		remediationLimit: limitOr(opt.RemediationVendors, DefaultRemediationVendors),
+		changeLimit:      limitOr(opt.ChangeRows, DefaultChangeRows),
 	}
 	if rd.logo, err = d.loadLogo(opt.logo(r)); err != nil {
 		return fmt.Errorf("pdf: %w", err)

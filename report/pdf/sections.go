@@ -17,8 +17,12 @@ type reportDoc struct {
 	*doc
 	frameworks []templates.Framework
 	logo       bool
-	// appendixLimit caps the domains of the evidence appendix (< 0: none).
-	appendixLimit int
+	// index holds each vendor's findings and vendor-table rows.
+	index *vendorIndex
+	// appendixLimit caps the domains of the evidence appendix,
+	// remediationLimit the vendors the remediation section details and
+	// changeLimit the rows of the changes table (< 0: no cap).
+	appendixLimit, remediationLimit, changeLimit int
 }
 
 // section is one top-level part of the report. Its title is the prose
@@ -423,9 +427,16 @@ func (d *reportDoc) changes() {
 		return
 	}
 	d.prosePara(sBody, "changes.intro", d.data())
+	shown := r.Changes
+	if d.changeLimit >= 0 && len(shown) > d.changeLimit {
+		// Changes come worst first, so the cap keeps the regressions.
+		shown = shown[:d.changeLimit]
+		d.prosePara(sBody, "changes.limited", d.data("Shown", len(shown), "Left", len(r.Changes)-len(shown),
+			"Total", len(r.Changes)))
+	}
 	worse, good, note := d.text("label.worse", nil), d.text("label.better", nil), d.text("label.note", nil)
-	var rows [][]cell
-	for _, c := range r.Changes {
+	rows := make([][]cell, 0, len(shown))
+	for _, c := range shown {
 		dir := cell{text: note, color: grey}
 		switch {
 		case c.Bad:
@@ -511,33 +522,6 @@ func (d *reportDoc) problems() {
 
 // ---- remediation ----
 
-// vendorOrder lists each vendor once, in the risk order of the vendor table.
-func vendorOrder(r *report.Report) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range r.Vendors {
-		if !seen[v.Vendor] {
-			seen[v.Vendor] = true
-			out = append(out, v.Vendor)
-		}
-	}
-	return out
-}
-
-// findingsOf returns the vendor's findings, most severe first (the model's order).
-func findingsOf(r *report.Report, vendor string) []report.Finding {
-	var out []report.Finding
-	for _, f := range r.Findings {
-		for _, v := range f.Vendors {
-			if v == vendor {
-				out = append(out, f)
-				break
-			}
-		}
-	}
-	return out
-}
-
 // location says where a finding was seen: domain, host, address.
 func location(f report.Finding) string {
 	s := f.Domain
@@ -551,32 +535,72 @@ func location(f report.Finding) string {
 }
 
 func (d *reportDoc) remediation() {
-	r := d.r
-	d.prosePara(sBody, "remediation.intro", d.data())
-	var clean []string
-	for _, v := range vendorOrder(r) {
-		fs := findingsOf(r, v)
-		if len(fs) == 0 {
+	r, x := d.r, d.index
+	var withFindings, clean []string
+	for _, v := range x.order {
+		if len(x.findings[v]) == 0 {
 			clean = append(clean, v)
-			continue
+		} else {
+			withFindings = append(withFindings, v)
 		}
+	}
+	detailed, rest := withFindings, []string(nil)
+	if d.remediationLimit >= 0 && len(withFindings) > d.remediationLimit {
+		detailed, rest = withFindings[:d.remediationLimit], withFindings[d.remediationLimit:]
+	}
+	d.prosePara(sBody, "remediation.intro", d.data())
+	if len(rest) > 0 {
+		d.prosePara(sBody, "remediation.limited", d.data("Shown", len(detailed), "Left", len(rest)))
+	}
+	for _, v := range detailed {
 		d.heading(sH2, v, 1)
-		var doms []string
-		for _, row := range r.Vendors {
-			if row.Vendor == v {
-				doms = append(doms, row.Domain+" ("+row.Grade+")")
-			}
+		rows := x.rows[v]
+		doms := make([]string, 0, len(rows))
+		for _, i := range rows {
+			doms = append(doms, r.Vendors[i].Domain+" ("+r.Vendors[i].Grade+")")
 		}
+		fs := x.findings[v]
 		d.para(sSmall, d.text("remediation.vendor_domains", d.data("Domains", strings.Join(doms, ", "), "Count", len(fs))))
 		d.gap(2)
-		for _, f := range fs {
-			d.finding(f)
+		for _, i := range fs {
+			d.finding(r.Findings[i])
 		}
 	}
-	if len(clean) > 0 {
-		d.heading(sH2, d.text("remediation.clean_title", d.data()), 1)
-		d.bullets(sBody, clean)
+	if len(rest) > 0 {
+		d.findingGroups(rest)
 	}
+	if len(clean) == 0 {
+		return
+	}
+	d.heading(sH2, d.text("remediation.clean_title", d.data()), 1)
+	if d.remediationLimit < 0 || len(clean) <= d.remediationLimit {
+		d.bullets(sBody, clean)
+		return
+	}
+	d.prosePara(sBody, "remediation.clean_count", d.data("Count", len(clean)))
+}
+
+// findingGroups draws the table of the findings of the vendors the
+// remediation section does not detail, one row per kind of finding.
+func (d *reportDoc) findingGroups(vendors []string) {
+	d.heading(sH2, d.text("remediation.rest_title", d.data("Left", len(vendors))), 1)
+	d.prosePara(sBody, "remediation.rest_intro", d.data("Left", len(vendors)))
+	groups := groupFindings(d.r, d.index, vendors)
+	rows := make([][]cell, 0, len(groups))
+	for _, g := range groups {
+		rows = append(rows, []cell{txt(g.title), txt(g.code),
+			{text: g.severity, color: severityColour(g.severity), bold: true},
+			txt(itoa(g.vendors)), txt(itoa(g.findings))})
+	}
+	count := func(head string) column {
+		c := col(head, 0.1)
+		c.align = "R"
+		return c
+	}
+	d.table(table{header: true, rows: rows, cols: []column{
+		col(d.text("col.finding", nil), 0.42), monoCol(d.text("col.code", nil), 0.27),
+		col(d.text("col.severity", nil), 0.11), count(d.text("col.vendors", nil)), count(d.text("col.findings", nil)),
+	}})
 }
 
 // finding draws one finding: a severity chip and title, then what was
