@@ -42,6 +42,7 @@ func usageErr(format string, args ...any) error {
 func runtimeErr(err error) error { return &exitError{code: exitRuntime, err: err} }
 
 func main() {
+	setMemoryLimit()
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
@@ -88,7 +89,11 @@ EXIT CODES
    1    --fail-under was hit: some domain graded below the given grade
    2    usage error: bad flags, arguments or input
    3    the audit could not run (for example no usable DNS resolver)
-   130  interrupted (Ctrl-C or SIGTERM)`,
+   130  interrupted (Ctrl-C or SIGTERM)
+
+ENVIRONMENT
+   GOMEMLIMIT   soft memory limit of the Go runtime (default here 384MiB:
+                the collector works harder near it; "off" for none)`,
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		HideHelpCommand:      true,

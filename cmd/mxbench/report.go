@@ -74,7 +74,7 @@ func (r *results) format() string {
 	fmt.Fprintf(&b, "\nfastest run (--concurrency %d):\n", best.concurrency)
 	fmt.Fprintf(&b, "  wall time %s, %.1f domains/s, peak RSS of mxaudit %d MB (getrusage ru_maxrss)\n", best.wall.Round(100*time.Millisecond), best.DomainsPerSecond(), best.peakRSSKB/kilobyte)
 	if !best.auditEnd.IsZero() && len(best.rss) > 0 {
-		fmt.Fprintf(&b, "  resident set sampled every %s: up to %d MB while auditing (the last domain finished %s into the run), up to %d MB in the %s after it (diff, summary, exit)\n",
+		fmt.Fprintf(&b, "  resident set sampled every %s: up to %d MB while auditing (the last domain finished %s into the run), up to %d MB in the %s after it (diff, summary, reports, exit)\n",
 			rssInterval, best.rssAuditing/kilobyte, best.auditEnd.Sub(best.start).Round(100*time.Millisecond),
 			best.rssAfter/kilobyte, best.start.Add(best.wall).Sub(best.auditEnd).Round(100*time.Millisecond))
 	}
