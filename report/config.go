@@ -25,7 +25,8 @@ const (
 func AllFormats() []string { return []string{FormatPDF, FormatXLSX, FormatJSON} }
 
 // Config is what an organisation's configuration file (mxaudit.yaml) says:
-// its branding and wording for the reports, and where reports go.
+// its branding and wording for the reports, where reports go, and how
+// much of a large run the PDF details.
 type Config struct {
 	// Path is the file the configuration was read from ("" for none).
 	Path string
@@ -40,7 +41,24 @@ type Config struct {
 	Formats []string
 	// Letters asks for one letter per vendor with findings.
 	Letters bool
+	// PDFAppendixDomains is the most domains the PDF's evidence appendix
+	// details, riskiest first (pdf_appendix_domains). Like the PDF
+	// renderer's options (report/pdf, which imports this package): 0 for
+	// the renderer's default, NoLimit for every domain.
+	PDFAppendixDomains int
+	// PDFRemediationVendors is the most vendors with findings the PDF's
+	// remediation section details in full (pdf_remediation_vendors): 0
+	// for the renderer's default, NoLimit for every vendor.
+	PDFRemediationVendors int
+	// PDFChangeRows is the most rows the PDF's table of changes since the
+	// last run lists (pdf_change_rows): 0 for the renderer's default,
+	// NoLimit for every change.
+	PDFChangeRows int
 }
+
+// NoLimit is the value of a PDF cap in Config that removes the limit
+// ("all" in the file); report/pdf reads any negative cap so.
+const NoLimit = -1
 
 // Limits of the configuration file.
 const (
@@ -50,6 +68,11 @@ const (
 	maxRemediationDays = 366
 	// maxConfigText bounds one text value (name, title, contact, label).
 	maxConfigText = 200
+	// maxPDFCap is the largest PDF cap accepted; a larger number is a typo
+	// (write "all" for no limit).
+	maxPDFCap = 1_000_000
+	// capAll is the value of a PDF cap that removes the limit.
+	capAll = "all"
 )
 
 // Keys of the configuration file.
@@ -64,11 +87,14 @@ const (
 	keyOutputDir       = "output_dir"
 	keyFormats         = "formats"
 	keyLetters         = "letters"
+	keyPDFAppendix     = "pdf_appendix_domains"
+	keyPDFRemediation  = "pdf_remediation_vendors"
+	keyPDFChangeRows   = "pdf_change_rows"
 )
 
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
-	keyRemediationDays, keyOutputDir, keyFormats, keyLetters}
+	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows}
 
 // frameworks are the obligations the reports can cite (see
 // /work/shared/reference/compliance-map.md), by canonical name, with the
@@ -256,6 +282,12 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.Org.RemediationDays, err = p.days(k, v)
 	case keyLetters:
 		p.c.Letters, err = p.boolean(k, v)
+	case keyPDFAppendix:
+		p.c.PDFAppendixDomains, err = p.pdfCap(k, v)
+	case keyPDFRemediation:
+		p.c.PDFRemediationVendors, err = p.pdfCap(k, v)
+	case keyPDFChangeRows:
+		p.c.PDFChangeRows, err = p.pdfCap(k, v)
 	default:
 		return p.errf(k, "unknown key %q (known keys: %s)", k.Value, strings.Join(configKeys, ", "))
 	}
@@ -373,6 +405,26 @@ func (p *configParser) days(k, v *yaml.Node) (int, error) {
 	var n int
 	if v.Tag != "!!int" || v.Decode(&n) != nil || n < 1 || n > maxRemediationDays {
 		return 0, p.errf(v, "%s: want a whole number of days from 1 to %d, not %q", k.Value, maxRemediationDays, s)
+	}
+	return n, nil
+}
+
+// pdfCap reads a cap of a PDF section: a whole number from 1 to
+// maxPDFCap, or "all" (NoLimit); no value is the default (0).
+func (p *configParser) pdfCap(k, v *yaml.Node) (int, error) {
+	s, err := p.scalar(k, v)
+	if err != nil {
+		return 0, err
+	}
+	if v.Tag == "!!null" {
+		return 0, nil
+	}
+	if v.Tag == "!!str" && strings.EqualFold(strings.TrimSpace(s), capAll) {
+		return NoLimit, nil
+	}
+	var n int
+	if v.Tag != "!!int" || v.Decode(&n) != nil || n < 1 || n > maxPDFCap {
+		return 0, p.errf(v, "%s: want a whole number from 1 to %d, or %s for no limit, not %q", k.Value, maxPDFCap, capAll, s)
 	}
 	return n, nil
 }

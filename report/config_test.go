@@ -31,10 +31,14 @@ remediation_days: 45
 output_dir: reports
 formats: [PDF, json]
 letters: true
+pdf_appendix_domains: 20
+pdf_remediation_vendors: all
+pdf_change_rows: 1000
 `, want: Config{Path: name, Org: Org{Name: "Example Health", Title: "Vendor mail transport security",
 			Contact: "security@example.org, +1 555 0100", Logo: filepath.Join(dir, "branding", "logo.png"),
 			PolicyLabel: "Vendor mail TLS standard v2", Frameworks: []string{"HIPAA", "PCI DSS", "GLBA"}, RemediationDays: 45},
-			OutputDir: filepath.Join(dir, "reports"), Formats: []string{"pdf", "json"}, Letters: true}},
+			OutputDir: filepath.Join(dir, "reports"), Formats: []string{"pdf", "json"}, Letters: true,
+			PDFAppendixDomains: 20, PDFRemediationVendors: NoLimit, PDFChangeRows: 1000}},
 		{name: "absolute paths stay", text: "logo: /srv/logo.jpg\noutput_dir: /var/reports/../out\n",
 			want: Config{Path: name, Org: Org{Logo: "/srv/logo.jpg"}, OutputDir: "/var/out"}},
 		{name: "frameworks as one line", text: "frameworks: HIPAA, NYDFS\n",
@@ -102,6 +106,92 @@ func TestParseConfigErrors(t *testing.T) {
 			if tc.line > 0 && !strings.HasPrefix(err.Error(), name+":"+strconv.Itoa(tc.line)+": ") {
 				t.Errorf("error %q does not start with file:line", err)
 			}
+		})
+	}
+}
+
+// TestParseConfigPDFCaps: each PDF cap takes a whole number or "all",
+// stored in report/pdf's convention (0 default, NoLimit none), and every
+// other value is refused with the key, the line and the value.
+func TestParseConfigPDFCaps(t *testing.T) {
+	const name = "mxaudit.yaml"
+	keys := []struct {
+		key string
+		get func(Config) int
+	}{
+		{keyPDFAppendix, func(c Config) int { return c.PDFAppendixDomains }},
+		{keyPDFRemediation, func(c Config) int { return c.PDFRemediationVendors }},
+		{keyPDFChangeRows, func(c Config) int { return c.PDFChangeRows }},
+	}
+	valid := []struct {
+		name, value string // value "" leaves the key out
+		want        int
+	}{
+		{name: "absent", want: 0},
+		{name: "one", value: "1", want: 1},
+		{name: "number", value: "150", want: 150},
+		{name: "largest", value: "1000000", want: maxPDFCap},
+		{name: "all", value: "all", want: NoLimit},
+		{name: "all in capitals", value: "ALL", want: NoLimit},
+		{name: "all quoted", value: `"all"`, want: NoLimit},
+		{name: "no value", value: " ", want: 0},
+		{name: "null", value: "~", want: 0},
+	}
+	invalid := []struct {
+		name, value, shown string // shown: the value as the error quotes it
+	}{
+		{name: "zero", value: "0", shown: "0"},
+		{name: "negative", value: "-1", shown: "-1"},
+		{name: "absurd", value: "1000001", shown: "1000001"},
+		{name: "overflow", value: "99999999999999999999", shown: "99999999999999999999"},
+		{name: "fraction", value: "2.5", shown: "2.5"},
+		{name: "word", value: "many", shown: "many"},
+		{name: "quoted number", value: `"150"`, shown: "150"},
+		{name: "bool", value: "true", shown: "true"},
+		{name: "none", value: "none", shown: "none"},
+	}
+	for _, k := range keys {
+		t.Run(k.key, func(t *testing.T) {
+			for _, tc := range valid {
+				t.Run(tc.name, func(t *testing.T) {
+					text := "organisation: X\n"
+					if tc.value != "" {
+						text += k.key + ":" + " " + tc.value + "\n"
+					}
+					c, err := ParseConfig(name, []byte(text))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := k.get(c); got != tc.want {
+						t.Fatalf("%s = %d, want %d", k.key, got, tc.want)
+					}
+					// The other caps stay at their default.
+					sum := c.PDFAppendixDomains + c.PDFRemediationVendors + c.PDFChangeRows
+					if sum != tc.want {
+						t.Fatalf("another cap was set: %+v", c)
+					}
+				})
+			}
+			for _, tc := range invalid {
+				t.Run(tc.name, func(t *testing.T) {
+					_, err := ParseConfig(name, []byte("organisation: X\n\n"+k.key+": "+tc.value+"\n"))
+					var ce *ConfigError
+					if !errors.As(err, &ce) {
+						t.Fatalf("err = %v, want a *ConfigError", err)
+					}
+					want := name + ":3: " + k.key + `: want a whole number from 1 to 1000000, or all for no limit, not "` + tc.shown + `"`
+					if err.Error() != want || ce.Line != 3 {
+						t.Fatalf("err = %q (line %d)\nwant  %q (line 3)", err, ce.Line, want)
+					}
+				})
+			}
+			t.Run("a list", func(t *testing.T) {
+				_, err := ParseConfig(name, []byte(k.key+":\n  - 1\n"))
+				want := name + ":2: " + k.key + ": want a single value, not a list or a mapping"
+				if err == nil || err.Error() != want {
+					t.Fatalf("err = %v, want %q", err, want)
+				}
+			})
 		})
 	}
 }
@@ -185,13 +275,25 @@ func TestConfigExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	last := -1
 	for _, k := range configKeys {
-		if !strings.Contains(string(b), "\n"+k+":") && !strings.HasPrefix(string(b), k+":") {
+		at := strings.Index("\n"+string(b), "\n"+k+":")
+		if at < 0 {
 			t.Errorf("the example does not set %q", k)
+			continue
 		}
+		if at < last {
+			t.Errorf("the example sets %q out of order (the order of configKeys)", k)
+		}
+		last = at
 	}
 	if c.Org.Name == "" || c.Org.RemediationDays == 0 || len(c.Org.Frameworks) == 0 || len(c.Formats) != len(AllFormats()) {
 		t.Errorf("example parsed to %+v", c)
+	}
+	// The example sets the caps to report/pdf's defaults (150, 150, 500);
+	// cmd/mxaudit's tests check these still are the defaults.
+	if c.PDFAppendixDomains != 150 || c.PDFRemediationVendors != 150 || c.PDFChangeRows != 500 {
+		t.Errorf("example caps: appendix %d, remediation %d, changes %d", c.PDFAppendixDomains, c.PDFRemediationVendors, c.PDFChangeRows)
 	}
 }
 
@@ -226,6 +328,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("organisation: X\nframeworks: [HIPAA]\nremediation_days: 30\n"))
 	f.Add([]byte("title: [\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("pdf_appendix_domains: 1\npdf_remediation_vendors: all\npdf_change_rows: 1000000\n"))
+	f.Add([]byte("pdf_change_rows: -0x10\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseConfig("f.yaml", b)
 		if err != nil {
@@ -242,6 +346,11 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if c.Org.RemediationDays < 0 || c.Org.RemediationDays > maxRemediationDays {
 			t.Fatalf("days %d accepted", c.Org.RemediationDays)
+		}
+		for _, n := range []int{c.PDFAppendixDomains, c.PDFRemediationVendors, c.PDFChangeRows} {
+			if n != 0 && n != NoLimit && (n < 1 || n > maxPDFCap) {
+				t.Fatalf("pdf cap %d accepted", n)
+			}
 		}
 	})
 }
