@@ -38,6 +38,22 @@ const (
 type renderOptions struct {
 	// templates is the --templates directory ("" for the embedded wording).
 	templates string
+	// appendixDomains, remediationVendors and changeRows are the PDF's
+	// caps from the config file, in pdf.Options' convention (0 for the
+	// default, negative for no limit).
+	appendixDomains, remediationVendors, changeRows int
+}
+
+// newRenderOptions are the render options of resolved report settings.
+func newRenderOptions(s *reportSettings) renderOptions {
+	return renderOptions{templates: s.templates, appendixDomains: s.cfg.PDFAppendixDomains,
+		remediationVendors: s.cfg.PDFRemediationVendors, changeRows: s.cfg.PDFChangeRows}
+}
+
+// pdfOptions are the options of the PDF report and of the letters.
+func (o renderOptions) pdfOptions() pdf.Options {
+	return pdf.Options{Templates: o.templates, AppendixDomains: o.appendixDomains,
+		RemediationVendors: o.remediationVendors, ChangeRows: o.changeRows}
 }
 
 // renderers are the writers of each report format. A nil writer is a
@@ -55,12 +71,12 @@ func defaultRenderers() renderers {
 		formats: map[string]func(io.Writer, *report.Report, renderOptions) error{
 			report.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
 			report.FormatPDF: func(w io.Writer, r *report.Report, o renderOptions) error {
-				return pdf.Write(w, r, pdf.Options{Templates: o.templates})
+				return pdf.Write(w, r, o.pdfOptions())
 			},
 			report.FormatXLSX: func(w io.Writer, r *report.Report, _ renderOptions) error { return xlsx.Write(w, r) },
 		},
 		letters: func(dir string, r *report.Report, o renderOptions) ([]string, error) {
-			return pdf.WriteLetters(dir, r, pdf.Options{Templates: o.templates})
+			return pdf.WriteLetters(dir, r, o.pdfOptions())
 		},
 	}
 }
@@ -70,7 +86,7 @@ func reportFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Usage: "comma-separated report `FORMATS`: " + strings.Join(report.AllFormats(), ",") + " (default: the config file's formats, else all)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "`DIR` to write reports to (default: the config file's output_dir, else \"" + defaultReportDir + "\" beside the database)"},
-		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir"},
+		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir, the PDF's caps (pdf_appendix_domains, pdf_remediation_vendors, pdf_change_rows)"},
 		&cli.BoolFlag{Name: "letters", Usage: "also write one PDF letter per vendor with findings, under letters/"},
 	}
 }
@@ -91,8 +107,8 @@ named mxaudit-run<ID>-<DATE>.<FORMAT> after the run's id and start date, and
 replace earlier renderings of the same run atomically. --letters adds one
 letter per vendor with findings under letters/.
 
-The --config file brands the reports (see templates/config-example.yaml);
---templates overrides the wording.
+The --config file brands the reports and can cap the PDF's long sections
+(see templates/config-example.yaml); --templates overrides the wording.
 
 EXAMPLES
    mxaudit report
@@ -280,7 +296,7 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 	if err != nil {
 		return nil, err
 	}
-	opt := renderOptions{templates: s.templates}
+	opt := newRenderOptions(s)
 	if s.outDir == "-" {
 		if err := rend.formats[s.formats[0]](stdout, r, opt); err != nil {
 			return nil, runtimeErr(fmt.Errorf("%s report: %w", s.formats[0], err))

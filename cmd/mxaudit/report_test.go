@@ -19,6 +19,7 @@ import (
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/pdf"
 	"github.com/mxaudit/mxaudit/report/reporttest"
 )
 
@@ -36,6 +37,67 @@ func stubRenderers() renderers {
 		return []string{p}, os.WriteFile(p, []byte("letter"), 0o600)
 	}
 	return rend
+}
+
+// recordOptions makes rend's PDF and letters renderers note the options
+// of each call in *pdfOpts and *letterOpts before rendering.
+func recordOptions(rend renderers, pdfOpts, letterOpts *[]renderOptions) renderers {
+	writePDF, writeLetters := rend.formats[report.FormatPDF], rend.letters
+	rend.formats[report.FormatPDF] = func(w io.Writer, r *report.Report, o renderOptions) error {
+		*pdfOpts = append(*pdfOpts, o)
+		return writePDF(w, r, o)
+	}
+	rend.letters = func(dir string, r *report.Report, o renderOptions) ([]string, error) {
+		*letterOpts = append(*letterOpts, o)
+		return writeLetters(dir, r, o)
+	}
+	return rend
+}
+
+// TestRenderOptions: the config's caps reach pdf.Options unchanged, in
+// the convention they share (0 default, negative no limit).
+func TestRenderOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		s    reportSettings
+		want pdf.Options
+	}{
+		{name: "defaults", s: reportSettings{}, want: pdf.Options{}},
+		{name: "templates only", s: reportSettings{templates: "/srv/wording"}, want: pdf.Options{Templates: "/srv/wording"}},
+		{name: "caps", s: reportSettings{templates: "w", cfg: report.Config{PDFAppendixDomains: 1, PDFRemediationVendors: 20, PDFChangeRows: 3000}},
+			want: pdf.Options{Templates: "w", AppendixDomains: 1, RemediationVendors: 20, ChangeRows: 3000}},
+		{name: "all", s: reportSettings{cfg: report.Config{PDFAppendixDomains: report.NoLimit, PDFRemediationVendors: report.NoLimit, PDFChangeRows: report.NoLimit}},
+			want: pdf.Options{AppendixDomains: report.NoLimit, RemediationVendors: report.NoLimit, ChangeRows: report.NoLimit}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := newRenderOptions(&tc.s).pdfOptions(); got != tc.want {
+				t.Fatalf("pdf options %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if report.NoLimit >= 0 {
+		t.Fatalf("report.NoLimit = %d: pdf reads only a negative cap as no limit", report.NoLimit)
+	}
+}
+
+// TestConfigExampleCaps: the caps templates/config-example.yaml shows as
+// the defaults are report/pdf's defaults.
+func TestConfigExampleCaps(t *testing.T) {
+	path := filepath.Join("..", "..", "templates", "config-example.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := report.ParseConfig(path, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [3]int{c.PDFAppendixDomains, c.PDFRemediationVendors, c.PDFChangeRows}
+	want := [3]int{pdf.DefaultAppendixDomains, pdf.DefaultRemediationVendors, pdf.DefaultChangeRows}
+	if got != want {
+		t.Fatalf("the example's caps (appendix, remediation, changes) are %v; report/pdf's defaults are %v", got, want)
+	}
 }
 
 // runWith runs the CLI with the report and run commands using rend.
@@ -252,6 +314,86 @@ func TestReportCommand(t *testing.T) {
 				t.Errorf("the PDF text lacks %q", want)
 			}
 		}
+		// The fixture is far below the default caps: nothing is left out.
+		for _, capped := range []string{"This appendix details the", "This section details the", "The table lists the first"} {
+			if strings.Contains(strings.Join(strings.Fields(string(text)), " "), capped) {
+				t.Errorf("the PDF of a small run says %q", capped)
+			}
+		}
+	})
+
+	t.Run("config caps reach the pdf and the letters", func(t *testing.T) {
+		tests := []struct {
+			name, config string
+			want         renderOptions
+		}{
+			{name: "absent", config: "organisation: X\n", want: renderOptions{}},
+			{name: "numbers", config: "pdf_appendix_domains: 1\npdf_remediation_vendors: 2\npdf_change_rows: 3\n",
+				want: renderOptions{appendixDomains: 1, remediationVendors: 2, changeRows: 3}},
+			{name: "all", config: "pdf_appendix_domains: all\npdf_remediation_vendors: all\npdf_change_rows: all\n",
+				want: renderOptions{appendixDomains: report.NoLimit, remediationVendors: report.NoLimit, changeRows: report.NoLimit}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				out := t.TempDir()
+				cfg := writeFile(t, filepath.Join(out, "c.yaml"), tc.config)
+				var pdfOpts, letterOpts []renderOptions
+				rend := recordOptions(stubRenderers(), &pdfOpts, &letterOpts)
+				code, _, stderr := runWith(t, rend, "report", "--db", dbPath, "--config", cfg, "--format", "pdf", "--letters", "--out", out)
+				if code != exitOK {
+					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				if !slices.Equal(pdfOpts, []renderOptions{tc.want}) || !slices.Equal(letterOpts, []renderOptions{tc.want}) {
+					t.Fatalf("pdf options %+v, letters %+v; want %+v once each", pdfOpts, letterOpts, tc.want)
+				}
+			})
+		}
+		t.Run("bad cap", func(t *testing.T) {
+			cfg := writeFile(t, filepath.Join(t.TempDir(), "c.yaml"), "organisation: X\npdf_change_rows: 0\n")
+			code, _, stderr := runWith(t, stubRenderers(), "report", "--db", dbPath, "--config", cfg)
+			want := cfg + `:2: pdf_change_rows: want a whole number from 1 to 1000000, or all for no limit, not "0"`
+			if code != exitUsage || !strings.Contains(stderr, want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d saying %q", code, stderr, exitUsage, want)
+			}
+		})
+	})
+
+	t.Run("pdf capped by the config", func(t *testing.T) {
+		pdftotext, err := exec.LookPath("pdftotext")
+		if err != nil {
+			t.Skip("pdftotext is not installed: the capped PDF cannot be read")
+		}
+		out := t.TempDir()
+		cfg := writeFile(t, filepath.Join(out, "c.yaml"), "pdf_appendix_domains: 1\npdf_remediation_vendors: 1\npdf_change_rows: 1\n")
+		code, _, stderr := runCLI(t, "report", "--db", dbPath, "--config", cfg, "--format", "pdf,json", "--out", out)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		r := readReportJSON(t, filepath.Join(out, fmt.Sprintf("mxaudit-run%d-%s.json", run2, date2)))
+		withFindings := map[string]bool{}
+		for _, f := range r.Findings {
+			for _, v := range f.Vendors {
+				withFindings[v] = true
+			}
+		}
+		if len(r.Domains) < 2 || len(withFindings) < 2 || len(r.Changes) < 2 {
+			t.Fatalf("the fixture has %d domains, %d vendors with findings, %d changes: too few for caps of 1",
+				len(r.Domains), len(withFindings), len(r.Changes))
+		}
+		b, err := exec.Command(pdftotext, "-enc", "UTF-8", filepath.Join(out, fmt.Sprintf("mxaudit-run%d-%s.pdf", run2, date2)), "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(string(b)), " ")
+		for _, want := range []string{
+			fmt.Sprintf("This appendix details the 1 riskiest domain; the evidence of the other %d is in the workbook", len(r.Domains)-1),
+			fmt.Sprintf("This section details the 1 riskiest vendor with findings. %d more vendors have findings", len(withFindings)-1),
+			fmt.Sprintf("The table lists the first 1 of the %d changes. The other %d changes are in the workbook", len(r.Changes), len(r.Changes)-1),
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the PDF text lacks %q", want)
+			}
+		}
 	})
 
 	t.Run("json to standard output", func(t *testing.T) {
@@ -388,8 +530,10 @@ func TestReportCommand(t *testing.T) {
 func TestRunWritesReports(t *testing.T) {
 	c := startCLIFleet(t, smallFleet())
 	list := writeList(t, c.dir, "Good Co,good.example,Ann,1", "Plain Inc,plain.example,Di,2")
-	cfg := writeFile(t, filepath.Join(c.dir, "mxaudit.yaml"), "organisation: Example Health\noutput_dir: monthly\n")
-	rend := stubRenderers()
+	cfg := writeFile(t, filepath.Join(c.dir, "mxaudit.yaml"),
+		"organisation: Example Health\noutput_dir: monthly\npdf_appendix_domains: 7\npdf_remediation_vendors: all\npdf_change_rows: 9\n")
+	var pdfOpts, letterOpts []renderOptions
+	rend := recordOptions(stubRenderers(), &pdfOpts, &letterOpts)
 
 	dbPath := filepath.Join(c.dir, "h.db")
 	code, stdout, stderr := runWith(t, rend, append(append([]string{"run", "--db", dbPath, "--config", cfg}, c.flags()...), list)...)
@@ -416,6 +560,10 @@ func TestRunWritesReports(t *testing.T) {
 	r := readReportJSON(t, filepath.Join(out, names[0]))
 	if r.Org.Name != "Example Health" || r.Run.ID != 1 || len(r.Domains) != 2 {
 		t.Fatalf("report: org %q, run %d, %d domains", r.Org.Name, r.Run.ID, len(r.Domains))
+	}
+	wantOpts := renderOptions{appendixDomains: 7, remediationVendors: report.NoLimit, changeRows: 9}
+	if !slices.Equal(pdfOpts, []renderOptions{wantOpts}) || len(letterOpts) != 0 {
+		t.Fatalf("pdf options %+v, letters %+v; want the config's caps %+v once and no letters", pdfOpts, letterOpts, wantOpts)
 	}
 
 	t.Run("no-report", func(t *testing.T) {
