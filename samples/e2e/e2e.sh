@@ -514,6 +514,10 @@ log "mxaudit scan --json over the same domains"
 status=0
 "$BIN/mxaudit" scan "${MXFLAGS[@]}" --json "${ALL[@]}" >"$OUT/scan.json" 2>"$OUT/scan.err" || status=$?
 echo "$status" >"$OUT/scan.status"
+log "mxaudit scan --json --trust-anchor (DNSSEC validated from the test zone's key)"
+status=0
+"$BIN/mxaudit" scan "${MXFLAGS[@]}" --json --trust-anchor "$OUT/trust-anchor.ds" "${ALL[@]}" >"$OUT/scan-dane.json" 2>"$OUT/scan-dane.err" || status=$?
+echo "$status" >"$OUT/scan-dane.status"
 
 # --- testssl.sh against every SMTP address -----------------------------------
 log "testssl.sh --starttls smtp -p -s -e -S against each SMTP address (two at a time)"

@@ -8,7 +8,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,16 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/miekg/dns"
-
-	"github.com/mxaudit/mxaudit/audit"
-	"github.com/mxaudit/mxaudit/audit/certs"
 	"github.com/mxaudit/mxaudit/audit/evidence"
 	"github.com/mxaudit/mxaudit/audit/grade"
-	"github.com/mxaudit/mxaudit/audit/resolve"
-	"github.com/mxaudit/mxaudit/audit/smtp"
 )
 
 // The SMTP instances e2e.sh starts; instances.txt must list the same.
@@ -535,8 +527,8 @@ func checkDomain(t *testing.T, d scanDomain, want domainWant) {
 	if ev.MX.Kind != want.mxKind {
 		t.Errorf("mx kind %q, want %q", ev.MX.Kind, want.mxKind)
 	}
-	// mxaudit validates from the IANA root anchors and the CLI cannot be
-	// given others: the test server refuses the root's DNSKEY question.
+	// Without --trust-anchor mxaudit validates from the IANA root anchors:
+	// the test server refuses the root's DNSKEY question.
 	if ev.MX.Lookup.DNSSEC != evidence.DNSSECIndeterminate || !strings.Contains(ev.MX.Lookup.DNSSECReason, "REFUSED") {
 		t.Errorf("mx dnssec %q (%s), want indeterminate because the root DNSKEY query is refused", ev.MX.Lookup.DNSSEC, ev.MX.Lookup.DNSSECReason)
 	}
@@ -699,34 +691,15 @@ type daneWant struct {
 	findings []string
 }
 
-// TestDANEWithTrustAnchor audits through the library, the way the CLI does,
-// but with the test zone's KSK as trust anchor (the CLI has no flag for
-// one), so that DNSSEC and DANE verdicts are proven against a real signed
-// zone and a real authoritative server.
+// TestDANEWithTrustAnchor: `mxaudit scan --trust-anchor` with the test
+// zone's KSK validates DNSSEC from it instead of the IANA root, so the
+// DNSSEC and DANE verdicts are proven against a real signed zone and a
+// real authoritative server, through the command users run.
 func TestDANEWithTrustAnchor(t *testing.T) {
-	dir := outDir(t)
-	anchor := readAnchor(t, filepath.Join(dir, "trust-anchor.ds"))
-	port := envInt(t, "E2E_SMTP_PORT")
-	res, err := resolve.New(resolve.Config{Servers: []string{os.Getenv("E2E_RESOLVER")}, TrustAnchors: []dns.RR{anchor}})
-	if err != nil {
-		t.Fatal(err)
+	if got := readStatus(t, "scan-dane.status"); got != 0 {
+		t.Fatalf("mxaudit scan --trust-anchor exited %d (see scan-dane.err)", got)
 	}
-	sc, err := smtp.New(smtp.Config{Port: port, EHLOName: "e2e.mxaudit.invalid",
-		ConnectTimeout: stepTimeout, BannerTimeout: 2 * stepTimeout, CommandTimeout: stepTimeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := certs.LoadCAFile(filepath.Join(dir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := audit.New(audit.Config{Resolver: res, SMTP: sc, Verifier: &certs.Verifier{Roots: pool}, Port: port,
-		Retries: 1, StepTimeout: stepTimeout, Policies: true, HTTPSPort: envInt(t, "E2E_HTTPS_PORT")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
-	defer cancel()
+	scan := readScan(t, filepath.Join(outDir(t), "scan-dane.json"))
 	tests := []daneWant{
 		// One DANE-EE record, secure and matching: valid, but no record for a next key.
 		{domain: "modern.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"3 1 1"},
@@ -751,7 +724,11 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
-			ev := a.Domain(ctx, tt.domain)
+			d, ok := scan[tt.domain]
+			if !ok || d.Evidence == nil {
+				t.Fatalf("%s is not in the scan output", tt.domain)
+			}
+			ev := d.Evidence
 			if ev.MX.Lookup.DNSSEC != tt.mx {
 				t.Errorf("mx dnssec %q (%s), want %q", ev.MX.Lookup.DNSSEC, ev.MX.Lookup.DNSSECReason, tt.mx)
 			}
@@ -771,7 +748,7 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 			if !slices.Equal(matched, tt.dane) {
 				t.Errorf("DANE matched %v, want %v", matched, tt.dane)
 			}
-			g := grade.GradeDomain(ev, grade.Default())
+			g := d.Grade
 			var codes []string
 			for _, f := range g.Findings {
 				if !slices.Contains(codes, f.Code) {
@@ -786,33 +763,6 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 			}
 		})
 	}
-}
-
-const (
-	stepTimeout  = 5 * time.Second
-	auditTimeout = 5 * time.Minute
-)
-
-func envInt(t *testing.T, name string) int {
-	t.Helper()
-	n, err := strconv.Atoi(os.Getenv(name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return n
-}
-
-func readAnchor(t *testing.T, path string) dns.RR {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := dns.NewRR(strings.TrimSpace(string(b)))
-	if err != nil || rr == nil {
-		t.Fatalf("trust anchor %q: %v", b, err)
-	}
-	return rr
 }
 
 // --- testssl.sh against mxaudit -------------------------------------------
