@@ -240,13 +240,15 @@ type facts struct {
 	incomplete  bool
 	forced      grade.ForcedTLS
 	portBlocked bool
-	sts, dane   string
-	findings    int
-	top         *grade.Finding
-	expiry      *time.Time
-	hosts       []string
-	addrs       []string
-	severities  [grade.Critical + 1]int
+	// httpsBlocked: no MTA-STS policy host could be reached in the run.
+	httpsBlocked bool
+	sts, dane    string
+	findings     int
+	top          *grade.Finding
+	expiry       *time.Time
+	hosts        []string
+	addrs        []string
+	severities   [grade.Critical + 1]int
 }
 
 // domain keeps what the summary, the vendor table and the findings need
@@ -257,7 +259,7 @@ func (b *builder) domain(s db.StoredDomain) error {
 	for _, f := range g.Findings {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
 	}
-	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked,
+	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
 		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
 	if top := topFinding(g.Findings); top != nil {
 		t := *top
@@ -506,6 +508,8 @@ func stsState(ev *evidence.Domain) string {
 		return m.Policy.Mode
 	case len(m.Records) == 0 && (m.TXT.Status == evidence.DNSNXDomain || m.TXT.Status == evidence.DNSNoData):
 		return "absent"
+	case ev.HTTPSBlocked && m.Fetch.Unreached():
+		return "not checked"
 	}
 	return "invalid"
 }
@@ -517,6 +521,8 @@ func stsDetail(ev *evidence.Domain) string {
 		return ""
 	case m.RecordError != "" && len(m.Records) > 0:
 		return m.RecordError
+	case ev.HTTPSBlocked && m.Fetch.Unreached():
+		return "policy not fetched: outbound HTTPS seems blocked at the scanner"
 	case m.Fetch != nil && m.Fetch.Error != nil:
 		return "policy unavailable: " + m.Fetch.Error.Message
 	case len(m.PolicyErrors) > 0:
@@ -715,6 +721,9 @@ func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 		}
 		if f.portBlocked {
 			s.PortBlocked = true
+		}
+		if f.httpsBlocked {
+			s.HTTPSBlocked = true
 		}
 		if f.sts == "enforce" {
 			s.MTASTSEnforce++

@@ -106,6 +106,9 @@ type Summary struct {
 	Inconclusive  int  `json:"inconclusive"`
 	InputProblems int  `json:"input_problems"`
 	PortBlocked   bool `json:"port_blocked,omitempty"`
+	// HTTPSBlocked is set when no MTA-STS policy host could be connected
+	// to in the run: outbound HTTPS is probably blocked at the scanner.
+	HTTPSBlocked bool `json:"https_blocked,omitempty"`
 	// MTASTSEnforce and DANEValid count domains with those protections.
 	MTASTSEnforce int `json:"mta_sts_enforce"`
 	DANEValid     int `json:"dane_valid"`

@@ -37,6 +37,11 @@ type Domain struct {
 	// PortBlocked is set when no address of any domain in the run answered
 	// on the SMTP port, so the scanner's own network probably blocks it.
 	PortBlocked bool `json:"port_blocked,omitempty"`
+	// HTTPSBlocked is set when the MTA-STS policy fetches of the run all
+	// failed to connect (PolicyFetch.Unreached), so the scanner's own
+	// network probably blocks outbound HTTPS: a fetch that could not
+	// connect then says nothing about the domain.
+	HTTPSBlocked bool `json:"https_blocked,omitempty"`
 	// Error is set when the audit could not run at all (cancelled, internal error).
 	Error *Error `json:"error,omitempty"`
 }

@@ -44,6 +44,31 @@ type PolicyFetch struct {
 	Duration    Duration   `json:"duration_ms"`
 }
 
+// Steps of a policy fetch that come before any policy server answers.
+const (
+	StepConnect = "connect" // the TCP connection to the policy host
+	StepProxy   = "proxy"   // the connection through an HTTPS proxy
+)
+
+// Unreached reports whether the fetch failed before a policy server
+// answered: the TCP connection to the policy host (or to the proxy) timed
+// out, was refused or reset, or had no route. A name that does not
+// resolve, a TLS failure or an HTTP status are answers about the domain,
+// not this.
+func (f *PolicyFetch) Unreached() bool {
+	if f == nil || f.Error == nil || f.StatusCode != 0 {
+		return false
+	}
+	if f.Error.Step != StepConnect && f.Error.Step != StepProxy {
+		return false
+	}
+	switch f.Error.Kind {
+	case ErrTimeout, ErrRefused, ErrUnreach, ErrReset, ErrClosed:
+		return true
+	}
+	return false
+}
+
 // STSPolicy is a parsed MTA-STS policy.
 type STSPolicy struct {
 	Version string   `json:"version"`

@@ -81,7 +81,15 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		return finish()
 	}
 
-	stsFindings(dc, d.MTASTS)
+	if stsBlocked(d) {
+		// The fetch never reached a server, and neither did any other of
+		// the run: the scanner's network, not the domain, is at fault.
+		dc.add(CodeHTTPSBlocked, "The MTA-STS policy at "+d.MTASTS.Fetch.URL+" could not be fetched, nor any other policy in this run: "+
+			"outbound HTTPS may be blocked from the scanning machine.", map[string]string{"url": d.MTASTS.Fetch.URL})
+		dg.Incomplete = true
+	} else {
+		stsFindings(dc, d.MTASTS)
+	}
 	tlsrptFindings(dc, d.TLSRPT, publishesPolicy(d))
 	sts := stsPolicyOf(d.MTASTS)
 	outer := inherited{}.with(dc)

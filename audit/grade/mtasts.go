@@ -94,6 +94,13 @@ func classifySTS(m *evidence.MTASTS) stsOutcome {
 	return stsInvalid
 }
 
+// stsBlocked reports whether the domain's policy fetch failed to connect in
+// a run where every fetch did (evidence.Domain.HTTPSBlocked): its MTA-STS
+// state is then unknown, not a finding.
+func stsBlocked(d *evidence.Domain) bool {
+	return d.HTTPSBlocked && d.MTASTS != nil && d.MTASTS.Fetch.Unreached() && classifySTS(d.MTASTS) == stsUnavailable
+}
+
 // stsPolicyOf returns the policy senders apply, or nil.
 func stsPolicyOf(m *evidence.MTASTS) *evidence.STSPolicy {
 	if classifySTS(m) != stsValid {

@@ -26,6 +26,8 @@ type policyCase struct {
 	domain Grade
 	// args are checked exactly, besides domain, host and ip.
 	args map[string]string
+	// incomplete is the domain grade's Incomplete.
+	incomplete bool
 }
 
 // Fixed texts of the cases.
@@ -88,6 +90,33 @@ func policyCases() []policyCase {
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus,
 			args: map[string]string{"reason": certRefused, "url": stsURL}},
+		{name: "policy host unreached, outbound https blocked", mutate: func(d *evidence.Domain) {
+			d.MTASTS = fetchFailed(0, &evidence.Error{Kind: evidence.ErrTimeout, Step: evidence.StepConnect, Message: "i/o timeout"})
+			d.HTTPSBlocked = true
+		},
+			wantCodes: []string{CodeHTTPSBlocked}, code: CodeHTTPSBlocked, severity: Info, score: 100, grade: GradeA, domain: GradeA,
+			args: map[string]string{"url": stsURL}, incomplete: true},
+		{name: "proxy unreached, outbound https blocked", mutate: func(d *evidence.Domain) {
+			d.MTASTS = fetchFailed(0, &evidence.Error{Kind: evidence.ErrRefused, Step: evidence.StepProxy, Message: "connection refused"})
+			d.HTTPSBlocked = true
+		},
+			wantCodes: []string{CodeHTTPSBlocked}, code: CodeHTTPSBlocked, severity: Info, score: 100, grade: GradeA, domain: GradeA,
+			args: map[string]string{"url": stsURL}, incomplete: true},
+		{name: "policy host unreached in a run that reached others", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrTimeout, Step: evidence.StepConnect, Message: "i/o timeout"})),
+			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "i/o timeout", "url": stsURL}},
+		{name: "policy answers 404 while outbound https is blocked", mutate: func(d *evidence.Domain) {
+			d.MTASTS = fetchFailed(404, &evidence.Error{Kind: evidence.ErrProtocol, Step: "http", Message: status404})
+			d.HTTPSBlocked = true
+		},
+			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": status404, "status": "404", "url": stsURL}},
+		{name: "policy host name unknown while outbound https is blocked", mutate: func(d *evidence.Domain) {
+			d.MTASTS = fetchFailed(0, &evidence.Error{Kind: evidence.ErrProtocol, Step: evidence.StepConnect, Message: "no such host"})
+			d.HTTPSBlocked = true
+		},
+			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "no such host", "url": stsURL}},
 		{name: "policy fetch cancelled is not checked", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrCanceled, Step: "http", Message: "context canceled"})),
 			score: 100, grade: GradeA, domain: GradeA},
 		{name: "policy invalid", mutate: func(d *evidence.Domain) {
@@ -247,6 +276,9 @@ func TestPolicyFindings(t *testing.T) {
 			}
 			if g.MX[0].Grade != tt.grade {
 				t.Errorf("MX grade %q, want %q", g.MX[0].Grade, tt.grade)
+			}
+			if g.Incomplete != tt.incomplete {
+				t.Errorf("incomplete %v, want %v", g.Incomplete, tt.incomplete)
 			}
 			if tt.code == "" {
 				return

@@ -43,6 +43,7 @@ const (
 	CodeMXIsIPLiteral         = "MX_IS_IP_LITERAL"
 	CodeMXNoAddress           = "MX_NO_ADDRESS"
 	CodePort25Blocked         = "PORT25_BLOCKED"
+	CodeHTTPSBlocked          = "HTTPS_BLOCKED"
 
 	// MTA-STS (RFC 8461) and TLS reporting (RFC 8460), domain level
 	// unless noted.
@@ -243,6 +244,7 @@ func defaultRules() map[string]Rule {
 		CodeMXIsIPLiteral:         {Severity: Low},
 		CodeMXNoAddress:           {Severity: Medium},
 		CodePort25Blocked:         {Severity: Info},
+		CodeHTTPSBlocked:          {Severity: Info},
 
 		CodeMTASTSMissing:                               {Severity: Info},
 		CodeMTASTSLookupFailed:                          {Severity: Info},

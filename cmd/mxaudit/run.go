@@ -176,10 +176,21 @@ func runAction(c *cli.Context, rend renderers) error {
 		return runtimeErr(runErr)
 	}
 	if sink.portBlocked() {
-		if err := markStoredPortBlocked(c.Context, store, setup.policy, runID); err != nil {
+		grades, err := regradeStored(c.Context, store, setup.policy, runID, func(ev *evidence.Domain) { ev.PortBlocked = true })
+		if err != nil {
 			return runtimeErr(err)
 		}
+		sink.grades = grades
 		log.Warn("no mail server answered on the SMTP port: outbound port 25 may be blocked from this machine; results are inconclusive")
+	}
+	if httpsBlocked(sink.fetched, sink.unreached) {
+		grades, err := regradeStored(c.Context, store, setup.policy, runID, func(ev *evidence.Domain) { ev.HTTPSBlocked = true })
+		if err != nil {
+			return runtimeErr(err)
+		}
+		sink.grades = grades
+		log.Warn("no MTA-STS policy host could be connected to: outbound HTTPS may be blocked from this machine; MTA-STS is left out of the grades, which are marked incomplete",
+			"fetches", sink.fetched)
 	}
 	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, time.Now()); err != nil {
 		return runtimeErr(err)
@@ -291,6 +302,9 @@ type runSink struct {
 
 	stored, failures   int
 	probed, unanswered int
+	// fetched counts the MTA-STS policy fetches, unreached those that
+	// could not connect (see httpsBlocked).
+	fetched, unreached int
 	grades             map[grade.Grade]int
 }
 
@@ -335,6 +349,12 @@ func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 			}
 		}
 	}
+	if m := ev.MTASTS; m != nil && m.Fetch != nil {
+		s.fetched++
+		if m.Fetch.Unreached() {
+			s.unreached++
+		}
+	}
 	if s.bar != nil {
 		s.bar.Describe(fmt.Sprintf("auditing (%d inconclusive)", s.failures))
 		_ = s.bar.Add(1)
@@ -350,13 +370,30 @@ func (s *runSink) finish() {
 
 func (s *runSink) portBlocked() bool { return s.probed > 0 && s.unanswered == s.probed }
 
-// markStoredPortBlocked re-grades a run's stored domains with PortBlocked set.
-func markStoredPortBlocked(ctx context.Context, store *db.DB, p grade.Policy, runID int64) error {
-	return store.EachDomain(ctx, runID, func(r db.StoredDomain) error {
-		r.Evidence.PortBlocked = true
+// minBlockedFetches is the fewest MTA-STS policy fetches that, all failing
+// to connect, make mxaudit conclude that outbound HTTPS is blocked from
+// this machine. One or two unreachable policy hosts are the vendors' own
+// problem, and are reported as such.
+const minBlockedFetches = 3
+
+// httpsBlocked reports whether every policy fetch of the run failed to
+// connect, enough of them to blame this machine's network.
+func httpsBlocked(fetched, unreached int) bool {
+	return fetched >= minBlockedFetches && unreached == fetched
+}
+
+// regradeStored re-grades a run's stored domains after mark has set a
+// run-wide fact on each one's evidence (PortBlocked, HTTPSBlocked), and
+// counts the new grades.
+func regradeStored(ctx context.Context, store *db.DB, p grade.Policy, runID int64, mark func(*evidence.Domain)) (map[grade.Grade]int, error) {
+	grades := map[grade.Grade]int{}
+	err := store.EachDomain(ctx, runID, func(r db.StoredDomain) error {
+		mark(r.Evidence)
 		g := grade.GradeDomain(r.Evidence, p)
+		grades[g.Grade]++
 		return store.SaveDomain(ctx, runID, r.Evidence, &g)
 	})
+	return grades, err
 }
 
 // storeDiff compares the run with the previous completed run of its list

@@ -221,6 +221,7 @@ func scanAction(c *cli.Context) error {
 		return c.Context.Err()
 	}
 	markPortBlocked(results, setup.policy)
+	markHTTPSBlocked(results, setup.policy)
 
 	out := c.App.Writer
 	if c.Bool("json") {
@@ -297,6 +298,28 @@ func markPortBlocked(results []scanResult, p grade.Policy) {
 	}
 	for i := range results {
 		results[i].Evidence.PortBlocked = true
+		results[i].Grade = grade.GradeDomain(results[i].Evidence, p)
+	}
+}
+
+// markHTTPSBlocked flags every result when the MTA-STS policy fetches all
+// failed to connect, enough of them to blame this machine's network (see
+// httpsBlocked): the policies are then unknown, not missing.
+func markHTTPSBlocked(results []scanResult, p grade.Policy) {
+	fetched, unreached := 0, 0
+	for _, r := range results {
+		if m := r.Evidence.MTASTS; m != nil && m.Fetch != nil {
+			fetched++
+			if m.Fetch.Unreached() {
+				unreached++
+			}
+		}
+	}
+	if !httpsBlocked(fetched, unreached) {
+		return
+	}
+	for i := range results {
+		results[i].Evidence.HTTPSBlocked = true
 		results[i].Grade = grade.GradeDomain(results[i].Evidence, p)
 	}
 }

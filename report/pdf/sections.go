@@ -266,6 +266,9 @@ func (d *reportDoc) summary() {
 	if s.PortBlocked {
 		d.callout(d.text("summary.port_blocked", d.data()))
 	}
+	if s.HTTPSBlocked {
+		d.callout(d.text("summary.https_blocked", d.data()))
+	}
 	d.prosePara(sBody, "summary.intro", d.data())
 
 	noBase := d.r.Base == nil

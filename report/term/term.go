@@ -111,6 +111,9 @@ func (p *printer) header(d *evidence.Domain, g *grade.DomainGrade) {
 	if d.PortBlocked {
 		p.printf("  %s\n", p.color(ansiYellow, "No mail server answered on the SMTP port: outbound port 25 may be blocked from this machine; results are inconclusive, not failures."))
 	}
+	if d.HTTPSBlocked {
+		p.printf("  %s\n", p.color(ansiYellow, "No MTA-STS policy host could be connected to: outbound HTTPS may be blocked from this machine; MTA-STS was not checked."))
+	}
 }
 
 func forced(g *grade.DomainGrade) string {

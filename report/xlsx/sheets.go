@@ -218,6 +218,7 @@ func summaryRows(r *report.Report, emit emitFunc) error {
 		{"Domains with valid DANE", s.DANEValid},
 		{"Input problems", s.InputProblems},
 		{"Port 25 blocked at the scanner", s.PortBlocked},
+		{"HTTPS blocked at the scanner (MTA-STS not checked)", s.HTTPSBlocked},
 	}
 	for _, it := range items {
 		if err := emit(it.label, it.value); err != nil {
