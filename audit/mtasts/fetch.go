@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -50,8 +51,8 @@ const (
 
 // Fetcher fetches MTA-STS policies over HTTPS as RFC 8461 §3.3 tells
 // senders to: SNI and a certificate valid for mta-sts.<domain>, no
-// redirects, no proxies, no caching, only status 200, a bounded time and
-// size. The zero value is ready to use.
+// redirects, no caching, only status 200, a bounded time and size. The
+// zero value is ready to use and connects directly.
 type Fetcher struct {
 	// Roots is the trust store for the policy host; nil means the system roots.
 	Roots *x509.CertPool
@@ -66,9 +67,18 @@ type Fetcher struct {
 	Timeout time.Duration
 	// MaxSize is the largest policy accepted, in bytes; 0 means DefaultMaxSize.
 	MaxSize int64
-	// DialContext opens the TCP connection to host:443; nil means a
-	// net.Dialer. Tests use it to reach a loopback server.
+	// DialContext opens the TCP connection to host:443, or to the proxy
+	// when Proxy names one; nil means a net.Dialer. Tests use it to reach a
+	// loopback server.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Proxy, when set, chooses the proxy for the policy request, as
+	// http.Transport's Proxy does (http.ProxyFromEnvironment or
+	// http.ProxyURL fit); nil, or a nil URL, means a direct connection. Only
+	// http:// proxy URLs are supported, optionally with user:password
+	// (sent as Proxy-Authorization Basic); the TLS handshake and the
+	// certificate judgement stay ours, end to end through a CONNECT tunnel.
+	// The environment is never read unless this function reads it.
+	Proxy func(*http.Request) (*url.URL, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -123,23 +133,39 @@ func PolicyURL(domain string) string {
 	return "https://" + PolicyHost(domain) + wellKnownPath
 }
 
-// certSlot keeps the certificate check made inside the transport's dial,
-// which may still run after the request has been abandoned.
-type certSlot struct {
-	mu    sync.Mutex
-	check *evidence.CertCheck
+// handover gives the transport the connection Fetch has already opened,
+// once. Dialling before the request, not inside the transport, makes every
+// connect, proxy, handshake and certificate failure come back as it
+// happened rather than as the request's deadline.
+type handover struct {
+	mu   sync.Mutex
+	addr string
+	conn net.Conn
 }
 
-func (s *certSlot) set(c evidence.CertCheck) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.check = &c
+// take is the transport's DialTLSContext.
+func (h *handover) take(_ context.Context, _, addr string) (net.Conn, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if addr != h.addr {
+		return nil, evidence.Errorf(evidence.ErrInternal, stepHTTP, "transport asked for %s, not %s", addr, h.addr)
+	}
+	if h.conn == nil {
+		return nil, evidence.Errorf(evidence.ErrInternal, stepHTTP, "transport asked for a second connection to %s", addr)
+	}
+	c := h.conn
+	h.conn = nil
+	return c, nil
 }
 
-func (s *certSlot) get() *evidence.CertCheck {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.check
+// close closes the connection if the transport never took it.
+func (h *handover) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conn != nil {
+		h.conn.Close()
+		h.conn = nil
+	}
 }
 
 // Fetch gets https://mta-sts.<domain>/.well-known/mta-sts.txt and records
@@ -149,6 +175,10 @@ func (s *certSlot) get() *evidence.CertCheck {
 // followed. A body larger than MaxSize is an error with Truncated set and
 // Body holding the first MaxSize bytes. Size is len(Body). The media type is
 // recorded, not judged here. The whole fetch is bounded by ctx and Timeout.
+//
+// When Proxy names a proxy, the connection goes through it with CONNECT and
+// everything else is as above; a failure to reach or talk to the proxy has
+// step "proxy" and a message that names it.
 func (f *Fetcher) Fetch(ctx context.Context, domain string) *evidence.PolicyFetch {
 	start := f.now()
 	host := PolicyHost(domain)
@@ -161,14 +191,31 @@ func (f *Fetcher) Fetch(ctx context.Context, domain string) *evidence.PolicyFetc
 
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
-	slot := &certSlot{}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, out.URL, nil)
+	if err != nil {
+		out.Error = evidence.Errorf(evidence.ErrInternal, stepHTTP, "build request: %v", err)
+		return out
+	}
+	req.Header.Set("User-Agent", userAgent)
+	proxy, perr := f.proxyFor(req)
+	if perr != nil {
+		out.Error = perr
+		return out
+	}
+	addr := net.JoinHostPort(host, httpsPort)
+	conn, check, derr := f.dialTLS(ctx, proxy, host, addr)
+	out.Cert = check
+	if derr != nil {
+		out.Error = derr
+		return out
+	}
+	h := &handover{addr: addr, conn: conn}
+	defer h.close()
 	tr := &http.Transport{
-		Proxy: nil,
-		DialTLSContext: func(_ context.Context, network, addr string) (net.Conn, error) {
-			// The fetch's own context, not the transport's: the dial must
-			// end with the caller's deadline and our timeout.
-			return f.dialTLS(ctx, slot, host, network, addr)
-		},
+		// Proxying, if any, was done by dialTLS: the transport only
+		// speaks HTTP over the connection it is handed.
+		Proxy:                  nil,
+		DialTLSContext:         h.take,
 		DisableKeepAlives:      true,
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: maxHeaderBytes,
@@ -182,14 +229,7 @@ func (f *Fetcher) Fetch(ctx context.Context, domain string) *evidence.PolicyFetc
 		},
 		Timeout: f.timeout(),
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, out.URL, nil)
-	if err != nil {
-		out.Error = evidence.Errorf(evidence.ErrInternal, stepHTTP, "build request: %v", err)
-		return out
-	}
-	req.Header.Set("User-Agent", userAgent)
 	resp, err := client.Do(req)
-	out.Cert = slot.get()
 	if err != nil {
 		out.Error = evidence.Classify(stepHTTP, err)
 		return out
@@ -223,18 +263,29 @@ func (f *Fetcher) Fetch(ctx context.Context, domain string) *evidence.PolicyFetc
 	return out
 }
 
-// dialTLS connects to the policy host, shakes hands with SNI = host and
-// judges the certificate; a certificate a sender would refuse closes the
-// connection before any request is sent.
-func (f *Fetcher) dialTLS(ctx context.Context, slot *certSlot, host, network, addr string) (net.Conn, error) {
-	raw, err := f.dial(ctx, network, addr)
-	if err != nil {
-		return nil, evidence.Classify(stepConnect, err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		if err := raw.SetDeadline(dl); err != nil {
-			raw.Close()
-			return nil, evidence.Classify(stepConnect, err)
+// dialTLS connects to the policy host at addr, directly or through proxy
+// (nil: direct), shakes hands with SNI = host and judges the certificate.
+// The check is returned whenever a chain was received; a certificate a
+// sender would refuse closes the connection before any request is sent.
+func (f *Fetcher) dialTLS(ctx context.Context, proxy *proxyTarget, host, addr string) (net.Conn, *evidence.CertCheck, *evidence.Error) {
+	var raw net.Conn
+	if proxy != nil {
+		c, e := f.dialProxy(ctx, proxy, addr)
+		if e != nil {
+			return nil, nil, e
+		}
+		raw = c
+	} else {
+		c, err := f.dial(ctx, "tcp", addr)
+		if err != nil {
+			return nil, nil, evidence.Classify(stepConnect, err)
+		}
+		raw = c
+		if dl, ok := ctx.Deadline(); ok {
+			if err := raw.SetDeadline(dl); err != nil {
+				raw.Close()
+				return nil, nil, evidence.Classify(stepConnect, err)
+			}
 		}
 	}
 	// Verification is ours, below, so that a refused certificate is still
@@ -242,19 +293,18 @@ func (f *Fetcher) dialTLS(ctx context.Context, slot *certSlot, host, network, ad
 	conn := tls.Client(raw, &tls.Config{ServerName: host, InsecureSkipVerify: true})
 	if err := conn.HandshakeContext(ctx); err != nil {
 		raw.Close()
-		return nil, handshakeError(err)
+		return nil, nil, handshakeError(err)
 	}
 	var chain [][]byte
 	for _, c := range conn.ConnectionState().PeerCertificates {
 		chain = append(chain, c.Raw)
 	}
 	check := f.judge(host, chain)
-	slot.set(check)
 	if why := rejection(check); why != "" {
 		conn.Close()
-		return nil, evidence.Errorf(evidence.ErrTLS, stepCertificate, "certificate of %s refused: %s", host, why)
+		return nil, &check, evidence.Errorf(evidence.ErrTLS, stepCertificate, "certificate of %s refused: %s", host, why)
 	}
-	return conn, nil
+	return conn, &check, nil
 }
 
 // handshakeError classifies a TLS handshake failure: network failures keep

@@ -106,8 +106,9 @@ type policyServer struct {
 	certs   map[string]tls.Certificate
 	replies map[string]reply
 
-	mu    sync.Mutex
-	dials []string // the addresses the fetcher asked to dial
+	mu       sync.Mutex
+	dials    []string // the addresses the fetcher asked to dial
+	requests []string // the Host of every request served
 }
 
 // policyAddr is the loopback address the fake policy host listens on.
@@ -145,6 +146,9 @@ func newPolicyServer(t *testing.T, certs map[string]tls.Certificate, replies map
 }
 
 func (ps *policyServer) serve(w http.ResponseWriter, r *http.Request) {
+	ps.mu.Lock()
+	ps.requests = append(ps.requests, r.Host)
+	ps.mu.Unlock()
 	rep, ok := ps.replies[r.Host]
 	if !ok || r.URL.Path != wellKnownPath || r.Method != http.MethodGet {
 		http.NotFound(w, r)
@@ -182,6 +186,13 @@ func (ps *policyServer) fetcher(roots *x509.CertPool) *Fetcher {
 			return d.DialContext(ctx, network, ps.addr)
 		},
 	}
+}
+
+// served returns the Host of every request the server has answered.
+func (ps *policyServer) served() []string {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return append([]string(nil), ps.requests...)
 }
 
 func (ps *policyServer) dialed() []string {
