@@ -1,6 +1,9 @@
 package mtasts
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -115,6 +118,46 @@ func FuzzParseTLSRPT(f *testing.F) {
 			if (scheme != schemeMailto && scheme != schemeHTTPS) || strings.ContainsAny(u, ",!; \t") {
 				t.Fatalf("accepted URI %q", u)
 			}
+		}
+	})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func FuzzReadConnectAnswer(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cr := &countingReader{r: bytes.NewReader(data)}
+		ans, err := readConnectAnswer(cr, connectRequest(goodTarget, ""))
+		if cr.n > maxProxyAnswerBytes {
+			t.Fatalf("read %d bytes, cap %d", cr.n, maxProxyAnswerBytes)
+		}
+		if err != nil {
+			if ans != nil {
+				t.Fatalf("answer %+v with error %v", ans, err)
+			}
+			if errors.As(err, new(answerTooLongError)) && cr.n != maxProxyAnswerBytes {
+				t.Fatalf("too long after %d bytes", cr.n)
+			}
+			return
+		}
+		if ans.code < 0 || ans.code > 999 {
+			t.Fatalf("code %d", ans.code)
+		}
+		if len(ans.status) > maxProxyStatusLen+len(capMarker) || sanitize(ans.status, len(ans.status)) != ans.status {
+			t.Fatalf("status %q not sanitized", ans.status)
+		}
+		if !bytes.HasSuffix(data[:cr.n], ans.leftover) {
+			t.Fatalf("leftover %q is not the end of what was read", ans.leftover)
 		}
 	})
 }
