@@ -9,6 +9,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,6 +69,11 @@ type Config struct {
 	Policies bool
 	// STSFetcher fetches MTA-STS policies (nil: a fetcher that uses Resolver).
 	STSFetcher *mtasts.Fetcher
+	// HTTPSProxy chooses the proxy for MTA-STS policy fetches
+	// (http.ProxyFromEnvironment, http.ProxyURL); nil means direct. Policy
+	// hosts are then reached through the proxy on port 443, and the proxy
+	// itself through the system's resolver.
+	HTTPSProxy func(*http.Request) (*url.URL, error)
 	// HTTPSPort is the port MTA-STS policy hosts are fetched from (443 on
 	// the internet; other ports for tests and labs).
 	HTTPSPort int
@@ -550,7 +557,7 @@ func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 	if a.cfg.STSFetcher != nil {
 		return a.cfg.STSFetcher
 	}
-	f := &mtasts.Fetcher{Roots: a.cfg.Verifier.Roots, Now: a.cfg.Now}
+	f := &mtasts.Fetcher{Roots: a.cfg.Verifier.Roots, Now: a.cfg.Now, Proxy: a.cfg.HTTPSProxy}
 	hr, ok := a.cfg.Resolver.(HostResolver)
 	if !ok {
 		return f
@@ -560,6 +567,11 @@ func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, err
+		}
+		if !strings.HasPrefix(host, mtasts.PolicyHost("")) {
+			// Not a policy host: the HTTPS proxy, found and dialled as given.
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
 		}
 		ips, err := hr.LookupHost(ctx, host)
 		if err != nil {

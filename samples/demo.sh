@@ -24,8 +24,9 @@ start_fleet() { # $1: fleet definition
   echo "demo: the sample fleet did not start:"; cat "$OUT/fleet.log"; exit 1
 }
 
-# The fleet's own DNS, ports and test CA stand in for the internet's.
-flags=(--resolver "$DNS" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --ca-file "$OUT/ca.pem"
+# The fleet's own DNS, ports and test CA stand in for the internet's (and
+# its policy server is on loopback: no HTTPS proxy from the environment).
+flags=(--resolver "$DNS" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --https-proxy none --ca-file "$OUT/ca.pem"
        --ehlo demo.mxaudit.invalid --timeout 5s --retries 1)
 
 echo "== Month 1: auditing samples/vendors.csv against the sample fleet (samples/fleet.json)"

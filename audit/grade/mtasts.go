@@ -118,13 +118,29 @@ func fetchFailure(f *evidence.PolicyFetch) (reason string, ours bool) {
 		if reason == "" {
 			reason = string(f.Error.Kind)
 		}
-		return reason, f.Error.Kind == evidence.ErrCanceled || f.Error.Kind == evidence.ErrInternal
+		return reason, f.Error.Kind == evidence.ErrCanceled || f.Error.Kind == evidence.ErrInternal || proxyFault(f.Error)
 	case f.StatusCode != 0 && f.StatusCode != httpOK:
 		return fmt.Sprintf("status %d: a policy is only valid with status %d", f.StatusCode, httpOK), false
 	case f.Truncated:
 		return "the policy is larger than the size limit", false
 	}
 	return "", false
+}
+
+// proxyFault reports whether a fetch failed at our own HTTPS proxy rather
+// than at the vendor: the proxy broke the protocol, hung up or answered
+// too much. A proxy that says it cannot reach the policy host (502, 504:
+// kinds unreachable and timeout) speaks about the vendor, or, when every
+// fetch of the run says so, about blocked HTTPS (see stsBlocked).
+func proxyFault(e *evidence.Error) bool {
+	if e.Step != evidence.StepProxy {
+		return false
+	}
+	switch e.Kind {
+	case evidence.ErrProtocol, evidence.ErrTooLong, evidence.ErrClosed, evidence.ErrTLS:
+		return true
+	}
+	return false
 }
 
 // stsFindings raises the domain-level MTA-STS findings.

@@ -117,6 +117,13 @@ func policyCases() []policyCase {
 		},
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "no such host", "url": stsURL}},
+		{name: "our proxy broke the fetch: not checked", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrProtocol, Step: evidence.StepProxy,
+			Message: "proxy 10.0.0.1:3128: answer to CONNECT is not HTTP/1.x"})),
+			score: 100, grade: GradeA, domain: GradeA},
+		{name: "proxy cannot reach the policy host: the vendor's", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrUnreach, Step: evidence.StepProxy,
+			Message: "proxy 10.0.0.1:3128 answered 502 Bad Gateway"})),
+			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "proxy 10.0.0.1:3128 answered 502 Bad Gateway", "url": stsURL}},
 		{name: "policy fetch cancelled is not checked", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrCanceled, Step: "http", Message: "context canceled"})),
 			score: 100, grade: GradeA, domain: GradeA},
 		{name: "policy invalid", mutate: func(d *evidence.Domain) {

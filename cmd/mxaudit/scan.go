@@ -46,6 +46,8 @@ func scanFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-policies", Usage: "skip the MTA-STS, TLS-RPT and DANE checks"},
 		&cli.StringFlag{Name: "dnssec", Value: string(resolve.DNSSECValidate), Usage: "`MODE` of DNSSEC checking: validate (the chain of trust from the root, by mxaudit itself), resolver (trust the AD bit of --resolver, which must validate), off"},
 		&cli.StringFlag{Name: "trust-anchor", Usage: "`FILE` of DS or DNSKEY records (zone-file syntax) to validate from instead of the IANA root keys (labs with their own signed zones)"},
+		&cli.StringFlag{Name: "https-proxy", Value: proxyEnv, Usage: "how MTA-STS policies are fetched: \"" + proxyEnv +
+			"\" uses HTTPS_PROXY and NO_PROXY from the environment, \"" + proxyNone + "\" connects directly, or an http://[user:password@]host:port `PROXY` (CONNECT)"},
 		&cli.IntFlag{Name: "mta-sts-port", Value: audit.DefaultHTTPSPort, Usage: "HTTPS `PORT` MTA-STS policies are fetched from (443 on the internet; other ports for tests and labs)"},
 	}
 }
@@ -126,6 +128,10 @@ func newScanSetup(c *cli.Context) (*scanSetup, error) {
 		}
 		v.Roots = pool
 	}
+	proxy, err := parseProxy(c.String("https-proxy"))
+	if err != nil {
+		return nil, usageErr("--https-proxy: %v", err)
+	}
 	texts, err := loadTemplates(c.String("templates"))
 	if err != nil {
 		return nil, usageErr("--templates: %v", err)
@@ -135,7 +141,7 @@ func newScanSetup(c *cli.Context) (*scanSetup, error) {
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
-		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"),
+		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"), HTTPSProxy: proxy,
 	})
 	if err != nil {
 		return nil, runtimeErr(err)

@@ -137,7 +137,8 @@ func bench(ctx context.Context, cfg *config, def *fleet.Definition, w io.Writer)
 		args := []string{"run", "--resolver", f.Resolver, "--port", strconv.Itoa(f.Port), "--ca-file", caFile,
 			"--db", dbPath, "--ehlo", ehloName, "--quiet", "--concurrency", strconv.Itoa(c)}
 		if f.HTTPSPort != 0 {
-			args = append(args, "--mta-sts-port", strconv.Itoa(f.HTTPSPort))
+			// The policy server is on loopback: no HTTPS proxy from the environment.
+			args = append(args, "--mta-sts-port", strconv.Itoa(f.HTTPSPort), "--https-proxy", "none")
 		}
 		args = append(append(args, cfg.extra...), list)
 		fmt.Fprintf(w, "mxbench: mxaudit --concurrency %d ...\n", c)

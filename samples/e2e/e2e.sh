@@ -488,7 +488,7 @@ DOMAINS=(modern tls12 legacy selfsigned expired mismatch nostarttls exim twomx d
 ALL=()
 for d in "${DOMAINS[@]}"; do ALL+=("$d.$ZONE"); done
 ALL+=("$UNSIGNED_ZONE")
-MXFLAGS=(--resolver "$DNS_IP:$DNS_PORT" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --ca-file "$OUT/ca.pem"
+MXFLAGS=(--resolver "$DNS_IP:$DNS_PORT" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --https-proxy none --ca-file "$OUT/ca.pem"
          --ehlo "$EHLO" --timeout 5s --retries 1)
 
 if [ -n "${E2E_SERVE_ONLY:-}" ]; then # for debugging: keep the servers up for that many seconds
