@@ -40,8 +40,11 @@ type PolicyFetch struct {
 	Body        string     `json:"body,omitempty"`
 	Cert        *CertCheck `json:"cert,omitempty"`
 	Error       *Error     `json:"error,omitempty"`
-	FetchedAt   time.Time  `json:"fetched_at"`
-	Duration    Duration   `json:"duration_ms"`
+	// Proxy is the HTTPS proxy (host:port) the fetch went through; "" for
+	// a direct connection.
+	Proxy     string    `json:"proxy,omitempty"`
+	FetchedAt time.Time `json:"fetched_at"`
+	Duration  Duration  `json:"duration_ms"`
 }
 
 // Steps of a policy fetch that come before any policy server answers.

@@ -202,6 +202,9 @@ func (f *Fetcher) Fetch(ctx context.Context, domain string) *evidence.PolicyFetc
 		out.Error = perr
 		return out
 	}
+	if proxy != nil {
+		out.Proxy = proxy.addr
+	}
 	addr := net.JoinHostPort(host, httpsPort)
 	conn, check, derr := f.dialTLS(ctx, proxy, host, addr)
 	out.Cert = check

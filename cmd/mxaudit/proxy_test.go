@@ -139,7 +139,8 @@ func TestScanThroughProxy(t *testing.T) {
 		t.Fatalf("json: %v", err)
 	}
 	m := res.Domains[0].Evidence.MTASTS
-	if m == nil || m.Policy == nil || m.Policy.Mode != "enforce" || m.Fetch == nil || m.Fetch.Cert == nil || m.Fetch.Cert.Trusted == nil || !*m.Fetch.Cert.Trusted {
+	if m == nil || m.Policy == nil || m.Policy.Mode != "enforce" || m.Fetch == nil || m.Fetch.Proxy != p.ln.Addr().String() ||
+		m.Fetch.Cert == nil || m.Fetch.Cert.Trusted == nil || !*m.Fetch.Cert.Trusted {
 		t.Fatalf("MTA-STS through the proxy: %+v", m)
 	}
 	p.mu.Lock()
