@@ -33,6 +33,16 @@ func sharedFleet() []*evidence.Domain {
 	return append(out, c)
 }
 
+// newRun creates an empty run.
+func newRun(t *testing.T, d *DB) int64 {
+	t.Helper()
+	id, err := d.CreateRun(context.Background(), Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func count(t *testing.T, d *DB, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -48,10 +58,7 @@ func TestAddressEvidenceStoredOncePerRun(t *testing.T) {
 	fleet := sharedFleet()
 	var runs []int64
 	for range 2 {
-		id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		id := newRun(t, d)
 		runs = append(runs, id)
 		for _, ev := range fleet {
 			g := &grade.DomainGrade{Domain: ev.Domain, Grade: grade.GradeA, ForcedTLS: grade.ForcedTLSEligible}
@@ -104,10 +111,7 @@ func TestAddressEvidenceStoredOncePerRun(t *testing.T) {
 func TestLegacyRowLoadsWhole(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t)
-	id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newRun(t, d)
 	want := sharedFleet()[2]
 	if err := d.SaveDomain(ctx, id, want, &grade.DomainGrade{Domain: want.Domain}); err != nil {
 		t.Fatal(err)
@@ -143,10 +147,7 @@ func TestAddressReferencesChecked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := openTest(t)
-			id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			id := newRun(t, d)
 			ev := sharedFleet()[2]
 			if err := d.SaveDomain(ctx, id, ev, &grade.DomainGrade{Domain: ev.Domain}); err != nil {
 				t.Fatal(err)
@@ -154,7 +155,7 @@ func TestAddressReferencesChecked(t *testing.T) {
 			if _, err := d.sql.ExecContext(ctx, `UPDATE domain_results SET address_refs = ?`, tt.refs); err != nil {
 				t.Fatal(err)
 			}
-			_, err = d.DomainResult(ctx, id, ev.Domain)
+			_, err := d.DomainResult(ctx, id, ev.Domain)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || errors.Is(err, ErrNotFound) != tt.wantNotFound {
 				t.Fatalf("err = %v, want it to contain %q (not found: %v)", err, tt.want, tt.wantNotFound)
 			}
@@ -162,10 +163,7 @@ func TestAddressReferencesChecked(t *testing.T) {
 	}
 	// A reference to another address's evidence is refused.
 	d := openTest(t)
-	id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newRun(t, d)
 	fleet := sharedFleet()
 	for _, ev := range fleet {
 		if err := d.SaveDomain(ctx, id, ev, &grade.DomainGrade{Domain: ev.Domain}); err != nil {
