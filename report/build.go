@@ -303,7 +303,7 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 			}
 		}
 		for _, ag := range mg.Addresses {
-			mv.Addresses = append(mv.Addresses, addressView(h, ag))
+			mv.Addresses = append(mv.Addresses, AddressViewOf(h, ag))
 		}
 		dv.MX = append(dv.MX, mv)
 	}
@@ -381,7 +381,9 @@ func addrOf(h *evidence.Host, ip string) *evidence.Address {
 	return nil
 }
 
-func addressView(h *evidence.Host, ag grade.AddressGrade) AddressView {
+// AddressViewOf is the view of one graded address of host h (nil when the
+// evidence lacks the host): its probe, versions, suites and certificate.
+func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Checks: map[string]string{}, Versions: []VersionView{}}
 	for c, res := range ag.Checks {
 		av.Checks[string(c)] = string(res)
@@ -413,7 +415,7 @@ func addressView(h *evidence.Host, ag grade.AddressGrade) AddressView {
 			}
 		}
 		for _, v := range p.Versions {
-			vv := VersionView{Version: v.Version, Support: string(v.Support), Preference: string(v.Preference), Complete: v.Complete}
+			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete}
 			for _, s := range v.Suites {
 				vv.Suites = append(vv.Suites, suiteView(s))
 			}

@@ -197,8 +197,11 @@ type AddressView struct {
 
 // VersionView is one protocol version at one address.
 type VersionView struct {
-	Version    string      `json:"version"`
-	Support    string      `json:"support"`
+	Version string `json:"version"`
+	Support string `json:"support"`
+	// Reason is why the version was refused or is inconclusive (the alert,
+	// the close, the error), as the probe recorded it.
+	Reason     string      `json:"reason,omitempty"`
 	Preference string      `json:"preference,omitempty"`
 	Complete   bool        `json:"complete"`
 	Suites     []SuiteView `json:"suites,omitempty"`
