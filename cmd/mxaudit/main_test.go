@@ -169,8 +169,8 @@ func TestScanJSONAndThresholds(t *testing.T) {
 	}
 }
 
-// TestScanEscapesRemoteText: a hostile banner can carry terminal escapes;
-// the table and JSON must not pass them through raw.
+// TestScanTableIsPlainWhenPiped: piped output carries no colour codes (the
+// escaping of hostile remote text is tested in report/term).
 func TestScanTableIsPlainWhenPiped(t *testing.T) {
 	c := startCLIFleet(t, smallFleet())
 	code, out, _ := runCLI(t, append(append([]string{"scan"}, c.flags()...), "good.example")...)

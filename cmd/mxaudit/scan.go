@@ -56,7 +56,7 @@ func scanCommand() *cli.Command {
 	flags := append(scanFlags(),
 		&cli.BoolFlag{Name: "json", Usage: "print the full evidence, findings and grades as JSON"},
 		&cli.StringFlag{Name: "fail-under", Usage: "exit 1 when any domain grades below `GRADE` (A+, A, A-, B, C, D, F)"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list informational findings too"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also list informational findings and, per address, the banner, certificate and every accepted suite in the server's order"},
 		&cli.BoolFlag{Name: "no-color", Usage: "plain text even on a terminal"},
 	)
 	return &cli.Command{

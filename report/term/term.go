@@ -21,7 +21,9 @@ import (
 type Options struct {
 	// Color adds ANSI colours to grades and check marks.
 	Color bool
-	// Verbose lists every finding, info included, and the accepted suites.
+	// Verbose lists every finding, info included, and what each address
+	// showed: banner, handshake, certificate, and every protocol version
+	// with its accepted suites in the server's order.
 	Verbose bool
 }
 
@@ -58,6 +60,9 @@ func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templa
 	p.policyBlock(d)
 	if len(g.MX) > 0 {
 		p.table(d, g)
+		if opt.Verbose {
+			p.details(d, g)
+		}
 	}
 	p.findings(g, texts)
 	return p.err
@@ -219,10 +224,16 @@ func findAddr(h *evidence.Host, ip string) *evidence.Address {
 	return nil
 }
 
+// certName is the certificate name to show for an address: the SAN or CN
+// that matched the MX name, or else the leaf's common name (or first SAN),
+// so a certificate covering several MX hosts shows the right one on each row.
 func certName(h *evidence.Host, ip string) string {
 	a := findAddr(h, ip)
 	if a == nil || a.Cert == nil || len(a.Cert.Chain) == 0 {
 		return "-"
+	}
+	if a.Cert.MatchedBy != "" {
+		return a.Cert.MatchedBy
 	}
 	leaf := a.Cert.Chain[0]
 	if leaf.CommonName != "" {
