@@ -85,7 +85,8 @@ type Config struct {
 	Port int
 	// Verifier judges certificates; required.
 	Verifier *certs.Verifier
-	// PerHost is the most connections open at once to one address.
+	// PerHost is the most connections open at once to one address; a probe
+	// enumerates that many protocol versions at once.
 	PerHost int
 	// ConnectGap is the least time between two connection starts to one address.
 	ConnectGap time.Duration
@@ -304,7 +305,10 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 			c, _, err := a.dial(ctx, ip)
 			return c, err
 		},
-		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions},
+		// Versions in parallel up to the per-address limit: the limiter
+		// still caps the connections, with any certificate check of
+		// another MX name on the same address counted in.
+		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions, Parallel: a.cfg.PerHost},
 		OnChain: func(_ uint16, chain [][]byte) {
 			rawMu.Lock()
 			defer rawMu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -57,12 +58,18 @@ type Config struct {
 	// RetryBackoff is the pause before the single retry of a failed dial or
 	// a timed-out exchange (default 1s).
 	RetryBackoff time.Duration
+	// Parallel is how many versions Run probes at once (default 1: one
+	// after the other). A version's enumeration holds one connection at a
+	// time, so Parallel also bounds the connections Run holds open; each
+	// costs one greeting delay, which is what makes a slow server slow.
+	Parallel int
 }
 
 func (c Config) stepTimeout() time.Duration  { return positiveOr(c.StepTimeout, DefaultStepTimeout) }
 func (c Config) dialTimeout() time.Duration  { return positiveOr(c.DialTimeout, DefaultDialTimeout) }
 func (c Config) retryBackoff() time.Duration { return positiveOr(c.RetryBackoff, DefaultRetryBackoff) }
 func (c Config) chunkSize() int              { return positiveOr(c.ChunkSize, DefaultChunkSize) }
+func (c Config) parallel() int               { return positiveOr(c.Parallel, 1) }
 
 func (c Config) versions() []string {
 	if len(c.Versions) == 0 {
@@ -91,21 +98,50 @@ type Prober struct {
 	OnChain func(version uint16, chain [][]byte)
 }
 
-// Run probes the configured versions one after the other and returns one
-// result per entry of evidence.Versions, in that order; versions left out
-// of Config.Versions are NotTested.
+// Run probes the configured versions, Config.Parallel at a time, and
+// returns one result per entry of evidence.Versions, in that order;
+// versions left out of Config.Versions are NotTested.
 func (p *Prober) Run(ctx context.Context) []evidence.VersionResult {
 	want := p.Config.versions()
-	out := make([]evidence.VersionResult, 0, len(evidence.Versions))
-	for _, v := range evidence.Versions {
+	out := make([]evidence.VersionResult, len(evidence.Versions))
+	var todo []int
+	for _, i := range startOrder {
+		v := evidence.Versions[i]
 		if !slices.Contains(want, v) {
-			out = append(out, evidence.VersionResult{Version: v, Support: evidence.NotTested, Reason: "not configured"})
+			out[i] = evidence.VersionResult{Version: v, Support: evidence.NotTested, Reason: "not configured"}
 			continue
 		}
-		out = append(out, p.Probe(ctx, v))
+		todo = append(todo, i)
 	}
+	next := make(chan int, len(todo))
+	for _, i := range todo {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(p.Config.parallel(), len(todo)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i] = p.Probe(ctx, evidence.Versions[i])
+			}
+		})
+	}
+	wg.Wait()
 	return out
 }
+
+// startOrder is the order Run starts the versions in (indexes into
+// evidence.Versions): the ones that usually accept the most suites, and so
+// cost the most connections, first, so that parallel lanes end together.
+// One lane probes them in this order too.
+var startOrder = func() []int {
+	order := []string{evidence.TLS12, evidence.TLS10, evidence.TLS11, evidence.TLS13, evidence.SSLv3, evidence.SSLv2}
+	idx := make([]int, len(order))
+	for i, v := range order {
+		idx[i] = slices.Index(evidence.Versions, v)
+	}
+	return idx
+}()
 
 // Probe finds whether the server accepts one version and which suites,
 // by elimination: offer every candidate, remove the suite chosen, repeat

@@ -681,3 +681,74 @@ func TestProbeMisuse(t *testing.T) {
 		t.Errorf("unknown version: %+v", got)
 	}
 }
+
+// countedConn tells its tracker when it closes.
+type countedConn struct {
+	net.Conn
+	once  sync.Once
+	close func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.close)
+	return c.Conn.Close()
+}
+
+// TestRunParallel: with Parallel 2, two versions are probed at once (the
+// first two dials meet at a barrier before either connects), never more
+// than two connections are open, and the results are those of one lane.
+func TestRunParallel(t *testing.T) {
+	srv := startFake(t, tlstest.Config{
+		Versions: []uint16{tlsprobe.VersionTLS10, tlsprobe.VersionTLS11, tlsprobe.VersionTLS12, tlsprobe.VersionTLS13},
+		Suites:   []uint16{0xC02F, 0xC030, 0x1301, 0x1302, 0x002F, 0x0035},
+	})
+	serial, _ := dialTo(srv.Addr())
+	want := (&tlsprobe.Prober{Dial: serial}).Run(context.Background())
+
+	var mu sync.Mutex
+	open, peak := 0, 0
+	barrier := make(chan struct{})
+	var arrived atomic.Int32
+	parallel := func(ctx context.Context) (net.Conn, error) {
+		if n := arrived.Add(1); n == 2 {
+			close(barrier)
+		} else if n == 1 {
+			select {
+			case <-barrier:
+			case <-time.After(5 * time.Second):
+				return nil, errors.New("no second connection was dialled while the first waited")
+			}
+		}
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", srv.Addr())
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		open++
+		peak = max(peak, open)
+		mu.Unlock()
+		return &countedConn{Conn: c, close: func() {
+			mu.Lock()
+			open--
+			mu.Unlock()
+		}}, nil
+	}
+	got := (&tlsprobe.Prober{Dial: parallel, Config: tlsprobe.Config{Parallel: 2}}).Run(context.Background())
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Version != w.Version || g.Support != w.Support || !slices.Equal(suiteCodes(g.Suites), suiteCodes(w.Suites)) ||
+			g.Preference != w.Preference || g.Connections != w.Connections {
+			t.Errorf("parallel %s: %s %v %s %d conns (%s); one lane: %s %v %s %d conns", g.Version, g.Support, suiteCodes(g.Suites),
+				g.Preference, g.Connections, g.Reason, w.Support, suiteCodes(w.Suites), w.Preference, w.Connections)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if peak > 2 || open != 0 {
+		t.Errorf("peak %d connections open at once (want at most 2), %d left open", peak, open)
+	}
+}

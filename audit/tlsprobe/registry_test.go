@@ -219,3 +219,16 @@ func TestCodeFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestStartOrderCoversEveryVersion(t *testing.T) {
+	seen := map[int]bool{}
+	for _, i := range startOrder {
+		if i < 0 || i >= len(evidence.Versions) || seen[i] {
+			t.Fatalf("startOrder %v is not a permutation of evidence.Versions", startOrder)
+		}
+		seen[i] = true
+	}
+	if len(seen) != len(evidence.Versions) {
+		t.Fatalf("startOrder %v misses versions of %v", startOrder, evidence.Versions)
+	}
+}

@@ -34,7 +34,7 @@ func scanFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "resolver", Usage: "DNS resolver `HOST:PORT` to ask (repeatable); default: the nameservers in /etc/resolv.conf"},
 		&cli.StringFlag{Name: "ehlo", Usage: "`NAME` announced in EHLO; use a name that resolves to this machine, as some servers check it (default: this host's FQDN, else " + defaultEHLO + ")"},
 		&cli.IntFlag{Name: "port", Value: audit.DefaultPort, Usage: "SMTP `PORT` to probe (25 on the internet; other ports for tests and labs)"},
-		&cli.IntFlag{Name: "per-host", Value: audit.DefaultPerHost, Usage: "most connections open at once to one address (`N`)"},
+		&cli.IntFlag{Name: "per-host", Value: audit.DefaultPerHost, Usage: "most connections open at once to one address (`N`); a probe enumerates this many protocol versions at once"},
 		&cli.DurationFlag{Name: "gap", Value: 0, Usage: "least `TIME` between two connection starts to one address"},
 		&cli.IntFlag{Name: "retries", Value: audit.DefaultRetries, Usage: "tries again after 421, timeouts and resets (`N`) before calling an address inconclusive"},
 		&cli.DurationFlag{Name: "timeout", Value: audit.DefaultStepTimeout, Usage: "`TIME` allowed for one step (connect, greeting, command, handshake)"},
