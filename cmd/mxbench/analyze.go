@@ -176,9 +176,9 @@ type summary struct {
 	OKBound      int
 	OKAddresses  int
 	OKOverTarget int
-	// Slowest is the address whose probe took longest: with every
-	// version enumerated one connection after another, it sets a floor
-	// under the wall time.
+	// Slowest is the address whose probe took longest: an address is
+	// probed once, at most --per-host connections at a time, so it sets a
+	// floor under the wall time.
 	Slowest addrStat
 }
 

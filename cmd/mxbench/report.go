@@ -95,7 +95,7 @@ func (r *results) format() string {
 	fmt.Fprintf(&b, "    per address: min %.2f×, median %.2f×, max %.2f×; above %.1f×: %d of %d\n",
 		s.RatioMin, s.RatioMedian, s.RatioMax, ratioTarget, s.OverTarget, s.Seen)
 	if sl := s.Slowest; sl.ProbeTime > 0 {
-		fmt.Fprintf(&b, "  slowest probe: %s (%s) took %s over %d connections; probes enumerate one connection after another, so it is a floor under the wall time\n",
+		fmt.Fprintf(&b, "  slowest probe: %s (%s) took %s over %d connections; an address is probed once, --per-host connections at a time, so it is a floor under the wall time\n",
 			sl.IP, sl.Kind, sl.ProbeTime.Round(100*time.Millisecond), sl.Conns)
 	}
 	if len(r.def.Domains) >= targetDomains {
