@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -494,6 +495,9 @@ func certView(c *evidence.CertCheck) *CertView {
 		NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, DaysToExpiry: c.DaysToExpiry, KeyType: leaf.KeyType,
 		KeyBits: leaf.KeyBits, Signature: leaf.SignatureAlgorithm, Trusted: yesNo(c.Trusted), NameMatch: yesNo(c.NameMatch),
 		TrustError: c.TrustError, SelfSigned: c.SelfSigned, ChainIncomplete: c.ChainIncomplete, SHA256: leaf.SHA256}
+	if c.DaysToExpiry < 0 && !c.CheckedAt.IsZero() {
+		cv.DaysExpired = max(0, int(c.CheckedAt.Sub(leaf.NotAfter)/(24*time.Hour)))
+	}
 	for _, x := range c.Chain {
 		cv.ChainSubjects = append(cv.ChainSubjects, x.Subject)
 	}
@@ -848,4 +852,16 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// ExpiredSpan is how long a certificate had been expired, from
+// CertView.DaysExpired: "less than a day", "1 day", "12 days".
+func ExpiredSpan(days int) string {
+	switch {
+	case days <= 0:
+		return "less than a day"
+	case days == 1:
+		return "1 day"
+	}
+	return strconv.Itoa(days) + " days"
 }

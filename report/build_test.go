@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/report/reporttest"
@@ -96,5 +98,30 @@ func TestBuild(t *testing.T) {
 	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDaysExpired: DaysToExpiry rounds down, so a leaf that ended 10 days
+// and an hour before the check has DaysToExpiry -11; the view counts the
+// whole days since, which the reports print.
+func TestDaysExpired(t *testing.T) {
+	checked := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		ago      time.Duration
+		toExpiry int
+		want     int
+		text     string
+	}{
+		{10*24*time.Hour + time.Hour, -11, 10, "10 days"},
+		{24*time.Hour + time.Minute, -2, 1, "1 day"},
+		{time.Hour, -1, 0, "less than a day"},
+	} {
+		cc := &evidence.CertCheck{CheckedAt: checked, DaysToExpiry: c.toExpiry,
+			Chain: []evidence.Certificate{{Subject: "CN=mx.example", NotAfter: checked.Add(-c.ago)}}}
+		h := &evidence.Host{Name: "mx.example", Addresses: []evidence.Address{{IP: "192.0.2.1", Cert: cc}}}
+		av := report.AddressViewOf(h, grade.AddressGrade{IP: "192.0.2.1"})
+		if av.Cert == nil || av.Cert.DaysExpired != c.want || report.ExpiredSpan(av.Cert.DaysExpired) != c.text {
+			t.Errorf("expired %s before the check: view %+v, want %d days (%q)", c.ago, av.Cert, c.want, c.text)
+		}
 	}
 }

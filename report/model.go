@@ -223,22 +223,27 @@ type SuiteView struct {
 
 // CertView is the leaf certificate an address presented, and its checks.
 type CertView struct {
-	Subject       string    `json:"subject"`
-	Issuer        string    `json:"issuer"`
-	CommonName    string    `json:"common_name,omitempty"`
-	SANs          []string  `json:"sans,omitempty"`
-	NotBefore     time.Time `json:"not_before"`
-	NotAfter      time.Time `json:"not_after"`
-	DaysToExpiry  int       `json:"days_to_expiry"`
-	KeyType       string    `json:"key_type"`
-	KeyBits       int       `json:"key_bits"`
-	Signature     string    `json:"signature"`
-	Trusted       string    `json:"trusted"`    // "yes", "no", "not checked"
-	NameMatch     string    `json:"name_match"` // "yes", "no", "not checked"
-	TrustError    string    `json:"trust_error,omitempty"`
-	SelfSigned    bool      `json:"self_signed,omitempty"`
-	ChainSubjects []string  `json:"chain,omitempty"`
-	SHA256        string    `json:"sha256"`
+	Subject      string    `json:"subject"`
+	Issuer       string    `json:"issuer"`
+	CommonName   string    `json:"common_name,omitempty"`
+	SANs         []string  `json:"sans,omitempty"`
+	NotBefore    time.Time `json:"not_before"`
+	NotAfter     time.Time `json:"not_after"`
+	DaysToExpiry int       `json:"days_to_expiry"`
+	// DaysExpired is how many whole days the leaf had been expired when it
+	// was checked (0 in its first day), for "expired N days ago": the
+	// negative DaysToExpiry rounds down and would read one day too many.
+	// Meaningful only when DaysToExpiry is negative.
+	DaysExpired   int      `json:"days_expired,omitempty"`
+	KeyType       string   `json:"key_type"`
+	KeyBits       int      `json:"key_bits"`
+	Signature     string   `json:"signature"`
+	Trusted       string   `json:"trusted"`    // "yes", "no", "not checked"
+	NameMatch     string   `json:"name_match"` // "yes", "no", "not checked"
+	TrustError    string   `json:"trust_error,omitempty"`
+	SelfSigned    bool     `json:"self_signed,omitempty"`
+	ChainSubjects []string `json:"chain,omitempty"`
+	SHA256        string   `json:"sha256"`
 
 	// ChainIncomplete is set when the chain verifies only with
 	// intermediates the server did not send: many senders (Postfix and

@@ -209,7 +209,7 @@ func unverifiable(a AddressView) string {
 		why = append(why, "not issued for this host ("+c.NameMatch+")")
 	}
 	if c.DaysToExpiry < 0 {
-		why = append(why, fmt.Sprintf("expired %d days before the audit", -c.DaysToExpiry))
+		why = append(why, "expired "+ExpiredSpan(c.DaysExpired)+" before the audit")
 	}
 	if c.ChainIncomplete {
 		why = append(why, "intermediate certificates not sent by the server")

@@ -18,7 +18,7 @@ func selfSigned() *CertView {
 }
 
 func expired() *CertView {
-	return &CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: -11}
+	return &CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: -11, DaysExpired: 10}
 }
 func incompleteChain() *CertView {
 	return &CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: 90, ChainIncomplete: true}
@@ -100,7 +100,7 @@ func TestPolicyEntries(t *testing.T) {
 		reason string // a part of the reason
 	}{
 		{"dane.example", LevelDANEOnly, "DNSSEC-signed MX and valid DANE on every MX host"},
-		{"expired.example", LevelEncrypt, "no verify: mx.expired.example (192.0.2.16): certificate expired 11 days before the audit"},
+		{"expired.example", LevelEncrypt, "no verify: mx.expired.example (192.0.2.16): certificate expired 10 days before the audit"},
 		{"half-dane.example", LevelEncrypt, "no dane-only: DANE is not valid on mx2.half-dane.example none"},
 		{"incomplete.example", LevelEncrypt, "certificate intermediate certificates not sent by the server"},
 		{"no-cert.example", LevelEncrypt, "no verify: mx.no-cert.example (192.0.2.11): no certificate checked"},

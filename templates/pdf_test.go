@@ -8,6 +8,14 @@ import (
 	"time"
 )
 
+// validity is the data of the appendix.validity block.
+func validity(toExpiry, expired int) map[string]any {
+	return map[string]any{"Cert": struct {
+		NotBefore, NotAfter       time.Time
+		DaysToExpiry, DaysExpired int
+	}{time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), toExpiry, expired}}
+}
+
 func TestLoadPDFProseOverride(t *testing.T) {
 	dir := t.TempDir()
 	over := `{{define "summary.title"}}Résumé{{end}}{{define "extra"}}{{pct .}} {{plural 1 "day" "days"}} {{abs -3}}{{end}}`
@@ -28,6 +36,9 @@ func TestLoadPDFProseOverride(t *testing.T) {
 		{"embedded block kept", "vendors.title", nil, "Vendors by risk"},
 		{"helpers", "extra", 0.714, "71% day 3"},
 		{"date helper", "cover.generated", map[string]any{"Report": struct{ GeneratedAt time.Time }{time.Date(2026, 3, 1, 9, 5, 0, 0, time.UTC)}}, "2026-03-01 09:05 UTC"},
+		{"expired days", "appendix.validity", validity(-11, 10), "2024-01-01 00:00 UTC to 2026-01-01 00:00 UTC (expired 10 days ago)"},
+		{"expired today", "appendix.validity", validity(-1, 0), "2024-01-01 00:00 UTC to 2026-01-01 00:00 UTC (expired less than a day ago)"},
+		{"days left", "appendix.validity", validity(1, 0), "2024-01-01 00:00 UTC to 2026-01-01 00:00 UTC (1 day left)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

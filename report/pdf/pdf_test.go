@@ -651,3 +651,19 @@ func TestAppendixLimit(t *testing.T) {
 		t.Fatal("the appendix does not say it was limited")
 	}
 }
+
+// TestExpiredCertificateWording: the appendix counts the whole days since
+// an expired leaf ended (the fixture's ended ten days before the audit)
+// and says that "trusted" judged the chain at the leaf's own dates.
+func TestExpiredCertificateWording(t *testing.T) {
+	_, p := render(t, fx.second, Options{})
+	text := squash(p.allText())
+	for _, want := range []string{"(expired 10 days ago)", "yes (" + prose(t, "value.trusted_expired", nil) + ")"} {
+		if !strings.Contains(text, squash(want)) {
+			t.Errorf("the appendix lacks %q", want)
+		}
+	}
+	if strings.Contains(text, squash("(expired 11 days ago)")) {
+		t.Error("the appendix counts one day too many")
+	}
+}

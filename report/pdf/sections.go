@@ -1032,6 +1032,9 @@ func (d *reportDoc) certificate(c *report.CertView) {
 	if c.SelfSigned {
 		trusted += " (" + d.text("value.self_signed", nil) + ")"
 	}
+	if c.Trusted == "yes" && c.DaysToExpiry < 0 {
+		trusted += " (" + d.text("value.trusted_expired", nil) + ")"
+	}
 	validity := d.text("appendix.validity", d.data("Cert", c))
 	rows := [][]cell{
 		{label("subject"), txt(c.Subject)},

@@ -71,9 +71,13 @@ func (p *printer) certificate(c *report.CertView) {
 		key += " " + strconv.Itoa(c.KeyBits)
 	}
 	p.printf("      %s, %s; valid until %s (%s)\n", report.Clean(key), report.Clean(c.Signature),
-		c.NotAfter.UTC().Format(time.DateOnly), expiry(c.DaysToExpiry))
+		c.NotAfter.UTC().Format(time.DateOnly), expiry(c))
 	trust := c.Trusted
 	switch {
+	case c.Trusted == "yes" && c.DaysToExpiry < 0:
+		// The chain is judged at the leaf's own dates: expiry is the
+		// line above, not a trust failure.
+		trust += " (the chain, at the leaf's dates)"
 	case c.SelfSigned:
 		trust += " (self-signed)"
 	case c.TrustError != "":
@@ -91,17 +95,15 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// expiry describes DaysToExpiry, which counts whole days and rounds down:
-// an expired leaf is just "expired" next to its date, since the count of
-// days since would read one too many.
-func expiry(days int) string {
+// expiry says when the leaf expires or how long ago it did.
+func expiry(c *report.CertView) string {
 	switch {
-	case days < 0:
-		return "expired"
-	case days == 0:
+	case c.DaysToExpiry < 0:
+		return "expired " + report.ExpiredSpan(c.DaysExpired) + " ago"
+	case c.DaysToExpiry == 0:
 		return "expires within a day"
 	}
-	return "in " + plural(days, "day")
+	return "in " + plural(c.DaysToExpiry, "day")
 }
 
 // plural is "1 day" or "n days".
