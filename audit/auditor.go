@@ -297,9 +297,12 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 
 	// A server crypto/tls cannot finish a handshake with (SSLv3 only, DHE
 	// only, export suites) still shows its certificate in the raw hellos'
-	// cleartext answers: keep the first chain seen for the certificate check.
+	// cleartext answers: keep one for the certificate check, the first
+	// chain of the newest version that sent one, so that the choice does
+	// not depend on which of the parallel versions answered first.
 	var rawMu sync.Mutex
 	var rawChain [][]byte
+	var rawVersion uint16
 	prober := tlsprobe.Prober{
 		Dial: func(ctx context.Context) (net.Conn, error) {
 			c, _, err := a.dial(ctx, ip)
@@ -309,11 +312,11 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		// still caps the connections, with any certificate check of
 		// another MX name on the same address counted in.
 		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions, Parallel: a.cfg.PerHost},
-		OnChain: func(_ uint16, chain [][]byte) {
+		OnChain: func(version uint16, chain [][]byte) {
 			rawMu.Lock()
 			defer rawMu.Unlock()
-			if rawChain == nil {
-				rawChain = chain
+			if rawChain == nil || version > rawVersion {
+				rawChain, rawVersion = chain, version
 			}
 		},
 	}
