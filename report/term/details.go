@@ -139,7 +139,7 @@ func (p *printer) version(v *report.VersionView) {
 			line += " (" + report.Clean(v.Reason) + ")"
 		}
 	}
-	p.printf("    %-8s %s\n", v.Version, line)
+	p.printf("    %-8s %s\n", report.Clean(v.Version), line)
 	if len(v.Suites) == 0 || p.err != nil {
 		return
 	}
@@ -155,8 +155,7 @@ func (p *printer) version(v *report.VersionView) {
 		p.err = err
 		return
 	}
-	for i, row := range strings.SplitAfter(strings.TrimSuffix(buf.String(), "\n"), "\n") {
-		row = strings.TrimSuffix(row, "\n")
+	for i, row := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
 		if v.Suites[i].Weak {
 			row = p.color(ansiRed, row)
 		}
