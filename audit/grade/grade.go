@@ -10,6 +10,8 @@
 package grade
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -291,4 +293,19 @@ type DomainGrade struct {
 	// PortBlocked repeats evidence.Domain.PortBlocked: the scanner's own
 	// network probably blocks outbound port 25.
 	PortBlocked bool `json:"port_blocked,omitempty"`
+}
+
+// ID is the finding's stable identifier: the same rule on the same domain,
+// MX host and address has the same ID in every run and under every policy
+// version, so reports, exceptions and trackers can follow it over time. It
+// is the first 16 hex digits of SHA-256 over "code|domain|host|ip", names
+// lower-cased and without a trailing dot.
+func (f Finding) ID() string { return FindingID(f.Code, f.Domain, f.Host, f.IP) }
+
+// FindingID computes Finding.ID from its parts, for callers (the database,
+// the exceptions register) that hold the parts and not a Finding.
+func FindingID(code, domain, host, ip string) string {
+	norm := func(s string) string { return strings.TrimSuffix(strings.ToLower(s), ".") }
+	sum := sha256.Sum256([]byte(strings.ToUpper(code) + "|" + norm(domain) + "|" + norm(host) + "|" + strings.ToLower(ip)))
+	return hex.EncodeToString(sum[:8])
 }

@@ -379,3 +379,24 @@ func TestLetter(t *testing.T) {
 		})
 	}
 }
+
+func TestFindingIDStable(t *testing.T) {
+	a := Finding{Code: "SSLV3_ENABLED", Domain: "Example.COM.", Host: "MX1.example.com", IP: "192.0.2.1"}
+	b := Finding{Code: "sslv3_enabled", Domain: "example.com", Host: "mx1.example.com.", IP: "192.0.2.1", Severity: Critical}
+	if a.ID() != b.ID() {
+		t.Fatalf("same finding, different ids: %s %s", a.ID(), b.ID())
+	}
+	if len(a.ID()) != 16 {
+		t.Fatalf("id %q: want 16 hex digits", a.ID())
+	}
+	for _, other := range []Finding{
+		{Code: "SSLV3_ENABLED", Domain: "example.com", Host: "mx1.example.com", IP: "192.0.2.2"},
+		{Code: "SSLV3_ENABLED", Domain: "example.com", Host: "mx2.example.com", IP: "192.0.2.1"},
+		{Code: "SSLV3_ENABLED", Domain: "example.org", Host: "mx1.example.com", IP: "192.0.2.1"},
+		{Code: "SSLV2_ENABLED", Domain: "example.com", Host: "mx1.example.com", IP: "192.0.2.1"},
+	} {
+		if other.ID() == a.ID() {
+			t.Errorf("%+v shares id %s with %+v", other, a.ID(), a)
+		}
+	}
+}
