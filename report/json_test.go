@@ -242,7 +242,7 @@ func FuzzWriteJSONText(f *testing.F) {
 	})
 }
 
-// TestFixture renders the JSON and the policy map of the fixture
+// TestFixture renders the JSON of the fixture
 // database: a fleet audited twice, with hostile remote strings. The
 // database is built once for all its subtests (it takes seconds).
 func TestFixture(t *testing.T) {
@@ -261,7 +261,6 @@ func TestFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("json", func(t *testing.T) { testJSONFixture(t, r, run2) })
-	t.Run("policy-map", func(t *testing.T) { testPolicyMapFixture(t, r) })
 }
 
 func testJSONFixture(t *testing.T, r *Report, run2 int64) {

@@ -17,7 +17,7 @@ import (
 // UTF-8 are shown as visible escapes, so a hostile banner can neither move
 // the cursor nor reorder what the reader sees.
 func Clean(s string) string {
-	if isClean(s) {
+	if IsClean(s) {
 		return s
 	}
 	var b strings.Builder
@@ -40,7 +40,9 @@ func Clean(s string) string {
 	return b.String()
 }
 
-func isClean(s string) bool {
+// IsClean reports whether s needs no escaping: valid UTF-8 without control or
+// format characters.
+func IsClean(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
 			if c >= 0x80 {

@@ -10,11 +10,12 @@ import (
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/policymap"
 )
 
 func policyMapCommand() *cli.Command {
 	var names []string
-	for _, f := range report.PolicyFormats() {
+	for _, f := range policymap.PolicyFormats() {
 		names = append(names, string(f))
 	}
 	return &cli.Command{
@@ -39,7 +40,7 @@ EXAMPLES
    mxaudit policy-map --format postfix > /etc/postfix/tls_policy && postmap /etc/postfix/tls_policy
    mxaudit policy-map --format exim --out /etc/exim4/mxaudit-tls-policy 12`,
 		Flags: []cli.Flag{dbFlag(),
-			&cli.StringFlag{Name: "format", Value: string(report.PolicyPostfix), Usage: "mail server `NAME`: " + strings.Join(names, " or ")},
+			&cli.StringFlag{Name: "format", Value: string(policymap.PolicyPostfix), Usage: "mail server `NAME`: " + strings.Join(names, " or ")},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
 		},
 		Action: policyMapAction,
@@ -50,8 +51,8 @@ func policyMapAction(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return usageErr("policy-map takes at most one run id (see mxaudit runs)")
 	}
-	format := report.PolicyFormat(strings.ToLower(c.String("format")))
-	if !slices.Contains(report.PolicyFormats(), format) {
+	format := policymap.PolicyFormat(strings.ToLower(c.String("format")))
+	if !slices.Contains(policymap.PolicyFormats(), format) {
 		return usageErr("--format: unknown mail server %q (postfix or exim)", c.String("format"))
 	}
 	store, err := openExistingDB(c)
@@ -71,7 +72,7 @@ func policyMapAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	write := func(w io.Writer) error { return report.WritePolicyMap(w, r, format) }
+	write := func(w io.Writer) error { return policymap.WritePolicyMap(w, r, format) }
 	if p := c.String("out"); p != "" && p != "-" {
 		if err := report.WriteFileAtomic(p, write); err != nil {
 			return runtimeErr(err)

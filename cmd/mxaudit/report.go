@@ -16,6 +16,7 @@ import (
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/config"
 	"github.com/mxaudit/mxaudit/report/pdf"
 	"github.com/mxaudit/mxaudit/report/xlsx"
 	"github.com/mxaudit/mxaudit/templates"
@@ -69,11 +70,11 @@ type renderers struct {
 func defaultRenderers() renderers {
 	return renderers{
 		formats: map[string]func(io.Writer, *report.Report, renderOptions) error{
-			report.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
-			report.FormatPDF: func(w io.Writer, r *report.Report, o renderOptions) error {
+			config.FormatJSON: func(w io.Writer, r *report.Report, _ renderOptions) error { return report.WriteJSON(w, r) },
+			config.FormatPDF: func(w io.Writer, r *report.Report, o renderOptions) error {
 				return pdf.Write(w, r, o.pdfOptions())
 			},
-			report.FormatXLSX: func(w io.Writer, r *report.Report, _ renderOptions) error { return xlsx.Write(w, r) },
+			config.FormatXLSX: func(w io.Writer, r *report.Report, _ renderOptions) error { return xlsx.Write(w, r) },
 		},
 		letters: func(dir string, r *report.Report, o renderOptions) ([]string, error) {
 			return pdf.WriteLetters(dir, r, o.pdfOptions())
@@ -84,7 +85,7 @@ func defaultRenderers() renderers {
 // reportFlags are the flags of `report`, shared with `run`.
 func reportFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Usage: "comma-separated report `FORMATS`: " + strings.Join(report.AllFormats(), ",") + " (default: the config file's formats, else all)"},
+		&cli.StringFlag{Name: "format", Usage: "comma-separated report `FORMATS`: " + strings.Join(config.AllFormats(), ",") + " (default: the config file's formats, else all)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "`DIR` to write reports to (default: the config file's output_dir, else \"" + defaultReportDir + "\" beside the database)"},
 		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir, the PDF's caps (pdf_appendix_domains, pdf_remediation_vendors, pdf_change_rows)"},
 		&cli.BoolFlag{Name: "letters", Usage: "also write one PDF letter per vendor with findings, under letters/"},
@@ -121,7 +122,7 @@ EXAMPLES
 
 // reportSettings are the resolved report options of a command line.
 type reportSettings struct {
-	cfg        report.Config
+	cfg        config.Config
 	formats    []string
 	outDir     string // "-" for standard output (one format only)
 	letters    bool
@@ -135,7 +136,7 @@ type reportSettings struct {
 func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error) {
 	s := &reportSettings{templates: c.String("templates"), expiryWarn: c.Int("expiry-warn")}
 	if p := c.String("config"); p != "" {
-		cfg, err := report.LoadConfig(p)
+		cfg, err := config.LoadConfig(p)
 		if err != nil {
 			return nil, usageErr("--config: %v", err)
 		}
@@ -146,8 +147,8 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 		s.formats = nil
 		for _, name := range strings.Split(f, ",") {
 			name = strings.ToLower(strings.TrimSpace(name))
-			if !slices.Contains(report.AllFormats(), name) {
-				return nil, usageErr("--format: unknown format %q (known: %s)", name, strings.Join(report.AllFormats(), ", "))
+			if !slices.Contains(config.AllFormats(), name) {
+				return nil, usageErr("--format: unknown format %q (known: %s)", name, strings.Join(config.AllFormats(), ", "))
 			}
 			if !slices.Contains(s.formats, name) {
 				s.formats = append(s.formats, name)
@@ -155,7 +156,7 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 		}
 	}
 	if len(s.formats) == 0 {
-		for _, f := range report.AllFormats() {
+		for _, f := range config.AllFormats() {
 			if rend.formats[f] != nil {
 				s.formats = append(s.formats, f)
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/config"
 	"github.com/mxaudit/mxaudit/report/pdf"
 	"github.com/mxaudit/mxaudit/report/reporttest"
 )
@@ -28,7 +29,7 @@ import (
 // real PDF renderer has a test of its own below.
 func stubRenderers() renderers {
 	rend := defaultRenderers()
-	rend.formats[report.FormatPDF] = func(w io.Writer, r *report.Report, o renderOptions) error {
+	rend.formats[config.FormatPDF] = func(w io.Writer, r *report.Report, o renderOptions) error {
 		_, err := fmt.Fprintf(w, "pdf run %d org %q templates %q\n", r.Run.ID, r.Org.Name, o.templates)
 		return err
 	}
@@ -42,8 +43,8 @@ func stubRenderers() renderers {
 // recordOptions makes rend's PDF and letters renderers note the options
 // of each call in *pdfOpts and *letterOpts before rendering.
 func recordOptions(rend renderers, pdfOpts, letterOpts *[]renderOptions) renderers {
-	writePDF, writeLetters := rend.formats[report.FormatPDF], rend.letters
-	rend.formats[report.FormatPDF] = func(w io.Writer, r *report.Report, o renderOptions) error {
+	writePDF, writeLetters := rend.formats[config.FormatPDF], rend.letters
+	rend.formats[config.FormatPDF] = func(w io.Writer, r *report.Report, o renderOptions) error {
 		*pdfOpts = append(*pdfOpts, o)
 		return writePDF(w, r, o)
 	}
@@ -64,10 +65,10 @@ func TestRenderOptions(t *testing.T) {
 	}{
 		{name: "defaults", s: reportSettings{}, want: pdf.Options{}},
 		{name: "templates only", s: reportSettings{templates: "/srv/wording"}, want: pdf.Options{Templates: "/srv/wording"}},
-		{name: "caps", s: reportSettings{templates: "w", cfg: report.Config{PDFAppendixDomains: 1, PDFRemediationVendors: 20, PDFChangeRows: 3000}},
+		{name: "caps", s: reportSettings{templates: "w", cfg: config.Config{PDFAppendixDomains: 1, PDFRemediationVendors: 20, PDFChangeRows: 3000}},
 			want: pdf.Options{Templates: "w", AppendixDomains: 1, RemediationVendors: 20, ChangeRows: 3000}},
-		{name: "all", s: reportSettings{cfg: report.Config{PDFAppendixDomains: report.NoLimit, PDFRemediationVendors: report.NoLimit, PDFChangeRows: report.NoLimit}},
-			want: pdf.Options{AppendixDomains: report.NoLimit, RemediationVendors: report.NoLimit, ChangeRows: report.NoLimit}},
+		{name: "all", s: reportSettings{cfg: config.Config{PDFAppendixDomains: config.NoLimit, PDFRemediationVendors: config.NoLimit, PDFChangeRows: config.NoLimit}},
+			want: pdf.Options{AppendixDomains: config.NoLimit, RemediationVendors: config.NoLimit, ChangeRows: config.NoLimit}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,8 +77,8 @@ func TestRenderOptions(t *testing.T) {
 			}
 		})
 	}
-	if report.NoLimit >= 0 {
-		t.Fatalf("report.NoLimit = %d: pdf reads only a negative cap as no limit", report.NoLimit)
+	if config.NoLimit >= 0 {
+		t.Fatalf("config.NoLimit = %d: pdf reads only a negative cap as no limit", config.NoLimit)
 	}
 }
 
@@ -89,7 +90,7 @@ func TestConfigExampleCaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := report.ParseConfig(path, b)
+	c, err := config.ParseConfig(path, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestReportCommand(t *testing.T) {
 		}
 		out := filepath.Join(cdir, "out")
 		var want []string
-		for _, f := range report.AllFormats() {
+		for _, f := range config.AllFormats() {
 			want = append(want, filepath.Join(out, fmt.Sprintf("mxaudit-run%d-%s.%s", run1, date1, f)))
 		}
 		want = append(want, filepath.Join(out, "letters", "letter-1.pdf"))
@@ -331,7 +332,7 @@ func TestReportCommand(t *testing.T) {
 			{name: "numbers", config: "pdf_appendix_domains: 1\npdf_remediation_vendors: 2\npdf_change_rows: 3\n",
 				want: renderOptions{appendixDomains: 1, remediationVendors: 2, changeRows: 3}},
 			{name: "all", config: "pdf_appendix_domains: all\npdf_remediation_vendors: all\npdf_change_rows: all\n",
-				want: renderOptions{appendixDomains: report.NoLimit, remediationVendors: report.NoLimit, changeRows: report.NoLimit}},
+				want: renderOptions{appendixDomains: config.NoLimit, remediationVendors: config.NoLimit, changeRows: config.NoLimit}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -466,7 +467,7 @@ func TestReportCommand(t *testing.T) {
 
 	t.Run("renderer failure", func(t *testing.T) {
 		rend := stubRenderers()
-		rend.formats[report.FormatPDF] = func(io.Writer, *report.Report, renderOptions) error { return errors.New("font missing") }
+		rend.formats[config.FormatPDF] = func(io.Writer, *report.Report, renderOptions) error { return errors.New("font missing") }
 		out := t.TempDir()
 		code, _, stderr := runWith(t, rend, "report", "--db", dbPath, "--format", "json,pdf", "--out", out)
 		if code != exitRuntime || !strings.Contains(stderr, "pdf report") || !strings.Contains(stderr, "font missing") {
@@ -561,7 +562,7 @@ func TestRunWritesReports(t *testing.T) {
 	if r.Org.Name != "Example Health" || r.Run.ID != 1 || len(r.Domains) != 2 {
 		t.Fatalf("report: org %q, run %d, %d domains", r.Org.Name, r.Run.ID, len(r.Domains))
 	}
-	wantOpts := renderOptions{appendixDomains: 7, remediationVendors: report.NoLimit, changeRows: 9}
+	wantOpts := renderOptions{appendixDomains: 7, remediationVendors: config.NoLimit, changeRows: 9}
 	if !slices.Equal(pdfOpts, []renderOptions{wantOpts}) || len(letterOpts) != 0 {
 		t.Fatalf("pdf options %+v, letters %+v; want the config's caps %+v once and no letters", pdfOpts, letterOpts, wantOpts)
 	}
@@ -604,7 +605,7 @@ func TestRunWritesReports(t *testing.T) {
 	t.Run("report failure after a stored run", func(t *testing.T) {
 		dbPath := filepath.Join(c.dir, "h4.db")
 		broken := stubRenderers()
-		broken.formats[report.FormatXLSX] = func(io.Writer, *report.Report, renderOptions) error { return errors.New("disk on fire") }
+		broken.formats[config.FormatXLSX] = func(io.Writer, *report.Report, renderOptions) error { return errors.New("disk on fire") }
 		code, _, stderr := runWith(t, broken, append(append([]string{"run", "--db", dbPath, "--quiet", "--out", filepath.Join(c.dir, "r4")}, c.flags()...), list)...)
 		if code != exitRuntime || !strings.Contains(stderr, "run 1 is stored but its reports are not (retry with: mxaudit report 1)") ||
 			!strings.Contains(stderr, "disk on fire") {

@@ -1,7 +1,8 @@
-package report
+package config
 
 import (
 	"errors"
+	"github.com/mxaudit/mxaudit/report"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,17 +35,17 @@ letters: true
 pdf_appendix_domains: 20
 pdf_remediation_vendors: all
 pdf_change_rows: 1000
-`, want: Config{Path: name, Org: Org{Name: "Example Health", Title: "Vendor mail transport security",
+`, want: Config{Path: name, Org: report.Org{Name: "Example Health", Title: "Vendor mail transport security",
 			Contact: "security@example.org, +1 555 0100", Logo: filepath.Join(dir, "branding", "logo.png"),
 			PolicyLabel: "Vendor mail TLS standard v2", Frameworks: []string{"HIPAA", "PCI DSS", "GLBA"}, RemediationDays: 45},
 			OutputDir: filepath.Join(dir, "reports"), Formats: []string{"pdf", "json"}, Letters: true,
 			PDFAppendixDomains: 20, PDFRemediationVendors: NoLimit, PDFChangeRows: 1000}},
 		{name: "absolute paths stay", text: "logo: /srv/logo.jpg\noutput_dir: /var/reports/../out\n",
-			want: Config{Path: name, Org: Org{Logo: "/srv/logo.jpg"}, OutputDir: "/var/out"}},
+			want: Config{Path: name, Org: report.Org{Logo: "/srv/logo.jpg"}, OutputDir: "/var/out"}},
 		{name: "frameworks as one line", text: "frameworks: HIPAA, NYDFS\n",
-			want: Config{Path: name, Org: Org{Frameworks: []string{"HIPAA", "NYDFS"}}}},
+			want: Config{Path: name, Org: report.Org{Frameworks: []string{"HIPAA", "NYDFS"}}}},
 		{name: "block list and unicode", text: "organisation: Ñandú Salud S.A.\nframeworks:\n  - FFIEC\n  - PCI DSS\n",
-			want: Config{Path: name, Org: Org{Name: "Ñandú Salud S.A.", Frameworks: []string{"FFIEC", "PCI DSS"}}}},
+			want: Config{Path: name, Org: report.Org{Name: "Ñandú Salud S.A.", Frameworks: []string{"FFIEC", "PCI DSS"}}}},
 		{name: "null values", text: "contact:\nframeworks:\n", want: Config{Path: name}},
 		{name: "letters off", text: "letters: false\n", want: Config{Path: name}},
 	}
@@ -266,7 +267,7 @@ func TestLoadConfigFile(t *testing.T) {
 // TestConfigExample: the example shipped in templates/ parses, and names
 // every key, so it stays the documentation of the file.
 func TestConfigExample(t *testing.T) {
-	path := filepath.Join("..", "templates", "config-example.yaml")
+	path := filepath.Join("..", "..", "templates", "config-example.yaml")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +341,7 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		for _, s := range []string{c.Org.Name, c.Org.Title, c.Org.Contact, c.Org.PolicyLabel} {
-			if !isClean(s) {
+			if !report.IsClean(s) {
 				t.Fatalf("unclean text accepted: %q", s)
 			}
 		}

@@ -1,4 +1,4 @@
-package report
+package config
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mxaudit/mxaudit/report"
 	"gopkg.in/yaml.v3"
 )
 
@@ -32,7 +33,7 @@ type Config struct {
 	Path string
 	// Org is the branding: name, title, contact, logo, policy label,
 	// frameworks and the remediation deadline of vendor letters.
-	Org Org
+	Org report.Org
 	// OutputDir is where reports are written ("" for the caller's
 	// default); a relative path in the file is resolved against the
 	// file's directory.
@@ -316,7 +317,7 @@ func (p *configParser) text(k, v *yaml.Node) (string, error) {
 		return "", p.errf(v, "%s: not valid UTF-8", k.Value)
 	case utf8.RuneCountInString(s) > maxConfigText:
 		return "", p.errf(v, "%s: longer than %d characters", k.Value, maxConfigText)
-	case !isClean(s):
+	case !report.IsClean(s):
 		return "", p.errf(v, "%s: contains control or direction-changing characters; write it on one line", k.Value)
 	}
 	return s, nil

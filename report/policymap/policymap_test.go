@@ -1,33 +1,42 @@
-package report
+package policymap
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/reporttest"
 )
 
+// runStart is when the hand-made runs below started.
+var runStart = time.Date(2025, 6, 1, 6, 0, 0, 0, time.UTC)
+
 // Shorthands for hand-made evidence views.
-func goodCert() *CertView  { return &CertView{Trusted: "yes", NameMatch: "yes"} }
-func wrongName() *CertView { return &CertView{Trusted: "yes", NameMatch: "no"} }
-func selfSigned() *CertView {
-	return &CertView{Trusted: "no", NameMatch: "yes", TrustError: "x509: certificate signed by unknown authority", SelfSigned: true}
+func goodCert() *report.CertView  { return &report.CertView{Trusted: "yes", NameMatch: "yes"} }
+func wrongName() *report.CertView { return &report.CertView{Trusted: "yes", NameMatch: "no"} }
+func selfSigned() *report.CertView {
+	return &report.CertView{Trusted: "no", NameMatch: "yes", TrustError: "x509: certificate signed by unknown authority", SelfSigned: true}
 }
 
-func expired() *CertView {
-	return &CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: -11, DaysExpired: 10}
+func expired() *report.CertView {
+	return &report.CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: -11, DaysExpired: 10}
 }
-func incompleteChain() *CertView {
-	return &CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: 90, ChainIncomplete: true}
+func incompleteChain() *report.CertView {
+	return &report.CertView{Trusted: "yes", NameMatch: "yes", DaysToExpiry: 90, ChainIncomplete: true}
 }
 
 // addr is an address with its certificate and the grade's verifiable
 // check as grade.verifiable would set it.
-func addr(ip string, c *CertView) AddressView {
-	a := AddressView{IP: ip, Cert: c, Checks: map[string]string{}}
+func addr(ip string, c *report.CertView) report.AddressView {
+	a := report.AddressView{IP: ip, Cert: c, Checks: map[string]string{}}
 	switch {
 	case c == nil:
 	case c.Trusted == "yes" && c.NameMatch == "yes" && c.DaysToExpiry >= 0:
@@ -38,19 +47,34 @@ func addr(ip string, c *CertView) AddressView {
 	return a
 }
 
-func mx(host, dane string, addrs ...AddressView) MXView {
-	return MXView{Host: host, DANE: dane, Addresses: addrs}
+func mx(host, dane string, addrs ...report.AddressView) report.MXView {
+	return report.MXView{Host: host, DANE: dane, Addresses: addrs}
 }
 
-func eligible(domain, dnssec string, mxs ...MXView) DomainView {
-	return DomainView{Domain: domain, Vendors: []string{"V " + domain}, Grade: "A", ForcedTLS: "eligible",
+func eligible(domain, dnssec string, mxs ...report.MXView) report.DomainView {
+	return report.DomainView{Domain: domain, Vendors: []string{"V " + domain}, Grade: "A", ForcedTLS: "eligible",
 		MXKind: "explicit", DNSSEC: dnssec, MX: mxs, AuditedAt: runStart}
 }
 
+// failingWriter fails every write, as a full disk would.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+// handReport is a report with its run and organisation but no domains.
+func handReport() *report.Report {
+	end := runStart.Add(42 * time.Minute)
+	return &report.Report{SchemaVersion: report.SchemaVersion, Tool: "mxaudit", ToolVersion: "1.2.3",
+		GeneratedAt: time.Date(2025, 6, 2, 8, 30, 0, 0, time.UTC),
+		Org:         report.Org{Name: "Example Health", Title: "Vendor mail TLS", Frameworks: []string{"HIPAA"}},
+		Run: report.RunInfo{ID: 7, ListName: "vendors.csv", Status: "completed", StartedAt: runStart, FinishedAt: &end,
+			Policy: "mxaudit-default", PolicyVersion: "2", ToolVersion: "1.2.3"}}
+}
+
 // policyReport covers every decision of PolicyEntries.
-func policyReport() *Report {
+func policyReport() *report.Report {
 	r := handReport()
-	r.Domains = []DomainView{
+	r.Domains = []report.DomainView{
 		eligible("dane.example", "secure",
 			mx("mx1.dane.example", "valid", addr("192.0.2.1", goodCert())),
 			mx("mx2.dane.example", "valid", addr("192.0.2.2", selfSigned()))),
@@ -73,7 +97,7 @@ func policyReport() *Report {
 		eligible("incomplete.example", "",
 			mx("mx.incomplete.example", "none", addr("192.0.2.17", incompleteChain()))),
 		eligible("untested.example", "",
-			mx("mx.untested.example", "none", AddressView{IP: "192.0.2.18", Cert: goodCert(), Checks: map[string]string{"verifiable": "not_tested"}})),
+			mx("mx.untested.example", "none", report.AddressView{IP: "192.0.2.18", Cert: goodCert(), Checks: map[string]string{"verifiable": "not_tested"}})),
 		eligible("no-cert.example", "",
 			mx("mx.no-cert.example", "not checked", addr("192.0.2.11", nil))),
 		eligible("xn--and-6ma2c.example", "",
@@ -82,7 +106,7 @@ func policyReport() *Report {
 		eligible("xn--zzzz.example", "", mx("mx.bad-idn.example", "none", addr("192.0.2.14", goodCert()))),
 		{Domain: "plain.example", Vendors: []string{"Plain Co"}, Grade: "F", ForcedTLS: "not_eligible",
 			ForcedReason: "mx.plain.example 192.0.2.15: TLS is not available", MXKind: "explicit",
-			MX: []MXView{mx("mx.plain.example", "none", addr("192.0.2.15", nil))}},
+			MX: []report.MXView{mx("mx.plain.example", "none", addr("192.0.2.15", nil))}},
 		{Domain: "gone.example", Grade: "?", ForcedTLS: "unknown", ForcedReason: "the address could not be audited"},
 		{Domain: "null.example", Vendors: []string{"Null Corp"}, Grade: "N/A", ForcedTLS: "not_eligible",
 			ForcedReason: "the domain accepts no mail (null MX)", MXKind: "null"},
@@ -346,8 +370,23 @@ func FuzzCheckALabel(f *testing.F) {
 	})
 }
 
-// testPolicyMapFixture: the policy map of the fixture run (see TestFixture).
-func testPolicyMapFixture(t *testing.T, r *Report) {
+// TestPolicyMapFixture: the policy map of the fixture database's second
+// run (a fleet audited twice, with hostile remote strings).
+func TestPolicyMapFixture(t *testing.T) {
+	path, _, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	store, err := db.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r, err := report.Build(ctx, store, run2, report.Options{ToolVersion: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	if err := WritePolicyMap(&buf, r, PolicyPostfix); err != nil {
 		t.Fatal(err)
@@ -362,7 +401,7 @@ func testPolicyMapFixture(t *testing.T, r *Report) {
 		levels[k] = v
 	}
 	seen := 0
-	err := r.EachDomain(func(d *DomainView) error {
+	err = r.EachDomain(func(d *report.DomainView) error {
 		seen++
 		level, listed := levels[d.Domain]
 		if listed != (d.ForcedTLS == "eligible") {

@@ -1,4 +1,4 @@
-package report
+package policymap
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/report"
 )
 
 // PolicyFormat is the mail server a TLS policy map is written for.
@@ -89,9 +90,9 @@ type PolicyEntry struct {
 //   - encrypt otherwise.
 //
 // Entries come in domain order, listed domains first.
-func PolicyEntries(r *Report) ([]PolicyEntry, error) {
+func PolicyEntries(r *report.Report) ([]PolicyEntry, error) {
 	var in, out []PolicyEntry
-	err := r.EachDomain(func(d *DomainView) error {
+	err := r.EachDomain(func(d *report.DomainView) error {
 		e := PolicyEntry{Domain: d.Domain, Vendors: d.Vendors, Grade: d.Grade, AuditedAt: d.AuditedAt}
 		if e.AuditedAt.IsZero() {
 			e.AuditedAt = r.Run.StartedAt
@@ -116,7 +117,7 @@ func PolicyEntries(r *Report) ([]PolicyEntry, error) {
 	return append(in, out...), nil
 }
 
-func policyLevel(d *DomainView) (PolicyLevel, string) {
+func policyLevel(d *report.DomainView) (PolicyLevel, string) {
 	if d.ForcedTLS != forcedEligible {
 		why := "not eligible for Forced TLS (" + strings.ReplaceAll(d.ForcedTLS, "_", " ") + ")"
 		if d.ForcedReason != "" {
@@ -143,7 +144,7 @@ func policyLevel(d *DomainView) (PolicyLevel, string) {
 
 // daneEverywhere says whether every MX host of d has valid DANE behind a
 // DNSSEC-signed MX lookup, and if not, why.
-func daneEverywhere(d *DomainView) (bool, string) {
+func daneEverywhere(d *report.DomainView) (bool, string) {
 	switch {
 	case d.MXKind != mxExplicit:
 		return false, "no dane-only: the domain has no MX records of its own"
@@ -172,7 +173,7 @@ func daneEverywhere(d *DomainView) (bool, string) {
 // its validity, names the MX host); a chain that verifies only with
 // intermediates the server did not send is not enough, since Postfix and
 // Exim do not fetch missing intermediates.
-func certLevel(d *DomainView) (PolicyLevel, string) {
+func certLevel(d *report.DomainView) (PolicyLevel, string) {
 	var bad []string
 	for _, m := range d.MX {
 		if len(m.Addresses) == 0 {
@@ -192,7 +193,7 @@ func certLevel(d *DomainView) (PolicyLevel, string) {
 
 // unverifiable says why a verifying sender would refuse the address's
 // certificate; "" when it would accept it.
-func unverifiable(a AddressView) string {
+func unverifiable(a report.AddressView) string {
 	c := a.Cert
 	if c == nil {
 		return "no certificate checked"
@@ -209,7 +210,7 @@ func unverifiable(a AddressView) string {
 		why = append(why, "not issued for this host ("+c.NameMatch+")")
 	}
 	if c.DaysToExpiry < 0 {
-		why = append(why, "expired "+ExpiredSpan(c.DaysExpired)+" before the audit")
+		why = append(why, "expired "+report.ExpiredSpan(c.DaysExpired)+" before the audit")
 	}
 	if c.ChainIncomplete {
 		why = append(why, "intermediate certificates not sent by the server")
@@ -238,40 +239,40 @@ func CheckALabel(s string) error {
 		return fmt.Errorf("empty domain name")
 	}
 	if len(s) > maxDomainLen {
-		return fmt.Errorf("%q is longer than %d characters", Clean(s), maxDomainLen)
+		return fmt.Errorf("%q is longer than %d characters", report.Clean(s), maxDomainLen)
 	}
 	labels := strings.Split(s, ".")
 	if len(labels) < 2 {
-		return fmt.Errorf("%q is not a domain name with a dot", Clean(s))
+		return fmt.Errorf("%q is not a domain name with a dot", report.Clean(s))
 	}
 	for _, l := range labels {
 		if l == "" || len(l) > maxLabelLen {
-			return fmt.Errorf("%q has an empty label or one longer than %d characters", Clean(s), maxLabelLen)
+			return fmt.Errorf("%q has an empty label or one longer than %d characters", report.Clean(s), maxLabelLen)
 		}
 		for i := 0; i < len(l); i++ {
 			c := l[i]
 			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-				return fmt.Errorf("%q is not a lower-case A-label name (character %q)", Clean(s), Clean(string(c)))
+				return fmt.Errorf("%q is not a lower-case A-label name (character %q)", report.Clean(s), report.Clean(string(c)))
 			}
 		}
 		if l[0] == '-' || l[len(l)-1] == '-' {
-			return fmt.Errorf("%q has a label that begins or ends with a hyphen", Clean(s))
+			return fmt.Errorf("%q has a label that begins or ends with a hyphen", report.Clean(s))
 		}
 		if len(l) >= 4 && l[2:4] == "--" && !strings.HasPrefix(l, "xn--") {
-			return fmt.Errorf("%q has a label with hyphens in the third and fourth places that is not an A-label", Clean(s))
+			return fmt.Errorf("%q has a label with hyphens in the third and fourth places that is not an A-label", report.Clean(s))
 		}
 	}
 	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
-		return fmt.Errorf("%q ends in a numeric label, like an address, not a domain name", Clean(s))
+		return fmt.Errorf("%q ends in a numeric label, like an address, not a domain name", report.Clean(s))
 	}
 	if strings.Contains(s, "xn--") {
 		u, err := idna.Registration.ToUnicode(s)
 		if err != nil {
-			return fmt.Errorf("%q holds an invalid A-label: %w", Clean(s), err)
+			return fmt.Errorf("%q holds an invalid A-label: %w", report.Clean(s), err)
 		}
 		a, err := idna.Registration.ToASCII(u)
 		if err != nil || a != s {
-			return fmt.Errorf("%q holds an A-label that does not round-trip", Clean(s))
+			return fmt.Errorf("%q holds an A-label that does not round-trip", report.Clean(s))
 		}
 	}
 	return nil
@@ -282,9 +283,9 @@ func CheckALabel(s string) error {
 // after a comment with its vendors, grade, audit date and the reason for
 // its level, and at the end a comment block listing the domains left out
 // and why. Only text from the report that passes CheckALabel is written
-// outside comments; everything in comments goes through Clean and can
+// outside comments; everything in comments goes through report.Clean and can
 // neither end the comment nor hide characters.
-func WritePolicyMap(w io.Writer, r *Report, format PolicyFormat) error {
+func WritePolicyMap(w io.Writer, r *report.Report, format PolicyFormat) error {
 	if r == nil {
 		return fmt.Errorf("write policy map: no report")
 	}
@@ -427,7 +428,7 @@ func (c *commenter) raw(s string) {
 		_, c.err = fmt.Fprintln(c.w, "#")
 		return
 	}
-	_, c.err = fmt.Fprintln(c.w, "# "+Clean(s))
+	_, c.err = fmt.Fprintln(c.w, "# "+report.Clean(s))
 }
 
 func (c *commenter) line(format string, args ...any) { c.raw(fmt.Sprintf(format, args...)) }
