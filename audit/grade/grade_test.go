@@ -400,3 +400,21 @@ func TestFindingIDStable(t *testing.T) {
 		}
 	}
 }
+
+func TestRollup(t *testing.T) {
+	c := func(s ControlStatus) Control { return Control{Status: s} }
+	for _, tc := range []struct {
+		in   []Control
+		want ControlStatus
+	}{
+		{nil, ControlNotApplicable},
+		{[]Control{c(ControlNotApplicable)}, ControlNotApplicable},
+		{[]Control{c(ControlPass), c(ControlNotApplicable)}, ControlPass},
+		{[]Control{c(ControlPass), c(ControlIncomplete)}, ControlIncomplete},
+		{[]Control{c(ControlIncomplete), c(ControlFail), c(ControlPass)}, ControlFail},
+	} {
+		if got := Rollup(tc.in); got != tc.want {
+			t.Errorf("Rollup(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
