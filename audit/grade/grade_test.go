@@ -73,7 +73,7 @@ func TestPerfectServer(t *testing.T) {
 	if len(g.Findings) != 0 {
 		t.Errorf("perfect server has findings %q", codes(g.Findings))
 	}
-	wantChecks := map[Check]Result{CheckTLS: Pass, CheckCertName: Pass, CheckVerifiable: Pass, CheckSSLv3Off: Pass, CheckTLS10: Fail,
+	wantChecks := map[Check]Result{CheckTLS: Pass, CheckCertName: Pass, CheckVerifiable: Pass, CheckSSLv3Off: Pass, CheckTLS10Off: Pass,
 		CheckTLS12: Pass, CheckTLS13: Pass, CheckWeakOff: Pass, CheckNISTR1: Pass, CheckNISTR2: Pass, CheckForwardSecrecy: Pass}
 	for c, want := range wantChecks {
 		if got := g.MX[0].Addresses[0].Checks[c]; got != want {
