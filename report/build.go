@@ -866,9 +866,12 @@ func appendUnique(s []string, v string) []string {
 // "T3", "tier-1". It is nil for an empty or non-numeric tier ("high").
 func TierNumber(tier string) *int {
 	s := strings.ToLower(strings.TrimSpace(tier))
-	s = strings.TrimPrefix(s, "tier")
-	s = strings.TrimPrefix(s, "t")
-	s = strings.TrimLeft(s, " -_:#")
+	for _, prefix := range []string{"tier", "t"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			s = strings.TrimLeft(rest, " -_:#")
+			break
+		}
+	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
 		return nil
