@@ -72,14 +72,14 @@ func TestValidateRefusesBadExceptions(t *testing.T) {
 		mod  func(*Exception)
 		want string
 	}{
-		"expires today":     {func(e *Exception) { e.Expires = day("2027-03-10") }, "not after today"},
-		"expired":           {func(e *Exception) { e.Expires = day("2026-01-01") }, "not after today"},
-		"unknown code":      {func(e *Exception) { e.Code = "NOT_A_CODE" }, "unknown finding code"},
-		"variant not code":  {func(e *Exception) { e.Code = "MTASTS_MX_NOT_COVERED/testing" }, "unknown finding code"},
-		"no approver":       {func(e *Exception) { e.Approver = "  " }, ErrNoApprover.Error()},
-		"no reason":         {func(e *Exception) { e.Reason = "" }, ErrNoReason.Error()},
-		"no domain":         {func(e *Exception) { e.Domain = "" }, ErrNoDomain.Error()},
-		"no expiry":         {func(e *Exception) { e.Expires = time.Time{} }, "expiry date is required"},
+		"expires today":    {func(e *Exception) { e.Expires = day("2027-03-10") }, "not after today"},
+		"expired":          {func(e *Exception) { e.Expires = day("2026-01-01") }, "not after today"},
+		"unknown code":     {func(e *Exception) { e.Code = "NOT_A_CODE" }, "unknown finding code"},
+		"variant not code": {func(e *Exception) { e.Code = "MTASTS_MX_NOT_COVERED/testing" }, "unknown finding code"},
+		"no approver":      {func(e *Exception) { e.Approver = "  " }, ErrNoApprover.Error()},
+		"no reason":        {func(e *Exception) { e.Reason = "" }, ErrNoReason.Error()},
+		"no domain":        {func(e *Exception) { e.Domain = "" }, ErrNoDomain.Error()},
+		"no expiry":        {func(e *Exception) { e.Expires = time.Time{} }, "expiry date is required"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
