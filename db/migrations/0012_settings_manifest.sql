@@ -1,4 +1,4 @@
--- mxaudit history, version 3.
+-- mxaudit history, version 12 (issue 12).
 -- What an auditor needs to check a filed report against the evidence:
 -- the vendor list's contact column, the scan settings a run used, the run
 -- manifest (a digest of each domain's stored evidence and one root digest
@@ -9,11 +9,11 @@ ALTER TABLE run_vendors ADD COLUMN contact TEXT NOT NULL DEFAULT '';
 
 -- The scan settings as the run started (resolvers, EHLO name, ports,
 -- timeouts, per-host limit, tool and policy version, scanning host), JSON;
--- '' for runs stored before version 3.
+-- '' for runs stored before this migration.
 ALTER TABLE runs ADD COLUMN settings_json TEXT NOT NULL DEFAULT '';
 
 -- The manifest of a run, made when the run finishes (or, for runs stored
--- before version 3, when its first report is written).
+-- before this migration, when its first report is written).
 CREATE TABLE run_manifests (
     run_id        INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
     root_digest   TEXT    NOT NULL,             -- hex SHA-256, see the README
