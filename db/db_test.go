@@ -30,8 +30,8 @@ func TestOpenMigratesOnce(t *testing.T) {
 			t.Fatalf("open %d: %v", i, err)
 		}
 		v, err := d.SchemaVersion(ctx)
-		if err != nil || v != 2 {
-			t.Fatalf("schema version = %d, %v; want 2", v, err)
+		if err != nil || v != 13 {
+			t.Fatalf("schema version = %d, %v; want 13", v, err)
 		}
 		d.Close()
 	}
