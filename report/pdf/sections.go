@@ -881,7 +881,7 @@ const timeLayout = "2006-01-02 15:04:05 MST"
 func (d *reportDoc) mx(mx report.MXView) {
 	d.heading(sH3, d.text("appendix.mx_title", d.data("MX", mx)), -1)
 	dane := human(mx.DANE)
-	rows := [][]cell{{txt(d.text("label.dane", nil)), txt(dane)}}
+	rows := [][]cell{{txt(d.text("label.grade_why", nil)), txt(mx.GradeExplanation)}, {txt(d.text("label.dane", nil)), txt(dane)}}
 	if len(mx.TLSA) > 0 {
 		rows = append(rows, []cell{txt(d.text("label.tlsa", nil)), {text: strings.Join(mx.TLSA, " | ")}})
 	}
@@ -920,6 +920,7 @@ func (d *reportDoc) address(mx report.MXView, a report.AddressView) {
 	}
 	rows := [][]cell{
 		{label("grade"), {text: a.Grade, fill: fill, color: fg, bold: true}},
+		{label("grade_why"), txt(a.GradeExplanation)},
 		{label("probe"), txt(probe)},
 	}
 	if !a.ProbedAt.IsZero() {
