@@ -158,7 +158,7 @@ func TestDBPathIsAFileName(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, name)
-			code, _, stderr := runCLI(t, append(append([]string{"run", "--db", path, "--quiet", "--no-report", "--versions", "TLSv1.2"}, c.flags()...), list)...)
+			code, _, stderr := runCLI(t, append(append([]string{"run", "--db", path, "--quiet", "--no-report", "--versions", "TLSv1.2,TLSv1.3"}, c.flags()...), list)...)
 			if code != exitOK {
 				t.Fatalf("run: exit %d: %s", code, stderr)
 			}
