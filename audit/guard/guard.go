@@ -149,9 +149,12 @@ type RefusedError struct {
 	Block Block
 }
 
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("not dialled: %s is in the %s block %s (%s); --allow-private lets it through",
-		e.IP, e.Block.Name, e.Block.Prefix, e.Block.RFC)
+func (e *RefusedError) Error() string { return "not dialled: " + e.Reason() }
+
+// Reason says which block the address is in, for evidence and findings:
+// "10.0.0.1 is in the private-use block 10.0.0.0/8 (RFC 1918)".
+func (e *RefusedError) Reason() string {
+	return fmt.Sprintf("%s is in the %s block %s (%s)", e.IP, e.Block.Name, e.Block.Prefix, e.Block.RFC)
 }
 
 // Is makes errors.Is(err, ErrRefused) true.
