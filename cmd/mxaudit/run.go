@@ -131,6 +131,11 @@ func runAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
+	for _, v := range list.Vendors {
+		for _, d := range v.Domains {
+			setup.selectors[d] = append(setup.selectors[d], v.DKIMSelectors...)
+		}
+	}
 	store, err := db.Open(c.Context, c.String("db"))
 	if err != nil {
 		return runtimeErr(err)
