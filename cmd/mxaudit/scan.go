@@ -84,9 +84,10 @@ EXAMPLES
 
 // scanSetup is what a command needs to audit: the auditor and the policy.
 type scanSetup struct {
-	auditor *audit.Auditor
-	policy  grade.Policy
-	texts   *templates.Set
+	auditor  *audit.Auditor
+	resolver *resolve.Resolver
+	policy   grade.Policy
+	texts    *templates.Set
 	// allSelectors are the DKIM selectors checked for every domain;
 	// selectors adds those of a domain's vendors (the list's
 	// dkim_selectors column). Both are filled before the audit starts and
@@ -121,6 +122,24 @@ func checkSelector(sel string) error {
 				return fmt.Errorf("selector %q is not a DNS name", sel)
 			}
 		}
+	}
+	return nil
+}
+
+// resolverProbeTimeout bounds the question that proves the DNS resolver
+// answers before anything is audited.
+const resolverProbeTimeout = 10 * time.Second
+
+// probeResolver fails with exit 3 when the resolver answers nothing: every
+// domain would come out inconclusive, and a run of them is no result.
+func (s *scanSetup) probeResolver(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, resolverProbeTimeout)
+	defer cancel()
+	if err := s.resolver.Probe(pctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return runtimeErr(fmt.Errorf("the DNS resolver cannot be used, nothing was audited: %w (check --resolver or /etc/resolv.conf)", err))
 	}
 	return nil
 }
@@ -198,7 +217,7 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
-	setup.auditor = a
+	setup.auditor, setup.resolver = a, res
 	return setup, nil
 }
 
@@ -272,6 +291,9 @@ func scanAction(c *cli.Context) error {
 	}
 	setup, err := newScanSetup(c, false)
 	if err != nil {
+		return err
+	}
+	if err := setup.probeResolver(c.Context); err != nil {
 		return err
 	}
 	started := time.Now().UTC()
