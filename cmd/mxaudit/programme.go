@@ -132,7 +132,7 @@ func exceptionAdd(c *cli.Context) error {
 			return usageErr("%q contains control or direction-changing characters", s)
 		}
 	}
-	store, err := openDB(c)
+	store, err := openDBWrite(c)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func exceptionRevoke(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openDB(c)
+	store, err := openDBWrite(c)
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,10 @@ func letterSent(c *cli.Context) error {
 			return usageErr("--date: %s is in the future", d)
 		}
 	}
-	store, err := openExistingDB(c)
+	if _, err := os.Stat(c.String("db")); err != nil {
+		return usageErr("no history database at %s (pass --db)", c.String("db"))
+	}
+	store, err := openDBWrite(c)
 	if err != nil {
 		return err
 	}
@@ -410,7 +413,7 @@ func letterList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := openExistingDB(c)
+	store, err := openDB(c)
 	if err != nil {
 		return err
 	}
@@ -460,4 +463,15 @@ func letterList(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// openDBWrite opens (creating if needed) the --db database for the
+// programme's records: exceptions and letters sent are written without
+// the run lock, since they add rows no run writes.
+func openDBWrite(c *cli.Context) (*db.DB, error) {
+	store, err := db.Open(c.Context, c.String("db"))
+	if err != nil {
+		return nil, runtimeErr(err)
+	}
+	return store, nil
 }
