@@ -66,7 +66,7 @@ func startCLIFleet(t *testing.T, def *fleet.Definition) *cliFleet {
 
 func (c *cliFleet) flags() []string {
 	return []string{"--resolver", c.f.Resolver, "--port", fmt.Sprint(c.f.Port), "--ca-file", c.caPEM,
-		"--mta-sts-port", fmt.Sprint(c.f.HTTPSPort), "--https-proxy", "none", "--ehlo", "scanner.mxaudit.test", "--timeout", "2s", "--retries", "0"}
+		"--mta-sts-port", fmt.Sprint(c.f.HTTPSPort), "--https-proxy", "none", "--ehlo", "scanner.mxaudit.test", "--timeout", "2s", "--retries", "0", "--allow-private"}
 }
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

@@ -20,6 +20,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
+	"github.com/mxaudit/mxaudit/report/config"
 )
 
 const defaultDB = "mxaudit.db"
@@ -136,7 +137,18 @@ func runAction(c *cli.Context, rend renderers) error {
 	if listName == "" {
 		listName = filepath.Base(path)
 	}
-	setup, err := newScanSetup(c)
+	allowPrivate := false
+	switch {
+	case reports != nil:
+		allowPrivate = reports.cfg.AllowPrivate
+	case c.String("config") != "":
+		cfg, err := config.LoadConfig(c.String("config"))
+		if err != nil {
+			return usageErr("--config: %v", err)
+		}
+		allowPrivate = cfg.AllowPrivate
+	}
+	setup, err := newScanSetup(c, allowPrivate)
 	if err != nil {
 		return err
 	}
@@ -347,7 +359,7 @@ func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 	}
 	for _, h := range ev.Hosts {
 		for _, a := range h.Addresses {
-			if a.Probe != nil && a.Probe.Status != evidence.ProbeNotTested {
+			if dialled(a.Probe) {
 				s.probed++
 				if unanswered(a.Probe) {
 					s.unanswered++
@@ -355,7 +367,7 @@ func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 			}
 		}
 	}
-	if m := ev.MTASTS; m != nil && m.Fetch != nil {
+	if m := ev.MTASTS; m != nil && fetchTried(m.Fetch) {
 		s.fetched++
 		if m.Fetch.Unreached() {
 			s.unreached++

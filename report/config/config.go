@@ -57,6 +57,10 @@ type Config struct {
 	// last run lists (pdf_change_rows): 0 for the renderer's default,
 	// NoLimit for every change.
 	PDFChangeRows int
+	// AllowPrivate lets `mxaudit run` dial MX and MTA-STS addresses that
+	// are not globally reachable (allow_private; audit/guard): for labs
+	// whose mail servers live on private networks. Off by default.
+	AllowPrivate bool
 	// SLA is the remediation deadline table (remediation_sla); nil for
 	// programme.DefaultSLA.
 	SLA *programme.SLA
@@ -115,6 +119,7 @@ const (
 	keyPDFAppendix     = "pdf_appendix_domains"
 	keyPDFRemediation  = "pdf_remediation_vendors"
 	keyPDFChangeRows   = "pdf_change_rows"
+	keyAllowPrivate    = "allow_private"
 	keyRemediationSLA  = "remediation_sla"
 	keyCadence         = "cadence"
 	keyMail            = "mail"
@@ -122,7 +127,7 @@ const (
 
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
-	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows,
+	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate,
 	keyRemediationSLA, keyCadence, keyMail}
 
 // frameworks are the obligations the reports can cite (see
@@ -317,6 +322,8 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.PDFRemediationVendors, err = p.pdfCap(k, v)
 	case keyPDFChangeRows:
 		p.c.PDFChangeRows, err = p.pdfCap(k, v)
+	case keyAllowPrivate:
+		p.c.AllowPrivate, err = p.boolean(k, v)
 	case keyRemediationSLA:
 		p.c.SLA, err = p.sla(k, v)
 	case keyCadence:
