@@ -81,9 +81,28 @@ EXAMPLES
 
 // scanSetup is what a command needs to audit: the auditor and the policy.
 type scanSetup struct {
-	auditor *audit.Auditor
-	policy  grade.Policy
-	texts   *templates.Set
+	auditor  *audit.Auditor
+	resolver *resolve.Resolver
+	policy   grade.Policy
+	texts    *templates.Set
+}
+
+// resolverProbeTimeout bounds the question that proves the DNS resolver
+// answers before anything is audited.
+const resolverProbeTimeout = 10 * time.Second
+
+// probeResolver fails with exit 3 when the resolver answers nothing: every
+// domain would come out inconclusive, and a run of them is no result.
+func (s *scanSetup) probeResolver(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, resolverProbeTimeout)
+	defer cancel()
+	if err := s.resolver.Probe(pctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return runtimeErr(fmt.Errorf("the DNS resolver cannot be used, nothing was audited: %w (check --resolver or /etc/resolv.conf)", err))
+	}
+	return nil
 }
 
 // newScanSetup builds the auditor from the flags; allowPrivate is the
@@ -151,7 +170,7 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
-	return &scanSetup{auditor: a, policy: grade.Default(), texts: texts}, nil
+	return &scanSetup{auditor: a, resolver: res, policy: grade.Default(), texts: texts}, nil
 }
 
 func loadTemplates(dir string) (*templates.Set, error) {
@@ -224,6 +243,9 @@ func scanAction(c *cli.Context) error {
 	}
 	setup, err := newScanSetup(c, false)
 	if err != nil {
+		return err
+	}
+	if err := setup.probeResolver(c.Context); err != nil {
 		return err
 	}
 	started := time.Now().UTC()
