@@ -23,18 +23,18 @@ func TestPerfectServer(t *testing.T) {
 			d.MTASTS = stsEvidence(stsModeTesting, stsWeek, "*.example.com")
 		}, GradeA},
 		{"DANE match over DNSSEC", func(d *evidence.Domain) {
-			withDANE(d, daneMatch(2, tlsa(3, 1, "ab")), tlsa(3, 1, "ab"), tlsa(3, 1, "cd"))
+			withDANE(d, daneMatch(2, tlsaRec(3, 1, "ab")), tlsaRec(3, 1, "ab"), tlsaRec(3, 1, "cd"))
 		}, GradeAPlus},
 		{"DANE match without DNSSEC", func(d *evidence.Domain) {
-			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECNotChecked, tlsa(3, 1, "ab"), tlsa(3, 1, "cd"))
-			addr1(d).DANE = daneMatch(2, tlsa(3, 1, "ab"))
+			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECNotChecked, tlsaRec(3, 1, "ab"), tlsaRec(3, 1, "cd"))
+			addr1(d).DANE = daneMatch(2, tlsaRec(3, 1, "ab"))
 		}, GradeA},
 		{"DANE-EE match while the DANE-TA name check fails", func(d *evidence.Domain) {
 			// DANE-EE needs no name check (RFC 7672 §3.2.1): audit/dane.StateOf
 			// counts any matched record, whatever NameOK says.
-			m := daneMatch(2, tlsa(3, 1, "ab"))
+			m := daneMatch(2, tlsaRec(3, 1, "ab"))
 			m.NameOK = no()
-			withDANE(d, m, tlsa(3, 1, "ab"), tlsa(2, 0, "cd"))
+			withDANE(d, m, tlsaRec(3, 1, "ab"), tlsaRec(2, 0, "cd"))
 		}, GradeAPlus},
 		{"MTA-STS enforce but no TLS 1.3", func(d *evidence.Domain) {
 			d.MTASTS = stsEvidence(stsModeEnforce, stsWeek, mx1)
@@ -73,7 +73,7 @@ func TestPerfectServer(t *testing.T) {
 	if len(g.Findings) != 0 {
 		t.Errorf("perfect server has findings %q", codes(g.Findings))
 	}
-	wantChecks := map[Check]Result{CheckTLS: Pass, CheckCertName: Pass, CheckVerifiable: Pass, CheckSSLv3Off: Pass, CheckTLS10: Fail,
+	wantChecks := map[Check]Result{CheckTLS: Pass, CheckCertName: Pass, CheckVerifiable: Pass, CheckSSLv3Off: Pass, CheckTLS10Off: Pass,
 		CheckTLS12: Pass, CheckTLS13: Pass, CheckWeakOff: Pass, CheckNISTR1: Pass, CheckNISTR2: Pass, CheckForwardSecrecy: Pass}
 	for c, want := range wantChecks {
 		if got := g.MX[0].Addresses[0].Checks[c]; got != want {
@@ -263,6 +263,13 @@ func findingCases() []findingCase {
 			addr1(d).Probe.Anomalies = []string{"TLSv1.1 hello answered with TLSv1.2", "suite 0x00,0x05 not offered"}
 		}, wantCodes: []string{CodeProtocolAnomaly}, code: CodeProtocolAnomaly, severity: Info, score: 100, grade: GradeA,
 			args: map[string]string{"anomalies": "TLSv1.1 hello answered with TLSv1.2; suite 0x00,0x05 not offered"}},
+		{name: "private address not dialled", mutate: func(d *evidence.Domain) {
+			a := addr1(d)
+			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbePrivateAddress,
+				Error: &evidence.Error{Kind: evidence.ErrPrivateAddress, Step: "connect", Message: privateReason}}
+			a.Cert = nil
+		}, wantCodes: []string{CodeMXPrivateAddress}, code: CodeMXPrivateAddress, severity: High, score: 0, grade: GradeInconclusive,
+			args: map[string]string{"reason": privateReason}},
 		{name: "421 on connect is inconclusive", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbeInconclusive,
@@ -273,6 +280,9 @@ func findingCases() []findingCase {
 				"reason": "smtp_reject at banner: 421 4.7.0 too many connections"}},
 	}
 }
+
+// privateReason is how the auditor words a guard refusal.
+const privateReason = "10.1.2.3 is in the private-use block 10.0.0.0/8 (RFC 1918)"
 
 func TestEachFinding(t *testing.T) {
 	for _, tt := range findingCases() {
