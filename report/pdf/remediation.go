@@ -257,4 +257,3 @@ func (d *doc) chip(x, y float64, text string, fill rgb) float64 {
 	d.body = true
 	return x + w + 1.5
 }
-

@@ -682,4 +682,3 @@ func (d *reportDoc) frameworkSection() {
 		d.prosePara(sBody, "methodology.frameworks_unknown", d.data("Unknown", strings.Join(unknown, ", ")))
 	}
 }
-
