@@ -259,7 +259,7 @@ func (p *Prober) exchange(ctx context.Context, conns *int, hello func() []byte) 
 			x.ctxErr = ctx.Err()
 			return x
 		}
-		x = p.roundTrip(ctx, hello())
+		x = p.roundTrip(ctx, hello(), nil)
 		if x.dialed {
 			*conns++
 		}
@@ -282,8 +282,10 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// roundTrip is one connection: dial, send, read, close.
-func (p *Prober) roundTrip(ctx context.Context, hello []byte) (x exchangeResult) {
+// roundTrip is one connection: dial, send, read, close. When then is set
+// it gets the open connection after the answer was read; when it reports
+// false (or is nil) a complete TLS ≤ 1.2 answer is refused with an alert.
+func (p *Prober) roundTrip(ctx context.Context, hello []byte, then func(net.Conn, exchangeResult) bool) (x exchangeResult) {
 	if err := ctx.Err(); err != nil {
 		x.ctxErr = err
 		x.dialErr = evidence.Classify("connect", err)
@@ -328,6 +330,9 @@ func (p *Prober) roundTrip(ctx context.Context, hello []byte) (x exchangeResult)
 	x.resp, x.pending = rr.resp, rr.pending()
 	x.ctxErr = ctx.Err()
 	p.reportChain(x.resp)
+	if then != nil && then(conn, x) {
+		return x
+	}
 	if sh := x.resp.Hello; sh != nil && x.err == nil && sh.Version < VersionTLS13 {
 		// Give up the way a refusing client would; the answer is in hand,
 		// so a failed write changes nothing.
