@@ -5,12 +5,16 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -306,6 +310,7 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 	var rawMu sync.Mutex
 	var rawChain [][]byte
 	var rawVersion uint16
+	primes := make(map[string]bool)
 	prober := tlsprobe.Prober{
 		Dial: func(ctx context.Context) (net.Conn, error) {
 			c, _, err := a.dial(ctx, ip)
@@ -322,9 +327,23 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 				rawChain, rawVersion = chain, version
 			}
 		},
+		OnDHPrime: func(prime []byte) {
+			n := new(big.Int).SetBytes(prime)
+			h := strings.ToUpper(hex.EncodeToString(n.Bytes()))
+			rawMu.Lock()
+			defer rawMu.Unlock()
+			if primes[h] {
+				return
+			}
+			primes[h] = true
+			p.DHParams = append(p.DHParams, evidence.DHParams{Bits: n.BitLen(), Prime: h, Known: tlsprobe.KnownDHPrime(prime)})
+		},
 	}
 	p.Versions = prober.Run(ctx)
 	p.Vulns = a.vulns(ctx, ip, sni, &prober, p.Versions, hs.OK)
+	rawMu.Lock()
+	slices.SortFunc(p.DHParams, func(x, y evidence.DHParams) int { return cmp.Or(x.Bits-y.Bits, strings.Compare(x.Prime, y.Prime)) })
+	rawMu.Unlock()
 	if chain == nil && rawChain != nil {
 		a.chainsMu.Lock()
 		a.chains[ip] = sniChain{sni: sni, chain: rawChain, err: hs.Error}

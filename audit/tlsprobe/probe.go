@@ -96,6 +96,10 @@ type Prober struct {
 	// server that crypto/tls cannot complete a handshake with still has its
 	// certificate checked. It may be called from several goroutines.
 	OnChain func(version uint16, chain [][]byte)
+	// OnDHPrime, when set, is called with the prime of every finite-field
+	// DH ServerKeyExchange (for LOGJAM: a short or widely shared prime). It
+	// may be called from several goroutines.
+	OnDHPrime func(prime []byte)
 }
 
 // Run probes the configured versions, Config.Parallel at a time, and
@@ -330,6 +334,9 @@ func (p *Prober) roundTrip(ctx context.Context, hello []byte, then func(net.Conn
 	x.resp, x.pending = rr.resp, rr.pending()
 	x.ctxErr = ctx.Err()
 	p.reportChain(x.resp)
+	if ske := x.resp.KeyExchange; p.OnDHPrime != nil && ske != nil && len(ske.DHPrime) > 0 {
+		p.OnDHPrime(ske.DHPrime)
+	}
 	if then != nil && then(conn, x) {
 		return x
 	}
