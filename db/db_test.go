@@ -1,9 +1,17 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +32,24 @@ func openTest(t *testing.T) *DB {
 func TestOpenMigratesOnce(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "h.db")
+	// The newest migration's number, so adding one does not break this test.
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("embedded migrations: %v, %v", names, err)
+	}
+	sort.Strings(names)
+	want, err := strconv.Atoi(strings.SplitN(filepath.Base(names[len(names)-1]), "_", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 2; i++ {
 		d, err := Open(ctx, path)
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
 		v, err := d.SchemaVersion(ctx)
-		if err != nil || v != 2 {
-			t.Fatalf("schema version = %d, %v; want 2", v, err)
+		if err != nil || v != want {
+			t.Fatalf("schema version = %d, %v; want %d", v, err, want)
 		}
 		d.Close()
 	}
@@ -180,5 +198,193 @@ func TestCompareWithoutBase(t *testing.T) {
 	diff := Compare([]StoredDomain{{"a.example", ev, g}}, nil, nil, nil, false, 30)
 	if diff.HasBase || len(diff.Changes) != 1 || diff.Changes[0].Kind != ChangeCertExpiring || diff.Changes[0].Days != 3 {
 		t.Fatalf("diff = %+v", diff)
+	}
+}
+
+// TestPathIsAFileName: --db is a file name, whatever characters it holds;
+// nothing in it is read as a URI fragment, escape or option, and the run
+// lock sits beside that same file.
+func TestPathIsAFileName(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"X#a.db", "a%20b.db", "c?_pragma=journal_mode(DELETE).db", "d?mode=ro&x=%41.db"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			d, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Lock(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.CreateRun(ctx, Run{ListName: "l", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: time.Now()}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			var mode string
+			if err := d.sql.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Errorf("journal_mode = %q, %v; want wal (no pragma taken from the name)", mode, err)
+			}
+			d.Close()
+			entries, _ := os.ReadDir(dir)
+			var got []string
+			for _, e := range entries {
+				got = append(got, e.Name())
+			}
+			sort.Strings(got)
+			for _, f := range got {
+				if !strings.HasPrefix(f, name) {
+					t.Errorf("file %q written beside %q: the name was not taken whole (all files: %q)", f, name, got)
+				}
+			}
+			if _, err := os.Stat(path + ".lock"); err != nil {
+				t.Errorf("no run lock beside the database: %v", err)
+			}
+			ro, err := OpenReadOnly(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			runs, err := ro.Runs(ctx)
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("runs read back = %d, %v; want 1", len(runs), err)
+			}
+		})
+	}
+}
+
+// TestNewerSchemaRefused: a database a newer mxaudit wrote is neither
+// written to nor read as if this build understood it.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, _ := latestMigration()
+	if _, err := d.sql.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future.sql', '2030-01-01T00:00:00Z')`, latest+7); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	want := fmt.Sprintf("written by a newer mxaudit (schema %d", latest+7)
+	for name, open := range map[string]func(context.Context, string) (*DB, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+		_, err := open(ctx, path)
+		var ne *NewerSchemaError
+		if !errors.As(err, &ne) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want %q", name, err, want)
+		}
+	}
+}
+
+// TestConcurrentCreate: processes creating one new database at once (here
+// connections of their own) each find it migrated exactly once.
+func TestConcurrentCreate(t *testing.T) {
+	ctx := context.Background()
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "new.db")
+		const n = 6
+		errs := make(chan error, n)
+		var start sync.WaitGroup
+		start.Add(1)
+		for i := 0; i < n; i++ {
+			go func() {
+				start.Wait()
+				d, err := Open(ctx, path)
+				if err == nil {
+					_, err = d.Runs(ctx)
+					d.Close()
+				}
+				errs <- err
+			}()
+		}
+		start.Done()
+		for i := 0; i < n; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
+
+// TestOpenReadOnlyWritesNothing: the read-only open creates no file, not
+// even a lock or a journal, and cannot write.
+func TestOpenReadOnlyWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	before, _ := os.ReadFile(path)
+	ro, err := OpenReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Runs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.CreateRun(ctx, Run{ListName: "l", StartedAt: time.Now()}, nil, nil); err == nil {
+		t.Error("a read-only database accepted a write")
+	}
+	ro.Close()
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("the database file changed under a read-only open")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		// SQLite may share its WAL index (-shm, -wal) with a writer; a
+		// lock file or any other file would be ours.
+		if n := e.Name(); n != "h.db" && n != "h.db-shm" && n != "h.db-wal" {
+			t.Errorf("the read-only open left %s behind", n)
+		}
+	}
+	if _, err := OpenReadOnly(ctx, filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("a missing database was opened (or created) read-only")
+	}
+}
+
+// TestConcurrentCreateLocked: two runs creating one new database at once:
+// the lock is taken before any table is created, so one gets the database
+// and the other is told it is in use, never a half-made schema.
+func TestConcurrentCreateLocked(t *testing.T) {
+	ctx := context.Background()
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "new.db")
+		const n = 4
+		type result struct {
+			d   *DB
+			err error
+		}
+		results := make(chan result, n)
+		var start sync.WaitGroup
+		start.Add(1)
+		for i := 0; i < n; i++ {
+			go func() {
+				start.Wait()
+				d, err := OpenLocked(ctx, path)
+				results <- result{d, err}
+			}()
+		}
+		start.Done()
+		var opened []*DB
+		for i := 0; i < n; i++ {
+			r := <-results
+			switch {
+			case r.err == nil:
+				opened = append(opened, r.d)
+			case !errors.Is(r.err, ErrLocked):
+				t.Fatalf("round %d: %v; want the database or ErrLocked", round, r.err)
+			}
+		}
+		if len(opened) != 1 {
+			t.Fatalf("round %d: %d processes hold the run lock, want 1", round, len(opened))
+		}
+		if v, err := opened[0].SchemaVersion(ctx); err != nil || v == 0 {
+			t.Fatalf("round %d: schema %d, %v", round, v, err)
+		}
+		opened[0].Close()
 	}
 }

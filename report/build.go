@@ -105,6 +105,11 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			b.inputOf[v.Domain] = v.Input
 		}
 	}
+	if baseID != nil {
+		if b.baseGrades, err = store.Grades(ctx, *baseID); err != nil {
+			return nil, err
+		}
+	}
 	b.changes(&diff)
 	// One domain's evidence in memory at a time: a 10,000-domain run would
 	// not fit otherwise. What the vendor table and the summary need is kept
@@ -142,6 +147,8 @@ type builder struct {
 	// gradeChange is the grade change per domain ("A → C").
 	gradeChange map[string]string
 	regressed   map[string]bool
+	// baseGrades is each domain's grade in the base run.
+	baseGrades map[string]string
 }
 
 func findingKey(domain, code, host, ip string) string {
@@ -346,7 +353,7 @@ func (b *builder) sortFindings() {
 }
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
-	out := Finding{Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
+	out := Finding{ID: f.ID(), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
 		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
 		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
 	if out.Vendors == nil {
@@ -617,7 +624,8 @@ func domainDANE(ev *evidence.Domain) string {
 func (b *builder) vendorRows(vendors []db.VendorRow) {
 	for _, v := range b.rows(vendors) {
 		f, ok := b.byDomain[v.Domain]
-		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, Tags: v.Tags,
+		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, TierNumber: TierNumber(v.Tier),
+			Tags: v.Tags, Contact: v.Contact, Notes: v.Notes, PreviousGrade: b.baseGrades[v.Domain],
 			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = "not audited", "unknown", "not checked", "not checked"
@@ -852,6 +860,23 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// TierNumber reads a vendor list's tier as a number: "1", "Tier 2",
+// "T3", "tier-1". It is nil for an empty or non-numeric tier ("high").
+func TierNumber(tier string) *int {
+	s := strings.ToLower(strings.TrimSpace(tier))
+	for _, prefix := range []string{"tier", "t"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			s = strings.TrimLeft(rest, " -_:#")
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return nil
+	}
+	return &n
 }
 
 // ExpiredSpan is how long a certificate had been expired, from

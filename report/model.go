@@ -4,7 +4,10 @@ import "time"
 
 // SchemaVersion is the version of the report JSON shape (Report and the
 // types below). It rises when a field changes meaning or is removed.
-const SchemaVersion = 1
+// Version 2: checks named for their good state, "vendor_rows" (was
+// "vendors"), finding ids, grade explanations, scan settings, the run
+// manifest; the README lists every change.
+const SchemaVersion = 2
 
 // Report is the view of one stored run that every format renders: the PDF,
 // the workbook, the JSON and the vendor letters. It is built from the
@@ -19,9 +22,12 @@ type Report struct {
 	Org           Org       `json:"organisation"`
 	Run           RunInfo   `json:"run"`
 	// Base is the run this one is compared with; nil for a first run.
-	Base    *RunInfo    `json:"base,omitempty"`
-	Summary Summary     `json:"summary"`
-	Vendors []VendorRow `json:"vendors"`
+	Base    *RunInfo `json:"base,omitempty"`
+	Summary Summary  `json:"summary"`
+	// Vendors holds one row per (vendor, domain) pair of the list, riskiest
+	// first: a vendor with two mail domains has two rows. JSON calls them
+	// "vendor_rows" so they are not mistaken for a count of vendors.
+	Vendors []VendorRow `json:"vendor_rows"`
 	// Domains holds the domain views of a report made in memory or read
 	// back from JSON. A report built from the database (Build) leaves it
 	// empty and reads each view from the database when a renderer asks
@@ -116,13 +122,23 @@ type Summary struct {
 
 // VendorRow is one (vendor, domain) line of the vendor table, in risk order.
 type VendorRow struct {
-	Vendor string   `json:"vendor"`
-	Domain string   `json:"domain"`
-	Input  string   `json:"input,omitempty"` // the value as written in the list
-	Owner  string   `json:"owner,omitempty"`
-	Tier   string   `json:"tier,omitempty"`
-	Tags   []string `json:"tags,omitempty"`
-	Grade  string   `json:"grade"`
+	Vendor string `json:"vendor"`
+	Domain string `json:"domain"`
+	Input  string `json:"input,omitempty"` // the value as written in the list
+	// Owner, Tier, Tags, Contact and Notes are the vendor list's columns,
+	// as written.
+	Owner string `json:"owner,omitempty"`
+	Tier  string `json:"tier,omitempty"`
+	// TierNumber is Tier read as a number ("1", "Tier 2", "T3"); nil when
+	// the tier is empty or not numeric, so sorting by tier works.
+	TierNumber *int     `json:"tier_number,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	Contact    string   `json:"contact,omitempty"`
+	Notes      string   `json:"notes,omitempty"`
+	Grade      string   `json:"grade"`
+	// PreviousGrade is the domain's grade in the base run; "" when there is
+	// no base run or the domain was not audited in it.
+	PreviousGrade string `json:"previous_grade,omitempty"`
 	// GradeRank orders grades: higher is better; 0 for "?" and "N/A".
 	GradeRank  int    `json:"grade_rank"`
 	Incomplete bool   `json:"incomplete,omitempty"`
@@ -253,6 +269,9 @@ type CertView struct {
 
 // Finding is one finding with its wording, located.
 type Finding struct {
+	// ID is grade.Finding.ID: the same rule on the same domain, host and
+	// address has the same id in every run.
+	ID          string   `json:"id"`
 	Vendors     []string `json:"vendors"`
 	Domain      string   `json:"domain"`
 	Host        string   `json:"host,omitempty"`

@@ -25,9 +25,10 @@ const (
 // hoursPerDay turns the remaining validity into whole days.
 const hoursPerDay = 24 * time.Hour
 
-// cnPrefix marks in CertCheck.MatchedBy a match on the subject common name
-// (the RFC 6125 fallback for certificates without SAN DNS names).
-const cnPrefix = "CN:"
+// CNMatchPrefix marks in CertCheck.MatchedBy a match on the subject common
+// name (the RFC 6125 fallback for certificates without SAN DNS names), so
+// callers whose standard forbids the fallback (MTA-STS) can refuse it.
+const CNMatchPrefix = "CN:"
 
 // stepCertificate is the step name of certificate errors.
 const stepCertificate = "certificate"
@@ -203,7 +204,7 @@ func matchLeaf(leaf *x509.Certificate, name string) (string, bool) {
 		return "", false
 	}
 	if cn := leaf.Subject.CommonName; cn != "" && MatchName(cn, name) {
-		return cnPrefix + cn, true
+		return CNMatchPrefix + cn, true
 	}
 	return "", false
 }

@@ -44,7 +44,7 @@ func TestMatch(t *testing.T) {
 	full := ders(p.leaf, p.inter, p.root)
 	noRoot := ders(p.leaf, p.inter)
 	short := func(r evidence.TLSARecord) string { return "TLSA " + Label(r)[:6] + r.Data[:16] + "…" }
-	malformed := tlsa(3, 1, 1, p.leaf)
+	malformed := tlsaRec(3, 1, 1, p.leaf)
 	malformed.Data = malformed.Data[:62]
 	tests := []struct {
 		name    string
@@ -63,255 +63,255 @@ func TestMatch(t *testing.T) {
 	}{
 		{
 			name:        "3 1 1 matching",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  1,
 			wantState:   StateValid,
 		},
 		{
 			name:       "3 1 1 not matching",
-			records:    []evidence.TLSARecord{tlsa(3, 1, 1, p.otherLeaf)},
+			records:    []evidence.TLSARecord{tlsaRec(3, 1, 1, p.otherLeaf)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 1,
-			wantReason: short(tlsa(3, 1, 1, p.otherLeaf)) + " does not match the leaf; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(3, 1, 1, p.otherLeaf)) + " does not match the leaf; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:        "3 1 1 matching an expired leaf",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.expiredLeaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.expiredLeaf)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.expiredLeaf, p.inter),
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.expiredLeaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.expiredLeaf)},
 			wantUsable:  1,
 			wantState:   StateValid,
 		},
 		{
 			name:        "3 1 1 ignores the name",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.otherLeaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.otherLeaf)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.otherLeaf),
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.otherLeaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.otherLeaf)},
 			wantUsable:  1,
 			wantState:   StateValid,
 		},
 		{
 			name:        "3 0 1, 3 1 2, 3 0 0 and 3 1 0 matching",
-			records:     []evidence.TLSARecord{tlsa(3, 0, 1, p.leaf), tlsa(3, 1, 2, p.leaf), tlsa(3, 0, 0, p.leaf), tlsa(3, 1, 0, p.leaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 0, 1, p.leaf), tlsaRec(3, 1, 2, p.leaf), tlsaRec(3, 0, 0, p.leaf), tlsaRec(3, 1, 0, p.leaf)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 0, 1, p.leaf), tlsa(3, 1, 2, p.leaf), tlsa(3, 0, 0, p.leaf), tlsa(3, 1, 0, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 0, 1, p.leaf), tlsaRec(3, 1, 2, p.leaf), tlsaRec(3, 0, 0, p.leaf), tlsaRec(3, 1, 0, p.leaf)},
 			wantUsable:  4,
 			wantState:   StateValid,
 		},
 		{
 			name:        "2 0 1 intermediate in the chain and the name matches",
-			records:     []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 0, 1, p.inter)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 0, 1, p.inter)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:        "2 0 1 root presented, two links",
-			records:     []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 0, 1, p.root)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       full,
-			wantMatched: []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 0, 1, p.root)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:        "2 0 1 chain out of order",
-			records:     []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 0, 1, p.root)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.leaf, p.root, p.inter),
-			wantMatched: []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 0, 1, p.root)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:        "2 1 1 intermediate key",
-			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:       "2 0 1 TA not presented",
-			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.root)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 0, 1, p.root)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 1,
 			wantNameOK: boolp(true),
-			wantReason: short(tlsa(2, 0, 1, p.root)) + " matches no certificate the server presented besides the leaf (the TA must be sent, RFC 7672 §3.1.2); no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 0, 1, p.root)) + " matches no certificate the server presented besides the leaf (the TA must be sent, RFC 7672 §3.1.2); no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:       "2 0 1 matching only the leaf",
-			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.leaf)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 0, 1, p.leaf)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 1,
 			wantNameOK: boolp(true),
-			wantReason: short(tlsa(2, 0, 1, p.leaf)) + " matches no certificate the server presented besides the leaf (the TA must be sent, RFC 7672 §3.1.2); no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 0, 1, p.leaf)) + " matches no certificate the server presented besides the leaf (the TA must be sent, RFC 7672 §3.1.2); no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:       "2 0 1 name mismatch",
-			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 0, 1, p.inter)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.otherLeaf, p.inter),
 			wantUsable: 1,
 			wantNameOK: boolp(false),
-			wantReason: short(tlsa(2, 0, 1, p.inter)) + " matches presented certificate 2, but the leaf does not name mx.example.com; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 0, 1, p.inter)) + " matches presented certificate 2, but the leaf does not name mx.example.com; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:        "2 1 1 wildcard leaf",
-			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.wildLeaf, p.inter),
-			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:       "2 1 1 wildcard covers one label only",
-			records:    []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.wildLeaf, p.inter),
 			host:       "a.mx.example.com",
 			wantUsable: 1,
 			wantNameOK: boolp(false),
-			wantReason: short(tlsa(2, 1, 1, p.inter)) + " matches presented certificate 2, but the leaf does not name a.mx.example.com; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 1, 1, p.inter)) + " matches presented certificate 2, but the leaf does not name a.mx.example.com; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:        "2 1 1 common name without SAN",
-			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.cnLeaf, p.inter),
 			host:        "MX.Example.com.",
-			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.inter)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 1, 1, p.inter)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:       "2 0 1 expired leaf",
-			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.inter)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 0, 1, p.inter)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.expiredLeaf, p.inter),
 			wantUsable: 1,
 			wantNameOK: boolp(true),
-			wantReason: short(tlsa(2, 0, 1, p.inter)) + " matches presented certificate 2, but presented certificate 1 (CN=mx.example.com) expired on 2025-05-22; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 0, 1, p.inter)) + " matches presented certificate 2, but presented certificate 1 (CN=mx.example.com) expired on 2025-05-22; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:       "2 0 1 expired root certificate",
-			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.oldRoot)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 0, 1, p.oldRoot)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.oldLeaf, p.oldInter, p.oldRoot),
 			wantUsable: 1,
 			wantNameOK: boolp(true),
-			wantReason: short(tlsa(2, 0, 1, p.oldRoot)) + " matches presented certificate 3, but presented certificate 3 (CN=Old Root) expired on 2025-05-31; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 0, 1, p.oldRoot)) + " matches presented certificate 3, but presented certificate 3 (CN=Old Root) expired on 2025-05-31; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:        "2 1 1 expired root key",
-			records:     []evidence.TLSARecord{tlsa(2, 1, 1, p.oldRoot)},
+			records:     []evidence.TLSARecord{tlsaRec(2, 1, 1, p.oldRoot)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       ders(p.oldLeaf, p.oldInter, p.oldRoot),
-			wantMatched: []evidence.TLSARecord{tlsa(2, 1, 1, p.oldRoot)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(2, 1, 1, p.oldRoot)},
 			wantUsable:  1,
 			wantNameOK:  boolp(true),
 			wantState:   StateValid,
 		},
 		{
 			name:       "2 0 1 presented but not the issuer",
-			records:    []evidence.TLSARecord{tlsa(2, 0, 1, p.strangerCA)},
+			records:    []evidence.TLSARecord{tlsaRec(2, 0, 1, p.strangerCA)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      ders(p.leaf, p.strangerCA),
 			wantUsable: 1,
 			wantNameOK: boolp(true),
-			wantReason: short(tlsa(2, 0, 1, p.strangerCA)) + " matches presented certificate 2, but the leaf does not chain to it by signature through the presented certificates; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(2, 0, 1, p.strangerCA)) + " matches presented certificate 2, but the leaf does not chain to it by signature through the presented certificates; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
 			name:       "only usages 0 and 1",
-			records:    []evidence.TLSARecord{tlsa(0, 0, 1, p.root), tlsa(1, 1, 1, p.leaf)},
+			records:    []evidence.TLSARecord{tlsaRec(0, 0, 1, p.root), tlsaRec(1, 1, 1, p.leaf)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      full,
-			wantReason: short(tlsa(0, 0, 1, p.root)) + " discarded: usage 0 (PKIX) is unusable for SMTP; " + short(tlsa(1, 1, 1, p.leaf)) + " discarded: usage 1 (PKIX) is unusable for SMTP; no TLSA record is usable for SMTP",
+			wantReason: short(tlsaRec(0, 0, 1, p.root)) + " discarded: usage 0 (PKIX) is unusable for SMTP; " + short(tlsaRec(1, 1, 1, p.leaf)) + " discarded: usage 1 (PKIX) is unusable for SMTP; no TLSA record is usable for SMTP",
 			wantState:  StateUnusable,
 		},
 		{
 			name:        "unsigned zone",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:      evidence.DNSSECInsecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  1,
 			wantReason:  "TLSA in an unsigned zone: senders ignore it",
 			wantState:   StateUnusable,
 		},
 		{
 			name:        "bogus lookup",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:      evidence.DNSSECBogus,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  1,
 			wantReason:  "the TLSA lookup failed DNSSEC validation (bogus): DANE senders treat this MX host as unreachable",
 			wantState:   StateUnusable,
 		},
 		{
 			name:        "indeterminate lookup",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:      evidence.DNSSECIndeterminate,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  1,
 			wantReason:  "the TLSA lookup's DNSSEC status is indeterminate: DANE senders treat this MX host as unreachable",
 			wantState:   StateUnusable,
 		},
 		{
 			name:        "dnssec not validated",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:      evidence.DNSSECNotChecked,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  1,
 			wantReason:  "DNSSEC was not validated: whether senders use these records is not known",
 			wantState:   StateUnusable,
 		},
 		{
 			name:        "rollover: current and next key",
-			records:     []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf), tlsa(3, 1, 1, p.nextLeaf)},
+			records:     []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf), tlsaRec(3, 1, 1, p.nextLeaf)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  2,
-			wantReason:  short(tlsa(3, 1, 1, p.nextLeaf)) + " does not match the leaf",
+			wantReason:  short(tlsaRec(3, 1, 1, p.nextLeaf)) + " does not match the leaf",
 			wantState:   StateValid,
 		},
 		{
 			name:        "malformed digest length discarded",
-			records:     []evidence.TLSARecord{malformed, tlsa(3, 1, 1, p.leaf)},
+			records:     []evidence.TLSARecord{malformed, tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:      evidence.DNSSECSecure,
 			chain:       noRoot,
-			wantMatched: []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			wantMatched: []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			wantUsable:  1,
 			wantReason:  short(malformed) + " discarded: digest is 31 bytes, not 32",
 			wantState:   StateValid,
@@ -326,11 +326,11 @@ func TestMatch(t *testing.T) {
 		},
 		{
 			name:       "digest agility: a stale SHA2-512 hides a matching SHA2-256",
-			records:    []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf), tlsa(3, 1, 2, p.otherLeaf)},
+			records:    []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf), tlsaRec(3, 1, 2, p.otherLeaf)},
 			dnssec:     evidence.DNSSECSecure,
 			chain:      noRoot,
 			wantUsable: 2,
-			wantReason: short(tlsa(3, 1, 1, p.leaf)) + " ignored: a SHA2-512 record exists for usage 3 selector 1 (digest agility, RFC 7671 §9); " + short(tlsa(3, 1, 2, p.otherLeaf)) + " does not match the leaf; no usable TLSA record matches the presented chain",
+			wantReason: short(tlsaRec(3, 1, 1, p.leaf)) + " ignored: a SHA2-512 record exists for usage 3 selector 1 (digest agility, RFC 7671 §9); " + short(tlsaRec(3, 1, 2, p.otherLeaf)) + " does not match the leaf; no usable TLSA record matches the presented chain",
 			wantState:  StateInvalid,
 		},
 		{
@@ -341,7 +341,7 @@ func TestMatch(t *testing.T) {
 		},
 		{
 			name:       "no chain",
-			records:    []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)},
+			records:    []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)},
 			dnssec:     evidence.DNSSECSecure,
 			wantUsable: 1,
 			wantReason: "no certificate presented",
@@ -408,13 +408,13 @@ func TestMatchUnparseableLeaf(t *testing.T) {
 	if _, err := x509.ParseCertificate(odd); err == nil {
 		t.Fatal("crypto/x509 parsed the odd certificate; the test proves nothing")
 	}
-	spki := tlsa(3, 1, 1, p.leaf)
+	spki := tlsaRec(3, 1, 1, p.leaf)
 	cert := evidence.TLSARecord{Usage: 3, Selector: 0, MatchingType: 0, Data: hex.EncodeToString(odd)}
 	m := Match([]evidence.TLSARecord{spki, cert}, evidence.DNSSECSecure, [][]byte{odd}, mxHost, testNow)
 	if want := []string{Label(spki), Label(cert)}; !slices.Equal(m.Matched, want) {
 		t.Fatalf("Matched = %q, want %q (reason %q)", m.Matched, want, m.Reason)
 	}
-	ta := tlsa(2, 1, 1, p.inter)
+	ta := tlsaRec(2, 1, 1, p.inter)
 	m = Match([]evidence.TLSARecord{ta}, evidence.DNSSECSecure, [][]byte{odd, p.inter.cert.Raw}, mxHost, testNow)
 	if len(m.Matched) != 0 || m.NameOK == nil || *m.NameOK {
 		t.Fatalf("DANE-TA with an unparseable leaf: matched %q name %v", m.Matched, ptr(m.NameOK))
@@ -480,7 +480,7 @@ func TestRolloverReady(t *testing.T) {
 
 func TestRolloverRecordsValidAndReady(t *testing.T) {
 	p := newPKI(t)
-	records := []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf), tlsa(3, 1, 1, p.nextLeaf)}
+	records := []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf), tlsaRec(3, 1, 1, p.nextLeaf)}
 	for _, current := range []*testCert{p.leaf, p.nextLeaf} {
 		m := Match(records, evidence.DNSSECSecure, ders(current, p.inter), mxHost, testNow)
 		if StateOf(records, true, m) != StateValid {
@@ -541,9 +541,9 @@ func TestUsableFull(t *testing.T) {
 		rec     evidence.TLSARecord
 		wantWhy string
 	}{
-		{name: "full certificate", rec: tlsa(3, 0, 0, p.leaf)},
-		{name: "full spki", rec: tlsa(2, 1, 0, p.inter)},
-		{name: "spki given as certificate", rec: evidence.TLSARecord{Usage: 3, Selector: 0, MatchingType: 0, Data: tlsa(3, 1, 0, p.leaf).Data}, wantWhy: "full data is not a DER certificate: "},
+		{name: "full certificate", rec: tlsaRec(3, 0, 0, p.leaf)},
+		{name: "full spki", rec: tlsaRec(2, 1, 0, p.inter)},
+		{name: "spki given as certificate", rec: evidence.TLSARecord{Usage: 3, Selector: 0, MatchingType: 0, Data: tlsaRec(3, 1, 0, p.leaf).Data}, wantWhy: "full data is not a DER certificate: "},
 		{name: "garbage", rec: evidence.TLSARecord{Usage: 3, Selector: 1, MatchingType: 0, Data: "0102"}, wantWhy: "full data is not a DER SubjectPublicKeyInfo: "},
 		{name: "selector 2", rec: evidence.TLSARecord{Usage: 3, Selector: 2, MatchingType: 1, Data: strings.Repeat("00", 32)}, wantWhy: "selector 2 is not supported"},
 		{name: "matching type 3", rec: evidence.TLSARecord{Usage: 3, Selector: 1, MatchingType: 3, Data: "00"}, wantWhy: "matching type 3 is not supported"},
@@ -580,7 +580,7 @@ func TestSPKIOf(t *testing.T) {
 // change with it.
 func TestDANEEEIgnoresClock(t *testing.T) {
 	p := newPKI(t)
-	recs := []evidence.TLSARecord{tlsa(3, 1, 1, p.leaf)}
+	recs := []evidence.TLSARecord{tlsaRec(3, 1, 1, p.leaf)}
 	for _, now := range []time.Time{testNow.Add(-1000 * day), testNow, testNow.Add(1000 * day)} {
 		if m := Match(recs, evidence.DNSSECSecure, ders(p.leaf), mxHost, now); len(m.Matched) != 1 {
 			t.Fatalf("at %v: %q", now, m.Reason)

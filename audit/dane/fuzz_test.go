@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
@@ -20,7 +21,7 @@ func FuzzParseTLSA(f *testing.F) {
 		if err != nil || len(raw) == 0 || r.Data != strings.ToLower(r.Data) {
 			t.Fatalf("accepted data %q", r.Data)
 		}
-		if want := digestLen(r.MatchingType); want != 0 && len(raw) != want {
+		if want := tlsa.DigestLen(r.MatchingType); want != 0 && len(raw) != want {
 			t.Fatalf("accepted %d bytes for matching type %d", len(raw), r.MatchingType)
 		}
 		again, err := ParseTLSA(Label(r))

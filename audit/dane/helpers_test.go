@@ -89,7 +89,7 @@ func issue(t testing.TB, spec certSpec, parent *testCert) *testCert {
 }
 
 // tlsa builds the TLSA record of usage/selector/matching type for c.
-func tlsa(usage, selector, mtype uint8, c *testCert) evidence.TLSARecord {
+func tlsaRec(usage, selector, mtype uint8, c *testCert) evidence.TLSARecord {
 	sel := c.cert.Raw
 	if selector == SelectorSPKI {
 		sel = c.cert.RawSubjectPublicKeyInfo

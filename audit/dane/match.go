@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
@@ -14,26 +15,16 @@ import (
 // chains have two to four.
 const maxChain = 16
 
-// State is the DANE verdict for one MX address, as a DANE-validating
-// sender (Postfix, Exim) would act on it.
-type State string
+// State is the DANE verdict for one MX address (tlsa.State).
+type State = tlsa.State
 
-// DANE states.
+// DANE states (see tlsa.State).
 const (
-	// StateNone: no TLSA records; DANE does not apply.
-	StateNone State = "none"
-	// StateValid: secure, usable records, and the chain matches one.
-	StateValid State = "valid"
-	// StateInvalid: secure, usable records, and no match; DANE senders will
-	// not deliver to this address (RFC 7672 §3.2). Critical.
-	StateInvalid State = "invalid"
-	// StateUnusable: records exist but senders ignore them: the zone is not
-	// DNSSEC-secure, or no record is usable for SMTP (usages 0/1, unknown
-	// parameters, malformed data).
-	StateUnusable State = "unusable"
-	// StateNotTested: secure, usable records, but no chain was obtained to
-	// match against (no match evidence).
-	StateNotTested State = "not_tested"
+	StateNone      = tlsa.StateNone
+	StateValid     = tlsa.StateValid
+	StateInvalid   = tlsa.StateInvalid
+	StateUnusable  = tlsa.StateUnusable
+	StateNotTested = tlsa.StateNotTested
 )
 
 // Reason texts shared with StateOf's cases.
@@ -327,54 +318,15 @@ func matchName(name, host string) bool {
 	return ok && first != "" && parent == rest
 }
 
-// StateOf is the DANE verdict for one address: none without records;
-// unusable when the zone is not secure or no record is usable for SMTP;
-// not_tested when there is no match evidence (m nil); valid when a record
-// matched, invalid otherwise.
+// StateOf is the DANE verdict for one address (tlsa.StateOf): none
+// without records; unusable when the zone is not secure or no record is
+// usable for SMTP; not_tested when there is no match evidence (m nil);
+// valid when a record matched, invalid otherwise.
 func StateOf(records []evidence.TLSARecord, secure bool, m *evidence.DANEMatch) State {
-	if len(records) == 0 {
-		return StateNone
-	}
-	if !secure || countUsable(records) == 0 {
-		return StateUnusable
-	}
-	if m == nil {
-		return StateNotTested
-	}
-	if len(m.Matched) > 0 {
-		return StateValid
-	}
-	return StateInvalid
-}
-
-func countUsable(records []evidence.TLSARecord) int {
-	n := 0
-	for _, r := range records {
-		if _, why := usable(r); why == "" {
-			n++
-		}
-	}
-	return n
+	return tlsa.StateOf(records, secure, m)
 }
 
 // RolloverReady reports whether the records allow a key rollover without an
-// outage, by internet.nl's rule: at least two usable DANE-EE(3) records, or
-// a usable DANE-EE(3) record and a usable DANE-TA(2) record. Duplicate
-// records count once.
-func RolloverReady(records []evidence.TLSARecord) bool {
-	seen := map[string]bool{}
-	var ee, ta int
-	for _, r := range records {
-		if _, why := usable(r); why != "" || seen[Label(r)] {
-			continue
-		}
-		seen[Label(r)] = true
-		switch r.Usage {
-		case UsageDANEEE:
-			ee++
-		case UsageDANETA:
-			ta++
-		}
-	}
-	return ee >= 2 || ee >= 1 && ta >= 1
-}
+// outage (tlsa.RolloverReady): at least two usable DANE-EE(3) records, or a
+// usable DANE-EE(3) record and a usable DANE-TA(2) record.
+func RolloverReady(records []evidence.TLSARecord) bool { return tlsa.RolloverReady(records) }

@@ -10,33 +10,26 @@ import (
 	"crypto/sha512"
 	"encoding/asn1"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
-// Certificate usages (RFC 6698 §2.1.1, RFC 7218 mnemonics).
+// Certificate usages, selectors and matching types, as audit/dane/tlsa
+// defines them (RFC 6698 §2.1, RFC 7218 mnemonics).
 const (
-	UsagePKIXTA uint8 = 0
-	UsagePKIXEE uint8 = 1
-	UsageDANETA uint8 = 2
-	UsageDANEEE uint8 = 3
-)
-
-// Selectors (RFC 6698 §2.1.2).
-const (
-	SelectorCert uint8 = 0
-	SelectorSPKI uint8 = 1
-)
-
-// Matching types (RFC 6698 §2.1.3).
-const (
-	MatchFull   uint8 = 0
-	MatchSHA256 uint8 = 1
-	MatchSHA512 uint8 = 2
+	UsagePKIXTA  = tlsa.UsagePKIXTA
+	UsagePKIXEE  = tlsa.UsagePKIXEE
+	UsageDANETA  = tlsa.UsageDANETA
+	UsageDANEEE  = tlsa.UsageDANEEE
+	SelectorCert = tlsa.SelectorCert
+	SelectorSPKI = tlsa.SelectorSPKI
+	MatchFull    = tlsa.MatchFull
+	MatchSHA256  = tlsa.MatchSHA256
+	MatchSHA512  = tlsa.MatchSHA512
 )
 
 // tlsaFields is the number of fields before the association data.
@@ -66,27 +59,14 @@ func ParseTLSA(presentation string) (evidence.TLSARecord, error) {
 	if err != nil {
 		return evidence.TLSARecord{}, fmt.Errorf("tlsa data: %w", err)
 	}
-	if want := digestLen(rec.MatchingType); want != 0 && len(raw) != want {
+	if want := tlsa.DigestLen(rec.MatchingType); want != 0 && len(raw) != want {
 		return evidence.TLSARecord{}, fmt.Errorf("tlsa data: matching type %d needs %d bytes, got %d", rec.MatchingType, want, len(raw))
 	}
 	return rec, nil
 }
 
-// digestLen is the digest size of a matching type; 0 for Full and unknown types.
-func digestLen(mtype uint8) int {
-	switch mtype {
-	case MatchSHA256:
-		return sha256.Size
-	case MatchSHA512:
-		return sha512.Size
-	}
-	return 0
-}
-
 // Label returns the record as "u s m data", the form DANEMatch.Matched uses.
-func Label(r evidence.TLSARecord) string {
-	return fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, strings.ToLower(r.Data))
-}
+func Label(r evidence.TLSARecord) string { return tlsa.Label(r) }
 
 // record is a usable TLSA record with its data decoded.
 type record struct {
@@ -95,78 +75,13 @@ type record struct {
 }
 
 // usable decodes a record and reports why senders cannot use it for SMTP,
-// or "" when they can: usages 0 and 1 are unusable on port 25 (RFC 7672
-// §3.1.3); the selector and matching type must be known; the data must be a
-// digest of the right size, or for Full a certificate or SPKI structure.
+// or "" when they can, by the rules of tlsa.Decode.
 func usable(r evidence.TLSARecord) (record, string) {
-	if r.Usage != UsageDANETA && r.Usage != UsageDANEEE {
-		if r.Usage == UsagePKIXTA || r.Usage == UsagePKIXEE {
-			return record{}, fmt.Sprintf("usage %d (PKIX) is unusable for SMTP", r.Usage)
-		}
-		return record{}, fmt.Sprintf("usage %d is not supported", r.Usage)
-	}
-	if r.Selector != SelectorCert && r.Selector != SelectorSPKI {
-		return record{}, fmt.Sprintf("selector %d is not supported", r.Selector)
-	}
-	if r.MatchingType > MatchSHA512 {
-		return record{}, fmt.Sprintf("matching type %d is not supported", r.MatchingType)
-	}
-	data, err := hex.DecodeString(r.Data)
-	if err != nil || len(data) == 0 {
-		return record{}, "data is not hex"
-	}
-	if want := digestLen(r.MatchingType); want != 0 && len(data) != want {
-		return record{}, fmt.Sprintf("digest is %d bytes, not %d", len(data), want)
-	}
-	if r.MatchingType == MatchFull {
-		if err := checkFull(r.Selector, data); err != nil {
-			return record{}, err.Error()
-		}
+	data, why := tlsa.Decode(r)
+	if why != "" {
+		return record{}, why
 	}
 	return record{src: r, data: data}, ""
-}
-
-// checkFull checks that Full data has the structure its selector names.
-// The structure, not a full parse: a key or certificate Go cannot use still
-// matches byte for byte.
-func checkFull(selector uint8, data []byte) error {
-	var err error
-	if selector == SelectorCert {
-		var c struct {
-			TBS, Algorithm asn1.RawValue
-			Signature      asn1.BitString
-		}
-		err = unmarshalAll(data, &c)
-	} else {
-		var k struct {
-			Algorithm asn1.RawValue
-			Key       asn1.BitString
-		}
-		err = unmarshalAll(data, &k)
-	}
-	if err != nil {
-		return fmt.Errorf("full data is not a DER %s: %w", selectorName(selector), err)
-	}
-	return nil
-}
-
-func selectorName(selector uint8) string {
-	if selector == SelectorCert {
-		return "certificate"
-	}
-	return "SubjectPublicKeyInfo"
-}
-
-// unmarshalAll decodes DER into v and refuses trailing bytes.
-func unmarshalAll(der []byte, v any) error {
-	rest, err := asn1.Unmarshal(der, v)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 0 {
-		return errors.New("trailing data")
-	}
-	return nil
 }
 
 // spkiOf returns the SubjectPublicKeyInfo of a DER certificate by walking
@@ -178,7 +93,7 @@ func spkiOf(der []byte) ([]byte, error) {
 		Algorithm      asn1.RawValue
 		SignatureValue asn1.BitString
 	}
-	if err := unmarshalAll(der, &cert); err != nil {
+	if err := tlsa.UnmarshalAll(der, &cert); err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)
 	}
 	rest := cert.TBS.Bytes

@@ -317,6 +317,17 @@ func resultOfSupport(s evidence.Support) Result {
 	return NotTested
 }
 
+// invert swaps pass and fail, for a check that passes when a version is refused.
+func invert(r Result) Result {
+	switch r {
+	case Pass:
+		return Fail
+	case Fail:
+		return Pass
+	}
+	return r
+}
+
 // versionChecks fills the version columns and raises version findings.
 // Findings about something missing are raised only when TLS works (tlsOK):
 // with no TLS at all they would repeat STARTTLS_FAILED.
@@ -329,7 +340,8 @@ func versionChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 	case evidence.Inconclusive:
 		checks[CheckSSLv3Off] = Inconclusive
 	}
-	checks[CheckTLS10] = resultOfSupport(v.support(evidence.TLS10))
+	// Refusing TLS 1.0 is the good state, so its check is inverted.
+	checks[CheckTLS10Off] = invert(resultOfSupport(v.support(evidence.TLS10)))
 	checks[CheckTLS12] = resultOfSupport(v.support(evidence.TLS12))
 	checks[CheckTLS13] = resultOfSupport(v.support(evidence.TLS13))
 

@@ -1,196 +1,26 @@
 package grade
 
 import (
-	"encoding/asn1"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
-// TLSA certificate usages, selectors and matching types (RFC 6698 §2.1,
-// RFC 7218 mnemonics).
-const (
-	tlsaUsagePKIXTA  uint8 = 0
-	tlsaUsagePKIXEE  uint8 = 1
-	tlsaUsageDANETA  uint8 = 2
-	tlsaUsageDANEEE  uint8 = 3
-	tlsaSelectorCert uint8 = 0
-	tlsaSelectorSPKI uint8 = 1
-	tlsaMatchFull    uint8 = 0
-	tlsaMatchSHA256  uint8 = 1
-	tlsaMatchSHA512  uint8 = 2
-)
-
-// Digest sizes of the SHA2-256 and SHA2-512 matching types, in bytes.
-const (
-	sha256Len = 32
-	sha512Len = 64
-)
-
-// rolloverMinEE is how many usable DANE-EE records make a rollover safe on
-// their own (internet.nl's rule, as audit/dane.RolloverReady applies it).
-const rolloverMinEE = 2
-
-// daneState is the DANE verdict for one address. The values other than
-// daneUnknown are those of audit/dane.State, and daneStateOf decides them
-// exactly as audit/dane.StateOf does.
-type daneState string
+// daneState is the DANE verdict for one address: a tlsa.State, or
+// daneUnknown when the evidence cannot say.
+type daneState = tlsa.State
 
 // DANE states.
 const (
 	// daneUnknown: the evidence cannot say (no TLSA evidence, a failed
 	// lookup, or a DNSSEC status that was not checked).
-	daneUnknown   daneState = ""
-	daneNone      daneState = "none"
-	daneValid     daneState = "valid"
-	daneInvalid   daneState = "invalid"
-	daneUnusable  daneState = "unusable"
-	daneNotTested daneState = "not_tested"
+	daneUnknown daneState = ""
+	daneValid             = tlsa.StateValid
+	daneInvalid           = tlsa.StateInvalid
 )
-
-// daneStateOf is audit/dane.StateOf re-derived from evidence: none without
-// records; unusable when the RRset is not secure or no record is usable for
-// SMTP; not_tested without match evidence; valid when a record matched,
-// invalid otherwise.
-func daneStateOf(records []evidence.TLSARecord, secure bool, m *evidence.DANEMatch) daneState {
-	if len(records) == 0 {
-		return daneNone
-	}
-	if !secure || countUsable(records) == 0 {
-		return daneUnusable
-	}
-	if m == nil {
-		return daneNotTested
-	}
-	if len(m.Matched) > 0 {
-		return daneValid
-	}
-	return daneInvalid
-}
-
-// tlsaUnusable says why SMTP senders cannot use a TLSA record, or "" when
-// they can (audit/dane's rules, RFC 7672 §3.1.3, RFC 6698 §2.1): usages 0
-// and 1 are unusable on port 25, selector and matching type must be known,
-// the data must be non-empty hex, a digest must have its size, and Full
-// data must be a DER certificate or SubjectPublicKeyInfo.
-func tlsaUnusable(r evidence.TLSARecord) string {
-	if r.Usage != tlsaUsageDANETA && r.Usage != tlsaUsageDANEEE {
-		if r.Usage == tlsaUsagePKIXTA || r.Usage == tlsaUsagePKIXEE {
-			return fmt.Sprintf("usage %d (PKIX) is unusable for SMTP", r.Usage)
-		}
-		return fmt.Sprintf("usage %d is not supported", r.Usage)
-	}
-	if r.Selector != tlsaSelectorCert && r.Selector != tlsaSelectorSPKI {
-		return fmt.Sprintf("selector %d is not supported", r.Selector)
-	}
-	if r.MatchingType > tlsaMatchSHA512 {
-		return fmt.Sprintf("matching type %d is not supported", r.MatchingType)
-	}
-	data, err := hex.DecodeString(r.Data)
-	if err != nil || len(data) == 0 {
-		return "data is not hex"
-	}
-	if want := tlsaDigestLen(r.MatchingType); want != 0 && len(data) != want {
-		return fmt.Sprintf("digest is %d bytes, not %d", len(data), want)
-	}
-	if r.MatchingType == tlsaMatchFull {
-		if err := tlsaCheckFull(r.Selector, data); err != nil {
-			return err.Error()
-		}
-	}
-	return ""
-}
-
-// tlsaDigestLen is the digest size of a matching type; 0 for Full and
-// unknown types.
-func tlsaDigestLen(mtype uint8) int {
-	switch mtype {
-	case tlsaMatchSHA256:
-		return sha256Len
-	case tlsaMatchSHA512:
-		return sha512Len
-	}
-	return 0
-}
-
-// tlsaCheckFull checks that Full data has the DER structure its selector
-// names, without a full parse (a key or certificate Go cannot use still
-// matches byte for byte).
-func tlsaCheckFull(selector uint8, data []byte) error {
-	var err error
-	name := "SubjectPublicKeyInfo"
-	if selector == tlsaSelectorCert {
-		name = "certificate"
-		var c struct {
-			TBS, Algorithm asn1.RawValue
-			Signature      asn1.BitString
-		}
-		err = unmarshalAll(data, &c)
-	} else {
-		var k struct {
-			Algorithm asn1.RawValue
-			Key       asn1.BitString
-		}
-		err = unmarshalAll(data, &k)
-	}
-	if err != nil {
-		return fmt.Errorf("full data is not a DER %s: %w", name, err)
-	}
-	return nil
-}
-
-// unmarshalAll decodes DER into v and refuses trailing bytes.
-func unmarshalAll(der []byte, v any) error {
-	rest, err := asn1.Unmarshal(der, v)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 0 {
-		return errors.New("trailing data")
-	}
-	return nil
-}
-
-// countUsable counts the records usable for SMTP.
-func countUsable(records []evidence.TLSARecord) int {
-	n := 0
-	for _, r := range records {
-		if tlsaUnusable(r) == "" {
-			n++
-		}
-	}
-	return n
-}
-
-// tlsaLabel writes a record as "u s m data", the form DANEMatch.Matched uses.
-func tlsaLabel(r evidence.TLSARecord) string {
-	return fmt.Sprintf("%d %d %d %s", r.Usage, r.Selector, r.MatchingType, strings.ToLower(r.Data))
-}
-
-// rolloverReady is audit/dane.RolloverReady re-derived: at least two
-// usable DANE-EE records, or a usable DANE-EE and a usable DANE-TA record,
-// duplicates counted once.
-func rolloverReady(records []evidence.TLSARecord) bool {
-	seen := map[string]bool{}
-	var ee, ta int
-	for _, r := range records {
-		if tlsaUnusable(r) != "" || seen[tlsaLabel(r)] {
-			continue
-		}
-		seen[tlsaLabel(r)] = true
-		switch r.Usage {
-		case tlsaUsageDANEEE:
-			ee++
-		case tlsaUsageDANETA:
-			ta++
-		}
-	}
-	return ee >= rolloverMinEE || ee >= 1 && ta >= 1
-}
 
 // hostDANE is an MX host's TLSA evaluation as its addresses need it.
 type hostDANE struct {
@@ -205,15 +35,15 @@ func (h hostDANE) addressState(m *evidence.DANEMatch) daneState {
 	if !h.judged {
 		return daneUnknown
 	}
-	return daneStateOf(h.records, true, m)
+	return tlsa.StateOf(h.records, true, m)
 }
 
 // usableLabels lists the host's usable records.
 func (h hostDANE) usableLabels() []string {
 	var out []string
 	for _, r := range h.records {
-		if tlsaUnusable(r) == "" {
-			out = append(out, tlsaLabel(r))
+		if tlsa.Unusable(r) == "" {
+			out = append(out, tlsa.Label(r))
 		}
 	}
 	return out
@@ -267,7 +97,7 @@ func daneHost(c *collector, h *evidence.Host) hostDANE {
 		why = append(why, "the TLSA records are not DNSSEC-signed (insecure), so senders ignore them")
 	}
 	for _, r := range t.Records {
-		if u := tlsaUnusable(r); u != "" {
+		if u := tlsa.Unusable(r); u != "" {
 			unusable = append(unusable, shortTLSA(r)+": "+u)
 		}
 	}
@@ -293,7 +123,7 @@ func daneHost(c *collector, h *evidence.Host) hostDANE {
 // noRolloverFinding raises DANE_NO_ROLLOVER for a host with valid DANE
 // whose records do not allow a key change without an outage (RFC 7671 §8.1).
 func noRolloverFinding(c *collector, hd hostDANE) {
-	if rolloverReady(hd.records) {
+	if tlsa.RolloverReady(hd.records) {
 		return
 	}
 	labels := hd.usableLabels()

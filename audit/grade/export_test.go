@@ -55,15 +55,3 @@ func SampleDomainsForTest() []*evidence.Domain {
 	}
 	return out
 }
-
-// DANEStateForTest is the grader's re-derivation of audit/dane.StateOf,
-// for the external test that holds the two in agreement.
-func DANEStateForTest(records []evidence.TLSARecord, secure bool, m *evidence.DANEMatch) string {
-	return string(daneStateOf(records, secure, m))
-}
-
-// RolloverReadyForTest is the grader's re-derivation of audit/dane.RolloverReady.
-func RolloverReadyForTest(records []evidence.TLSARecord) bool { return rolloverReady(records) }
-
-// MatchMXForTest is the grader's re-derivation of audit/mtasts.MatchMX.
-func MatchMXForTest(patterns []string, host string) (string, bool) { return matchMX(patterns, host) }

@@ -1,12 +1,15 @@
 package grade
 
 import (
+	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/mtasts/mxpattern"
 )
 
 // Suites as the probe would record them (attributes from the reference table).
@@ -211,7 +214,7 @@ func stsEvidence(mode string, maxAge int64, patterns ...string) *evidence.MTASTS
 		MXMatch: map[string]string{},
 	}
 	for _, h := range []string{mx1, mx2} {
-		pattern, _ := matchMX(patterns, h)
+		pattern, _ := mxpattern.Match(patterns, h)
 		m.MXMatch[h] = pattern
 	}
 	return m
@@ -227,9 +230,9 @@ func tlsrptEvidence() *evidence.TLSRPT {
 		Records: []string{rec}, RUA: []string{"mailto:tlsrpt@" + testDomain}}
 }
 
-// tlsa returns a SHA2-256 TLSA record whose digest repeats fill.
-func tlsa(usage, selector uint8, fill string) evidence.TLSARecord {
-	return evidence.TLSARecord{Usage: usage, Selector: selector, MatchingType: tlsaMatchSHA256, Data: strings.Repeat(fill, sha256Len)}
+// tlsaRec returns a SHA2-256 TLSA record whose digest repeats fill.
+func tlsaRec(usage, selector uint8, fill string) evidence.TLSARecord {
+	return evidence.TLSARecord{Usage: usage, Selector: selector, MatchingType: tlsa.MatchSHA256, Data: strings.Repeat(fill, sha256.Size)}
 }
 
 // tlsaLookup is the TLSA answer for mx1 with a DNSSEC status.
@@ -244,7 +247,7 @@ func tlsaLookup(dnssec evidence.DNSSECStatus, records ...evidence.TLSARecord) *e
 func daneMatch(usable int, matched ...evidence.TLSARecord) *evidence.DANEMatch {
 	m := &evidence.DANEMatch{Usable: usable}
 	for _, r := range matched {
-		m.Matched = append(m.Matched, tlsaLabel(r))
+		m.Matched = append(m.Matched, tlsa.Label(r))
 	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/mtasts/mxpattern"
 )
 
 // MTA-STS policy modes (RFC 8461 §5).
@@ -254,37 +255,7 @@ func stsCovers(m *evidence.MTASTS, p *evidence.STSPolicy, host string) (string, 
 	if pattern, ok := m.MXMatch[host]; ok {
 		return pattern, pattern != ""
 	}
-	return matchMX(p.MX, host)
-}
-
-// matchMX returns the first mx pattern that covers host, by the rule of
-// audit/mtasts.MatchMX (RFC 8461 §4.1, Appendix B): an exact match, or "*."
-// followed by the host without its first label, ignoring case and one
-// trailing dot.
-func matchMX(patterns []string, host string) (string, bool) {
-	h := normName(host)
-	if h == "" {
-		return "", false
-	}
-	first, parent, hasParent := strings.Cut(h, ".")
-	for _, pat := range patterns {
-		p := normName(pat)
-		if p == "" {
-			continue
-		}
-		if p == h {
-			return pat, true
-		}
-		if rest, ok := strings.CutPrefix(p, "*."); ok && hasParent && first != "" && rest != "" && rest == parent {
-			return pat, true
-		}
-	}
-	return "", false
-}
-
-// normName lowers the case of a name and drops one trailing dot.
-func normName(s string) string {
-	return strings.ToLower(strings.TrimSuffix(s, "."))
+	return mxpattern.Match(p.MX, host)
 }
 
 // enforceCheck judges one address against what a sender enforcing MTA-STS

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
@@ -60,8 +61,8 @@ func policyCases() []policyCase {
 		m.Policy, m.MXMatch = nil, nil
 		return m
 	}
-	ab := tlsa(3, 1, "ab")
-	abLabel := tlsaLabel(ab)
+	ab := tlsaRec(3, 1, "ab")
+	abLabel := tlsa.Label(ab)
 	return []policyCase{
 		{name: "mta-sts record missing", mutate: sts(&evidence.MTASTS{
 			TXT: evidence.Lookup{Name: "_mta-sts." + testDomain, Type: "TXT", Status: evidence.DNSNXDomain}, RecordError: "no MTA-STS record"}),
@@ -204,7 +205,7 @@ func policyCases() []policyCase {
 		}), wantCodes: []string{CodeTLSRPTMissing}, code: CodeTLSRPTMissing, severity: Low, score: 100, grade: GradeAPlus,
 			domain: GradeAPlus, args: map[string]string{"status": "nxdomain"}},
 		{name: "tls-rpt missing beside DANE", mutate: func(d *evidence.Domain) {
-			withDANE(d, daneMatch(2, ab), ab, tlsa(3, 1, "cd"))
+			withDANE(d, daneMatch(2, ab), ab, tlsaRec(3, 1, "cd"))
 			d.TLSRPT = &evidence.TLSRPT{TXT: evidence.Lookup{Status: evidence.DNSNXDomain}, Error: "no TLS-RPT record"}
 		}, wantCodes: []string{CodeTLSRPTMissing}, code: CodeTLSRPTMissing, severity: Low, score: 100, grade: GradeAPlus,
 			domain: GradeAPlus, args: map[string]string{"status": "nxdomain"}},
@@ -227,7 +228,7 @@ func policyCases() []policyCase {
 		}, wantCodes: []string{CodeDANEUnusable}, code: CodeDANEUnusable, host: mx1, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": reasonNotSigned, "records": tlsaShortAB}},
 		{name: "dane records with PKIX usages only", mutate: func(d *evidence.Domain) {
-			withDANE(d, &evidence.DANEMatch{Reason: "no TLSA record is usable for SMTP"}, tlsa(1, 1, "ab"))
+			withDANE(d, &evidence.DANEMatch{Reason: "no TLSA record is usable for SMTP"}, tlsaRec(1, 1, "ab"))
 		}, wantCodes: []string{CodeDANEUnusable}, code: CodeDANEUnusable, host: mx1, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": reasonPKIXOnly, "records": "1 1 1 abababababababab…"}},
 		{name: "dane valid without a rollover record", mutate: func(d *evidence.Domain) {
@@ -425,22 +426,22 @@ func TestPolicyGrades(t *testing.T) {
 		}, want: GradeInconclusive, mxGrades: []Grade{GradeInconclusive}, incomplete: true, forced: ForcedTLSUnknown,
 			wantCodes: []string{CodeCertExpired, CodeInconclusive}},
 		{name: "DANE valid with TLS 1.3", mutate: func(d *evidence.Domain) {
-			withDANE(d, daneMatch(2, tlsa(3, 1, "ab")), tlsa(3, 1, "ab"), tlsa(2, 0, "cd"))
+			withDANE(d, daneMatch(2, tlsaRec(3, 1, "ab")), tlsaRec(3, 1, "ab"), tlsaRec(2, 0, "cd"))
 		}, want: GradeAPlus, mxGrades: []Grade{GradeAPlus}, forced: ForcedTLSEligible},
 		{name: "DANE valid without TLS 1.3", mutate: func(d *evidence.Domain) {
-			withDANE(d, daneMatch(2, tlsa(3, 1, "ab")), tlsa(3, 1, "ab"), tlsa(3, 1, "cd"))
+			withDANE(d, daneMatch(2, tlsaRec(3, 1, "ab")), tlsaRec(3, 1, "ab"), tlsaRec(3, 1, "cd"))
 			setVersion(d, notSupported(evidence.TLS13))
 			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS12, Suite: ptrSuite(sECDHERSA256GCM())}
 		}, want: GradeA, mxGrades: []Grade{GradeA}, forced: ForcedTLSEligible, wantCodes: []string{CodeNoTLS13}},
 		{name: "DANE records whose DNSSEC status was not checked", mutate: func(d *evidence.Domain) {
-			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECNotChecked, tlsa(3, 1, "ab"))
+			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECNotChecked, tlsaRec(3, 1, "ab"))
 			addr1(d).DANE = &evidence.DANEMatch{Usable: 1, Reason: daneNoMatch}
 		}, want: GradeA, mxGrades: []Grade{GradeA}, forced: ForcedTLSEligible},
 		{name: "DANE match not tested", mutate: func(d *evidence.Domain) {
-			withDANE(d, nil, tlsa(3, 1, "ab"))
+			withDANE(d, nil, tlsaRec(3, 1, "ab"))
 		}, want: GradeA, mxGrades: []Grade{GradeA}, forced: ForcedTLSEligible},
 		{name: "DANE invalid on one address of two", mutate: func(d *evidence.Domain) {
-			withDANE(d, daneMatch(2, tlsa(3, 1, "ab")), tlsa(3, 1, "ab"), tlsa(3, 1, "cd"))
+			withDANE(d, daneMatch(2, tlsaRec(3, 1, "ab")), tlsaRec(3, 1, "ab"), tlsaRec(3, 1, "cd"))
 			b := perfectAddress(mx1, ip2)
 			b.DANE = &evidence.DANEMatch{Usable: 2, Reason: daneNoMatch}
 			d.Hosts[0].Addresses = append(d.Hosts[0].Addresses, b)
@@ -449,7 +450,7 @@ func TestPolicyGrades(t *testing.T) {
 		{name: "DANE invalid and MTA-STS enforce valid", mutate: func(d *evidence.Domain) {
 			// RFC 8461 §2: MTA-STS never overrides a failing DANE validation.
 			d.MTASTS = stsEnforce()
-			withDANE(d, &evidence.DANEMatch{Usable: 1, Reason: daneNoMatch}, tlsa(3, 1, "ab"))
+			withDANE(d, &evidence.DANEMatch{Usable: 1, Reason: daneNoMatch}, tlsaRec(3, 1, "ab"))
 		}, want: GradeF, mxGrades: []Grade{GradeF}, forced: ForcedTLSEligible,
 			wantCodes: []string{CodeDANEInvalid}, finding: CodeDANEInvalid, host: mx1, ip: ip1, severity: Critical},
 		{name: "MX records bogus with every address inconclusive", mutate: func(d *evidence.Domain) {
@@ -560,8 +561,8 @@ func TestNotCheckedRaisesNothing(t *testing.T) {
 			d.Hosts[0].TLSA = &evidence.TLSALookup{Lookup: evidence.Lookup{Status: evidence.DNSRefused}}
 		}, GradeA},
 		{"TLSA with an indeterminate DNSSEC status", func(d *evidence.Domain) {
-			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECIndeterminate, tlsa(3, 1, "ab"))
-			addr1(d).DANE = daneMatch(1, tlsa(3, 1, "ab"))
+			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECIndeterminate, tlsaRec(3, 1, "ab"))
+			addr1(d).DANE = daneMatch(1, tlsaRec(3, 1, "ab"))
 		}, GradeA},
 		{"DNSSEC statuses not checked or secure", func(d *evidence.Domain) {
 			d.MX.Lookup.DNSSEC = evidence.DNSSECSecure

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/mtasts/mxpattern"
 )
 
 // Policy field names and values (RFC 8461 §3.2).
@@ -217,24 +218,7 @@ func checkDomain(name string) error {
 // neither "example.com" nor "a.b.example.com". The pattern is returned as
 // the policy wrote it.
 func MatchMX(patterns []string, host string) (string, bool) {
-	h := normName(host)
-	if h == "" {
-		return "", false
-	}
-	first, parent, hasParent := strings.Cut(h, ".")
-	for _, pat := range patterns {
-		p := normName(pat)
-		if p == "" {
-			continue
-		}
-		if p == h {
-			return pat, true
-		}
-		if rest, ok := strings.CutPrefix(p, "*."); ok && hasParent && first != "" && rest != "" && rest == parent {
-			return pat, true
-		}
-	}
-	return "", false
+	return mxpattern.Match(patterns, host)
 }
 
 // normName lowers the case of a name and drops one trailing dot.

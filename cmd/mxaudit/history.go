@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,8 +20,29 @@ import (
 	"github.com/mxaudit/mxaudit/report"
 )
 
+// openDB opens the --db database for reading only: the commands that only
+// read history (runs, history, diff, report, policy-map) never create,
+// migrate or lock it, so they work on a database in a read-only directory.
+// A database that does not exist is a mistyped path, a usage error.
 func openDB(c *cli.Context) (*db.DB, error) {
-	store, err := db.Open(c.Context, c.String("db"))
+	p := c.String("db")
+	if _, err := os.Stat(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, usageErr("no history database at %s (pass --db, or start one with: mxaudit run vendors.csv)", p)
+		}
+		return nil, runtimeErr(err)
+	}
+	store, err := db.OpenReadOnly(c.Context, p)
+	if err != nil {
+		return nil, runtimeErr(err)
+	}
+	return store, nil
+}
+
+// openDBLocked opens (creating if needed) the --db database for a command
+// that writes runs, holding the run lock from before any table is created.
+func openDBLocked(c *cli.Context) (*db.DB, error) {
+	store, err := db.OpenLocked(c.Context, c.String("db"))
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
@@ -132,14 +155,11 @@ func regradeCommand() *cli.Command {
 			if !ok {
 				return usageErr("--policy: unknown policy %q (known: %s)", c.String("policy"), strings.Join(grade.PolicyNames(), ", "))
 			}
-			store, err := openDB(c)
+			store, err := openDBLocked(c)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			if err := store.Lock(); err != nil {
-				return runtimeErr(err)
-			}
 			src, err := store.GetRun(c.Context, id)
 			if err != nil {
 				return usageErr("%v", err)
@@ -206,6 +226,16 @@ func diffCommand() *cli.Command {
 			&cli.StringFlag{Name: "fail-on", Usage: "exit 1 on `WHAT`: regression"},
 		},
 		Action: func(c *cli.Context) error {
+			// Run ids are checked before the database is opened: a typo is
+			// a usage error whatever --db holds.
+			if c.NArg() > 2 {
+				return usageErr("diff takes at most two run ids")
+			}
+			for _, arg := range c.Args().Slice() {
+				if _, err := parseRunID(arg); err != nil {
+					return err
+				}
+			}
 			store, err := openDB(c)
 			if err != nil {
 				return err

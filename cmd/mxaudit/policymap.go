@@ -55,7 +55,7 @@ func policyMapAction(c *cli.Context) error {
 	if !slices.Contains(policymap.PolicyFormats(), format) {
 		return usageErr("--format: unknown mail server %q (postfix or exim)", c.String("format"))
 	}
-	store, err := openExistingDB(c)
+	store, err := openDB(c)
 	if err != nil {
 		return err
 	}

@@ -203,7 +203,7 @@ func reportAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
-	store, err := openExistingDB(c)
+	store, err := openDB(c)
 	if err != nil {
 		return err
 	}
@@ -224,19 +224,6 @@ func reportAction(c *cli.Context, rend renderers) error {
 		return err
 	}
 	return nil
-}
-
-// openExistingDB opens the --db database, refusing to create one: a
-// report of a database that does not exist is a mistyped path.
-func openExistingDB(c *cli.Context) (*db.DB, error) {
-	p := c.String("db")
-	if _, err := os.Stat(p); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, usageErr("no history database at %s (pass --db, or start one with: mxaudit run vendors.csv)", p)
-		}
-		return nil, runtimeErr(err)
-	}
-	return openDB(c)
 }
 
 // pickRun returns the run named by arg, or the latest completed run.

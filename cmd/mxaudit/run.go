@@ -131,14 +131,11 @@ func runAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(c.Context, c.String("db"))
+	store, err := openDBLocked(c)
 	if err != nil {
-		return runtimeErr(err)
+		return err
 	}
 	defer store.Close()
-	if err := store.Lock(); err != nil {
-		return runtimeErr(err)
-	}
 
 	runID, done, err := startOrResume(c, log, store, setup, list, listName, path)
 	if err != nil {

@@ -26,10 +26,12 @@ var HostileBanner = []string{"=HYPERLINK(\"http://evil.example\",\"click\") \x1b
 
 // Vendors is the vendor list of the fixture: vendor → domains.
 var Vendors = []db.VendorRow{
-	{Vendor: "Acme Health", Domain: "acme-health.example", Owner: "Dana", Tier: "1", Tags: []string{"PHI"}, Row: 2},
-	{Vendor: "Acme Health", Domain: "acme-billing.example", Owner: "Dana", Tier: "1", Row: 3},
+	{Vendor: "Acme Health", Domain: "acme-health.example", Owner: "Dana", Tier: "1", Tags: []string{"PHI"}, Row: 2,
+		Contact: "security@acme-health.example", Notes: "BAA signed 2024"},
+	{Vendor: "Acme Health", Domain: "acme-billing.example", Owner: "Dana", Tier: "1", Row: 3,
+		Contact: "security@acme-health.example", Notes: "BAA signed 2024"},
 	{Vendor: "Bolt Bank", Domain: "bolt-bank.example", Owner: "Marcus", Tier: "1", Row: 4},
-	{Vendor: "Crux Labs", Domain: "crux-labs.example", Owner: "Priya", Tier: "2", Row: 5},
+	{Vendor: "Crux Labs", Domain: "crux-labs.example", Owner: "Priya", Tier: "Tier 2", Row: 5},
 	{Vendor: "=SUM(A1:A9)", Domain: "hostile.example", Owner: "@evil", Tier: "-1", Row: 6},
 	{Vendor: "Delta Dental", Domain: "delta-dental.example", Owner: "Omar", Tier: "3", Row: 7},
 	{Vendor: "Ñandú Logística", Domain: "xn--and-6ma2c.example", Input: "ñandú.example", Owner: "Omar", Tier: "3", Row: 8},
