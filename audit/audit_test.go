@@ -72,7 +72,8 @@ func start(t *testing.T, mutate func(*audit.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
-		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, InjectionWait: 300 * time.Millisecond}
+		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, AllowPrivate: true,
+		InjectionWait: 300 * time.Millisecond}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -432,7 +433,7 @@ func TestTarpitIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := audit.New(audit.Config{Resolver: staticResolver{"tarpit.example": "127.0.3.7"}, SMTP: sc, Port: port,
-		Verifier: &certs.Verifier{}, Retries: 1, RetryBackoff: 10 * time.Millisecond})
+		Verifier: &certs.Verifier{}, Retries: 1, RetryBackoff: 10 * time.Millisecond, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

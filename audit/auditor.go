@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/certs"
 	"github.com/mxaudit/mxaudit/audit/dane"
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/guard"
 	"github.com/mxaudit/mxaudit/audit/mtasts"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
@@ -81,6 +83,10 @@ type Config struct {
 	// HTTPSPort is the port MTA-STS policy hosts are fetched from (443 on
 	// the internet; other ports for tests and labs).
 	HTTPSPort int
+	// HTTPSDial opens the TCP connection to one address (IP:port) of an
+	// MTA-STS policy host found through Resolver, after the guard passed
+	// it; nil means a net.Dialer. Tests give a recording stub.
+	HTTPSDial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Resolver finds mail hosts; required.
 	Resolver Resolver
 	// SMTP speaks the dialogue up to STARTTLS; required. Its port is the port probed.
@@ -109,12 +115,20 @@ type Config struct {
 	InjectionWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AllowPrivate lets the scanner dial addresses that are not globally
+	// reachable (loopback, private, link-local...: audit/guard). Off, such
+	// an address of an MX or MTA-STS policy host is recorded and never
+	// dialled, so a vendor's DNS cannot aim the scanner at the auditor's
+	// own network. Labs, tests and the demo turn it on. The HTTPS proxy is
+	// always dialled as configured.
+	AllowPrivate bool
 }
 
 // Auditor audits domains. It is safe for concurrent use; one Auditor is one
 // run: its caches make each address probed once.
 type Auditor struct {
 	cfg    Config
+	guard  guard.Guard
 	limit  *hostLimiter
 	probes *onceCache[string, *evidence.Probe]
 	certs  *onceCache[[2]string, *evidence.CertCheck]
@@ -161,6 +175,7 @@ func New(cfg Config) (*Auditor, error) {
 	}
 	return &Auditor{
 		cfg:    cfg,
+		guard:  guard.Guard{AllowPrivate: cfg.AllowPrivate},
 		limit:  newHostLimiter(cfg.PerHost, cfg.ConnectGap),
 		probes: newOnceCache[string, *evidence.Probe](),
 		certs:  newOnceCache[[2]string, *evidence.CertCheck](),
@@ -230,8 +245,13 @@ func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Addre
 }
 
 // dial opens an SMTP connection to ip under the per-address limit and
-// brings it to the point where TLS bytes follow STARTTLS.
+// brings it to the point where TLS bytes follow STARTTLS. Every SMTP
+// connection of a probe, the raw hellos' included, comes through here, so
+// the guard judges each address at the moment it would be dialled.
 func (a *Auditor) dial(ctx context.Context, ip string) (net.Conn, *evidence.SMTPSession, error) {
+	if err := a.checkAddress(ip); err != nil {
+		return nil, nil, err
+	}
 	release, err := a.limit.acquire(ctx, ip)
 	if err != nil {
 		return nil, nil, evidence.Classify("connect", err)
@@ -242,6 +262,19 @@ func (a *Auditor) dial(ctx context.Context, ip string) (net.Conn, *evidence.SMTP
 		return nil, sess, err
 	}
 	return &limitedConn{Conn: conn, release: release}, sess, nil
+}
+
+// checkAddress returns an ErrPrivateAddress error when the guard refuses ip.
+func (a *Auditor) checkAddress(ip string) error {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return evidence.Errorf(evidence.ErrInternal, "connect", "not an ip address: %q", ip)
+	}
+	var refused *guard.RefusedError
+	if err := a.guard.Check(addr); errors.As(err, &refused) {
+		return evidence.Errorf(evidence.ErrPrivateAddress, "connect", "%s", refused.Reason())
+	}
+	return nil
 }
 
 // dialRetry is dial with retries on inconclusive failures (421, timeouts,
@@ -404,6 +437,8 @@ func (a *Auditor) vulns(ctx context.Context, ip, sni string, prober *tlsprobe.Pr
 
 func statusOf(err error, ev *evidence.Error) evidence.ProbeStatus {
 	switch {
+	case ev.Kind == evidence.ErrPrivateAddress:
+		return evidence.ProbePrivateAddress
 	case errors.Is(err, smtp.ErrNoSTARTTLS):
 		return evidence.ProbeNoSTARTTLS
 	case ev.Inconclusive():
@@ -624,11 +659,17 @@ type HostResolver interface {
 // by mtasts itself: RFC 8461 §3.3 wants a SAN match, no CN fallback.
 func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 	if a.cfg.STSFetcher != nil {
-		return a.cfg.STSFetcher
+		if a.cfg.STSFetcher.DialContext != nil {
+			return a.cfg.STSFetcher // the caller dials, and answers for it
+		}
+		f := *a.cfg.STSFetcher
+		f.DialContext = a.guardedDial
+		return &f
 	}
 	f := &mtasts.Fetcher{Roots: a.cfg.Verifier.Roots, Now: a.cfg.Now, Proxy: a.cfg.HTTPSProxy}
 	hr, ok := a.cfg.Resolver.(HostResolver)
 	if !ok {
+		f.DialContext = a.guardedDial
 		return f
 	}
 	port := strconv.Itoa(a.cfg.HTTPSPort)
@@ -637,7 +678,7 @@ func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 		if err != nil {
 			return nil, err
 		}
-		if !strings.HasPrefix(host, mtasts.PolicyHost("")) {
+		if !isPolicyHost(host) {
 			// Not a policy host: the HTTPS proxy, found and dialled as given.
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
@@ -646,18 +687,59 @@ func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 		if err != nil {
 			return nil, err
 		}
-		var d net.Dialer
-		var lastErr error
+		dial := a.cfg.HTTPSDial
+		if dial == nil {
+			dial = (&net.Dialer{}).DialContext
+		}
+		var lastErr, refused error
 		for _, ip := range ips {
-			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip, port))
+			if err := a.checkAddress(ip); err != nil {
+				var ev *evidence.Error
+				if errors.As(err, &ev) {
+					ev.Message = host + " resolves to " + ev.Message
+				}
+				refused = err
+				continue
+			}
+			c, err := dial(ctx, network, net.JoinHostPort(ip, port))
 			if err == nil {
 				return c, nil
 			}
 			lastErr = err
 		}
+		if lastErr == nil {
+			lastErr = refused
+		}
 		return nil, lastErr
 	}
 	return f
+}
+
+// isPolicyHost tells an MTA-STS policy host from the HTTPS proxy, the
+// fetcher's only other destination.
+func isPolicyHost(host string) bool {
+	return strings.HasPrefix(host, mtasts.PolicyHost(""))
+}
+
+// guardedDial dials a policy host through the system resolver with the
+// guard judging each address after resolution (net.Dialer's control hook),
+// and the HTTPS proxy as configured.
+func (a *Auditor) guardedDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if !isPolicyHost(host) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	d := net.Dialer{ControlContext: a.guard.Control}
+	c, err := d.DialContext(ctx, network, addr)
+	var refused *guard.RefusedError
+	if errors.As(err, &refused) {
+		return nil, evidence.Errorf(evidence.ErrPrivateAddress, "connect", "%s resolves to %s", host, refused.Reason())
+	}
+	return c, err
 }
 
 // matchDANE matches each address's presented chain against its host's TLSA

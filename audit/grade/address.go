@@ -145,6 +145,16 @@ func gradeAddress(in addressInput) AddressGrade {
 	case evidence.ProbeInconclusive, evidence.ProbeRejected:
 		ag.Checks[CheckTLS] = Inconclusive
 		inconclusive, why = true, probeErrorArgs(pr, st)
+	case evidence.ProbePrivateAddress:
+		// Not dialled: the finding says why, and the address is never
+		// graded as audited.
+		inconclusive = true
+		reason := "the address is not globally reachable"
+		if pr.Error != nil && pr.Error.Message != "" {
+			reason = pr.Error.Message
+		}
+		c.add(CodeMXPrivateAddress, "The MX host resolves to an address that is not globally reachable, which was not probed: "+reason+".",
+			map[string]string{"reason": reason})
 	default:
 		inconclusive, why = true, probeErrorArgs(pr, st)
 	}
@@ -209,7 +219,9 @@ func gradeAddress(in addressInput) AddressGrade {
 	if inconclusive {
 		ag.Inconclusive = true
 		ag.Grade = GradeInconclusive
-		c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
+		if why != nil {
+			c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
+		}
 	} else {
 		ag.Score, ag.Grade = c.score(in.outer)
 		if ag.Grade == GradeA && aPlus(v, enforce, dstate) {

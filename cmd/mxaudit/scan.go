@@ -49,6 +49,8 @@ func scanFlags() []cli.Flag {
 		&cli.StringFlag{Name: "https-proxy", Value: proxyEnv, Usage: "how MTA-STS policies are fetched: \"" + proxyEnv +
 			"\" uses HTTPS_PROXY and NO_PROXY from the environment, \"" + proxyNone + "\" connects directly, or an http://[user:password@]host:port `PROXY` (CONNECT)"},
 		&cli.IntFlag{Name: "mta-sts-port", Value: audit.DefaultHTTPSPort, Usage: "HTTPS `PORT` MTA-STS policies are fetched from (443 on the internet; other ports for tests and labs)"},
+		&cli.BoolFlag{Name: "allow-private", Usage: "also dial MX and MTA-STS addresses that are not globally reachable (loopback, private, link-local, documentation: RFC 6890); " +
+			"by default they are reported as a finding and never dialled, so a vendor's DNS cannot aim the scanner at this network (labs, tests and the demo need it; the --https-proxy is always dialled)"},
 	}
 }
 
@@ -79,12 +81,33 @@ EXAMPLES
 
 // scanSetup is what a command needs to audit: the auditor and the policy.
 type scanSetup struct {
-	auditor *audit.Auditor
-	policy  grade.Policy
-	texts   *templates.Set
+	auditor  *audit.Auditor
+	resolver *resolve.Resolver
+	policy   grade.Policy
+	texts    *templates.Set
 }
 
-func newScanSetup(c *cli.Context) (*scanSetup, error) {
+// resolverProbeTimeout bounds the question that proves the DNS resolver
+// answers before anything is audited.
+const resolverProbeTimeout = 10 * time.Second
+
+// probeResolver fails with exit 3 when the resolver answers nothing: every
+// domain would come out inconclusive, and a run of them is no result.
+func (s *scanSetup) probeResolver(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, resolverProbeTimeout)
+	defer cancel()
+	if err := s.resolver.Probe(pctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return runtimeErr(fmt.Errorf("the DNS resolver cannot be used, nothing was audited: %w (check --resolver or /etc/resolv.conf)", err))
+	}
+	return nil
+}
+
+// newScanSetup builds the auditor from the flags; allowPrivate is the
+// configuration file's allow_private, which --allow-private can only add to.
+func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 	if c.Int("per-host") < 1 {
 		return nil, usageErr("--per-host must be at least 1")
 	}
@@ -142,11 +165,12 @@ func newScanSetup(c *cli.Context) (*scanSetup, error) {
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
 		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"), HTTPSProxy: proxy,
+		AllowPrivate: allowPrivate || c.Bool("allow-private"),
 	})
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
-	return &scanSetup{auditor: a, policy: grade.Default(), texts: texts}, nil
+	return &scanSetup{auditor: a, resolver: res, policy: grade.Default(), texts: texts}, nil
 }
 
 func loadTemplates(dir string) (*templates.Set, error) {
@@ -217,8 +241,11 @@ func scanAction(c *cli.Context) error {
 		domains = append(domains, d)
 		inputs = append(inputs, arg)
 	}
-	setup, err := newScanSetup(c)
+	setup, err := newScanSetup(c, false)
 	if err != nil {
+		return err
+	}
+	if err := setup.probeResolver(c.Context); err != nil {
 		return err
 	}
 	started := time.Now().UTC()
@@ -289,7 +316,7 @@ func markPortBlocked(results []scanResult, p grade.Policy) {
 	for _, r := range results {
 		for _, h := range r.Evidence.Hosts {
 			for _, a := range h.Addresses {
-				if a.Probe == nil || a.Probe.Status == evidence.ProbeNotTested {
+				if !dialled(a.Probe) {
 					continue
 				}
 				probed++
@@ -314,7 +341,7 @@ func markPortBlocked(results []scanResult, p grade.Policy) {
 func markHTTPSBlocked(results []scanResult, p grade.Policy) {
 	fetched, unreached := 0, 0
 	for _, r := range results {
-		if m := r.Evidence.MTASTS; m != nil && m.Fetch != nil {
+		if m := r.Evidence.MTASTS; m != nil && fetchTried(m.Fetch) {
 			fetched++
 			if m.Fetch.Unreached() {
 				unreached++
@@ -328,6 +355,18 @@ func markHTTPSBlocked(results []scanResult, p grade.Policy) {
 		results[i].Evidence.HTTPSBlocked = true
 		results[i].Grade = grade.GradeDomain(results[i].Evidence, p)
 	}
+}
+
+// dialled reports whether a probe tried to connect: not one that was never
+// attempted, nor one whose address the guard refused.
+func dialled(p *evidence.Probe) bool {
+	return p != nil && p.Status != evidence.ProbeNotTested && p.Status != evidence.ProbePrivateAddress
+}
+
+// fetchTried reports whether an MTA-STS policy fetch tried to connect: not
+// one whose policy host the guard refused to dial.
+func fetchTried(f *evidence.PolicyFetch) bool {
+	return f != nil && (f.Error == nil || f.Error.Kind != evidence.ErrPrivateAddress)
 }
 
 // unanswered reports whether a probe never got a single byte from the server.
