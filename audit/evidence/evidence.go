@@ -34,6 +34,11 @@ type Domain struct {
 	MTASTS *MTASTS `json:"mta_sts,omitempty"`
 	// TLSRPT is the TLS reporting record; nil when not checked.
 	TLSRPT *TLSRPT `json:"tls_rpt,omitempty"`
+	// VersionsTested lists the protocol versions the scan was configured
+	// to enumerate when that was not every version (--versions): the
+	// others, and the weak suites only they carry, were never tested.
+	// Empty when every version was tested.
+	VersionsTested []string `json:"versions_tested,omitempty"`
 	// PortBlocked is set when no address of any domain in the run answered
 	// on the SMTP port, so the scanner's own network probably blocks it.
 	PortBlocked bool `json:"port_blocked,omitempty"`
