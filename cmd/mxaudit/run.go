@@ -154,6 +154,11 @@ func runAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
+	for _, v := range list.Vendors {
+		for _, d := range v.Domains {
+			setup.selectors[d] = append(setup.selectors[d], v.DKIMSelectors...)
+		}
+	}
 	store, err := openDBLocked(c)
 	if err != nil {
 		return err
