@@ -259,7 +259,7 @@ func withFlag(flags []string, name, value string) []string {
 }
 
 func regressionFleet(profile string) *fleet.Definition {
-	d := &fleet.Definition{Resolver: "127.0.0.53:0", SMTPPort: -1}
+	d := &fleet.Definition{Resolver: "127.0.0.53:0", SMTPPort: -1, HTTPS: "127.0.7.80", HTTPSPort: -1}
 	add := func(ip, name, profile string) {
 		d.Servers = append(d.Servers, fleet.Server{IP: ip, Names: []string{"mx." + name}, Profile: profile})
 		d.Domains = append(d.Domains, fleet.Domain{Name: name, MX: []fleet.MX{{Preference: 10, Host: "mx." + name}}})
