@@ -472,11 +472,11 @@ func (a *Auditor) afterTLS(ctx context.Context, tc net.Conn, sess *evidence.SMTP
 	_ = a.cfg.SMTP.AfterTLS(ctx, tc, sess)
 }
 
+// tlsError classifies a failed crypto/tls handshake: an alert from the
+// server is ErrTLSAlert with its number and name (evidence.Classify finds
+// it in the *net.OpError crypto/tls returns), network failures keep their
+// kind, and the rest is ErrTLS.
 func tlsError(err error) *evidence.Error {
-	var alert tls.AlertError
-	if errors.As(err, &alert) {
-		return &evidence.Error{Kind: evidence.ErrTLSAlert, Step: "handshake", Message: err.Error(), Code: int(alert)}
-	}
 	ev := evidence.Classify("handshake", err)
 	if ev.Kind == evidence.ErrProtocol {
 		ev.Kind = evidence.ErrTLS

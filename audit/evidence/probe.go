@@ -35,6 +35,8 @@ type Error struct {
 	Message string `json:"message"`
 	// Code is the SMTP reply code for ErrSMTPReject, or the alert number for ErrTLSAlert.
 	Code int `json:"code,omitempty"`
+	// Alert is the alert the peer sent, for ErrTLSAlert.
+	Alert *Alert `json:"alert,omitempty"`
 }
 
 // Inconclusive reports whether the error says nothing about the server's
@@ -210,6 +212,9 @@ type VersionResult struct {
 	Reason string `json:"reason,omitempty"`
 	// Error is set when Support is Inconclusive.
 	Error *Error `json:"error,omitempty"`
+	// Alert is the alert with which the server refused the last hello of
+	// the enumeration, when it refused with one.
+	Alert *Alert `json:"alert,omitempty"`
 	// Suites are the accepted suites; in server preference order when
 	// Preference is PreferServer, otherwise in the order they were found.
 	Suites []Suite `json:"suites,omitempty"`

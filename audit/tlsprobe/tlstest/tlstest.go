@@ -122,6 +122,16 @@ type Config struct {
 	// FragmentSize, if > 0, splits the handshake messages into records of
 	// at most this many bytes; otherwise all messages share one record.
 	FragmentSize int
+	// Alert, when set, answers every TLS hello with this alert: a server
+	// whose TLS stack refuses every client (a broken key, a policy that
+	// wants a client certificate, an internal error).
+	Alert *Alert
+}
+
+// Alert is one TLS alert as sent on the wire.
+type Alert struct {
+	Level       uint8 // 1 warning, 2 fatal
+	Description uint8
 }
 
 // Serve answers exactly one hello on conn, then closes it. Every read and
@@ -264,6 +274,9 @@ func randomBytes(n int) []byte {
 }
 
 func answerSSLv2(h *SSLv2ClientHello, cfg Config) []byte {
+	if cfg.Alert != nil {
+		return alert(versionTLS10, cfg.Alert.Level, cfg.Alert.Description)
+	}
 	if len(cfg.SSLv2Specs) == 0 {
 		// A modern server does not speak SSLv2.
 		return alert(versionTLS10, alertLevelFatal, alertProtocol)
@@ -305,6 +318,9 @@ func clientVersions(h *ClientHello) []uint16 {
 
 func answerTLS(h *ClientHello, cfg Config) ([]byte, error) {
 	alertVersion := min(h.Version, versionTLS12)
+	if cfg.Alert != nil {
+		return alert(alertVersion, cfg.Alert.Level, cfg.Alert.Description), nil
+	}
 	if len(cfg.Versions) == 0 && len(cfg.SSLv2Specs) > 0 {
 		body := []byte{sslv2MsgError}
 		return sslv2Record(binary.BigEndian.AppendUint16(body, sslv2ErrNoCipher)), nil
