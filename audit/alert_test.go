@@ -61,7 +61,9 @@ func TestAlertsRecorded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			alert := &tlstest.Alert{Level: 2, Description: tc.desc}
 			a := soloServer(t, smtptest.Behavior{TLSHandler: func(c net.Conn) { _ = tlstest.Serve(c, tlstest.Config{Alert: alert}) }},
-				func(c *audit.Config) { c.Versions = []string{evidence.SSLv2, evidence.TLS10, evidence.TLS12, evidence.TLS13} })
+				func(c *audit.Config) {
+					c.Versions = []string{evidence.SSLv2, evidence.TLS10, evidence.TLS12, evidence.TLS13}
+				})
 			d := a.Domain(context.Background(), "solo.example")
 			p := only(t, d).Probe
 			hs := p.Handshake
