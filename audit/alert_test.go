@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mxaudit/mxaudit/audit"
 	"github.com/mxaudit/mxaudit/audit/certs"
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/smtp"
 	"github.com/mxaudit/mxaudit/audit/smtp/smtptest"
 	"github.com/mxaudit/mxaudit/audit/tlsprobe/tlstest"
@@ -84,4 +87,51 @@ func TestAlertsRecorded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Test454 tells a broken TLS setup from a passing one: "454 TLS not
+// available" on every attempt, a pause apart, is STARTTLS_FAILED (F)
+// even with retries off; a 454 that clears on the second attempt is not.
+func Test454(t *testing.T) {
+	t.Run("every time", func(t *testing.T) {
+		a := soloServer(t, smtptest.Behavior{STARTTLSCode: 454}, nil)
+		d := a.Domain(context.Background(), "solo.example")
+		p := only(t, d).Probe
+		if p.Status != evidence.ProbeSTARTTLSFail || p.Error == nil || p.Error.Code != 454 || p.Error.Attempts != 2 ||
+			!p.Error.ConfirmedSTARTTLSRefusal() || p.Retries != 1 || p.Connections != 2 {
+			t.Fatalf("probe %s error %+v retries %d connections %d, want starttls_fail confirmed on 2 attempts",
+				p.Status, p.Error, p.Retries, p.Connections)
+		}
+		g := grade.GradeDomain(d, grade.Default())
+		if g.Grade != grade.GradeF || !slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) {
+			t.Fatalf("grade %s findings %v, want F with STARTTLS_FAILED", g.Grade, findingCodes(g))
+		}
+		for _, f := range g.Findings {
+			if f.Code == grade.CodeSTARTTLSFailed && !strings.Contains(f.Args["reason"], "454") {
+				t.Errorf("reason %q does not quote the 454", f.Args["reason"])
+			}
+		}
+	})
+	t.Run("once", func(t *testing.T) {
+		a := soloServer(t, smtptest.Behavior{STARTTLSCode: 454, STARTTLSFailures: 1}, func(c *audit.Config) {
+			c.Versions = []string{evidence.TLS12, evidence.TLS13}
+		})
+		d := a.Domain(context.Background(), "solo.example")
+		p := only(t, d).Probe
+		if p.Status != evidence.ProbeOK || p.Retries != 1 || p.Handshake == nil || !p.Handshake.OK {
+			t.Fatalf("probe %s error %+v retries %d, want ok after one retry", p.Status, p.Error, p.Retries)
+		}
+		g := grade.GradeDomain(d, grade.Default())
+		if slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) || g.Grade == grade.GradeF {
+			t.Fatalf("grade %s findings %v: a passing 454 is not a failure", g.Grade, findingCodes(g))
+		}
+	})
+	t.Run("retries on, 454 every time", func(t *testing.T) {
+		// Confirmed at the second attempt: no third connection is spent.
+		a := soloServer(t, smtptest.Behavior{STARTTLSCode: 454}, func(c *audit.Config) { c.Retries = 3 })
+		p := only(t, a.Domain(context.Background(), "solo.example")).Probe
+		if p.Status != evidence.ProbeSTARTTLSFail || p.Error.Attempts != 2 || p.Connections != 2 {
+			t.Fatalf("probe %s attempts %d connections %d, want starttls_fail confirmed on 2", p.Status, p.Error.Attempts, p.Connections)
+		}
+	})
 }

@@ -1,10 +1,7 @@
 package evidence
 
 import (
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
 	"reflect"
 	"strconv"
 	"strings"
@@ -83,40 +80,49 @@ func AlertName(d uint8) string {
 	return fmt.Sprintf("alert_%d", d)
 }
 
-// goAlertText maps crypto/tls's text of each alert ("tls: handshake
-// failure") to its number, built from tls.AlertError, whose text is the
-// same as that of the error a TCP handshake returns.
-var goAlertText = func() map[string]uint8 {
-	m := make(map[string]uint8, 256)
-	for d := range 256 {
-		m[tls.AlertError(uint8(d)).Error()] = uint8(d)
-	}
-	return m
-}()
+// goAlertText maps the text of Go's crypto/tls alert values ("tls:
+// handshake failure") to their numbers; unknown numbers read "tls:
+// alert(N)". It is data, so this package stays free of crypto/tls: the
+// tests of audit/tlsprobe hold it equal to crypto/tls's own table.
+var goAlertText = map[string]uint8{
+	"tls: close notify": 0, "tls: unexpected message": 10, "tls: bad record MAC": 20,
+	"tls: decryption failed": 21, "tls: record overflow": 22, "tls: decompression failure": 30,
+	"tls: handshake failure": 40, "tls: bad certificate": 42, "tls: unsupported certificate": 43,
+	"tls: revoked certificate": 44, "tls: expired certificate": 45, "tls: unknown certificate": 46,
+	"tls: illegal parameter": 47, "tls: unknown certificate authority": 48, "tls: access denied": 49,
+	"tls: error decoding message": 50, "tls: error decrypting message": 51, "tls: export restriction": 60,
+	"tls: protocol version not supported": 70, "tls: insufficient security level": 71,
+	"tls: internal error": 80, "tls: inappropriate fallback": 86, "tls: user canceled": 90,
+	"tls: no renegotiation": 100, "tls: missing extension": 109, "tls: unsupported extension": 110,
+	"tls: certificate unobtainable": 111, "tls: unrecognized name": 112,
+	"tls: bad certificate status response": 113, "tls: bad certificate hash value": 114,
+	"tls: unknown PSK identity": 115, "tls: certificate required": 116,
+	"tls: no application protocol": 120, "tls: encrypted client hello required": 121,
+}
 
-// goRemoteError is the Op of the *net.OpError crypto/tls returns when the
-// peer sent an alert over TCP.
-const goRemoteError = "remote error"
+// GoRemoteError is the Op of the *net.OpError Go's crypto/tls returns when
+// the peer sent an alert over TCP; its Err is the alert.
+const GoRemoteError = "remote error"
 
-// AlertOf finds the TLS alert a peer sent in an error from Go's
-// crypto/tls. Over TCP the alert comes as a *net.OpError with Op "remote
-// error" around an unexported alert value: tls.AlertError only appears on
-// the QUIC path, so errors.As on it alone never matches a TCP handshake.
-func AlertOf(err error) (*Alert, bool) {
-	if err == nil {
+// RemoteAlert reads the alert a peer sent from the parts of the
+// *net.OpError Go's crypto/tls returns for it (Op GoRemoteError, Err an
+// unexported alert value). Over TCP that is the only form an alert takes:
+// tls.AlertError appears on the QUIC path alone, so errors.As on it never
+// matches a TCP handshake. The caller unwraps the *net.OpError, keeping
+// this package free of the network.
+func RemoteAlert(op string, cause error) (*Alert, bool) {
+	if op != GoRemoteError || cause == nil {
 		return nil, false
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == goRemoteError && op.Err != nil {
-		if d, ok := alertNumber(op.Err); ok {
-			return NewAlert(0, d), true
-		}
-	}
-	var qa tls.AlertError
-	if errors.As(err, &qa) {
-		return NewAlert(0, uint8(qa)), true
+	if d, ok := alertNumber(cause); ok {
+		return NewAlert(0, d), true
 	}
 	return nil, false
+}
+
+// AlertError is the classified error of a step ended by an alert.
+func AlertError(step string, a *Alert) *Error {
+	return &Error{Kind: ErrTLSAlert, Step: step, Code: a.Code, Alert: a, Message: "received TLS alert " + a.String()}
 }
 
 // alertNumber reads the description of crypto/tls's alert value: by its

@@ -64,7 +64,15 @@ func TestClassifyAlerts(t *testing.T) {
 				if errors.As(err, &qa) {
 					t.Logf("crypto/tls now returns tls.AlertError over TCP")
 				}
-				ev := Classify("handshake", fmt.Errorf("probe: %w", err))
+				var op *net.OpError
+				if !errors.As(fmt.Errorf("probe: %w", err), &op) {
+					t.Fatalf("crypto/tls returned %T %v, not a *net.OpError", err, err)
+				}
+				a, ok := RemoteAlert(op.Op, op.Err)
+				if !ok {
+					t.Fatalf("RemoteAlert(%q, %v) found no alert", op.Op, op.Err)
+				}
+				ev := AlertError("handshake", a)
 				if ev.Kind != ErrTLSAlert || ev.Code != int(d) || ev.Alert == nil || ev.Alert.Code != int(d) || ev.Alert.Name != AlertName(d) {
 					t.Fatalf("Classify(%v) = %+v alert %+v, want tls_alert %d %s", err, ev, ev.Alert, d, AlertName(d))
 				}
@@ -76,24 +84,36 @@ func TestClassifyAlerts(t *testing.T) {
 	}
 }
 
-func TestAlertOfOthers(t *testing.T) {
-	for _, err := range []error{
-		io.EOF,
-		errors.New("remote error: tls: handshake failure"), // text alone is not an alert value
-		&net.OpError{Op: "local error", Err: errors.New("tls: bad certificate")},
-		&net.OpError{Op: "remote error", Err: errors.New("something else")},
+func TestRemoteAlertOthers(t *testing.T) {
+	for _, tc := range []struct {
+		op    string
+		cause error
+	}{
+		{"local error", errors.New("tls: bad certificate")},
+		{"remote error", errors.New("something else")},
+		{"remote error", nil},
+		{"read", io.EOF},
 	} {
-		if a, ok := AlertOf(err); ok {
-			t.Errorf("AlertOf(%v) = %+v, want none", err, a)
+		if a, ok := RemoteAlert(tc.op, tc.cause); ok {
+			t.Errorf("RemoteAlert(%q, %v) = %+v, want none", tc.op, tc.cause, a)
 		}
-	}
-	if a, ok := AlertOf(fmt.Errorf("quic: %w", tls.AlertError(116))); !ok || a.Name != "certificate_required" {
-		t.Errorf("AlertOf(tls.AlertError(116)) = %+v %v", a, ok)
 	}
 	if got := NewAlert(1, 112).String(); got != "warning unrecognized_name (112)" {
 		t.Errorf("NewAlert(1, 112) = %q", got)
 	}
 	if got := NewAlert(2, 40).String(); got != "fatal handshake_failure (40)" {
 		t.Errorf("NewAlert(2, 40) = %q", got)
+	}
+}
+
+// TestGoAlertText: the text table equals crypto/tls's, so an alert is
+// found by its text should crypto/tls ever stop using a byte.
+func TestGoAlertText(t *testing.T) {
+	for d := range 256 {
+		text := tls.AlertError(uint8(d)).Error()
+		got, ok := alertNumber(errors.New(text))
+		if !ok || got != uint8(d) {
+			t.Errorf("alert %d: crypto/tls text %q reads as %d (%v)", d, text, got, ok)
+		}
 	}
 }

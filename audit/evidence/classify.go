@@ -27,8 +27,7 @@ func Errorf(kind ErrorKind, step, format string, args ...any) *Error {
 }
 
 // Classify turns a Go error from a dial, read, write or handshake into a
-// classified Error for the given step. A TLS alert from the peer is
-// ErrTLSAlert with its number in Code and Alert. An error that already is (or wraps)
+// classified Error for the given step. An error that already is (or wraps)
 // an *Error keeps its classification; its step is filled in when empty.
 // Classify returns nil for a nil error.
 func Classify(step string, err error) *Error {
@@ -42,10 +41,6 @@ func Classify(step string, err error) *Error {
 			c.Step = step
 		}
 		return &c
-	}
-	if a, ok := AlertOf(err); ok {
-		return &Error{Kind: ErrTLSAlert, Step: step, Code: a.Code, Alert: a,
-			Message: "received TLS alert " + a.String()}
 	}
 	return &Error{Kind: kindOf(err), Step: step, Message: err.Error()}
 }
