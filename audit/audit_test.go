@@ -45,7 +45,8 @@ func testFleet() *fleet.Definition {
 			MX: []fleet.MX{{Preference: 1, Host: "mx1.pool.example"}, {Preference: 5, Host: "mx2.pool.example"}}})
 	}
 	d.Domains = append(d.Domains,
-		fleet.Domain{Name: "null.example", NullMX: true, A: []string{"127.0.2.250"}},
+		fleet.Domain{Name: "null.example", NullMX: true, A: []string{"127.0.2.250"}, TXT: []fleet.TXTRecord{
+			{Text: "v=spf1 -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject; rua=mailto:d@null.example"}}},
 		fleet.Domain{Name: "implicit.example", A: []string{"127.0.2.3"}}) // the tls12-only server
 	return d
 }
@@ -446,4 +447,38 @@ type staticResolver map[string]string
 func (s staticResolver) Domain(_ context.Context, domain string) (evidence.MXLookup, []evidence.Host) {
 	return evidence.MXLookup{Kind: evidence.MXExplicit, Records: []evidence.MXRecord{{Preference: 0, Host: domain}}},
 		[]evidence.Host{{Name: domain, Addresses: []evidence.Address{{IP: s[domain]}}}}
+}
+
+func TestPostureCollected(t *testing.T) {
+	e := start(t, func(c *audit.Config) {
+		c.Posture = true
+		c.DKIMSelectors = func(domain string) []string {
+			if domain == "null.example" {
+				return []string{"s1"}
+			}
+			return nil
+		}
+	})
+	ctx := context.Background()
+	null := e.auditor.Domain(ctx, "null.example")
+	if null.SPF == nil || null.SPF.Status != evidence.SPFValid || null.SPF.All != "-all" {
+		t.Fatalf("null MX domain: spf %+v", null.SPF)
+	}
+	if null.DMARC == nil || null.DMARC.Status != evidence.DMARCValid || null.DMARC.Policy != "reject" {
+		t.Fatalf("null MX domain: dmarc %+v", null.DMARC)
+	}
+	if len(null.DKIM) != 1 || null.DKIM[0].Selector != "s1" || null.DKIM[0].Status != evidence.DKIMMissing {
+		t.Fatalf("null MX domain: dkim %+v", null.DKIM)
+	}
+	other := e.auditor.Domain(ctx, "modern.example")
+	if other.SPF == nil || other.SPF.Status != evidence.SPFMissing || other.DMARC == nil || other.DMARC.Status != evidence.DMARCMissing {
+		t.Fatalf("domain without records: spf %+v dmarc %+v", other.SPF, other.DMARC)
+	}
+	if other.DKIM != nil {
+		t.Errorf("no selectors, yet dkim %+v", other.DKIM)
+	}
+	off := start(t, nil).auditor.Domain(ctx, "null.example")
+	if off.SPF != nil || off.DMARC != nil {
+		t.Errorf("posture off, yet checked: %+v %+v", off.SPF, off.DMARC)
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/evidence"
 	"github.com/mxaudit/mxaudit/audit/guard"
 	"github.com/mxaudit/mxaudit/audit/mtasts"
+	"github.com/mxaudit/mxaudit/audit/posture"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
 	"github.com/mxaudit/mxaudit/audit/tlsprobe"
@@ -69,6 +70,15 @@ type Config struct {
 	// Policies turns on the MTA-STS, TLS-RPT and DANE checks; they need a
 	// Resolver that also answers TXT and TLSA questions.
 	Policies bool
+	// Posture turns on the SPF, DMARC and DKIM checks (audit/posture) of
+	// every domain, null MX included; they need a Resolver that also
+	// answers TXT and other questions (posture.Resolver).
+	Posture bool
+	// PostureConfig bounds those checks.
+	PostureConfig posture.Config
+	// DKIMSelectors names the DKIM selectors to check for a domain (from
+	// the vendor list or the config); nil or an empty answer: none.
+	DKIMSelectors func(domain string) []string
 	// STSFetcher fetches MTA-STS policies (nil: a fetcher that uses Resolver).
 	STSFetcher *mtasts.Fetcher
 	// HTTPSProxy chooses the proxy for MTA-STS policy fetches
@@ -194,6 +204,7 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	}
 	var wg sync.WaitGroup
 	a.policies(ctx, d, &wg)
+	a.posture(ctx, d, &wg)
 	for hi := range d.Hosts {
 		h := &d.Hosts[hi]
 		if len(h.Addresses) > maxAddressesPerHost {
@@ -628,6 +639,30 @@ func (a *Auditor) policies(ctx context.Context, d *evidence.Domain, wg *sync.Wai
 			}()
 		}
 	}
+}
+
+// posture starts the sender-authentication checks of d. They run for
+// every domain, null MX and failed MX lookups included: a domain that
+// receives no mail can still be forged, and RFC 7505 domains are the ones
+// that should publish "v=spf1 -all".
+func (a *Auditor) posture(ctx context.Context, d *evidence.Domain, wg *sync.WaitGroup) {
+	if !a.cfg.Posture {
+		return
+	}
+	pr, ok := a.cfg.Resolver.(posture.Resolver)
+	if !ok {
+		return
+	}
+	var sels []string
+	if a.cfg.DKIMSelectors != nil {
+		sels = a.cfg.DKIMSelectors(d.Domain)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res := posture.Check(ctx, pr, d.Domain, sels, a.cfg.PostureConfig)
+		d.SPF, d.DMARC, d.DKIM = res.SPF, res.DMARC, res.DKIM
+	}()
 }
 
 // HostResolver finds the addresses of a name (the MTA-STS policy host).

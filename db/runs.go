@@ -472,3 +472,9 @@ func (d *DB) LoadDiff(ctx context.Context, runID int64, out any) (baseID *int64,
 	}
 	return baseID, json.Unmarshal([]byte(s), out)
 }
+
+// ReopenRun marks a run being resumed as running again, with no end time.
+func (d *DB) ReopenRun(ctx context.Context, id int64) error {
+	_, err := d.sql.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?`, StatusRunning, id)
+	return err
+}

@@ -117,6 +117,9 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	if err := store.EachDomain(ctx, runID, b.domain); err != nil {
 		return nil, err
 	}
+	if err := b.carry(ctx, store, run, vendors, baseID); err != nil {
+		return nil, err
+	}
 	r.source = b.source(ctx, store, runID)
 	b.sortFindings()
 	b.vendorRows(vendors)
@@ -147,8 +150,51 @@ type builder struct {
 	// gradeChange is the grade change per domain ("A → C").
 	gradeChange map[string]string
 	regressed   map[string]bool
+	// carried is the last audited result of each domain this run could
+	// not audit, where an earlier run audited it.
+	carried map[string]*Carried
 	// baseGrades is each domain's grade in the base run.
 	baseGrades map[string]string
+}
+
+// carry finds, for each domain of the list this run could not audit
+// (inconclusive, or never stored), its last audited result up to the base
+// run, so the report shows that grade marked as carried instead of a bare
+// "?" (db.LastAudited, the rule the diff compares by).
+func (b *builder) carry(ctx context.Context, store *db.DB, run db.Run, vendors []db.VendorRow, baseID *int64) error {
+	b.carried = map[string]*Carried{}
+	if baseID == nil {
+		return nil
+	}
+	check := func(domain string) error {
+		if _, done := b.carried[domain]; done {
+			return nil
+		}
+		if f, ok := b.byDomain[domain]; ok && f.grade != grade.GradeInconclusive {
+			return nil
+		}
+		last, err := store.LastAudited(ctx, domain, run.ListName, *baseID)
+		if errors.Is(err, db.ErrNotFound) {
+			b.carried[domain] = nil
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b.carried[domain] = &Carried{Run: last.Run, Date: last.RunDate.UTC().Format(time.DateOnly), Grade: string(last.Grade.Grade)}
+		return nil
+	}
+	for _, v := range vendors {
+		if err := check(v.Domain); err != nil {
+			return err
+		}
+	}
+	for _, n := range b.names {
+		if err := check(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func findingKey(domain, code, host, ip string) string {
@@ -197,11 +243,15 @@ func ChangeText(ch db.Change) string {
 	if at != "" {
 		on = " on " + at
 	}
+	since := ""
+	if ch.Since != 0 {
+		since = fmt.Sprintf(" (since run %d, the last that could audit it)", ch.Since)
+	}
 	switch ch.Kind {
 	case db.ChangeGradeUp:
-		return fmt.Sprintf("Grade improved from %s to %s", ch.From, ch.To)
+		return fmt.Sprintf("Grade improved from %s to %s%s", ch.From, ch.To, since)
 	case db.ChangeGradeDown:
-		return fmt.Sprintf("Grade dropped from %s to %s", ch.From, ch.To)
+		return fmt.Sprintf("Grade dropped from %s to %s%s", ch.From, ch.To, since)
 	case db.ChangeForcedGained:
 		return "Now eligible for Forced TLS"
 	case db.ChangeForcedLost:
@@ -236,6 +286,8 @@ func ChangeText(ch db.Change) string {
 		return "Added to the vendor list"
 	case db.ChangeDomainRemoved:
 		return "Removed from the vendor list"
+	case db.ChangeCarried:
+		return fmt.Sprintf("Could not be audited in this run; grade %s carried from run %d", ch.From, ch.Since)
 	}
 	return ch.Kind
 }
@@ -297,7 +349,7 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		ForcedTLS: string(g.ForcedTLS), ForcedReason: g.ForcedTLSReason, MXKind: string(ev.MX.Kind),
 		MXLookup: string(ev.MX.Lookup.Status), DNSSEC: string(ev.MX.Lookup.DNSSEC),
 		MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
-		MX: []MXView{},
+		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
@@ -632,7 +684,7 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 		f, ok := b.byDomain[v.Domain]
 		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, TierNumber: TierNumber(v.Tier),
 			Tags: v.Tags, Contact: v.Contact, Notes: v.Notes, PreviousGrade: b.baseGrades[v.Domain],
-			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain]}
+			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = "not audited", "unknown", "not checked", "not checked"
 			b.r.Vendors = append(b.r.Vendors, row)

@@ -1,6 +1,9 @@
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaVersion is the version of the report JSON shape (Report and the
 // types below). It rises when a field changes meaning or is removed.
@@ -157,6 +160,25 @@ type VendorRow struct {
 	Regressed bool `json:"regressed,omitempty"`
 	// EarliestExpiry is the soonest leaf certificate expiry over the domain's MX.
 	EarliestExpiry *time.Time `json:"earliest_expiry,omitempty"`
+	// CarriedFrom is set when the domain could not be audited in this run
+	// but an earlier run audited it: that run's grade, shown marked as
+	// carried. Grade stays what this run found ("?" or "not audited").
+	CarriedFrom *Carried `json:"carried_from,omitempty"`
+}
+
+// Carried is the last audited result of a domain this run could not audit.
+type Carried struct {
+	// Run is the run that last audited the domain; Date is when it
+	// started (YYYY-MM-DD, UTC).
+	Run  int64  `json:"run"`
+	Date string `json:"date"`
+	// Grade is the grade that run gave the domain.
+	Grade string `json:"grade"`
+}
+
+// Text is how a carried grade is shown: "A- (carried from run 3, 2026-11-02)".
+func (c *Carried) Text() string {
+	return fmt.Sprintf("%s (carried from run %d, %s)", c.Grade, c.Run, c.Date)
 }
 
 // DomainView is one domain with its MX hosts and evidence, for the
@@ -178,6 +200,8 @@ type DomainView struct {
 	TLSRPT       string    `json:"tls_rpt"`
 	MX           []MXView  `json:"mx"`
 	AuditedAt    time.Time `json:"audited_at"`
+	// CarriedFrom: see VendorRow.CarriedFrom.
+	CarriedFrom *Carried `json:"carried_from,omitempty"`
 }
 
 // MXView is one MX host of a domain.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,8 @@ func scanFlags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
 		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings.json)"},
 		&cli.BoolFlag{Name: "no-policies", Usage: "skip the MTA-STS, TLS-RPT and DANE checks"},
+		&cli.BoolFlag{Name: "no-posture", Usage: "skip the SPF, DMARC and DKIM checks"},
+		&cli.StringSliceFlag{Name: "dkim-selector", Usage: "DKIM `SELECTOR` to check for every domain (repeatable; a vendor list's dkim_selectors column adds per-vendor ones)"},
 		&cli.StringFlag{Name: "dnssec", Value: string(resolve.DNSSECValidate), Usage: "`MODE` of DNSSEC checking: validate (the chain of trust from the root, by mxaudit itself), resolver (trust the AD bit of --resolver, which must validate), off"},
 		&cli.StringFlag{Name: "trust-anchor", Usage: "`FILE` of DS or DNSKEY records (zone-file syntax) to validate from instead of the IANA root keys (labs with their own signed zones)"},
 		&cli.StringFlag{Name: "https-proxy", Value: proxyEnv, Usage: "how MTA-STS policies are fetched: \"" + proxyEnv +
@@ -81,9 +84,64 @@ EXAMPLES
 
 // scanSetup is what a command needs to audit: the auditor and the policy.
 type scanSetup struct {
-	auditor *audit.Auditor
-	policy  grade.Policy
-	texts   *templates.Set
+	auditor  *audit.Auditor
+	resolver *resolve.Resolver
+	policy   grade.Policy
+	texts    *templates.Set
+	// allSelectors are the DKIM selectors checked for every domain;
+	// selectors adds those of a domain's vendors (the list's
+	// dkim_selectors column). Both are filled before the audit starts and
+	// only read after.
+	allSelectors []string
+	selectors    map[string][]string
+}
+
+// dkimSelectors returns the DKIM selectors to check for domain.
+func (s *scanSetup) dkimSelectors(domain string) []string {
+	out := append([]string(nil), s.allSelectors...)
+	for _, sel := range s.selectors[domain] {
+		if !slices.Contains(out, sel) {
+			out = append(out, sel)
+		}
+	}
+	return out
+}
+
+// checkSelector refuses a DKIM selector that is not a DNS name (RFC 6376
+// §3.1: selectors are sub-domain labels separated by dots).
+func checkSelector(sel string) error {
+	if sel == "" || len(sel) > 200 {
+		return fmt.Errorf("selector %q is empty or too long", sel)
+	}
+	for _, l := range strings.Split(sel, ".") {
+		if l == "" || len(l) > 63 {
+			return fmt.Errorf("selector %q is not a DNS name", sel)
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("selector %q is not a DNS name", sel)
+			}
+		}
+	}
+	return nil
+}
+
+// resolverProbeTimeout bounds the question that proves the DNS resolver
+// answers before anything is audited.
+const resolverProbeTimeout = 10 * time.Second
+
+// probeResolver fails with exit 3 when the resolver answers nothing: every
+// domain would come out inconclusive, and a run of them is no result.
+func (s *scanSetup) probeResolver(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, resolverProbeTimeout)
+	defer cancel()
+	if err := s.resolver.Probe(pctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return runtimeErr(fmt.Errorf("the DNS resolver cannot be used, nothing was audited: %w (check --resolver or /etc/resolv.conf)", err))
+	}
+	return nil
 }
 
 // newScanSetup builds the auditor from the flags; allowPrivate is the
@@ -140,18 +198,27 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 	if err != nil {
 		return nil, usageErr("--templates: %v", err)
 	}
+	setup := &scanSetup{policy: grade.Default(), texts: texts, selectors: map[string][]string{}}
+	for _, sel := range c.StringSlice("dkim-selector") {
+		if err := checkSelector(sel); err != nil {
+			return nil, usageErr("--dkim-selector: %v", err)
+		}
+		setup.allSelectors = append(setup.allSelectors, sel)
+	}
 	a, err := audit.New(audit.Config{
 		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"),
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
 		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"), HTTPSProxy: proxy,
+		Posture: !c.Bool("no-posture"), DKIMSelectors: setup.dkimSelectors,
 		AllowPrivate: allowPrivate || c.Bool("allow-private"),
 	})
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
-	return &scanSetup{auditor: a, policy: grade.Default(), texts: texts}, nil
+	setup.auditor, setup.resolver = a, res
+	return setup, nil
 }
 
 func loadTemplates(dir string) (*templates.Set, error) {
@@ -224,6 +291,9 @@ func scanAction(c *cli.Context) error {
 	}
 	setup, err := newScanSetup(c, false)
 	if err != nil {
+		return err
+	}
+	if err := setup.probeResolver(c.Context); err != nil {
 		return err
 	}
 	started := time.Now().UTC()
