@@ -35,6 +35,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 
 	finish := func() DomainGrade {
 		dg.Findings = append(all, dc.findings...)
+		senderAuthFindings(d, p, &dg)
 		sortFindings(dg.Findings)
 		return dg
 	}
