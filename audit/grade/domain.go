@@ -90,6 +90,17 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	} else {
 		stsFindings(dc, d.MTASTS)
 	}
+	if untested := untestedVersions(d); len(untested) > 0 {
+		// A restricted scan cannot show the worst a server accepts: its
+		// grade is never presented as complete.
+		what := strings.Join(untested, ", ") + " and the weak suites only they carry were not tested"
+		if slices.Contains(untested, evidence.SSLv3) {
+			what = "SSLv3 and weak suites were not tested (" + strings.Join(untested, ", ") + ")"
+		}
+		dc.add(CodeScanRestricted, what+": the scan was restricted to "+strings.Join(d.VersionsTested, ", ")+" (--versions), so the grade is incomplete.",
+			map[string]string{"tested": strings.Join(d.VersionsTested, ", "), "untested": strings.Join(untested, ", "), "what": what})
+		dg.Incomplete = true
+	}
 	tlsrptFindings(dc, d.TLSRPT, publishesPolicy(d))
 	sts := stsPolicyOf(d.MTASTS)
 	outer := inherited{}.with(dc)
@@ -284,4 +295,18 @@ func enumerationCut(d *evidence.Domain) bool {
 		}
 	}
 	return false
+}
+
+// untestedVersions lists the protocol versions a restricted scan left out.
+func untestedVersions(d *evidence.Domain) []string {
+	if len(d.VersionsTested) == 0 {
+		return nil
+	}
+	var out []string
+	for _, v := range evidence.Versions {
+		if !slices.Contains(d.VersionsTested, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

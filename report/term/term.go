@@ -108,13 +108,25 @@ func (p *printer) header(d *evidence.Domain, g *grade.DomainGrade) {
 	}
 	p.printf("%s\n", p.color(ansiBold, name))
 	gr := p.gradeText(g.Grade)
-	if g.Incomplete {
+	restricted := ""
+	for _, f := range g.Findings {
+		if f.Code == grade.CodeScanRestricted {
+			restricted = f.Reason
+		}
+	}
+	switch {
+	case restricted != "" && g.Grade.Conclusive():
+		gr += " (incomplete: the scan was restricted with --versions)"
+	case g.Incomplete:
 		gr += " (incomplete: some addresses could not be audited)"
 	}
 	p.printf("  Grade: %s   Forced TLS: %s", gr, forced(g))
 	p.printf("   MX: %s\n", mxSummary(d))
 	if d.PortBlocked {
 		p.printf("  %s\n", p.color(ansiYellow, "No mail server answered on the SMTP port: outbound port 25 may be blocked from this machine; results are inconclusive, not failures."))
+	}
+	if restricted != "" {
+		p.printf("  %s\n", p.color(ansiYellow, report.Clean(restricted)))
 	}
 	if d.HTTPSBlocked {
 		p.printf("  %s\n", p.color(ansiYellow, "No MTA-STS policy host could be connected to: outbound HTTPS may be blocked from this machine; MTA-STS was not checked."))
