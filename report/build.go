@@ -362,19 +362,23 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
 		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
+	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
 	}
 	for _, mg := range g.MX {
 		h := hostOf(ev, mg.Host)
 		mv := MXView{Host: mg.Host, Preference: mg.Preference, Grade: string(mg.Grade), DANE: daneState(h), Addresses: []AddressView{}}
+		mv.Caps, mv.GradeExplanation = ExplainMX(b.opt.Texts, mg)
 		if h != nil && h.TLSA != nil {
 			for _, t := range h.TLSA.Records {
 				mv.TLSA = append(mv.TLSA, fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, t.Data))
 			}
 		}
 		for _, ag := range mg.Addresses {
-			mv.Addresses = append(mv.Addresses, AddressViewOf(h, ag))
+			av := AddressViewOf(h, ag)
+			av.Deductions, av.Caps, av.GradeExplanation = ExplainAddress(b.opt.Texts, ag)
+			mv.Addresses = append(mv.Addresses, av)
 		}
 		dv.MX = append(dv.MX, mv)
 	}
@@ -455,7 +459,8 @@ func addrOf(h *evidence.Host, ip string) *evidence.Address {
 // AddressViewOf is the view of one graded address of host h (nil when the
 // evidence lacks the host): its probe, versions, suites and certificate.
 func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
-	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Checks: map[string]string{}, Versions: []VersionView{}}
+	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Score: ag.Score, Checks: map[string]string{}, Versions: []VersionView{},
+		Deductions: []Deduction{}, Caps: []Cap{}}
 	for c, res := range ag.Checks {
 		av.Checks[string(c)] = string(res)
 	}
@@ -476,6 +481,9 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 				av.Transcript = append(av.Transcript, l.Dir+": "+l.Line)
 			}
 		}
+		if hs := p.Handshake; hs != nil && !hs.OK && hs.Error != nil {
+			av.HandshakeError = hs.Error.Error()
+		}
 		if hs := p.Handshake; hs != nil && hs.OK {
 			av.Protocol = hs.Version
 			if hs.Suite != nil {
@@ -487,6 +495,9 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 		}
 		for _, v := range p.Versions {
 			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete}
+			if v.Alert != nil {
+				vv.Alert = v.Alert.String()
+			}
 			for _, s := range v.Suites {
 				vv.Suites = append(vv.Suites, suiteView(s))
 			}

@@ -70,11 +70,15 @@ func (c *collector) has(code string) bool {
 type inherited struct {
 	deduction int
 	forceF    bool
+	// findings are those of the enclosing scopes, domain first, so each
+	// address can say which of them cost it points or capped its grade.
+	findings []Finding
 }
 
 // with adds the findings of one more enclosing scope.
 func (in inherited) with(c *collector) inherited {
-	return inherited{deduction: in.deduction + c.deduction, forceF: in.forceF || c.forceF}
+	fs := append(append([]Finding(nil), in.findings...), c.findings...)
+	return inherited{deduction: in.deduction + c.deduction, forceF: in.forceF || c.forceF, findings: fs}
 }
 
 // newChecks returns every check set to r.
@@ -103,8 +107,8 @@ type addressInput struct {
 
 // probeStatus is the probe's status, read defensively because the failure
 // statuses grade F: a missing probe is not tested; a failure status whose
-// deciding error is itself inconclusive (a timeout, 454 "TLS not available
-// now") is inconclusive; and "no STARTTLS" when the dialogue shows EHLO never
+// deciding error is itself inconclusive (a timeout, a 454 "TLS not
+// available now" not confirmed by a second attempt) is inconclusive; and "no STARTTLS" when the dialogue shows EHLO never
 // succeeded is inconclusive too.
 func probeStatus(p *evidence.Probe) evidence.ProbeStatus {
 	if p == nil || p.Status == "" {
@@ -226,7 +230,11 @@ func gradeAddress(in addressInput) AddressGrade {
 		ag.Score, ag.Grade = c.score(in.outer)
 		if ag.Grade == GradeA && aPlus(v, enforce, dstate) {
 			ag.Grade = GradeAPlus
+			ag.APlus = aPlusReason(enforce, dstate)
 		}
+		// The score's arithmetic and what capped it, from the enclosing
+		// scopes first: the same findings in the same order as c.score.
+		ag.Deductions, ag.Caps = explain(append(append([]Finding(nil), in.outer.findings...), c.findings...))
 	}
 	ag.ForcedTLS, ag.ForcedTLSReason = addressForcedTLS(ag, v)
 	ag.Findings = c.findings
@@ -255,6 +263,9 @@ func startTLSFailure(p *evidence.Probe, st evidence.ProbeStatus) string {
 			fmt.Fprintf(&b, " with %d", p.SMTP.STARTTLS.Code)
 			if len(p.SMTP.STARTTLS.Lines) > 0 {
 				b.WriteString(" " + p.SMTP.STARTTLS.Lines[0])
+			}
+			if p.Error.ConfirmedSTARTTLSRefusal() {
+				fmt.Fprintf(&b, " on each of %d attempts", p.Error.Attempts)
 			}
 			return b.String()
 		}
@@ -589,6 +600,17 @@ func aPlus(v view, enforce Result, dstate daneState) bool {
 		return false
 	}
 	return enforce == Pass || dstate == daneValid
+}
+
+// aPlusReason says what earned an A+ besides the perfect score.
+func aPlusReason(enforce Result, dstate daneState) string {
+	if enforce == Pass {
+		return "TLS 1.3 and an enforced MTA-STS policy that covers the host"
+	}
+	if dstate == daneValid {
+		return "TLS 1.3 and DANE records the server matches"
+	}
+	return ""
 }
 
 // addressForcedTLS is the address's part of the Forced-TLS verdict. A

@@ -21,11 +21,17 @@ import (
 func (p *printer) details(d *evidence.Domain, g *grade.DomainGrade) {
 	p.printf("\n  Per address (suites in the server's order where it enforces one):\n")
 	first := map[string]string{} // IP → the MX host it was printed under
+	_, why := report.ExplainDomain(p.texts, *g)
+	p.printf("  Domain grade %s: %s\n", p.gradeText(g.Grade), report.Clean(why))
 	for _, mx := range g.MX {
 		h := findHost(d, mx.Host)
+		_, why := report.ExplainMX(p.texts, mx)
+		p.printf("  %s  grade %s: %s\n", p.color(ansiBold, report.Clean(mx.Host)), p.gradeText(mx.Grade), report.Clean(why))
 		for _, ag := range mx.Addresses {
 			av := report.AddressViewOf(h, ag)
+			_, _, why := report.ExplainAddress(p.texts, ag)
 			p.printf("  %s %s  grade %s\n", p.color(ansiBold, report.Clean(mx.Host)), av.IP, p.gradeText(ag.Grade))
+			p.printf("    Why: %s\n", report.Clean(why))
 			if prev, ok := first[av.IP]; ok {
 				p.printf("    Probe: the same server as under %s above\n", report.Clean(prev))
 				p.certificate(av.Cert)
@@ -49,6 +55,9 @@ func (p *printer) address(av *report.AddressView) {
 	}
 	if av.Protocol != "" {
 		p.printf("    Negotiated: %s\n", report.Clean(av.Protocol))
+	}
+	if av.HandshakeError != "" && av.HandshakeError != av.ProbeError {
+		p.printf("    Full handshake: %s\n", report.Clean(av.HandshakeError))
 	}
 	p.certificate(av.Cert)
 	for i := range av.Versions {
@@ -131,6 +140,9 @@ func (p *printer) version(v *report.VersionView) {
 		}
 	case evidence.NotSupported:
 		line = "no"
+		if v.Alert != "" {
+			line += " (alert " + report.Clean(v.Alert) + ")"
+		}
 	case evidence.Inconclusive:
 		line = p.color(ansiYellow, "inconclusive") + ": " + report.Clean(v.Reason)
 	default:

@@ -97,7 +97,8 @@ func TestVerboseShowsSuitesInServerOrder(t *testing.T) {
 	out := render(t, "acme-billing.example", Options{Verbose: true})
 	// Month 2 of the fixture: SSLv3 and TLS 1.0 with export, RC4, DES and 3DES.
 	wantLines(t, out,
-		`(?m)^    SSLv2 +no$`,
+		`(?m)^    SSLv2 +no \(alert fatal protocol_version \(70\)\)$`, // the refusal's alert, named and numbered
+		`(?m)^    TLSv1\.3 +no \(alert fatal protocol_version \(70\)\)$`,
 		`(?m)^    SSLv3 +yes, 5 suites in the server's order$`,
 		`(?m)^    TLSv1\.0 +yes, 5 suites in the server's order$`,
 		`(?m)^    TLSv1\.2 +no$`,
@@ -219,4 +220,15 @@ func TestSharedAddressPrintedOnce(t *testing.T) {
 	if n := strings.Count(out, "    Certificate: "); n != 2 {
 		t.Errorf("%d certificate blocks, want one per MX name:\n%s", n, out)
 	}
+}
+
+// TestVerboseExplainsGrades: scan -v prints beside every grade how it came
+// about; the SSLv3 server's line names the SSLv3 deduction with its points.
+func TestVerboseExplainsGrades(t *testing.T) {
+	t.Parallel()
+	out := render(t, "acme-billing.example", Options{Verbose: true})
+	wantLines(t, out,
+		`(?m)^  Domain grade F: worst of its MX hosts: mx\.acme-billing\.example is F$`,
+		`(?m)^    Why: 100 − 35 SSLv3 [^=]*= \d+ → [A-F]`,
+	)
 }
