@@ -34,6 +34,9 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	var all []Finding
 
 	finish := func() DomainGrade {
+		if dg.Grade == GradeF {
+			dg.Caps = capsOf(dc.findings)
+		}
 		dg.Findings = append(all, dc.findings...)
 		sortFindings(dg.Findings)
 		return dg
@@ -63,8 +66,12 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		}
 		dc.add(CodeNoMX, "The domain has no MX record and no address"+detail+".", args)
 		dg.Grade = GradeF
+		// NO_MX deducts nothing (there is no address to score) but sets F.
+		noMX := dc.findings[len(dc.findings)-1]
 		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "no mail host"
-		return finish()
+		out := finish()
+		out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
+		return out
 	case mx.Kind == evidence.MXError:
 		args := map[string]string{"status": string(mx.Lookup.Status)}
 		if mx.Lookup.Error != "" {
@@ -172,7 +179,7 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 		hc.add(CodeMXNoAddress, "The MX host has no address ("+reason+").", map[string]string{"reason": reason})
 		mg.Grade, mg.Inconclusive = GradeInconclusive, true
 		if inner.forceF {
-			mg.Grade = GradeF
+			mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)
 		}
 		return mg, hc.findings
 	}
@@ -202,7 +209,7 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 	}
 	mg.Grade = Worst(grades...)
 	if inner.forceF {
-		mg.Grade = GradeF
+		mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)
 	}
 	return mg, append(hc.findings, addrFindings...)
 }

@@ -36,8 +36,8 @@ var columns = []struct {
 	{grade.CheckVerifiable, "Verifiable"},
 	{grade.CheckSSLv3Off, "SSLv3 off"},
 	{grade.CheckTLS10Off, "TLS1.0 off"},
-	{grade.CheckTLS12, "TLS1.2"},
-	{grade.CheckTLS13, "TLS1.3"},
+	{grade.CheckTLS12, "TLS1.2 on"},
+	{grade.CheckTLS13, "TLS1.3 on"},
 	{grade.CheckWeakOff, "Weak off"},
 	{grade.CheckNISTR1, "NIST r1"},
 	{grade.CheckNISTR2, "NIST r2"},
@@ -55,7 +55,7 @@ const (
 
 // Render writes one domain's result.
 func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templates.Set, opt Options) error {
-	p := &printer{w: w, opt: opt}
+	p := &printer{w: w, opt: opt, texts: texts}
 	p.header(d, g)
 	p.policyBlock(d)
 	if len(g.MX) > 0 {
@@ -72,6 +72,8 @@ type printer struct {
 	w   io.Writer
 	opt Options
 	err error
+	// texts words the grade explanations (finding titles).
+	texts *templates.Set
 }
 
 func (p *printer) printf(format string, args ...any) {
