@@ -397,12 +397,17 @@ func clientSuites() []uint16 {
 func (a *Auditor) handshake(ctx context.Context, conn net.Conn, sni string) (*evidence.Handshake, [][]byte, net.Conn) {
 	hs := &evidence.Handshake{}
 	start := time.Now()
+	suites := clientSuites()
+	// crypto/tls lists its TLS 1.3 suites among these, and always offers them.
+	for _, id := range suites {
+		hs.Offered = append(hs.Offered, tlsprobe.SuiteCode(id))
+	}
 	tc := tls.Client(conn, &tls.Config{
 		ServerName:         sni,
 		InsecureSkipVerify: true, // the chain is judged by audit/certs, against the MX name
 		MinVersion:         tls.VersionTLS10,
 		MaxVersion:         tls.VersionTLS13,
-		CipherSuites:       clientSuites(),
+		CipherSuites:       suites,
 	})
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.StepTimeout)
 	err := tc.HandshakeContext(hctx)
@@ -434,7 +439,11 @@ func (a *Auditor) afterTLS(ctx context.Context, tc net.Conn, sess *evidence.SMTP
 	if sess == nil {
 		sess = &evidence.SMTPSession{}
 	}
-	_ = a.cfg.SMTP.AfterTLS(ctx, tc, sess)
+	if err := a.cfg.SMTP.AfterTLS(ctx, tc, sess); err != nil {
+		// The handshake completed but the session did not survive its
+		// first command: no sender can deliver over it.
+		sess.PostTLSError = evidence.Classify(smtp.StepPostTLSEHLO, err)
+	}
 }
 
 func tlsError(err error) *evidence.Error {

@@ -202,9 +202,13 @@ type VersionView struct {
 	// Reason is why the version was refused or is inconclusive (the alert,
 	// the close, the error), as the probe recorded it.
 	Reason     string      `json:"reason,omitempty"`
-	Preference string      `json:"preference,omitempty"`
-	Complete   bool        `json:"complete"`
-	Suites     []SuiteView `json:"suites,omitempty"`
+	Preference string `json:"preference,omitempty"`
+	Complete   bool   `json:"complete"`
+	// ServerHelloOnly is set when the suites were chosen in a ServerHello
+	// but no handshake with the server ever completed (grading policy v3):
+	// the server picks them, then ends every handshake.
+	ServerHelloOnly bool        `json:"server_hello_only,omitempty"`
+	Suites          []SuiteView `json:"suites,omitempty"`
 }
 
 // SuiteView is one accepted cipher suite with the flags a reader scans for.

@@ -129,6 +129,9 @@ func (p *printer) version(v *report.VersionView) {
 		if !v.Complete {
 			line += "; enumeration incomplete: " + report.Clean(v.Reason)
 		}
+		if v.ServerHelloOnly {
+			line += "; " + p.color(ansiRed, "chosen in a ServerHello, handshake never completed")
+		}
 	case evidence.NotSupported:
 		line = "no"
 	case evidence.Inconclusive:
