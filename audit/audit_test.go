@@ -45,7 +45,8 @@ func testFleet() *fleet.Definition {
 			MX: []fleet.MX{{Preference: 1, Host: "mx1.pool.example"}, {Preference: 5, Host: "mx2.pool.example"}}})
 	}
 	d.Domains = append(d.Domains,
-		fleet.Domain{Name: "null.example", NullMX: true, A: []string{"127.0.2.250"}},
+		fleet.Domain{Name: "null.example", NullMX: true, A: []string{"127.0.2.250"}, TXT: []fleet.TXTRecord{
+			{Text: "v=spf1 -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject; rua=mailto:d@null.example"}}},
 		fleet.Domain{Name: "implicit.example", A: []string{"127.0.2.3"}}) // the tls12-only server
 	return d
 }
@@ -72,7 +73,7 @@ func start(t *testing.T, mutate func(*audit.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
-		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond}
+		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, AllowPrivate: true}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -429,7 +430,7 @@ func TestTarpitIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := audit.New(audit.Config{Resolver: staticResolver{"tarpit.example": "127.0.3.7"}, SMTP: sc, Port: port,
-		Verifier: &certs.Verifier{}, Retries: 1, RetryBackoff: 10 * time.Millisecond})
+		Verifier: &certs.Verifier{}, Retries: 1, RetryBackoff: 10 * time.Millisecond, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,4 +450,38 @@ type staticResolver map[string]string
 func (s staticResolver) Domain(_ context.Context, domain string) (evidence.MXLookup, []evidence.Host) {
 	return evidence.MXLookup{Kind: evidence.MXExplicit, Records: []evidence.MXRecord{{Preference: 0, Host: domain}}},
 		[]evidence.Host{{Name: domain, Addresses: []evidence.Address{{IP: s[domain]}}}}
+}
+
+func TestPostureCollected(t *testing.T) {
+	e := start(t, func(c *audit.Config) {
+		c.Posture = true
+		c.DKIMSelectors = func(domain string) []string {
+			if domain == "null.example" {
+				return []string{"s1"}
+			}
+			return nil
+		}
+	})
+	ctx := context.Background()
+	null := e.auditor.Domain(ctx, "null.example")
+	if null.SPF == nil || null.SPF.Status != evidence.SPFValid || null.SPF.All != "-all" {
+		t.Fatalf("null MX domain: spf %+v", null.SPF)
+	}
+	if null.DMARC == nil || null.DMARC.Status != evidence.DMARCValid || null.DMARC.Policy != "reject" {
+		t.Fatalf("null MX domain: dmarc %+v", null.DMARC)
+	}
+	if len(null.DKIM) != 1 || null.DKIM[0].Selector != "s1" || null.DKIM[0].Status != evidence.DKIMMissing {
+		t.Fatalf("null MX domain: dkim %+v", null.DKIM)
+	}
+	other := e.auditor.Domain(ctx, "modern.example")
+	if other.SPF == nil || other.SPF.Status != evidence.SPFMissing || other.DMARC == nil || other.DMARC.Status != evidence.DMARCMissing {
+		t.Fatalf("domain without records: spf %+v dmarc %+v", other.SPF, other.DMARC)
+	}
+	if other.DKIM != nil {
+		t.Errorf("no selectors, yet dkim %+v", other.DKIM)
+	}
+	off := start(t, nil).auditor.Domain(ctx, "null.example")
+	if off.SPF != nil || off.DMARC != nil {
+		t.Errorf("posture off, yet checked: %+v %+v", off.SPF, off.DMARC)
+	}
 }

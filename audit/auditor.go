@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,7 +20,9 @@ import (
 	"github.com/mxaudit/mxaudit/audit/certs"
 	"github.com/mxaudit/mxaudit/audit/dane"
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/guard"
 	"github.com/mxaudit/mxaudit/audit/mtasts"
+	"github.com/mxaudit/mxaudit/audit/posture"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
 	"github.com/mxaudit/mxaudit/audit/tlsprobe"
@@ -67,6 +70,15 @@ type Config struct {
 	// Policies turns on the MTA-STS, TLS-RPT and DANE checks; they need a
 	// Resolver that also answers TXT and TLSA questions.
 	Policies bool
+	// Posture turns on the SPF, DMARC and DKIM checks (audit/posture) of
+	// every domain, null MX included; they need a Resolver that also
+	// answers TXT and other questions (posture.Resolver).
+	Posture bool
+	// PostureConfig bounds those checks.
+	PostureConfig posture.Config
+	// DKIMSelectors names the DKIM selectors to check for a domain (from
+	// the vendor list or the config); nil or an empty answer: none.
+	DKIMSelectors func(domain string) []string
 	// STSFetcher fetches MTA-STS policies (nil: a fetcher that uses Resolver).
 	STSFetcher *mtasts.Fetcher
 	// HTTPSProxy chooses the proxy for MTA-STS policy fetches
@@ -77,6 +89,10 @@ type Config struct {
 	// HTTPSPort is the port MTA-STS policy hosts are fetched from (443 on
 	// the internet; other ports for tests and labs).
 	HTTPSPort int
+	// HTTPSDial opens the TCP connection to one address (IP:port) of an
+	// MTA-STS policy host found through Resolver, after the guard passed
+	// it; nil means a net.Dialer. Tests give a recording stub.
+	HTTPSDial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Resolver finds mail hosts; required.
 	Resolver Resolver
 	// SMTP speaks the dialogue up to STARTTLS; required. Its port is the port probed.
@@ -102,12 +118,20 @@ type Config struct {
 	Versions []string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AllowPrivate lets the scanner dial addresses that are not globally
+	// reachable (loopback, private, link-local...: audit/guard). Off, such
+	// an address of an MX or MTA-STS policy host is recorded and never
+	// dialled, so a vendor's DNS cannot aim the scanner at the auditor's
+	// own network. Labs, tests and the demo turn it on. The HTTPS proxy is
+	// always dialled as configured.
+	AllowPrivate bool
 }
 
 // Auditor audits domains. It is safe for concurrent use; one Auditor is one
 // run: its caches make each address probed once.
 type Auditor struct {
 	cfg    Config
+	guard  guard.Guard
 	limit  *hostLimiter
 	probes *onceCache[string, *evidence.Probe]
 	certs  *onceCache[[2]string, *evidence.CertCheck]
@@ -154,6 +178,7 @@ func New(cfg Config) (*Auditor, error) {
 	}
 	return &Auditor{
 		cfg:    cfg,
+		guard:  guard.Guard{AllowPrivate: cfg.AllowPrivate},
 		limit:  newHostLimiter(cfg.PerHost, cfg.ConnectGap),
 		probes: newOnceCache[string, *evidence.Probe](),
 		certs:  newOnceCache[[2]string, *evidence.CertCheck](),
@@ -179,6 +204,7 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	}
 	var wg sync.WaitGroup
 	a.policies(ctx, d, &wg)
+	a.posture(ctx, d, &wg)
 	for hi := range d.Hosts {
 		h := &d.Hosts[hi]
 		if len(h.Addresses) > maxAddressesPerHost {
@@ -223,8 +249,13 @@ func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Addre
 }
 
 // dial opens an SMTP connection to ip under the per-address limit and
-// brings it to the point where TLS bytes follow STARTTLS.
+// brings it to the point where TLS bytes follow STARTTLS. Every SMTP
+// connection of a probe, the raw hellos' included, comes through here, so
+// the guard judges each address at the moment it would be dialled.
 func (a *Auditor) dial(ctx context.Context, ip string) (net.Conn, *evidence.SMTPSession, error) {
+	if err := a.checkAddress(ip); err != nil {
+		return nil, nil, err
+	}
 	release, err := a.limit.acquire(ctx, ip)
 	if err != nil {
 		return nil, nil, evidence.Classify("connect", err)
@@ -235,6 +266,19 @@ func (a *Auditor) dial(ctx context.Context, ip string) (net.Conn, *evidence.SMTP
 		return nil, sess, err
 	}
 	return &limitedConn{Conn: conn, release: release}, sess, nil
+}
+
+// checkAddress returns an ErrPrivateAddress error when the guard refuses ip.
+func (a *Auditor) checkAddress(ip string) error {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return evidence.Errorf(evidence.ErrInternal, "connect", "not an ip address: %q", ip)
+	}
+	var refused *guard.RefusedError
+	if err := a.guard.Check(addr); errors.As(err, &refused) {
+		return evidence.Errorf(evidence.ErrPrivateAddress, "connect", "%s", refused.Reason())
+	}
+	return nil
 }
 
 // dialRetry is dial with retries on inconclusive failures (421, timeouts,
@@ -347,6 +391,8 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 
 func statusOf(err error, ev *evidence.Error) evidence.ProbeStatus {
 	switch {
+	case ev.Kind == evidence.ErrPrivateAddress:
+		return evidence.ProbePrivateAddress
 	case errors.Is(err, smtp.ErrNoSTARTTLS):
 		return evidence.ProbeNoSTARTTLS
 	case ev.Inconclusive():
@@ -560,6 +606,30 @@ func (a *Auditor) policies(ctx context.Context, d *evidence.Domain, wg *sync.Wai
 	}
 }
 
+// posture starts the sender-authentication checks of d. They run for
+// every domain, null MX and failed MX lookups included: a domain that
+// receives no mail can still be forged, and RFC 7505 domains are the ones
+// that should publish "v=spf1 -all".
+func (a *Auditor) posture(ctx context.Context, d *evidence.Domain, wg *sync.WaitGroup) {
+	if !a.cfg.Posture {
+		return
+	}
+	pr, ok := a.cfg.Resolver.(posture.Resolver)
+	if !ok {
+		return
+	}
+	var sels []string
+	if a.cfg.DKIMSelectors != nil {
+		sels = a.cfg.DKIMSelectors(d.Domain)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res := posture.Check(ctx, pr, d.Domain, sels, a.cfg.PostureConfig)
+		d.SPF, d.DMARC, d.DKIM = res.SPF, res.DMARC, res.DKIM
+	}()
+}
+
 // HostResolver finds the addresses of a name (the MTA-STS policy host).
 type HostResolver interface {
 	LookupHost(ctx context.Context, host string) ([]string, error)
@@ -571,11 +641,17 @@ type HostResolver interface {
 // by mtasts itself: RFC 8461 §3.3 wants a SAN match, no CN fallback.
 func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 	if a.cfg.STSFetcher != nil {
-		return a.cfg.STSFetcher
+		if a.cfg.STSFetcher.DialContext != nil {
+			return a.cfg.STSFetcher // the caller dials, and answers for it
+		}
+		f := *a.cfg.STSFetcher
+		f.DialContext = a.guardedDial
+		return &f
 	}
 	f := &mtasts.Fetcher{Roots: a.cfg.Verifier.Roots, Now: a.cfg.Now, Proxy: a.cfg.HTTPSProxy}
 	hr, ok := a.cfg.Resolver.(HostResolver)
 	if !ok {
+		f.DialContext = a.guardedDial
 		return f
 	}
 	port := strconv.Itoa(a.cfg.HTTPSPort)
@@ -584,7 +660,7 @@ func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 		if err != nil {
 			return nil, err
 		}
-		if !strings.HasPrefix(host, mtasts.PolicyHost("")) {
+		if !isPolicyHost(host) {
 			// Not a policy host: the HTTPS proxy, found and dialled as given.
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)
@@ -593,18 +669,59 @@ func (a *Auditor) stsFetcher() *mtasts.Fetcher {
 		if err != nil {
 			return nil, err
 		}
-		var d net.Dialer
-		var lastErr error
+		dial := a.cfg.HTTPSDial
+		if dial == nil {
+			dial = (&net.Dialer{}).DialContext
+		}
+		var lastErr, refused error
 		for _, ip := range ips {
-			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip, port))
+			if err := a.checkAddress(ip); err != nil {
+				var ev *evidence.Error
+				if errors.As(err, &ev) {
+					ev.Message = host + " resolves to " + ev.Message
+				}
+				refused = err
+				continue
+			}
+			c, err := dial(ctx, network, net.JoinHostPort(ip, port))
 			if err == nil {
 				return c, nil
 			}
 			lastErr = err
 		}
+		if lastErr == nil {
+			lastErr = refused
+		}
 		return nil, lastErr
 	}
 	return f
+}
+
+// isPolicyHost tells an MTA-STS policy host from the HTTPS proxy, the
+// fetcher's only other destination.
+func isPolicyHost(host string) bool {
+	return strings.HasPrefix(host, mtasts.PolicyHost(""))
+}
+
+// guardedDial dials a policy host through the system resolver with the
+// guard judging each address after resolution (net.Dialer's control hook),
+// and the HTTPS proxy as configured.
+func (a *Auditor) guardedDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if !isPolicyHost(host) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	d := net.Dialer{ControlContext: a.guard.Control}
+	c, err := d.DialContext(ctx, network, addr)
+	var refused *guard.RefusedError
+	if errors.As(err, &refused) {
+		return nil, evidence.Errorf(evidence.ErrPrivateAddress, "connect", "%s resolves to %s", host, refused.Reason())
+	}
+	return c, err
 }
 
 // matchDANE matches each address's presented chain against its host's TLSA

@@ -82,7 +82,7 @@ func startPolicies(t *testing.T) (*fleet.Fleet, *audit.Auditor) {
 	}
 	a, err := audit.New(audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
 		StepTimeout: 2 * time.Second, Retries: 0, Policies: true, HTTPSPort: f.HTTPSPort,
-		Versions: []string{evidence.TLS12, evidence.TLS13}})
+		Versions: []string{evidence.TLS12, evidence.TLS13}, AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func auditOne(t *testing.T, addr string, b smtptest.Behavior) *evidence.Domain {
 	}
 	const domain = "session.example"
 	a, err := audit.New(audit.Config{Resolver: staticResolver{domain: addr}, SMTP: sc, Port: port, Verifier: &certs.Verifier{},
-		StepTimeout: time.Second, Retries: 1, RetryBackoff: 10 * time.Millisecond,
+		StepTimeout: time.Second, Retries: 1, RetryBackoff: 10 * time.Millisecond, AllowPrivate: true,
 		Versions: []string{evidence.TLS12, evidence.TLS13}})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestDataAfterSTARTTLS(t *testing.T) {
 	const injected = "250 injected\r\n"
 	d := auditOne(t, "127.0.12.3", smtptest.Behavior{DataAfterSTARTTLS: []byte(injected)})
 	p := only(t, d).Probe
-	if p.SMTP == nil || p.SMTP.DataAfterSTARTTLS == nil || p.SMTP.DataAfterSTARTTLS.Bytes != len(injected) {
+	if p == nil || p.SMTP == nil || p.SMTP.DataAfterSTARTTLS == nil || p.SMTP.DataAfterSTARTTLS.Bytes != len(injected) {
 		t.Fatalf("data after STARTTLS %+v, want %d bytes", p.SMTP.DataAfterSTARTTLS, len(injected))
 	}
 	g := grade.GradeDomain(d, grade.Default())

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -28,6 +29,9 @@ const (
 	ChangeSTSIDChanged    = "mta_sts_id_changed"
 	ChangeDomainAdded     = "domain_added"
 	ChangeDomainRemoved   = "domain_removed"
+	// ChangeCarried: the domain could not be audited in this run; its
+	// last audited result (From, run Since) stands, marked as carried.
+	ChangeCarried = "result_carried"
 )
 
 // Change is one difference between two runs.
@@ -47,6 +51,11 @@ type Change struct {
 	// Days is the days to expiry for cert_expiring.
 	Days   int    `json:"days,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Since is the run the domain was compared with when that is not the
+	// diff's base: the domain could not be audited in the base run, and
+	// its last audited result stands in for it (result_carried: the run
+	// whose result is carried).
+	Since int64 `json:"since_run,omitempty"`
 }
 
 // Diff is the set of changes from run Base to run Run.
@@ -84,6 +93,7 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	}
 	var oldVendors []VendorRow
 	oldNames := map[string]bool{}
+	var listName string
 	if base != nil {
 		if oldVendors, err = d.Vendors(ctx, *base); err != nil {
 			return nil, err
@@ -95,6 +105,11 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 		for _, n := range names {
 			oldNames[n] = true
 		}
+		br, err := d.GetRun(ctx, *base)
+		if err != nil {
+			return nil, err
+		}
+		listName = br.ListName
 	}
 	curNames, err := d.DomainNames(ctx, id)
 	if err != nil {
@@ -103,15 +118,30 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	c := newComparer(curVendors, oldVendors, base != nil, expiryWarn)
 	c.listChanges(setOf(curNames), oldNames)
 	err = d.EachDomain(ctx, id, func(s StoredDomain) error {
-		var old *StoredDomain
-		if base != nil && oldNames[s.Domain] {
-			o, err := d.DomainResult(ctx, *base, s.Domain)
-			if err != nil {
-				return err
-			}
-			old = &o
+		if base == nil {
+			c.domain(s, nil)
+			return nil
 		}
-		c.domain(s, old)
+		// Each domain is compared with the last run that audited it: the
+		// base run, or an earlier completed run when the base could not
+		// audit it.
+		last, err := d.LastAudited(ctx, s.Domain, listName, *base)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			c.domain(s, nil)
+			return nil
+		case err != nil:
+			return err
+		}
+		if s.Grade.Grade == grade.GradeInconclusive {
+			c.carried(s, last)
+			return nil
+		}
+		since := int64(0)
+		if last.Run != *base {
+			since = last.Run
+		}
+		c.domainSince(s, &last.StoredDomain, since)
 		return nil
 	})
 	if err != nil {
@@ -216,6 +246,28 @@ func (c *comparer) domain(s StoredDomain, old *StoredDomain) {
 	for _, ch := range compareDomain(*old, s) {
 		c.add(ch)
 	}
+}
+
+// domainSince is domain with old taken from run since (0: the base run).
+func (c *comparer) domainSince(s StoredDomain, old *StoredDomain, since int64) {
+	for _, ch := range expiring(s, c.diff.ExpiryWarn) {
+		c.add(ch)
+	}
+	for _, ch := range compareDomain(*old, s) {
+		ch.Since = since
+		c.add(ch)
+	}
+}
+
+// carried records that s could not be audited and that its last audited
+// result stands: no grade or finding changes are concluded from a run
+// that learnt nothing about the domain.
+func (c *comparer) carried(s StoredDomain, last Audited) {
+	for _, ch := range expiring(s, c.diff.ExpiryWarn) {
+		c.add(ch)
+	}
+	c.add(Change{Kind: ChangeCarried, Domain: s.Domain, From: string(last.Grade.Grade), Since: last.Run,
+		Detail: fmt.Sprintf("could not be audited in this run; last audited in run %d on %s", last.Run, last.RunDate.UTC().Format("2006-01-02"))})
 }
 
 func (c *comparer) finish() *Diff {

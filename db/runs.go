@@ -43,9 +43,11 @@ type Run struct {
 // VendorRow is one (vendor, domain) pair of the list a run audited.
 type VendorRow struct {
 	Vendor, Domain, Input, Owner, Tier, Notes string
-	Tags                                      []string
-	Sheet                                     string
-	Row                                       int
+	// Contact is the vendor's contact from the list (name or e-mail).
+	Contact string
+	Tags    []string
+	Sheet   string
+	Row     int
 }
 
 // Problem is an input problem of a run's vendor list.
@@ -80,8 +82,8 @@ func (d *DB) CreateRun(ctx context.Context, r Run, vendors []VendorRow, problems
 		return 0, err
 	}
 	for _, v := range vendors {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_vendors (run_id, vendor, domain, input, owner, tier, tags, notes, sheet, row_num)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, id, v.Vendor, v.Domain, v.Input, v.Owner, v.Tier, strings.Join(v.Tags, ","), v.Notes, v.Sheet, v.Row); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_vendors (run_id, vendor, domain, input, owner, tier, tags, notes, contact, sheet, row_num)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, id, v.Vendor, v.Domain, v.Input, v.Owner, v.Tier, strings.Join(v.Tags, ","), v.Notes, v.Contact, v.Sheet, v.Row); err != nil {
 			return 0, fmt.Errorf("store vendor list: %w", err)
 		}
 	}
@@ -366,12 +368,14 @@ func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (Stor
 	if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
 		return s, fmt.Errorf("decode grade of %s in run %d: %w", domain, runID, err)
 	}
+	// Grades stored before the checks were named for their good state.
+	s.Grade.UpgradeLegacy()
 	return s, nil
 }
 
 // Vendors returns the vendor list a run audited.
 func (d *DB) Vendors(ctx context.Context, runID int64) ([]VendorRow, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT vendor, domain, input, owner, tier, tags, notes, sheet, row_num
+	rows, err := d.sql.QueryContext(ctx, `SELECT vendor, domain, input, owner, tier, tags, notes, contact, sheet, row_num
 		FROM run_vendors WHERE run_id = ? ORDER BY row_num, vendor, domain`, runID)
 	if err != nil {
 		return nil, err
@@ -381,7 +385,7 @@ func (d *DB) Vendors(ctx context.Context, runID int64) ([]VendorRow, error) {
 	for rows.Next() {
 		var v VendorRow
 		var tags string
-		if err := rows.Scan(&v.Vendor, &v.Domain, &v.Input, &v.Owner, &v.Tier, &tags, &v.Notes, &v.Sheet, &v.Row); err != nil {
+		if err := rows.Scan(&v.Vendor, &v.Domain, &v.Input, &v.Owner, &v.Tier, &tags, &v.Notes, &v.Contact, &v.Sheet, &v.Row); err != nil {
 			return nil, err
 		}
 		if tags != "" {
@@ -467,4 +471,10 @@ func (d *DB) LoadDiff(ctx context.Context, runID int64, out any) (baseID *int64,
 		baseID = &base.Int64
 	}
 	return baseID, json.Unmarshal([]byte(s), out)
+}
+
+// ReopenRun marks a run being resumed as running again, with no end time.
+func (d *DB) ReopenRun(ctx context.Context, id int64) error {
+	_, err := d.sql.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?`, StatusRunning, id)
+	return err
 }

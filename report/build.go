@@ -105,11 +105,19 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			b.inputOf[v.Domain] = v.Input
 		}
 	}
+	if baseID != nil {
+		if b.baseGrades, err = store.Grades(ctx, *baseID); err != nil {
+			return nil, err
+		}
+	}
 	b.changes(&diff)
 	// One domain's evidence in memory at a time: a 10,000-domain run would
 	// not fit otherwise. What the vendor table and the summary need is kept
 	// as facts; the domain views are read again when a renderer walks them.
 	if err := store.EachDomain(ctx, runID, b.domain); err != nil {
+		return nil, err
+	}
+	if err := b.carry(ctx, store, run, vendors, baseID); err != nil {
 		return nil, err
 	}
 	r.source = b.source(ctx, store, runID)
@@ -142,6 +150,51 @@ type builder struct {
 	// gradeChange is the grade change per domain ("A → C").
 	gradeChange map[string]string
 	regressed   map[string]bool
+	// carried is the last audited result of each domain this run could
+	// not audit, where an earlier run audited it.
+	carried map[string]*Carried
+	// baseGrades is each domain's grade in the base run.
+	baseGrades map[string]string
+}
+
+// carry finds, for each domain of the list this run could not audit
+// (inconclusive, or never stored), its last audited result up to the base
+// run, so the report shows that grade marked as carried instead of a bare
+// "?" (db.LastAudited, the rule the diff compares by).
+func (b *builder) carry(ctx context.Context, store *db.DB, run db.Run, vendors []db.VendorRow, baseID *int64) error {
+	b.carried = map[string]*Carried{}
+	if baseID == nil {
+		return nil
+	}
+	check := func(domain string) error {
+		if _, done := b.carried[domain]; done {
+			return nil
+		}
+		if f, ok := b.byDomain[domain]; ok && f.grade != grade.GradeInconclusive {
+			return nil
+		}
+		last, err := store.LastAudited(ctx, domain, run.ListName, *baseID)
+		if errors.Is(err, db.ErrNotFound) {
+			b.carried[domain] = nil
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b.carried[domain] = &Carried{Run: last.Run, Date: last.RunDate.UTC().Format(time.DateOnly), Grade: string(last.Grade.Grade)}
+		return nil
+	}
+	for _, v := range vendors {
+		if err := check(v.Domain); err != nil {
+			return err
+		}
+	}
+	for _, n := range b.names {
+		if err := check(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func findingKey(domain, code, host, ip string) string {
@@ -190,11 +243,15 @@ func ChangeText(ch db.Change) string {
 	if at != "" {
 		on = " on " + at
 	}
+	since := ""
+	if ch.Since != 0 {
+		since = fmt.Sprintf(" (since run %d, the last that could audit it)", ch.Since)
+	}
 	switch ch.Kind {
 	case db.ChangeGradeUp:
-		return fmt.Sprintf("Grade improved from %s to %s", ch.From, ch.To)
+		return fmt.Sprintf("Grade improved from %s to %s%s", ch.From, ch.To, since)
 	case db.ChangeGradeDown:
-		return fmt.Sprintf("Grade dropped from %s to %s", ch.From, ch.To)
+		return fmt.Sprintf("Grade dropped from %s to %s%s", ch.From, ch.To, since)
 	case db.ChangeForcedGained:
 		return "Now eligible for Forced TLS"
 	case db.ChangeForcedLost:
@@ -229,6 +286,8 @@ func ChangeText(ch db.Change) string {
 		return "Added to the vendor list"
 	case db.ChangeDomainRemoved:
 		return "Removed from the vendor list"
+	case db.ChangeCarried:
+		return fmt.Sprintf("Could not be audited in this run; grade %s carried from run %d", ch.From, ch.Since)
 	}
 	return ch.Kind
 }
@@ -290,7 +349,7 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		ForcedTLS: string(g.ForcedTLS), ForcedReason: g.ForcedTLSReason, MXKind: string(ev.MX.Kind),
 		MXLookup: string(ev.MX.Lookup.Status), DNSSEC: string(ev.MX.Lookup.DNSSEC),
 		MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
-		MX: []MXView{},
+		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
@@ -346,7 +405,7 @@ func (b *builder) sortFindings() {
 }
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
-	out := Finding{Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
+	out := Finding{ID: f.ID(), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
 		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
 		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
 	if out.Vendors == nil {
@@ -618,8 +677,9 @@ func domainDANE(ev *evidence.Domain) string {
 func (b *builder) vendorRows(vendors []db.VendorRow) {
 	for _, v := range b.rows(vendors) {
 		f, ok := b.byDomain[v.Domain]
-		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, Tags: v.Tags,
-			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain]}
+		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, TierNumber: TierNumber(v.Tier),
+			Tags: v.Tags, Contact: v.Contact, Notes: v.Notes, PreviousGrade: b.baseGrades[v.Domain],
+			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = "not audited", "unknown", "not checked", "not checked"
 			b.r.Vendors = append(b.r.Vendors, row)
@@ -855,6 +915,23 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// TierNumber reads a vendor list's tier as a number: "1", "Tier 2",
+// "T3", "tier-1". It is nil for an empty or non-numeric tier ("high").
+func TierNumber(tier string) *int {
+	s := strings.ToLower(strings.TrimSpace(tier))
+	for _, prefix := range []string{"tier", "t"} {
+		if rest, ok := strings.CutPrefix(s, prefix); ok {
+			s = strings.TrimLeft(rest, " -_:#")
+			break
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return nil
+	}
+	return &n
 }
 
 // ExpiredSpan is how long a certificate had been expired, from

@@ -145,3 +145,62 @@ func TestServerHelloOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildVendorFields: the vendor list's columns, the tier as a number,
+// the previous grade and finding ids reach the model.
+func TestBuildVendorFields(t *testing.T) {
+	path, run1, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	base, err := store.Grades(context.Background(), run1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(context.Background(), store, run2, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]report.VendorRow{}
+	for _, v := range r.Vendors {
+		rows[v.Domain] = v
+	}
+	acme := rows["acme-billing.example"]
+	if acme.Contact != "security@acme-health.example" || acme.Notes != "BAA signed 2024" {
+		t.Errorf("contact %q notes %q", acme.Contact, acme.Notes)
+	}
+	if acme.PreviousGrade == "" || acme.PreviousGrade != base["acme-billing.example"] || acme.PreviousGrade == acme.Grade {
+		t.Errorf("acme-billing previous grade %q (run 1: %q), now %q: it regressed", acme.PreviousGrade, base["acme-billing.example"], acme.Grade)
+	}
+	for domain, want := range map[string]int{"acme-billing.example": 1, "crux-labs.example": 2, "delta-dental.example": 3} {
+		if n := rows[domain].TierNumber; n == nil || *n != want {
+			t.Errorf("%s tier %q number %v, want %d", domain, rows[domain].Tier, n, want)
+		}
+	}
+	if n := rows["hostile.example"].TierNumber; n != nil {
+		t.Errorf("tier -1 read as %d, want none", *n)
+	}
+	for _, f := range r.Findings {
+		if f.ID != grade.FindingID(f.Code, f.Domain, f.Host, f.IP) {
+			t.Fatalf("finding %s on %s %s %s has id %q", f.Code, f.Domain, f.Host, f.IP, f.ID)
+		}
+	}
+}
+
+func TestTierNumber(t *testing.T) {
+	for in, want := range map[string]int{"1": 1, " Tier 2 ": 2, "T3": 3, "tier-4": 4, "0": 0} {
+		if n := report.TierNumber(in); n == nil || *n != want {
+			t.Errorf("TierNumber(%q) = %v, want %d", in, n, want)
+		}
+	}
+	for _, in := range []string{"", "high", "-1", "1a", "tier"} {
+		if n := report.TierNumber(in); n != nil {
+			t.Errorf("TierNumber(%q) = %d, want nil", in, *n)
+		}
+	}
+}

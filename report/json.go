@@ -22,7 +22,7 @@ const maxJSONBytes = 1 << 30
 // always present ([] when empty).
 //
 //	{
-//	  "schema_version": 1,
+//	  "schema_version": 2,
 //	  "generated_at": "2025-06-01T06:00:00Z",
 //	  "tool": "mxaudit", "tool_version": "1.4.0",
 //	  "organisation": {"name", "title", "contact", "logo", "policy_label",
@@ -40,9 +40,10 @@ const maxJSONBytes = 1 << 30
 //	              "expiring_soon", "expiry_warn_days", "inconclusive",
 //	              "input_problems", "port_blocked", "https_blocked",
 //	              "mta_sts_enforce", "dane_valid"},
-//	  "vendors": [ one per (vendor, domain), riskiest first:
-//	              {"vendor", "domain", "input", "owner", "tier", "tags",
-//	               "grade", "grade_rank", "incomplete", "forced_tls",
+//	  "vendor_rows": [ one per (vendor, domain), riskiest first:
+//	              {"vendor", "domain", "input", "owner", "tier",
+//	               "tier_number", "tags", "contact", "notes", "grade",
+//	               "previous_grade", "grade_rank", "incomplete", "forced_tls",
 //	               "mta_sts", "dane", "top_finding", "top_severity",
 //	               "findings", "change", "regressed", "earliest_expiry"} ],
 //	  "domains": [ {"domain", "input", "vendors", "grade", "incomplete",
@@ -50,7 +51,7 @@ const maxJSONBytes = 1 << 30
 //	               "dnssec", "mta_sts", "mta_sts_detail", "tls_rpt",
 //	               "audited_at",
 //	               "mx": [ {"host", "preference", "grade", "dane", "tlsa",
-//	                 "addresses": [ {"ip", "grade", "checks": {name: result},
+//	                 "addresses": [ {"ip", "grade", "checks": {name: result, pass = good},
 //	                   "probe_status", "probe_error", "probed_at",
 //	                   "connections", "banner", "protocol",
 //	                   "versions": [ {"version", "support", "reason",
@@ -63,7 +64,7 @@ const maxJSONBytes = 1 << 30
 //	                     "chain", "sha256", "chain_incomplete"},
 //	                   "transcript": ["C: EHLO ...", "S: 250 ..."],
 //	                   "dane"} ]} ]} ],
-//	  "findings": [ most severe first: {"vendors", "domain", "host", "ip",
+//	  "findings": [ most severe first: {"id", "vendors", "domain", "host", "ip",
 //	               "code", "severity", "severity_rank" (0 info .. 4
 //	               critical), "title", "message", "remediation", "why",
 //	               "standards", "new"} ],
@@ -103,7 +104,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		jw.field("base", r.Base)
 	}
 	jw.field("summary", r.Summary)
-	jsonArray(jw, "vendors", r.Vendors)
+	jsonArray(jw, "vendor_rows", r.Vendors)
 	jw.array("domains", func(elem func(any)) error {
 		return r.EachDomain(func(dv *DomainView) error {
 			elem(dv)

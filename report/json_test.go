@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 	if w := escapeUnsafeRunes(enc.Bytes()); !bytes.Equal(buf.Bytes(), w) {
 		t.Fatalf("streamed JSON differs from encoding/json's:\n%s", firstDiff(buf.Bytes(), w))
 	}
-	if !strings.HasPrefix(buf.String(), "{\n  \"schema_version\": 1,\n") {
+	if !strings.HasPrefix(buf.String(), "{\n  \"schema_version\": "+strconv.Itoa(SchemaVersion)+",\n") {
 		t.Errorf("document does not open with the schema version: %.60q", buf.String())
 	}
 }
@@ -134,12 +135,12 @@ func TestWriteJSONEmptyArrays(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"vendors", "domains", "findings", "changes", "input_problems"} {
+	for _, k := range []string{"vendor_rows", "domains", "findings", "changes", "input_problems"} {
 		if string(m[k]) != "[]" {
 			t.Errorf("%s = %s, want []", k, m[k])
 		}
 	}
-	if string(m["schema_version"]) != "1" {
+	if string(m["schema_version"]) != strconv.Itoa(SchemaVersion) {
 		t.Errorf("schema_version = %s", m["schema_version"])
 	}
 	if _, ok := m["base"]; ok {
@@ -174,8 +175,8 @@ func TestReadJSONErrors(t *testing.T) {
 	}{
 		{"not json", "<html>", "invalid character"},
 		{"no version", `{"tool":"mxaudit"}`, "no schema_version"},
-		{"other version", `{"schema_version": 2}`, "schema_version 2, this mxaudit reads 1"},
-		{"wrong type", `{"schema_version": 1, "vendors": {}}`, "cannot unmarshal"},
+		{"other version", `{"schema_version": 1}`, "schema_version 1, this mxaudit reads 2"},
+		{"wrong type", `{"schema_version": 2, "vendor_rows": {}}`, "cannot unmarshal"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,10 +1,16 @@
 package report
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaVersion is the version of the report JSON shape (Report and the
 // types below). It rises when a field changes meaning or is removed.
-const SchemaVersion = 1
+// Version 2: checks named for their good state, "vendor_rows" (was
+// "vendors"), finding ids, grade explanations, scan settings, the run
+// manifest; the README lists every change.
+const SchemaVersion = 2
 
 // Report is the view of one stored run that every format renders: the PDF,
 // the workbook, the JSON and the vendor letters. It is built from the
@@ -19,9 +25,12 @@ type Report struct {
 	Org           Org       `json:"organisation"`
 	Run           RunInfo   `json:"run"`
 	// Base is the run this one is compared with; nil for a first run.
-	Base    *RunInfo    `json:"base,omitempty"`
-	Summary Summary     `json:"summary"`
-	Vendors []VendorRow `json:"vendors"`
+	Base    *RunInfo `json:"base,omitempty"`
+	Summary Summary  `json:"summary"`
+	// Vendors holds one row per (vendor, domain) pair of the list, riskiest
+	// first: a vendor with two mail domains has two rows. JSON calls them
+	// "vendor_rows" so they are not mistaken for a count of vendors.
+	Vendors []VendorRow `json:"vendor_rows"`
 	// Domains holds the domain views of a report made in memory or read
 	// back from JSON. A report built from the database (Build) leaves it
 	// empty and reads each view from the database when a renderer asks
@@ -116,13 +125,23 @@ type Summary struct {
 
 // VendorRow is one (vendor, domain) line of the vendor table, in risk order.
 type VendorRow struct {
-	Vendor string   `json:"vendor"`
-	Domain string   `json:"domain"`
-	Input  string   `json:"input,omitempty"` // the value as written in the list
-	Owner  string   `json:"owner,omitempty"`
-	Tier   string   `json:"tier,omitempty"`
-	Tags   []string `json:"tags,omitempty"`
-	Grade  string   `json:"grade"`
+	Vendor string `json:"vendor"`
+	Domain string `json:"domain"`
+	Input  string `json:"input,omitempty"` // the value as written in the list
+	// Owner, Tier, Tags, Contact and Notes are the vendor list's columns,
+	// as written.
+	Owner string `json:"owner,omitempty"`
+	Tier  string `json:"tier,omitempty"`
+	// TierNumber is Tier read as a number ("1", "Tier 2", "T3"); nil when
+	// the tier is empty or not numeric, so sorting by tier works.
+	TierNumber *int     `json:"tier_number,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	Contact    string   `json:"contact,omitempty"`
+	Notes      string   `json:"notes,omitempty"`
+	Grade      string   `json:"grade"`
+	// PreviousGrade is the domain's grade in the base run; "" when there is
+	// no base run or the domain was not audited in it.
+	PreviousGrade string `json:"previous_grade,omitempty"`
 	// GradeRank orders grades: higher is better; 0 for "?" and "N/A".
 	GradeRank  int    `json:"grade_rank"`
 	Incomplete bool   `json:"incomplete,omitempty"`
@@ -141,6 +160,25 @@ type VendorRow struct {
 	Regressed bool `json:"regressed,omitempty"`
 	// EarliestExpiry is the soonest leaf certificate expiry over the domain's MX.
 	EarliestExpiry *time.Time `json:"earliest_expiry,omitempty"`
+	// CarriedFrom is set when the domain could not be audited in this run
+	// but an earlier run audited it: that run's grade, shown marked as
+	// carried. Grade stays what this run found ("?" or "not audited").
+	CarriedFrom *Carried `json:"carried_from,omitempty"`
+}
+
+// Carried is the last audited result of a domain this run could not audit.
+type Carried struct {
+	// Run is the run that last audited the domain; Date is when it
+	// started (YYYY-MM-DD, UTC).
+	Run  int64  `json:"run"`
+	Date string `json:"date"`
+	// Grade is the grade that run gave the domain.
+	Grade string `json:"grade"`
+}
+
+// Text is how a carried grade is shown: "A- (carried from run 3, 2026-11-02)".
+func (c *Carried) Text() string {
+	return fmt.Sprintf("%s (carried from run %d, %s)", c.Grade, c.Run, c.Date)
 }
 
 // DomainView is one domain with its MX hosts and evidence, for the
@@ -162,6 +200,8 @@ type DomainView struct {
 	TLSRPT       string    `json:"tls_rpt"`
 	MX           []MXView  `json:"mx"`
 	AuditedAt    time.Time `json:"audited_at"`
+	// CarriedFrom: see VendorRow.CarriedFrom.
+	CarriedFrom *Carried `json:"carried_from,omitempty"`
 }
 
 // MXView is one MX host of a domain.
@@ -201,7 +241,7 @@ type VersionView struct {
 	Support string `json:"support"`
 	// Reason is why the version was refused or is inconclusive (the alert,
 	// the close, the error), as the probe recorded it.
-	Reason     string      `json:"reason,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	Preference string `json:"preference,omitempty"`
 	Complete   bool   `json:"complete"`
 	// ServerHelloOnly is set when the suites were chosen in a ServerHello
@@ -257,6 +297,9 @@ type CertView struct {
 
 // Finding is one finding with its wording, located.
 type Finding struct {
+	// ID is grade.Finding.ID: the same rule on the same domain, host and
+	// address has the same id in every run.
+	ID          string   `json:"id"`
 	Vendors     []string `json:"vendors"`
 	Domain      string   `json:"domain"`
 	Host        string   `json:"host,omitempty"`

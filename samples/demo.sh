@@ -27,7 +27,8 @@ start_fleet() { # $1: fleet definition
 # The fleet's own DNS, ports and test CA stand in for the internet's (and
 # its policy server is on loopback: no HTTPS proxy from the environment).
 flags=(--resolver "$DNS" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --https-proxy none --ca-file "$OUT/ca.pem"
-       --ehlo demo.mxaudit.invalid --timeout 5s --retries 1)
+       --ehlo demo.mxaudit.invalid --timeout 5s --retries 1
+       --allow-private) # the fleet lives on loopback, which mxaudit refuses to dial by default
 
 echo "== Month 1: auditing samples/vendors.csv against the sample fleet (samples/fleet.json)"
 start_fleet samples/fleet.json

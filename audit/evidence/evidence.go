@@ -34,6 +34,13 @@ type Domain struct {
 	MTASTS *MTASTS `json:"mta_sts,omitempty"`
 	// TLSRPT is the TLS reporting record; nil when not checked.
 	TLSRPT *TLSRPT `json:"tls_rpt,omitempty"`
+	// SPF, DMARC and DKIM are the sender-authentication records (RFC 7208,
+	// RFC 7489, RFC 6376); nil when not checked. DKIM has one entry per
+	// selector named in the vendor list or the config, none when no
+	// selector is known (selectors cannot be discovered from DNS).
+	SPF   *SPF      `json:"spf,omitempty"`
+	DMARC *DMARC    `json:"dmarc,omitempty"`
+	DKIM  []DKIMKey `json:"dkim,omitempty"`
 	// PortBlocked is set when no address of any domain in the run answered
 	// on the SMTP port, so the scanner's own network probably blocks it.
 	PortBlocked bool `json:"port_blocked,omitempty"`

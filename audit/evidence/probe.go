@@ -20,7 +20,10 @@ const (
 	ErrTLSAlert   ErrorKind = "tls_alert"   // the server sent a TLS alert
 	ErrTLS        ErrorKind = "tls"         // any other TLS handshake failure
 	ErrCanceled   ErrorKind = "canceled"    // the run was cancelled
-	ErrInternal   ErrorKind = "internal"    // a bug or local failure on our side
+	// ErrPrivateAddress: the address is in a special-purpose block that is
+	// not globally reachable (RFC 6890), so it was not dialled.
+	ErrPrivateAddress ErrorKind = "private_address"
+	ErrInternal       ErrorKind = "internal" // a bug or local failure on our side
 )
 
 // Error is a classified failure with its text.
@@ -62,6 +65,10 @@ const (
 	ProbeRejected     ProbeStatus = "rejected"      // the server refused us permanently (554 banner, say)
 	ProbeInconclusive ProbeStatus = "inconclusive"  // could not connect, timed out, 421: nothing learnt
 	ProbeNotTested    ProbeStatus = "not_tested"    // not attempted (null MX, cancelled, skipped)
+	// ProbePrivateAddress: the address is not globally reachable (a
+	// private, loopback, link-local... address) and was not dialled, so
+	// the scanner cannot be turned against its own network.
+	ProbePrivateAddress ProbeStatus = "private_address"
 )
 
 // Probe is the capability probe of one address on the SMTP port: the SMTP

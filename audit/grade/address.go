@@ -178,6 +178,16 @@ func gradeAddress(in addressInput) AddressGrade {
 		} else {
 			inconclusive, why = true, probeErrorArgs(pr, st)
 		}
+	case evidence.ProbePrivateAddress:
+		// Not dialled: the finding says why, and the address is never
+		// graded as audited.
+		inconclusive = true
+		reason := "the address is not globally reachable"
+		if pr.Error != nil && pr.Error.Message != "" {
+			reason = pr.Error.Message
+		}
+		c.add(CodeMXPrivateAddress, "The MX host resolves to an address that is not globally reachable, which was not probed: "+reason+".",
+			map[string]string{"reason": reason})
 	default:
 		inconclusive, why = true, probeErrorArgs(pr, st)
 	}
@@ -251,7 +261,9 @@ func gradeAddress(in addressInput) AddressGrade {
 	if inconclusive {
 		ag.Inconclusive = true
 		ag.Grade = GradeInconclusive
-		c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
+		if why != nil {
+			c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
+		}
 	} else {
 		ag.Score, ag.Grade = c.score(in.outer)
 		if ag.Grade == GradeA && aPlus(v, enforce, dstate) {
@@ -457,6 +469,17 @@ func resultOfSupport(s evidence.Support) Result {
 	return NotTested
 }
 
+// invert swaps pass and fail, for a check that passes when a version is refused.
+func invert(r Result) Result {
+	switch r {
+	case Pass:
+		return Fail
+	case Fail:
+		return Pass
+	}
+	return r
+}
+
 // versionChecks fills the version columns and raises version findings.
 // Findings about something missing are raised only when TLS works (tlsOK):
 // with no TLS at all they would repeat STARTTLS_FAILED.
@@ -469,7 +492,8 @@ func versionChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 	case evidence.Inconclusive:
 		checks[CheckSSLv3Off] = Inconclusive
 	}
-	checks[CheckTLS10] = resultOfSupport(v.support(evidence.TLS10))
+	// Refusing TLS 1.0 is the good state, so its check is inverted.
+	checks[CheckTLS10Off] = invert(resultOfSupport(v.support(evidence.TLS10)))
 	checks[CheckTLS12] = resultOfSupport(v.support(evidence.TLS12))
 	checks[CheckTLS13] = resultOfSupport(v.support(evidence.TLS13))
 

@@ -142,13 +142,16 @@ type Check string
 
 // The checks, in table order.
 const (
-	CheckTLS            Check = "tls"
-	CheckCertName       Check = "cert_name"
-	CheckVerifiable     Check = "verifiable"
-	CheckSSLv3Off       Check = "sslv3_off"
-	CheckTLS10          Check = "tls10"
-	CheckTLS12          Check = "tls12"
-	CheckTLS13          Check = "tls13"
+	CheckTLS        Check = "tls"
+	CheckCertName   Check = "cert_name"
+	CheckVerifiable Check = "verifiable"
+	CheckSSLv3Off   Check = "sslv3_off"
+	// CheckTLS10Off passes when the server refuses TLS 1.0 (schema 1
+	// called it "tls10" and passed when TLS 1.0 was accepted).
+	CheckTLS10Off Check = "tls10_off"
+	// CheckTLS12 and CheckTLS13 pass when the version is accepted.
+	CheckTLS12          Check = "tls12_on"
+	CheckTLS13          Check = "tls13_on"
 	CheckWeakOff        Check = "weak_off"
 	CheckNISTR1         Check = "nist_r1"
 	CheckNISTR2         Check = "nist_r2"
@@ -157,12 +160,13 @@ const (
 
 // Checks returns every check in table order.
 func Checks() []Check {
-	return []Check{CheckTLS, CheckCertName, CheckVerifiable, CheckSSLv3Off, CheckTLS10, CheckTLS12, CheckTLS13,
+	return []Check{CheckTLS, CheckCertName, CheckVerifiable, CheckSSLv3Off, CheckTLS10Off, CheckTLS12, CheckTLS13,
 		CheckWeakOff, CheckNISTR1, CheckNISTR2, CheckForwardSecrecy}
 }
 
-// Result is the outcome of one check. The tls10, tls12 and tls13 checks
-// answer "is the version supported?", so "fail" there means "not supported".
+// Result is the outcome of one check. Every check is named for the good
+// state, so "pass" is always good: "tls10_off" passes when TLS 1.0 is
+// refused, "tls12_on" when TLS 1.2 is accepted.
 type Result string
 
 // Results. Inconclusive and NotTested never count as pass or fail.

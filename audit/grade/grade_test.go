@@ -73,7 +73,7 @@ func TestPerfectServer(t *testing.T) {
 	if len(g.Findings) != 0 {
 		t.Errorf("perfect server has findings %q", codes(g.Findings))
 	}
-	wantChecks := map[Check]Result{CheckTLS: Pass, CheckCertName: Pass, CheckVerifiable: Pass, CheckSSLv3Off: Pass, CheckTLS10: Fail,
+	wantChecks := map[Check]Result{CheckTLS: Pass, CheckCertName: Pass, CheckVerifiable: Pass, CheckSSLv3Off: Pass, CheckTLS10Off: Pass,
 		CheckTLS12: Pass, CheckTLS13: Pass, CheckWeakOff: Pass, CheckNISTR1: Pass, CheckNISTR2: Pass, CheckForwardSecrecy: Pass}
 	for c, want := range wantChecks {
 		if got := g.MX[0].Addresses[0].Checks[c]; got != want {
@@ -267,6 +267,13 @@ func findingCases() []findingCase {
 			addr1(d).Probe.Anomalies = []string{"TLSv1.1 hello answered with TLSv1.2", "suite 0x00,0x05 not offered"}
 		}, wantCodes: []string{CodeProtocolAnomaly}, code: CodeProtocolAnomaly, severity: Info, score: 100, grade: GradeA,
 			args: map[string]string{"anomalies": "TLSv1.1 hello answered with TLSv1.2; suite 0x00,0x05 not offered"}},
+		{name: "private address not dialled", mutate: func(d *evidence.Domain) {
+			a := addr1(d)
+			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbePrivateAddress,
+				Error: &evidence.Error{Kind: evidence.ErrPrivateAddress, Step: "connect", Message: privateReason}}
+			a.Cert = nil
+		}, wantCodes: []string{CodeMXPrivateAddress}, code: CodeMXPrivateAddress, severity: High, score: 0, grade: GradeInconclusive,
+			args: map[string]string{"reason": privateReason}},
 		{name: "421 on connect is inconclusive", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbeInconclusive,
@@ -277,6 +284,9 @@ func findingCases() []findingCase {
 				"reason": "smtp_reject at banner: 421 4.7.0 too many connections"}},
 	}
 }
+
+// privateReason is how the auditor words a guard refusal.
+const privateReason = "10.1.2.3 is in the private-use block 10.0.0.0/8 (RFC 1918)"
 
 func TestEachFinding(t *testing.T) {
 	for _, tt := range findingCases() {

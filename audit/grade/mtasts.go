@@ -164,6 +164,11 @@ func stsFindings(c *collector, m *evidence.MTASTS) {
 		c.add(CodeMTASTSRecordInvalid, "The MTA-STS record is not usable: "+m.RecordError+".", args)
 	case stsUnavailable:
 		reason, _ := fetchFailure(m.Fetch)
+		if m.Fetch.Error != nil && m.Fetch.Error.Kind == evidence.ErrPrivateAddress {
+			c.add(CodeMTASTSHostPrivate, "The MTA-STS policy host resolves only to addresses that are not globally reachable, so the policy was not fetched: "+reason+".",
+				map[string]string{"reason": reason, "url": m.Fetch.URL})
+			return
+		}
 		args := map[string]string{"reason": reason, "url": m.Fetch.URL}
 		if m.Fetch.StatusCode != 0 {
 			args["status"] = strconv.Itoa(m.Fetch.StatusCode)

@@ -125,6 +125,10 @@ func policyCases() []policyCase {
 			Message: "proxy 10.0.0.1:3128 answered 502 Bad Gateway"})),
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "proxy 10.0.0.1:3128 answered 502 Bad Gateway", "url": stsURL}},
+		{name: "policy host resolves to a private address", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrPrivateAddress, Step: evidence.StepConnect,
+			Message: "mta-sts.example.com resolves to " + privateReason})),
+			wantCodes: []string{CodeMTASTSHostPrivate}, code: CodeMTASTSHostPrivate, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "mta-sts.example.com resolves to " + privateReason, "url": stsURL}},
 		{name: "policy fetch cancelled is not checked", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrCanceled, Step: "http", Message: "context canceled"})),
 			score: 100, grade: GradeA, domain: GradeA},
 		{name: "policy invalid", mutate: func(d *evidence.Domain) {

@@ -44,6 +44,10 @@ const (
 	CodeMXNoAddress           = "MX_NO_ADDRESS"
 	CodePort25Blocked         = "PORT25_BLOCKED"
 	CodeHTTPSBlocked          = "HTTPS_BLOCKED"
+	// CodeMXPrivateAddress is an MX address that is not globally reachable
+	// (RFC 6890): per address, never dialled unless private addresses are
+	// allowed, so the address is not audited.
+	CodeMXPrivateAddress = "MX_PRIVATE_ADDRESS"
 
 	// MTA-STS (RFC 8461) and TLS reporting (RFC 8460), domain level
 	// unless noted.
@@ -58,9 +62,12 @@ const (
 	CodeMTASTSEnforceMXFails    = "MTASTS_ENFORCE_MX_FAILS" // per address
 	CodeMTASTSMediaType         = "MTASTS_MEDIA_TYPE"
 	CodeMTASTSShortMaxAge       = "MTASTS_SHORT_MAX_AGE"
-	CodeTLSRPTMissing           = "TLSRPT_MISSING"
-	CodeTLSRPTInvalid           = "TLSRPT_INVALID"
-	CodeTLSRPTLookupFailed      = "TLSRPT_LOOKUP_FAILED"
+	// CodeMTASTSHostPrivate is a policy host that resolves only to
+	// addresses that are not globally reachable: not fetched.
+	CodeMTASTSHostPrivate  = "MTASTS_HOST_PRIVATE"
+	CodeTLSRPTMissing      = "TLSRPT_MISSING"
+	CodeTLSRPTInvalid      = "TLSRPT_INVALID"
+	CodeTLSRPTLookupFailed = "TLSRPT_LOOKUP_FAILED"
 
 	// DANE (RFC 7672) per MX host or address, and DNSSEC (RFC 4035) for
 	// the domain's MX records or a host's address records.
@@ -303,6 +310,7 @@ func rulesV2() map[string]Rule {
 		CodeMXNoAddress:           {Severity: Medium},
 		CodePort25Blocked:         {Severity: Info},
 		CodeHTTPSBlocked:          {Severity: Info},
+		CodeMXPrivateAddress:      {Severity: High},
 
 		CodeMTASTSMissing:                               {Severity: Info},
 		CodeMTASTSLookupFailed:                          {Severity: Info},
@@ -316,6 +324,7 @@ func rulesV2() map[string]Rule {
 		CodeMTASTSEnforceMXFails:                        {Severity: Critical, ForceF: true},
 		CodeMTASTSMediaType:                             {Severity: Low, Deduction: deductLight},
 		CodeMTASTSShortMaxAge:                           {Severity: Low},
+		CodeMTASTSHostPrivate:                           {Severity: Medium, Deduction: deductMedium},
 		CodeTLSRPTMissing:                               {Severity: Info},
 		RuleKey(CodeTLSRPTMissing, VariantWithPolicy):   {Severity: Low},
 		CodeTLSRPTInvalid:                               {Severity: Low},

@@ -226,7 +226,7 @@ func TestPolicyV3(t *testing.T) {
 // MX host without address) keep 0 points: they make the grade "?" or the
 // domain incomplete instead.
 func TestOneSeverityPerCode(t *testing.T) {
-	decideGrade := []string{CodeMXLookupFailed, CodeMXNoAddress}
+	decideGrade := []string{CodeMXLookupFailed, CodeMXNoAddress, CodeMXPrivateAddress}
 	p := Default()
 	for _, key := range p.RuleKeys() {
 		r := p.Rule(key)

@@ -142,6 +142,17 @@ func (b *builder) addRow(r row) {
 		s, _ := b.text(r, c)
 		tags = splitTags(s, tags)
 	}
+	var sels []string
+	for _, c := range lo.dkim {
+		s, _ := b.text(r, c)
+		for _, sel := range splitTags(s, nil) {
+			if !validSelector(sel) {
+				b.problem(r, c, sel, msgBadSelector)
+				continue
+			}
+			sels = append(sels, strings.ToLower(sel))
+		}
+	}
 	if len(doms) == 0 {
 		return
 	}
@@ -176,6 +187,11 @@ func (b *builder) addRow(r row) {
 		if !st.noteSet[n] {
 			st.noteSet[n] = true
 			st.notes = append(st.notes, n)
+		}
+	}
+	for _, sel := range sels {
+		if !slices.Contains(v.DKIMSelectors, sel) {
+			v.DKIMSelectors = append(v.DKIMSelectors, sel)
 		}
 	}
 	for _, t := range tags {
@@ -271,4 +287,27 @@ func firstFilled(r row, name string) string {
 		}
 	}
 	return ""
+}
+
+// msgBadSelector is the problem of a DKIM selector that is not a DNS name.
+const msgBadSelector = "not a DKIM selector (letters, digits, '-' and '_' in dot-separated labels)"
+
+// validSelector reports whether sel can be a DKIM selector: dot-separated
+// labels of letters, digits, '-' and '_' (RFC 6376 §3.1), short enough to
+// fit in a DNS name with its domain.
+func validSelector(sel string) bool {
+	if sel == "" || len(sel) > 200 {
+		return false
+	}
+	for _, l := range strings.Split(sel, ".") {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

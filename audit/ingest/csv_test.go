@@ -24,6 +24,7 @@ func TestColumnOf(t *testing.T) {
 		{"Tier", colTier}, {"Criticality", colTier}, {"Risk tier", colTier}, {"Priority", colTier},
 		{"Tags", colTags}, {"Labels", colTags}, {"Category", colTags},
 		{"Notes", colNotes}, {"Comments", colNotes}, {"Remarks", colNotes},
+		{"dkim_selectors", colDKIM}, {"DKIM selector", colDKIM},
 		{"Vendor ID", colNone}, {"Contact name", colNone}, {"", colNone}, {"acme.example", colNone},
 	}
 	for _, tt := range tests {
@@ -347,5 +348,28 @@ func TestReadDigest(t *testing.T) {
 	const want = "4b8b59c15e6ceeb3542ad55fa8927b98f6d2357ebba15454deb6786eb89d6894"
 	if l.SHA256 != want {
 		t.Fatalf("SHA256 = %s, want %s", l.SHA256, want)
+	}
+}
+
+func TestReadDKIMSelectors(t *testing.T) {
+	in := "Vendor,Domain,DKIM selectors\n" +
+		"Acme,acme.example,\"s1; Google\"\n" +
+		"Acme,mail.acme.example,\"s1, s2\"\n" +
+		"Bolt,bolt.example,bad/selector\n" +
+		"Core,core.example,\n"
+	l, err := Read(strings.NewReader(in), FormatCSV, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, v := range l.Vendors {
+		got[v.Name] = v.DKIMSelectors
+	}
+	want := map[string][]string{"Acme": {"s1", "google", "s2"}, "Bolt": nil, "Core": nil}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("selectors %q, want %q", got, want)
+	}
+	if len(l.Problems) != 1 || l.Problems[0].Column != "DKIM selectors" || l.Problems[0].Value != "bad/selector" || l.Problems[0].Row != 4 {
+		t.Fatalf("problems %+v, want one for bad/selector on row 4", l.Problems)
 	}
 }

@@ -21,6 +21,8 @@
 //	Tier     tier, criticality, risk tier, priority
 //	Tags     tags, labels, category
 //	Notes    notes, comments, remarks
+//	DKIM     dkim selectors, dkim selector (selectors the vendor signs with,
+//	         separated like tags; checked at SELECTOR._domainkey.DOMAIN)
 //
 // Every domain and e-mail column is read; for Name, Owner and Tier the first
 // such column is. Other columns are ignored.

@@ -21,6 +21,7 @@ const (
 	colTier
 	colTags
 	colNotes
+	colDKIM // DKIM selectors of the vendor's domains
 )
 
 // columnOf recognises a column header: case, spaces and punctuation do not
@@ -44,6 +45,8 @@ func columnOf(header string) column {
 		return colTags
 	case "notes", "note", "comments", "comment", "remarks", "remark":
 		return colNotes
+	case "dkimselectors", "dkimselector":
+		return colDKIM
 	}
 	return colNone
 }
@@ -68,8 +71,8 @@ type layout struct {
 	// name, owner and tier are column indexes, -1 when absent; the first
 	// column of each kind is used.
 	name, owner, tier int
-	// domains, tags and notes are every column of their kind, in order.
-	domains, tags, notes []int
+	// domains, tags, notes and dkim are every column of their kind, in order.
+	domains, tags, notes, dkim []int
 }
 
 // columnName is the title of column i for a Problem.
@@ -159,6 +162,8 @@ func headerLayout(r row) *layout {
 			lo.tags = append(lo.tags, i)
 		case colNotes:
 			lo.notes = append(lo.notes, i)
+		case colDKIM:
+			lo.dkim = append(lo.dkim, i)
 		}
 	}
 	return lo
@@ -167,13 +172,13 @@ func headerLayout(r row) *layout {
 // recognised reports whether any column header was recognised.
 func (lo *layout) recognised() bool {
 	return lo.name >= 0 || lo.owner >= 0 || lo.tier >= 0 ||
-		len(lo.domains)+len(lo.tags)+len(lo.notes) > 0
+		len(lo.domains)+len(lo.tags)+len(lo.notes)+len(lo.dkim) > 0
 }
 
 // width is one more than the highest column index the layout reads.
 func (lo *layout) width() int {
 	w := max(lo.name, lo.owner, lo.tier) + 1
-	for _, cols := range [][]int{lo.domains, lo.tags, lo.notes} {
+	for _, cols := range [][]int{lo.domains, lo.tags, lo.notes, lo.dkim} {
 		for _, c := range cols {
 			w = max(w, c+1)
 		}

@@ -47,6 +47,10 @@ type Vendor struct {
 	Notes string
 	// Tags are labels from the list, trimmed and deduplicated.
 	Tags []string
+	// DKIMSelectors are the DKIM selectors of the vendor's domains (the
+	// dkim_selectors column), deduplicated: selectors cannot be discovered
+	// from DNS, so the list names the ones the vendor signs with.
+	DKIMSelectors []string
 	// Sheet is the worksheet the vendor came from ("" for CSV).
 	Sheet string
 	// Row is the 1-based row number, as a spreadsheet shows it, of the

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -207,4 +208,23 @@ func normaliseServer(s string) (string, error) {
 		return "", fmt.Errorf("dns server %q is not host:port", s)
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// ErrUnreachable is returned by Probe when no configured server answered.
+var ErrUnreachable = errors.New("no dns server answered")
+
+// Probe asks the configured servers one question (the root zone's NS set)
+// within ctx's deadline and fails with ErrUnreachable when none of them
+// answers at all: the resolver is dead, blocked or not a DNS server, and
+// every domain of a run would come out inconclusive. Any reply, whatever
+// its rcode, proves the transport works. Nothing is cached.
+func (r *Resolver) Probe(ctx context.Context) error {
+	rep := r.exchangeAll(ctx, ".", dns.TypeNS)
+	if rep.msg != nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w (%s): %s", ErrUnreachable, strings.Join(r.servers, ", "), rep.err)
 }

@@ -135,7 +135,7 @@ func TestHTTPSBlocked(t *testing.T) {
 				Vendors []struct {
 					Domain string `json:"domain"`
 					MTASTS string `json:"mta_sts"`
-				} `json:"vendors"`
+				} `json:"vendor_rows"`
 			}
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatal(err)

@@ -66,7 +66,7 @@ func startCLIFleet(t *testing.T, def *fleet.Definition) *cliFleet {
 
 func (c *cliFleet) flags() []string {
 	return []string{"--resolver", c.f.Resolver, "--port", fmt.Sprint(c.f.Port), "--ca-file", c.caPEM,
-		"--mta-sts-port", fmt.Sprint(c.f.HTTPSPort), "--https-proxy", "none", "--ehlo", "scanner.mxaudit.test", "--timeout", "2s", "--retries", "0"}
+		"--mta-sts-port", fmt.Sprint(c.f.HTTPSPort), "--https-proxy", "none", "--ehlo", "scanner.mxaudit.test", "--timeout", "2s", "--retries", "0", "--allow-private"}
 }
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -273,7 +273,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := filepath.Join(c.dir, "killed.db")
-	args := append([]string{"run", "--db", killed, "--quiet", "--concurrency", "1", "--versions", "TLSv1.3"}, append(c.flags(), list)...)
+	args := append([]string{"run", "--db", killed, "--quiet", "--concurrency", "1", "--versions", "TLSv1.2,TLSv1.3"}, append(c.flags(), list)...)
 	cmd := exec.Command(self, args...)
 	cmd.Args[0] = "mxaudit"
 	cmd.Env = append(os.Environ(), "MXAUDIT_TEST_MAIN=1")
@@ -301,12 +301,12 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	if before >= 6 {
 		t.Skip("the run finished before it could be killed")
 	}
-	code, _, stderr := runCLI(t, append([]string{"run", "--resume", "--db", killed, "--quiet", "--concurrency", "1", "--versions", "TLSv1.3"}, append(c.flags(), list)...)...)
+	code, _, stderr := runCLI(t, append([]string{"run", "--resume", "--db", killed, "--quiet", "--concurrency", "1", "--versions", "TLSv1.2,TLSv1.3"}, append(c.flags(), list)...)...)
 	if code != exitOK {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
 	clean := filepath.Join(c.dir, "clean.db")
-	code, _, stderr = runCLI(t, append([]string{"run", "--db", clean, "--quiet", "--versions", "TLSv1.3"}, append(c.flags(), list)...)...)
+	code, _, stderr = runCLI(t, append([]string{"run", "--db", clean, "--quiet", "--versions", "TLSv1.2,TLSv1.3"}, append(c.flags(), list)...)...)
 	if code != exitOK {
 		t.Fatalf("clean run: exit %d: %s", code, stderr)
 	}

@@ -607,7 +607,7 @@ func TestRunWritesReports(t *testing.T) {
 		broken := stubRenderers()
 		broken.formats[config.FormatXLSX] = func(io.Writer, *report.Report, renderOptions) error { return errors.New("disk on fire") }
 		code, _, stderr := runWith(t, broken, append(append([]string{"run", "--db", dbPath, "--quiet", "--out", filepath.Join(c.dir, "r4")}, c.flags()...), list)...)
-		if code != exitRuntime || !strings.Contains(stderr, "run 1 is stored but its reports are not (retry with: mxaudit report 1)") ||
+		if code != exitRuntime || !strings.Contains(stderr, "run 1 is stored but its reports are not (retry with: mxaudit report --db "+dbPath+" 1)") ||
 			!strings.Contains(stderr, "disk on fire") {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}

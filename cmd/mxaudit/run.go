@@ -18,6 +18,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/ingest"
 	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/report/config"
 )
 
 const defaultDB = "mxaudit.db"
@@ -123,19 +124,46 @@ func runAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if len(list.Domains) == 0 {
+		// Nothing to audit is an input error, found before any network
+		// work: a run of no domain would look like a month with no vendor.
+		for _, p := range list.Problems {
+			log.Warn("input problem", "sheet", p.Sheet, "row", p.Row, "column", p.Column, "problem", p.Message)
+		}
+		return usageErr("%s has no usable row (%d input problems): nothing to audit", path, len(list.Problems))
+	}
 	listName := c.String("list-name")
 	if listName == "" {
 		listName = filepath.Base(path)
 	}
-	setup, err := newScanSetup(c)
+	allowPrivate := false
+	switch {
+	case reports != nil:
+		allowPrivate = reports.cfg.AllowPrivate
+	case c.String("config") != "":
+		cfg, err := config.LoadConfig(c.String("config"))
+		if err != nil {
+			return usageErr("--config: %v", err)
+		}
+		allowPrivate = cfg.AllowPrivate
+	}
+	setup, err := newScanSetup(c, allowPrivate)
 	if err != nil {
 		return err
+	}
+	for _, v := range list.Vendors {
+		for _, d := range v.Domains {
+			setup.selectors[d] = append(setup.selectors[d], v.DKIMSelectors...)
+		}
 	}
 	store, err := openDBLocked(c)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if err := setup.probeResolver(c.Context); err != nil {
+		return err
+	}
 
 	runID, done, err := startOrResume(c, log, store, setup, list, listName, path)
 	if err != nil {
@@ -153,9 +181,11 @@ func runAction(c *cli.Context, rend renderers) error {
 	log.Info("run started", "run", runID, "list", listName, "domains", len(list.Domains), "to_audit", len(todo), "db", store.Path())
 
 	sink := newRunSink(c, store, setup.policy, runID, len(list.Domains), len(done), inputsOf(list))
+	sink.probe = setup.probeResolver
 	runner := &audit.Runner{Auditor: setup.auditor, Concurrency: c.Int("concurrency"), Sink: sink}
 	runErr := runner.Run(c.Context, todo)
 	sink.finish()
+	resume := "mxaudit run --resume" + dbArg(c) + " " + shellQuote(path)
 	if runErr != nil {
 		status := db.StatusFailed
 		if c.Context.Err() != nil {
@@ -166,11 +196,15 @@ func runAction(c *cli.Context, rend renderers) error {
 		defer cancel()
 		_ = store.FinishRun(ctx, runID, status, time.Now())
 		if status == db.StatusInterrupted {
-			fmt.Fprintf(c.App.ErrWriter, "mxaudit: run %d interrupted with %d of %d domains stored; finish it with: mxaudit run --resume %s\n",
-				runID, sink.stored+len(done), len(list.Domains), path)
+			fmt.Fprintf(c.App.ErrWriter, "mxaudit: run %d interrupted with %d of %d domains stored; finish it with: %s\n",
+				runID, sink.stored+len(done), len(list.Domains), resume)
 			return c.Context.Err()
 		}
-		return runtimeErr(runErr)
+		return runtimeErr(fmt.Errorf("run %d failed with %d of %d domains stored (%w); when the cause is fixed, finish it with: %s",
+			runID, sink.stored+len(done), len(list.Domains), runErr, resume))
+	}
+	if sink.resolverDead() {
+		return failRun(c, store, runID, fmt.Sprintf("the DNS resolver answered none of the %d MX lookups", sink.stored), resume)
 	}
 	if sink.portBlocked() {
 		grades, err := regradeStored(c.Context, store, setup.policy, runID, func(ev *evidence.Domain) { ev.PortBlocked = true })
@@ -189,6 +223,17 @@ func runAction(c *cli.Context, rend renderers) error {
 		log.Warn("no MTA-STS policy host could be connected to: outbound HTTPS may be blocked from this machine; MTA-STS is left out of the grades, which are marked incomplete",
 			"fetches", sink.fetched)
 	}
+	audited, err := store.AuditedDomains(c.Context, runID)
+	if err != nil {
+		return runtimeErr(err)
+	}
+	if audited == 0 {
+		why := "every domain was inconclusive"
+		if sink.portBlocked() {
+			why = "no mail server answered on the SMTP port (outbound port 25 is probably blocked from this machine)"
+		}
+		return failRun(c, store, runID, why, resume)
+	}
 	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, time.Now()); err != nil {
 		return runtimeErr(err)
 	}
@@ -197,7 +242,9 @@ func runAction(c *cli.Context, rend renderers) error {
 		return runtimeErr(err)
 	}
 	if !c.Bool("quiet") {
-		printRunSummary(c.App.Writer, store, runID, sink, diff)
+		if err := printRunSummary(c.Context, c.App.Writer, store, runID, sink, len(done), diff); err != nil {
+			return runtimeErr(err)
+		}
 	}
 	if reports == nil {
 		return thresholds(c, store, runID, diff, failUnder)
@@ -213,7 +260,7 @@ func runAction(c *cli.Context, rend renderers) error {
 		if thrErr != nil {
 			fmt.Fprintln(c.App.ErrWriter, "mxaudit:", thrErr)
 		}
-		return fmt.Errorf("run %d is stored but its reports are not (retry with: mxaudit report %d): %w", runID, runID, repErr)
+		return fmt.Errorf("run %d is stored but its reports are not (retry with: mxaudit report%s %d): %w", runID, dbArg(c), runID, repErr)
 	}
 	return thrErr
 }
@@ -223,7 +270,7 @@ func runAction(c *cli.Context, rend renderers) error {
 func startOrResume(c *cli.Context, log *slog.Logger, store *db.DB, setup *scanSetup, list *ingest.List, listName, path string) (int64, map[string]bool, error) {
 	ctx := c.Context
 	if c.Bool("resume") {
-		r, err := store.LatestRun(ctx, listName, db.StatusRunning, db.StatusInterrupted)
+		r, err := store.LatestRun(ctx, listName, db.StatusRunning, db.StatusInterrupted, db.StatusFailed)
 		switch {
 		case errors.Is(err, db.ErrNotFound):
 			// Nothing to resume: a scheduler can always pass --resume.
@@ -239,7 +286,19 @@ func startOrResume(c *cli.Context, log *slog.Logger, store *db.DB, setup *scanSe
 		if err != nil {
 			return 0, nil, runtimeErr(err)
 		}
-		log.Info("resuming run", "run", r.ID, "stored", len(done))
+		// Nothing was learnt about an inconclusive domain (a dead resolver,
+		// a blocked port): it is audited again.
+		again, err := store.InconclusiveDomains(ctx, r.ID)
+		if err != nil {
+			return 0, nil, runtimeErr(err)
+		}
+		for d := range again {
+			delete(done, d)
+		}
+		if err := store.ReopenRun(ctx, r.ID); err != nil {
+			return 0, nil, runtimeErr(err)
+		}
+		log.Info("resuming run", "run", r.ID, "status", r.Status, "stored", len(done), "again", len(again))
 		return r.ID, done, nil
 	}
 	return newRun(c, store, setup, list, listName, path)
@@ -287,6 +346,41 @@ func inputsOf(list *ingest.List) map[string]string {
 	return m
 }
 
+// failRun marks a run that audited nothing as failed: it is no result,
+// never the baseline of a diff, and --resume can finish it.
+func failRun(c *cli.Context, store *db.DB, runID int64, why, resume string) error {
+	if err := store.FinishRun(c.Context, runID, db.StatusFailed, time.Now()); err != nil {
+		return runtimeErr(err)
+	}
+	return runtimeErr(fmt.Errorf("run %d audited nothing: %s; it is marked failed, is not a result and will never be the baseline of a diff; when the cause is fixed, finish it with: %s",
+		runID, why, resume))
+}
+
+// dbArg is " --db FILE" when the database is not the default one, for the
+// commands a message suggests, so they act on the same database.
+func dbArg(c *cli.Context) string {
+	if p := c.String("db"); p != defaultDB {
+		return " --db " + shellQuote(p)
+	}
+	return ""
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path characters.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,:+@", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // runSink grades and stores each finished domain, and keeps the progress
 // display and the tallies. The Runner calls it from one goroutine.
 type runSink struct {
@@ -303,7 +397,31 @@ type runSink struct {
 	// could not connect (see httpsBlocked).
 	fetched, unreached int
 	grades             map[grade.Grade]int
+	// dnsLost counts the domains whose MX lookup no server answered at
+	// all, streak the latest ones in a row; probe asks the resolver again
+	// after lostStreak of them (see Put).
+	dnsLost, streak int
+	probe           func(context.Context) error
 }
+
+// lostStreak is how many domains in a row whose MX lookup got no answer
+// at all make the run ask whether the resolver itself has died.
+const lostStreak = 10
+
+// errResolverLost stops a run whose resolver stopped answering mid-way.
+var errResolverLost = errors.New("the DNS resolver stopped answering")
+
+// dnsUnanswered reports whether no DNS server answered the domain's MX
+// question at all (a timeout or a network error, no rcode): the resolver's
+// failure, not the domain's.
+func dnsUnanswered(ev *evidence.Domain) bool {
+	l := ev.MX.Lookup
+	return ev.MX.Kind == evidence.MXError && l.Rcode == "" && (l.Status == evidence.DNSTimeout || l.Status == evidence.DNSError)
+}
+
+// resolverDead reports whether every domain this session audited failed
+// for want of any DNS answer.
+func (s *runSink) resolverDead() bool { return s.stored > 0 && s.dnsLost == s.stored }
 
 func newRunSink(c *cli.Context, store *db.DB, p grade.Policy, runID int64, total, done int, inputs map[string]string) *runSink {
 	s := &runSink{store: store, policy: p, runID: runID, inputs: inputs, started: time.Now(), grades: map[grade.Grade]int{}}
@@ -333,12 +451,24 @@ func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 	}
 	s.stored++
 	s.grades[g.Grade]++
+	if dnsUnanswered(ev) {
+		s.dnsLost++
+		s.streak++
+	} else {
+		s.streak = 0
+	}
+	if s.streak >= lostStreak && s.probe != nil {
+		if err := s.probe(ctx); err != nil {
+			return fmt.Errorf("%w: %w", errResolverLost, err)
+		}
+		s.streak = 0
+	}
 	if g.Grade == grade.GradeInconclusive || g.Incomplete {
 		s.failures++
 	}
 	for _, h := range ev.Hosts {
 		for _, a := range h.Addresses {
-			if a.Probe != nil && a.Probe.Status != evidence.ProbeNotTested {
+			if dialled(a.Probe) {
 				s.probed++
 				if unanswered(a.Probe) {
 					s.unanswered++
@@ -346,7 +476,7 @@ func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 			}
 		}
 	}
-	if m := ev.MTASTS; m != nil && m.Fetch != nil {
+	if m := ev.MTASTS; m != nil && fetchTried(m.Fetch) {
 		s.fetched++
 		if m.Fetch.Unreached() {
 			s.unreached++
@@ -409,20 +539,33 @@ func storeDiff(ctx context.Context, store *db.DB, runID int64, listName string, 
 	return diff, store.SaveDiff(ctx, runID, base, diff)
 }
 
-// printRunSummary prints one summary line (fit for cron mail) and the changes.
-func printRunSummary(w io.Writer, store *db.DB, runID int64, s *runSink, diff *db.Diff) {
+// printRunSummary prints one summary line (fit for cron mail) and the
+// changes. The counts are the whole run's, read from the database, so a
+// resumed run is counted whole, not only the domains of its last session.
+func printRunSummary(ctx context.Context, w io.Writer, store *db.DB, runID int64, s *runSink, resumed int, diff *db.Diff) error {
+	counts, err := store.GradeCounts(ctx, runID)
+	if err != nil {
+		return err
+	}
 	var parts []string
+	total := 0
 	for _, g := range grade.AllGrades() {
-		if n := s.grades[g]; n > 0 {
+		if n := counts[string(g)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s:%d", g, n))
 		}
+		total += counts[string(g)]
 	}
-	fmt.Fprintf(w, "run %d: %d domains stored in %s (%s) [%s]", runID, s.stored, time.Since(s.started).Round(time.Second), store.Path(), strings.Join(parts, " "))
+	fmt.Fprintf(w, "run %d: %d domains stored", runID, total)
+	if resumed > 0 {
+		fmt.Fprintf(w, " (%d before the resume, %d now)", resumed, s.stored)
+	}
+	fmt.Fprintf(w, " in %s (%s) [%s]", time.Since(s.started).Round(time.Second), store.Path(), strings.Join(parts, " "))
 	if diff.HasBase {
 		fmt.Fprintf(w, "; since run %d: %d regressions, %d improvements, %d changes", diff.Base, diff.Regressions, diff.Improvements, len(diff.Changes))
 	}
 	fmt.Fprintln(w)
 	printChanges(w, diff)
+	return nil
 }
 
 func thresholds(c *cli.Context, store *db.DB, runID int64, diff *db.Diff, failUnder grade.Grade) error {

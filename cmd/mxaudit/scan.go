@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,11 +45,15 @@ func scanFlags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
 		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings.json)"},
 		&cli.BoolFlag{Name: "no-policies", Usage: "skip the MTA-STS, TLS-RPT and DANE checks"},
+		&cli.BoolFlag{Name: "no-posture", Usage: "skip the SPF, DMARC and DKIM checks"},
+		&cli.StringSliceFlag{Name: "dkim-selector", Usage: "DKIM `SELECTOR` to check for every domain (repeatable; a vendor list's dkim_selectors column adds per-vendor ones)"},
 		&cli.StringFlag{Name: "dnssec", Value: string(resolve.DNSSECValidate), Usage: "`MODE` of DNSSEC checking: validate (the chain of trust from the root, by mxaudit itself), resolver (trust the AD bit of --resolver, which must validate), off"},
 		&cli.StringFlag{Name: "trust-anchor", Usage: "`FILE` of DS or DNSKEY records (zone-file syntax) to validate from instead of the IANA root keys (labs with their own signed zones)"},
 		&cli.StringFlag{Name: "https-proxy", Value: proxyEnv, Usage: "how MTA-STS policies are fetched: \"" + proxyEnv +
 			"\" uses HTTPS_PROXY and NO_PROXY from the environment, \"" + proxyNone + "\" connects directly, or an http://[user:password@]host:port `PROXY` (CONNECT)"},
 		&cli.IntFlag{Name: "mta-sts-port", Value: audit.DefaultHTTPSPort, Usage: "HTTPS `PORT` MTA-STS policies are fetched from (443 on the internet; other ports for tests and labs)"},
+		&cli.BoolFlag{Name: "allow-private", Usage: "also dial MX and MTA-STS addresses that are not globally reachable (loopback, private, link-local, documentation: RFC 6890); " +
+			"by default they are reported as a finding and never dialled, so a vendor's DNS cannot aim the scanner at this network (labs, tests and the demo need it; the --https-proxy is always dialled)"},
 	}
 }
 
@@ -79,12 +84,69 @@ EXAMPLES
 
 // scanSetup is what a command needs to audit: the auditor and the policy.
 type scanSetup struct {
-	auditor *audit.Auditor
-	policy  grade.Policy
-	texts   *templates.Set
+	auditor  *audit.Auditor
+	resolver *resolve.Resolver
+	policy   grade.Policy
+	texts    *templates.Set
+	// allSelectors are the DKIM selectors checked for every domain;
+	// selectors adds those of a domain's vendors (the list's
+	// dkim_selectors column). Both are filled before the audit starts and
+	// only read after.
+	allSelectors []string
+	selectors    map[string][]string
 }
 
-func newScanSetup(c *cli.Context) (*scanSetup, error) {
+// dkimSelectors returns the DKIM selectors to check for domain.
+func (s *scanSetup) dkimSelectors(domain string) []string {
+	out := append([]string(nil), s.allSelectors...)
+	for _, sel := range s.selectors[domain] {
+		if !slices.Contains(out, sel) {
+			out = append(out, sel)
+		}
+	}
+	return out
+}
+
+// checkSelector refuses a DKIM selector that is not a DNS name (RFC 6376
+// §3.1: selectors are sub-domain labels separated by dots).
+func checkSelector(sel string) error {
+	if sel == "" || len(sel) > 200 {
+		return fmt.Errorf("selector %q is empty or too long", sel)
+	}
+	for _, l := range strings.Split(sel, ".") {
+		if l == "" || len(l) > 63 {
+			return fmt.Errorf("selector %q is not a DNS name", sel)
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return fmt.Errorf("selector %q is not a DNS name", sel)
+			}
+		}
+	}
+	return nil
+}
+
+// resolverProbeTimeout bounds the question that proves the DNS resolver
+// answers before anything is audited.
+const resolverProbeTimeout = 10 * time.Second
+
+// probeResolver fails with exit 3 when the resolver answers nothing: every
+// domain would come out inconclusive, and a run of them is no result.
+func (s *scanSetup) probeResolver(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, resolverProbeTimeout)
+	defer cancel()
+	if err := s.resolver.Probe(pctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return runtimeErr(fmt.Errorf("the DNS resolver cannot be used, nothing was audited: %w (check --resolver or /etc/resolv.conf)", err))
+	}
+	return nil
+}
+
+// newScanSetup builds the auditor from the flags; allowPrivate is the
+// configuration file's allow_private, which --allow-private can only add to.
+func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 	if c.Int("per-host") < 1 {
 		return nil, usageErr("--per-host must be at least 1")
 	}
@@ -136,17 +198,27 @@ func newScanSetup(c *cli.Context) (*scanSetup, error) {
 	if err != nil {
 		return nil, usageErr("--templates: %v", err)
 	}
+	setup := &scanSetup{policy: grade.Default(), texts: texts, selectors: map[string][]string{}}
+	for _, sel := range c.StringSlice("dkim-selector") {
+		if err := checkSelector(sel); err != nil {
+			return nil, usageErr("--dkim-selector: %v", err)
+		}
+		setup.allSelectors = append(setup.allSelectors, sel)
+	}
 	a, err := audit.New(audit.Config{
 		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"),
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
 		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"), HTTPSProxy: proxy,
+		Posture: !c.Bool("no-posture"), DKIMSelectors: setup.dkimSelectors,
+		AllowPrivate: allowPrivate || c.Bool("allow-private"),
 	})
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
-	return &scanSetup{auditor: a, policy: grade.Default(), texts: texts}, nil
+	setup.auditor, setup.resolver = a, res
+	return setup, nil
 }
 
 func loadTemplates(dir string) (*templates.Set, error) {
@@ -217,8 +289,11 @@ func scanAction(c *cli.Context) error {
 		domains = append(domains, d)
 		inputs = append(inputs, arg)
 	}
-	setup, err := newScanSetup(c)
+	setup, err := newScanSetup(c, false)
 	if err != nil {
+		return err
+	}
+	if err := setup.probeResolver(c.Context); err != nil {
 		return err
 	}
 	started := time.Now().UTC()
@@ -289,7 +364,7 @@ func markPortBlocked(results []scanResult, p grade.Policy) {
 	for _, r := range results {
 		for _, h := range r.Evidence.Hosts {
 			for _, a := range h.Addresses {
-				if a.Probe == nil || a.Probe.Status == evidence.ProbeNotTested {
+				if !dialled(a.Probe) {
 					continue
 				}
 				probed++
@@ -314,7 +389,7 @@ func markPortBlocked(results []scanResult, p grade.Policy) {
 func markHTTPSBlocked(results []scanResult, p grade.Policy) {
 	fetched, unreached := 0, 0
 	for _, r := range results {
-		if m := r.Evidence.MTASTS; m != nil && m.Fetch != nil {
+		if m := r.Evidence.MTASTS; m != nil && fetchTried(m.Fetch) {
 			fetched++
 			if m.Fetch.Unreached() {
 				unreached++
@@ -328,6 +403,18 @@ func markHTTPSBlocked(results []scanResult, p grade.Policy) {
 		results[i].Evidence.HTTPSBlocked = true
 		results[i].Grade = grade.GradeDomain(results[i].Evidence, p)
 	}
+}
+
+// dialled reports whether a probe tried to connect: not one that was never
+// attempted, nor one whose address the guard refused.
+func dialled(p *evidence.Probe) bool {
+	return p != nil && p.Status != evidence.ProbeNotTested && p.Status != evidence.ProbePrivateAddress
+}
+
+// fetchTried reports whether an MTA-STS policy fetch tried to connect: not
+// one whose policy host the guard refused to dial.
+func fetchTried(f *evidence.PolicyFetch) bool {
+	return f != nil && (f.Error == nil || f.Error.Kind != evidence.ErrPrivateAddress)
 }
 
 // unanswered reports whether a probe never got a single byte from the server.

@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/miekg/dns"
+
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report/reporttest"
+	"github.com/mxaudit/mxaudit/samples/fleet"
 )
 
 // runCLIAs runs mxaudit with args as an unprivileged user: in-process when
@@ -152,7 +158,7 @@ func TestDBPathIsAFileName(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, name)
-			code, _, stderr := runCLI(t, append(append([]string{"run", "--db", path, "--quiet", "--no-report", "--versions", "TLSv1.2"}, c.flags()...), list)...)
+			code, _, stderr := runCLI(t, append(append([]string{"run", "--db", path, "--quiet", "--no-report", "--versions", "TLSv1.2,TLSv1.3"}, c.flags()...), list)...)
 			if code != exitOK {
 				t.Fatalf("run: exit %d: %s", code, stderr)
 			}
@@ -216,5 +222,194 @@ func bumpSchema(t *testing.T, path string, version int) {
 	defer sdb.Close()
 	if _, err := sdb.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future.sql', '2030-01-01T00:00:00Z')`, version); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// startProbeOnlyDNS serves a resolver that answers the question about the
+// root zone (so the probe before a run passes) and nothing else: it dies,
+// as it were, once the run has started.
+func startProbeOnlyDNS(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if len(r.Question) == 1 && r.Question[0].Name == "." {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			_ = w.WriteMsg(m)
+		}
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+// withFlag returns flags with the value of one flag replaced.
+func withFlag(flags []string, name, value string) []string {
+	out := slices.Clone(flags)
+	for i := 0; i+1 < len(out); i++ {
+		if out[i] == name {
+			out[i+1] = value
+			return out
+		}
+	}
+	return append(out, name, value)
+}
+
+func regressionFleet(profile string) *fleet.Definition {
+	d := &fleet.Definition{Resolver: "127.0.0.53:0", SMTPPort: -1}
+	add := func(ip, name, profile string) {
+		d.Servers = append(d.Servers, fleet.Server{IP: ip, Names: []string{"mx." + name}, Profile: profile})
+		d.Domains = append(d.Domains, fleet.Domain{Name: name, MX: []fleet.MX{{Preference: 10, Host: "mx." + name}}})
+	}
+	add("127.0.7.1", "good.example", "modern")
+	add("127.0.7.2", "fabrikam.example", profile)
+	return d
+}
+
+// TestRegressionSurvivesBadNights: a real A- → F regression is caught by
+// --fail-on regression although a dead-resolver run, a resolver that dies
+// mid-run and a run that could not reach the vendor sit between; the runs
+// that audited nothing are marked failed and never become a baseline; the
+// unreachable vendor's last grade is carried, marked as such.
+func TestRegressionSurvivesBadNights(t *testing.T) {
+	month1 := startCLIFleet(t, regressionFleet("name-mismatch"))
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "h#1.db")
+	list := writeList(t, dir, "Good Co,good.example,Ann,1", "Fabrikam Labs,fabrikam.example,Bob,1")
+	run := func(flags []string, extra ...string) (int, string, string) {
+		args := append([]string{"run", "--db", dbPath, "--no-report"}, extra...)
+		return runCLI(t, append(append(args, flags...), list)...)
+	}
+	if code, _, stderr := run(month1.flags()); code != exitOK {
+		t.Fatalf("month 1: exit %d: %s", code, stderr)
+	}
+
+	// A dead resolver: refused before a run is even created.
+	code, _, stderr := run(withFlag(month1.flags(), "--resolver", "127.0.0.1:1"), "--fail-on", "regression")
+	if code != exitRuntime || !strings.Contains(stderr, "DNS resolver cannot be used") {
+		t.Fatalf("dead resolver: exit %d, stderr %q; want %d and a clear message", code, stderr, exitRuntime)
+	}
+
+	// A resolver that answers the probe and then nothing: the run is failed.
+	code, _, stderr = run(withFlag(withFlag(month1.flags(), "--resolver", startProbeOnlyDNS(t)), "--dnssec", "off"), "--fail-on", "regression")
+	if code != exitRuntime || !strings.Contains(stderr, "audited nothing") || !strings.Contains(stderr, "answered none") ||
+		!strings.Contains(stderr, "--resume --db '"+dbPath+"'") {
+		t.Fatalf("resolver dead mid-run: exit %d, stderr %q", code, stderr)
+	}
+
+	// The vendor's server refuses every connection this month: it is
+	// inconclusive, its A- carried; good.example is audited.
+	month2 := startCLIFleet(t, regressionFleet("refuse-421"))
+	code, out, stderr := run(month2.flags(), "--fail-on", "regression")
+	if code != exitOK {
+		t.Fatalf("month 2: exit %d: %s %s", code, out, stderr)
+	}
+	if !strings.Contains(out, "grade A- carried from run 1") {
+		t.Errorf("month 2 summary does not carry fabrikam's A-:\n%s", out)
+	}
+
+	// The vendor is back, with STARTTLS gone: A- → F, against run 1.
+	month3 := startCLIFleet(t, regressionFleet("no-starttls"))
+	code, out, stderr = run(month3.flags(), "--fail-on", "regression")
+	if code != exitThreshold || !strings.Contains(stderr, "regressions since run 3") {
+		t.Fatalf("month 3: exit %d, want %d (the A- → F regression): %s %s", code, exitThreshold, out, stderr)
+	}
+	if !strings.Contains(out, "Grade dropped from A- to F") {
+		t.Errorf("month 3 summary lacks the regression:\n%s", out)
+	}
+
+	ctx := context.Background()
+	store, err := db.OpenReadOnly(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, r := range runs {
+		statuses = append(statuses, fmt.Sprintf("%d:%s", r.ID, r.Status))
+	}
+	if got := strings.Join(statuses, " "); got != "4:completed 3:completed 2:failed 1:completed" {
+		t.Errorf("runs = %s", got)
+	}
+	var diff db.Diff
+	if _, err := store.LoadDiff(ctx, 4, &diff); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ch := range diff.Changes {
+		if ch.Kind == db.ChangeGradeDown && ch.Domain == "fabrikam.example" && ch.From == "A-" && ch.To == "F" && ch.Since == 1 {
+			found = true
+		}
+	}
+	if diff.Base != 3 || !found {
+		t.Errorf("diff of run 4 = base %d, changes %+v; want base 3 and fabrikam A- → F since run 1", diff.Base, diff.Changes)
+	}
+
+	// The report of month 2 shows the carried grade.
+	code, out, stderr = runCLI(t, "report", "--db", dbPath, "--format", "json", "--out", "-", "3")
+	if code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Vendors []struct {
+			Domain      string `json:"domain"`
+			Grade       string `json:"grade"`
+			CarriedFrom *struct {
+				Run   int64  `json:"run"`
+				Date  string `json:"date"`
+				Grade string `json:"grade"`
+			} `json:"carried_from"`
+		} `json:"vendors"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range rep.Vendors {
+		switch v.Domain {
+		case "fabrikam.example":
+			if v.Grade != "?" || v.CarriedFrom == nil || v.CarriedFrom.Run != 1 || v.CarriedFrom.Grade != "A-" || len(v.CarriedFrom.Date) != len("2006-01-02") {
+				t.Errorf("fabrikam in run 3: grade %s, carried %+v", v.Grade, v.CarriedFrom)
+			}
+		case "good.example":
+			if v.CarriedFrom != nil {
+				t.Errorf("good.example was audited, yet carried %+v", v.CarriedFrom)
+			}
+		}
+	}
+
+	// The failed run can be resumed: with a working resolver it completes.
+	code, out, stderr = runCLI(t, append(append([]string{"run", "--db", dbPath, "--no-report", "--resume"}, month3.flags()...), list)...)
+	if code != exitOK {
+		t.Fatalf("resume: exit %d: %s %s", code, out, stderr)
+	}
+}
+
+// TestEmptyList: a list with no usable row is an input error (exit 2),
+// found before any network work (the resolver here is dead) and before
+// any run is stored.
+func TestEmptyList(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "h.db")
+	for name, rows := range map[string][]string{
+		"header only": nil,
+		"all invalid": {"Broken,not a domain!,Ann,1", "Empty,,Bob,2", "IP,192.0.2.1,Cy,3"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			list := writeList(t, dir, rows...)
+			code, _, stderr := runCLI(t, "run", "--db", dbPath, "--resolver", "127.0.0.1:1", list)
+			if code != exitUsage || !strings.Contains(stderr, "no usable row") {
+				t.Fatalf("exit %d, stderr %q; want %d and \"no usable row\"", code, stderr, exitUsage)
+			}
+			if _, err := os.Stat(dbPath); err == nil {
+				t.Fatal("a database was created for a list with nothing to audit")
+			}
+		})
 	}
 }

@@ -135,7 +135,8 @@ func bench(ctx context.Context, cfg *config, def *fleet.Definition, w io.Writer)
 	for _, c := range cfg.concurrency {
 		dbPath := filepath.Join(cfg.workDir, fmt.Sprintf("history-c%d.db", c))
 		args := []string{"run", "--resolver", f.Resolver, "--port", strconv.Itoa(f.Port), "--ca-file", caFile,
-			"--db", dbPath, "--ehlo", ehloName, "--quiet", "--concurrency", strconv.Itoa(c)}
+			"--db", dbPath, "--ehlo", ehloName, "--quiet", "--concurrency", strconv.Itoa(c),
+			"--allow-private"} // the fleet lives on loopback
 		if f.HTTPSPort != 0 {
 			// The policy server is on loopback: no HTTPS proxy from the environment.
 			args = append(args, "--mta-sts-port", strconv.Itoa(f.HTTPSPort), "--https-proxy", "none")

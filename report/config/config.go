@@ -55,6 +55,10 @@ type Config struct {
 	// last run lists (pdf_change_rows): 0 for the renderer's default,
 	// NoLimit for every change.
 	PDFChangeRows int
+	// AllowPrivate lets `mxaudit run` dial MX and MTA-STS addresses that
+	// are not globally reachable (allow_private; audit/guard): for labs
+	// whose mail servers live on private networks. Off by default.
+	AllowPrivate bool
 }
 
 // NoLimit is the value of a PDF cap in Config that removes the limit
@@ -91,11 +95,12 @@ const (
 	keyPDFAppendix     = "pdf_appendix_domains"
 	keyPDFRemediation  = "pdf_remediation_vendors"
 	keyPDFChangeRows   = "pdf_change_rows"
+	keyAllowPrivate    = "allow_private"
 )
 
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
-	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows}
+	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate}
 
 // frameworks are the obligations the reports can cite (see
 // /work/shared/reference/compliance-map.md), by canonical name, with the
@@ -289,6 +294,8 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.PDFRemediationVendors, err = p.pdfCap(k, v)
 	case keyPDFChangeRows:
 		p.c.PDFChangeRows, err = p.pdfCap(k, v)
+	case keyAllowPrivate:
+		p.c.AllowPrivate, err = p.boolean(k, v)
 	default:
 		return p.errf(k, "unknown key %q (known keys: %s)", k.Value, strings.Join(configKeys, ", "))
 	}

@@ -891,21 +891,9 @@ func (d *reportDoc) mx(mx report.MXView) {
 	}
 }
 
-// versionChecks answer "is this version supported?", not pass or fail.
-func versionCheck(name string) bool {
-	switch name {
-	case string(grade.CheckTLS10), string(grade.CheckTLS12), string(grade.CheckTLS13):
-		return true
-	}
-	return false
-}
-
 // checkResult words a check result and colours the failures.
 func (d *reportDoc) checkResult(name, res string) cell {
 	key := "result." + strings.NewReplacer("/", "", "_", "").Replace(res)
-	if versionCheck(name) && (res == string(grade.Pass) || res == string(grade.Fail)) {
-		key = "result.version_" + res
-	}
 	text := human(res)
 	if d.prose.Has(key) {
 		text = d.text(key, nil)
@@ -913,8 +901,6 @@ func (d *reportDoc) checkResult(name, res string) cell {
 	switch {
 	case res == "":
 		return cell{text: d.text("result.absent", nil), color: grey}
-	case versionCheck(name):
-		return txt(text)
 	case res == string(grade.Fail):
 		return cell{text: text, color: badRed, bold: true}
 	case res == string(grade.Pass):

@@ -26,10 +26,12 @@ var HostileBanner = []string{"=HYPERLINK(\"http://evil.example\",\"click\") \x1b
 
 // Vendors is the vendor list of the fixture: vendor → domains.
 var Vendors = []db.VendorRow{
-	{Vendor: "Acme Health", Domain: "acme-health.example", Owner: "Dana", Tier: "1", Tags: []string{"PHI"}, Row: 2},
-	{Vendor: "Acme Health", Domain: "acme-billing.example", Owner: "Dana", Tier: "1", Row: 3},
+	{Vendor: "Acme Health", Domain: "acme-health.example", Owner: "Dana", Tier: "1", Tags: []string{"PHI"}, Row: 2,
+		Contact: "security@acme-health.example", Notes: "BAA signed 2024"},
+	{Vendor: "Acme Health", Domain: "acme-billing.example", Owner: "Dana", Tier: "1", Row: 3,
+		Contact: "security@acme-health.example", Notes: "BAA signed 2024"},
 	{Vendor: "Bolt Bank", Domain: "bolt-bank.example", Owner: "Marcus", Tier: "1", Row: 4},
-	{Vendor: "Crux Labs", Domain: "crux-labs.example", Owner: "Priya", Tier: "2", Row: 5},
+	{Vendor: "Crux Labs", Domain: "crux-labs.example", Owner: "Priya", Tier: "Tier 2", Row: 5},
 	{Vendor: "=SUM(A1:A9)", Domain: "hostile.example", Owner: "@evil", Tier: "-1", Row: 6},
 	{Vendor: "Delta Dental", Domain: "delta-dental.example", Owner: "Omar", Tier: "3", Row: 7},
 	{Vendor: "Ñandú Logística", Domain: "xn--and-6ma2c.example", Input: "ñandú.example", Owner: "Omar", Tier: "3", Row: 8},
@@ -104,7 +106,8 @@ func auditMonth(ctx context.Context, store *db.DB, def *fleet.Definition, prefix
 		return 0, err
 	}
 	a, err := audit.New(audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
-		StepTimeout: 2 * time.Second, Retries: 0, Policies: true, HTTPSPort: f.HTTPSPort})
+		StepTimeout: 2 * time.Second, Retries: 0, Policies: true, HTTPSPort: f.HTTPSPort,
+		AllowPrivate: true}) // the fleet lives on loopback
 	if err != nil {
 		return 0, err
 	}

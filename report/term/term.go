@@ -35,7 +35,7 @@ var columns = []struct {
 	{grade.CheckTLS, "TLS"},
 	{grade.CheckVerifiable, "Verifiable"},
 	{grade.CheckSSLv3Off, "SSLv3 off"},
-	{grade.CheckTLS10, "TLS1.0"},
+	{grade.CheckTLS10Off, "TLS1.0 off"},
 	{grade.CheckTLS12, "TLS1.2"},
 	{grade.CheckTLS13, "TLS1.3"},
 	{grade.CheckWeakOff, "Weak off"},
@@ -148,17 +148,9 @@ func mxSummary(d *evidence.Domain) string {
 	return strconv.Itoa(len(d.MX.Records)) + " published"
 }
 
-// mark shows a check result. TLS 1.0 support is information, not
-// praise: its "yes" is yellow and its "no" plain.
-func (p *printer) mark(c grade.Check, r grade.Result) string {
-	if c == grade.CheckTLS10 {
-		switch r {
-		case grade.Pass:
-			return p.color(ansiYellow, "yes")
-		case grade.Fail:
-			return "no"
-		}
-	}
+// mark shows a check result. Every check is named for its good state,
+// so "yes" is always good and "NO" always bad.
+func (p *printer) mark(r grade.Result) string {
 	switch r {
 	case grade.Pass:
 		return p.color(ansiGreen, "yes")
@@ -172,8 +164,8 @@ func (p *printer) mark(c grade.Check, r grade.Result) string {
 	return p.color(ansiDim, "-")
 }
 
-// table prints one row per MX address. The TLS-support columns read "yes"
-// when the version is accepted; for TLS 1.0 "yes" is information, not praise.
+// table prints one row per MX address, a column per check: "yes" when the
+// check passes ("TLS1.0 off" reads "yes" when TLS 1.0 is refused).
 func (p *printer) table(d *evidence.Domain, g *grade.DomainGrade) {
 	if p.err != nil {
 		return
@@ -194,7 +186,7 @@ func (p *printer) table(d *evidence.Domain, g *grade.DomainGrade) {
 		for _, a := range mx.Addresses {
 			row := []string{"  " + strconv.Itoa(int(mx.Preference)), report.Clean(mx.Host), a.IP, report.Clean(certName(host, a.IP))}
 			for _, c := range columns {
-				row = append(row, p.mark(c.check, a.Checks[c.check]))
+				row = append(row, p.mark(a.Checks[c.check]))
 			}
 			row = append(row, p.gradeText(a.Grade), strconv.Itoa(connections(host, a.IP)))
 			fmt.Fprintln(tw, strings.Join(row, "\t"))

@@ -489,7 +489,8 @@ ALL=()
 for d in "${DOMAINS[@]}"; do ALL+=("$d.$ZONE"); done
 ALL+=("$UNSIGNED_ZONE")
 MXFLAGS=(--resolver "$DNS_IP:$DNS_PORT" --port "$SMTP_PORT" --mta-sts-port "$HTTPS_PORT" --https-proxy none --ca-file "$OUT/ca.pem"
-         --ehlo "$EHLO" --timeout 5s --retries 1)
+         --ehlo "$EHLO" --timeout 5s --retries 1
+         --allow-private) # the test servers live on 127.0.9.x, which mxaudit refuses to dial by default
 
 if [ -n "${E2E_SERVE_ONLY:-}" ]; then # for debugging: keep the servers up for that many seconds
   echo "serving for ${E2E_SERVE_ONLY}s; work dir $WORK; try:"

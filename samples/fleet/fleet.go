@@ -80,6 +80,9 @@ type Domain struct {
 	MTASTS *STS `json:"mta_sts,omitempty"`
 	// TLSRPT is the _smtp._tls TXT record text, if any.
 	TLSRPT string `json:"tls_rpt,omitempty"`
+	// TXT are further TXT records of the domain: SPF, DMARC, DKIM keys,
+	// report authorisations.
+	TXT []TXTRecord `json:"txt,omitempty"`
 	// Unsigned keeps the domain's zone unsigned in a DNSSEC fleet (its
 	// delegation carries no DS: insecure).
 	Unsigned bool `json:"unsigned,omitempty"`
@@ -99,6 +102,25 @@ type STS struct {
 	ContentType string `json:"content_type,omitempty"`
 	// Cert is "valid" (default), "wrong-name" or "self-signed".
 	Cert string `json:"cert,omitempty"`
+}
+
+// TXTRecord is one TXT record. Name is relative to the domain ("" for
+// the domain itself, "_dmarc", "s1._domainkey") or, ending in a dot,
+// absolute (a report authorisation published by another domain).
+type TXTRecord struct {
+	Name string `json:"name,omitempty"`
+	Text string `json:"text"`
+}
+
+// Owner returns the record's absolute owner name under domain, without the final dot.
+func (r TXTRecord) Owner(domain string) string {
+	switch {
+	case r.Name == "":
+		return domain
+	case strings.HasSuffix(r.Name, "."):
+		return strings.TrimSuffix(r.Name, ".")
+	}
+	return r.Name + "." + domain
 }
 
 // MX is one MX record.
@@ -469,6 +491,9 @@ func (d *Definition) Records() ([]dns.RR, error) {
 		}
 		if dom.TLSRPT != "" {
 			lines = append(lines, fmt.Sprintf("_smtp._tls.%s. %d IN TXT %s", dom.Name, ttl, quoteTXT(dom.TLSRPT)))
+		}
+		for _, r := range dom.TXT {
+			lines = append(lines, fmt.Sprintf("%s. %d IN TXT %s", r.Owner(dom.Name), ttl, quoteTXT(r.Text)))
 		}
 	}
 	rrs := make([]dns.RR, 0, len(lines))

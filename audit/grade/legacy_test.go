@@ -1,0 +1,44 @@
+package grade
+
+import "testing"
+
+// TestUpgradeChecks: grades stored under the old check names read
+// "pass = good" after the upgrade; TLS 1.0 accepted ("tls10": pass) is now
+// a failed "tls10_off".
+func TestUpgradeChecks(t *testing.T) {
+	tests := []struct {
+		name string
+		in   map[Check]Result
+		want map[Check]Result
+	}{
+		{"tls10 accepted", map[Check]Result{"tls10": Pass, "tls12": Pass, "tls13": Fail},
+			map[Check]Result{CheckTLS10Off: Fail, CheckTLS12: Pass, CheckTLS13: Fail}},
+		{"tls10 refused", map[Check]Result{"tls10": Fail}, map[Check]Result{CheckTLS10Off: Pass}},
+		{"unknown kept", map[Check]Result{"tls10": Inconclusive, "tls12": NotTested}, map[Check]Result{CheckTLS10Off: Inconclusive, CheckTLS12: NotTested}},
+		{"current names untouched", map[Check]Result{CheckTLS10Off: Pass, CheckSSLv3Off: Fail}, map[Check]Result{CheckTLS10Off: Pass, CheckSSLv3Off: Fail}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dg := DomainGrade{MX: []MXGrade{{Checks: clone(tt.in), Addresses: []AddressGrade{{Checks: clone(tt.in)}}}}}
+			dg.UpgradeLegacy()
+			for _, got := range []map[Check]Result{dg.MX[0].Checks, dg.MX[0].Addresses[0].Checks} {
+				if len(got) != len(tt.want) {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+				for k, v := range tt.want {
+					if got[k] != v {
+						t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
+					}
+				}
+			}
+		})
+	}
+}
+
+func clone(m map[Check]Result) map[Check]Result {
+	out := map[Check]Result{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
