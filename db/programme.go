@@ -127,7 +127,7 @@ func (d *DB) Exceptions(ctx context.Context) ([]ExceptionRecord, error) {
 type LetterSent struct {
 	Ref        string
 	RunID      int64
-	Domain     string
+	Domains    []string
 	SentOn     time.Time // 00:00 UTC of the day it went out
 	RecordedAt time.Time
 }
@@ -142,8 +142,8 @@ func (d *DB) MarkLetterSent(ctx context.Context, l LetterSent) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	_, err = d.sql.ExecContext(ctx, `INSERT INTO letters_sent (ref, run_id, domain, sent_on, recorded_at) VALUES (?,?,?,?,?)`,
-		l.Ref, l.RunID, l.Domain, l.SentOn.UTC().Format(dateOnly), ts(l.RecordedAt))
+	_, err = d.sql.ExecContext(ctx, `INSERT INTO letters_sent (ref, run_id, domains, sent_on, recorded_at) VALUES (?,?,?,?,?)`,
+		l.Ref, l.RunID, strings.Join(l.Domains, ","), l.SentOn.UTC().Format(dateOnly), ts(l.RecordedAt))
 	if err != nil {
 		return fmt.Errorf("record letter sent: %w", err)
 	}
@@ -152,7 +152,7 @@ func (d *DB) MarkLetterSent(ctx context.Context, l LetterSent) error {
 
 // LettersSent lists the letters marked sent, in the order they were recorded.
 func (d *DB) LettersSent(ctx context.Context) ([]LetterSent, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT ref, run_id, domain, sent_on, recorded_at FROM letters_sent ORDER BY rowid`)
+	rows, err := d.sql.QueryContext(ctx, `SELECT ref, run_id, domains, sent_on, recorded_at FROM letters_sent ORDER BY rowid`)
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +160,12 @@ func (d *DB) LettersSent(ctx context.Context) ([]LetterSent, error) {
 	var out []LetterSent
 	for rows.Next() {
 		var l LetterSent
-		var on, rec string
-		if err := rows.Scan(&l.Ref, &l.RunID, &l.Domain, &on, &rec); err != nil {
+		var domains, on, rec string
+		if err := rows.Scan(&l.Ref, &l.RunID, &domains, &on, &rec); err != nil {
 			return nil, err
+		}
+		if domains != "" {
+			l.Domains = strings.Split(domains, ",")
 		}
 		l.SentOn, _ = time.ParseInLocation(dateOnly, on, time.UTC)
 		l.RecordedAt = parseTS(rec)

@@ -75,7 +75,7 @@ func TestLettersSentOnce(t *testing.T) {
 	ctx := context.Background()
 	d := openTest(t)
 	on := time.Date(2027, 3, 2, 0, 0, 0, 0, time.UTC)
-	l := LetterSent{Ref: "MXA-3-acme.example", RunID: 3, Domain: "acme.example", SentOn: on, RecordedAt: on.Add(time.Hour)}
+	l := LetterSent{Ref: "MXA-3-acme.example", RunID: 3, Domains: []string{"acme.example", "acme.test"}, SentOn: on, RecordedAt: on.Add(time.Hour)}
 	if err := d.MarkLetterSent(ctx, l); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestLettersSentOnce(t *testing.T) {
 		t.Errorf("second mark: %v, want ErrAlreadySent", err)
 	}
 	got, err := d.LettersSent(ctx)
-	if err != nil || len(got) != 1 || got[0].Ref != l.Ref || !got[0].SentOn.Equal(on) || got[0].RunID != 3 {
+	if err != nil || len(got) != 1 || got[0].Ref != l.Ref || !got[0].SentOn.Equal(on) || got[0].RunID != 3 || len(got[0].Domains) != 2 {
 		t.Fatalf("LettersSent = %+v, %v", got, err)
 	}
 	if _, err := d.sql.ExecContext(ctx, `DELETE FROM letters_sent`); err == nil {

@@ -27,6 +27,8 @@ type Options struct {
 	ToolVersion    string
 	// Now is the generation time (default time.Now); fixed in tests.
 	Now func() time.Time
+	// Programme configures deadlines, file exceptions and cadence.
+	Programme ProgrammeOptions
 }
 
 const defaultExpiryWarn = 30
@@ -121,6 +123,9 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 		return nil, err
 	}
 	r.source = b.source(ctx, store, runID)
+	if err := b.programme(ctx, store, runID, vendors, r.GeneratedAt); err != nil {
+		return nil, err
+	}
 	b.sortFindings()
 	b.vendorRows(vendors)
 	b.summary(vendors, &diff)
@@ -150,6 +155,11 @@ type builder struct {
 	// gradeChange is the grade change per domain ("A → C").
 	gradeChange map[string]string
 	regressed   map[string]bool
+	// prog and certs are what the programme needs of each domain (programme.go);
+	// riskAccepted marks domains whose every grade-lowering finding is accepted.
+	prog         map[string]*progDomain
+	certs        []CertWatch
+	riskAccepted map[string]bool
 	// carried is the last audited result of each domain this run could
 	// not audit, where an earlier run audited it.
 	carried map[string]*Carried
@@ -338,6 +348,7 @@ func (b *builder) domain(s db.StoredDomain) error {
 	}
 	b.byDomain[s.Domain] = fc
 	b.names = append(b.names, s.Domain)
+	b.progCollect(s)
 	return nil
 }
 
@@ -405,7 +416,7 @@ func (b *builder) sortFindings() {
 }
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
-	out := Finding{ID: f.ID(), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
+	out := Finding{ID: grade.FindingID(f.Code, domain, f.Host, f.IP), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
 		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
 		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
 	if out.Vendors == nil {
@@ -687,6 +698,7 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 		}
 		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
 		row.MTASTS, row.DANE, row.Findings, row.EarliestExpiry = f.sts, f.dane, f.findings, f.expiry
+		row.AcceptedRisk = b.riskAccepted[v.Domain]
 		if f.top != nil {
 			wf := b.finding(v.Domain, *f.top)
 			row.TopFinding, row.TopSeverity = wf.Title, wf.Severity
@@ -867,6 +879,7 @@ func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 		s.VendorGrades = append(s.VendorGrades, GradeCount{Grade: string(g), Count: vendorGrades[string(g)]})
 	}
 	s.Regressions, s.Improvements = diff.Regressions, diff.Improvements
+	b.programmeSummary(vendors)
 	s.ExpiringSoon = diff.Count(db.ChangeCertExpiring)
 }
 

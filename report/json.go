@@ -115,6 +115,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 	jsonArray(jw, "changes", r.Changes)
 	jsonArray(jw, "input_problems", r.Problems)
 	jw.field("methodology", r.Methodology)
+	if r.Programme != nil {
+		jw.field("programme", r.Programme)
+	}
 	jw.raw("\n}\n")
 	if jw.err == nil {
 		jw.err = jw.w.Flush()

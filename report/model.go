@@ -43,6 +43,9 @@ type Report struct {
 	Problems []Problem    `json:"input_problems"`
 	// Methodology is the prose and rule tables of the methodology section.
 	Methodology Methodology `json:"methodology"`
+	// Programme is the vendor-risk programme: statuses, deadlines,
+	// exceptions, control matrix (see programme.go).
+	Programme *Programme `json:"programme,omitempty"`
 
 	// source reads the domain views of a built report; nil when Domains holds them.
 	source *domainSource
@@ -121,6 +124,14 @@ type Summary struct {
 	// MTASTSEnforce and DANEValid count domains with those protections.
 	MTASTSEnforce int `json:"mta_sts_enforce"`
 	DANEValid     int `json:"dane_valid"`
+	// Findings above info by programme status: open (reopened included),
+	// overdue (past their deadline, not accepted) and accepted by an exception.
+	OpenFindings     int `json:"open_findings"`
+	OverdueFindings  int `json:"overdue_findings"`
+	AcceptedFindings int `json:"accepted_findings"`
+	// VendorsAcceptedRisk counts vendors whose every grade-lowering
+	// finding is accepted by an active exception.
+	VendorsAcceptedRisk int `json:"vendors_accepted_risk"`
 }
 
 // VendorRow is one (vendor, domain) line of the vendor table, in risk order.
@@ -160,6 +171,9 @@ type VendorRow struct {
 	Regressed bool `json:"regressed,omitempty"`
 	// EarliestExpiry is the soonest leaf certificate expiry over the domain's MX.
 	EarliestExpiry *time.Time `json:"earliest_expiry,omitempty"`
+	// AcceptedRisk is set when every finding that lowers the domain's
+	// grade is accepted by an active exception; the grade stays as measured.
+	AcceptedRisk bool `json:"accepted_risk,omitempty"`
 	// CarriedFrom is set when the domain could not be audited in this run
 	// but an earlier run audited it: that run's grade, shown marked as
 	// carried. Grade stays what this run found ("?" or "not audited").
@@ -295,7 +309,8 @@ type CertView struct {
 	ChainIncomplete bool `json:"chain_incomplete,omitempty"`
 }
 
-// Finding is one finding with its wording, located.
+// Finding is one finding with its wording, located, and its place in
+// the programme (status, sightings, deadline, exception).
 type Finding struct {
 	// ID is grade.Finding.ID: the same rule on the same domain, host and
 	// address has the same id in every run.
@@ -315,6 +330,18 @@ type Finding struct {
 	Standards []string `json:"standards,omitempty"`
 	// New is set when the finding did not exist in the base run.
 	New bool `json:"new,omitempty"`
+	// Status is open, accepted or reopened (resolved findings are listed
+	// in Programme.Resolved).
+	Status    string  `json:"status"`
+	FirstSeen *SeenAt `json:"first_seen"`
+	LastSeen  *SeenAt `json:"last_seen"`
+	AgeDays   int     `json:"age_days"`
+	// Due is the remediation deadline (nil when the severity has none);
+	// Overdue is set when the report's time is past it and it is not accepted.
+	Due     *time.Time `json:"due"`
+	Overdue bool       `json:"overdue"`
+	// Exception is the active exception that accepts the finding.
+	Exception *FindingException `json:"exception,omitempty"`
 }
 
 // Change is one change since the base run, in plain words.

@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -357,6 +358,8 @@ func rulesV2() map[string]Rule {
 //   - bytes sent after the 220 to STARTTLS and before TLS are medium:
 //     senders whose TLS reads them fail the handshake.
 //
+// Version 3 also has the findings of the vulnerability probes (vulnRules).
+//
 // Version 3 also judges differently (see Policy.v3): TLS counts as working
 // only when a full handshake completed and the session survived its first
 // command; a DNSSEC-bogus TLSA RRset is DNSSEC_BOGUS, critical, like a DANE
@@ -374,6 +377,7 @@ func rulesV3() map[string]Rule {
 	r[CodeNoMX] = Rule{Severity: Critical, ForceF: true}
 	r[CodeTLSRPTMissing] = Rule{Severity: Info}
 	r[CodeMTASTSTestingMXNotCovered] = Rule{Severity: Medium, Deduction: deductMedium}
+	maps.Copy(r, vulnRules())
 	return r
 }
 

@@ -237,3 +237,38 @@ func Merge(stored, file []Exception, now time.Time) (merged []Exception, conflic
 func sameScope(a, b Exception) bool {
 	return a.Covers(b.Code, b.Domain, b.Host, b.IP) && b.Covers(a.Code, a.Domain, a.Host, a.IP)
 }
+
+// LowersGrade reports whether a finding took points off the grade or
+// forced an F: the findings that put a vendor at risk.
+func LowersGrade(f grade.Finding) bool { return f.Deduction > 0 || f.ForceF }
+
+// Covering returns the active exception at time at that covers finding f,
+// the one expiring last when several do; nil when none does.
+func Covering(exs []Exception, f grade.Finding, at time.Time) *Exception {
+	var out *Exception
+	for i := range exs {
+		e := &exs[i]
+		if e.Active(at) && e.Covers(f.Code, f.Domain, f.Host, f.IP) && (out == nil || e.Expires.After(out.Expires)) {
+			out = e
+		}
+	}
+	return out
+}
+
+// RiskAccepted reports whether every finding that lowers a domain's grade
+// is covered by an exception active at time at: the domain's grade stays
+// as measured, but it counts as accepted risk, not at risk, and no
+// threshold fails on it. A domain with no such finding is not "accepted".
+func RiskAccepted(findings []grade.Finding, exs []Exception, at time.Time) bool {
+	any := false
+	for _, f := range findings {
+		if !LowersGrade(f) {
+			continue
+		}
+		if Covering(exs, f, at) == nil {
+			return false
+		}
+		any = true
+	}
+	return any
+}

@@ -50,10 +50,10 @@ type History struct {
 
 // Letter is a vendor letter marked as sent.
 type Letter struct {
-	Ref    string    `json:"ref"`
-	RunID  int64     `json:"run"`
-	Domain string    `json:"domain"`
-	SentOn time.Time `json:"sent_on"`
+	Ref     string    `json:"ref"`
+	RunID   int64     `json:"run"`
+	Domains []string  `json:"domains"`
+	SentOn  time.Time `json:"sent_on"`
 }
 
 // Finding is what the programme needs of one finding of the run.
@@ -267,7 +267,7 @@ func countUpTo(runs []int64, id int64) int {
 func notified(letters []Letter, domain string, first RunRef) *time.Time {
 	var out *time.Time
 	for _, l := range letters {
-		if l.Domain != domain || l.RunID < first.ID || l.SentOn.Before(Day(first.At)) {
+		if !slices.Contains(l.Domains, domain) || l.RunID < first.ID || l.SentOn.Before(Day(first.At)) {
 			continue
 		}
 		if out == nil || l.SentOn.Before(*out) {

@@ -188,7 +188,7 @@ func TestEvaluateLifecycleAndDeadlines(t *testing.T) {
 	h, fs := history()
 	now := day("2027-03-01").Add(2 * time.Hour)
 	in := Input{Now: now, History: h, SLA: DefaultSLA(),
-		Letters: []Letter{{Ref: "L", RunID: 1, Domain: "acme.example", SentOn: day("2027-01-20")}}}
+		Letters: []Letter{{Ref: "L", RunID: 1, Domains: []string{"acme.example"}, SentOn: day("2027-01-20")}}}
 	res := Evaluate(in, []Finding{fs["a"], fs["b"], fs["d"]})
 
 	a := res.Tracks[fs["a"].ID]
@@ -314,5 +314,25 @@ func TestJudgeControls(t *testing.T) {
 	}
 	if got := JudgeControls([]string{"FFIEC"}, DomainFacts{Grade: grade.GradeA}, nil); len(got) != 0 {
 		t.Errorf("a framework without a transport control is not judged: %v", got)
+	}
+}
+
+func TestRiskAccepted(t *testing.T) {
+	at := day("2027-03-01")
+	ex := []Exception{{ID: "EX-1", Domain: "a.example", Code: "SSLV3_ENABLED", Approver: "J", Reason: "r", Expires: day("2027-04-01")}}
+	sslv3 := grade.Finding{Code: "SSLV3_ENABLED", Domain: "a.example", Severity: grade.Critical, ForceF: true}
+	weak := grade.Finding{Code: "WEAK_CIPHERS", Domain: "a.example", Severity: grade.High, Deduction: 20}
+	info := grade.Finding{Code: "NO_TLS13", Domain: "a.example", Severity: grade.Info}
+	if !RiskAccepted([]grade.Finding{sslv3, info}, ex, at) {
+		t.Error("the only grade-lowering finding is accepted")
+	}
+	if RiskAccepted([]grade.Finding{sslv3, weak}, ex, at) {
+		t.Error("an unaccepted grade-lowering finding remains")
+	}
+	if RiskAccepted([]grade.Finding{info}, ex, at) {
+		t.Error("nothing lowers the grade: nothing was accepted")
+	}
+	if RiskAccepted([]grade.Finding{sslv3}, ex, day("2027-04-01")) {
+		t.Error("an expired exception accepts nothing")
 	}
 }

@@ -110,6 +110,8 @@ ENVIRONMENT
 			regradeCommand(),
 			checksCommand(),
 			suitesCommand(),
+			exceptionCommand(),
+			letterCommand(),
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/report/config"
@@ -89,6 +90,7 @@ func reportFlags() []cli.Flag {
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "`DIR` to write reports to (default: the config file's output_dir, else \"" + defaultReportDir + "\" beside the database)"},
 		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir, the PDF's caps (pdf_appendix_domains, pdf_remediation_vendors, pdf_change_rows)"},
 		&cli.BoolFlag{Name: "letters", Usage: "also write one PDF letter per vendor with findings, under letters/"},
+		&cli.StringFlag{Name: "exceptions", Usage: "accepted-risk exceptions kept as YAML `FILE` (e.g. in version control), applied with the recorded ones; conflicts are reported, never merged"},
 	}
 }
 
@@ -128,13 +130,17 @@ type reportSettings struct {
 	letters    bool
 	templates  string
 	expiryWarn int
+	// exceptions are those of the --exceptions file.
+	exceptions []programme.Exception
+	// warn receives warnings (standard error).
+	warn io.Writer
 }
 
 // parseReportSettings resolves --config, --format, --out and --letters:
 // flags win over the config file, which wins over the defaults. It is
 // called before any work, so a bad flag or config file fails at once.
 func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error) {
-	s := &reportSettings{templates: c.String("templates"), expiryWarn: c.Int("expiry-warn")}
+	s := &reportSettings{templates: c.String("templates"), expiryWarn: c.Int("expiry-warn"), warn: c.App.ErrWriter}
 	if p := c.String("config"); p != "" {
 		cfg, err := config.LoadConfig(p)
 		if err != nil {
@@ -183,6 +189,10 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 	}
 	if s.expiryWarn < 1 {
 		return nil, usageErr("--expiry-warn must be at least 1 day")
+	}
+	var err error
+	if s.exceptions, err = loadExceptionsFile(c.String("exceptions")); err != nil {
+		return nil, err
 	}
 	if s.templates != "" {
 		if _, err := templates.Load(s.templates); err != nil {
@@ -269,7 +279,8 @@ func buildReport(ctx context.Context, store *db.DB, runID int64, s *reportSettin
 		return nil, usageErr("--templates: %v", err)
 	}
 	r, err := report.Build(ctx, store, runID, report.Options{Org: s.cfg.Org, Texts: texts, Methodology: &meth,
-		ExpiryWarnDays: s.expiryWarn, ToolVersion: version})
+		ExpiryWarnDays: s.expiryWarn, ToolVersion: version, Now: clock,
+		Programme: report.ProgrammeOptions{SLA: s.cfg.SLA, FileExceptions: s.exceptions, CadenceDays: s.cfg.CadenceDays}})
 	if err != nil {
 		return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
 	}
@@ -283,6 +294,11 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 	r, err := buildReport(ctx, store, runID, s)
 	if err != nil {
 		return nil, err
+	}
+	if p := r.Programme; p != nil && s.warn != nil {
+		for _, c := range p.Conflicts {
+			fmt.Fprintf(s.warn, "mxaudit: exception %s of the exceptions file not applied: conflicts with %s: %s\n", c.FileID, c.StoredID, c.Why)
+		}
 	}
 	opt := newRenderOptions(s)
 	if s.outDir == "-" {

@@ -17,7 +17,9 @@ import (
 	"github.com/mxaudit/mxaudit/audit/evidence"
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/ingest"
+	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/report/config"
 )
 
@@ -119,6 +121,13 @@ func runAction(c *cli.Context, rend renderers) error {
 	if f := c.String("fail-on"); f != "" && f != "regression" {
 		return usageErr("--fail-on: only \"regression\" is known")
 	}
+	fileExs, err := loadExceptionsFile(c.String("exceptions"))
+	if err != nil {
+		return err
+	}
+	if _, err := now(); err != nil {
+		return err
+	}
 	path := c.Args().First()
 	list, err := ingest.ReadFile(path, ingest.Options{Sheet: c.String("sheet")})
 	if err != nil {
@@ -194,7 +203,7 @@ func runAction(c *cli.Context, rend renderers) error {
 		// The run context is gone; record the status on a short context of its own.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 5*time.Second)
 		defer cancel()
-		_ = store.FinishRun(ctx, runID, status, time.Now())
+		_ = store.FinishRun(ctx, runID, status, clock())
 		if status == db.StatusInterrupted {
 			fmt.Fprintf(c.App.ErrWriter, "mxaudit: run %d interrupted with %d of %d domains stored; finish it with: %s\n",
 				runID, sink.stored+len(done), len(list.Domains), resume)
@@ -234,7 +243,7 @@ func runAction(c *cli.Context, rend renderers) error {
 		}
 		return failRun(c, store, runID, why, resume)
 	}
-	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, time.Now()); err != nil {
+	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, clock()); err != nil {
 		return runtimeErr(err)
 	}
 	diff, err := storeDiff(c.Context, store, runID, listName, c.Int("expiry-warn"))
@@ -247,14 +256,14 @@ func runAction(c *cli.Context, rend renderers) error {
 		}
 	}
 	if reports == nil {
-		return thresholds(c, store, runID, diff, failUnder)
+		return thresholds(c, store, runID, diff, failUnder, fileExs)
 	}
 	progress := c.App.Writer
 	if c.Bool("quiet") {
 		progress = io.Discard
 	}
 	_, repErr := writeReports(c.Context, store, runID, reports, rend, c.App.Writer, progress)
-	thrErr := thresholds(c, store, runID, diff, failUnder)
+	thrErr := thresholds(c, store, runID, diff, failUnder, fileExs)
 	if repErr != nil {
 		// The run is stored; the missing reports are the more urgent news.
 		if thrErr != nil {
@@ -326,7 +335,7 @@ func newRun(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, l
 	id, err := store.CreateRun(ctx, db.Run{
 		ListName: listName, InputPath: abs, InputSHA256: list.SHA256,
 		Policy: setup.policy.Name, PolicyVersion: setup.policy.Version, ToolVersion: version,
-		StartedAt: time.Now(), TotalDomains: len(list.Domains),
+		StartedAt: clock(), TotalDomains: len(list.Domains),
 	}, vendors, problems)
 	if err != nil {
 		return 0, nil, runtimeErr(err)
@@ -349,7 +358,7 @@ func inputsOf(list *ingest.List) map[string]string {
 // failRun marks a run that audited nothing as failed: it is no result,
 // never the baseline of a diff, and --resume can finish it.
 func failRun(c *cli.Context, store *db.DB, runID int64, why, resume string) error {
-	if err := store.FinishRun(c.Context, runID, db.StatusFailed, time.Now()); err != nil {
+	if err := store.FinishRun(c.Context, runID, db.StatusFailed, clock()); err != nil {
 		return runtimeErr(err)
 	}
 	return runtimeErr(fmt.Errorf("run %d audited nothing: %s; it is marked failed, is not a result and will never be the baseline of a diff; when the cause is fixed, finish it with: %s",
@@ -568,17 +577,52 @@ func printRunSummary(ctx context.Context, w io.Writer, store *db.DB, runID int64
 	return nil
 }
 
-func thresholds(c *cli.Context, store *db.DB, runID int64, diff *db.Diff, failUnder grade.Grade) error {
+// thresholds applies --fail-on and --fail-under. A domain whose every
+// grade-lowering finding is accepted by an active exception counts toward
+// neither: its grade stays as measured, its risk is accepted.
+func thresholds(c *cli.Context, store *db.DB, runID int64, diff *db.Diff, failUnder grade.Grade, fileExs []programme.Exception) error {
+	exs, err := activeExceptions(c.Context, store, fileExs)
+	if err != nil {
+		return runtimeErr(err)
+	}
+	at := clock()
+	accepted := map[string]bool{}
+	err = store.EachDomain(c.Context, runID, func(r db.StoredDomain) error {
+		fs := make([]grade.Finding, len(r.Grade.Findings))
+		for i, f := range r.Grade.Findings {
+			f.Domain = r.Domain
+			fs[i] = f
+		}
+		accepted[r.Domain] = programme.RiskAccepted(fs, exs, at)
+		return nil
+	})
+	if err != nil {
+		return runtimeErr(err)
+	}
 	var reasons []string
 	if c.String("fail-on") == "regression" {
-		if n := diff.Regressions + diff.Count(db.ChangeForcedLost); n > 0 {
+		n, skipped := 0, 0
+		for _, ch := range diff.Changes {
+			if ch.Kind != db.ChangeGradeDown && ch.Kind != db.ChangeForcedLost {
+				continue
+			}
+			if accepted[ch.Domain] {
+				skipped++
+				continue
+			}
+			n++
+		}
+		if n > 0 {
 			reasons = append(reasons, fmt.Sprintf("%d regressions since run %d", n, diff.Base))
+		}
+		if skipped > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "mxaudit: %d regressions not counted: accepted risk (mxaudit exception list)\n", skipped)
 		}
 	}
 	if failUnder != "" {
 		var below []string
 		err := store.EachDomain(c.Context, runID, func(r db.StoredDomain) error {
-			if r.Grade.Grade.Conclusive() && r.Grade.Grade.Rank() < failUnder.Rank() {
+			if r.Grade.Grade.Conclusive() && r.Grade.Grade.Rank() < failUnder.Rank() && !accepted[r.Domain] {
 				below = append(below, r.Domain+" ("+string(r.Grade.Grade)+")")
 			}
 			return nil
@@ -594,4 +638,19 @@ func thresholds(c *cli.Context, store *db.DB, runID int64, diff *db.Diff, failUn
 		return &exitError{code: exitThreshold, err: errors.New(strings.Join(reasons, "; "))}
 	}
 	return nil
+}
+
+// activeExceptions are the recorded exceptions merged with those of the
+// --exceptions file (conflicting file entries left out, as in the reports).
+func activeExceptions(ctx context.Context, store *db.DB, fileExs []programme.Exception) ([]programme.Exception, error) {
+	recs, err := store.Exceptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var stored []programme.Exception
+	for _, r := range recs {
+		stored = append(stored, report.ExceptionOfRecord(r))
+	}
+	merged, _ := programme.Merge(stored, fileExs, clock())
+	return merged, nil
 }

@@ -32,7 +32,7 @@ CREATE TABLE exception_revocations (
 CREATE TABLE letters_sent (
     ref          TEXT    NOT NULL UNIQUE,
     run_id       INTEGER NOT NULL,              -- no foreign key: the record outlives a pruned run
-    domain       TEXT    NOT NULL,
+    domains      TEXT    NOT NULL,              -- the letter's domains, comma-separated
     sent_on      TEXT    NOT NULL,              -- YYYY-MM-DD
     recorded_at  TEXT    NOT NULL               -- RFC 3339, UTC
 );

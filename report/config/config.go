@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/report"
 	"gopkg.in/yaml.v3"
 )
@@ -59,7 +61,29 @@ type Config struct {
 	// are not globally reachable (allow_private; audit/guard): for labs
 	// whose mail servers live on private networks. Off by default.
 	AllowPrivate bool
+	// SLA is the remediation deadline table (remediation_sla); nil for
+	// programme.DefaultSLA.
+	SLA *programme.SLA
+	// CadenceDays is the interval of scheduled runs in days (cadence; 0
+	// for the default, 30).
+	CadenceDays int
+	// Mail is the relay `run --mail-to` sends the reports through (mail).
+	Mail Mail
 }
+
+// Mail is the organisation's mail relay. TLS to it is always required
+// (STARTTLS on a submission port, or implicit TLS on 465); the password is
+// read from the environment variable PasswordEnv, never from the file.
+type Mail struct {
+	Host        string
+	Port        int
+	User        string
+	PasswordEnv string
+	From        string
+}
+
+// DefaultMailPort is the submission port (RFC 6409), with STARTTLS.
+const DefaultMailPort = 587
 
 // NoLimit is the value of a PDF cap in Config that removes the limit
 // ("all" in the file); report/pdf reads any negative cap so.
@@ -96,11 +120,15 @@ const (
 	keyPDFRemediation  = "pdf_remediation_vendors"
 	keyPDFChangeRows   = "pdf_change_rows"
 	keyAllowPrivate    = "allow_private"
+	keyRemediationSLA  = "remediation_sla"
+	keyCadence         = "cadence"
+	keyMail            = "mail"
 )
 
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
-	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate}
+	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate,
+	keyRemediationSLA, keyCadence, keyMail}
 
 // frameworks are the obligations the reports can cite (see
 // /work/shared/reference/compliance-map.md), by canonical name, with the
@@ -296,6 +324,12 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.PDFChangeRows, err = p.pdfCap(k, v)
 	case keyAllowPrivate:
 		p.c.AllowPrivate, err = p.boolean(k, v)
+	case keyRemediationSLA:
+		p.c.SLA, err = p.sla(k, v)
+	case keyCadence:
+		p.c.CadenceDays, err = p.days(k, v)
+	case keyMail:
+		p.c.Mail, err = p.mail(k, v)
 	default:
 		return p.errf(k, "unknown key %q (known keys: %s)", k.Value, strings.Join(configKeys, ", "))
 	}
@@ -473,4 +507,115 @@ func (p *configParser) checkLogo(v *yaml.Node, path string) error {
 		return p.errf(v, "logo: %s is not a PNG or JPEG image", path)
 	}
 	return nil
+}
+
+// maxSLADays bounds one remediation deadline (two years).
+const maxSLADays = 730
+
+// sla reads remediation_sla: a mapping of severity (critical, high,
+// medium, low) to a number of days for every tier, or to a mapping of
+// tier number to days ({1: 7, 2: 14, 3: 30}). Severities not named have
+// no deadline; an empty mapping turns deadlines off.
+func (p *configParser) sla(k, v *yaml.Node) (*programme.SLA, error) {
+	if v.Kind != yaml.MappingNode {
+		return nil, p.errf(v, "%s: want a mapping of severity to days, e.g. critical: {1: 7, 2: 14, 3: 30}", k.Value)
+	}
+	out := &programme.SLA{Days: map[grade.Severity]map[int]int{}}
+	num := func(n *yaml.Node, what string, lo, hi int) (int, error) {
+		var x int
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&x) != nil || x < lo || x > hi {
+			return 0, p.errf(n, "%s: %s must be a whole number from %d to %d, not %q", k.Value, what, lo, hi, n.Value)
+		}
+		return x, nil
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		sk, sv := v.Content[i], v.Content[i+1]
+		var sev grade.Severity
+		if sk.Kind != yaml.ScalarNode || sev.UnmarshalText([]byte(sk.Value)) != nil || sev == grade.Info {
+			return nil, p.errf(sk, "%s: %q is not a severity (critical, high, medium, low)", k.Value, sk.Value)
+		}
+		if _, dup := out.Days[sev]; dup {
+			return nil, p.errf(sk, "%s: %s is set twice", k.Value, sev)
+		}
+		byTier := map[int]int{}
+		switch sv.Kind {
+		case yaml.ScalarNode:
+			d, err := num(sv, "days", 1, maxSLADays)
+			if err != nil {
+				return nil, err
+			}
+			byTier[0] = d
+		case yaml.MappingNode:
+			for j := 0; j+1 < len(sv.Content); j += 2 {
+				tier, err := num(sv.Content[j], "a tier", 1, 99)
+				if err != nil {
+					return nil, err
+				}
+				if _, dup := byTier[tier]; dup {
+					return nil, p.errf(sv.Content[j], "%s: tier %d of %s is set twice", k.Value, tier, sev)
+				}
+				d, err := num(sv.Content[j+1], "days", 1, maxSLADays)
+				if err != nil {
+					return nil, err
+				}
+				byTier[tier] = d
+			}
+			if len(byTier) == 0 {
+				return nil, p.errf(sv, "%s: %s: name at least one tier", k.Value, sev)
+			}
+		default:
+			return nil, p.errf(sv, "%s: %s: want days or a mapping of tier to days", k.Value, sev)
+		}
+		out.Days[sev] = byTier
+	}
+	return out, nil
+}
+
+// mail reads the relay settings: host (required), port (default 587),
+// user, password_env (the name of the environment variable holding the
+// password) and from (required).
+func (p *configParser) mail(k, v *yaml.Node) (Mail, error) {
+	m := Mail{Port: DefaultMailPort}
+	if v.Kind != yaml.MappingNode {
+		return m, p.errf(v, "%s: want a mapping (host, port, user, password_env, from)", k.Value)
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		mk, mv := v.Content[i], v.Content[i+1]
+		var err error
+		switch mk.Value {
+		case "host":
+			m.Host, err = p.text(mk, mv)
+		case "port":
+			var n int
+			if mv.Tag != "!!int" || mv.Decode(&n) != nil || n < 1 || n > 65535 {
+				err = p.errf(mv, "%s: port must be a number from 1 to 65535, not %q", k.Value, mv.Value)
+			}
+			m.Port = n
+		case "user":
+			m.User, err = p.text(mk, mv)
+		case "password_env":
+			m.PasswordEnv, err = p.text(mk, mv)
+			if err == nil && strings.ContainsAny(m.PasswordEnv, " =$") {
+				err = p.errf(mv, "%s: password_env is the name of an environment variable (e.g. MXAUDIT_SMTP_PASSWORD), not the password", k.Value)
+			}
+		case "from":
+			m.From, err = p.text(mk, mv)
+		case "password":
+			err = p.errf(mk, "%s: keep the password out of the file: set password_env to the name of an environment variable holding it", k.Value)
+		default:
+			err = p.errf(mk, "%s: unknown key %q (known: host, port, user, password_env, from)", k.Value, mk.Value)
+		}
+		if err != nil {
+			return m, err
+		}
+	}
+	switch {
+	case m.Host == "":
+		return m, p.errf(v, "%s: host is required", k.Value)
+	case m.From == "":
+		return m, p.errf(v, "%s: from is required", k.Value)
+	case m.User != "" && m.PasswordEnv == "":
+		return m, p.errf(v, "%s: user is set but password_env is not", k.Value)
+	}
+	return m, nil
 }

@@ -29,8 +29,9 @@ const (
 	cellPadY   = 0.9 // padding above and below the text of a table cell
 	ruleWidth  = 0.2
 	gridWidth  = 0.1
-	// headingKeep is the space kept below a heading so it never ends a page.
-	headingKeep = 22.0
+	// minFollow is the least of its content drawn on a heading's page:
+	// two lines of body text.
+	minFollow = 2 * 4.4
 )
 
 // nbAlias is replaced by the page count when the document is written.
@@ -124,8 +125,18 @@ type doc struct {
 	// footer is the left footer text; header the running header, if any.
 	footer string
 	header func()
-	// section is the title of the section being drawn, for the header.
-	section string
+	// section is the title of the section being drawn, for the header;
+	// context what part of it a page belongs to (an appendix's domain
+	// and address), "" for none.
+	section, context string
+	// pending are headings waiting for their content; flushing is set
+	// while they are drawn.
+	pending  []pendingHeading
+	flushing bool
+	// toc lists the headings of the table of contents as drawn; marks
+	// every heading's place.
+	toc   []tocEntry
+	marks []headingMark
 	// body is set once the current page has content below its header.
 	body bool
 	// curFamily, curWeight and curSize are the font setStyle chose last
@@ -251,8 +262,15 @@ func (d *doc) lines(s string, w float64) []string {
 	return wrap(s, w-2*cellMargin, d.f.GetStringWidth)
 }
 
-// need starts a new page unless h millimetres fit above the footer.
+// need starts a new page unless h millimetres fit above the footer. When
+// headings wait for their content (heading), they are drawn first, on the
+// page where that content starts: a heading is never the last line of a
+// page.
 func (d *doc) need(h float64) {
+	if len(d.pending) > 0 && !d.flushing {
+		d.flush(max(h, minFollow))
+		return
+	}
 	if d.f.GetY()+h > bodyBottom {
 		d.newPage()
 	}
@@ -360,24 +378,137 @@ func (d *doc) gap(h float64) {
 	d.f.SetXY(marginL, y)
 }
 
-// heading draws a heading and adds it to the outline at level; level < 0
-// keeps it out of the outline.
+// pendingHeading is a heading waiting for the first content below it.
+type pendingHeading struct {
+	style styleID
+	title string
+	// level is the outline level (< 0: not in the outline); toc puts the
+	// heading in the printed table of contents.
+	level int
+	toc   bool
+	// context, when set, becomes the running header's context (the
+	// domain and address an appendix page belongs to) from the page the
+	// heading is drawn on.
+	context *string
+	// section, when set, becomes the running header's section title.
+	section *string
+	// drawn, when set, is told the page and link of the drawn heading.
+	drawn func(page, link int)
+	// custom, when set, draws a line that belongs with the heading above
+	// it (a severity chip and its caption) instead of title, in height mm.
+	custom func()
+	height float64
+}
+
+// tocEntry is one line of the printed table of contents.
+type tocEntry struct {
+	title       string
+	level, page int
+	link        int
+}
+
+// headingMark records where a heading was drawn, for the layout tests.
+type headingMark struct {
+	title string
+	page  int
+	// bottom is the y (mm) below the heading's last line.
+	bottom float64
+}
+
+// heading queues a heading at outline level (level < 0 keeps it out of
+// the outline; 0 and 1 also enter the table of contents). It is drawn
+// together with the first content that follows it (need), so it always
+// shares its page with at least minFollow of that content.
 func (d *doc) heading(s styleID, title string, level int) {
-	st := s.spec()
-	d.need(st.lead + headingKeep)
+	d.pending = append(d.pending, pendingHeading{style: s, title: title, level: level, toc: level >= 0 && level <= 1})
+}
+
+// headingOpt queues a heading with the extra behaviour of h (context, drawn).
+func (d *doc) headingOpt(h pendingHeading) { d.pending = append(d.pending, h) }
+
+// headingHeight is how tall a heading is drawn: the gap above it when the
+// page has content, its lines and the space below it.
+func (d *doc) headingHeight(h pendingHeading, afterBody bool) float64 {
+	if h.custom != nil {
+		return h.height
+	}
+	st := d.setStyle(h.style)
+	n := float64(len(d.lines(h.title, contentW)))
+	out := n * st.lead
+	if afterBody {
+		out += st.lead * 0.5
+	}
+	if h.style == sH1 {
+		return out + 3
+	}
+	return out + 1
+}
+
+// flush draws the waiting headings where h millimetres of the content
+// after them fit too, starting a page when they do not.
+func (d *doc) flush(h float64) {
+	hs := d.pending
+	d.pending = nil
+	for _, p := range hs {
+		if p.section != nil {
+			d.section, d.context = *p.section, ""
+		}
+		if p.context != nil {
+			d.context = *p.context
+		}
+	}
+	total := h
+	for i, p := range hs {
+		total += d.headingHeight(p, d.body || i > 0)
+	}
+	if d.f.GetY()+total > bodyBottom {
+		d.newPage()
+	}
+	d.flushing = true
+	for _, p := range hs {
+		d.drawHeading(p)
+	}
+	d.flushing = false
+}
+
+// flushHeadings draws headings still waiting at the end of a part that
+// ended without content below them.
+func (d *doc) flushHeadings() {
+	if len(d.pending) > 0 {
+		d.flush(0)
+	}
+}
+
+// drawHeading draws one heading at the current position.
+func (d *doc) drawHeading(h pendingHeading) {
+	if h.custom != nil {
+		h.custom()
+		return
+	}
+	st := d.setStyle(h.style)
 	if d.body {
 		d.gap(st.lead * 0.5)
 	}
-	d.setStyle(s)
-	if level >= 0 {
-		d.f.Bookmark(d.clean(title), level, -1)
+	d.setStyle(h.style)
+	page := d.f.PageNo()
+	link := d.f.AddLink()
+	d.f.SetLink(link, d.f.GetY(), page)
+	if h.level >= 0 {
+		d.f.Bookmark(d.clean(h.title), h.level, -1)
+	}
+	if h.toc {
+		d.toc = append(d.toc, tocEntry{title: h.title, level: h.level, page: page, link: link})
+	}
+	if h.drawn != nil {
+		h.drawn(page, link)
 	}
 	c := ink
-	if s == sH1 {
+	if h.style == sH1 {
 		c = accent
 	}
-	d.paraAt(s, title, marginL, contentW, c)
-	if s == sH1 {
+	d.paraAt(h.style, h.title, marginL, contentW, c)
+	d.marks = append(d.marks, headingMark{title: h.title, page: d.f.PageNo(), bottom: d.f.GetY()})
+	if h.style == sH1 {
 		d.setDraw(accent)
 		d.f.SetLineWidth(ruleWidth * 2)
 		y := d.f.GetY() + 0.5

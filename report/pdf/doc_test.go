@@ -105,6 +105,9 @@ func TestWrap(t *testing.T) {
 		{"long word without marks", "abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
 		{"limit below one rune", "ab", 0.5, []string{"a", "b"}},
 		{"multibyte", "ñandúñandú", 5, []string{"ñandú", "ñandú"}},
+		// A literal U+FFFD decodes as RuneError but is three bytes: a
+		// break inside it would hand fpdf invalid UTF-8 (it panics).
+		{"replacement characters", "\ufffd\ufffd\ufffd\ufffd", 3, []string{"\ufffd\ufffd\ufffd", "\ufffd"}},
 		{"suite name", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 20, []string{"TLS_ECDHE_RSA_WITH_", "AES_128_GCM_SHA256"}},
 	}
 	for _, tc := range tests {

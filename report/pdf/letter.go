@@ -51,7 +51,8 @@ func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 	for _, vendor := range x.order {
 		var fs []report.Finding
 		for _, i := range x.findings[vendor] {
-			if f := r.Findings[i]; f.SeverityNum > 0 {
+			// Accepted risks are not changes the vendor is asked for.
+			if f := r.Findings[i]; f.SeverityNum > 0 && !f.Accepted() {
 				fs = append(fs, f)
 			}
 		}
@@ -114,7 +115,7 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 	}
 	days := remediationDays(r)
 	data := ld.data("Vendor", vendor, "Domains", domains, "Count", len(fs), "Date", now,
-		"Due", letterDue(r, opt), "Days", days)
+		"Due", letterDue(r, opt), "Days", days, "Ref", report.LetterRef(r.Run.ID, vendor))
 	d.footer = d.text("footer.left", data)
 	title := d.text("letter.title", data)
 	d.f.SetTitle(d.clean(title), true)

@@ -91,6 +91,58 @@ func remediationOutline(t *testing.T, p *parsedPDF) []string {
 	return out
 }
 
+// plainKind is one kind of finding of a set of vendors, by a plain scan.
+type plainKind struct {
+	title, code, severity string
+	rank, findings        int
+	vendors               []string
+	locations             []string
+}
+
+// plainKinds groups the findings of vendors by kind with a plain scan of
+// the model, in the order the remediation section must draw them: most
+// severe first, then by vendors and findings (most first), then by title.
+func plainKinds(r *report.Report, vendors []string) []plainKind {
+	var out []plainKind
+	counted := map[int]bool{}
+	for _, v := range vendors {
+		for i, f := range r.Findings {
+			if !slices.Contains(f.Vendors, v) {
+				continue
+			}
+			k := slices.IndexFunc(out, func(k plainKind) bool {
+				return k.code == f.Code && k.title == f.Title && k.severity == f.Severity
+			})
+			if k < 0 {
+				out = append(out, plainKind{title: f.Title, code: f.Code, severity: f.Severity, rank: f.SeverityNum})
+				k = len(out) - 1
+			}
+			if !slices.Contains(out[k].vendors, v) {
+				out[k].vendors = append(out[k].vendors, v)
+			}
+			if !counted[i] {
+				counted[i] = true
+				out[k].findings++
+				out[k].locations = append(out[k].locations, location(f))
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b plainKind) int {
+		return cmp.Or(cmp.Compare(b.rank, a.rank), cmp.Compare(len(b.vendors), len(a.vendors)),
+			cmp.Compare(b.findings, a.findings), cmp.Compare(a.title, b.title), cmp.Compare(a.code, b.code))
+	})
+	return out
+}
+
+// kindTitles are the titles of kinds.
+func kindTitles(kinds []plainKind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.title
+	}
+	return out
+}
+
 // countRuns counts the runs whose text is exactly s.
 func countRuns(p *parsedPDF, s string) int {
 	n := 0
@@ -181,7 +233,8 @@ func TestRemediationLimit(t *testing.T) {
 			_, p := render(t, r, Options{RemediationVendors: tc.limit})
 			checkLayout(t, p)
 			left := len(all) - len(tc.detailed)
-			want := slices.Clone(tc.detailed)
+			kinds := plainKinds(r, tc.detailed)
+			want := kindTitles(kinds)
 			restTitle := prose(t, "remediation.rest_title", map[string]any{"Left": left})
 			if left > 0 {
 				want = append(want, restTitle)
@@ -189,29 +242,25 @@ func TestRemediationLimit(t *testing.T) {
 			if got := remediationOutline(t, p); !slices.Equal(got, want) {
 				t.Fatalf("remediation outline = %q, want %q", got, want)
 			}
-			// Full treatment: one "Where" row per finding of the detailed
-			// vendors, and their domain lines; none for the others.
-			wantFindings := 0
-			for _, v := range tc.detailed {
-				wantFindings += len(findingsOf(r, v))
-			}
-			if got := countRuns(p, prose(t, "label.where", nil)); got != wantFindings {
-				t.Errorf("%d findings drawn in full, want %d", got, wantFindings)
-			}
-			text := squash(p.allText())
-			for i, v := range all {
-				var doms []string
-				for _, row := range r.Vendors {
-					if row.Vendor == v {
-						doms = append(doms, row.Domain+" ("+row.Grade+")")
+			// Each kind once: the vendors that have it, and every place
+			// it was seen.
+			// Runs in drawing order: a cell's wrapped lines stay together.
+			section := squash(p.allText())
+			_, section, _ = strings.Cut(section, squash(prose(t, "remediation.intro", nil)))
+			section, _, _ = strings.Cut(section, squash(methodology))
+			for _, k := range kinds {
+				caption := prose(t, "remediation.kind_vendors", map[string]any{"Count": len(k.vendors),
+					"Vendors": strings.Join(k.vendors, ", "), "Title": k.title, "Findings": k.findings})
+				if !strings.Contains(section, squash(caption)) {
+					t.Errorf("%s: no caption %q", k.title, caption)
+				}
+				for _, l := range k.locations {
+					if !strings.Contains(section, squash(l)) {
+						t.Errorf("%s: place %q not shown", k.title, l)
 					}
 				}
-				line := prose(t, "remediation.vendor_domains", map[string]any{"Domains": strings.Join(doms, ", "),
-					"Count": len(findingsOf(r, v))})
-				if got, want := strings.Contains(text, squash(line)), i < len(tc.detailed); got != want {
-					t.Errorf("%s: domain line %q shown = %v, want %v", v, line, got, want)
-				}
 			}
+			text := squash(p.allText())
 			limited := prose(t, "remediation.limited", map[string]any{"Shown": len(tc.detailed), "Left": left})
 			if got := strings.Contains(text, squash(limited)); got != (left > 0) {
 				t.Errorf("limited paragraph %q shown = %v, want %v", limited, got, left > 0)
@@ -278,7 +327,7 @@ func TestVendorsWithoutFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, p := render(t, r, Options{RemediationVendors: tc.limit})
 			checkLayout(t, p)
-			want := slices.Clone(tc.detailed)
+			want := kindTitles(plainKinds(r, tc.detailed))
 			if left := len(detailedAll) - len(tc.detailed); left > 0 {
 				want = append(want, prose(t, "remediation.rest_title", map[string]any{"Left": left}))
 			}
@@ -375,7 +424,7 @@ func TestDefaultCapsScaled(t *testing.T) {
 	if left <= 0 {
 		t.Fatalf("%d vendors with findings: the scaled report should pass the default cap", len(withFindings))
 	}
-	want := append(slices.Clone(withFindings[:DefaultRemediationVendors]), prose(t, "remediation.rest_title", map[string]any{"Left": left}))
+	want := append(kindTitles(plainKinds(r, withFindings[:DefaultRemediationVendors])), prose(t, "remediation.rest_title", map[string]any{"Left": left}))
 	if got := remediationOutline(t, p); !slices.Equal(got, want) {
 		t.Fatalf("remediation outline: %d entries (first %q, last %q), want %d", len(got), got[:min(1, len(got))], got[max(0, len(got)-1):], len(want))
 	}

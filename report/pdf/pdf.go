@@ -117,29 +117,62 @@ func Write(w io.Writer, r *report.Report, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("pdf: %w", err)
 	}
+	// The contents pages are reserved before the entries are known: one
+	// page first, and if the entries need more, the document is drawn
+	// again with as many reserved (the entries do not depend on it).
+	reserve := 1
+	for {
+		var buf bytes.Buffer
+		_, needed, err := writeReport(&buf, r, prose, fw, opt, reserve)
+		if err != nil {
+			return err
+		}
+		if needed > reserve {
+			reserve = needed
+			continue
+		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("pdf: write: %w", err)
+		}
+		return nil
+	}
+}
+
+// writeReport draws the report with tocPages pages reserved for the table
+// of contents. When the contents need more, it writes nothing and returns
+// how many they need. The document is returned for the layout tests.
+func writeReport(w io.Writer, r *report.Report, prose *templates.Prose, fw []templates.Framework, opt Options,
+	tocPages int) (*reportDoc, int, error) {
 	d, err := newDoc(r, prose, opt.now(r), !opt.Uncompressed)
 	if err != nil {
-		return fmt.Errorf("pdf: %w", err)
+		return nil, 0, fmt.Errorf("pdf: %w", err)
 	}
-	rd := &reportDoc{doc: d, frameworks: fw, index: indexVendors(r),
+	rd := &reportDoc{doc: d, frameworks: fw, index: indexVendors(r), tocPages: tocPages,
 		appendixLimit:    limitOr(opt.AppendixDomains, DefaultAppendixDomains),
 		remediationLimit: limitOr(opt.RemediationVendors, DefaultRemediationVendors),
 		changeLimit:      limitOr(opt.ChangeRows, DefaultChangeRows),
 	}
 	if rd.logo, err = d.loadLogo(opt.logo(r)); err != nil {
-		return fmt.Errorf("pdf: %w", err)
+		return nil, 0, fmt.Errorf("pdf: %w", err)
 	}
 	rd.setup()
 	for _, s := range sections() {
 		rd.section(s)
 		if d.err != nil {
-			return fmt.Errorf("pdf: %w", d.err)
+			return nil, 0, fmt.Errorf("pdf: %w", d.err)
 		}
 	}
-	if err := d.f.Output(w); err != nil {
-		return fmt.Errorf("pdf: write: %w", err)
+	rd.endMarker()
+	if !rd.drawTOC() {
+		return rd, tocPagesFor(len(d.toc), rd.tocY), nil
 	}
-	return nil
+	if d.err != nil {
+		return nil, 0, fmt.Errorf("pdf: %w", d.err)
+	}
+	if err := d.f.Output(w); err != nil {
+		return nil, 0, fmt.Errorf("pdf: write: %w", err)
+	}
+	return rd, tocPages, nil
 }
 
 // loadLogo registers the logo image, if any, and reports whether it did.

@@ -23,6 +23,15 @@ type reportDoc struct {
 	// remediationLimit the vendors the remediation section details and
 	// changeLimit the rows of the changes table (< 0: no cap).
 	appendixLimit, remediationLimit, changeLimit int
+	// uses holds who shares each address of the appendix and where its
+	// evidence was printed.
+	uses map[addrKey]*addrUse
+	// probes holds, per address, the capability evidence first printed.
+	probes map[string]*probeSeen
+	// tocPages is how many pages are reserved for the table of contents,
+	// tocFirst the first of them and tocY where its entries start.
+	tocPages, tocFirst int
+	tocY               float64
 }
 
 // section is one top-level part of the report. Its title is the prose
@@ -40,28 +49,46 @@ type section struct {
 func sections() []section {
 	return []section{
 		{key: "cover", newPage: true, heading: false, render: (*reportDoc).cover},
+		{key: "toc", newPage: true, heading: true, render: (*reportDoc).reserveTOC},
 		{key: "summary", newPage: true, heading: true, render: (*reportDoc).summary},
 		{key: "changes", newPage: false, heading: true, render: (*reportDoc).changes},
 		{key: "vendors", newPage: true, heading: true, render: (*reportDoc).vendors},
-		{key: "remediation", newPage: true, heading: true, render: (*reportDoc).remediation},
-		{key: "methodology", newPage: true, heading: true, render: (*reportDoc).methodology},
+		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
+		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
 		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
 	}
 }
 
 func (d *reportDoc) section(s section) {
 	title := d.text(s.key+".title", d.data())
-	d.doc.section = title
+	d.flushHeadings()
 	if s.newPage {
+		// The running header is drawn as the page starts.
+		d.doc.section, d.doc.context = title, ""
 		d.newPage()
 	}
 	if s.heading {
-		d.heading(sH1, title, 0)
+		d.headingOpt(pendingHeading{style: sH1, title: title, level: 0, toc: s.key != "toc", section: &title})
 	} else {
+		d.doc.section, d.doc.context = title, ""
 		d.setStyle(sBody) // a UTF-8 font must be current for a UTF-16 outline title
 		d.f.Bookmark(d.clean(title), 0, -1)
 	}
 	s.render(d)
+}
+
+// endMarker closes the document after the last content, so a reader
+// knows nothing is missing.
+func (d *reportDoc) endMarker() {
+	d.flushHeadings()
+	st := d.setStyle(sSmallBold)
+	d.need(st.lead + 4)
+	d.gap(4)
+	d.setText(grey)
+	d.f.SetX(marginL)
+	d.f.CellFormat(contentW, st.lead, d.clean(d.text("document.end", d.data())), "", 2, "C", false, 0, "")
+	d.setText(ink)
+	d.body = true
 }
 
 // data is what every prose block sees, plus extra key-value pairs.
@@ -110,11 +137,16 @@ func (d *reportDoc) setup() {
 		if d.r.Org.Name != "" {
 			left = d.r.Org.Name + " · " + left
 		}
-		half := contentW / 2
+		half := contentW * 0.4
 		f.SetXY(marginL, headerY)
 		f.CellFormat(half, st.lead, truncateToWidth(d.doc, d.clean(left), half), "", 0, "L", false, 0, "")
 		f.SetXY(marginL+half, headerY)
-		f.CellFormat(half, st.lead, truncateToWidth(d.doc, d.clean(d.doc.section), half), "", 0, "R", false, 0, "")
+		half = contentW - half
+		right := d.doc.section
+		if d.doc.context != "" {
+			right += " · " + d.doc.context
+		}
+		f.CellFormat(half, st.lead, truncateToWidth(d.doc, d.clean(right), half), "", 0, "R", false, 0, "")
 		d.setDraw(gridGrey)
 		f.SetLineWidth(ruleWidth)
 		f.Line(marginL, headerY+st.lead+1, pageW-marginR, headerY+st.lead+1)
@@ -523,135 +555,6 @@ func (d *reportDoc) problems() {
 	}})
 }
 
-// ---- remediation ----
-
-// location says where a finding was seen: domain, host, address.
-func location(f report.Finding) string {
-	s := f.Domain
-	if f.Host != "" {
-		s += " › " + f.Host
-	}
-	if f.IP != "" {
-		s += " (" + f.IP + ")"
-	}
-	return s
-}
-
-func (d *reportDoc) remediation() {
-	r, x := d.r, d.index
-	var withFindings, clean []string
-	for _, v := range x.order {
-		if len(x.findings[v]) == 0 {
-			clean = append(clean, v)
-		} else {
-			withFindings = append(withFindings, v)
-		}
-	}
-	detailed, rest := withFindings, []string(nil)
-	if d.remediationLimit >= 0 && len(withFindings) > d.remediationLimit {
-		detailed, rest = withFindings[:d.remediationLimit], withFindings[d.remediationLimit:]
-	}
-	d.prosePara(sBody, "remediation.intro", d.data())
-	if len(rest) > 0 {
-		d.prosePara(sBody, "remediation.limited", d.data("Shown", len(detailed), "Left", len(rest)))
-	}
-	for _, v := range detailed {
-		d.heading(sH2, v, 1)
-		rows := x.rows[v]
-		doms := make([]string, 0, len(rows))
-		for _, i := range rows {
-			doms = append(doms, r.Vendors[i].Domain+" ("+r.Vendors[i].Grade+")")
-		}
-		fs := x.findings[v]
-		d.para(sSmall, d.text("remediation.vendor_domains", d.data("Domains", strings.Join(doms, ", "), "Count", len(fs))))
-		d.gap(2)
-		for _, i := range fs {
-			d.finding(r.Findings[i])
-		}
-	}
-	if len(rest) > 0 {
-		d.findingGroups(rest)
-	}
-	if len(clean) == 0 {
-		return
-	}
-	d.heading(sH2, d.text("remediation.clean_title", d.data()), 1)
-	if d.remediationLimit < 0 || len(clean) <= d.remediationLimit {
-		d.bullets(sBody, clean)
-		return
-	}
-	d.prosePara(sBody, "remediation.clean_count", d.data("Count", len(clean)))
-}
-
-// findingGroups draws the table of the findings of the vendors the
-// remediation section does not detail, one row per kind of finding.
-func (d *reportDoc) findingGroups(vendors []string) {
-	d.heading(sH2, d.text("remediation.rest_title", d.data("Left", len(vendors))), 1)
-	d.prosePara(sBody, "remediation.rest_intro", d.data("Left", len(vendors)))
-	groups := groupFindings(d.r, d.index, vendors)
-	rows := make([][]cell, 0, len(groups))
-	for _, g := range groups {
-		rows = append(rows, []cell{txt(g.title), txt(g.code),
-			{text: g.severity, color: severityColour(g.severity), bold: true},
-			txt(itoa(g.vendors)), txt(itoa(g.findings))})
-	}
-	count := func(head string) column {
-		c := col(head, 0.1)
-		c.align = "R"
-		return c
-	}
-	d.table(table{header: true, rows: rows, cols: []column{
-		col(d.text("col.finding", nil), 0.42), monoCol(d.text("col.code", nil), 0.27),
-		col(d.text("col.severity", nil), 0.11), count(d.text("col.vendors", nil)), count(d.text("col.findings", nil)),
-	}})
-}
-
-// finding draws one finding: a severity chip and title, then what was
-// observed, why it matters, what to change and the standards behind it.
-func (d *reportDoc) finding(fd report.Finding) {
-	d.need(headingKeep)
-	f := d.f
-	y := f.GetY()
-	x := d.chip(marginL, y, strings.ToUpper(fd.Severity), severityColour(fd.Severity))
-	if fd.New {
-		x = d.chip(x, y, d.text("label.new", nil), accent)
-	}
-	f.SetXY(x, y)
-	d.paraAt(sBold, fd.Title, x, marginL+contentW-x, ink)
-	d.gap(0.8)
-	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
-	rows := [][]cell{
-		{label("where"), txt(location(fd))},
-		{label("observed"), txt(fd.Message)},
-	}
-	if fd.Why != "" {
-		rows = append(rows, []cell{label("why"), txt(fd.Why)})
-	}
-	if fd.Remediation != "" {
-		rows = append(rows, []cell{label("fix"), txt(fd.Remediation)})
-	}
-	if cites := d.citations(fd.Standards); len(cites) > 0 {
-		rows = append(rows, []cell{label("standards"), txt(strings.Join(cites, "; "))})
-	}
-	d.table(table{cols: []column{col("", 0.17), col("", 0.83)}, rows: rows, label: true})
-	d.gap(1)
-}
-
-// chip draws a small coloured label at (x, y) and returns the x after it.
-func (d *doc) chip(x, y float64, text string, fill rgb) float64 {
-	st := d.setStyle(sChip)
-	text = d.clean(text)
-	w := d.f.GetStringWidth(text) + 2*cellMargin + 1
-	d.setFill(fill)
-	d.f.Rect(x, y+0.5, w, st.lead, "F")
-	d.setText(white)
-	d.f.SetXY(x, y+0.5)
-	d.f.CellFormat(w, st.lead, text, "", 0, "C", false, 0, "")
-	d.setText(ink)
-	d.body = true
-	return x + w + 1.5
-}
-
 // ---- methodology ----
 
 func (d *reportDoc) methodology() {
@@ -778,268 +681,4 @@ func (d *reportDoc) frameworkSection() {
 	if len(unknown) > 0 {
 		d.prosePara(sBody, "methodology.frameworks_unknown", d.data("Unknown", strings.Join(unknown, ", ")))
 	}
-}
-
-// ---- evidence appendix ----
-
-func (d *reportDoc) appendix() {
-	r := d.r
-	d.prosePara(sBody, "appendix.intro", d.data())
-	if d.appendixLimit < 0 || r.DomainCount() <= d.appendixLimit {
-		// Every domain, read one at a time.
-		d.fail(r.EachDomain(func(dv *report.DomainView) error {
-			d.domain(*dv)
-			return d.err
-		}))
-		return
-	}
-	domains, err := riskiestDomains(r, d.appendixLimit)
-	if err != nil {
-		d.fail(err)
-		return
-	}
-	if left := r.DomainCount() - len(domains); left > 0 {
-		d.prosePara(sBody, "appendix.limited", d.data("Shown", len(domains), "Left", left))
-	}
-	for _, dv := range domains {
-		d.domain(dv)
-	}
-}
-
-// riskiestDomains picks the views of the first limit domains in the vendor
-// table's order (riskiest first) for a capped appendix.
-func riskiestDomains(r *report.Report, limit int) ([]report.DomainView, error) {
-	out := make([]report.DomainView, 0, limit)
-	seen := map[string]bool{}
-	for _, v := range r.Vendors {
-		if len(out) == limit {
-			break
-		}
-		if seen[v.Domain] {
-			continue
-		}
-		seen[v.Domain] = true
-		dv, ok, err := r.DomainNamed(v.Domain)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, *dv)
-		}
-	}
-	return out, nil
-}
-
-func (d *reportDoc) domain(dv report.DomainView) {
-	title := dv.Domain
-	if len(dv.Vendors) > 0 {
-		title += " — " + strings.Join(dv.Vendors, ", ")
-	}
-	d.heading(sH2, title, 1)
-	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
-	fill, fg := gradeColours(dv.Grade)
-	g := dv.Grade
-	if dv.Incomplete {
-		g += " " + d.text("value.incomplete", nil)
-	}
-	rows := [][]cell{{label("grade"), {text: g, fill: fill, color: fg, bold: true}}}
-	if dv.Input != "" && dv.Input != dv.Domain {
-		rows = append(rows, []cell{label("as_listed"), txt(dv.Input)})
-	}
-	forced := human(dv.ForcedTLS)
-	if dv.ForcedReason != "" {
-		forced += ": " + dv.ForcedReason
-	}
-	rows = append(rows,
-		[]cell{label("forced"), txt(forced)},
-		[]cell{label("mx"), txt(human(dv.MXKind) + ", " + human(dv.MXLookup))},
-	)
-	if dv.DNSSEC != "" {
-		rows = append(rows, []cell{label("dnssec"), txt(human(dv.DNSSEC))})
-	}
-	sts := human(dv.MTASTS)
-	if dv.MTASTSDetail != "" {
-		sts += ": " + dv.MTASTSDetail
-	}
-	rows = append(rows,
-		[]cell{label("mta_sts"), txt(sts)},
-		[]cell{label("tls_rpt"), txt(dv.TLSRPT)},
-		[]cell{label("audited_at"), txt(dv.AuditedAt.UTC().Format(timeLayout))},
-	)
-	d.table(table{cols: []column{col("", 0.22), col("", 0.78)}, rows: rows, label: true})
-	if len(dv.MX) == 0 {
-		d.prosePara(sSmall, "appendix.no_mx", d.data("Domain", dv))
-	}
-	for _, mx := range dv.MX {
-		d.mx(mx)
-	}
-}
-
-// timeLayout is how the appendix prints instants: UTC, to the second.
-const timeLayout = "2006-01-02 15:04:05 MST"
-
-func (d *reportDoc) mx(mx report.MXView) {
-	d.heading(sH3, d.text("appendix.mx_title", d.data("MX", mx)), -1)
-	dane := human(mx.DANE)
-	rows := [][]cell{{txt(d.text("label.dane", nil)), txt(dane)}}
-	if len(mx.TLSA) > 0 {
-		rows = append(rows, []cell{txt(d.text("label.tlsa", nil)), {text: strings.Join(mx.TLSA, " | ")}})
-	}
-	d.table(table{cols: []column{col("", 0.22), col("", 0.78)}, rows: rows, label: true})
-	for _, a := range mx.Addresses {
-		d.address(mx, a)
-	}
-}
-
-// checkResult words a check result and colours the failures.
-func (d *reportDoc) checkResult(name, res string) cell {
-	key := "result." + strings.NewReplacer("/", "", "_", "").Replace(res)
-	text := human(res)
-	if d.prose.Has(key) {
-		text = d.text(key, nil)
-	}
-	switch {
-	case res == "":
-		return cell{text: d.text("result.absent", nil), color: grey}
-	case res == string(grade.Fail):
-		return cell{text: text, color: badRed, bold: true}
-	case res == string(grade.Pass):
-		return cell{text: text, color: goodGreen}
-	}
-	return cell{text: text, color: grey}
-}
-
-func (d *reportDoc) address(mx report.MXView, a report.AddressView) {
-	title := d.text("appendix.address_title", d.data("MX", mx, "Address", a))
-	d.heading(sH3, title, 2)
-	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
-	fill, fg := gradeColours(a.Grade)
-	probe := human(a.ProbeStatus)
-	if a.Connections > 0 {
-		probe += " · " + d.text("appendix.connections", d.data("N", a.Connections))
-	}
-	rows := [][]cell{
-		{label("grade"), {text: a.Grade, fill: fill, color: fg, bold: true}},
-		{label("probe"), txt(probe)},
-	}
-	if !a.ProbedAt.IsZero() {
-		rows = append(rows, []cell{label("probed_at"), txt(a.ProbedAt.UTC().Format(timeLayout))})
-	}
-	if a.ProbeError != "" {
-		rows = append(rows, []cell{label("error"), {text: a.ProbeError, color: badRed}})
-	}
-	if a.Banner != "" {
-		rows = append(rows, []cell{label("banner"), txt(a.Banner)})
-	}
-	if a.Protocol != "" {
-		rows = append(rows, []cell{label("negotiated"), txt(a.Protocol)})
-	}
-	if a.DANE != "" {
-		rows = append(rows, []cell{label("dane"), txt(a.DANE)})
-	}
-	d.table(table{cols: []column{col("", 0.22), col("", 0.78)}, rows: rows, label: true})
-
-	// Checks, two per row.
-	var crow []cell
-	var crows [][]cell
-	for _, c := range d.r.Methodology.Checks {
-		res, ok := a.Checks[c.Name]
-		if !ok {
-			continue
-		}
-		crow = append(crow, cell{text: c.Label, fill: labelFill}, d.checkResult(c.Name, res))
-		if len(crow) == 4 {
-			crows, crow = append(crows, crow), nil
-		}
-	}
-	if len(crow) > 0 {
-		crows = append(crows, append(crow, txt(""), txt(""))[:4])
-	}
-	if len(crows) > 0 {
-		d.table(table{header: true, rows: crows, cols: []column{
-			col(d.text("col.check", nil), 0.2), col(d.text("col.result", nil), 0.3),
-			col(d.text("col.check", nil), 0.2), col(d.text("col.result", nil), 0.3),
-		}})
-	}
-	d.suites(a)
-	if a.Cert != nil {
-		d.certificate(a.Cert)
-	}
-	if len(a.Transcript) > 0 {
-		d.para(sSmallBold, d.text("appendix.transcript_title", nil))
-		d.gap(0.5)
-		d.table(table{cols: []column{monoCol("", 1)}, rows: [][]cell{{{lines: a.Transcript}}}})
-	}
-}
-
-func (d *reportDoc) suites(a report.AddressView) {
-	if len(a.Versions) == 0 {
-		return
-	}
-	var rows [][]cell
-	for _, v := range a.Versions {
-		support := human(v.Support)
-		if v.Preference != "" {
-			support += ", " + d.text("appendix.preference", d.data("Preference", v.Preference))
-		}
-		if !v.Complete {
-			support += ", " + d.text("appendix.incomplete_list", nil)
-		}
-		if len(v.Suites) == 0 {
-			rows = append(rows, []cell{{text: v.Version, bold: true}, txt(support), txt(""), txt(""), txt(""), txt("")})
-			continue
-		}
-		for i, s := range v.Suites {
-			ver, sup := txt(""), txt("")
-			if i == 0 {
-				ver, sup = cell{text: v.Version, bold: true}, txt(support)
-			}
-			name := txt(s.Name)
-			flags := txt(strings.Join(s.Flags, " "))
-			if s.Weak {
-				name.color, flags.color = badRed, badRed
-			}
-			rows = append(rows, []cell{ver, sup, txt(s.Code), name, txt(s.KeyExchange), flags})
-		}
-	}
-	d.table(table{header: true, rows: rows, cols: []column{
-		col(d.text("col.version", nil), 0.09), col(d.text("col.support", nil), 0.12),
-		monoCol(d.text("col.code", nil), 0.085), monoCol(d.text("col.suite", nil), 0.355),
-		col(d.text("col.kex", nil), 0.17), col(d.text("col.flags", nil), 0.18),
-	}})
-}
-
-func (d *reportDoc) certificate(c *report.CertView) {
-	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
-	trusted := human(c.Trusted)
-	if c.TrustError != "" {
-		trusted += ": " + c.TrustError
-	}
-	if c.SelfSigned {
-		trusted += " (" + d.text("value.self_signed", nil) + ")"
-	}
-	if c.Trusted == "yes" && c.DaysToExpiry < 0 {
-		trusted += " (" + d.text("value.trusted_expired", nil) + ")"
-	}
-	validity := d.text("appendix.validity", d.data("Cert", c))
-	rows := [][]cell{
-		{label("subject"), txt(c.Subject)},
-		{label("issuer"), txt(c.Issuer)},
-		{label("names"), txt(strings.Join(c.SANs, ", "))},
-		{label("validity"), txt(validity)},
-		{label("key"), txt(fmt.Sprintf("%s %d", c.KeyType, c.KeyBits))},
-		{label("signature"), txt(c.Signature)},
-		{label("trusted"), txt(trusted)},
-		{label("name_match"), txt(human(c.NameMatch))},
-		{label("chain"), txt(strings.Join(c.ChainSubjects, " ← "))},
-		{label("sha256"), txt(c.SHA256)},
-	}
-	for i, bad := range map[int]bool{3: c.DaysToExpiry < 0, 6: c.Trusted == "no", 7: c.NameMatch == "no"} {
-		if bad {
-			rows[i][1].color = badRed
-		}
-	}
-	d.para(sSmallBold, d.text("appendix.cert_title", nil))
-	d.gap(0.5)
-	d.table(table{cols: []column{col("", 0.22), col("", 0.78)}, rows: rows, label: true})
 }

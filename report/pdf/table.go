@@ -20,7 +20,7 @@ type cell struct {
 }
 
 // keepTogether is the height under which a table is never split.
-const keepTogether = 60.0
+const keepTogether = 30.0
 
 // table is a grid that breaks across pages: rows taller than what is left
 // of a page continue on the next one, and the header row is repeated on
@@ -31,6 +31,9 @@ type table struct {
 	header bool
 	// label shades the first column (key-value tables).
 	label bool
+	// tight leaves no gap below the table, for a table continued by
+	// another of other columns.
+	tight bool
 }
 
 // col is a column in the table style.
@@ -163,7 +166,9 @@ func (d *doc) table(t table) {
 			}
 		}
 	}
-	d.gap(2)
+	if !t.tight {
+		d.gap(2)
+	}
 }
 
 // drawRow draws lines [from, from+n) of a prepared row as one band.

@@ -49,10 +49,10 @@ func wrap(s string, limit float64, width func(string) float64) []string {
 func fitPrefix(word string, limit float64, width func(string) float64) string {
 	end, punct := 0, 0
 	for i, r := range word {
-		next := i + utf8.RuneLen(r)
-		if r == utf8.RuneError {
-			next = i + 1
-		}
+		// The encoded length, not RuneLen: a literal U+FFFD is three
+		// bytes, an invalid byte one, and both decode as RuneError.
+		_, size := utf8.DecodeRuneInString(word[i:])
+		next := i + size
 		if end > 0 && width(word[:next]) > limit {
 			break
 		}

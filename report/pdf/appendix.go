@@ -1,0 +1,453 @@
+package pdf
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/report"
+)
+
+// ---- evidence appendix ----
+
+// addrKey identifies an address's evidence: the capability probe is made
+// once per address and the certificate checked once per address and MX
+// name, so the same host name and address carry the same evidence in every
+// domain that uses them.
+type addrKey struct{ host, ip string }
+
+// addrUse is who uses one address's evidence, and where it was printed.
+type addrUse struct {
+	vendors, domains []string
+	// page and link are where the evidence was printed; page is 0 until then.
+	page, link int
+	domain     string
+}
+
+func (d *reportDoc) appendix() {
+	r := d.r
+	d.prosePara(sBody, "appendix.intro", d.data())
+	d.uses = map[addrKey]*addrUse{}
+	d.probes = map[string]*probeSeen{}
+	if d.appendixLimit < 0 || r.DomainCount() <= d.appendixLimit {
+		// Every domain, read one at a time: once to count who shares each
+		// address, once to draw.
+		d.fail(r.EachDomain(func(dv *report.DomainView) error {
+			d.countUses(dv)
+			return nil
+		}))
+		d.fail(r.EachDomain(func(dv *report.DomainView) error {
+			d.domain(*dv)
+			return d.err
+		}))
+		return
+	}
+	domains, err := riskiestDomains(r, d.appendixLimit)
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	if left := r.DomainCount() - len(domains); left > 0 {
+		d.prosePara(sBody, "appendix.limited", d.data("Shown", len(domains), "Left", left))
+	}
+	for i := range domains {
+		d.countUses(&domains[i])
+	}
+	for _, dv := range domains {
+		d.domain(dv)
+	}
+}
+
+// probeSeen is the capability evidence of an address as first printed:
+// versions, suites and dialogue come from the one probe made per address,
+// whichever MX name led to it.
+type probeSeen struct {
+	versions   []report.VersionView
+	transcript []string
+	host       string
+	page, link int
+}
+
+// countUses notes the domain and its vendors against each of its addresses.
+func (d *reportDoc) countUses(dv *report.DomainView) {
+	for _, mx := range dv.MX {
+		for _, a := range mx.Addresses {
+			k := addrKey{mx.Host, a.IP}
+			u := d.uses[k]
+			if u == nil {
+				u = &addrUse{}
+				d.uses[k] = u
+			}
+			u.domains = appendNew(u.domains, dv.Domain)
+			for _, v := range dv.Vendors {
+				u.vendors = appendNew(u.vendors, v)
+			}
+		}
+	}
+}
+
+// appendNew appends v unless it is the last element already (domains and
+// vendors arrive grouped) or anywhere in a short list.
+func appendNew(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// riskiestDomains picks the views of the first limit domains in the vendor
+// table's order (riskiest first) for a capped appendix.
+func riskiestDomains(r *report.Report, limit int) ([]report.DomainView, error) {
+	out := make([]report.DomainView, 0, limit)
+	seen := map[string]bool{}
+	for _, v := range r.Vendors {
+		if len(out) == limit {
+			break
+		}
+		if seen[v.Domain] {
+			continue
+		}
+		seen[v.Domain] = true
+		dv, ok, err := r.DomainNamed(v.Domain)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, *dv)
+		}
+	}
+	return out, nil
+}
+
+// kv is one label and value of a key-value grid.
+type kv struct {
+	label string
+	value cell
+}
+
+// pairs draws key-value items compactly: values short enough for half the
+// width two to a row, the longer ones below across the width.
+func (d *doc) pairs(items []kv) {
+	const labelShare, valueShare = 0.17, 0.33
+	d.setStyle(sTable)
+	limit := contentW*valueShare - 2*cellMargin
+	var short, long []kv
+	for _, it := range items {
+		text := it.value.text
+		if it.value.lines != nil {
+			text = strings.Join(it.value.lines, " ")
+		}
+		if it.value.lines == nil && d.f.GetStringWidth(d.clean(text)) <= limit {
+			short = append(short, it)
+		} else {
+			long = append(long, it)
+		}
+	}
+	var rows [][]cell
+	for i := 0; i < len(short); i += 2 {
+		row := []cell{{text: short[i].label, fill: labelFill, bold: true}, short[i].value}
+		if i+1 < len(short) {
+			row = append(row, cell{text: short[i+1].label, fill: labelFill, bold: true}, short[i+1].value)
+		} else {
+			row = append(row, cell{fill: labelFill}, txt(""))
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) > 0 {
+		d.table(table{rows: rows, tight: len(long) > 0, cols: []column{
+			col("", labelShare), col("", valueShare), col("", labelShare), col("", valueShare)}})
+	}
+	rows = rows[:0]
+	for _, it := range long {
+		rows = append(rows, []cell{{text: it.label, fill: labelFill, bold: true}, it.value})
+	}
+	if len(rows) > 0 {
+		d.table(table{rows: rows, cols: []column{col("", labelShare), col("", 1-labelShare)}})
+	}
+}
+
+func (d *reportDoc) domain(dv report.DomainView) {
+	title := dv.Domain
+	if len(dv.Vendors) > 0 {
+		title += " — " + strings.Join(dv.Vendors, ", ")
+	}
+	ctx := dv.Domain
+	d.headingOpt(pendingHeading{style: sH2, title: title, level: 1, toc: true, context: &ctx})
+	label := func(name string) string { return d.text("label."+name, nil) }
+	fill, fg := gradeColours(dv.Grade)
+	g := dv.Grade
+	if dv.Incomplete {
+		g += " " + d.text("value.incomplete", nil)
+	}
+	items := []kv{{label("grade"), cell{text: g, fill: fill, color: fg, bold: true}}}
+	if dv.Input != "" && dv.Input != dv.Domain {
+		items = append(items, kv{label("as_listed"), txt(dv.Input)})
+	}
+	forced := human(dv.ForcedTLS)
+	if dv.ForcedReason != "" {
+		forced += ": " + dv.ForcedReason
+	}
+	items = append(items,
+		kv{label("forced"), txt(forced)},
+		kv{label("mx"), txt(human(dv.MXKind) + ", " + human(dv.MXLookup))},
+	)
+	if dv.DNSSEC != "" {
+		items = append(items, kv{label("dnssec"), txt(human(dv.DNSSEC))})
+	}
+	sts := human(dv.MTASTS)
+	if dv.MTASTSDetail != "" {
+		sts += ": " + dv.MTASTSDetail
+	}
+	items = append(items,
+		kv{label("mta_sts"), txt(sts)},
+		kv{label("tls_rpt"), txt(dv.TLSRPT)},
+		kv{label("audited_at"), txt(dv.AuditedAt.UTC().Format(timeLayout))},
+	)
+	d.pairs(items)
+	if len(dv.MX) == 0 {
+		d.prosePara(sSmall, "appendix.no_mx", d.data("Domain", dv))
+	}
+	for _, mx := range dv.MX {
+		d.mx(dv, mx)
+	}
+}
+
+// timeLayout is how the appendix prints instants: UTC, to the second.
+const timeLayout = "2006-01-02 15:04:05 MST"
+
+func (d *reportDoc) mx(dv report.DomainView, mx report.MXView) {
+	// The MX's DANE status is in its title; its TLSA records, when it
+	// has any, below it.
+	d.heading(sH3, d.text("appendix.mx_title", d.data("MX", mx, "DANE", human(mx.DANE))), -1)
+	if len(mx.TLSA) > 0 {
+		d.pairs([]kv{{d.text("label.tlsa", nil), cell{lines: mx.TLSA}}})
+	}
+	for _, a := range mx.Addresses {
+		d.address(dv, mx, a)
+	}
+}
+
+// checkResult words a check result and colours the failures.
+func (d *reportDoc) checkResult(name, res string) cell {
+	key := "result." + strings.NewReplacer("/", "", "_", "").Replace(res)
+	text := human(res)
+	if d.prose.Has(key) {
+		text = d.text(key, nil)
+	}
+	switch {
+	case res == "":
+		return cell{text: d.text("result.absent", nil), color: grey}
+	case res == string(grade.Fail):
+		return cell{text: text, color: badRed, bold: true}
+	case res == string(grade.Pass):
+		return cell{text: text, color: goodGreen}
+	}
+	return cell{text: text, color: grey}
+}
+
+// address draws one address's evidence, or, when the same host and
+// address were printed with an earlier domain, its grade and where the
+// evidence is.
+func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.AddressView) {
+	title := d.text("appendix.address_title", d.data("MX", mx, "Address", a))
+	ctx := dv.Domain + " › " + mx.Host + " (" + a.IP + ")"
+	u := d.uses[addrKey{mx.Host, a.IP}]
+	if u == nil { // a view not counted (cannot happen): draw it whole
+		u = &addrUse{}
+	}
+	first := u.page == 0
+	h := pendingHeading{style: sH3, title: title, level: 2, context: &ctx}
+	if first {
+		h.drawn = func(page, link int) { u.page, u.link, u.domain = page, link, dv.Domain }
+	}
+	d.headingOpt(h)
+	label := func(name string) string { return d.text("label."+name, nil) }
+	fill, fg := gradeColours(a.Grade)
+	gradeItem := kv{label("grade"), cell{text: a.Grade, fill: fill, color: fg, bold: true}}
+	if !first {
+		d.pairs([]kv{gradeItem})
+		d.linkPara(sSmall, d.text("appendix.shared_see", d.data("Page", u.page, "Domain", u.domain,
+			"Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "))), u.link)
+		d.gap(2)
+		return
+	}
+	probe := human(a.ProbeStatus)
+	if a.Connections > 0 {
+		probe += " · " + d.text("appendix.connections", d.data("N", a.Connections))
+	}
+	items := []kv{gradeItem, {label("probe"), txt(probe)}}
+	if !a.ProbedAt.IsZero() {
+		items = append(items, kv{label("probed_at"), txt(a.ProbedAt.UTC().Format(timeLayout))})
+	}
+	if a.Protocol != "" {
+		items = append(items, kv{label("negotiated"), txt(a.Protocol)})
+	}
+	if a.DANE != "" {
+		items = append(items, kv{label("dane"), txt(a.DANE)})
+	}
+	if a.ProbeError != "" {
+		items = append(items, kv{label("error"), cell{text: a.ProbeError, color: badRed}})
+	}
+	if a.Banner != "" {
+		items = append(items, kv{label("banner"), txt(a.Banner)})
+	}
+	d.pairs(items)
+	if len(u.domains) > 1 {
+		d.para(sSmall, d.text("appendix.shared_here", d.data("Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "),
+			"Domains", len(u.domains))))
+		d.gap(1.5)
+	}
+
+	// Checks, three per row.
+	var crow []cell
+	var crows [][]cell
+	for _, c := range d.r.Methodology.Checks {
+		res, ok := a.Checks[c.Name]
+		if !ok {
+			continue
+		}
+		crow = append(crow, cell{text: c.Label, fill: labelFill}, d.checkResult(c.Name, res))
+		if len(crow) == 6 {
+			crows, crow = append(crows, crow), nil
+		}
+	}
+	if len(crow) > 0 {
+		for len(crow) < 6 {
+			crow = append(crow, txt(""))
+		}
+		crows = append(crows, crow)
+	}
+	if len(crows) > 0 {
+		chk, res := d.text("col.check", nil), d.text("col.result", nil)
+		d.table(table{header: true, rows: crows, cols: []column{
+			col(chk, 0.18), col(res, 0.153), col(chk, 0.18), col(res, 0.153), col(chk, 0.18), col(res, 0.153),
+		}})
+	}
+	// The same address probed under another MX name: its versions,
+	// suites and dialogue are printed once; the certificate, checked
+	// against this name, is printed here.
+	if ps := d.probes[a.IP]; ps != nil && reflect.DeepEqual(ps.versions, a.Versions) &&
+		slices.Equal(ps.transcript, a.Transcript) {
+		d.linkPara(sSmall, d.text("appendix.probe_see", d.data("Page", ps.page, "Host", ps.host, "IP", a.IP)), ps.link)
+		d.gap(1.5)
+		if a.Cert != nil {
+			d.certificate(a.Cert)
+		}
+		return
+	}
+	if d.probes[a.IP] == nil {
+		d.probes[a.IP] = &probeSeen{versions: a.Versions, transcript: a.Transcript, host: mx.Host, page: u.page, link: u.link}
+	}
+	d.suites(a)
+	if a.Cert != nil {
+		d.certificate(a.Cert)
+	}
+	if len(a.Transcript) > 0 {
+		d.transcript(a.Transcript)
+	}
+}
+
+// transcript draws the SMTP dialogue in two columns: it runs down the
+// left one, then the right.
+func (d *reportDoc) transcript(lines []string) {
+	d.heading(sSmallBold, d.text("appendix.transcript_title", nil), -1)
+	half := (len(lines) + 1) / 2
+	left, right := lines[:half], lines[half:]
+	if len(right) == 0 {
+		right = []string{""}
+	}
+	d.table(table{cols: []column{monoCol("", 0.5), monoCol("", 0.5)}, rows: [][]cell{{{lines: left}, {lines: right}}}})
+}
+
+// linkPara draws a paragraph whose every line links to link.
+func (d *doc) linkPara(s styleID, text string, link int) {
+	st := d.setStyle(s)
+	for _, line := range d.lines(text, contentW) {
+		d.need(st.lead)
+		d.setStyle(s)
+		d.setText(accent)
+		d.f.SetXY(marginL, d.f.GetY())
+		d.f.CellFormat(contentW, st.lead, line, "", 2, "L", false, link, "")
+		d.body = true
+	}
+	d.setText(ink)
+}
+
+// suites draws one line of the versions offered and a table of the
+// accepted cipher suites.
+func (d *reportDoc) suites(a report.AddressView) {
+	if len(a.Versions) == 0 {
+		return
+	}
+	var vers []string
+	var rows [][]cell
+	for _, v := range a.Versions {
+		support := human(v.Support)
+		if v.Preference != "" {
+			support += ", " + d.text("appendix.preference", d.data("Preference", v.Preference))
+		}
+		if !v.Complete {
+			support += ", " + d.text("appendix.incomplete_list", nil)
+		}
+		vers = append(vers, v.Version+" "+support)
+		for i, s := range v.Suites {
+			ver := txt("")
+			if i == 0 {
+				ver = cell{text: v.Version, bold: true}
+			}
+			name := txt(s.Name)
+			flags := txt(strings.Join(s.Flags, " "))
+			if s.Weak {
+				name.color, flags.color = badRed, badRed
+			}
+			rows = append(rows, []cell{ver, txt(s.Code), name, txt(s.KeyExchange), flags})
+		}
+	}
+	d.para(sSmall, d.text("appendix.versions", d.data("Versions", strings.Join(vers, " · "))))
+	d.gap(1)
+	if len(rows) == 0 {
+		return
+	}
+	d.table(table{header: true, rows: rows, cols: []column{
+		col(d.text("col.version", nil), 0.085), monoCol(d.text("col.code", nil), 0.095), monoCol(d.text("col.suite", nil), 0.385),
+		col(d.text("col.kex", nil), 0.2), col(d.text("col.flags", nil), 0.235),
+	}})
+}
+
+func (d *reportDoc) certificate(c *report.CertView) {
+	label := func(name string) string { return d.text("label."+name, nil) }
+	trusted := human(c.Trusted)
+	if c.TrustError != "" {
+		trusted += ": " + c.TrustError
+	}
+	if c.SelfSigned {
+		trusted += " (" + d.text("value.self_signed", nil) + ")"
+	}
+	if c.Trusted == "yes" && c.DaysToExpiry < 0 {
+		trusted += " (" + d.text("value.trusted_expired", nil) + ")"
+	}
+	bad := func(text string, isBad bool) cell {
+		if isBad {
+			return cell{text: text, color: badRed}
+		}
+		return txt(text)
+	}
+	items := []kv{
+		{label("subject"), txt(c.Subject)},
+		{label("issuer"), txt(c.Issuer)},
+		{label("key"), txt(fmt.Sprintf("%s %d", c.KeyType, c.KeyBits))},
+		{label("signature"), txt(c.Signature)},
+		{label("trusted"), bad(trusted, c.Trusted == "no")},
+		{label("name_match"), bad(human(c.NameMatch), c.NameMatch == "no")},
+		{label("validity"), bad(d.text("appendix.validity", d.data("Cert", c)), c.DaysToExpiry < 0)},
+		{label("names"), txt(strings.Join(c.SANs, ", "))},
+		{label("chain"), txt(strings.Join(c.ChainSubjects, " ← "))},
+		{label("sha256"), txt(c.SHA256)},
+	}
+	d.heading(sSmallBold, d.text("appendix.cert_title", nil), -1)
+	d.pairs(items)
+}

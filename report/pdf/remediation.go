@@ -1,0 +1,259 @@
+package pdf
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/mxaudit/mxaudit/report"
+)
+
+// ---- remediation ----
+
+// location says where a finding was seen: domain, host, address.
+func location(f report.Finding) string {
+	s := f.Domain
+	if f.Host != "" {
+		s += " › " + f.Host
+	}
+	if f.IP != "" {
+		s += " (" + f.IP + ")"
+	}
+	return s
+}
+
+func (d *reportDoc) remediation() {
+	r, x := d.r, d.index
+	var withFindings, clean []string
+	for _, v := range x.order {
+		if len(x.findings[v]) == 0 {
+			clean = append(clean, v)
+		} else {
+			withFindings = append(withFindings, v)
+		}
+	}
+	detailed, rest := withFindings, []string(nil)
+	if d.remediationLimit >= 0 && len(withFindings) > d.remediationLimit {
+		detailed, rest = withFindings[:d.remediationLimit], withFindings[d.remediationLimit:]
+	}
+	d.prosePara(sBody, "remediation.intro", d.data())
+	if len(rest) > 0 {
+		d.prosePara(sBody, "remediation.limited", d.data("Shown", len(detailed), "Left", len(rest)))
+	}
+	for _, k := range findingKinds(r, x, detailed) {
+		d.kind(k)
+	}
+	if len(rest) > 0 {
+		d.findingGroups(rest)
+	}
+	if len(clean) == 0 {
+		return
+	}
+	d.heading(sH2, d.text("remediation.clean_title", d.data()), 1)
+	if d.remediationLimit < 0 || len(clean) <= d.remediationLimit {
+		d.bullets(sBody, clean)
+		return
+	}
+	d.prosePara(sBody, "remediation.clean_count", d.data("Count", len(clean)))
+}
+
+// findingKind is one kind of finding (code, title, severity) with every
+// finding of that kind among a set of vendors and the vendors that have it.
+type findingKind struct {
+	findingGroup
+	// at holds indices into Report.Findings in the model's order.
+	at []int
+	// names are the vendors with the kind, in the vendor table's order.
+	names []string
+}
+
+// findingKinds groups the findings of vendors by kind, in the order of
+// groupFindings (most severe first, then the most widespread).
+func findingKinds(r *report.Report, x *vendorIndex, vendors []string) []findingKind {
+	groups := groupFindings(r, x, vendors)
+	at := make(map[groupKey]int, len(groups))
+	out := make([]findingKind, len(groups))
+	for i, g := range groups {
+		at[groupKey{g.code, g.title, g.severity}] = i
+		out[i].findingGroup = g
+	}
+	seen := map[int]bool{}
+	// lastVendor is 1 + the position of the vendor a kind last named.
+	lastVendor := make([]int, len(out))
+	for n, v := range vendors {
+		for _, i := range x.findings[v] {
+			f := r.Findings[i]
+			k := at[groupKey{f.Code, f.Title, f.Severity}]
+			if lastVendor[k] != n+1 {
+				lastVendor[k] = n + 1
+				out[k].names = append(out[k].names, v)
+			}
+			if !seen[i] {
+				seen[i] = true
+				out[k].at = append(out[k].at, i)
+			}
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].at)
+	}
+	return out
+}
+
+// kind draws one kind of finding once: its severity, the vendors that
+// have it, where each instance was seen and what was observed there, then
+// why it matters, what to change and the standards behind it.
+func (d *reportDoc) kind(k findingKind) {
+	r := d.r
+	d.heading(sH2, k.title, 1)
+	// The severity line stays with the title and what follows.
+	caption := d.text("remediation.kind_vendors", d.data("Count", len(k.names), "Vendors", strings.Join(k.names, ", "),
+		"Title", k.title, "Findings", len(k.at)))
+	chipW := d.chipWidth(strings.ToUpper(k.severity))
+	st := d.setStyle(sSmall)
+	n := len(d.lines(caption, contentW-chipW))
+	d.headingOpt(pendingHeading{height: float64(n)*st.lead + 1, custom: func() {
+		f := d.f
+		y := f.GetY()
+		x := d.chip(marginL, y, strings.ToUpper(k.severity), severityColour(k.severity))
+		f.SetXY(x, y)
+		d.paraAt(sSmall, caption, x, marginL+contentW-x, ink)
+		d.gap(1)
+	}})
+	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
+	first := r.Findings[k.at[0]]
+	// Messages that differ only in the names of where they were seen
+	// (the same wording for each domain) are printed once, with the list
+	// of places; otherwise each place gets its row.
+	same := true
+	for _, i := range k.at[1:] {
+		if generic(r.Findings[i].Message, r.Findings[i]) != generic(first.Message, first) {
+			same = false
+			break
+		}
+	}
+	var kvs [][]cell
+	if same && len(k.at) > 1 {
+		places := make([]string, 0, len(k.at))
+		for _, i := range k.at {
+			fd := r.Findings[i]
+			places = append(places, location(fd)+" ("+strings.Join(fd.Vendors, ", ")+")")
+		}
+		kvs = append(kvs, []cell{label("where"), txt(strings.Join(places, "; "))},
+			[]cell{label("observed"), txt(d.text("remediation.observed_each", d.data("Observed", first.Message, "Where", location(first))))})
+	} else {
+		newLabel := d.text("label.new", nil)
+		rows := make([][]cell, 0, len(k.at))
+		for _, i := range k.at {
+			fd := r.Findings[i]
+			obs := txt(fd.Message)
+			if fd.New {
+				obs = cell{text: newLabel + ": " + fd.Message, color: accent}
+			}
+			rows = append(rows, []cell{{lines: []string{strings.Join(fd.Vendors, ", "), location(fd)}}, obs})
+		}
+		d.table(table{header: true, rows: rows, cols: []column{
+			col(d.text("col.vendor_where", nil), 0.36), col(d.text("label.observed", nil), 0.64),
+		}})
+	}
+	if first.Why != "" {
+		kvs = append(kvs, []cell{label("why"), txt(first.Why)})
+	}
+	// The change, once per distinct wording; wording that names the host
+	// or domain is shown for the first place it applies to.
+	type fix struct {
+		text, generic, where string
+		n                    int
+	}
+	var fixes []fix
+	for _, i := range k.at {
+		fd := r.Findings[i]
+		if fd.Remediation == "" {
+			continue
+		}
+		g := generic(fd.Remediation, fd)
+		at := slices.IndexFunc(fixes, func(x fix) bool { return x.generic == g })
+		if at < 0 {
+			fixes = append(fixes, fix{text: fd.Remediation, generic: g, where: location(fd)})
+			at = len(fixes) - 1
+		}
+		fixes[at].n++
+	}
+	for _, fx := range fixes {
+		text := fx.text
+		if fx.n > 1 && fx.generic != fx.text {
+			text = d.text("remediation.fix_each", d.data("Fix", fx.text, "Where", fx.where))
+		}
+		kvs = append(kvs, []cell{label("fix"), txt(text)})
+	}
+	if cites := d.citations(first.Standards); len(cites) > 0 {
+		kvs = append(kvs, []cell{label("standards"), txt(strings.Join(cites, "; "))})
+	}
+	if len(kvs) > 0 {
+		d.table(table{cols: []column{col("", 0.17), col("", 0.83)}, rows: kvs, label: true})
+	}
+	d.gap(1)
+}
+
+// generic replaces the names of where a finding was seen (host, domain,
+// address) in a text by markers, so that texts worded alike for different
+// places compare equal.
+func generic(text string, f report.Finding) string {
+	var pairs []string
+	if f.Host != "" {
+		pairs = append(pairs, f.Host, "\x00host")
+	}
+	if f.Domain != "" {
+		pairs = append(pairs, f.Domain, "\x00domain")
+	}
+	if f.IP != "" {
+		pairs = append(pairs, f.IP, "\x00ip")
+	}
+	if len(pairs) == 0 {
+		return text
+	}
+	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// findingGroups draws the table of the findings of the vendors the
+// remediation section does not detail, one row per kind of finding.
+func (d *reportDoc) findingGroups(vendors []string) {
+	d.heading(sH2, d.text("remediation.rest_title", d.data("Left", len(vendors))), 1)
+	d.prosePara(sBody, "remediation.rest_intro", d.data("Left", len(vendors)))
+	groups := groupFindings(d.r, d.index, vendors)
+	rows := make([][]cell, 0, len(groups))
+	for _, g := range groups {
+		rows = append(rows, []cell{txt(g.title), txt(g.code),
+			{text: g.severity, color: severityColour(g.severity), bold: true},
+			txt(itoa(g.vendors)), txt(itoa(g.findings))})
+	}
+	count := func(head string) column {
+		c := col(head, 0.1)
+		c.align = "R"
+		return c
+	}
+	d.table(table{header: true, rows: rows, cols: []column{
+		col(d.text("col.finding", nil), 0.42), monoCol(d.text("col.code", nil), 0.27),
+		col(d.text("col.severity", nil), 0.11), count(d.text("col.vendors", nil)), count(d.text("col.findings", nil)),
+	}})
+}
+
+// chipWidth is the width a chip and the space after it take.
+func (d *doc) chipWidth(text string) float64 {
+	d.setStyle(sChip)
+	return d.f.GetStringWidth(d.clean(text)) + 2*cellMargin + 1 + 1.5
+}
+
+// chip draws a small coloured label at (x, y) and returns the x after it.
+func (d *doc) chip(x, y float64, text string, fill rgb) float64 {
+	st := d.setStyle(sChip)
+	text = d.clean(text)
+	w := d.f.GetStringWidth(text) + 2*cellMargin + 1
+	d.setFill(fill)
+	d.f.Rect(x, y+0.5, w, st.lead, "F")
+	d.setText(white)
+	d.f.SetXY(x, y+0.5)
+	d.f.CellFormat(w, st.lead, text, "", 0, "C", false, 0, "")
+	d.setText(ink)
+	d.body = true
+	return x + w + 1.5
+}
