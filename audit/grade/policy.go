@@ -277,7 +277,7 @@ const (
 // the absence of MTA-STS, TLS-RPT or DNSSEC, testing and none modes, and a
 // lookup that could not be answered are information.
 func rulesV2() map[string]Rule {
-	return map[string]Rule{
+	rules := map[string]Rule{
 		CodeNoSTARTTLS:            {Severity: Critical, ForceF: true},
 		CodeSTARTTLSFailed:        {Severity: Critical, ForceF: true},
 		CodeSSLv2Enabled:          {Severity: Critical, ForceF: true},
@@ -342,6 +342,10 @@ func rulesV2() map[string]Rule {
 		CodeDNSSECUnsigned:                              {Severity: Info},
 		CodeDataAfterSTARTTLS:                           {Severity: Medium, Deduction: deductMedium},
 	}
+	// Sender authentication (SPF, DMARC, DKIM) never changes the
+	// transport grade; its rules carry a severity only.
+	maps.Copy(rules, senderAuthRules())
+	return rules
 }
 
 // rulesV3 is the table of policy mxaudit-default v3: version 2's, with one

@@ -98,7 +98,8 @@ func TestVerboseShowsSuitesInServerOrder(t *testing.T) {
 	// Month 2 of the fixture: SSLv3 and TLS 1.0 with export, RC4, DES and
 	// 3DES, from a raw fake that completes no handshake (policy v3 says so).
 	wantLines(t, out,
-		`(?m)^    SSLv2 +no$`,
+		`(?m)^    SSLv2 +no \(alert fatal protocol_version \(70\)\)$`, // the refusal's alert, named and numbered
+		`(?m)^    TLSv1\.3 +no \(alert fatal protocol_version \(70\)\)$`,
 		`(?m)^    SSLv3 +yes, 5 suites in the server's order; chosen in a ServerHello, handshake never completed$`,
 		`(?m)^    TLSv1\.0 +yes, 5 suites in the server's order; chosen in a ServerHello, handshake never completed$`,
 		`(?m)^    TLSv1\.2 +no$`,
