@@ -73,7 +73,8 @@ func start(t *testing.T, mutate func(*audit.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
-		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, AllowPrivate: true}
+		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, AllowPrivate: true,
+		InjectionWait: 300 * time.Millisecond}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -284,9 +285,15 @@ func TestAuditProfiles(t *testing.T) {
 	}
 }
 
+// vulnProbeConnections is the most the known-vulnerability probes cost an
+// address: STARTTLS injection 1, the compression/renegotiation/heartbeat
+// hello 1, CCS injection 1, ROBOT 3 (only with RSA key exchange).
+const vulnProbeConnections = 6
+
 // TestConnectionBudget holds the scanner to its promise: on a server that
-// accepts 12 suites over TLS 1.2 and 1.3, a full audit makes at most
-// accepted suites + versions tested + 4 connections.
+// accepts 12 suites over TLS 1.2 and 1.3 (RSA key exchange among them), a
+// full audit makes at most accepted suites + versions tested + 4
+// connections, plus the vulnerability probes.
 func TestConnectionBudget(t *testing.T) {
 	e := start(t, nil)
 	d := e.auditor.Domain(context.Background(), "modern-12.example")
@@ -299,7 +306,7 @@ func TestConnectionBudget(t *testing.T) {
 		t.Fatalf("accepted %d suites, want 12: %+v", accepted, a.Probe.Versions)
 	}
 	used := a.Probe.Connections + a.Cert.Connections
-	budget := accepted + len(evidence.Versions) + 4
+	budget := accepted + len(evidence.Versions) + 4 + vulnProbeConnections
 	if used > budget {
 		t.Fatalf("%d connections, budget %d", used, budget)
 	}

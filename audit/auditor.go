@@ -5,13 +5,17 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
+	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,6 +120,9 @@ type Config struct {
 	ProbeTimeout time.Duration
 	// Versions limits the protocol versions enumerated (default all).
 	Versions []string
+	// InjectionWait is how long the STARTTLS injection test waits, after
+	// its handshake, for an unprompted reply (default smtp.DefaultInjectionWait).
+	InjectionWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// AllowPrivate lets the scanner dial addresses that are not globally
@@ -347,6 +354,7 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 	var rawMu sync.Mutex
 	var rawChain [][]byte
 	var rawVersion uint16
+	primes := make(map[string]bool)
 	prober := tlsprobe.Prober{
 		Dial: func(ctx context.Context) (net.Conn, error) {
 			c, _, err := a.dial(ctx, ip)
@@ -363,8 +371,23 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 				rawChain, rawVersion = chain, version
 			}
 		},
+		OnDHPrime: func(prime []byte) {
+			n := new(big.Int).SetBytes(prime)
+			h := strings.ToUpper(hex.EncodeToString(n.Bytes()))
+			rawMu.Lock()
+			defer rawMu.Unlock()
+			if primes[h] {
+				return
+			}
+			primes[h] = true
+			p.DHParams = append(p.DHParams, evidence.DHParams{Bits: n.BitLen(), Prime: h, Known: tlsprobe.KnownDHPrime(prime)})
+		},
 	}
 	p.Versions = prober.Run(ctx)
+	p.Vulns = a.vulns(ctx, ip, sni, &prober, p.Versions, hs.OK)
+	rawMu.Lock()
+	slices.SortFunc(p.DHParams, func(x, y evidence.DHParams) int { return cmp.Or(x.Bits-y.Bits, strings.Compare(x.Prime, y.Prime)) })
+	rawMu.Unlock()
 	if chain == nil && rawChain != nil {
 		a.chainsMu.Lock()
 		a.chains[ip] = sniChain{sni: sni, chain: rawChain, err: hs.Error}
@@ -387,6 +410,40 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		p.Anomalies = append(p.Anomalies, "STARTTLS advertised again after TLS was established")
 	}
 	return p
+}
+
+// vulns runs the known-vulnerability probes once the enumeration is in:
+// the raw TLS ones (tlsprobe) beside the STARTTLS injection test (smtp),
+// within the per-address limit like every other connection. Nothing runs
+// on an address where no TLS was seen at all.
+func (a *Auditor) vulns(ctx context.Context, ip, sni string, prober *tlsprobe.Prober, versions []evidence.VersionResult, handshakeOK bool) *evidence.Vulns {
+	if !handshakeOK && !anySupported(versions) {
+		return nil
+	}
+	var inj evidence.VulnCheck
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if !handshakeOK {
+			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "no full TLS handshake completed on this address"}
+			return
+		}
+		release, err := a.limit.acquire(ctx, ip)
+		if err != nil {
+			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Error: evidence.Classify("connect", err), Detail: "cancelled"}
+			return
+		}
+		defer release()
+		inj = a.cfg.SMTP.STARTTLSInjection(ctx, ip, func(ctx context.Context, conn net.Conn) (net.Conn, error) {
+			tc := tls.Client(conn, a.tlsConfig(sni))
+			hctx, cancel := context.WithTimeout(ctx, a.cfg.StepTimeout)
+			defer cancel()
+			return tc, tc.HandshakeContext(hctx)
+		}, a.cfg.InjectionWait)
+	})
+	v := prober.Vulns(ctx, versions)
+	wg.Wait()
+	v.STARTTLSInjection = inj
+	return &v
 }
 
 func statusOf(err error, ev *evidence.Error) evidence.ProbeStatus {
@@ -438,18 +495,23 @@ func clientSuites() []uint16 {
 	return ids
 }
 
-// handshake completes a TLS handshake on conn with crypto/tls, records it,
-// runs the post-TLS EHLO and QUIT, and returns the presented chain.
-func (a *Auditor) handshake(ctx context.Context, conn net.Conn, sni string) (*evidence.Handshake, [][]byte, net.Conn) {
-	hs := &evidence.Handshake{}
-	start := time.Now()
-	tc := tls.Client(conn, &tls.Config{
+// tlsConfig is the crypto/tls client configuration of every full handshake.
+func (a *Auditor) tlsConfig(sni string) *tls.Config {
+	return &tls.Config{
 		ServerName:         sni,
 		InsecureSkipVerify: true, // the chain is judged by audit/certs, against the MX name
 		MinVersion:         tls.VersionTLS10,
 		MaxVersion:         tls.VersionTLS13,
 		CipherSuites:       clientSuites(),
-	})
+	}
+}
+
+// handshake completes a TLS handshake on conn with crypto/tls, records it,
+// runs the post-TLS EHLO and QUIT, and returns the presented chain.
+func (a *Auditor) handshake(ctx context.Context, conn net.Conn, sni string) (*evidence.Handshake, [][]byte, net.Conn) {
+	hs := &evidence.Handshake{}
+	start := time.Now()
+	tc := tls.Client(conn, a.tlsConfig(sni))
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.StepTimeout)
 	err := tc.HandshakeContext(hctx)
 	cancel()

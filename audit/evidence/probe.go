@@ -99,6 +99,12 @@ type Probe struct {
 	// Anomalies are protocol violations seen on the way (a suite we did not
 	// offer, a version above the one offered, STARTTLS after TLS...).
 	Anomalies []string `json:"anomalies,omitempty"`
+	// Vulns are the known-vulnerability probes; nil when they did not run
+	// (evidence from before they existed, or no TLS at all).
+	Vulns *Vulns `json:"vulns,omitempty"`
+	// DHParams are the distinct finite-field DH groups the server sent,
+	// for LOGJAM (a short or widely shared prime).
+	DHParams []DHParams `json:"dh_params,omitempty"`
 }
 
 // Reply is one SMTP reply, possibly multi-line.

@@ -170,6 +170,7 @@ func gradeAddress(in addressInput) AddressGrade {
 			c.add(CodeProtocolAnomaly, "The server broke the TLS protocol during probing: "+list+".",
 				map[string]string{"anomalies": list})
 		}
+		vulnChecks(c, v, pr)
 	}
 	if st == evidence.ProbeInconclusive || st == evidence.ProbeRejected {
 		// The probe ran but learnt nothing: what it would have told is

@@ -14,6 +14,12 @@ func SampleDomainsForTest() []*evidence.Domain {
 	}
 	extra := []func(d *evidence.Domain){
 		func(d *evidence.Domain) {
+			bad := evidence.VulnCheck{Status: evidence.VulnVulnerable, Detail: "seen in a test", Version: evidence.TLS12}
+			addr1(d).Probe.Vulns = &evidence.Vulns{STARTTLSInjection: bad, Heartbleed: bad, CCSInjection: bad, ROBOT: bad,
+				SecureRenegotiation: bad, ClientRenegotiation: bad, Compression: bad}
+			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 2048, Prime: "FF", Known: "RFC 3526 group 14 (2048-bit)"}}
+		},
+		func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.SSLv2, sSSLv2DES3()))
 			setVersion(d, supported(evidence.TLS12, sECDHERSA128GCM(), sExportRC4()))
 		},

@@ -27,6 +27,9 @@ type dialogue struct {
 	// whether ctx's deadline came first, for messages.
 	stepTimeout time.Duration
 	stepByCtx   bool
+	// inject is a command sent in the same write as STARTTLS (the
+	// CVE-2011-0411 test); empty in an ordinary dialogue.
+	inject string
 
 	mu      sync.Mutex // orders abort against setting a step deadline
 	aborted bool
@@ -110,7 +113,13 @@ func (d *dialogue) run() (net.Conn, *failure) {
 		return nil, &failure{ev: ev, err: &stepError{ev: ev, sentinel: ErrNoSTARTTLS}}
 	}
 
-	reply, f := d.command(StepSTARTTLS, "STARTTLS", timeout)
+	lines := []string{"STARTTLS"}
+	if d.inject != "" {
+		// One write, so the server has both lines buffered when it
+		// starts TLS.
+		lines = append(lines, d.inject)
+	}
+	reply, f := d.commandLines(StepSTARTTLS, lines, timeout)
 	if f != nil {
 		return nil, f
 	}
@@ -148,11 +157,21 @@ func (d *dialogue) read(step string, timeout time.Duration) (evidence.Reply, *fa
 
 // command sends one command line and reads its reply; timeout bounds both.
 func (d *dialogue) command(step, line string, timeout time.Duration) (evidence.Reply, *failure) {
+	return d.commandLines(step, []string{line}, timeout)
+}
+
+// commandLines sends command lines in one write and reads the reply to
+// the first; timeout bounds both.
+func (d *dialogue) commandLines(step string, lines []string, timeout time.Duration) (evidence.Reply, *failure) {
 	if err := d.deadline(timeout); err != nil {
 		return evidence.Reply{}, d.fail(step, err)
 	}
-	d.record("C", line, false)
-	if _, err := io.WriteString(d.conn, line+"\r\n"); err != nil {
+	var out strings.Builder
+	for _, line := range lines {
+		d.record("C", line, false)
+		out.WriteString(line + "\r\n")
+	}
+	if _, err := io.WriteString(d.conn, out.String()); err != nil {
 		return evidence.Reply{}, d.fail(step, err)
 	}
 	reply, err := d.rd.ReadReply()

@@ -201,6 +201,10 @@ func validFQDN(name string) error {
 // connection has been closed, after QUIT when the dialogue still allowed it.
 // The session is never nil.
 func (c *Client) StartTLS(ctx context.Context, ip string) (net.Conn, *evidence.SMTPSession, error) {
+	return c.startTLS(ctx, ip, "")
+}
+
+func (c *Client) startTLS(ctx context.Context, ip, inject string) (net.Conn, *evidence.SMTPSession, error) {
 	sess := &evidence.SMTPSession{EHLOName: c.cfg.EHLOName}
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
@@ -211,6 +215,7 @@ func (c *Client) StartTLS(ctx context.Context, ip string) (net.Conn, *evidence.S
 		return nil, sess, err
 	}
 	d := c.newDialogue(ctx, conn, sess, time.Now())
+	d.inject = inject
 	sess.ConnectedAt = d.start
 	// Cancelling ctx must abort a read or write in progress, not only the next step.
 	stop := context.AfterFunc(ctx, d.abort)

@@ -30,7 +30,8 @@ const (
 	typeServerHelloDone    uint8 = 14
 	typeCertificateStatus  uint8 = 22
 
-	compressionNull uint8 = 0
+	compressionNull    uint8 = 0
+	compressionDeflate uint8 = 1 // RFC 3749
 )
 
 // Extension numbers (IANA TLS ExtensionType registry).
@@ -39,6 +40,7 @@ const (
 	extSupportedGroups   uint16 = 10
 	extECPointFormats    uint16 = 11
 	extSignatureAlgs     uint16 = 13
+	extHeartbeat         uint16 = 15
 	extPadding           uint16 = 21
 	extSupportedVersions uint16 = 43
 	extPSKModes          uint16 = 45
@@ -88,6 +90,12 @@ type HelloOptions struct {
 	Suites []uint16
 	// SNI is the server name; it is left out when empty or an IP address.
 	SNI string
+	// Compression offers DEFLATE before the null method (TLS ≤ 1.2): a
+	// server that picks it has TLS compression on (CRIME).
+	Compression bool
+	// Heartbeat offers the heartbeat extension (RFC 6520), peer allowed to
+	// send, so a server that speaks it says so in its ServerHello.
+	Heartbeat bool
 }
 
 // BuildClientHello returns a complete ClientHello record (record header and
@@ -129,10 +137,17 @@ func BuildClientHello(opts HelloOptions) []byte {
 	for _, s := range suites {
 		body = binary.BigEndian.AppendUint16(body, s)
 	}
-	body = append(body, 1, compressionNull)
+	if opts.Compression && !tls13 {
+		body = append(body, 2, compressionDeflate, compressionNull)
+	} else {
+		body = append(body, 1, compressionNull)
+	}
 
 	if !ssl3 {
 		exts := helloExtensions(v, opts.SNI)
+		if opts.Heartbeat && !tls13 {
+			exts = appendExtension(exts, extHeartbeat, []byte{heartbeatPeerAllowed})
+		}
 		// Length the handshake message would have without padding.
 		msgLen := handshakeHeaderLen + len(body) + 2 + len(exts)
 		if msgLen >= padLow && msgLen < padTarget {

@@ -100,6 +100,7 @@ type ServerKeyExchange struct {
 	// DHPrimeBits is the bit length of p; DHGenerator g as sent;
 	// DHPublicLen the length of Ys.
 	DHPrimeBits int
+	DHPrime     []byte
 	DHGenerator []byte
 	DHPublicLen int
 	// CurveType is 3 for a named group, 1 or 2 for explicit curves; Group
@@ -477,6 +478,7 @@ func parseServerKeyExchange(body []byte, kx string) (*ServerKeyExchange, error) 
 			return nil, c.err
 		}
 		ske.DHPrimeBits = bitLen(p)
+		ske.DHPrime = bytes.Clone(p)
 		if ske.DHPrimeBits == 0 {
 			return nil, fmt.Errorf("%w: DH prime is zero", ErrMalformed)
 		}

@@ -96,6 +96,10 @@ type Prober struct {
 	// server that crypto/tls cannot complete a handshake with still has its
 	// certificate checked. It may be called from several goroutines.
 	OnChain func(version uint16, chain [][]byte)
+	// OnDHPrime, when set, is called with the prime of every finite-field
+	// DH ServerKeyExchange (for LOGJAM: a short or widely shared prime). It
+	// may be called from several goroutines.
+	OnDHPrime func(prime []byte)
 }
 
 // Run probes the configured versions, Config.Parallel at a time, and
@@ -259,7 +263,7 @@ func (p *Prober) exchange(ctx context.Context, conns *int, hello func() []byte) 
 			x.ctxErr = ctx.Err()
 			return x
 		}
-		x = p.roundTrip(ctx, hello())
+		x = p.roundTrip(ctx, hello(), nil)
 		if x.dialed {
 			*conns++
 		}
@@ -282,8 +286,10 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// roundTrip is one connection: dial, send, read, close.
-func (p *Prober) roundTrip(ctx context.Context, hello []byte) (x exchangeResult) {
+// roundTrip is one connection: dial, send, read, close. When then is set
+// it gets the open connection after the answer was read; when it reports
+// false (or is nil) a complete TLS ≤ 1.2 answer is refused with an alert.
+func (p *Prober) roundTrip(ctx context.Context, hello []byte, then func(net.Conn, exchangeResult) bool) (x exchangeResult) {
 	if err := ctx.Err(); err != nil {
 		x.ctxErr = err
 		x.dialErr = evidence.Classify("connect", err)
@@ -328,6 +334,12 @@ func (p *Prober) roundTrip(ctx context.Context, hello []byte) (x exchangeResult)
 	x.resp, x.pending = rr.resp, rr.pending()
 	x.ctxErr = ctx.Err()
 	p.reportChain(x.resp)
+	if ske := x.resp.KeyExchange; p.OnDHPrime != nil && ske != nil && len(ske.DHPrime) > 0 {
+		p.OnDHPrime(ske.DHPrime)
+	}
+	if then != nil && then(conn, x) {
+		return x
+	}
 	if sh := x.resp.Hello; sh != nil && x.err == nil && sh.Version < VersionTLS13 {
 		// Give up the way a refusing client would; the answer is in hand,
 		// so a failed write changes nothing.

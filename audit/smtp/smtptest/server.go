@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -111,6 +112,10 @@ type Behavior struct {
 	// AdvertiseSTARTTLSAfterTLS advertises STARTTLS again inside TLS, the
 	// bug RFC 3207 §4.2 forbids.
 	AdvertiseSTARTTLSAfterTLS bool
+	// STARTTLSInjectable keeps the commands a client sent after STARTTLS,
+	// before TLS, and runs them inside TLS: the CVE-2011-0411 bug. Without
+	// it they are discarded, as a fixed server does.
+	STARTTLSInjectable bool
 	// MaxConns, when positive, answers "421 too many connections" to a
 	// connection that would make more than MaxConns open at once.
 	MaxConns int
@@ -541,6 +546,11 @@ func (c *session) startTLS() bool {
 	// Anything the client sent after STARTTLS before TLS is discarded
 	// (the CVE-2011-0411 lesson): a new reader starts on the raw conn.
 	raw := c.conn
+	var injected []byte
+	if b.STARTTLSInjectable && c.br.Buffered() > 0 {
+		injected, _ = c.br.Peek(c.br.Buffered())
+		injected = bytes.Clone(injected)
+	}
 	switch {
 	case b.TLSHandler != nil:
 		b.TLSHandler(raw)
@@ -567,7 +577,7 @@ func (c *session) startTLS() bool {
 	if err := tc.Handshake(); err != nil {
 		return false
 	}
-	c.conn, c.br, c.tls = tc, bufio.NewReader(tc), true
+	c.conn, c.br, c.tls = tc, bufio.NewReader(io.MultiReader(bytes.NewReader(injected), tc)), true
 	return true
 }
 

@@ -34,6 +34,8 @@ const (
 	extPSKModes          uint16 = 45
 	extKeyShare          uint16 = 51
 	extRenegotiationInfo uint16 = 0xFF01
+	extHeartbeat         uint16 = 15
+	compressionDeflate   uint8  = 1
 
 	sslv2HeaderBit            = 0x80
 	sslv2MsgClientHello uint8 = 1

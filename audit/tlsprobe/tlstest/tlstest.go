@@ -11,11 +11,13 @@ package tlstest
 import (
 	"crypto/ecdh"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"slices"
@@ -122,6 +124,30 @@ type Config struct {
 	// FragmentSize, if > 0, splits the handshake messages into records of
 	// at most this many bytes; otherwise all messages share one record.
 	FragmentSize int
+
+	// The known vulnerabilities a fake can show, for the vulnerability
+	// probes' tests. Without them it answers like a fixed server.
+
+	// NoSecureRenegotiation leaves renegotiation_info out of the
+	// ServerHello (RFC 5746 not supported).
+	NoSecureRenegotiation bool
+	// Compression chooses DEFLATE when the hello offers it (CRIME).
+	Compression bool
+	// Heartbeat echoes the heartbeat extension when offered; an
+	// over-length request is then discarded silently (RFC 6520 §4) unless
+	// Heartbleed answers it with a heartbeat record (CVE-2014-0160).
+	Heartbeat  bool
+	Heartbleed bool
+	// CCSInjection accepts an early ChangeCipherSpec and answers a second
+	// one with bad_record_mac, as OpenSSL before 1.0.1h did (CVE-2014-0224).
+	CCSInjection bool
+	// RSAKey, with ROBOTOracle, decrypts an RSA ClientKeyExchange and
+	// answers well-formed PKCS #1 padding with bad_record_mac (the
+	// Finished fails) and malformed padding with decrypt_error: a
+	// Bleichenbacher oracle. Without ROBOTOracle every key exchange gets
+	// the same alert.
+	RSAKey      *rsa.PrivateKey
+	ROBOTOracle bool
 }
 
 // Serve answers exactly one hello on conn, then closes it. Every read and
@@ -151,14 +177,87 @@ func Serve(conn net.Conn, cfg Config) error {
 	// A real client (crypto/tls) goes on with its key exchange and waits
 	// for our Finished, which this fake cannot send: refuse at once rather
 	// than leave it waiting for the linger deadline. A client that refuses
-	// (an alert) or closes is left to go.
-	first := make([]byte, 1)
-	if n, _ := conn.Read(first); n == 1 && first[0] != recordTypeAlert {
-		_, _ = conn.Write(record(recordTypeAlert, versionTLS10, []byte{alertLevelFatal, alertHandshake}))
-		return nil
+	// (an alert) or closes is left to go. The vulnerability probes' next
+	// messages get the answer cfg says.
+	if answer := afterFlight(conn, cfg); answer != nil {
+		_, _ = conn.Write(answer)
 	}
+	// Read what the client still sends until it goes: closing with its
+	// bytes unread would turn our answer into a reset.
 	_, _ = io.Copy(io.Discard, io.LimitReader(conn, maxLingerBytes))
 	return nil
+}
+
+// Record types and alerts of the vulnerability fakes.
+const (
+	recordTypeHeartbeat   uint8 = 24
+	typeClientKeyExchange uint8 = 16
+	heartbeatResponse     uint8 = 2
+	alertBadRecordMAC     uint8 = 20
+	alertDecryptError     uint8 = 51
+	// leakLen is how much fake "memory" a Heartbleed answer carries.
+	leakLen = 64
+)
+
+// afterFlight reads the client's next record after our hello flight and
+// returns the answer to write (nil: none, the client is going away or the
+// fake stays silent).
+func afterFlight(conn net.Conn, cfg Config) []byte {
+	refuse := record(recordTypeAlert, versionTLS10, []byte{alertLevelFatal, alertHandshake})
+	typ, payload, err := readRecord(conn)
+	if err != nil || typ == recordTypeAlert {
+		return nil
+	}
+	switch {
+	case typ == recordTypeHeartbeat && cfg.Heartbleed:
+		body := []byte{heartbeatResponse}
+		body = binary.BigEndian.AppendUint16(body, leakLen)
+		return record(recordTypeHeartbeat, versionTLS12, append(body, make([]byte, leakLen)...))
+	case typ == recordTypeHeartbeat && cfg.Heartbeat:
+		return nil // RFC 6520 §4: discarded silently
+	case typ == recordTypeCCS && cfg.CCSInjection:
+		if typ, _, err := readRecord(conn); err != nil || typ != recordTypeCCS {
+			return refuse
+		}
+		return record(recordTypeAlert, versionTLS12, []byte{alertLevelFatal, alertBadRecordMAC})
+	case typ == recordTypeHandshake && cfg.RSAKey != nil && len(payload) > 6 && payload[0] == typeClientKeyExchange:
+		if cfg.ROBOTOracle && !wellFormedPMS(cfg.RSAKey, payload[6:]) {
+			return record(recordTypeAlert, versionTLS12, []byte{alertLevelFatal, alertDecryptError})
+		}
+		return record(recordTypeAlert, versionTLS12, []byte{alertLevelFatal, alertBadRecordMAC})
+	}
+	return refuse
+}
+
+// readRecord reads one TLS record whole.
+func readRecord(conn net.Conn) (uint8, []byte, error) {
+	h := make([]byte, recordHeaderLen)
+	if _, err := io.ReadFull(conn, h); err != nil {
+		return 0, nil, err
+	}
+	n := int(binary.BigEndian.Uint16(h[3:]))
+	if n > maxRecordLen {
+		return 0, nil, fmt.Errorf("%w: record of %d bytes", ErrMalformed, n)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(conn, b); err != nil {
+		return 0, nil, err
+	}
+	return h[0], b, nil
+}
+
+// wellFormedPMS decrypts an RSA key exchange without any padding check and
+// reports whether the block is PKCS #1 v1.5 type 2 with a zero separator
+// before a 48-byte secret.
+func wellFormedPMS(key *rsa.PrivateKey, enc []byte) bool {
+	k := (key.N.BitLen() + 7) / 8
+	c := new(big.Int).SetBytes(enc)
+	if c.Cmp(key.N) >= 0 {
+		return false
+	}
+	m := new(big.Int).Exp(c, key.D, key.N).FillBytes(make([]byte, k))
+	const pms = 48
+	return m[0] == 0 && m[1] == 2 && m[k-pms-1] == 0 && !slices.Contains(m[2:k-pms-1], 0)
 }
 
 // Respond returns the server's answer to one hello (the TLS records of a
@@ -380,12 +479,17 @@ func fragment(hs []byte, version uint16, size int) []byte {
 
 // serverHello builds a ServerHello body.
 func serverHello(version uint16, random, sessionID []byte, suite uint16, exts []byte, withExts bool) []byte {
+	return serverHelloComp(version, random, sessionID, suite, 0, exts, withExts)
+}
+
+// serverHelloComp is serverHello with a compression method.
+func serverHelloComp(version uint16, random, sessionID []byte, suite uint16, comp uint8, exts []byte, withExts bool) []byte {
 	b := binary.BigEndian.AppendUint16(nil, version)
 	b = append(b, random...)
 	b = append(b, byte(len(sessionID)))
 	b = append(b, sessionID...)
 	b = binary.BigEndian.AppendUint16(b, suite)
-	b = append(b, 0)
+	b = append(b, comp)
 	if withExts {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(exts)))
 		b = append(b, exts...)
@@ -405,13 +509,20 @@ func flight12(h *ClientHello, cfg Config, version, suite uint16) ([]byte, error)
 	info, _ := tlsprobe.SuiteByCode(suite)
 	var exts []byte
 	_, reneg := h.Extension(extRenegotiationInfo)
-	if reneg || slices.Contains(h.Suites, 0x00FF) {
+	if (reneg || slices.Contains(h.Suites, 0x00FF)) && !cfg.NoSecureRenegotiation {
 		exts = ext(exts, extRenegotiationInfo, []byte{0})
+	}
+	if _, hb := h.Extension(extHeartbeat); hb && cfg.Heartbeat {
+		exts = ext(exts, extHeartbeat, []byte{1})
+	}
+	var comp uint8
+	if cfg.Compression && slices.Contains(h.Compression, compressionDeflate) {
+		comp = compressionDeflate
 	}
 	if info.Kx == "ECDHE" || info.Kx == "ECDH_anon" || info.Kx == "ECDHE_PSK" {
 		exts = ext(exts, extECPointFormats, []byte{1, 0})
 	}
-	out := handshake(typeServerHello, serverHello(version, randomBytes(32), randomBytes(32), suite, exts, h.HasExtensions))
+	out := handshake(typeServerHello, serverHelloComp(version, randomBytes(32), randomBytes(32), suite, comp, exts, h.HasExtensions))
 	if !info.Flags.Anon && info.Au != "PSK" {
 		var list []byte
 		for _, c := range cfg.CertDER {
