@@ -260,9 +260,7 @@ func TestRemediationLimit(t *testing.T) {
 					}
 				}
 			}
-			// Body lines only: the paragraph may break across a page, and the
-			// running header and footer are drawn between its halves.
-			text := squash(strings.Join(bodyLines(p), "\n"))
+			text := squash(p.allText())
 			limited := prose(t, "remediation.limited", map[string]any{"Shown": len(tc.detailed), "Left": left})
 			if got := strings.Contains(text, squash(limited)); got != (left > 0) {
 				t.Errorf("limited paragraph %q shown = %v, want %v", limited, got, left > 0)

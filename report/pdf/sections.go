@@ -54,9 +54,9 @@ func sections() []section {
 		{key: "programme", newPage: true, heading: true, render: (*reportDoc).programme},
 		{key: "changes", newPage: false, heading: true, render: (*reportDoc).changes},
 		{key: "vendors", newPage: true, heading: true, render: (*reportDoc).vendors},
-		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
 		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
+		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
 		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
 	}
 }
