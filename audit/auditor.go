@@ -199,10 +199,25 @@ func (a *Auditor) Connections(ip string) int { return a.limit.connections(ip) }
 // PeakConnections reports the most connections the Auditor held open to ip at once.
 func (a *Auditor) PeakConnections(ip string) int { return a.limit.peak(ip) }
 
+// restrictedVersions is Config.Versions when it leaves some version out,
+// in evidence.Versions order, else nil.
+func (a *Auditor) restrictedVersions() []string {
+	var out []string
+	for _, v := range evidence.Versions {
+		if slices.Contains(a.cfg.Versions, v) {
+			out = append(out, v)
+		}
+	}
+	if len(a.cfg.Versions) == 0 || len(out) == len(evidence.Versions) {
+		return nil
+	}
+	return out
+}
+
 // Domain audits one domain (an A-label) and returns its evidence. It never
 // fails: what could not be observed is recorded as such.
 func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
-	d := &evidence.Domain{Domain: domain, StartedAt: a.cfg.Now().UTC()}
+	d := &evidence.Domain{Domain: domain, StartedAt: a.cfg.Now().UTC(), VersionsTested: a.restrictedVersions()}
 	defer func() { d.FinishedAt = a.cfg.Now().UTC() }()
 
 	d.MX, d.Hosts = a.cfg.Resolver.Domain(ctx, domain)

@@ -362,19 +362,23 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
 		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
+	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
 	}
 	for _, mg := range g.MX {
 		h := hostOf(ev, mg.Host)
 		mv := MXView{Host: mg.Host, Preference: mg.Preference, Grade: string(mg.Grade), DANE: daneState(h), Addresses: []AddressView{}}
+		mv.Caps, mv.GradeExplanation = ExplainMX(b.opt.Texts, mg)
 		if h != nil && h.TLSA != nil {
 			for _, t := range h.TLSA.Records {
 				mv.TLSA = append(mv.TLSA, fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, t.Data))
 			}
 		}
 		for _, ag := range mg.Addresses {
-			mv.Addresses = append(mv.Addresses, AddressViewOf(h, ag))
+			av := AddressViewOf(h, ag)
+			av.Deductions, av.Caps, av.GradeExplanation = ExplainAddress(b.opt.Texts, ag)
+			mv.Addresses = append(mv.Addresses, av)
 		}
 		dv.MX = append(dv.MX, mv)
 	}
@@ -455,7 +459,8 @@ func addrOf(h *evidence.Host, ip string) *evidence.Address {
 // AddressViewOf is the view of one graded address of host h (nil when the
 // evidence lacks the host): its probe, versions, suites and certificate.
 func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
-	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Checks: map[string]string{}, Versions: []VersionView{}}
+	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Score: ag.Score, Checks: map[string]string{}, Versions: []VersionView{},
+		Deductions: []Deduction{}, Caps: []Cap{}}
 	for c, res := range ag.Checks {
 		av.Checks[string(c)] = string(res)
 	}

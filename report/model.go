@@ -205,33 +205,50 @@ type DomainView struct {
 	Incomplete bool     `json:"incomplete,omitempty"`
 	ForcedTLS  string   `json:"forced_tls"`
 	// ForcedReason says why Forced TLS is not eligible or unknown.
-	ForcedReason string    `json:"forced_tls_reason,omitempty"`
-	MXKind       string    `json:"mx_kind"`
-	MXLookup     string    `json:"mx_lookup"` // DNS status of the MX question
-	DNSSEC       string    `json:"dnssec,omitempty"`
-	MTASTS       string    `json:"mta_sts"`
-	MTASTSDetail string    `json:"mta_sts_detail,omitempty"`
-	TLSRPT       string    `json:"tls_rpt"`
-	MX           []MXView  `json:"mx"`
-	AuditedAt    time.Time `json:"audited_at"`
+	ForcedReason string `json:"forced_tls_reason,omitempty"`
+	MXKind       string `json:"mx_kind"`
+	MXLookup     string `json:"mx_lookup"` // DNS status of the MX question
+	DNSSEC       string `json:"dnssec,omitempty"`
+	MTASTS       string `json:"mta_sts"`
+	MTASTSDetail string `json:"mta_sts_detail,omitempty"`
+	TLSRPT       string `json:"tls_rpt"`
+	// Caps are the domain-level causes that set the grade whatever its MX
+	// hosts; GradeExplanation says in one line how the grade came about.
+	Caps             []Cap     `json:"caps"`
+	GradeExplanation string    `json:"grade_explanation"`
+	MX               []MXView  `json:"mx"`
+	AuditedAt        time.Time `json:"audited_at"`
 	// CarriedFrom: see VendorRow.CarriedFrom.
 	CarriedFrom *Carried `json:"carried_from,omitempty"`
 }
 
 // MXView is one MX host of a domain.
 type MXView struct {
-	Host       string        `json:"host"`
-	Preference uint16        `json:"preference"`
-	Grade      string        `json:"grade"`
-	DANE       string        `json:"dane"`
-	TLSA       []string      `json:"tlsa,omitempty"`
-	Addresses  []AddressView `json:"addresses"`
+	Host       string   `json:"host"`
+	Preference uint16   `json:"preference"`
+	Grade      string   `json:"grade"`
+	DANE       string   `json:"dane"`
+	TLSA       []string `json:"tlsa,omitempty"`
+	// Caps are the domain- and host-level causes that force the grade;
+	// GradeExplanation says in one line how the grade came about.
+	Caps             []Cap         `json:"caps"`
+	GradeExplanation string        `json:"grade_explanation"`
+	Addresses        []AddressView `json:"addresses"`
 }
 
 // AddressView is one address of an MX host with its evidence.
 type AddressView struct {
 	IP    string `json:"ip"`
 	Grade string `json:"grade"`
+	// Score is 100 minus the deductions, floored at 0 (0 when not graded).
+	Score int `json:"score"`
+	// Deductions are what the score lost and why, domain and host findings
+	// included; Caps the causes that set the grade whatever the score.
+	Deductions []Deduction `json:"deductions"`
+	Caps       []Cap       `json:"caps"`
+	// GradeExplanation is the one-line arithmetic every format prints
+	// beside the grade ("100 − 35 SSLv3 enabled = 65 → C").
+	GradeExplanation string `json:"grade_explanation"`
 	// Checks are the per-address check results by check name (grade.Check).
 	Checks map[string]string `json:"checks"`
 	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "inconclusive"...).

@@ -9,7 +9,7 @@ import (
 )
 
 // informational codes may carry no standards citation.
-var noStandards = []string{"HTTPS_BLOCKED", "INCONCLUSIVE", "PORT25_BLOCKED"}
+var noStandards = []string{"HTTPS_BLOCKED", "INCONCLUSIVE", "PORT25_BLOCKED", "SCAN_RESTRICTED"}
 
 func TestDefaultComplete(t *testing.T) {
 	s, err := Default()

@@ -34,6 +34,11 @@ type Domain struct {
 	MTASTS *MTASTS `json:"mta_sts,omitempty"`
 	// TLSRPT is the TLS reporting record; nil when not checked.
 	TLSRPT *TLSRPT `json:"tls_rpt,omitempty"`
+	// VersionsTested lists the protocol versions the scan was configured
+	// to enumerate when that was not every version (--versions): the
+	// others, and the weak suites only they carry, were never tested.
+	// Empty when every version was tested.
+	VersionsTested []string `json:"versions_tested,omitempty"`
 	// SPF, DMARC and DKIM are the sender-authentication records (RFC 7208,
 	// RFC 7489, RFC 6376); nil when not checked. DKIM has one entry per
 	// selector named in the vendor list or the config, none when no

@@ -70,11 +70,15 @@ func (c *collector) has(code string) bool {
 type inherited struct {
 	deduction int
 	forceF    bool
+	// findings are those of the enclosing scopes, domain first, so each
+	// address can say which of them cost it points or capped its grade.
+	findings []Finding
 }
 
 // with adds the findings of one more enclosing scope.
 func (in inherited) with(c *collector) inherited {
-	return inherited{deduction: in.deduction + c.deduction, forceF: in.forceF || c.forceF}
+	fs := append(append([]Finding(nil), in.findings...), c.findings...)
+	return inherited{deduction: in.deduction + c.deduction, forceF: in.forceF || c.forceF, findings: fs}
 }
 
 // newChecks returns every check set to r.
@@ -226,7 +230,11 @@ func gradeAddress(in addressInput) AddressGrade {
 		ag.Score, ag.Grade = c.score(in.outer)
 		if ag.Grade == GradeA && aPlus(v, enforce, dstate) {
 			ag.Grade = GradeAPlus
+			ag.APlus = aPlusReason(enforce, dstate)
 		}
+		// The score's arithmetic and what capped it, from the enclosing
+		// scopes first: the same findings in the same order as c.score.
+		ag.Deductions, ag.Caps = explain(append(append([]Finding(nil), in.outer.findings...), c.findings...))
 	}
 	ag.ForcedTLS, ag.ForcedTLSReason = addressForcedTLS(ag, v)
 	ag.Findings = c.findings
@@ -589,6 +597,17 @@ func aPlus(v view, enforce Result, dstate daneState) bool {
 		return false
 	}
 	return enforce == Pass || dstate == daneValid
+}
+
+// aPlusReason says what earned an A+ besides the perfect score.
+func aPlusReason(enforce Result, dstate daneState) string {
+	if enforce == Pass {
+		return "TLS 1.3 and an enforced MTA-STS policy that covers the host"
+	}
+	if dstate == daneValid {
+		return "TLS 1.3 and DANE records the server matches"
+	}
+	return ""
 }
 
 // addressForcedTLS is the address's part of the Forced-TLS verdict. A

@@ -34,6 +34,9 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	var all []Finding
 
 	finish := func() DomainGrade {
+		if dg.Grade == GradeF {
+			dg.Caps = capsOf(dc.findings)
+		}
 		dg.Findings = append(all, dc.findings...)
 		sortFindings(dg.Findings)
 		return dg
@@ -63,8 +66,12 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		}
 		dc.add(CodeNoMX, "The domain has no MX record and no address"+detail+".", args)
 		dg.Grade = GradeF
+		// NO_MX deducts nothing (there is no address to score) but sets F.
+		noMX := dc.findings[len(dc.findings)-1]
 		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "no mail host"
-		return finish()
+		out := finish()
+		out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
+		return out
 	case mx.Kind == evidence.MXError:
 		args := map[string]string{"status": string(mx.Lookup.Status)}
 		if mx.Lookup.Error != "" {
@@ -89,6 +96,17 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		dg.Incomplete = true
 	} else {
 		stsFindings(dc, d.MTASTS)
+	}
+	if untested := untestedVersions(d); len(untested) > 0 {
+		// A restricted scan cannot show the worst a server accepts: its
+		// grade is never presented as complete.
+		what := strings.Join(untested, ", ") + " and the weak suites only they carry were not tested"
+		if slices.Contains(untested, evidence.SSLv3) {
+			what = "SSLv3 and weak suites were not tested (" + strings.Join(untested, ", ") + ")"
+		}
+		dc.add(CodeScanRestricted, what+": the scan was restricted to "+strings.Join(d.VersionsTested, ", ")+" (--versions), so the grade is incomplete.",
+			map[string]string{"tested": strings.Join(d.VersionsTested, ", "), "untested": strings.Join(untested, ", "), "what": what})
+		dg.Incomplete = true
 	}
 	tlsrptFindings(dc, d.TLSRPT, publishesPolicy(d))
 	sts := stsPolicyOf(d.MTASTS)
@@ -161,7 +179,7 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 		hc.add(CodeMXNoAddress, "The MX host has no address ("+reason+").", map[string]string{"reason": reason})
 		mg.Grade, mg.Inconclusive = GradeInconclusive, true
 		if inner.forceF {
-			mg.Grade = GradeF
+			mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)
 		}
 		return mg, hc.findings
 	}
@@ -191,7 +209,7 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 	}
 	mg.Grade = Worst(grades...)
 	if inner.forceF {
-		mg.Grade = GradeF
+		mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)
 	}
 	return mg, append(hc.findings, addrFindings...)
 }
@@ -262,4 +280,18 @@ func sortFindings(fs []Finding) {
 			cmp.Compare(a.Code, b.Code),
 		)
 	})
+}
+
+// untestedVersions lists the protocol versions a restricted scan left out.
+func untestedVersions(d *evidence.Domain) []string {
+	if len(d.VersionsTested) == 0 {
+		return nil
+	}
+	var out []string
+	for _, v := range evidence.Versions {
+		if !slices.Contains(d.VersionsTested, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -45,6 +45,7 @@ func SampleDomainsForTest() []*evidence.Domain {
 			d.Hosts = append(d.Hosts, evidence.Host{Name: mx2, A: &evidence.Lookup{Status: evidence.DNSNXDomain}})
 		},
 		func(d *evidence.Domain) { d.PortBlocked = true },
+		func(d *evidence.Domain) { d.VersionsTested = []string{evidence.TLS12, evidence.TLS13} },
 		func(d *evidence.Domain) {
 			d.Error = &evidence.Error{Kind: evidence.ErrCanceled, Message: "context canceled"}
 		},

@@ -26,6 +26,7 @@ func FuzzGradeDomain(f *testing.F) {
 			return
 		}
 		g := GradeDomain(&d, Default())
+		checkExplained(t, g)
 		if !slices.Contains(known, g.Grade) {
 			t.Fatalf("domain grade %q", g.Grade)
 		}

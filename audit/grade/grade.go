@@ -250,6 +250,15 @@ type AddressGrade struct {
 	Grade Grade `json:"grade"`
 	// Inconclusive is set when the address could not be audited (Grade "?").
 	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Deductions are what Score subtracted from 100, domain and host
+	// findings first, then the address's own; Caps the causes, from any
+	// scope, that set Grade whatever the score. Both are empty for an
+	// address that could not be audited. 100 minus the points, floored at
+	// 0, is Score; the letter is that of Score unless a cap applies.
+	Deductions []Deduction `json:"deductions,omitempty"`
+	Caps       []Cap       `json:"caps,omitempty"`
+	// APlus says what earned an A+ besides a perfect score; "" otherwise.
+	APlus string `json:"a_plus,omitempty"`
 	// ForcedTLS and ForcedTLSReason are this address's part of the
 	// domain's Forced-TLS verdict.
 	ForcedTLS       ForcedTLS `json:"forced_tls"`
@@ -274,6 +283,8 @@ type MXGrade struct {
 	// CertName is the common name of the leaf certificate presented by the
 	// first address that presented one.
 	CertName string `json:"cert_name,omitempty"`
+	// Caps are the domain- and host-level causes that force Grade.
+	Caps []Cap `json:"caps,omitempty"`
 }
 
 // DomainGrade is the verdict on one domain under one policy.
@@ -297,6 +308,9 @@ type DomainGrade struct {
 	// PortBlocked repeats evidence.Domain.PortBlocked: the scanner's own
 	// network probably blocks outbound port 25.
 	PortBlocked bool `json:"port_blocked,omitempty"`
+	// Caps are the domain-level causes that set Grade whatever its MX
+	// hosts: a forced-F finding, or a domain with no mail host (NO_MX).
+	Caps []Cap `json:"caps,omitempty"`
 }
 
 // ID is the finding's stable identifier: the same rule on the same domain,

@@ -42,3 +42,29 @@ func clone(m map[Check]Result) map[Check]Result {
 	}
 	return out
 }
+
+// TestExplainStored: a grade stored without deductions and caps gets them
+// back from its findings, the same as a fresh grade has.
+func TestExplainStored(t *testing.T) {
+	for _, d := range SampleDomainsForTest() {
+		fresh := GradeDomain(d, Default())
+		stored := GradeDomain(d, Default())
+		stored.Caps = nil
+		for i := range stored.MX {
+			stored.MX[i].Caps = nil
+			for j := range stored.MX[i].Addresses {
+				stored.MX[i].Addresses[j].Deductions, stored.MX[i].Addresses[j].Caps = nil, nil
+			}
+		}
+		stored.UpgradeLegacy()
+		checkExplained(t, stored)
+		for i := range fresh.MX {
+			for j, a := range fresh.MX[i].Addresses {
+				b := stored.MX[i].Addresses[j]
+				if len(a.Deductions) != len(b.Deductions) || len(a.Caps) != len(b.Caps) {
+					t.Errorf("%s %s: fresh %v %v, recovered %v %v", d.Domain, a.IP, a.Deductions, a.Caps, b.Deductions, b.Caps)
+				}
+			}
+		}
+	}
+}

@@ -44,6 +44,9 @@ const (
 	CodeMXNoAddress           = "MX_NO_ADDRESS"
 	CodePort25Blocked         = "PORT25_BLOCKED"
 	CodeHTTPSBlocked          = "HTTPS_BLOCKED"
+	// CodeScanRestricted: the scan left protocol versions out (--versions),
+	// so what only they could show (SSLv3, weak suites) is unknown.
+	CodeScanRestricted = "SCAN_RESTRICTED"
 	// CodeMXPrivateAddress is an MX address that is not globally reachable
 	// (RFC 6890): per address, never dialled unless private addresses are
 	// allowed, so the address is not audited.
@@ -252,6 +255,7 @@ func defaultRules() map[string]Rule {
 		CodeMXNoAddress:           {Severity: Medium},
 		CodePort25Blocked:         {Severity: Info},
 		CodeHTTPSBlocked:          {Severity: Info},
+		CodeScanRestricted:        {Severity: Info},
 		CodeMXPrivateAddress:      {Severity: High},
 
 		CodeMTASTSMissing:                               {Severity: Info},

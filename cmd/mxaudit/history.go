@@ -147,6 +147,9 @@ func regradeCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usageErr("regrade needs a run id (see mxaudit runs)")
 			}
+			if err := checkExpiryWarn(c); err != nil {
+				return err
+			}
 			id, err := parseRunID(c.Args().First())
 			if err != nil {
 				return err
@@ -230,6 +233,9 @@ func diffCommand() *cli.Command {
 			// a usage error whatever --db holds.
 			if c.NArg() > 2 {
 				return usageErr("diff takes at most two run ids")
+			}
+			if err := checkExpiryWarn(c); err != nil {
+				return err
 			}
 			for _, arg := range c.Args().Slice() {
 				if _, err := parseRunID(arg); err != nil {

@@ -65,8 +65,12 @@ func startCLIFleet(t *testing.T, def *fleet.Definition) *cliFleet {
 }
 
 func (c *cliFleet) flags() []string {
-	return []string{"--resolver", c.f.Resolver, "--port", fmt.Sprint(c.f.Port), "--ca-file", c.caPEM,
-		"--mta-sts-port", fmt.Sprint(c.f.HTTPSPort), "--https-proxy", "none", "--ehlo", "scanner.mxaudit.test", "--timeout", "2s", "--retries", "0", "--allow-private"}
+	flags := []string{"--resolver", c.f.Resolver, "--port", fmt.Sprint(c.f.Port), "--ca-file", c.caPEM,
+		"--https-proxy", "none", "--ehlo", "scanner.mxaudit.test", "--timeout", "2s", "--retries", "0", "--allow-private"}
+	if c.f.HTTPSPort != 0 { // a fleet without MTA-STS policies serves no HTTPS
+		flags = append(flags, "--mta-sts-port", fmt.Sprint(c.f.HTTPSPort))
+	}
+	return flags
 }
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

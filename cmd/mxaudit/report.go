@@ -140,6 +140,9 @@ type reportSettings struct {
 // flags win over the config file, which wins over the defaults. It is
 // called before any work, so a bad flag or config file fails at once.
 func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error) {
+	if err := checkExpiryWarn(c); err != nil {
+		return nil, err
+	}
 	s := &reportSettings{templates: c.String("templates"), expiryWarn: c.Int("expiry-warn"), warn: c.App.ErrWriter}
 	if p := c.String("config"); p != "" {
 		cfg, err := config.LoadConfig(p)

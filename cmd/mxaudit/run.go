@@ -95,6 +95,9 @@ func runAction(c *cli.Context, rend renderers) error {
 	if c.NArg() != 1 {
 		return usageErr("run needs exactly one vendor list file; try: mxaudit run vendors.csv")
 	}
+	if err := checkExpiryWarn(c); err != nil {
+		return err
+	}
 	// Report settings are checked before the audit, not after hours of it.
 	var reports *reportSettings
 	if !c.Bool("no-report") {

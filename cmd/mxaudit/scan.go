@@ -147,11 +147,8 @@ func (s *scanSetup) probeResolver(ctx context.Context) error {
 // newScanSetup builds the auditor from the flags; allowPrivate is the
 // configuration file's allow_private, which --allow-private can only add to.
 func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
-	if c.Int("per-host") < 1 {
-		return nil, usageErr("--per-host must be at least 1")
-	}
-	if c.Int("port") < 1 || c.Int("port") > 65535 {
-		return nil, usageErr("--port must be between 1 and 65535")
+	if err := checkScanFlags(c); err != nil {
+		return nil, err
 	}
 	versions, err := parseVersions(c.String("versions"))
 	if err != nil {

@@ -259,7 +259,7 @@ func withFlag(flags []string, name, value string) []string {
 }
 
 func regressionFleet(profile string) *fleet.Definition {
-	d := &fleet.Definition{Resolver: "127.0.0.53:0", SMTPPort: -1}
+	d := &fleet.Definition{Resolver: "127.0.0.53:0", SMTPPort: -1, HTTPS: "127.0.7.80", HTTPSPort: -1}
 	add := func(ip, name, profile string) {
 		d.Servers = append(d.Servers, fleet.Server{IP: ip, Names: []string{"mx." + name}, Profile: profile})
 		d.Domains = append(d.Domains, fleet.Domain{Name: name, MX: []fleet.MX{{Preference: 10, Host: "mx." + name}}})
@@ -411,5 +411,107 @@ func TestEmptyList(t *testing.T) {
 				t.Fatal("a database was created for a list with nothing to audit")
 			}
 		})
+	}
+}
+
+// TestFlagValues: nonsense values are refused with exit 2 naming the flag,
+// before any network work (the resolver here would be dead anyway).
+func TestFlagValues(t *testing.T) {
+	dir := t.TempDir()
+	list := writeList(t, dir, "Good Co,good.example,Ann,1")
+	dbPath := filepath.Join(dir, "h.db")
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--timeout", "-1s"}, "--timeout"},
+		{[]string{"--timeout", "1ns"}, "--timeout"},
+		{[]string{"--probe-timeout", "1ms"}, "--probe-timeout"},
+		{[]string{"--timeout", "20s", "--probe-timeout", "5s"}, "--probe-timeout"},
+		{[]string{"--mta-sts-port", "0"}, "--mta-sts-port"},
+		{[]string{"--port", "70000"}, "--port"},
+		{[]string{"--expiry-warn", "-5"}, "--expiry-warn"},
+		{[]string{"--concurrency", "100000"}, "--concurrency"},
+		{[]string{"--concurrency", "0"}, "--concurrency"},
+		{[]string{"--per-host", "0"}, "--per-host"},
+		{[]string{"--retries", "-1"}, "--retries"},
+		{[]string{"--gap", "-1s"}, "--gap"},
+		{[]string{"--resolver", "999.1.1.1"}, "--resolver"},
+		{[]string{"--resolver", "resolver.example:53"}, "--resolver"},
+		{[]string{"--resolver", "127.0.0.1:0"}, "--resolver"},
+	}
+	for _, tt := range tests {
+		name := strings.Join(tt.args, " ")
+		t.Run(name, func(t *testing.T) {
+			for _, cmd := range [][]string{{"run", "--db", dbPath, "--no-report"}, {"scan"}} {
+				if cmd[0] == "scan" && tt.flag == "--expiry-warn" {
+					continue // run and report only
+				}
+				target := list
+				if cmd[0] == "scan" {
+					target = "good.example"
+				}
+				args := append(append(append(slices.Clone(cmd), "--resolver", "127.0.0.1:1"), tt.args...), target)
+				code, _, stderr := runCLI(t, args...)
+				if code != exitUsage || !strings.Contains(stderr, tt.flag) {
+					t.Errorf("%s %s: exit %d, stderr %q; want %d naming %s", cmd[0], name, code, stderr, exitUsage, tt.flag)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Error("a database was created although every run was refused")
+	}
+	for _, args := range [][]string{{"report", "--db", dbPath, "--expiry-warn", "-5"}, {"diff", "--db", dbPath, "--expiry-warn", "-5"}} {
+		if code, _, stderr := runCLI(t, args...); code != exitUsage || !strings.Contains(stderr, "--expiry-warn") {
+			t.Errorf("%s: exit %d, stderr %q", args[0], code, stderr)
+		}
+	}
+}
+
+// TestRestrictedVersions: a scan restricted with --versions says what it
+// did not test, and its grade is marked incomplete, in the table and in
+// the JSON.
+func TestRestrictedVersions(t *testing.T) {
+	c := startCLIFleet(t, smallFleet())
+	args := append(append([]string{"scan", "--versions", "TLSv1.2,TLSv1.3"}, c.flags()...), "good.example")
+	code, out, stderr := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"incomplete: the scan was restricted with --versions", "SSLv3 and weak suites were not tested"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, stderr = runCLI(t, append([]string{"scan", "--json", "--versions", "TLSv1.2,TLSv1.3"}, append(c.flags(), "good.example")...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Domains []struct {
+			Evidence struct {
+				VersionsTested []string `json:"versions_tested"`
+			} `json:"evidence"`
+			Grade struct {
+				Grade      string `json:"grade"`
+				Incomplete bool   `json:"incomplete"`
+				Findings   []struct {
+					Code string `json:"code"`
+				} `json:"findings"`
+			} `json:"grade"`
+		} `json:"domains"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Domains) != 1 {
+		t.Fatalf("json: %v", err)
+	}
+	d := res.Domains[0]
+	restricted := slices.ContainsFunc(d.Grade.Findings, func(f struct {
+		Code string `json:"code"`
+	}) bool {
+		return f.Code == "SCAN_RESTRICTED"
+	})
+	if !d.Grade.Incomplete || !restricted || strings.Join(d.Evidence.VersionsTested, ",") != "TLSv1.2,TLSv1.3" {
+		t.Errorf("restricted scan: %+v", d)
 	}
 }

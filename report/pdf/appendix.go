@@ -223,9 +223,11 @@ func (d *reportDoc) mx(dv report.DomainView, mx report.MXView) {
 	// The MX's DANE status is in its title; its TLSA records, when it
 	// has any, below it.
 	d.heading(sH3, d.text("appendix.mx_title", d.data("MX", mx, "DANE", human(mx.DANE))), -1)
+	items := []kv{{d.text("label.grade_why", nil), txt(mx.GradeExplanation)}}
 	if len(mx.TLSA) > 0 {
-		d.pairs([]kv{{d.text("label.tlsa", nil), cell{lines: mx.TLSA}}})
+		items = append(items, kv{d.text("label.tlsa", nil), cell{lines: mx.TLSA}})
 	}
+	d.pairs(items)
 	for _, a := range mx.Addresses {
 		d.address(dv, mx, a)
 	}
@@ -268,8 +270,11 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 	label := func(name string) string { return d.text("label."+name, nil) }
 	fill, fg := gradeColours(a.Grade)
 	gradeItem := kv{label("grade"), cell{text: a.Grade, fill: fill, color: fg, bold: true}}
+	// The grade's reason is the domain's own (its domain and host findings
+	// count), so it is printed even where the evidence is shared.
+	whyItem := kv{label("grade_why"), txt(a.GradeExplanation)}
 	if !first {
-		d.pairs([]kv{gradeItem})
+		d.pairs([]kv{gradeItem, whyItem})
 		d.linkPara(sSmall, d.text("appendix.shared_see", d.data("Page", u.page, "Domain", u.domain,
 			"Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "))), u.link)
 		d.gap(2)
@@ -279,7 +284,7 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 	if a.Connections > 0 {
 		probe += " · " + d.text("appendix.connections", d.data("N", a.Connections))
 	}
-	items := []kv{gradeItem, {label("probe"), txt(probe)}}
+	items := []kv{gradeItem, whyItem, {label("probe"), txt(probe)}}
 	if !a.ProbedAt.IsZero() {
 		items = append(items, kv{label("probed_at"), txt(a.ProbedAt.UTC().Format(timeLayout))})
 	}

@@ -685,3 +685,30 @@ func TestExpiredCertificateWording(t *testing.T) {
 		t.Error("the appendix counts one day too many")
 	}
 }
+
+// TestAppendixExplainsGrades: every address and MX grade of the appendix
+// has its explanation beside it, as the model words it.
+func TestAppendixExplainsGrades(t *testing.T) {
+	_, p := render(t, fx.second, Options{})
+	text := squash(p.allText())
+	n := 0
+	if err := fx.second.EachDomain(func(dv *report.DomainView) error {
+		for _, mx := range dv.MX {
+			if !strings.Contains(text, squash(mx.GradeExplanation)) {
+				t.Errorf("MX %s: explanation %q not in the PDF", mx.Host, mx.GradeExplanation)
+			}
+			for _, a := range mx.Addresses {
+				if a.GradeExplanation == "" || !strings.Contains(text, squash(a.GradeExplanation)) {
+					t.Errorf("%s %s: explanation %q not in the PDF", mx.Host, a.IP, a.GradeExplanation)
+				}
+				n++
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || !strings.Contains(text, squash("100 − 35 SSLv3 enabled")) {
+		t.Fatalf("%d addresses; no SSLv3 deduction in the PDF", n)
+	}
+}

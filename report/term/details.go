@@ -21,11 +21,17 @@ import (
 func (p *printer) details(d *evidence.Domain, g *grade.DomainGrade) {
 	p.printf("\n  Per address (suites in the server's order where it enforces one):\n")
 	first := map[string]string{} // IP → the MX host it was printed under
+	_, why := report.ExplainDomain(p.texts, *g)
+	p.printf("  Domain grade %s: %s\n", p.gradeText(g.Grade), report.Clean(why))
 	for _, mx := range g.MX {
 		h := findHost(d, mx.Host)
+		_, why := report.ExplainMX(p.texts, mx)
+		p.printf("  %s  grade %s: %s\n", p.color(ansiBold, report.Clean(mx.Host)), p.gradeText(mx.Grade), report.Clean(why))
 		for _, ag := range mx.Addresses {
 			av := report.AddressViewOf(h, ag)
+			_, _, why := report.ExplainAddress(p.texts, ag)
 			p.printf("  %s %s  grade %s\n", p.color(ansiBold, report.Clean(mx.Host)), av.IP, p.gradeText(ag.Grade))
+			p.printf("    Why: %s\n", report.Clean(why))
 			if prev, ok := first[av.IP]; ok {
 				p.printf("    Probe: the same server as under %s above\n", report.Clean(prev))
 				p.certificate(av.Cert)

@@ -36,8 +36,8 @@ var columns = []struct {
 	{grade.CheckVerifiable, "Verifiable"},
 	{grade.CheckSSLv3Off, "SSLv3 off"},
 	{grade.CheckTLS10Off, "TLS1.0 off"},
-	{grade.CheckTLS12, "TLS1.2"},
-	{grade.CheckTLS13, "TLS1.3"},
+	{grade.CheckTLS12, "TLS1.2 on"},
+	{grade.CheckTLS13, "TLS1.3 on"},
 	{grade.CheckWeakOff, "Weak off"},
 	{grade.CheckNISTR1, "NIST r1"},
 	{grade.CheckNISTR2, "NIST r2"},
@@ -55,7 +55,7 @@ const (
 
 // Render writes one domain's result.
 func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templates.Set, opt Options) error {
-	p := &printer{w: w, opt: opt}
+	p := &printer{w: w, opt: opt, texts: texts}
 	p.header(d, g)
 	p.policyBlock(d)
 	if len(g.MX) > 0 {
@@ -72,6 +72,8 @@ type printer struct {
 	w   io.Writer
 	opt Options
 	err error
+	// texts words the grade explanations (finding titles).
+	texts *templates.Set
 }
 
 func (p *printer) printf(format string, args ...any) {
@@ -108,13 +110,25 @@ func (p *printer) header(d *evidence.Domain, g *grade.DomainGrade) {
 	}
 	p.printf("%s\n", p.color(ansiBold, name))
 	gr := p.gradeText(g.Grade)
-	if g.Incomplete {
+	restricted := ""
+	for _, f := range g.Findings {
+		if f.Code == grade.CodeScanRestricted {
+			restricted = f.Reason
+		}
+	}
+	switch {
+	case restricted != "" && g.Grade.Conclusive():
+		gr += " (incomplete: the scan was restricted with --versions)"
+	case g.Incomplete:
 		gr += " (incomplete: some addresses could not be audited)"
 	}
 	p.printf("  Grade: %s   Forced TLS: %s", gr, forced(g))
 	p.printf("   MX: %s\n", mxSummary(d))
 	if d.PortBlocked {
 		p.printf("  %s\n", p.color(ansiYellow, "No mail server answered on the SMTP port: outbound port 25 may be blocked from this machine; results are inconclusive, not failures."))
+	}
+	if restricted != "" {
+		p.printf("  %s\n", p.color(ansiYellow, report.Clean(restricted)))
 	}
 	if d.HTTPSBlocked {
 		p.printf("  %s\n", p.color(ansiYellow, "No MTA-STS policy host could be connected to: outbound HTTPS may be blocked from this machine; MTA-STS was not checked."))

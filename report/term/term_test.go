@@ -220,3 +220,14 @@ func TestSharedAddressPrintedOnce(t *testing.T) {
 		t.Errorf("%d certificate blocks, want one per MX name:\n%s", n, out)
 	}
 }
+
+// TestVerboseExplainsGrades: scan -v prints beside every grade how it came
+// about; the SSLv3 server's line names the SSLv3 deduction with its points.
+func TestVerboseExplainsGrades(t *testing.T) {
+	t.Parallel()
+	out := render(t, "acme-billing.example", Options{Verbose: true})
+	wantLines(t, out,
+		`(?m)^  Domain grade F: worst of its MX hosts: mx\.acme-billing\.example is F$`,
+		`(?m)^    Why: 100 − 35 SSLv3 [^=]*= \d+ → [A-F]`,
+	)
+}

@@ -1,0 +1,72 @@
+package grade
+
+// Scopes of a finding: where it was observed, and so which addresses its
+// deduction or cap applies to.
+const (
+	ScopeDomain  = "domain"
+	ScopeHost    = "host"
+	ScopeAddress = "address"
+)
+
+// Deduction is one finding's cost to an address's score: the rule's
+// points, taken once per scope (see Rule.Deduction).
+type Deduction struct {
+	// Code is the finding's code; Points what its rule deducts.
+	Code   string `json:"code"`
+	Points int    `json:"points"`
+	// Scope is where the finding was observed: "domain", "host" or
+	// "address"; a domain or host finding costs every address inside it.
+	Scope string `json:"scope"`
+	// Host is the MX host of a host or address finding.
+	Host string `json:"host,omitempty"`
+	// Reason is the finding's factual sentence.
+	Reason string `json:"reason"`
+}
+
+// Cap is a cause that sets a grade whatever the score: a finding whose
+// rule forces F within its scope (an MX outside an enforced MTA-STS
+// policy, bogus DNSSEC, no STARTTLS...), or a domain with no mail host.
+type Cap struct {
+	Code string `json:"code"`
+	// Grade is the grade the cause sets ("F").
+	Grade Grade `json:"grade"`
+	// Scope and Host say where the cause was observed, as for Deduction.
+	Scope string `json:"scope"`
+	Host  string `json:"host,omitempty"`
+	// Reason is the finding's factual sentence.
+	Reason string `json:"reason"`
+}
+
+// ScopeOf says where a finding was observed.
+func (f Finding) ScopeOf() string {
+	switch {
+	case f.Host == "":
+		return ScopeDomain
+	case f.IP == "":
+		return ScopeHost
+	}
+	return ScopeAddress
+}
+
+// explain returns the deductions and caps of findings, in order.
+func explain(fs []Finding) (ds []Deduction, cs []Cap) {
+	for _, f := range fs {
+		if f.Deduction > 0 {
+			ds = append(ds, Deduction{Code: f.Code, Points: f.Deduction, Scope: f.ScopeOf(), Host: f.Host, Reason: f.Reason})
+		}
+		if f.ForceF {
+			cs = append(cs, capOf(f))
+		}
+	}
+	return ds, cs
+}
+
+func capOf(f Finding) Cap {
+	return Cap{Code: f.Code, Grade: GradeF, Scope: f.ScopeOf(), Host: f.Host, Reason: f.Reason}
+}
+
+// capsOf returns the caps among findings.
+func capsOf(fs []Finding) []Cap {
+	_, cs := explain(fs)
+	return cs
+}
