@@ -38,6 +38,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 			dg.Caps = capsOf(dc.findings)
 		}
 		dg.Findings = append(all, dc.findings...)
+		senderAuthFindings(d, p, &dg)
 		sortFindings(dg.Findings)
 		return dg
 	}

@@ -60,5 +60,10 @@ func SampleDomainsForTest() []*evidence.Domain {
 		pc.mutate(d)
 		out = append(out, d)
 	}
+	for _, sc := range senderCases() {
+		d := perfectDomain()
+		sc.mutate(d)
+		out = append(out, d)
+	}
 	return out
 }

@@ -305,6 +305,12 @@ type DomainGrade struct {
 	// Findings are all findings (domain, host and address level), sorted by
 	// severity (highest first), then host, IP and code.
 	Findings []Finding `json:"findings,omitempty"`
+	// SenderAuth is the sender-authentication (SPF, DMARC) rating, apart
+	// from Grade; nil when those records were not checked.
+	SenderAuth *SenderAuth `json:"sender_auth,omitempty"`
+	// Frameworks are the profiles and frameworks judged for the domain
+	// (BOD 18-01, NIST SP 800-177r1, and the transport frameworks).
+	Frameworks []Framework `json:"frameworks,omitempty"`
 	// PortBlocked repeats evidence.Domain.PortBlocked: the scanner's own
 	// network probably blocks outbound port 25.
 	PortBlocked bool `json:"port_blocked,omitempty"`

@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -218,7 +219,7 @@ const (
 // the absence of MTA-STS, TLS-RPT or DNSSEC, testing and none modes, and a
 // lookup that could not be answered are information.
 func defaultRules() map[string]Rule {
-	return map[string]Rule{
+	rules := map[string]Rule{
 		CodeNoSTARTTLS:            {Severity: Critical, ForceF: true},
 		CodeSTARTTLSFailed:        {Severity: Critical, ForceF: true},
 		CodeSSLv2Enabled:          {Severity: Critical, ForceF: true},
@@ -282,6 +283,10 @@ func defaultRules() map[string]Rule {
 		CodeDNSSECBogus:                                 {Severity: Critical, ForceF: true},
 		CodeDNSSECUnsigned:                              {Severity: Info},
 	}
+	// Sender authentication (SPF, DMARC, DKIM) never changes the
+	// transport grade; its rules carry a severity only.
+	maps.Copy(rules, senderAuthRules())
+	return rules
 }
 
 // Score thresholds of the letter grades.

@@ -427,6 +427,10 @@ func (e *enumeration) try(ctx context.Context, suites []uint16) answer {
 	})
 	a := interpretTLS(x, e.wire, suites)
 	e.note(a.notes...)
+	if a.alert != nil && (a.out == outRefuse || a.out == outVersionRefuse) {
+		// The latest refusal's alert: the one that ends the enumeration.
+		e.res.Alert = evidence.NewAlert(a.alert.Level, a.alert.Description)
+	}
 	return a
 }
 

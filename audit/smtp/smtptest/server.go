@@ -98,6 +98,10 @@ type Behavior struct {
 	// STARTTLSCode is the reply code to STARTTLS, 220 when 0 (454 says
 	// "TLS not available"). Only 220 starts TLS.
 	STARTTLSCode int
+	// STARTTLSFailures, when positive, limits STARTTLSCode to the first
+	// this many STARTTLS commands the server receives (over all its
+	// connections); later ones get 220: a passing "454 TLS not available".
+	STARTTLSFailures int
 	// Extensions are the EHLO keywords besides STARTTLS; PIPELINING,
 	// "SIZE 10240000" and 8BITMIME when nil (an empty slice sends none).
 	Extensions []string
@@ -157,6 +161,8 @@ type Server struct {
 	closed bool
 	conns  map[net.Conn]struct{}
 	stats  Stats
+	// starttlsRefused counts STARTTLS commands answered with STARTTLSCode.
+	starttlsRefused int
 }
 
 // Start listens on addr (such as "127.0.0.5:0") and serves b until Close.
@@ -266,6 +272,18 @@ func (s *Server) count(verb string, pipelined bool) {
 	if pipelined {
 		s.stats.Pipelined++
 	}
+}
+
+// refuseSTARTTLS reports whether this STARTTLS gets STARTTLSCode rather
+// than 220, counting it under STARTTLSFailures.
+func (s *Server) refuseSTARTTLS() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.STARTTLSFailures > 0 && s.starttlsRefused >= s.b.STARTTLSFailures {
+		return false
+	}
+	s.starttlsRefused++
+	return true
 }
 
 // handle serves one connection; open is the number open including it.
@@ -517,7 +535,7 @@ func (c *session) serve() {
 				err = c.reply(codeBadSequence, "TLS already active")
 			case b.NoSTARTTLS:
 				err = c.reply(codeNotImpl, "command not implemented")
-			case b.STARTTLSCode != codeReady:
+			case b.STARTTLSCode != codeReady && c.srv.refuseSTARTTLS():
 				err = c.reply(b.STARTTLSCode, "TLS not available")
 			default:
 				if err := c.reply(codeReady, "ready to start TLS"); err != nil {
