@@ -136,12 +136,15 @@ func writeFile(t *testing.T, path, body string) string {
 
 func readReportJSON(t *testing.T, path string) *report.Report {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := report.ReadJSON(f)
+	// Every JSON report the command writes conforms to the published schema.
+	if err := report.Validate("report", b); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	r, err := report.ReadJSON(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
