@@ -35,6 +35,28 @@ type Error struct {
 	Message string `json:"message"`
 	// Code is the SMTP reply code for ErrSMTPReject, or the alert number for ErrTLSAlert.
 	Code int `json:"code,omitempty"`
+	// Alert is the alert the peer sent, for ErrTLSAlert.
+	Alert *Alert `json:"alert,omitempty"`
+	// Attempts is how many connections in a row, a pause apart, ended in
+	// this same refusal; set for a 4xx reply to STARTTLS, which two or
+	// more attempts confirm as a broken TLS setup (see Inconclusive).
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// StepSTARTTLS is the step of a refusal of the STARTTLS command.
+const StepSTARTTLS = "starttls"
+
+// minConfirmations is how many attempts must meet the same 4xx reply to
+// STARTTLS before it counts as a refusal rather than a passing state.
+const minConfirmations = 2
+
+// ConfirmedSTARTTLSRefusal reports whether the error is a temporary (4xx)
+// refusal of STARTTLS ("454 4.7.0 TLS not available due to local
+// problem") met on every one of at least two attempts a pause apart: the
+// server's TLS is broken, and senders deliver in plain text.
+func (e *Error) ConfirmedSTARTTLSRefusal() bool {
+	return e != nil && e.Kind == ErrSMTPReject && e.Step == StepSTARTTLS &&
+		e.Code >= 400 && e.Code < 500 && e.Attempts >= minConfirmations
 }
 
 // Inconclusive reports whether the error says nothing about the server's
@@ -47,8 +69,9 @@ func (e *Error) Inconclusive() bool {
 	case ErrRefused, ErrTimeout, ErrReset, ErrClosed, ErrUnreach, ErrCanceled, ErrInternal:
 		return true
 	case ErrSMTPReject:
-		// 4xx is temporary (421 too many connections, 454 TLS not available now).
-		return e.Code >= 400 && e.Code < 500
+		// 4xx is temporary (421 too many connections, 454 TLS not available
+		// now), unless a 4xx to STARTTLS persisted across attempts.
+		return e.Code >= 400 && e.Code < 500 && !e.ConfirmedSTARTTLSRefusal()
 	}
 	return false
 }
@@ -60,7 +83,7 @@ type ProbeStatus string
 const (
 	ProbeOK           ProbeStatus = "ok"            // STARTTLS and a TLS handshake succeeded
 	ProbeNoSTARTTLS   ProbeStatus = "no_starttls"   // the server does not offer STARTTLS
-	ProbeSTARTTLSFail ProbeStatus = "starttls_fail" // STARTTLS offered, but refused with a permanent error
+	ProbeSTARTTLSFail ProbeStatus = "starttls_fail" // STARTTLS offered, but refused permanently, or with a 4xx on every attempt
 	ProbeTLSFailed    ProbeStatus = "tls_failed"    // STARTTLS accepted, then no handshake succeeded
 	ProbeRejected     ProbeStatus = "rejected"      // the server refused us permanently (554 banner, say)
 	ProbeInconclusive ProbeStatus = "inconclusive"  // could not connect, timed out, 421: nothing learnt
@@ -96,6 +119,9 @@ type Probe struct {
 	Connections int `json:"connections"`
 	// Retries is the number of connections repeated after 421 or a timeout.
 	Retries int `json:"retries,omitempty"`
+	// Throttle is set when the server limited our connections and the
+	// probe paused for it; nil when it never did.
+	Throttle *Throttle `json:"throttle,omitempty"`
 	// Anomalies are protocol violations seen on the way (a suite we did not
 	// offer, a version above the one offered, STARTTLS after TLS...).
 	Anomalies []string `json:"anomalies,omitempty"`
@@ -145,12 +171,35 @@ type SMTPSession struct {
 	PostTLSEHLO *Reply `json:"post_tls_ehlo,omitempty"`
 	// STARTTLSAfterTLS is set when STARTTLS is advertised again inside TLS (RFC 3207 §4.2 forbids it).
 	STARTTLSAfterTLS *bool `json:"starttls_after_tls,omitempty"`
+	// PostTLSError is why the first command inside TLS (EHLO) failed after
+	// a completed handshake: the session a sender needs did not survive it
+	// (a server that demands a client certificate rejects here). Nil when
+	// EHLO inside TLS was answered, or was never sent.
+	PostTLSError *Error `json:"post_tls_error,omitempty"`
+	// DataAfterSTARTTLS is what the server sent after its 220 reply to
+	// STARTTLS and before the TLS handshake. TLS is client-first (RFC 8446
+	// §2, RFC 3207 §4), so such bytes are injected or a buffering bug. They
+	// are recorded here, then read by the TLS handshake as a sender's TLS
+	// library would read them. Nil when none arrived with the 220 reply.
+	DataAfterSTARTTLS *UnexpectedData `json:"data_after_starttls,omitempty"`
 	// Transcript is the cleartext dialogue, truncated lines marked.
 	Transcript []TranscriptLine `json:"transcript,omitempty"`
 	// ConnectedAt is when the TCP connection opened; transcript offsets
 	// count from it. Zero when the connection never opened.
 	ConnectedAt time.Time `json:"connected_at,omitzero"`
 }
+
+// UnexpectedData is bytes a server sent where the protocol allows none.
+type UnexpectedData struct {
+	// Bytes is how many bytes arrived.
+	Bytes int `json:"bytes"`
+	// Hex is the first of them (at most MaxUnexpectedHex bytes), hex-encoded
+	// so that no remote byte reaches a report unescaped.
+	Hex string `json:"hex"`
+}
+
+// MaxUnexpectedHex is how many unexpected bytes UnexpectedData keeps.
+const MaxUnexpectedHex = 64
 
 // Handshake is a completed (or failed) full TLS handshake with crypto/tls.
 type Handshake struct {
@@ -168,6 +217,11 @@ type Handshake struct {
 	OCSPStapled bool `json:"ocsp_stapled,omitempty"`
 	// Error is the handshake failure.
 	Error *Error `json:"error,omitempty"`
+	// Offered are the suite codes the handshake offered ("0xC0,0x2F"), for
+	// TLS 1.0 to 1.3. A suite the raw hellos saw accepted and that is
+	// listed here was one the server could choose in this handshake too:
+	// when it then fails, the handshake broke after the ServerHello.
+	Offered []string `json:"offered,omitempty"`
 	// Duration is the handshake time.
 	Duration Duration `json:"duration_ms"`
 }
@@ -216,6 +270,9 @@ type VersionResult struct {
 	Reason string `json:"reason,omitempty"`
 	// Error is set when Support is Inconclusive.
 	Error *Error `json:"error,omitempty"`
+	// Alert is the alert with which the server refused the last hello of
+	// the enumeration, when it refused with one.
+	Alert *Alert `json:"alert,omitempty"`
 	// Suites are the accepted suites; in server preference order when
 	// Preference is PreferServer, otherwise in the order they were found.
 	Suites []Suite `json:"suites,omitempty"`
@@ -285,4 +342,20 @@ type KeyExchange struct {
 	Bits int `json:"bits,omitempty"`
 	// HelloRetry is set when the server asked for another TLS 1.3 key share.
 	HelloRetry bool `json:"hello_retry,omitempty"`
+}
+
+// Throttle is what a server that limits connections did to a probe: it
+// refused connections after accepting some, and the probe paused and went
+// on from where it stopped.
+type Throttle struct {
+	// Refusals counts the connections refused (421, reset, refused) after
+	// the server had accepted one.
+	Refusals int `json:"refusals"`
+	// Waited is the time the probe spent paused.
+	Waited Duration `json:"waited_ms"`
+	// Budget is the time the probe could spend from the first refusal.
+	Budget Duration `json:"budget_ms"`
+	// BudgetExhausted is set when the server still refused when the budget
+	// ran out: the enumeration is then incomplete (see VersionResult.Complete).
+	BudgetExhausted bool `json:"budget_exhausted,omitempty"`
 }

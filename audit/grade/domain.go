@@ -67,11 +67,14 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		}
 		dc.add(CodeNoMX, "The domain has no MX record and no address"+detail+".", args)
 		dg.Grade = GradeF
-		// NO_MX deducts nothing (there is no address to score) but sets F.
+		// NO_MX deducts nothing (there is no address to score) but sets F;
+		// from policy v3 on its rule says so itself (critical, force F).
 		noMX := dc.findings[len(dc.findings)-1]
 		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "no mail host"
 		out := finish()
-		out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
+		if !noMX.ForceF {
+			out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
+		}
 		return out
 	case mx.Kind == evidence.MXError:
 		args := map[string]string{"status": string(mx.Lookup.Status)}
@@ -122,6 +125,10 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		grades = append(grades, m.Grade)
 		dg.Incomplete = dg.Incomplete || m.Inconclusive
 	}
+	// A suite list cut short (a throttling server that outlasted the
+	// budget, a timeout mid-enumeration) leaves the domain incomplete
+	// whatever grade the suites found so far earn.
+	dg.Incomplete = dg.Incomplete || enumerationCut(d)
 	dg.Grade = Worst(grades...)
 	if !dg.Grade.Conclusive() {
 		dg.Grade, dg.Incomplete = GradeInconclusive, true
@@ -281,6 +288,24 @@ func sortFindings(fs []Finding) {
 			cmp.Compare(a.Code, b.Code),
 		)
 	})
+}
+
+// enumerationCut reports whether some address accepted a version whose
+// suites were not all enumerated.
+func enumerationCut(d *evidence.Domain) bool {
+	for _, h := range d.Hosts {
+		for _, a := range h.Addresses {
+			if a.Probe == nil {
+				continue
+			}
+			for _, v := range a.Probe.Versions {
+				if v.Support == evidence.Supported && !v.Complete {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // untestedVersions lists the protocol versions a restricted scan left out.

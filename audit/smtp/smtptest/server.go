@@ -98,6 +98,10 @@ type Behavior struct {
 	// STARTTLSCode is the reply code to STARTTLS, 220 when 0 (454 says
 	// "TLS not available"). Only 220 starts TLS.
 	STARTTLSCode int
+	// STARTTLSFailures, when positive, limits STARTTLSCode to the first
+	// this many STARTTLS commands the server receives (over all its
+	// connections); later ones get 220: a passing "454 TLS not available".
+	STARTTLSFailures int
 	// Extensions are the EHLO keywords besides STARTTLS; PIPELINING,
 	// "SIZE 10240000" and 8BITMIME when nil (an empty slice sends none).
 	Extensions []string
@@ -107,8 +111,13 @@ type Behavior struct {
 	// TLSHandler, when set, gets the raw connection after the 220 reply to
 	// STARTTLS instead of crypto/tls; the server closes it when it returns.
 	TLSHandler func(net.Conn)
-	// BrokenTLS sends garbage instead of a TLS handshake after the 220.
+	// BrokenTLS answers the client's first TLS bytes with garbage instead
+	// of a TLS handshake.
 	BrokenTLS bool
+	// DataAfterSTARTTLS is sent in the same write as the 220 to STARTTLS,
+	// before any TLS: the injection or buffering bug a client must not
+	// hand to its TLS layer.
+	DataAfterSTARTTLS []byte
 	// AdvertiseSTARTTLSAfterTLS advertises STARTTLS again inside TLS, the
 	// bug RFC 3207 §4.2 forbids.
 	AdvertiseSTARTTLSAfterTLS bool
@@ -119,6 +128,12 @@ type Behavior struct {
 	// MaxConns, when positive, answers "421 too many connections" to a
 	// connection that would make more than MaxConns open at once.
 	MaxConns int
+	// ThrottleAfter, when positive, is a provider's rate limit: after that
+	// many connections, every new one is answered "421 too many
+	// connections" until ThrottleFor has passed; then the count starts
+	// again.
+	ThrottleAfter int
+	ThrottleFor   time.Duration
 	// Latency, when positive, simulates a distant server on loopback: the
 	// greeting comes two round trips of Latency after the connection is
 	// accepted (the TCP handshake, then the greeting's own trip), and every
@@ -143,6 +158,8 @@ type Stats struct {
 	// Pipelined counts commands that arrived while an earlier one still
 	// awaited its reply (data already buffered behind a command).
 	Pipelined int
+	// Throttled counts connections refused under ThrottleAfter.
+	Throttled int
 }
 
 // Server is a running fake SMTP server.
@@ -157,6 +174,12 @@ type Server struct {
 	closed bool
 	conns  map[net.Conn]struct{}
 	stats  Stats
+	// window counts the connections taken since the last throttle period;
+	// throttledUntil ends the current one.
+	window         int
+	throttledUntil time.Time
+	// starttlsRefused counts STARTTLS commands answered with STARTTLSCode.
+	starttlsRefused int
 }
 
 // Start listens on addr (such as "127.0.0.5:0") and serves b until Close.
@@ -253,9 +276,10 @@ func (s *Server) accept() {
 		s.stats.Connections++
 		open := len(s.conns)
 		s.stats.MaxConcurrent = max(s.stats.MaxConcurrent, open)
+		throttled := s.throttle()
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.handle(conn, open)
+		go s.handle(conn, open, throttled)
 	}
 }
 
@@ -268,8 +292,41 @@ func (s *Server) count(verb string, pipelined bool) {
 	}
 }
 
+// throttle reports whether a new connection falls in a throttle period
+// (ThrottleAfter); s.mu is held.
+func (s *Server) throttle() bool {
+	if s.b.ThrottleAfter <= 0 {
+		return false
+	}
+	now := time.Now()
+	if now.Before(s.throttledUntil) {
+		s.stats.Throttled++
+		return true
+	}
+	if s.window >= s.b.ThrottleAfter {
+		s.window = 0
+		s.throttledUntil = now.Add(s.b.ThrottleFor)
+		s.stats.Throttled++
+		return true
+	}
+	s.window++
+	return false
+}
+
+// refuseSTARTTLS reports whether this STARTTLS gets STARTTLSCode rather
+// than 220, counting it under STARTTLSFailures.
+func (s *Server) refuseSTARTTLS() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.STARTTLSFailures > 0 && s.starttlsRefused >= s.b.STARTTLSFailures {
+		return false
+	}
+	s.starttlsRefused++
+	return true
+}
+
 // handle serves one connection; open is the number open including it.
-func (s *Server) handle(conn net.Conn, open int) {
+func (s *Server) handle(conn net.Conn, open int, throttled bool) {
 	c := &session{srv: s, conn: conn, br: bufio.NewReader(conn)}
 	defer func() {
 		_ = c.conn.Close()
@@ -288,7 +345,7 @@ func (s *Server) handle(conn net.Conn, open int) {
 		c.conn = &latencyConn{Conn: conn, wait: wait, owed: connectTrips * b.Latency, rtt: b.Latency}
 		c.br = bufio.NewReader(c.conn)
 	}
-	if b.MaxConns > 0 && open > b.MaxConns {
+	if throttled || (b.MaxConns > 0 && open > b.MaxConns) {
 		_ = c.reply(codeUnavailable, "too many connections")
 		return
 	}
@@ -517,10 +574,11 @@ func (c *session) serve() {
 				err = c.reply(codeBadSequence, "TLS already active")
 			case b.NoSTARTTLS:
 				err = c.reply(codeNotImpl, "command not implemented")
-			case b.STARTTLSCode != codeReady:
+			case b.STARTTLSCode != codeReady && c.srv.refuseSTARTTLS():
 				err = c.reply(b.STARTTLSCode, "TLS not available")
 			default:
-				if err := c.reply(codeReady, "ready to start TLS"); err != nil {
+				msg := append(format(codeReady, "ready to start TLS"), b.DataAfterSTARTTLS...)
+				if err := c.write(msg); err != nil {
 					return
 				}
 				if !c.startTLS() {
@@ -556,6 +614,11 @@ func (c *session) startTLS() bool {
 		b.TLSHandler(raw)
 		return false
 	case b.BrokenTLS:
+		// Wait for the client's hello: garbage sent before it would be data
+		// after the 220, another fault (DataAfterSTARTTLS).
+		if !c.readSome() {
+			return false
+		}
 		p := make([]byte, garbageLength)
 		for i := range p {
 			p[i] = byte(rand.N(0x100))
@@ -579,6 +642,17 @@ func (c *session) startTLS() bool {
 	}
 	c.conn, c.br, c.tls = tc, bufio.NewReader(io.MultiReader(bytes.NewReader(injected), tc)), true
 	return true
+}
+
+// readSome waits for the client's first bytes after STARTTLS and reports
+// whether any came.
+func (c *session) readSome() bool {
+	if err := c.conn.SetReadDeadline(time.Now().Add(IOTimeout)); err != nil {
+		return false
+	}
+	buf := make([]byte, drainCap)
+	n, _ := c.br.Read(buf)
+	return n > 0
 }
 
 // connectTrips is the number of round trips before a greeting reaches a
