@@ -250,7 +250,7 @@ func TestReportCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		want := []string{"Summary", "Vendors", "By owner", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems"}
+		want := []string{"Summary", "Vendors", "By owner", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems", "Tracker", "Exceptions", "Control matrix"}
 		if got := f.GetSheetList(); !slices.Equal(got, want) {
 			t.Fatalf("sheets %v, want %v", got, want)
 		}
