@@ -113,6 +113,8 @@ ENVIRONMENT
 			exceptionCommand(),
 			letterCommand(),
 			schemaCommand(),
+			verifyCommand(),
+			keygenCommand(),
 		},
 	}
 }
