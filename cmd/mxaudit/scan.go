@@ -21,6 +21,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/ingest"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
+	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/report/term"
 	"github.com/mxaudit/mxaudit/templates"
 )
@@ -444,6 +445,11 @@ type jsonDomain struct {
 	Findings  []jsonFinding     `json:"findings"`
 	Evidence  *evidence.Domain  `json:"evidence"`
 	Connected map[string]int    `json:"connections_per_address"`
+	// SPF, DMARC and Frameworks are the sender-authentication records and
+	// the profiles, in the report JSON's shape.
+	SPF        *report.SPFView   `json:"spf"`
+	DMARC      *report.DMARCView `json:"dmarc"`
+	Frameworks []grade.Framework `json:"frameworks"`
 }
 
 type jsonScan struct {
@@ -465,7 +471,9 @@ func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Tim
 		Domains: []jsonDomain{},
 	}
 	for _, r := range results {
-		jd := jsonDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []jsonFinding{}, Connected: map[string]int{}}
+		jd := jsonDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []jsonFinding{}, Connected: map[string]int{},
+			SPF: report.SPFViewOf(r.Evidence.SPF), DMARC: report.DMARCViewOf(r.Evidence.DMARC),
+			Frameworks: report.FrameworksShown(report.Org{}, r.Grade.Frameworks)}
 		for _, f := range r.Grade.Findings {
 			jf := jsonFinding{Finding: f}
 			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {

@@ -215,6 +215,11 @@ func TestRemediationLimit(t *testing.T) {
 		{"two", 2, all[:2], []string{
 			"Certificate expired|CERT_EXPIRED|high|1|1",
 			"Certificate not trusted|CERT_UNTRUSTED|high|1|1",
+			"SPF authorises every host (+all)|SPF_PASS_ALL|high|1|1",
+			"SPF record unusable (permerror)|SPF_PERMERROR|high|1|1",
+			"DMARC record invalid|DMARC_INVALID|medium|1|1",
+			"No DMARC record|DMARC_MISSING|medium|1|1",
+			"No SPF record|SPF_MISSING|medium|1|1",
 			"Weak key-exchange parameters|WEAK_DH|medium|1|1",
 			"TLS 1.3 not supported|NO_TLS13|low|1|1",
 			"No MTA-STS policy|MTASTS_MISSING|info|4|4",
@@ -353,7 +358,7 @@ func TestVendorsWithoutFindings(t *testing.T) {
 
 func TestChangeRows(t *testing.T) {
 	r := fx.second
-	const total, worse, improved = 13, 8, 5
+	const total, worse, improved = 17, 8, 6
 	if len(r.Changes) != total {
 		t.Fatalf("fixture has %d changes, want %d", len(r.Changes), total)
 	}
