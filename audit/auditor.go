@@ -120,6 +120,14 @@ type Config struct {
 	ProbeTimeout time.Duration
 	// Versions limits the protocol versions enumerated (default all).
 	Versions []string
+	// ThrottleBudget is how long, from its first refusal, the probe of an
+	// address that limits connections (421, resets after a few accepted
+	// ones) may spend pausing and resuming (default
+	// tlsprobe.DefaultThrottleBudget, 5 minutes; `scan` uses less).
+	// ThrottleBackoff is the first pause, doubling up to a minute (default
+	// tlsprobe.DefaultThrottleBackoff).
+	ThrottleBudget  time.Duration
+	ThrottleBackoff time.Duration
 	// InjectionWait is how long the STARTTLS injection test waits, after
 	// its handshake, for an unprompted reply (default smtp.DefaultInjectionWait).
 	InjectionWait time.Duration
@@ -307,9 +315,24 @@ func (a *Auditor) checkAddress(ip string) error {
 // resets, refusals), backing off between tries.
 func (a *Auditor) dialRetry(ctx context.Context, ip string) (conn net.Conn, sess *evidence.SMTPSession, retries int, err error) {
 	backoff := a.cfg.RetryBackoff
+	refusals := 0 // 4xx replies to STARTTLS in a row, up to this attempt
 	for attempt := 0; ; attempt++ {
 		conn, sess, err = a.dial(ctx, ip)
-		if err == nil || attempt >= a.cfg.Retries || !retryable(err) || ctx.Err() != nil {
+		refusal := starttlsTempRefusal(err)
+		if refusal != nil {
+			refusals++
+			refusal.Attempts = refusals
+		} else {
+			refusals = 0
+		}
+		limit := a.cfg.Retries
+		if refusal != nil {
+			// "454 TLS not available" may pass or may be a broken TLS
+			// setup: one more attempt after a pause tells them apart,
+			// whatever the retry setting.
+			limit = max(limit, 1)
+		}
+		if err == nil || attempt >= limit || !retryable(err) || ctx.Err() != nil {
 			return conn, sess, attempt, err
 		}
 		t := time.NewTimer(backoff)
@@ -321,6 +344,16 @@ func (a *Auditor) dialRetry(ctx context.Context, ip string) (conn net.Conn, sess
 		}
 		backoff *= 2
 	}
+}
+
+// starttlsTempRefusal returns the classified error when err is a 4xx reply
+// to STARTTLS, so the attempt count can be recorded on it.
+func starttlsTempRefusal(err error) *evidence.Error {
+	var ev *evidence.Error
+	if errors.As(err, &ev) && ev.Kind == evidence.ErrSMTPReject && ev.Step == evidence.StepSTARTTLS && ev.Code >= 400 && ev.Code < 500 {
+		return ev
+	}
+	return nil
 }
 
 func retryable(err error) bool {
@@ -352,6 +385,9 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		p.Status = statusOf(err, p.Error)
 		return p
 	}
+	throttle := &tlsprobe.Throttle{Budget: a.cfg.ThrottleBudget, Backoff: a.cfg.ThrottleBackoff}
+	throttle.Succeeded() // the first connection got through: a refusal from now on is throttling
+	defer func() { p.Throttle = throttle.Report() }()
 	hs, chain, tc := a.handshake(ctx, conn, sni)
 	p.Handshake = hs
 	if tc != nil {
@@ -378,7 +414,8 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		// Versions in parallel up to the per-address limit: the limiter
 		// still caps the connections, with any certificate check of
 		// another MX name on the same address counted in.
-		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions, Parallel: a.cfg.PerHost},
+		Config:   tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions, Parallel: a.cfg.PerHost},
+		Throttle: throttle,
 		OnChain: func(version uint16, chain [][]byte) {
 			rawMu.Lock()
 			defer rawMu.Unlock()
@@ -560,16 +597,35 @@ func (a *Auditor) afterTLS(ctx context.Context, tc net.Conn, sess *evidence.SMTP
 	_ = a.cfg.SMTP.AfterTLS(ctx, tc, sess)
 }
 
+// tlsError classifies a failed crypto/tls handshake: an alert from the
+// server is ErrTLSAlert with its number and name, network failures keep
+// their kind, and the rest is ErrTLS.
 func tlsError(err error) *evidence.Error {
-	var alert tls.AlertError
-	if errors.As(err, &alert) {
-		return &evidence.Error{Kind: evidence.ErrTLSAlert, Step: "handshake", Message: err.Error(), Code: int(alert)}
+	if a, ok := alertOf(err); ok {
+		return evidence.AlertError("handshake", a)
 	}
 	ev := evidence.Classify("handshake", err)
 	if ev.Kind == evidence.ErrProtocol {
 		ev.Kind = evidence.ErrTLS
 	}
 	return ev
+}
+
+// alertOf finds the alert a server sent in an error of crypto/tls: over
+// TCP a *net.OpError "remote error" around the alert (tls.AlertError is
+// the QUIC path's form, kept for completeness).
+func alertOf(err error) (*evidence.Alert, bool) {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		if a, ok := evidence.RemoteAlert(op.Op, op.Err); ok {
+			return a, true
+		}
+	}
+	var qa tls.AlertError
+	if errors.As(err, &qa) {
+		return evidence.NewAlert(0, uint8(qa)), true
+	}
+	return nil, false
 }
 
 // cert obtains and judges the certificate ip presents for name.

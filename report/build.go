@@ -502,6 +502,9 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 				av.Transcript = append(av.Transcript, l.Dir+": "+l.Line)
 			}
 		}
+		if hs := p.Handshake; hs != nil && !hs.OK && hs.Error != nil {
+			av.HandshakeError = hs.Error.Error()
+		}
 		if hs := p.Handshake; hs != nil && hs.OK {
 			av.Protocol = hs.Version
 			if hs.Suite != nil {
@@ -513,6 +516,9 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 		}
 		for _, v := range p.Versions {
 			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete}
+			if v.Alert != nil {
+				vv.Alert = v.Alert.String()
+			}
 			for _, s := range v.Suites {
 				vv.Suites = append(vv.Suites, suiteView(s))
 			}

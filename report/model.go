@@ -285,9 +285,13 @@ type AddressView struct {
 	Connections int       `json:"connections"`
 	Banner      string    `json:"banner,omitempty"`
 	// Protocol is the version and suite of the full handshake.
-	Protocol string        `json:"protocol,omitempty"`
-	Versions []VersionView `json:"versions"`
-	Cert     *CertView     `json:"certificate,omitempty"`
+	Protocol string `json:"protocol,omitempty"`
+	// HandshakeError is why the full handshake failed, when it did; a TLS
+	// alert from the server is named with its number ("received TLS alert
+	// handshake_failure (40)").
+	HandshakeError string        `json:"handshake_error,omitempty"`
+	Versions       []VersionView `json:"versions"`
+	Cert           *CertView     `json:"certificate,omitempty"`
 	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed.
 	Transcript []string `json:"transcript,omitempty"`
 	DANE       string   `json:"dane,omitempty"`
@@ -299,7 +303,11 @@ type VersionView struct {
 	Support string `json:"support"`
 	// Reason is why the version was refused or is inconclusive (the alert,
 	// the close, the error), as the probe recorded it.
-	Reason     string      `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Alert is the TLS alert with which the server refused the last hello
+	// of this version, with its level and number ("fatal
+	// handshake_failure (40)"); empty when it refused otherwise.
+	Alert      string      `json:"alert,omitempty"`
 	Preference string      `json:"preference,omitempty"`
 	Complete   bool        `json:"complete"`
 	Suites     []SuiteView `json:"suites,omitempty"`

@@ -35,6 +35,28 @@ type Error struct {
 	Message string `json:"message"`
 	// Code is the SMTP reply code for ErrSMTPReject, or the alert number for ErrTLSAlert.
 	Code int `json:"code,omitempty"`
+	// Alert is the alert the peer sent, for ErrTLSAlert.
+	Alert *Alert `json:"alert,omitempty"`
+	// Attempts is how many connections in a row, a pause apart, ended in
+	// this same refusal; set for a 4xx reply to STARTTLS, which two or
+	// more attempts confirm as a broken TLS setup (see Inconclusive).
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// StepSTARTTLS is the step of a refusal of the STARTTLS command.
+const StepSTARTTLS = "starttls"
+
+// minConfirmations is how many attempts must meet the same 4xx reply to
+// STARTTLS before it counts as a refusal rather than a passing state.
+const minConfirmations = 2
+
+// ConfirmedSTARTTLSRefusal reports whether the error is a temporary (4xx)
+// refusal of STARTTLS ("454 4.7.0 TLS not available due to local
+// problem") met on every one of at least two attempts a pause apart: the
+// server's TLS is broken, and senders deliver in plain text.
+func (e *Error) ConfirmedSTARTTLSRefusal() bool {
+	return e != nil && e.Kind == ErrSMTPReject && e.Step == StepSTARTTLS &&
+		e.Code >= 400 && e.Code < 500 && e.Attempts >= minConfirmations
 }
 
 // Inconclusive reports whether the error says nothing about the server's
@@ -47,8 +69,9 @@ func (e *Error) Inconclusive() bool {
 	case ErrRefused, ErrTimeout, ErrReset, ErrClosed, ErrUnreach, ErrCanceled, ErrInternal:
 		return true
 	case ErrSMTPReject:
-		// 4xx is temporary (421 too many connections, 454 TLS not available now).
-		return e.Code >= 400 && e.Code < 500
+		// 4xx is temporary (421 too many connections, 454 TLS not available
+		// now), unless a 4xx to STARTTLS persisted across attempts.
+		return e.Code >= 400 && e.Code < 500 && !e.ConfirmedSTARTTLSRefusal()
 	}
 	return false
 }
@@ -60,7 +83,7 @@ type ProbeStatus string
 const (
 	ProbeOK           ProbeStatus = "ok"            // STARTTLS and a TLS handshake succeeded
 	ProbeNoSTARTTLS   ProbeStatus = "no_starttls"   // the server does not offer STARTTLS
-	ProbeSTARTTLSFail ProbeStatus = "starttls_fail" // STARTTLS offered, but refused with a permanent error
+	ProbeSTARTTLSFail ProbeStatus = "starttls_fail" // STARTTLS offered, but refused permanently, or with a 4xx on every attempt
 	ProbeTLSFailed    ProbeStatus = "tls_failed"    // STARTTLS accepted, then no handshake succeeded
 	ProbeRejected     ProbeStatus = "rejected"      // the server refused us permanently (554 banner, say)
 	ProbeInconclusive ProbeStatus = "inconclusive"  // could not connect, timed out, 421: nothing learnt
@@ -96,6 +119,9 @@ type Probe struct {
 	Connections int `json:"connections"`
 	// Retries is the number of connections repeated after 421 or a timeout.
 	Retries int `json:"retries,omitempty"`
+	// Throttle is set when the server limited our connections and the
+	// probe paused for it; nil when it never did.
+	Throttle *Throttle `json:"throttle,omitempty"`
 	// Anomalies are protocol violations seen on the way (a suite we did not
 	// offer, a version above the one offered, STARTTLS after TLS...).
 	Anomalies []string `json:"anomalies,omitempty"`
@@ -216,6 +242,9 @@ type VersionResult struct {
 	Reason string `json:"reason,omitempty"`
 	// Error is set when Support is Inconclusive.
 	Error *Error `json:"error,omitempty"`
+	// Alert is the alert with which the server refused the last hello of
+	// the enumeration, when it refused with one.
+	Alert *Alert `json:"alert,omitempty"`
 	// Suites are the accepted suites; in server preference order when
 	// Preference is PreferServer, otherwise in the order they were found.
 	Suites []Suite `json:"suites,omitempty"`
@@ -285,4 +314,20 @@ type KeyExchange struct {
 	Bits int `json:"bits,omitempty"`
 	// HelloRetry is set when the server asked for another TLS 1.3 key share.
 	HelloRetry bool `json:"hello_retry,omitempty"`
+}
+
+// Throttle is what a server that limits connections did to a probe: it
+// refused connections after accepting some, and the probe paused and went
+// on from where it stopped.
+type Throttle struct {
+	// Refusals counts the connections refused (421, reset, refused) after
+	// the server had accepted one.
+	Refusals int `json:"refusals"`
+	// Waited is the time the probe spent paused.
+	Waited Duration `json:"waited_ms"`
+	// Budget is the time the probe could spend from the first refusal.
+	Budget Duration `json:"budget_ms"`
+	// BudgetExhausted is set when the server still refused when the budget
+	// ran out: the enumeration is then incomplete (see VersionResult.Complete).
+	BudgetExhausted bool `json:"budget_exhausted,omitempty"`
 }

@@ -107,8 +107,8 @@ type addressInput struct {
 
 // probeStatus is the probe's status, read defensively because the failure
 // statuses grade F: a missing probe is not tested; a failure status whose
-// deciding error is itself inconclusive (a timeout, 454 "TLS not available
-// now") is inconclusive; and "no STARTTLS" when the dialogue shows EHLO never
+// deciding error is itself inconclusive (a timeout, a 454 "TLS not
+// available now" not confirmed by a second attempt) is inconclusive; and "no STARTTLS" when the dialogue shows EHLO never
 // succeeded is inconclusive too.
 func probeStatus(p *evidence.Probe) evidence.ProbeStatus {
 	if p == nil || p.Status == "" {
@@ -263,6 +263,9 @@ func startTLSFailure(p *evidence.Probe, st evidence.ProbeStatus) string {
 			fmt.Fprintf(&b, " with %d", p.SMTP.STARTTLS.Code)
 			if len(p.SMTP.STARTTLS.Lines) > 0 {
 				b.WriteString(" " + p.SMTP.STARTTLS.Lines[0])
+			}
+			if p.Error.ConfirmedSTARTTLSRefusal() {
+				fmt.Fprintf(&b, " on each of %d attempts", p.Error.Attempts)
 			}
 			return b.String()
 		}

@@ -127,6 +127,15 @@ func findingCases() []findingCase {
 			a.Cert = nil
 		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
 			args: map[string]string{"reason": "STARTTLS was refused (starttls: 502 command not implemented)"}},
+		{name: "starttls refused with 454 on every attempt", mutate: func(d *evidence.Domain) {
+			a := addr1(d)
+			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbeSTARTTLSFail, Retries: 1,
+				SMTP: &evidence.SMTPSession{STARTTLSOffered: yes(), STARTTLS: &evidence.Reply{Code: 454, Lines: []string{"4.7.0 TLS not available due to local problem"}}},
+				Error: &evidence.Error{Kind: evidence.ErrSMTPReject, Step: "starttls", Code: 454, Attempts: 2,
+					Message: "454 4.7.0 TLS not available due to local problem"}}
+			a.Cert = nil
+		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
+			args: map[string]string{"reason": "STARTTLS was refused with 454 4.7.0 TLS not available due to local problem on each of 2 attempts"}},
 		{name: "every handshake failed", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe.Status = evidence.ProbeTLSFailed

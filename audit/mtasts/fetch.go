@@ -311,11 +311,15 @@ func (f *Fetcher) dialTLS(ctx context.Context, proxy *proxyTarget, host, addr st
 }
 
 // handshakeError classifies a TLS handshake failure: network failures keep
-// their kind, an alert from the server is ErrTLSAlert, the rest ErrTLS.
+// their kind, an alert from the server is ErrTLSAlert with its number and
+// name, the rest ErrTLS.
 func handshakeError(err error) *evidence.Error {
 	e := evidence.Classify(stepHandshake, err)
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "remote error" {
+	if errors.As(err, &op) && op.Op == evidence.GoRemoteError {
+		if a, ok := evidence.RemoteAlert(op.Op, op.Err); ok {
+			return evidence.AlertError(stepHandshake, a)
+		}
 		e.Kind = evidence.ErrTLSAlert
 	} else if e.Kind == evidence.ErrProtocol {
 		e.Kind = evidence.ErrTLS

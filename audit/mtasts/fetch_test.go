@@ -188,6 +188,9 @@ func TestFetch(t *testing.T) {
 				if got.Error == nil || got.Error.Kind != evidence.ErrTLSAlert || got.Error.Step != stepHandshake {
 					t.Fatalf("error = %+v, want a TLS alert in the handshake", got.Error)
 				}
+				if a := got.Error.Alert; a == nil || a.Code != got.Error.Code || a.Code != 80 || a.Name != "internal_error" {
+					t.Fatalf("alert = %+v (code %d), want internal_error (80), Go's answer to a name it has no certificate for", a, got.Error.Code)
+				}
 				if got.Cert != nil {
 					t.Fatalf("cert = %+v without a handshake", got.Cert)
 				}

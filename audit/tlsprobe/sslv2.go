@@ -206,6 +206,7 @@ func (p *Prober) probeSSLv2(ctx context.Context) evidence.VersionResult {
 	case resp.SSLv2 != nil:
 		return sslv2Result(res, resp.SSLv2, offered)
 	case resp.Alert != nil:
+		res.Alert = evidence.NewAlert(resp.Alert.Level, resp.Alert.Description)
 		return notSupported(fmt.Sprintf("answered the SSLv2 hello with a TLS %s alert", resp.Alert))
 	case resp.Hello != nil:
 		return notSupported(fmt.Sprintf("answered the SSLv2 hello with a %s ServerHello", VersionName(resp.Hello.Version)))

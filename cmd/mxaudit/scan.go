@@ -26,6 +26,13 @@ import (
 	"github.com/mxaudit/mxaudit/templates"
 )
 
+// Throttle budgets by command: a batch can afford to wait for a provider
+// that rate-limits; a one-off scan in a terminal less so.
+const (
+	batchThrottleBudget = 5 * time.Minute
+	scanThrottleBudget  = time.Minute
+)
+
 // defaultEHLO is announced when --ehlo is not given and the machine's own
 // name is not a fully qualified domain name.
 const defaultEHLO = "mxaudit.invalid"
@@ -41,6 +48,8 @@ func scanFlags() []cli.Flag {
 		&cli.IntFlag{Name: "retries", Value: audit.DefaultRetries, Usage: "tries again after 421, timeouts and resets (`N`) before calling an address inconclusive"},
 		&cli.DurationFlag{Name: "timeout", Value: audit.DefaultStepTimeout, Usage: "`TIME` allowed for one step (connect, greeting, command, handshake)"},
 		&cli.DurationFlag{Name: "probe-timeout", Value: audit.DefaultProbeTimeout, Usage: "`TIME` allowed for the whole probe of one address"},
+		&cli.DurationFlag{Name: "throttle-budget", Usage: "`TIME` an address that starts refusing connections (421 too many connections, resets) may take, from its first refusal, " +
+			"while the probe pauses with backoff and resumes where it stopped (default " + batchThrottleBudget.String() + " for run, " + scanThrottleBudget.String() + " for scan)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM `FILE` of trusted root certificates instead of the system roots"},
 		&cli.StringFlag{Name: "versions", Usage: "comma-separated protocol versions to enumerate (default all: SSLv2,SSLv3,TLSv1.0,TLSv1.1,TLSv1.2,TLSv1.3)"},
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
@@ -203,8 +212,17 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 		}
 		setup.allSelectors = append(setup.allSelectors, sel)
 	}
+	throttle := c.Duration("throttle-budget")
+	switch {
+	case throttle < 0:
+		return nil, usageErr("--throttle-budget must not be negative")
+	case throttle == 0 && c.Command != nil && c.Command.Name == "scan":
+		throttle = scanThrottleBudget
+	case throttle == 0:
+		throttle = batchThrottleBudget
+	}
 	a, err := audit.New(audit.Config{
-		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"),
+		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"), ThrottleBudget: throttle,
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
@@ -430,52 +448,19 @@ func unanswered(p *evidence.Probe) bool {
 	return false
 }
 
-// jsonFinding is a finding with its wording.
-type jsonFinding struct {
-	grade.Finding
-	Title       string   `json:"title,omitempty"`
-	Message     string   `json:"message,omitempty"`
-	Remediation string   `json:"remediation,omitempty"`
-	Standards   []string `json:"standards,omitempty"`
-}
-
-type jsonDomain struct {
-	Domain    string            `json:"domain"`
-	Grade     grade.DomainGrade `json:"grade"`
-	Findings  []jsonFinding     `json:"findings"`
-	Evidence  *evidence.Domain  `json:"evidence"`
-	Connected map[string]int    `json:"connections_per_address"`
-	// SPF, DMARC and Frameworks are the sender-authentication records and
-	// the profiles, in the report JSON's shape.
-	SPF        *report.SPFView   `json:"spf"`
-	DMARC      *report.DMARCView `json:"dmarc"`
-	Frameworks []grade.Framework `json:"frameworks"`
-}
-
-type jsonScan struct {
-	SchemaVersion int          `json:"schema_version"`
-	Tool          string       `json:"tool"`
-	ToolVersion   string       `json:"tool_version"`
-	Policy        string       `json:"policy"`
-	PolicyVersion string       `json:"policy_version"`
-	StartedAt     time.Time    `json:"started_at"`
-	FinishedAt    time.Time    `json:"finished_at"`
-	Domains       []jsonDomain `json:"domains"`
-}
-
 func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Time) error {
-	out := jsonScan{
+	out := report.ScanDocument{
 		SchemaVersion: evidence.SchemaVersion, Tool: "mxaudit", ToolVersion: version,
 		Policy: s.policy.Name, PolicyVersion: s.policy.Version,
 		StartedAt: started, FinishedAt: time.Now().UTC(),
-		Domains: []jsonDomain{},
+		Domains: []report.ScanDomain{},
 	}
 	for _, r := range results {
-		jd := jsonDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []jsonFinding{}, Connected: map[string]int{},
+		jd := report.ScanDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []report.ScanFinding{}, Connected: map[string]int{},
 			SPF: report.SPFViewOf(r.Evidence.SPF), DMARC: report.DMARCViewOf(r.Evidence.DMARC),
 			Frameworks: report.FrameworksShown(report.Org{}, r.Grade.Frameworks)}
 		for _, f := range r.Grade.Findings {
-			jf := jsonFinding{Finding: f}
+			jf := report.ScanFinding{Finding: f, ID: f.ID()}
 			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {
 				jf.Title, jf.Message, jf.Remediation, jf.Standards = t.Title, t.Message, t.Remediation, t.Standards
 			}

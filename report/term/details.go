@@ -56,6 +56,9 @@ func (p *printer) address(av *report.AddressView) {
 	if av.Protocol != "" {
 		p.printf("    Negotiated: %s\n", report.Clean(av.Protocol))
 	}
+	if av.HandshakeError != "" && av.HandshakeError != av.ProbeError {
+		p.printf("    Full handshake: %s\n", report.Clean(av.HandshakeError))
+	}
 	p.certificate(av.Cert)
 	for i := range av.Versions {
 		p.version(&av.Versions[i])
@@ -137,6 +140,9 @@ func (p *printer) version(v *report.VersionView) {
 		}
 	case evidence.NotSupported:
 		line = "no"
+		if v.Alert != "" {
+			line += " (alert " + report.Clean(v.Alert) + ")"
+		}
 	case evidence.Inconclusive:
 		line = p.color(ansiYellow, "inconclusive") + ": " + report.Clean(v.Reason)
 	default:

@@ -97,7 +97,8 @@ func TestVerboseShowsSuitesInServerOrder(t *testing.T) {
 	out := render(t, "acme-billing.example", Options{Verbose: true})
 	// Month 2 of the fixture: SSLv3 and TLS 1.0 with export, RC4, DES and 3DES.
 	wantLines(t, out,
-		`(?m)^    SSLv2 +no$`,
+		`(?m)^    SSLv2 +no \(alert fatal protocol_version \(70\)\)$`, // the refusal's alert, named and numbered
+		`(?m)^    TLSv1\.3 +no \(alert fatal protocol_version \(70\)\)$`,
 		`(?m)^    SSLv3 +yes, 5 suites in the server's order$`,
 		`(?m)^    TLSv1\.0 +yes, 5 suites in the server's order$`,
 		`(?m)^    TLSv1\.2 +no$`,

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -32,6 +34,22 @@ type column struct {
 	width  float64
 	kind   kind
 }
+
+// colWidth is the column's width, wide enough that its header is never
+// cut (the header row wraps at word boundaries, so the longest word
+// counts, and a header of two words or fewer fits on two lines).
+func (c column) colWidth() float64 {
+	w := c.width
+	longest := 0
+	for _, word := range strings.Fields(c.header) {
+		longest = max(longest, utf8.RuneCountInString(word))
+	}
+	half := (utf8.RuneCountInString(c.header) + 1) / 2
+	return max(w, float64(max(longest, half)+headerPad))
+}
+
+// headerPad is the room beside a header's text, for the autofilter button.
+const headerPad = 4
 
 // Column widths, in characters.
 const (
@@ -111,7 +129,7 @@ func (st *styles) cell(c column, v any) (cell excelize.Cell, ok bool, err error)
 		if v == "" {
 			return cell, false, nil
 		}
-		t := cellText(v)
+		t := inert(cellText(v))
 		switch c.kind {
 		case kindGrade:
 			return excelize.Cell{StyleID: st.gradeStyle(t), Value: t}, true, nil
@@ -155,6 +173,31 @@ func (st *styles) timeCell(c column, t time.Time) (excelize.Cell, bool) {
 		return excelize.Cell{StyleID: st.date, Value: t}, true
 	}
 	return excelize.Cell{StyleID: st.datetime, Value: t}, true
+}
+
+// formulaStarts are the first characters that make a spreadsheet, or a
+// program reading the sheet saved as CSV, treat a text as a formula.
+const formulaStarts = "=+-@\t\r"
+
+// inert stores a text that begins like a formula with a leading
+// apostrophe (OWASP, CSV injection), so that it stays text when the sheet
+// is saved as CSV and opened elsewhere.
+func inert(s string) string {
+	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// words turns an internal value into words a reader expects:
+// "not_eligible" → "Not eligible", "grade_down" → "Grade down".
+func words(s string) string {
+	s = strings.ReplaceAll(s, "_", " ")
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 func yesNo(b bool) string {

@@ -60,8 +60,8 @@ func FuzzCellText(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v != got {
-				t.Fatalf("%s!%s = %q, want %q", c.sheet, c.ref, v, got)
+			if v != quoted(got) {
+				t.Fatalf("%s!%s = %q, want %q", c.sheet, c.ref, v, quoted(got))
 			}
 			formula, err := wb.GetCellFormula(c.sheet, c.ref)
 			if err != nil || formula != "" {

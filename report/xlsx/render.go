@@ -3,6 +3,7 @@ package xlsx
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -25,12 +26,29 @@ const omittedText = "%d more rows not shown: a sheet holds at most %d rows; the 
 // panes first, then the header and the rows, then the autofilter over the
 // data actually written.
 func (b *book) stream(d sheetDef) error {
+	// The stream writer writes the sheet properties and the dimension as
+	// it starts: the rows are counted first, so the dimension is the
+	// range actually written.
+	count := 0
+	if err := d.rows(b.r, func(...any) error { count++; return nil }); err != nil {
+		return err
+	}
+	last := min(count, b.maxRows) + 1
+	if count > b.maxRows {
+		last++
+	}
+	if err := b.f.SetSheetDimension(d.name, tableRef(len(d.cols), last-1)); err != nil {
+		return err
+	}
+	if err := b.printSetup(d.name); err != nil {
+		return err
+	}
 	sw, err := b.f.NewStreamWriter(d.name)
 	if err != nil {
 		return err
 	}
 	for i, c := range d.cols {
-		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+		if err := sw.SetColWidth(i+1, i+1, c.colWidth()); err != nil {
 			return err
 		}
 	}
@@ -92,7 +110,7 @@ func (b *book) summary(d sheetDef) error {
 		if err != nil {
 			return err
 		}
-		if err := f.SetColWidth(name, col, col, c.width); err != nil {
+		if err := f.SetColWidth(name, col, col, c.colWidth()); err != nil {
 			return err
 		}
 	}
@@ -130,8 +148,67 @@ func (b *book) summary(d sheetDef) error {
 	if err := f.SetPanes(name, freezePanes(0)); err != nil {
 		return err
 	}
-	return f.AutoFilter(name, tableRef(len(d.cols), written), nil)
+	if err := f.AutoFilter(name, tableRef(len(d.cols), written), nil); err != nil {
+		return err
+	}
+	// The dimension covers the figures and the grade table beside them
+	// (excelize would leave "A1").
+	lastRow, lastCol := written+1, len(d.cols)
+	if n := len(b.r.Summary.Grades); n > 0 {
+		lastRow, lastCol = max(lastRow, n+1), gradeTableCol+2
+	}
+	last, err := excelize.CoordinatesToCellName(lastCol, lastRow)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetDimension(name, "A1:"+last); err != nil {
+		return err
+	}
+	// After the autofilter, which replaces the sheet properties.
+	return b.printSetup(name)
 }
+
+// printSetup makes a sheet print as analysts expect: landscape, fitted to
+// the page width, the header row repeated on every page, the run and the
+// page number in the page header and footer.
+func (b *book) printSetup(sheet string) error {
+	fit := true
+	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	landscape, one, any := "landscape", 1, 0
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+		Orientation: &landscape, FitToWidth: &one, FitToHeight: &any,
+	}); err != nil {
+		return err
+	}
+	title := headerFooterText(b.r.Org.Title)
+	if title == "" {
+		title = "Vendor mail TLS audit"
+	}
+	run := fmt.Sprintf("Run %d of %s", b.r.Run.ID, headerFooterText(b.r.Run.ListName))
+	if err := b.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
+		OddHeader: "&L" + title + "&R" + headerFooterText(sheet),
+		OddFooter: "&L" + run + "&RPage &P of &N",
+	}); err != nil {
+		return err
+	}
+	return b.f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", Scope: sheet,
+		RefersTo: fmt.Sprintf("'%s'!$1:$1", strings.ReplaceAll(sheet, "'", "''")),
+	})
+}
+
+// headerFooterText makes a string safe inside a page header or footer,
+// where '&' starts a code; it is cut to keep the header short.
+func headerFooterText(s string) string {
+	s = strings.ReplaceAll(cellText(s), "&", "&&")
+	return capText(s, maxHeaderFooterText)
+}
+
+// maxHeaderFooterText bounds each text of a page header or footer (Excel
+// allows 255 characters in the whole header).
+const maxHeaderFooterText = 60
 
 // gradeTable writes the grade distribution beside the figures and charts it.
 func (b *book) gradeTable(sheet string) error {

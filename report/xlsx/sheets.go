@@ -2,6 +2,7 @@ package xlsx
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -30,6 +31,7 @@ type sheetDef struct {
 const (
 	sheetSummary  = "Summary"
 	sheetVendors  = "Vendors"
+	sheetByOwner  = "By owner"
 	sheetMX       = "MX hosts"
 	sheetSuites   = "Cipher suites"
 	sheetFindings = "Findings"
@@ -41,6 +43,11 @@ const (
 // order, with its columns. The MX sheet has a column per check the
 // report's methodology defines.
 func sheets(r *report.Report) []sheetDef {
+	return append(baseSheets(r), programmeSheets()...)
+}
+
+// baseSheets are the audit's sheets, before the programme's.
+func baseSheets(r *report.Report) []sheetDef {
 	return []sheetDef{
 		{
 			name: sheetSummary,
@@ -52,28 +59,17 @@ func sheets(r *report.Report) []sheetDef {
 			render: (*book).summary,
 		},
 		{
-			name: sheetVendors,
-			cols: []column{
-				{header: "Vendor", width: widthName, kind: kindText},
-				{header: "Domain", width: widthHost, kind: kindText},
-				{header: "Domain as listed", width: widthName, kind: kindText},
-				{header: "Owner", width: widthShort, kind: kindText},
-				{header: "Tier", width: widthFlag, kind: kindText},
-				{header: "Tags", width: widthShort, kind: kindText},
-				{header: "Grade", width: widthFlag, kind: kindGrade},
-				{header: "Incomplete", width: widthFlag, kind: kindText},
-				{header: "Forced TLS", width: widthShort, kind: kindText},
-				{header: "Change since last run", width: widthShort, kind: kindText},
-				{header: "Regressed", width: widthFlag, kind: kindText},
-				{header: "MTA-STS", width: widthShort, kind: kindText},
-				{header: "DANE", width: widthShort, kind: kindText},
-				{header: "Top finding", width: widthMedium, kind: kindText},
-				{header: "Top severity", width: widthShort, kind: kindSeverity},
-				{header: "Findings", width: widthFlag, kind: kindInt},
-				{header: "Earliest certificate expiry (UTC)", width: widthShort, kind: kindDate},
-			},
+			name:       sheetVendors,
+			cols:       vendorColumns(),
 			freezeCols: 2,
 			rows:       vendorRows,
+			render:     (*book).stream,
+		},
+		{
+			name:       sheetByOwner,
+			cols:       ownerFirst(vendorColumns()),
+			freezeCols: 3,
+			rows:       ownerRows,
 			render:     (*book).stream,
 		},
 		{
@@ -187,7 +183,7 @@ func summaryRows(r *report.Report, emit emitFunc) error {
 		{"Vendor list", run.ListName},
 		{"Input file", run.InputPath},
 		{"Input file SHA-256", run.InputSHA256},
-		{"Run status", run.Status},
+		{"Run status", words(run.Status)},
 		{"Run started (UTC)", typed{kindDateTime, run.StartedAt}},
 		{"Run finished (UTC)", finished},
 		{"Policy", run.Policy},
@@ -228,11 +224,97 @@ func summaryRows(r *report.Report, emit emitFunc) error {
 	return nil
 }
 
+// vendorColumns are the columns of a vendor row: who, the vendor list's
+// own columns, then the grade (with its rank, so sorting by grade works)
+// and what was found.
+func vendorColumns() []column {
+	return []column{
+		{header: "Vendor", width: widthName, kind: kindText},
+		{header: "Domain", width: widthHost, kind: kindText},
+		{header: "Domain as listed", width: widthName, kind: kindText},
+		{header: "Tier", width: widthFlag, kind: kindInt},
+		{header: "Owner", width: widthShort, kind: kindText},
+		{header: "Contact", width: widthName, kind: kindText},
+		{header: "Tags", width: widthShort, kind: kindText},
+		{header: "Notes", width: widthMedium, kind: kindWrap},
+		{header: "Grade", width: widthFlag, kind: kindGrade},
+		{header: "Grade rank (higher is better)", width: widthFlag, kind: kindInt},
+		{header: "Previous grade", width: widthFlag, kind: kindGrade},
+		{header: "Change since last run", width: widthShort, kind: kindText},
+		{header: "Regressed", width: widthFlag, kind: kindText},
+		{header: "Last grade (not audited in this run)", width: widthName, kind: kindText},
+		{header: "Incomplete", width: widthFlag, kind: kindText},
+		{header: "Forced TLS", width: widthShort, kind: kindText},
+		{header: "MTA-STS", width: widthShort, kind: kindText},
+		{header: "DANE", width: widthShort, kind: kindText},
+		{header: "Top finding", width: widthMedium, kind: kindText},
+		{header: "Top severity", width: widthShort, kind: kindSeverity},
+		{header: "Findings", width: widthFlag, kind: kindInt},
+		{header: "Earliest certificate expiry (UTC)", width: widthShort, kind: kindDate},
+	}
+}
+
+// vendorValues are one vendor row's values, in vendorColumns' order.
+func vendorValues(v report.VendorRow) []any {
+	var tier any = v.Tier // not a number: kept as written
+	if v.TierNumber != nil {
+		tier = *v.TierNumber
+	}
+	var carried any
+	if v.CarriedFrom != nil {
+		carried = v.CarriedFrom.Text()
+	}
+	return []any{v.Vendor, v.Domain, v.Input, tier, v.Owner, v.Contact, strings.Join(v.Tags, ", "), v.Notes,
+		v.Grade, v.GradeRank, v.PreviousGrade, v.Change, v.Regressed, carried, v.Incomplete,
+		words(v.ForcedTLS), words(v.MTASTS), words(v.DANE), v.TopFinding, v.TopSeverity, v.Findings, v.EarliestExpiry}
+}
+
 func vendorRows(r *report.Report, emit emitFunc) error {
 	for _, v := range r.Vendors {
-		if err := emit(v.Vendor, v.Domain, v.Input, v.Owner, v.Tier, strings.Join(v.Tags, ", "), v.Grade,
-			v.Incomplete, v.ForcedTLS, v.Change, v.Regressed, v.MTASTS, v.DANE, v.TopFinding, v.TopSeverity,
-			v.Findings, v.EarliestExpiry); err != nil {
+		if err := emit(vendorValues(v)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownerColumn is the position of the owner among the vendor columns.
+const ownerColumn = 4
+
+// ownerFirst moves the owner column of a vendor row to the front.
+func ownerFirst[T any](row []T) []T {
+	out := make([]T, 0, len(row))
+	out = append(out, row[ownerColumn])
+	out = append(out, row[:ownerColumn]...)
+	return append(out, row[ownerColumn+1:]...)
+}
+
+// noOwner is the owner column of rows whose vendor list names none.
+const noOwner = "(no owner)"
+
+// ownerRows are the vendor rows by owner (rows without one last), each
+// owner's rows in the vendor table's risk order.
+func ownerRows(r *report.Report, emit emitFunc) error {
+	idx := make([]int, len(r.Vendors))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		oa, ob := r.Vendors[idx[a]].Owner, r.Vendors[idx[b]].Owner
+		if (oa == "") != (ob == "") {
+			return ob == ""
+		}
+		return strings.ToLower(oa) < strings.ToLower(ob)
+	})
+	for _, i := range idx {
+		v := r.Vendors[i]
+		owner := v.Owner
+		if owner == "" {
+			owner = noOwner
+		}
+		vals := vendorValues(v)
+		vals[ownerColumn] = owner
+		if err := emit(ownerFirst(vals)...); err != nil {
 			return err
 		}
 	}
@@ -295,9 +377,9 @@ func mxRows(r *report.Report, emit emitFunc) error {
 			for _, a := range addrs {
 				row := []any{d.Domain, vendors, mx.Host, int(mx.Preference), mx.Grade}
 				row = append(row, addressValues(a)...)
-				row = append(row, a.Banner, a.Connections, mx.DANE, a.DANE)
+				row = append(row, a.Banner, a.Connections, words(mx.DANE), a.DANE)
 				for _, c := range checks {
-					row = append(row, a.Checks[c.Name])
+					row = append(row, words(a.Checks[c.Name]))
 				}
 				if err := emit(row...); err != nil {
 					return err
@@ -324,7 +406,7 @@ func addressValues(a report.AddressView) []any {
 			open = append(open, v.Version+" "+strings.ReplaceAll(v.Support, "_", " "))
 		}
 	}
-	out := []any{a.IP, a.Grade, a.ProbeStatus, a.ProbeError, a.ProbedAt,
+	out := []any{a.IP, a.Grade, words(a.ProbeStatus), a.ProbeError, a.ProbedAt,
 		strings.Join(supported, ", "), strings.Join(open, ", "), a.Protocol}
 	c := a.Cert
 	if c == nil {
@@ -335,7 +417,7 @@ func addressValues(a report.AddressView) []any {
 		key = fmt.Sprintf("%s %d", c.KeyType, c.KeyBits)
 	}
 	return append(out, c.Subject, c.Issuer, strings.Join(c.SANs, ", "), c.NotAfter, c.DaysToExpiry,
-		c.Trusted, c.NameMatch, c.SelfSigned, c.TrustError, key, c.Signature, c.SHA256)
+		words(c.Trusted), words(c.NameMatch), c.SelfSigned, c.TrustError, key, c.Signature, c.SHA256)
 }
 
 func suiteRows(r *report.Report, emit emitFunc) error {
@@ -350,7 +432,7 @@ func suiteRows(r *report.Report, emit emitFunc) error {
 							pos = i + 1
 						}
 						if err := emit(d.Domain, mx.Host, a.IP, v.Version, s.Code, s.Name, s.Bits, s.KeyExchange,
-							strings.Join(s.Flags, ", "), s.Weak, pos, v.Preference, v.Complete); err != nil {
+							strings.Join(s.Flags, ", "), s.Weak, pos, words(v.Preference), v.Complete); err != nil {
 							return err
 						}
 					}
@@ -373,7 +455,7 @@ func findingRows(r *report.Report, emit emitFunc) error {
 
 func changeRows(r *report.Report, emit emitFunc) error {
 	for _, c := range r.Changes {
-		if err := emit(c.Kind, c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, c.From, c.To, c.Text, c.Bad); err != nil {
+		if err := emit(words(c.Kind), c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, c.From, c.To, c.Text, c.Bad); err != nil {
 			return err
 		}
 	}

@@ -210,7 +210,7 @@ func zipEntry(t *testing.T, raw []byte, name string) string {
 
 // wantSheets is the workbook's sheet order.
 func wantSheets() []string {
-	return []string{"Summary", "Vendors", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems"}
+	return []string{"Summary", "Vendors", "By owner", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems", "Tracker", "Exceptions", "Control matrix"}
 }
 
 func TestSheetNamesAndOrder(t *testing.T) {
@@ -265,7 +265,7 @@ func countRows(r *report.Report, sheet string) int {
 		n := 0
 		_ = summaryRows(r, func(...any) error { n++; return nil })
 		return n
-	case sheetVendors:
+	case sheetVendors, sheetByOwner:
 		return len(r.Vendors)
 	case sheetMX:
 		n := 0
@@ -293,6 +293,29 @@ func countRows(r *report.Report, sheet string) int {
 		return len(r.Changes)
 	case sheetProblems:
 		return len(r.Problems)
+	case sheetTracker:
+		n := 0
+		for _, f := range r.Findings {
+			if f.SeverityNum > 0 && f.Status != "resolved" { // open, reopened, accepted (or not judged)
+				n++
+			}
+		}
+		return n
+	case sheetExceptions:
+		if r.Programme == nil {
+			return 0
+		}
+		return len(r.Programme.Exceptions)
+	case sheetControls:
+		n := 0
+		if r.Programme != nil {
+			for _, vc := range r.Programme.Controls {
+				for _, fw := range vc.Frameworks {
+					n += len(fw.Controls)
+				}
+			}
+		}
+		return n
 	}
 	return -1
 }
@@ -327,8 +350,17 @@ func TestRowCountsAndAutofilter(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if w != c.width {
-						t.Errorf("column %s width %v, want %v", col, w, c.width)
+					if w != c.colWidth() || w < c.width {
+						t.Errorf("column %s width %v, want %v (at least %v)", col, w, c.colWidth(), c.width)
+					}
+					// The header is never cut: its longest word fits, and
+					// it fits on the two lines the header row wraps to.
+					longest := 0
+					for _, word := range strings.Fields(c.header) {
+						longest = max(longest, len([]rune(word)))
+					}
+					if w < float64(longest) || 2*w < float64(len([]rune(c.header))) {
+						t.Errorf("column %s (%q) width %v cuts its header", col, c.header, w)
 					}
 				}
 			})
@@ -407,12 +439,12 @@ func TestHostileStringsAreText(t *testing.T) {
 	tests := []struct {
 		name, sheet, ref, want string
 	}{
-		{"vendor", sheetVendors, colOf(t, r, sheetVendors, "Vendor") + strconv.Itoa(vendorRow), "=SUM(A1:A9)"},
-		{"owner", sheetVendors, colOf(t, r, sheetVendors, "Owner") + strconv.Itoa(vendorRow), "@evil"},
-		{"tier", sheetVendors, colOf(t, r, sheetVendors, "Tier") + strconv.Itoa(vendorRow), "-1"},
+		{"vendor", sheetVendors, colOf(t, r, sheetVendors, "Vendor") + strconv.Itoa(vendorRow), "'=SUM(A1:A9)"},
+		{"owner", sheetVendors, colOf(t, r, sheetVendors, "Owner") + strconv.Itoa(vendorRow), "'@evil"},
+		{"tier", sheetVendors, colOf(t, r, sheetVendors, "Tier") + strconv.Itoa(vendorRow), "'-1"},
 		{"banner", sheetMX, colOf(t, r, sheetMX, "Banner") + strconv.Itoa(mxRow), report.Clean(banner)},
-		{"finding vendor", sheetFindings, colOf(t, r, sheetFindings, "Vendors") + strconv.Itoa(findingRow), "=SUM(A1:A9)"},
-		{"organisation", sheetSummary, "B" + strconv.Itoa(rowOf(t, f, sheetSummary, "A", "Organisation")), hostileOrg},
+		{"finding vendor", sheetFindings, colOf(t, r, sheetFindings, "Vendors") + strconv.Itoa(findingRow), "'=SUM(A1:A9)"},
+		{"organisation", sheetSummary, "B" + strconv.Itoa(rowOf(t, f, sheetSummary, "A", "Organisation")), quoted(hostileOrg)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,7 +486,7 @@ func TestSyntheticCells(t *testing.T) {
 		{"tags", sheetVendors, col(sheetVendors, "Tags") + "2", synthTags},
 		{"problem value", sheetProblems, col(sheetProblems, "Value") + "2", "=1+1"},
 		{"date before 1900", sheetMX, col(sheetMX, "Certificate expiry (UTC)") + "5", "1850-01-01T00:00:00Z"},
-		{"host without address", sheetMX, col(sheetMX, "Probe status") + "6", mxNoAddress},
+		{"host without address", sheetMX, col(sheetMX, "Probe status") + "6", "No address"},
 		{"not determined", sheetMX, col(sheetMX, "Protocols not determined") + "3", "SSLv3 inconclusive, TLSv1.0 not tested"},
 		{"supported", sheetMX, col(sheetMX, "Protocols supported") + "3", "TLSv1.2, TLSv1.3"},
 		{"yes", sheetSuites, col(sheetSuites, "Weak") + "9", "yes"},
@@ -462,7 +494,7 @@ func TestSyntheticCells(t *testing.T) {
 		{"organisation", sheetSummary, "B2", "=Org()"},
 	}
 	for _, tt := range texts {
-		t.Run(tt.name, func(t *testing.T) { assertText(t, f, tt.sheet, tt.ref, tt.want) })
+		t.Run(tt.name, func(t *testing.T) { assertText(t, f, tt.sheet, tt.ref, quoted(tt.want)) })
 	}
 	numbers := []struct {
 		name, sheet, ref string
@@ -585,6 +617,29 @@ func TestGradeFills(t *testing.T) {
 	})
 }
 
+// quoted is how a text is stored: with a leading apostrophe when it
+// begins like a formula (=, +, -, @, tab, carriage return).
+func quoted(s string) string {
+	if s != "" && strings.Contains("=+-@\t\r", s[:1]) {
+		return "'" + s
+	}
+	return s
+}
+
+// readable is an internal value as the workbook words it.
+var readableWords = map[string]string{
+	"eligible": "Eligible", "not_eligible": "Not eligible", "unknown": "Unknown",
+	"absent": "Absent", "enforce": "Enforce", "testing": "Testing", "none": "None", "invalid": "Invalid",
+	"valid": "Valid", "unusable": "Unusable", "not checked": "Not checked",
+}
+
+func readable(s string) string {
+	if w, ok := readableWords[s]; ok {
+		return w
+	}
+	return s
+}
+
 func TestVendorRows(t *testing.T) {
 	fx := fixture(t, "fixture run 2")
 	r, f := fx.r, fx.f
@@ -594,8 +649,8 @@ func TestVendorRows(t *testing.T) {
 	}
 	for i, v := range r.Vendors {
 		row := strconv.Itoa(i + 2)
-		want := map[string]string{"Vendor": report.Clean(v.Vendor), "Domain": v.Domain, "Forced TLS": v.ForcedTLS,
-			"Change since last run": v.Change, "MTA-STS": v.MTASTS, "DANE": v.DANE, "Findings": strconv.Itoa(v.Findings)}
+		want := map[string]string{"Vendor": quoted(report.Clean(v.Vendor)), "Domain": v.Domain, "Forced TLS": readable(v.ForcedTLS),
+			"Change since last run": v.Change, "MTA-STS": readable(v.MTASTS), "DANE": readable(v.DANE), "Findings": strconv.Itoa(v.Findings)}
 		for h, w := range want {
 			if got := cell(t, f, sheetVendors, cols[h]+row); got != w {
 				t.Errorf("row %s %s = %q, want %q", row, h, got, w)

@@ -124,6 +124,10 @@ type Config struct {
 	// FragmentSize, if > 0, splits the handshake messages into records of
 	// at most this many bytes; otherwise all messages share one record.
 	FragmentSize int
+	// Alert, when set, answers every TLS hello with this alert: a server
+	// whose TLS stack refuses every client (a broken key, a policy that
+	// wants a client certificate, an internal error).
+	Alert *Alert
 
 	// The known vulnerabilities a fake can show, for the vulnerability
 	// probes' tests. Without them it answers like a fixed server.
@@ -148,6 +152,12 @@ type Config struct {
 	// the same alert.
 	RSAKey      *rsa.PrivateKey
 	ROBOTOracle bool
+}
+
+// Alert is one TLS alert as sent on the wire.
+type Alert struct {
+	Level       uint8 // 1 warning, 2 fatal
+	Description uint8
 }
 
 // Serve answers exactly one hello on conn, then closes it. Every read and
@@ -363,6 +373,9 @@ func randomBytes(n int) []byte {
 }
 
 func answerSSLv2(h *SSLv2ClientHello, cfg Config) []byte {
+	if cfg.Alert != nil {
+		return alert(versionTLS10, cfg.Alert.Level, cfg.Alert.Description)
+	}
 	if len(cfg.SSLv2Specs) == 0 {
 		// A modern server does not speak SSLv2.
 		return alert(versionTLS10, alertLevelFatal, alertProtocol)
@@ -404,6 +417,9 @@ func clientVersions(h *ClientHello) []uint16 {
 
 func answerTLS(h *ClientHello, cfg Config) ([]byte, error) {
 	alertVersion := min(h.Version, versionTLS12)
+	if cfg.Alert != nil {
+		return alert(alertVersion, cfg.Alert.Level, cfg.Alert.Description), nil
+	}
 	if len(cfg.Versions) == 0 && len(cfg.SSLv2Specs) > 0 {
 		body := []byte{sslv2MsgError}
 		return sslv2Record(binary.BigEndian.AppendUint16(body, sslv2ErrNoCipher)), nil

@@ -1,0 +1,137 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit"
+	"github.com/mxaudit/mxaudit/audit/certs"
+	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/audit/smtp"
+	"github.com/mxaudit/mxaudit/audit/smtp/smtptest"
+	"github.com/mxaudit/mxaudit/audit/tlsprobe/tlstest"
+)
+
+// soloServer starts one fake SMTP server on its own loopback address and an
+// auditor that knows "solo.example" as that address.
+func soloServer(t *testing.T, b smtptest.Behavior, mutate func(*audit.Config)) *audit.Auditor {
+	t.Helper()
+	ip := fmt.Sprintf("127.%d.%d.%d", 60+rand.IntN(60), rand.IntN(250), 1+rand.IntN(250))
+	srv, err := smtptest.Start(ip+":0", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	_, portText, _ := net.SplitHostPort(srv.Addr())
+	port, _ := strconv.Atoi(portText)
+	sc, err := smtp.New(smtp.Config{Port: port, EHLOName: "scanner.mxaudit.test", ConnectTimeout: time.Second,
+		BannerTimeout: 2 * time.Second, CommandTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := audit.Config{Resolver: staticResolver{"solo.example": ip}, SMTP: sc, Port: port, Verifier: &certs.Verifier{},
+		StepTimeout: 2 * time.Second, Retries: 0, RetryBackoff: 10 * time.Millisecond, AllowPrivate: true}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	a, err := audit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestAlertsRecorded: a server whose TLS stack answers every hello with an
+// alert has that alert, number and name, in the evidence of the full
+// handshake and of every raw hello's version.
+func TestAlertsRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		desc uint8
+		name string
+	}{
+		{40, "handshake_failure"}, {47, "illegal_parameter"}, {49, "access_denied"}, {51, "decrypt_error"},
+		{70, "protocol_version"}, {71, "insufficient_security"}, {80, "internal_error"},
+		{112, "unrecognized_name"}, {116, "certificate_required"}, {200, "alert_200"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			alert := &tlstest.Alert{Level: 2, Description: tc.desc}
+			a := soloServer(t, smtptest.Behavior{TLSHandler: func(c net.Conn) { _ = tlstest.Serve(c, tlstest.Config{Alert: alert}) }},
+				func(c *audit.Config) {
+					c.Versions = []string{evidence.SSLv2, evidence.TLS10, evidence.TLS12, evidence.TLS13}
+				})
+			d := a.Domain(context.Background(), "solo.example")
+			p := only(t, d).Probe
+			hs := p.Handshake
+			if hs == nil || hs.Error == nil || hs.Error.Kind != evidence.ErrTLSAlert || hs.Error.Code != int(tc.desc) ||
+				hs.Error.Alert == nil || hs.Error.Alert.Name != tc.name {
+				t.Fatalf("handshake %+v, want alert %d %s", hs, tc.desc, tc.name)
+			}
+			if p.Status != evidence.ProbeTLSFailed || p.Error == nil || p.Error.Alert == nil || p.Error.Alert.Code != int(tc.desc) {
+				t.Errorf("probe status %s error %+v, want tls_failed with the alert", p.Status, p.Error)
+			}
+			for _, v := range p.Versions {
+				if v.Support == evidence.NotTested {
+					continue
+				}
+				if v.Alert == nil || v.Alert.Code != int(tc.desc) || v.Alert.Name != tc.name || v.Alert.Level != evidence.AlertFatal {
+					t.Errorf("%s: alert %+v (support %s, %s), want fatal %s (%d)", v.Version, v.Alert, v.Support, v.Reason, tc.name, tc.desc)
+				}
+			}
+		})
+	}
+}
+
+// Test454 tells a broken TLS setup from a passing one: "454 TLS not
+// available" on every attempt, a pause apart, is STARTTLS_FAILED (F)
+// even with retries off; a 454 that clears on the second attempt is not.
+func Test454(t *testing.T) {
+	t.Run("every time", func(t *testing.T) {
+		a := soloServer(t, smtptest.Behavior{STARTTLSCode: 454}, nil)
+		d := a.Domain(context.Background(), "solo.example")
+		p := only(t, d).Probe
+		if p.Status != evidence.ProbeSTARTTLSFail || p.Error == nil || p.Error.Code != 454 || p.Error.Attempts != 2 ||
+			!p.Error.ConfirmedSTARTTLSRefusal() || p.Retries != 1 || p.Connections != 2 {
+			t.Fatalf("probe %s error %+v retries %d connections %d, want starttls_fail confirmed on 2 attempts",
+				p.Status, p.Error, p.Retries, p.Connections)
+		}
+		g := grade.GradeDomain(d, grade.Default())
+		if g.Grade != grade.GradeF || !slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) {
+			t.Fatalf("grade %s findings %v, want F with STARTTLS_FAILED", g.Grade, findingCodes(g))
+		}
+		for _, f := range g.Findings {
+			if f.Code == grade.CodeSTARTTLSFailed && !strings.Contains(f.Args["reason"], "454") {
+				t.Errorf("reason %q does not quote the 454", f.Args["reason"])
+			}
+		}
+	})
+	t.Run("once", func(t *testing.T) {
+		a := soloServer(t, smtptest.Behavior{STARTTLSCode: 454, STARTTLSFailures: 1}, func(c *audit.Config) {
+			c.Versions = []string{evidence.TLS12, evidence.TLS13}
+		})
+		d := a.Domain(context.Background(), "solo.example")
+		p := only(t, d).Probe
+		if p.Status != evidence.ProbeOK || p.Retries != 1 || p.Handshake == nil || !p.Handshake.OK {
+			t.Fatalf("probe %s error %+v retries %d, want ok after one retry", p.Status, p.Error, p.Retries)
+		}
+		g := grade.GradeDomain(d, grade.Default())
+		if slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) || g.Grade == grade.GradeF {
+			t.Fatalf("grade %s findings %v: a passing 454 is not a failure", g.Grade, findingCodes(g))
+		}
+	})
+	t.Run("retries on, 454 every time", func(t *testing.T) {
+		// Confirmed at the second attempt: no third connection is spent.
+		a := soloServer(t, smtptest.Behavior{STARTTLSCode: 454}, func(c *audit.Config) { c.Retries = 3 })
+		p := only(t, a.Domain(context.Background(), "solo.example")).Probe
+		if p.Status != evidence.ProbeSTARTTLSFail || p.Error.Attempts != 2 || p.Connections != 2 {
+			t.Fatalf("probe %s attempts %d connections %d, want starttls_fail confirmed on 2", p.Status, p.Error.Attempts, p.Connections)
+		}
+	})
+}
