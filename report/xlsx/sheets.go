@@ -43,6 +43,11 @@ const (
 // order, with its columns. The MX sheet has a column per check the
 // report's methodology defines.
 func sheets(r *report.Report) []sheetDef {
+	return append(baseSheets(r), programmeSheets()...)
+}
+
+// baseSheets are the audit's sheets, before the programme's.
+func baseSheets(r *report.Report) []sheetDef {
 	return []sheetDef{
 		{
 			name: sheetSummary,
