@@ -85,3 +85,15 @@ func othersEnforce(st evidence.ProbeStatus, v view, others []evidence.CertCheck,
 	}
 	return res, reasons
 }
+
+// othersMatchedByEE reports whether every other certificate with a TLSA
+// match is authenticated by a DANE-EE record too, so waiving the PKIX
+// findings (RFC 7672 §3.1.1) holds for whichever certificate a sender gets.
+func othersMatchedByEE(others []evidence.CertCheck) bool {
+	for i := range others {
+		if others[i].DANE != nil && !matchedByEE(others[i].DANE) {
+			return false
+		}
+	}
+	return true
+}

@@ -29,7 +29,7 @@ func TestOtherCertificates(t *testing.T) {
 		if g.Grade == GradeA {
 			t.Errorf("grade A with an expired certificate senders can get")
 		}
-		if g2 := GradeDomain(d, Default()); findingOf(g2.Findings, CodeCertExpired) != nil || g2.Grade != GradeA {
+		if g2 := GradeDomain(d, builtin(PolicyVersion2)); findingOf(g2.Findings, CodeCertExpired) != nil || g2.Grade != GradeA {
 			t.Errorf("version 2 changed: %s %v", g2.Grade, codes(g2.Findings))
 		}
 	})
@@ -57,7 +57,7 @@ func TestOtherCertificates(t *testing.T) {
 		if g.Grade != GradeF {
 			t.Errorf("grade %s, want F", g.Grade)
 		}
-		if g2 := GradeDomain(d, Default()); findingOf(g2.Findings, CodeDANEInvalid) != nil {
+		if g2 := GradeDomain(d, builtin(PolicyVersion2)); findingOf(g2.Findings, CodeDANEInvalid) != nil {
 			t.Errorf("version 2 changed: %v", codes(g2.Findings))
 		}
 	})
