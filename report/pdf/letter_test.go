@@ -47,7 +47,18 @@ func letterText(t *testing.T, r *report.Report) (map[string]string, []string) {
 				t.Errorf("%s page %d: no page number", l.Domain, j+1)
 			}
 		}
-		out[l.Domain] = squash(p.allText())
+		// The running footer (reference line, page number) is drawn where a
+		// page breaks, possibly inside a sentence: leave it out of the body.
+		var body strings.Builder
+		for _, pg := range p.pages {
+			for _, line := range strings.Split(pg.text(), "\n") {
+				if strings.Contains(line, "· reference ") || strings.HasPrefix(strings.TrimSpace(line), "Page ") {
+					continue
+				}
+				body.WriteString(line + "\n")
+			}
+		}
+		out[l.Domain] = squash(body.String())
 		order = append(order, l.Domain)
 	}
 	return out, order
