@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/mxaudit/mxaudit/db"
 )
 
 // SchemaVersion is the version of the report JSON shape (Report and the
@@ -85,6 +87,10 @@ type RunInfo struct {
 	PolicyVersion string     `json:"policy_version"`
 	ToolVersion   string     `json:"tool_version"`
 	RegradedFrom  *int64     `json:"regraded_from,omitempty"`
+	// Settings are the scan settings the run used (resolvers, EHLO name,
+	// ports, timeouts, per-host limit, scanning host...); absent for runs
+	// stored before they were recorded.
+	Settings *db.ScanSettings `json:"scan_settings,omitempty"`
 }
 
 // GradeCount is how many vendors (or domains) got a grade.
@@ -270,9 +276,28 @@ type AddressView struct {
 	HandshakeError string        `json:"handshake_error,omitempty"`
 	Versions       []VersionView `json:"versions"`
 	Cert           *CertView     `json:"certificate,omitempty"`
-	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed.
+	// Certificates are every certificate a sender can be given at the
+	// address, each judged for the MX name: the primary one (Cert) first,
+	// then the others (an ECDSA one beside an RSA one, the one served
+	// without SNI), each saying how it was obtained (CertView.Via).
+	Certificates []CertView `json:"certificates,omitempty"`
+	// Throttled says how the server limited our connections and how long
+	// the probe waited for it ("3 connections refused, waited 35s"); empty
+	// when it did not.
+	Throttled string `json:"throttled,omitempty"`
+	// Vulnerabilities are the known-vulnerability probes' answers, one per
+	// probe, in a fixed order.
+	Vulnerabilities []VulnView `json:"vulnerabilities,omitempty"`
+	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed,
+	// as readable text: bytes that are not printable text (control bytes,
+	// invalid UTF-8, direction overrides) are written as \xNN or \uXXXX
+	// here, once, so every format shows the same escapes.
 	Transcript []string `json:"transcript,omitempty"`
-	DANE       string   `json:"dane,omitempty"`
+	// TranscriptBase64 holds each transcript line's exact bytes, base64
+	// (standard alphabet, padded), without the "C: " / "S: " prefix: the
+	// same length and order as Transcript.
+	TranscriptBase64 []string `json:"transcript_base64,omitempty"`
+	DANE             string   `json:"dane,omitempty"`
 }
 
 // VersionView is one protocol version at one address.
@@ -337,6 +362,21 @@ type CertView struct {
 	// intermediates the server did not send: many senders (Postfix and
 	// Exim with OpenSSL) then fail verification.
 	ChainIncomplete bool `json:"chain_incomplete,omitempty"`
+	// Via says how a certificate other than the primary was obtained
+	// ("ECDSA key, in TLSv1.2 hellos", "without SNI"); empty for the primary.
+	Via string `json:"via,omitempty"`
+}
+
+// VulnView is one known-vulnerability probe at one address.
+type VulnView struct {
+	// Name is the probe ("Heartbleed"); CVE its identifier.
+	Name string `json:"name"`
+	CVE  string `json:"cve,omitempty"`
+	// Status is "vulnerable", "not_vulnerable", "not_applicable",
+	// "inconclusive" or "not_tested".
+	Status string `json:"status"`
+	// Detail is what the probe saw.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Finding is one finding with its wording, located, and its place in
