@@ -478,9 +478,9 @@ func TestPolicy(t *testing.T) {
 			t.Errorf("Default() = %q %q %d", p.Name, p.Version, p.ExpiryWarnDays)
 		}
 		cs := Codes()
-		// 59 transport codes and 21 sender-authentication codes;
+		// 61 transport codes and 21 sender-authentication codes;
 		// MTASTS_MX_NOT_COVERED and TLSRPT_MISSING have a second rule.
-		if len(cs) != 59+len(senderAuthRules()) || !slices.IsSorted(cs) || len(p.Rules) != len(cs)+2 {
+		if len(cs) != 61+len(senderAuthRules()) || !slices.IsSorted(cs) || len(p.Rules) != len(cs)+2 {
 			t.Errorf("Codes() has %d codes, rules %d", len(cs), len(p.Rules))
 		}
 		for _, key := range []string{"MTASTS_MX_NOT_COVERED/testing", "TLSRPT_MISSING/with_policy"} {
