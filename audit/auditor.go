@@ -129,6 +129,14 @@ type Config struct {
 	DomainTimeout time.Duration
 	// Versions limits the protocol versions enumerated (default all).
 	Versions []string
+	// ThrottleBudget is how long, from its first refusal, the probe of an
+	// address that limits connections (421, resets after a few accepted
+	// ones) may spend pausing and resuming (default
+	// tlsprobe.DefaultThrottleBudget, 5 minutes; `scan` uses less).
+	// ThrottleBackoff is the first pause, doubling up to a minute (default
+	// tlsprobe.DefaultThrottleBackoff).
+	ThrottleBudget  time.Duration
+	ThrottleBackoff time.Duration
 	// InjectionWait is how long the STARTTLS injection test waits, after
 	// its handshake, for an unprompted reply (default smtp.DefaultInjectionWait).
 	InjectionWait time.Duration
@@ -404,6 +412,9 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		p.Status = statusOf(err, p.Error)
 		return p
 	}
+	throttle := &tlsprobe.Throttle{Budget: a.cfg.ThrottleBudget, Backoff: a.cfg.ThrottleBackoff}
+	throttle.Succeeded() // the first connection got through: a refusal from now on is throttling
+	defer func() { p.Throttle = throttle.Report() }()
 	hs, chain, tc := a.handshake(ctx, conn, sni)
 	p.Handshake = hs
 	if tc != nil {
@@ -430,7 +441,8 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		// Versions in parallel up to the per-address limit: the limiter
 		// still caps the connections, with any certificate check of
 		// another MX name on the same address counted in.
-		Config: tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions, Parallel: a.cfg.PerHost},
+		Config:   tlsprobe.Config{SNI: sni, StepTimeout: a.cfg.StepTimeout, Versions: a.cfg.Versions, Parallel: a.cfg.PerHost},
+		Throttle: throttle,
 		OnChain: func(version uint16, chain [][]byte) {
 			rawMu.Lock()
 			defer rawMu.Unlock()

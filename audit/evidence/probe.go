@@ -119,6 +119,9 @@ type Probe struct {
 	Connections int `json:"connections"`
 	// Retries is the number of connections repeated after 421 or a timeout.
 	Retries int `json:"retries,omitempty"`
+	// Throttle is set when the server limited our connections and the
+	// probe paused for it; nil when it never did.
+	Throttle *Throttle `json:"throttle,omitempty"`
 	// Anomalies are protocol violations seen on the way (a suite we did not
 	// offer, a version above the one offered, STARTTLS after TLS...).
 	Anomalies []string `json:"anomalies,omitempty"`
@@ -311,4 +314,20 @@ type KeyExchange struct {
 	Bits int `json:"bits,omitempty"`
 	// HelloRetry is set when the server asked for another TLS 1.3 key share.
 	HelloRetry bool `json:"hello_retry,omitempty"`
+}
+
+// Throttle is what a server that limits connections did to a probe: it
+// refused connections after accepting some, and the probe paused and went
+// on from where it stopped.
+type Throttle struct {
+	// Refusals counts the connections refused (421, reset, refused) after
+	// the server had accepted one.
+	Refusals int `json:"refusals"`
+	// Waited is the time the probe spent paused.
+	Waited Duration `json:"waited_ms"`
+	// Budget is the time the probe could spend from the first refusal.
+	Budget Duration `json:"budget_ms"`
+	// BudgetExhausted is set when the server still refused when the budget
+	// ran out: the enumeration is then incomplete (see VersionResult.Complete).
+	BudgetExhausted bool `json:"budget_exhausted,omitempty"`
 }

@@ -134,6 +134,10 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		grades = append(grades, m.Grade)
 		dg.Incomplete = dg.Incomplete || m.Inconclusive
 	}
+	// A suite list cut short (a throttling server that outlasted the
+	// budget, a timeout mid-enumeration) leaves the domain incomplete
+	// whatever grade the suites found so far earn.
+	dg.Incomplete = dg.Incomplete || enumerationCut(d)
 	dg.Grade = Worst(grades...)
 	if !dg.Grade.Conclusive() {
 		dg.Grade, dg.Incomplete = GradeInconclusive, true
@@ -311,6 +315,24 @@ func sortFindings(fs []Finding) {
 			cmp.Compare(a.Code, b.Code),
 		)
 	})
+}
+
+// enumerationCut reports whether some address accepted a version whose
+// suites were not all enumerated.
+func enumerationCut(d *evidence.Domain) bool {
+	for _, h := range d.Hosts {
+		for _, a := range h.Addresses {
+			if a.Probe == nil {
+				continue
+			}
+			for _, v := range a.Probe.Versions {
+				if v.Support == evidence.Supported && !v.Complete {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // untestedVersions lists the protocol versions a restricted scan left out.

@@ -22,6 +22,8 @@ type table struct {
 	// workbook's sheets, in order.
 	sheet  string
 	sheets []string
+	// hidden are the hidden (or very hidden) sheets of the workbook.
+	hidden []string
 	// rows are the rows read, in order, up to the row limit.
 	rows []row
 	// problems were met while reading (row limit reached, unreadable rest).

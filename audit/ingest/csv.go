@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -14,8 +16,6 @@ import (
 const (
 	// csvDelimiters are the delimiters a CSV list may use, in order of preference.
 	csvDelimiters = ",;\t"
-	// sniffSize is how much of the start of a file is checked for binary content.
-	sniffSize = 8 << 10
 	// Byte order marks and the signatures of zip archives (XLSX) and OLE
 	// compound files (XLS, encrypted XLSX).
 	utf8BOM    = "\xEF\xBB\xBF"
@@ -50,6 +50,7 @@ func readCSV(data []byte, opt Options) (*table, error) {
 		prevLine int   // lines wholly consumed by previous records
 		prevOff  int64 // input offset after the previous record
 	)
+	nulRows := 0
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -69,14 +70,24 @@ func readCSV(data []byte, opt Options) (*table, error) {
 		prevLine += bytes.Count(text[prevOff:off], []byte{'\n'})
 		prevRow, prevOff = num, off
 		rw := row{num: num, cells: rec}
+		if slices.ContainsFunc(rec, func(c string) bool { return strings.IndexByte(c, 0) >= 0 }) {
+			// One rule wherever the byte sits: the row is refused, the
+			// rest of the list is read (a binary file then has no usable
+			// row at all, and is refused as such).
+			t.problems = append(t.problems, Problem{Row: num, Message: "the row holds a NUL byte (binary data, or a UTF-16 file without its byte-order mark): skipped"})
+			nulRows++
+			continue
+		}
 		if num > maxRows {
 			if rw.empty() {
 				continue
 			}
-			t.problems = append(t.problems, rowLimitProblem("", num, maxRows))
-			break
+			return nil, &RowLimitError{Limit: maxRows, Row: num}
 		}
 		t.rows = append(t.rows, rw)
+	}
+	if len(t.rows) == 0 && nulRows > 0 {
+		return nil, errors.New("this is a binary file, not a CSV or text list: every row holds NUL bytes")
 	}
 	return t, nil
 }
@@ -106,9 +117,6 @@ func csvText(data []byte) ([]byte, error) {
 		data = out
 	}
 	data = bytes.TrimPrefix(data, []byte(utf8BOM))
-	if bytes.IndexByte(data[:min(len(data), sniffSize)], 0) >= 0 {
-		return nil, errors.New("this is a binary file, not a CSV or text list")
-	}
 	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0 {
 		data = bytes.ReplaceAll(data, []byte{'\r'}, []byte{'\n'})
 	}
@@ -174,11 +182,14 @@ func recognisedColumns(r row) int {
 	return n
 }
 
-// rowLimitProblem says that the rows from num on were not read.
-func rowLimitProblem(sheet string, num, maxRows int) Problem {
-	return Problem{
-		Sheet:   sheet,
-		Row:     num,
-		Message: fmt.Sprintf("the list has more than %d rows: row %d and the rows after it were not read", maxRows, num),
-	}
+// RowLimitError is returned when a list holds a row past Options.MaxRows:
+// the list is refused whole rather than cut short, since a vendor dropped
+// from the end of a list would look audited and fine.
+type RowLimitError struct {
+	// Limit is the highest row number read; Row is the first used row past it.
+	Limit, Row int
+}
+
+func (e *RowLimitError) Error() string {
+	return fmt.Sprintf("the list has more than %d rows (row %d holds data): nothing was read", e.Limit, e.Row)
 }

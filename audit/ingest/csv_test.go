@@ -265,18 +265,6 @@ func TestReadCSV(t *testing.T) {
 			byDomain: map[string][]int{"acme.example": {0}, "beta.example": {1}, "acme-mail.example": {0}},
 		},
 		{
-			name: "row limit",
-			in:   "Domain\na.example\nb.example\n\nc.example\nd.example\n",
-			opt:  Options{MaxRows: 4},
-			vendors: []Vendor{
-				{Name: "a.example", Domains: []string{"a.example"}, Inputs: ids("a.example"), Row: 2},
-				{Name: "b.example", Domains: []string{"b.example"}, Inputs: ids("b.example"), Row: 3},
-			},
-			problems: []Problem{
-				{Row: 5, Message: "the list has more than 4 rows: row 5 and the rows after it were not read"},
-			},
-		},
-		{
 			name:    "long bad values are truncated",
 			in:      "Domain\n" + strings.Repeat("x", 300) + "!\nok.example\n",
 			vendors: []Vendor{{Name: "ok.example", Domains: []string{"ok.example"}, Inputs: ids("ok.example"), Row: 3}},
@@ -320,7 +308,7 @@ func TestReadCSVErrors(t *testing.T) {
 			want: "this is a zip archive (an Excel workbook?), not a CSV file: name it .xlsx"},
 		{name: "an old xls named csv", in: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", format: "csv",
 			want: "this is an old Excel (.xls) or password-protected workbook, not a CSV file: save it as .xlsx or CSV without a password"},
-		{name: "binary", in: "acme.example\x00\x01\x02", format: "csv", want: "this is a binary file, not a CSV or text list"},
+		{name: "binary", in: "acme.example\x00\x01\x02", format: "csv", want: "this is a binary file, not a CSV or text list: every row holds NUL bytes"},
 		{name: "too large", in: strings.Repeat("a.example\n", 3), format: "csv", opt: Options{MaxFileSize: 20},
 			want: "the file is larger than the 20 bytes limit"},
 		{name: "unknown format", in: "a.example", format: "ods", want: `unknown list format "ods" (want "csv" or "xlsx")`},

@@ -26,6 +26,9 @@ var idnaProfile = idna.New(
 	idna.BidiRule(),
 )
 
+// maxLabelLength is the longest DNS label, in octets (RFC 1035 §2.3.4).
+const maxLabelLength = 63
+
 // Domain normalises one user-supplied value into a domain to audit: an
 // e-mail address gives its domain; an IDN becomes its A-label; letter case
 // and a trailing dot are dropped. It returns the A-label, and an error that
@@ -71,6 +74,9 @@ func Domain(raw string) (string, error) {
 	for _, label := range labels {
 		if label == "" {
 			return "", fmt.Errorf("%s has an empty label", quote(raw))
+		}
+		if len(label) > maxLabelLength {
+			return "", fmt.Errorf("%s has a label of %d characters, longer than the %d DNS allows (RFC 1035 §2.3.4)", quote(raw), len(label), maxLabelLength)
 		}
 	}
 	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {

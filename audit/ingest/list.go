@@ -91,17 +91,22 @@ type List struct {
 	SHA256 string
 	// Format is FormatCSV or FormatXLSX.
 	Format string
-	// Sheet is the worksheet read (XLSX only).
+	// Sheet is the worksheet read (XLSX only): the one named in
+	// Options.Sheet, else the first visible sheet.
 	Sheet string
+	// HiddenSheets are the workbook's hidden sheets (XLSX only), which are
+	// read only when named.
+	HiddenSheets []string
 }
 
 // Options tune how a vendor list is read. The zero value is ready to use.
 type Options struct {
 	// Sheet is the XLSX worksheet to read, matched case-insensitively;
-	// the first sheet when empty.
+	// the first visible sheet when empty.
 	Sheet string
 	// MaxRows is the highest row number read (header and title rows
-	// included); DefaultMaxRows when zero or negative.
+	// included); DefaultMaxRows when zero or negative. A list with data
+	// past it is refused with a *RowLimitError.
 	MaxRows int
 	// MaxFileSize is the largest file accepted, in bytes; DefaultMaxFileSize
 	// when zero or negative.
@@ -178,15 +183,16 @@ func Read(r io.Reader, format string, opt Options) (*List, error) {
 		return nil, errors.New("the file is empty")
 	}
 	var (
-		t     *table
-		sheet string
+		t      *table
+		sheet  string
+		hidden []string
 	)
 	if format == FormatCSV {
 		t, err = readCSV(data, opt)
 	} else {
 		t, err = readXLSX(data, opt)
 		if t != nil {
-			sheet = t.sheet
+			sheet, hidden = t.sheet, t.hidden
 		}
 	}
 	if err != nil {
@@ -203,6 +209,7 @@ func Read(r io.Reader, format string, opt Options) (*List, error) {
 	l.SHA256 = hex.EncodeToString(sum[:])
 	l.Format = format
 	l.Sheet = sheet
+	l.HiddenSheets = hidden
 	return l, nil
 }
 

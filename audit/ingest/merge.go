@@ -9,6 +9,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -65,7 +66,22 @@ func sheetMerges(data []byte, sheet string, limit int64) ([]cellRange, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	return scanMerges(io.LimitReader(rc, limit))
+	merges, err := scanMerges(io.LimitReader(rc, limit))
+	var bad *badCellError
+	if errors.As(err, &bad) {
+		return merges, &corruptPartError{part: f.Name, err: bad}
+	}
+	return merges, err
+}
+
+// badCellError is a cell whose shared-string index is not a number:
+// excelize reads it as string 0, giving a vendor another vendor's value.
+type badCellError struct {
+	ref, value string
+}
+
+func (e *badCellError) Error() string {
+	return fmt.Sprintf("cell %s: shared-string index %q is not a number", e.ref, e.value)
 }
 
 // packageParts indexes the parts of a package by lower-case name (part
@@ -165,11 +181,18 @@ func sheetRelID(pkg map[string]*zip.File, wb, sheet string) (string, error) {
 	}
 }
 
-// scanMerges collects the <mergeCell ref="A1:B2"/> ranges of a worksheet.
+// scanMerges collects the <mergeCell ref="A1:B2"/> ranges of a worksheet,
+// and checks on the way that every shared-string cell (<c t="s">) holds a
+// number in its <v>.
 func scanMerges(r io.Reader) ([]cellRange, error) {
 	d := xml.NewDecoder(r)
 	var out []cellRange
-	for len(out) < maxMerges {
+	var (
+		sharedRef string // the shared-string cell being read, "" outside one
+		inValue   bool
+		value     []byte
+	)
+	for {
 		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			return out, nil
@@ -177,20 +200,60 @@ func scanMerges(r io.Reader) ([]cellRange, error) {
 		if err != nil {
 			return out, err
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || se.Name.Local != "mergeCell" {
-			continue
-		}
-		for _, a := range se.Attr {
-			if a.Name.Local != "ref" {
-				continue
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			switch tk.Name.Local {
+			case "c":
+				sharedRef = ""
+				ref, shared := "", false
+				for _, a := range tk.Attr {
+					switch a.Name.Local {
+					case "t":
+						shared = a.Value == "s"
+					case "r":
+						ref = a.Value
+					}
+				}
+				if shared {
+					sharedRef = ref
+					if sharedRef == "" {
+						sharedRef = "?"
+					}
+				}
+			case "v":
+				inValue, value = sharedRef != "", value[:0]
+			case "mergeCell":
+				if len(out) >= maxMerges {
+					continue
+				}
+				for _, a := range tk.Attr {
+					if a.Name.Local != "ref" {
+						continue
+					}
+					if cr, ok := parseRange(a.Value); ok {
+						out = append(out, cr)
+					}
+				}
 			}
-			if cr, ok := parseRange(a.Value); ok {
-				out = append(out, cr)
+		case xml.CharData:
+			if inValue && len(value) < maxProblemValue {
+				value = append(value, tk...)
+			}
+		case xml.EndElement:
+			switch tk.Name.Local {
+			case "v":
+				if inValue {
+					v := strings.TrimSpace(string(value))
+					if n, err := strconv.Atoi(v); err != nil || n < 0 {
+						return out, &badCellError{ref: sharedRef, value: v}
+					}
+				}
+				inValue = false
+			case "c":
+				sharedRef = ""
 			}
 		}
 	}
-	return out, nil
 }
 
 // parseRange parses "A1:B2" (a single cell is not a merge).

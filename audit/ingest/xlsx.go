@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -43,6 +45,9 @@ func readXLSX(data []byte, opt Options) (*table, error) {
 		return nil, errors.New("this is not an XLSX workbook (not a zip archive): if it is a CSV file, name it .csv")
 	}
 	total, xmlLimit := opt.unzipLimits()
+	if err := checkParts(data, total); err != nil {
+		return nil, err
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: total, UnzipXMLSizeLimit: xmlLimit})
 	if f != nil {
 		// Close removes the temporary files of large parts; failing to
@@ -56,16 +61,26 @@ func readXLSX(data []byte, opt Options) (*table, error) {
 		return nil, fmt.Errorf("cannot open the workbook: %w", err)
 	}
 	sheets := f.GetSheetList()
-	sheet, err := pickSheet(sheets, opt.Sheet)
+	var hidden []string
+	for _, s := range sheets {
+		if visible, err := f.GetSheetVisible(s); err == nil && !visible {
+			hidden = append(hidden, s)
+		}
+	}
+	sheet, err := pickSheet(sheets, hidden, opt.Sheet)
 	if err != nil {
 		return nil, err
 	}
-	t := &table{sheet: sheet, sheets: sheets}
+	t := &table{sheet: sheet, sheets: sheets, hidden: hidden}
 	if err := readSheetRows(f, t, opt.maxRows()); err != nil {
 		return nil, err
 	}
 	merges, err := sheetMerges(data, sheet, total)
 	t.merges = merges
+	var bad *corruptPartError
+	if errors.As(err, &bad) {
+		return nil, bad
+	}
 	if err != nil {
 		t.problems = append(t.problems, Problem{
 			Sheet:   sheet,
@@ -75,14 +90,63 @@ func readXLSX(data []byte, opt Options) (*table, error) {
 	return t, nil
 }
 
-// pickSheet chooses the sheet to read: want (exact, else ignoring case), or
-// the first sheet when want is empty.
-func pickSheet(sheets []string, want string) (string, error) {
+// corruptPartError says which part of a workbook package is damaged: the
+// list is refused rather than read with rows lost or values swapped.
+type corruptPartError struct {
+	part string
+	err  error
+}
+
+func (e *corruptPartError) Error() string {
+	return fmt.Sprintf("the workbook is damaged: part %s: %v; open it in a spreadsheet program and save it again", e.part, e.err)
+}
+
+func (e *corruptPartError) Unwrap() error { return e.err }
+
+// checkParts reads every part of the package through archive/zip, which
+// checks each part's size and CRC-32 against its headers, within limit
+// bytes in all. excelize trusts the declared sizes and would cut a part
+// whose headers understate it, losing rows with no error.
+func checkParts(data []byte, limit int64) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("this is not a valid XLSX workbook: %w", err)
+	}
+	left := limit
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return &corruptPartError{part: f.Name, err: err}
+		}
+		n, err := io.Copy(io.Discard, io.LimitReader(rc, left+1))
+		rc.Close()
+		if err != nil {
+			return &corruptPartError{part: f.Name, err: err}
+		}
+		if left -= n; left < 0 {
+			return nil // too large to check: excelize refuses it under the same cap
+		}
+	}
+	return nil
+}
+
+// pickSheet chooses the sheet to read: want (exact, else ignoring case),
+// hidden or not, or the first visible sheet when want is empty (a hidden
+// lookup sheet often comes first, and is not what the user sees).
+func pickSheet(sheets, hidden []string, want string) (string, error) {
 	if len(sheets) == 0 {
 		return "", errors.New("the workbook has no sheets")
 	}
 	if want == "" {
-		return sheets[0], nil
+		for _, s := range sheets {
+			if !slices.Contains(hidden, s) {
+				return s, nil
+			}
+		}
+		return "", fmt.Errorf("every sheet of the workbook is hidden (%s): name the one to read with --sheet", listSheets(sheets))
 	}
 	for _, s := range sheets {
 		if s == want {
@@ -129,8 +193,7 @@ func readSheetRows(f *excelize.File, t *table, maxRows int) error {
 			continue
 		}
 		if num > maxRows {
-			t.problems = append(t.problems, rowLimitProblem(t.sheet, num, maxRows))
-			return nil
+			return &RowLimitError{Limit: maxRows, Row: num}
 		}
 		t.rows = append(t.rows, r)
 	}
@@ -138,14 +201,9 @@ func readSheetRows(f *excelize.File, t *table, maxRows int) error {
 		t.readErr = rows.Error()
 	}
 	if t.readErr != nil {
-		if len(t.rows) == 0 {
-			return fmt.Errorf("cannot read sheet %q: %w", t.sheet, t.readErr)
-		}
-		t.problems = append(t.problems, Problem{
-			Sheet:   t.sheet,
-			Row:     num,
-			Message: fmt.Sprintf("could not read the rest of the sheet from this row on: %v", t.readErr),
-		})
+		// Rows past a read error would be lost without a trace: the list
+		// is refused whole.
+		return fmt.Errorf("cannot read sheet %q from row %d on: %w", t.sheet, num, t.readErr)
 	}
 	return nil
 }

@@ -96,6 +96,9 @@ type Prober struct {
 	// server that crypto/tls cannot complete a handshake with still has its
 	// certificate checked. It may be called from several goroutines.
 	OnChain func(version uint16, chain [][]byte)
+	// Throttle, when set, paces the connections once the server starts
+	// refusing them (see Throttle); share one per address.
+	Throttle *Throttle
 	// OnDHPrime, when set, is called with the prime of every finite-field
 	// DH ServerKeyExchange (for LOGJAM: a short or widely shared prime). It
 	// may be called from several goroutines.
@@ -257,17 +260,40 @@ func (x exchangeResult) closedClean() (string, bool) {
 // retrying once after a failed dial or a timeout. Every dial is counted in
 // *conns.
 func (p *Prober) exchange(ctx context.Context, conns *int, hello func() []byte) exchangeResult {
+	return p.exchangeThen(ctx, conns, maxAttempts, hello, nil)
+}
+
+// exchangeThen is exchange with at most attempts tries of its own and an
+// optional continuation (see roundTrip). Refusals the Throttle calls
+// throttling are waited out and tried again without counting as attempts.
+func (p *Prober) exchangeThen(ctx context.Context, conns *int, attempts int, hello func() []byte, then func(net.Conn, exchangeResult) bool) exchangeResult {
 	var x exchangeResult
-	for attempt := range maxAttempts {
-		if attempt > 0 && !sleepCtx(ctx, p.Config.retryBackoff()) {
+	for attempt := 0; attempt < attempts; {
+		release, ok := p.Throttle.gate(ctx)
+		if !ok {
 			x.ctxErr = ctx.Err()
+			if x.dialErr == nil {
+				x.dialErr = evidence.Classify("connect", ctx.Err())
+			}
 			return x
 		}
-		x = p.roundTrip(ctx, hello(), nil)
+		x = p.roundTrip(ctx, hello(), then)
+		release()
 		if x.dialed {
 			*conns++
 		}
-		if !x.retryable() {
+		if x.dialed && x.dialErr == nil {
+			p.Throttle.Succeeded()
+		}
+		if x.ctxErr == nil && p.Throttle.refused(x.dialErr) {
+			continue
+		}
+		attempt++
+		if !x.retryable() || attempt >= attempts {
+			return x
+		}
+		if !sleepCtx(ctx, p.Config.retryBackoff()) {
+			x.ctxErr = ctx.Err()
 			return x
 		}
 	}

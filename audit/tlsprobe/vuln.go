@@ -238,9 +238,11 @@ func parseSuiteCode(s string) (uint16, bool) {
 // session is one vulnerability probe's connection: the hello sent and its
 // cleartext answer read as roundTrip does, then then called on the open
 // connection when a complete TLS ≤ 1.2 answer at the offered version
-// arrived. It is never retried: each probe costs what its doc says.
+// arrived. It is not retried (each probe costs what its doc says), except
+// after a refusal the Throttle waits out.
 func (p *Prober) session(ctx context.Context, hello []byte, wire uint16, then func(net.Conn, *ServerResponse)) (exchangeResult, int) {
-	x := p.roundTrip(ctx, hello, func(conn net.Conn, x exchangeResult) bool {
+	conns := 0
+	x := p.exchangeThen(ctx, &conns, 1, func() []byte { return hello }, func(conn net.Conn, x exchangeResult) bool {
 		sh := x.resp.Hello
 		if x.err != nil || sh == nil || !x.resp.HelloDone || sh.Version != wire {
 			return false
@@ -248,10 +250,6 @@ func (p *Prober) session(ctx context.Context, hello []byte, wire uint16, then fu
 		then(conn, x.resp)
 		return true
 	})
-	conns := 0
-	if x.dialed {
-		conns = 1
-	}
 	return x, conns
 }
 

@@ -32,7 +32,8 @@ func dbFlag() cli.Flag {
 func runCommand() *cli.Command {
 	flags := append(scanFlags(),
 		dbFlag(),
-		&cli.StringFlag{Name: "sheet", Usage: "XLSX sheet `NAME` to read (default: the first sheet)"},
+		&cli.StringFlag{Name: "sheet", Usage: "XLSX sheet `NAME` to read (default: the first visible sheet)"},
+		&cli.IntFlag{Name: "max-rows", Value: ingest.DefaultMaxRows, Usage: "refuse a vendor list with data past row `N` (header included)"},
 		&cli.StringFlag{Name: "list-name", Usage: "`NAME` of the vendor list; runs of one list are compared (default: the file name)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue the last interrupted run of this list (a new run starts when there is none)"},
 		&cli.IntFlag{Name: "expiry-warn", Value: 30, Usage: "report certificates expiring within `DAYS`"},
@@ -132,9 +133,19 @@ func runAction(c *cli.Context, rend renderers) error {
 		return err
 	}
 	path := c.Args().First()
-	list, err := ingest.ReadFile(path, ingest.Options{Sheet: c.String("sheet")})
+	if n := c.Int("max-rows"); n < 1 {
+		return usageErr("--max-rows %d: must be at least 1", n)
+	}
+	list, err := ingest.ReadFile(path, ingest.Options{Sheet: c.String("sheet"), MaxRows: c.Int("max-rows")})
+	var rowLimit *ingest.RowLimitError
+	if errors.As(err, &rowLimit) {
+		return usageErr("%v; the limit is %d rows: split the list, or raise the limit with --max-rows N", err, rowLimit.Limit)
+	}
 	if err != nil {
 		return usageErr("%v", err)
+	}
+	if list.Sheet != "" {
+		log.Info("vendor list read", "file", path, "sheet", list.Sheet, "hidden_sheets_skipped", strings.Join(list.HiddenSheets, ", "))
 	}
 	if len(list.Domains) == 0 {
 		// Nothing to audit is an input error, found before any network

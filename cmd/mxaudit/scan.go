@@ -25,6 +25,13 @@ import (
 	"github.com/mxaudit/mxaudit/templates"
 )
 
+// Throttle budgets by command: a batch can afford to wait for a provider
+// that rate-limits; a one-off scan in a terminal less so.
+const (
+	batchThrottleBudget = 5 * time.Minute
+	scanThrottleBudget  = time.Minute
+)
+
 // defaultEHLO is announced when --ehlo is not given and the machine's own
 // name is not a fully qualified domain name.
 const defaultEHLO = "mxaudit.invalid"
@@ -41,6 +48,8 @@ func scanFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: audit.DefaultStepTimeout, Usage: "`TIME` allowed for one step (connect, greeting, command, handshake)"},
 		&cli.DurationFlag{Name: "probe-timeout", Value: audit.DefaultProbeTimeout, Usage: "`TIME` allowed for the whole probe of one address"},
 		&cli.DurationFlag{Name: "domain-timeout", Value: audit.DefaultDomainTimeout, Usage: "`TIME` allowed for the whole audit of one domain (DNS, policies and the probes of its addresses, which run side by side); what is unfinished then is reported, and the domain is inconclusive"},
+		&cli.DurationFlag{Name: "throttle-budget", Usage: "`TIME` an address that starts refusing connections (421 too many connections, resets) may take, from its first refusal, " +
+			"while the probe pauses with backoff and resumes where it stopped (default " + batchThrottleBudget.String() + " for run, " + scanThrottleBudget.String() + " for scan)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM `FILE` of trusted root certificates instead of the system roots"},
 		&cli.StringFlag{Name: "versions", Usage: "comma-separated protocol versions to enumerate (default all: SSLv2,SSLv3,TLSv1.0,TLSv1.1,TLSv1.2,TLSv1.3)"},
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "domains audited at once (`N`)"},
@@ -203,8 +212,17 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 		}
 		setup.allSelectors = append(setup.allSelectors, sel)
 	}
+	throttle := c.Duration("throttle-budget")
+	switch {
+	case throttle < 0:
+		return nil, usageErr("--throttle-budget must not be negative")
+	case throttle == 0 && c.Command != nil && c.Command.Name == "scan":
+		throttle = scanThrottleBudget
+	case throttle == 0:
+		throttle = batchThrottleBudget
+	}
 	a, err := audit.New(audit.Config{
-		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"),
+		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"), ThrottleBudget: throttle,
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
 		ProbeTimeout: c.Duration("probe-timeout"), DomainTimeout: domainTimeout(c), Versions: versions,

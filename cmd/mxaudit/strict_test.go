@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	"github.com/urfave/cli/v2"
 
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report/reporttest"
@@ -514,5 +515,26 @@ func TestRestrictedVersions(t *testing.T) {
 	})
 	if !d.Grade.Incomplete || !restricted || strings.Join(d.Evidence.VersionsTested, ",") != "TLSv1.2,TLSv1.3" {
 		t.Errorf("restricted scan: %+v", d)
+	}
+}
+
+// TestRowLimit: a list longer than the limit is refused with exit 2
+// before any network work, naming the limit and --max-rows; the default
+// limit is at most 100,000 rows.
+func TestRowLimit(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "h.db")
+	list := writeList(t, dir, "A,a.example,,", "B,b.example,,", "C,c.example,,")
+	code, _, stderr := runCLI(t, "run", "--db", dbPath, "--resolver", "127.0.0.1:1", "--max-rows", "3", list)
+	if code != exitUsage || !strings.Contains(stderr, "the limit is 3 rows") || !strings.Contains(stderr, "--max-rows N") {
+		t.Fatalf("exit %d, stderr %q; want %d naming the limit and --max-rows", code, stderr, exitUsage)
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Error("a database was created for a refused list")
+	}
+	for _, f := range runCommand().Flags {
+		if ifl, ok := f.(*cli.IntFlag); ok && ifl.Name == "max-rows" && (ifl.Value < 1 || ifl.Value > 100000) {
+			t.Errorf("default --max-rows %d, want at most 100,000", ifl.Value)
+		}
 	}
 }

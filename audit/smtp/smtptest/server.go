@@ -123,6 +123,12 @@ type Behavior struct {
 	// MaxConns, when positive, answers "421 too many connections" to a
 	// connection that would make more than MaxConns open at once.
 	MaxConns int
+	// ThrottleAfter, when positive, is a provider's rate limit: after that
+	// many connections, every new one is answered "421 too many
+	// connections" until ThrottleFor has passed; then the count starts
+	// again.
+	ThrottleAfter int
+	ThrottleFor   time.Duration
 	// Latency, when positive, simulates a distant server on loopback: the
 	// greeting comes two round trips of Latency after the connection is
 	// accepted (the TCP handshake, then the greeting's own trip), and every
@@ -147,6 +153,8 @@ type Stats struct {
 	// Pipelined counts commands that arrived while an earlier one still
 	// awaited its reply (data already buffered behind a command).
 	Pipelined int
+	// Throttled counts connections refused under ThrottleAfter.
+	Throttled int
 }
 
 // Server is a running fake SMTP server.
@@ -161,6 +169,10 @@ type Server struct {
 	closed bool
 	conns  map[net.Conn]struct{}
 	stats  Stats
+	// window counts the connections taken since the last throttle period;
+	// throttledUntil ends the current one.
+	window         int
+	throttledUntil time.Time
 	// starttlsRefused counts STARTTLS commands answered with STARTTLSCode.
 	starttlsRefused int
 }
@@ -259,9 +271,10 @@ func (s *Server) accept() {
 		s.stats.Connections++
 		open := len(s.conns)
 		s.stats.MaxConcurrent = max(s.stats.MaxConcurrent, open)
+		throttled := s.throttle()
 		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.handle(conn, open)
+		go s.handle(conn, open, throttled)
 	}
 }
 
@@ -272,6 +285,27 @@ func (s *Server) count(verb string, pipelined bool) {
 	if pipelined {
 		s.stats.Pipelined++
 	}
+}
+
+// throttle reports whether a new connection falls in a throttle period
+// (ThrottleAfter); s.mu is held.
+func (s *Server) throttle() bool {
+	if s.b.ThrottleAfter <= 0 {
+		return false
+	}
+	now := time.Now()
+	if now.Before(s.throttledUntil) {
+		s.stats.Throttled++
+		return true
+	}
+	if s.window >= s.b.ThrottleAfter {
+		s.window = 0
+		s.throttledUntil = now.Add(s.b.ThrottleFor)
+		s.stats.Throttled++
+		return true
+	}
+	s.window++
+	return false
 }
 
 // refuseSTARTTLS reports whether this STARTTLS gets STARTTLSCode rather
@@ -287,7 +321,7 @@ func (s *Server) refuseSTARTTLS() bool {
 }
 
 // handle serves one connection; open is the number open including it.
-func (s *Server) handle(conn net.Conn, open int) {
+func (s *Server) handle(conn net.Conn, open int, throttled bool) {
 	c := &session{srv: s, conn: conn, br: bufio.NewReader(conn)}
 	defer func() {
 		_ = c.conn.Close()
@@ -306,7 +340,7 @@ func (s *Server) handle(conn net.Conn, open int) {
 		c.conn = &latencyConn{Conn: conn, wait: wait, owed: connectTrips * b.Latency, rtt: b.Latency}
 		c.br = bufio.NewReader(c.conn)
 	}
-	if b.MaxConns > 0 && open > b.MaxConns {
+	if throttled || (b.MaxConns > 0 && open > b.MaxConns) {
 		_ = c.reply(codeUnavailable, "too many connections")
 		return
 	}
