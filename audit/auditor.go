@@ -506,6 +506,11 @@ func (a *Auditor) vulns(ctx context.Context, ip, sni string, prober *tlsprobe.Pr
 			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "no full TLS handshake completed on this address"}
 			return
 		}
+		if err := a.checkAddress(ip); err != nil {
+			// This dial bypasses a.dial: the guard is asked here too.
+			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Error: evidence.Classify("connect", err), Detail: "address not dialled"}
+			return
+		}
 		release, err := a.limit.acquire(ctx, ip)
 		if err != nil {
 			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Error: evidence.Classify("connect", err), Detail: "cancelled"}
@@ -590,7 +595,12 @@ func (a *Auditor) tlsConfig(sni string) *tls.Config {
 func (a *Auditor) handshake(ctx context.Context, conn net.Conn, sni string) (*evidence.Handshake, [][]byte, net.Conn) {
 	hs := &evidence.Handshake{}
 	start := time.Now()
-	tc := tls.Client(conn, a.tlsConfig(sni))
+	cfg := a.tlsConfig(sni)
+	// crypto/tls lists its TLS 1.3 suites among these, and always offers them.
+	for _, id := range cfg.CipherSuites {
+		hs.Offered = append(hs.Offered, tlsprobe.SuiteCode(id))
+	}
+	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, a.cfg.StepTimeout)
 	err := tc.HandshakeContext(hctx)
 	cancel()
@@ -621,7 +631,11 @@ func (a *Auditor) afterTLS(ctx context.Context, tc net.Conn, sess *evidence.SMTP
 	if sess == nil {
 		sess = &evidence.SMTPSession{}
 	}
-	_ = a.cfg.SMTP.AfterTLS(ctx, tc, sess)
+	if err := a.cfg.SMTP.AfterTLS(ctx, tc, sess); err != nil {
+		// The handshake completed but the session did not survive its
+		// first command: no sender can deliver over it.
+		sess.PostTLSError = evidence.Classify(smtp.StepPostTLSEHLO, err)
+	}
 }
 
 // tlsError classifies a failed crypto/tls handshake: an alert from the

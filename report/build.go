@@ -494,7 +494,8 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 			}
 		}
 		for _, v := range p.Versions {
-			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete}
+			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete,
+				ServerHelloOnly: ag.HandshakeNeverCompleted && v.Support == evidence.Supported}
 			if v.Alert != nil {
 				vv.Alert = v.Alert.String()
 			}
@@ -899,12 +900,14 @@ func (b *builder) methodology(run db.Run) {
 	for _, c := range m.Checks {
 		out.Checks = append(out.Checks, CheckDef{Name: c.Name, Label: c.Label, Meaning: c.Meaning})
 	}
-	policy, ok := grade.PolicyByName(run.Policy)
+	// The rules of the policy version the run was graded with: a run
+	// re-graded under version 2 shows version 2's table.
+	policy, ok := grade.PolicyByNameVersion(run.Policy, run.PolicyVersion)
 	if !ok {
 		policy = grade.Default()
 	}
-	// RuleKeys includes the variants of a code ("MTASTS_MX_NOT_COVERED/testing").
-	for _, key := range grade.RuleKeys() {
+	// RuleKeys includes version 2's variants of a code ("MTASTS_MX_NOT_COVERED/testing").
+	for _, key := range policy.RuleKeys() {
 		rule := policy.Rule(key)
 		code, variant, _ := strings.Cut(key, "/")
 		title := code

@@ -126,6 +126,26 @@ func TestDaysExpired(t *testing.T) {
 	}
 }
 
+// TestServerHelloOnly: an address whose handshakes never complete shows
+// its suites as chosen in a ServerHello only; a working one does not.
+func TestServerHelloOnly(t *testing.T) {
+	h := &evidence.Host{Name: "mx.example.com", Addresses: []evidence.Address{{IP: "192.0.2.1", Probe: &evidence.Probe{
+		Status: evidence.ProbeOK,
+		Versions: []evidence.VersionResult{
+			{Version: evidence.TLS11, Support: evidence.NotSupported, Complete: true},
+			{Version: evidence.TLS12, Support: evidence.Supported, Complete: true, Suites: []evidence.Suite{{Code: "0xC0,0x2F", Name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}}},
+		},
+	}}}}
+	for _, never := range []bool{true, false} {
+		av := report.AddressViewOf(h, grade.AddressGrade{IP: "192.0.2.1", HandshakeNeverCompleted: never})
+		for _, v := range av.Versions {
+			if want := never && v.Version == evidence.TLS12; v.ServerHelloOnly != want {
+				t.Errorf("never completed %v: %s ServerHelloOnly %v, want %v", never, v.Version, v.ServerHelloOnly, want)
+			}
+		}
+	}
+}
+
 // TestBuildVendorFields: the vendor list's columns, the tier as a number,
 // the previous grade and finding ids reach the model.
 func TestBuildVendorFields(t *testing.T) {

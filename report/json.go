@@ -21,61 +21,9 @@ const maxJSONBytes = 1 << 30
 // never a missing field that looks like "no". Arrays at the top level are
 // always present ([] when empty).
 //
-//	{
-//	  "schema_version": 2,
-//	  "generated_at": "2025-06-01T06:00:00Z",
-//	  "tool": "mxaudit", "tool_version": "1.4.0",
-//	  "organisation": {"name", "title", "contact", "logo", "policy_label",
-//	                   "frameworks": [..], "remediation_days"},
-//	  "run":  {"id", "list_name", "input_path", "input_sha256", "status",
-//	           "started_at", "finished_at", "policy", "policy_version",
-//	           "tool_version", "regraded_from"},
-//	  "base": {same as run: the run compared with; absent for a first run},
-//	  "summary": {"vendors", "domains", "mx_hosts", "addresses",
-//	              "grades": [{"grade", "count"}], "vendor_grades": [..],
-//	              "forced_tls_eligible", "forced_tls_not_eligible",
-//	              "forced_tls_unknown", "forced_tls_share" (0..1),
-//	              "critical_findings", "high_findings", "medium_findings",
-//	              "low_findings", "regressions", "improvements",
-//	              "expiring_soon", "expiry_warn_days", "inconclusive",
-//	              "input_problems", "port_blocked", "https_blocked",
-//	              "mta_sts_enforce", "dane_valid"},
-//	  "vendor_rows": [ one per (vendor, domain), riskiest first:
-//	              {"vendor", "domain", "input", "owner", "tier",
-//	               "tier_number", "tags", "contact", "notes", "grade",
-//	               "previous_grade", "grade_rank", "incomplete", "forced_tls",
-//	               "mta_sts", "dane", "top_finding", "top_severity",
-//	               "findings", "change", "regressed", "earliest_expiry"} ],
-//	  "domains": [ {"domain", "input", "vendors", "grade", "incomplete",
-//	               "forced_tls", "forced_tls_reason", "mx_kind", "mx_lookup",
-//	               "dnssec", "mta_sts", "mta_sts_detail", "tls_rpt",
-//	               "audited_at",
-//	               "mx": [ {"host", "preference", "grade", "dane", "tlsa",
-//	                 "addresses": [ {"ip", "grade", "checks": {name: result, pass = good},
-//	                   "probe_status", "probe_error", "probed_at",
-//	                   "connections", "banner", "protocol",
-//	                   "versions": [ {"version", "support", "reason",
-//	                     "preference", "complete", "suites": [ {"code", "name", "bits",
-//	                       "flags", "weak", "key_exchange"} ]} ],
-//	                   "certificate": {"subject", "issuer", "common_name",
-//	                     "sans", "not_before", "not_after", "days_to_expiry",
-//	                     "days_expired", "key_type", "key_bits", "signature",
-//	                     "trusted", "name_match", "trust_error", "self_signed",
-//	                     "chain", "sha256", "chain_incomplete"},
-//	                   "transcript": ["C: EHLO ...", "S: 250 ..."],
-//	                   "dane"} ]} ]} ],
-//	  "findings": [ most severe first: {"id", "vendors", "domain", "host", "ip",
-//	               "code", "severity", "severity_rank" (0 info .. 4
-//	               critical), "title", "message", "remediation", "why",
-//	               "standards", "new"} ],
-//	  "changes": [ {"kind", "domain", "vendors", "host", "ip", "from", "to",
-//	               "text", "bad"} ],
-//	  "input_problems": [ {"sheet", "row", "column", "value", "message"} ],
-//	  "methodology": {"checks": [{"name", "label", "meaning"}],
-//	                  "rules": [{"code", "title", "severity", "deduction",
-//	                             "force_f"}],
-//	                  "grading": [..], "limits": [..], "scope": [..]}
-//	}
+// The shape is published as a JSON Schema (draft 2020-12): Schema("report"),
+// printed by `mxaudit schema`; every object is closed, so the schema lists
+// every field this writer can emit.
 //
 // Strings from remote servers (banners, certificate names, transcripts)
 // and from the input file are kept exactly, so a consumer can compare

@@ -280,10 +280,14 @@ type VersionView struct {
 	// Alert is the TLS alert with which the server refused the last hello
 	// of this version, with its level and number ("fatal
 	// handshake_failure (40)"); empty when it refused otherwise.
-	Alert      string      `json:"alert,omitempty"`
-	Preference string      `json:"preference,omitempty"`
-	Complete   bool        `json:"complete"`
-	Suites     []SuiteView `json:"suites,omitempty"`
+	Alert      string `json:"alert,omitempty"`
+	Preference string `json:"preference,omitempty"`
+	Complete   bool   `json:"complete"`
+	// ServerHelloOnly is set when the suites were chosen in a ServerHello
+	// but no handshake with the server ever completed (grading policy v3):
+	// the server picks them, then ends every handshake.
+	ServerHelloOnly bool        `json:"server_hello_only,omitempty"`
+	Suites          []SuiteView `json:"suites,omitempty"`
 }
 
 // SuiteView is one accepted cipher suite with the flags a reader scans for.

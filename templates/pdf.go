@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 )
 
 // Files of the PDF report and the vendor letters, embedded and in an
@@ -63,7 +64,9 @@ func loadProse(name, dir string) (*Prose, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded %s: %w", name, err)
 	}
-	t, err := template.New(name).Funcs(proseFuncs()).Option(missingKeyOption).Parse(string(base))
+	// A block that names a field its data lacks is an error, never
+	// "<no value>" printed on a signed report.
+	t, err := template.New(name).Funcs(proseFuncs()).Option("missingkey=error").Parse(string(base))
 	if err != nil {
 		return nil, fmt.Errorf("embedded %s: %w", name, err)
 	}
@@ -91,7 +94,10 @@ func (p *Prose) Render(name string, data any) (string, error) {
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("render %s: %w", name, err)
+		// text/template's message names the file, line and column of the
+		// failing action; cut it short so that no error can carry a dump
+		// of the report model.
+		return "", fmt.Errorf("template block %q: %s", name, shortError(err.Error()))
 	}
 	return strings.TrimSpace(b.String()), nil
 }
@@ -206,4 +212,20 @@ func PDFFonts() ([]Font, error) {
 		files[i].Data = b
 	}
 	return files, nil
+}
+
+// maxErrorText is the longest template error message kept.
+const maxErrorText = 300
+
+// shortError cuts a template error message to maxErrorText bytes, on a
+// rune boundary.
+func shortError(s string) string {
+	if len(s) <= maxErrorText {
+		return s
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -171,12 +171,35 @@ type SMTPSession struct {
 	PostTLSEHLO *Reply `json:"post_tls_ehlo,omitempty"`
 	// STARTTLSAfterTLS is set when STARTTLS is advertised again inside TLS (RFC 3207 §4.2 forbids it).
 	STARTTLSAfterTLS *bool `json:"starttls_after_tls,omitempty"`
+	// PostTLSError is why the first command inside TLS (EHLO) failed after
+	// a completed handshake: the session a sender needs did not survive it
+	// (a server that demands a client certificate rejects here). Nil when
+	// EHLO inside TLS was answered, or was never sent.
+	PostTLSError *Error `json:"post_tls_error,omitempty"`
+	// DataAfterSTARTTLS is what the server sent after its 220 reply to
+	// STARTTLS and before the TLS handshake. TLS is client-first (RFC 8446
+	// §2, RFC 3207 §4), so such bytes are injected or a buffering bug. They
+	// are recorded here, then read by the TLS handshake as a sender's TLS
+	// library would read them. Nil when none arrived with the 220 reply.
+	DataAfterSTARTTLS *UnexpectedData `json:"data_after_starttls,omitempty"`
 	// Transcript is the cleartext dialogue, truncated lines marked.
 	Transcript []TranscriptLine `json:"transcript,omitempty"`
 	// ConnectedAt is when the TCP connection opened; transcript offsets
 	// count from it. Zero when the connection never opened.
 	ConnectedAt time.Time `json:"connected_at,omitzero"`
 }
+
+// UnexpectedData is bytes a server sent where the protocol allows none.
+type UnexpectedData struct {
+	// Bytes is how many bytes arrived.
+	Bytes int `json:"bytes"`
+	// Hex is the first of them (at most MaxUnexpectedHex bytes), hex-encoded
+	// so that no remote byte reaches a report unescaped.
+	Hex string `json:"hex"`
+}
+
+// MaxUnexpectedHex is how many unexpected bytes UnexpectedData keeps.
+const MaxUnexpectedHex = 64
 
 // Handshake is a completed (or failed) full TLS handshake with crypto/tls.
 type Handshake struct {
@@ -194,6 +217,11 @@ type Handshake struct {
 	OCSPStapled bool `json:"ocsp_stapled,omitempty"`
 	// Error is the handshake failure.
 	Error *Error `json:"error,omitempty"`
+	// Offered are the suite codes the handshake offered ("0xC0,0x2F"), for
+	// TLS 1.0 to 1.3. A suite the raw hellos saw accepted and that is
+	// listed here was one the server could choose in this handshake too:
+	// when it then fails, the handshake broke after the ServerHello.
+	Offered []string `json:"offered,omitempty"`
 	// Duration is the handshake time.
 	Duration Duration `json:"duration_ms"`
 }

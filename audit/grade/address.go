@@ -60,6 +60,19 @@ func (c *collector) addVariant(code, variant, reason string, args map[string]str
 	c.forceF = c.forceF || r.ForceF
 }
 
+// waive marks the scope's findings of the given codes as waived for why:
+// they stay listed, and their deductions are given back.
+func (c *collector) waive(codes []string, why string) {
+	for i := range c.findings {
+		f := &c.findings[i]
+		if f.Waived != "" || !slices.Contains(codes, f.Code) {
+			continue
+		}
+		c.deduction -= f.Deduction
+		f.Deduction, f.Waived = 0, why
+	}
+}
+
 // has reports whether the code was recorded in this scope.
 func (c *collector) has(code string) bool {
 	return slices.ContainsFunc(c.findings, func(f Finding) bool { return f.Code == code })
@@ -135,6 +148,16 @@ func gradeAddress(in addressInput) AddressGrade {
 	st := probeStatus(pr)
 
 	inconclusive, why := false, map[string]string(nil)
+	// Version 3 counts TLS as working only when a full handshake completed
+	// and the session survived its first command.
+	var sf sessionFailure
+	if in.policy.v3() && st == evidence.ProbeOK {
+		sf = sessionOf(pr, v)
+		if sf.status != "" {
+			st = sf.status
+			ag.HandshakeNeverCompleted = len(sf.helloOnly) > 0
+		}
+	}
 	switch st {
 	case evidence.ProbeOK:
 		ag.Checks[CheckTLS] = Pass
@@ -143,12 +166,22 @@ func gradeAddress(in addressInput) AddressGrade {
 		c.add(CodeNoSTARTTLS, "The server does not offer STARTTLS.", nil)
 	case evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
 		ag.Checks[CheckTLS] = Fail
-		reason := startTLSFailure(pr, st)
-		c.add(CodeSTARTTLSFailed, "STARTTLS is offered but no TLS session could be set up: "+reason+".",
-			map[string]string{"reason": reason})
+		reason := sf.reason
+		if reason == "" {
+			reason = startTLSFailure(pr, st)
+		}
+		args := map[string]string{"reason": reason}
+		if len(sf.helloOnly) > 0 {
+			args["suites"] = strings.Join(sf.helloOnly, ", ")
+		}
+		c.add(CodeSTARTTLSFailed, "STARTTLS is offered but no TLS session could be set up: "+reason+".", args)
 	case evidence.ProbeInconclusive, evidence.ProbeRejected:
 		ag.Checks[CheckTLS] = Inconclusive
-		inconclusive, why = true, probeErrorArgs(pr, st)
+		if sf.reason != "" {
+			inconclusive, why = true, map[string]string{"reason": sf.reason, "kind": string(sf.err.Kind), "step": sf.err.Step}
+		} else {
+			inconclusive, why = true, probeErrorArgs(pr, st)
+		}
 	case evidence.ProbePrivateAddress:
 		// Not dialled: the finding says why, and the address is never
 		// graded as audited.
@@ -168,6 +201,11 @@ func gradeAddress(in addressInput) AddressGrade {
 		suiteChecks(c, ag.Checks, v, st == evidence.ProbeOK)
 		if pr.SMTP != nil && pr.SMTP.STARTTLSAfterTLS != nil && *pr.SMTP.STARTTLSAfterTLS {
 			c.add(CodeSTARTTLSAfterTLS, "The server advertises STARTTLS again inside TLS.", nil)
+		}
+		if d := pr.SMTP; d != nil && d.DataAfterSTARTTLS != nil {
+			n := strconv.Itoa(d.DataAfterSTARTTLS.Bytes)
+			c.add(CodeDataAfterSTARTTLS, "The server sent "+n+" bytes after its 220 reply to STARTTLS, before the TLS handshake.",
+				map[string]string{"bytes": n, "hex": d.DataAfterSTARTTLS.Hex})
 		}
 		if len(pr.Anomalies) > 0 {
 			list := strings.Join(pr.Anomalies, "; ")
@@ -211,6 +249,11 @@ func gradeAddress(in addressInput) AddressGrade {
 		}
 	}
 	dstate := in.dane.addressState(in.addr.DANE)
+	if in.policy.v3() && dstate == daneValid && matchedByEE(in.addr.DANE) {
+		// RFC 7672 §3.1.1: DANE senders authenticate a DANE-EE chain by
+		// its key alone, without PKIX trust, names or dates.
+		c.waive(waivedByDANEEE(), WaivedDANEEE)
+	}
 	if dstate == daneInvalid {
 		reason := "no usable TLSA record matches the presented chain"
 		if r := in.addr.DANE.Reason; r != "" {
@@ -240,6 +283,103 @@ func gradeAddress(in addressInput) AddressGrade {
 	ag.Findings = c.findings
 	sortFindings(ag.Findings)
 	return ag
+}
+
+// sessionFailure is why version 3 does not count TLS as working on an
+// address whose probe status is ok; the zero value when it does.
+type sessionFailure struct {
+	// status replaces the probe's: tls_failed, or inconclusive when the
+	// failure says nothing about the server (a timeout, a hang-up).
+	status evidence.ProbeStatus
+	reason string
+	err    *evidence.Error
+	// helloOnly names the suites chosen in a ServerHello of a handshake
+	// that never completed.
+	helloOnly []string
+}
+
+// sessionOf checks, for an ok probe, that a full handshake completed and
+// that the session survived the first command inside TLS.
+//
+// A full handshake that failed although the server accepted, in the raw
+// hellos, a suite it also offered broke after the ServerHello: the server
+// chose that suite, then ended the handshake. A TLS alert from the server
+// makes that a TLS failure (STARTTLS_FAILED); a timeout or a hang-up makes
+// the address inconclusive; a failure of our own client (a certificate it
+// cannot parse) is not held against the server. Evidence from before the
+// handshake recorded what it offered cannot tell, and is left as it is.
+func sessionOf(pr *evidence.Probe, v view) sessionFailure {
+	hs := pr.Handshake
+	if hs != nil && !hs.OK && hs.Error != nil && len(hs.Offered) > 0 {
+		offered := map[string]bool{}
+		for _, code := range hs.Offered {
+			offered[normCode(code)] = true
+		}
+		var chosen []accepted
+		for _, a := range v.acceptedSuites(tlsVersions()...) {
+			if offered[normCode(a.suite.Code)] {
+				chosen = append(chosen, a)
+			}
+		}
+		if len(chosen) > 0 {
+			names := uniqueNames(chosen)
+			e := hs.Error
+			switch {
+			case e.Inconclusive():
+				return sessionFailure{status: evidence.ProbeInconclusive, err: e, helloOnly: names,
+					reason: "no full TLS handshake completed (" + e.Error() + ")"}
+			case remoteTLSFailure(e):
+				return sessionFailure{status: evidence.ProbeTLSFailed, err: e, helloOnly: names,
+					reason: "the server chose a cipher suite in its ServerHello, then ended every handshake (" + e.Error() +
+						"): no TLS handshake ever completed"}
+			}
+		}
+	}
+	if pr.SMTP != nil && pr.SMTP.PostTLSError != nil {
+		e := pr.SMTP.PostTLSError
+		if e.Inconclusive() {
+			return sessionFailure{status: evidence.ProbeInconclusive, err: e,
+				reason: "the session inside TLS could not be checked (" + e.Error() + ")"}
+		}
+		return sessionFailure{status: evidence.ProbeTLSFailed, err: e,
+			reason: "the TLS handshake completed, but the server ended the session at the first command inside TLS (" + e.Error() + ")"}
+	}
+	return sessionFailure{}
+}
+
+// remoteTLSFailure reports whether a handshake error came from the server:
+// a TLS alert it sent, or a protocol error it caused.
+func remoteTLSFailure(e *evidence.Error) bool {
+	switch e.Kind {
+	case evidence.ErrTLSAlert:
+		return true
+	case evidence.ErrTLS, evidence.ErrProtocol:
+		return strings.Contains(e.Message, "remote error")
+	}
+	return false
+}
+
+// WaivedDANEEE is Finding.Waived for the certificate findings a
+// DNSSEC-secure DANE-EE match waives.
+const WaivedDANEEE = "dane-ee"
+
+// waivedByDANEEE are the findings DANE-EE senders never check (RFC 7672
+// §3.1.1): PKIX trust, the names in the certificate and its dates.
+func waivedByDANEEE() []string {
+	return []string{CodeCertUntrusted, CodeCertChainIncomplete, CodeCertNameMismatch, CodeCertExpired, CodeCertNotYetValid, CodeCertExpiresSoon}
+}
+
+// matchedByEE reports whether a DANE-EE (usage 3) record matched the chain.
+func matchedByEE(m *evidence.DANEMatch) bool {
+	if m == nil {
+		return false
+	}
+	for _, label := range m.Matched {
+		if strings.HasPrefix(label, "3 ") {
+			return true
+		}
+	}
+	return false
 }
 
 // score subtracts the address's own deductions and those of the enclosing

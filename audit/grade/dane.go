@@ -2,6 +2,7 @@ package grade
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,6 +72,9 @@ func daneHost(c *collector, h *evidence.Host) hostDANE {
 	t := h.TLSA
 	if t == nil {
 		return hostDANE{}
+	}
+	if c.policy.v3() && t.Lookup.DNSSEC == evidence.DNSSECBogus {
+		return hostDANE{} // DNSSEC_BOGUS, raised by dnssecHost
 	}
 	if tlsaLookupFailed(t.Lookup) {
 		args := map[string]string{"status": string(t.Lookup.Status)}
@@ -164,13 +168,22 @@ func dnssecDomain(c *collector, mx evidence.MXLookup) {
 }
 
 // dnssecHost raises DNSSEC_BOGUS for an MX host whose address lookups fail
-// DNSSEC validation.
+// DNSSEC validation, and under policy version 3 whose TLSA lookup does: DANE
+// senders then defer mail to the host, as they do on a TLSA mismatch
+// (RFC 7672 §2.1.1).
 func dnssecHost(c *collector, h *evidence.Host) {
 	var lookups, reasons []string
-	for _, q := range []struct {
+	queries := []struct {
 		typ string
 		l   *evidence.Lookup
-	}{{"A", h.A}, {"AAAA", h.AAAA}} {
+	}{{"A", h.A}, {"AAAA", h.AAAA}}
+	if c.policy.v3() && h.TLSA != nil {
+		queries = append(queries, struct {
+			typ string
+			l   *evidence.Lookup
+		}{"TLSA", &h.TLSA.Lookup})
+	}
+	for _, q := range queries {
 		if q.l == nil || q.l.DNSSEC != evidence.DNSSECBogus {
 			continue
 		}
@@ -189,5 +202,9 @@ func dnssecHost(c *collector, h *evidence.Host) {
 		args["reason"] = strings.Join(reasons, "; ")
 		reason += ": " + args["reason"]
 	}
-	c.add(CodeDNSSECBogus, "Validating resolvers cannot find the MX host's addresses: "+reason+".", args)
+	msg := "Validating resolvers cannot find the MX host's addresses: "
+	if !slices.Contains(lookups, "A") && !slices.Contains(lookups, "AAAA") {
+		msg = "DANE senders cannot use the MX host's TLSA records and defer mail to it: "
+	}
+	c.add(CodeDNSSECBogus, msg+reason+".", args)
 }

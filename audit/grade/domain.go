@@ -68,11 +68,14 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		}
 		dc.add(CodeNoMX, "The domain has no MX record and no address"+detail+".", args)
 		dg.Grade = GradeF
-		// NO_MX deducts nothing (there is no address to score) but sets F.
+		// NO_MX deducts nothing (there is no address to score) but sets F;
+		// from policy v3 on its rule says so itself (critical, force F).
 		noMX := dc.findings[len(dc.findings)-1]
 		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "no mail host"
 		out := finish()
-		out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
+		if !noMX.ForceF {
+			out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
+		}
 		return out
 	case mx.Kind == evidence.MXError:
 		args := map[string]string{"status": string(mx.Lookup.Status)}

@@ -223,6 +223,10 @@ type Finding struct {
 	Args map[string]string `json:"args,omitempty"`
 	// Reason is a short factual English sentence, used when no template is at hand.
 	Reason string `json:"reason"`
+	// Waived names why the finding costs nothing under this policy although
+	// its fact stands ("dane-ee": DANE senders do not check it); Deduction
+	// is then 0.
+	Waived string `json:"waived,omitempty"`
 }
 
 // ForcedTLS says whether a sender may require TLS for every message to the
@@ -250,6 +254,10 @@ type AddressGrade struct {
 	Grade Grade `json:"grade"`
 	// Inconclusive is set when the address could not be audited (Grade "?").
 	Inconclusive bool `json:"inconclusive,omitempty"`
+	// HandshakeNeverCompleted is set when the server chose suites in its
+	// ServerHello but no full handshake ever completed (policy version 3):
+	// the accepted suites were chosen in a ServerHello, not used.
+	HandshakeNeverCompleted bool `json:"handshake_never_completed,omitempty"`
 	// Deductions are what Score subtracted from 100, domain and host
 	// findings first, then the address's own; Caps the causes, from any
 	// scope, that set Grade whatever the score. Both are empty for an

@@ -158,7 +158,7 @@ func findingCases() []findingCase {
 			setVersion(d, notSupported(evidence.TLS12))
 			setVersion(d, notSupported(evidence.TLS13))
 			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS10, Suite: ptrSuite(sECDHERSA128SHA())}
-		}, wantCodes: []string{CodeNoModernTLS, CodeNoTLS13, CodeTLS10Enabled}, code: CodeNoModernTLS, deduction: 35, severity: High, score: 65, grade: GradeC,
+		}, wantCodes: []string{CodeNoModernTLS, CodeNoTLS13, CodeTLS10Enabled}, code: CodeNoModernTLS, deduction: 35, severity: High, score: 55, grade: GradeD,
 			args: map[string]string{"versions": "TLSv1.0"}},
 		{name: "certificate expired", mutate: certMut(func(c *evidence.CertCheck) {
 			c.Expired, c.DaysToExpiry = yes(), -3
@@ -225,7 +225,7 @@ func findingCases() []findingCase {
 			setVersion(d, supported(evidence.TLS12, sRSA128GCM(), sECDHERSAChaCha()))
 			setVersion(d, supported(evidence.TLS13, sTLS13ChaCha()))
 			addr1(d).Probe.Handshake.Suite = ptrSuite(sTLS13ChaCha())
-		}, wantCodes: []string{CodeNoNISTR2Suite}, code: CodeNoNISTR2Suite, deduction: 10, severity: Low, score: 90, grade: GradeAMinus},
+		}, wantCodes: []string{CodeNoNISTR2Suite}, code: CodeNoNISTR2Suite, deduction: 10, severity: Medium, score: 90, grade: GradeAMinus},
 		{name: "no forward secrecy", mutate: func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.TLS12, sECDHECDSA128GCM()))
 			setVersion(d, notSupported(evidence.TLS13))
@@ -246,11 +246,11 @@ func findingCases() []findingCase {
 			args: map[string]string{"issuer": "CN=Test CA"}},
 		{name: "tls 1.0 enabled", mutate: func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.TLS10, sECDHERSA128SHA()))
-		}, wantCodes: []string{CodeTLS10Enabled}, code: CodeTLS10Enabled, severity: Info, score: 100, grade: GradeA,
+		}, wantCodes: []string{CodeTLS10Enabled}, code: CodeTLS10Enabled, deduction: 10, severity: Medium, score: 90, grade: GradeAMinus,
 			args: map[string]string{"version": "TLSv1.0"}},
 		{name: "tls 1.1 enabled", mutate: func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.TLS11, sECDHERSA128SHA()))
-		}, wantCodes: []string{CodeTLS11Enabled}, code: CodeTLS11Enabled, severity: Info, score: 100, grade: GradeA,
+		}, wantCodes: []string{CodeTLS11Enabled}, code: CodeTLS11Enabled, deduction: 10, severity: Medium, score: 90, grade: GradeAMinus,
 			args: map[string]string{"version": "TLSv1.1"}},
 		{name: "no tls 1.3", mutate: func(d *evidence.Domain) {
 			setVersion(d, notSupported(evidence.TLS13))
@@ -268,6 +268,10 @@ func findingCases() []findingCase {
 		{name: "starttls after tls", mutate: func(d *evidence.Domain) {
 			addr1(d).Probe.SMTP.STARTTLSAfterTLS = yes()
 		}, wantCodes: []string{CodeSTARTTLSAfterTLS}, code: CodeSTARTTLSAfterTLS, severity: Info, score: 100, grade: GradeA},
+		{name: "data after the 220 to starttls", mutate: func(d *evidence.Domain) {
+			addr1(d).Probe.SMTP.DataAfterSTARTTLS = &evidence.UnexpectedData{Bytes: 5, Hex: "3235302078"}
+		}, wantCodes: []string{CodeDataAfterSTARTTLS}, code: CodeDataAfterSTARTTLS, deduction: 10, severity: Medium, score: 90, grade: GradeAMinus,
+			args: map[string]string{"bytes": "5", "hex": "3235302078"}},
 		{name: "protocol anomaly", mutate: func(d *evidence.Domain) {
 			addr1(d).Probe.Anomalies = []string{"TLSv1.1 hello answered with TLSv1.2", "suite 0x00,0x05 not offered"}
 		}, wantCodes: []string{CodeProtocolAnomaly}, code: CodeProtocolAnomaly, severity: Info, score: 100, grade: GradeA,
@@ -367,7 +371,7 @@ func TestCombinations(t *testing.T) {
 		{"export suite: weak ciphers and critical key exchange", []func(*evidence.Domain){export}, 55, GradeD},
 		{"same cause twice deducts once", []func(*evidence.Domain){rc4, func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.TLS11, sRC4SHA()))
-		}}, 90, GradeAMinus},
+		}}, 80, GradeB}, // RC4 once (10) and TLS 1.1 (10)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

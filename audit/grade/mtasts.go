@@ -248,7 +248,12 @@ func stsForHost(c *collector, m *evidence.MTASTS, p *evidence.STSPolicy, host st
 		if p.Mode == stsModeEnforce {
 			c.add(CodeMTASTSMXNotCovered, "The MX host matches no mx line of the MTA-STS policy, which is in enforce mode: senders that enforce MTA-STS will not deliver to it.", args)
 		} else {
-			c.addVariant(CodeMTASTSMXNotCovered, VariantTesting, "The MX host matches no mx line of the MTA-STS policy, which is in testing mode.", args)
+			reason := "The MX host matches no mx line of the MTA-STS policy, which is in testing mode."
+			if c.policy.v3() {
+				c.add(CodeMTASTSTestingMXNotCovered, reason, args)
+			} else {
+				c.addVariant(CodeMTASTSMXNotCovered, VariantTesting, reason, args)
+			}
 		}
 	}
 	return stsHost{mode: p.Mode, covered: ok, pattern: pattern}

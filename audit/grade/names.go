@@ -14,12 +14,43 @@ func ParseGrade(s string) (Grade, bool) {
 	return g, g.Conclusive()
 }
 
-// PolicyNames lists the built-in policies.
-func PolicyNames() []string { return []string{DefaultPolicyName} }
+// versionSep separates a policy's name from its version in a policy
+// reference ("mxaudit-default@2").
+const versionSep = "@"
 
-// PolicyByName returns a built-in policy.
+// PolicyNames lists the built-in policies as PolicyByName accepts them: the
+// current version by its name, and each version as name@version.
+func PolicyNames() []string {
+	return []string{DefaultPolicyName, DefaultPolicyName + versionSep + PolicyVersion3, DefaultPolicyName + versionSep + PolicyVersion2}
+}
+
+// PolicyByName returns a built-in policy: "mxaudit-default" (or "") is the
+// current version; "mxaudit-default@2", "v2" or "2" is version 2, and the
+// same forms name version 3.
 func PolicyByName(name string) (Policy, bool) {
-	if name == DefaultPolicyName || name == "" {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "" || n == DefaultPolicyName {
+		return Default(), true
+	}
+	version := strings.TrimPrefix(n, DefaultPolicyName+versionSep)
+	version = strings.TrimPrefix(version, "v")
+	switch version {
+	case PolicyVersion2, PolicyVersion3:
+		return builtin(version), true
+	}
+	return Policy{}, false
+}
+
+// PolicyByNameVersion returns the built-in policy a stored run was graded
+// with, from the name and version it recorded.
+func PolicyByNameVersion(name, version string) (Policy, bool) {
+	if name != DefaultPolicyName && name != "" {
+		return Policy{}, false
+	}
+	switch version {
+	case PolicyVersion2, PolicyVersion3:
+		return builtin(version), true
+	case "":
 		return Default(), true
 	}
 	return Policy{}, false

@@ -150,7 +150,7 @@ func policyCases() []policyCase {
 			grade: GradeF, domain: GradeF,
 			args: map[string]string{"mode": "enforce", "patterns": "mail.other.example, *.mail.example.com"}},
 		{name: "testing policy does not cover the MX", mutate: sts(stsEvidence(stsModeTesting, stsWeek, "mail.other.example")),
-			wantCodes: []string{CodeMTASTSMXNotCovered, CodeMTASTSTesting}, code: CodeMTASTSMXNotCovered, host: mx1, severity: Medium,
+			wantCodes: []string{CodeMTASTSTesting, CodeMTASTSTestingMXNotCovered}, code: CodeMTASTSTestingMXNotCovered, host: mx1, severity: Medium,
 			deduction: 10, score: 90, grade: GradeAMinus, domain: GradeAMinus,
 			args: map[string]string{"mode": "testing", "patterns": "mail.other.example"}},
 		{name: "enforced MX with an expired certificate", mutate: enforceWith(func(d *evidence.Domain) {
@@ -178,7 +178,7 @@ func policyCases() []policyCase {
 			setVersion(d, notSupported(evidence.TLS13))
 			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS10, Suite: ptrSuite(sECDHERSA128SHA())}
 		}), wantCodes: []string{CodeMTASTSEnforceMXFails, CodeNoModernTLS, CodeNoTLS13, CodeTLS10Enabled}, code: CodeMTASTSEnforceMXFails,
-			host: mx1, ip: ip1, severity: Critical, score: 65, grade: GradeF, domain: GradeF,
+			host: mx1, ip: ip1, severity: Critical, score: 55, grade: GradeF, domain: GradeF,
 			args: map[string]string{"reasons": "neither TLS 1.2 nor TLS 1.3 is supported", "pattern": "*.example.com"}},
 		{name: "enforced MX with a self-signed certificate for another name", mutate: enforceWith(func(d *evidence.Domain) {
 			c := addr1(d).Cert
@@ -206,12 +206,12 @@ func policyCases() []policyCase {
 			args: map[string]string{"status": "nodata"}},
 		{name: "tls-rpt missing beside MTA-STS", mutate: enforceWith(func(d *evidence.Domain) {
 			d.TLSRPT = &evidence.TLSRPT{TXT: evidence.Lookup{Status: evidence.DNSNXDomain}, Error: "no TLS-RPT record"}
-		}), wantCodes: []string{CodeTLSRPTMissing}, code: CodeTLSRPTMissing, severity: Low, score: 100, grade: GradeAPlus,
+		}), wantCodes: []string{CodeTLSRPTMissing}, code: CodeTLSRPTMissing, severity: Info, score: 100, grade: GradeAPlus,
 			domain: GradeAPlus, args: map[string]string{"status": "nxdomain"}},
 		{name: "tls-rpt missing beside DANE", mutate: func(d *evidence.Domain) {
 			withDANE(d, daneMatch(2, ab), ab, tlsaRec(3, 1, "cd"))
 			d.TLSRPT = &evidence.TLSRPT{TXT: evidence.Lookup{Status: evidence.DNSNXDomain}, Error: "no TLS-RPT record"}
-		}, wantCodes: []string{CodeTLSRPTMissing}, code: CodeTLSRPTMissing, severity: Low, score: 100, grade: GradeAPlus,
+		}, wantCodes: []string{CodeTLSRPTMissing}, code: CodeTLSRPTMissing, severity: Info, score: 100, grade: GradeAPlus,
 			domain: GradeAPlus, args: map[string]string{"status": "nxdomain"}},
 		{name: "tls-rpt invalid", mutate: func(d *evidence.Domain) {
 			d.TLSRPT = &evidence.TLSRPT{TXT: evidence.Lookup{Status: evidence.DNSOK},
@@ -253,9 +253,9 @@ func policyCases() []policyCase {
 			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECBogus, ab)
 			d.Hosts[0].TLSA.Lookup.DNSSECReason = "RRSIG expired"
 			addr1(d).DANE = daneMatch(1, ab)
-		}, wantCodes: []string{CodeDANETLSALookupFailed}, code: CodeDANETLSALookupFailed, host: mx1, severity: High, deduction: 35,
-			score: 65, grade: GradeC, domain: GradeC,
-			args: map[string]string{"status": "ok", "dnssec": "bogus", "reason": "DNSSEC validation bogus: RRSIG expired"}},
+		}, wantCodes: []string{CodeDNSSECBogus}, code: CodeDNSSECBogus, host: mx1, severity: Critical,
+			score: 100, grade: GradeF, domain: GradeF,
+			args: map[string]string{"lookup": "TLSA", "reason": "TLSA: RRSIG expired"}},
 		{name: "MX records bogus", mutate: func(d *evidence.Domain) {
 			d.MX.Lookup.DNSSEC, d.MX.Lookup.DNSSECReason = evidence.DNSSECBogus, "no valid RRSIG for example.com MX"
 		}, wantCodes: []string{CodeDNSSECBogus}, code: CodeDNSSECBogus, severity: Critical, score: 100, grade: GradeF, domain: GradeF,
@@ -495,7 +495,7 @@ func TestPolicyGrades(t *testing.T) {
 			wantCodes: []string{CodeMTASTSRecordInvalid}},
 		{name: "policy override of a rule variant", mutate: func(d *evidence.Domain) {
 			d.MTASTS = stsEvidence(stsModeTesting, stsWeek, "mail.other.example")
-		}, policy: &Policy{Name: "strict", Version: "1", Rules: map[string]Rule{
+		}, policy: &Policy{Name: "strict", Version: PolicyVersion2, Rules: map[string]Rule{
 			RuleKey(CodeMTASTSMXNotCovered, VariantTesting): {Severity: High, Deduction: 20}}},
 			want: GradeB, mxGrades: []Grade{GradeB}, forced: ForcedTLSEligible,
 			wantCodes: []string{CodeMTASTSMXNotCovered, CodeMTASTSTesting}, finding: CodeMTASTSMXNotCovered, host: mx1, severity: High},

@@ -86,6 +86,16 @@ const (
 	CodeDANETLSALookupFailed = "DANE_TLSA_LOOKUP_FAILED" // per MX host
 	CodeDNSSECBogus          = "DNSSEC_BOGUS"            // domain or MX host
 	CodeDNSSECUnsigned       = "DNSSEC_UNSIGNED"
+
+	// Policy version 3.
+	//
+	// CodeMTASTSTestingMXNotCovered is an MX host outside a policy in
+	// testing mode, which version 2 rates as a variant of
+	// MTASTS_MX_NOT_COVERED: a code of its own keeps one severity per code.
+	CodeMTASTSTestingMXNotCovered = "MTASTS_TESTING_MX_NOT_COVERED" // per MX host
+	// CodeDataAfterSTARTTLS is bytes the server sent after its 220 to
+	// STARTTLS and before the TLS handshake (per address).
+	CodeDataAfterSTARTTLS = "DATA_AFTER_STARTTLS"
 )
 
 // Rule variants. A code whose severity depends on the situation has one
@@ -115,8 +125,15 @@ func RuleKey(code, variant string) string {
 // Policy identity and defaults of the built-in policy.
 const (
 	DefaultPolicyName     = "mxaudit-default"
-	DefaultPolicyVersion  = "2"
+	DefaultPolicyVersion  = PolicyVersion3
 	DefaultExpiryWarnDays = 30
+)
+
+// The versions of the built-in policy. Version 2 stays selectable, so a
+// stored run re-graded under it gets version 2's results.
+const (
+	PolicyVersion2 = "2"
+	PolicyVersion3 = "3"
 )
 
 // Rule is what a policy does with one finding code.
@@ -147,34 +164,60 @@ type Policy struct {
 	Rules map[string]Rule `json:"rules,omitempty"`
 }
 
-// Default returns the built-in policy "mxaudit-default", version 2.
-func Default() Policy {
+// Default returns the built-in policy "mxaudit-default" in its current
+// version, 3.
+func Default() Policy { return builtin(DefaultPolicyVersion) }
+
+// builtin returns a version of the built-in policy; an unknown version is
+// the current one.
+func builtin(version string) Policy {
+	if version != PolicyVersion2 {
+		version = PolicyVersion3
+	}
 	return Policy{
 		Name:           DefaultPolicyName,
-		Version:        DefaultPolicyVersion,
+		Version:        version,
 		ExpiryWarnDays: DefaultExpiryWarnDays,
-		Rules:          defaultRules(),
+		Rules:          rulesOf(version),
 	}
 }
 
-// Codes lists every finding code the grader can emit, sorted.
+// rulesOf is the rule table of a version of the built-in policy.
+func rulesOf(version string) map[string]Rule {
+	if version == PolicyVersion2 {
+		return rulesV2()
+	}
+	return rulesV3()
+}
+
+// Codes lists every finding code the grader can emit under any version of
+// the built-in policy, sorted.
 func Codes() []string {
-	rules := defaultRules()
-	codes := make([]string, 0, len(rules))
-	for key := range rules {
-		if !strings.Contains(key, variantSep) {
-			codes = append(codes, key)
+	var codes []string
+	for _, v := range []string{PolicyVersion2, PolicyVersion3} {
+		for key := range rulesOf(v) {
+			if !strings.Contains(key, variantSep) && !slices.Contains(codes, key) {
+				codes = append(codes, key)
+			}
 		}
 	}
 	slices.Sort(codes)
 	return codes
 }
 
-// RuleKeys lists every rule key of the default policy, sorted: each code
-// of Codes and each rule variant ("MTASTS_MX_NOT_COVERED/testing"), for a
-// complete table of the rules.
-func RuleKeys() []string {
-	rules := defaultRules()
+// RuleKeys lists every rule key of the default policy, sorted (see
+// Policy.RuleKeys).
+func RuleKeys() []string { return Default().RuleKeys() }
+
+// RuleKeys lists the policy's rule keys, sorted: each code and, in
+// version 2, each rule variant ("MTASTS_MX_NOT_COVERED/testing"), for a
+// complete table of the rules. A policy without its own rules lists the
+// current built-in table.
+func (p Policy) RuleKeys() []string {
+	rules := p.Rules
+	if len(rules) == 0 {
+		rules = rulesOf(p.Version)
+	}
 	keys := make([]string, 0, len(rules))
 	for key := range rules {
 		keys = append(keys, key)
@@ -183,6 +226,11 @@ func RuleKeys() []string {
 	return keys
 }
 
+// v3 reports whether the policy judges by the rules version 3 added
+// (see rulesV3). Only the built-in version 2 does not; a policy of any
+// other version is judged by the current rules.
+func (p Policy) v3() bool { return p.Version != PolicyVersion2 }
+
 func (p Policy) expiryWarnDays() int {
 	if p.ExpiryWarnDays <= 0 {
 		return DefaultExpiryWarnDays
@@ -190,12 +238,22 @@ func (p Policy) expiryWarnDays() int {
 	return p.ExpiryWarnDays
 }
 
-// rule returns the rule of a rule key (see RuleKey).
+// rule returns the rule of a rule key (see RuleKey): the policy's own, else
+// the built-in table of its version; a variant without a rule of its own
+// falls back to its code's rule.
 func (p Policy) rule(key string) Rule {
 	if r, ok := p.Rules[key]; ok {
 		return r
 	}
-	return defaultRules()[key]
+	table := rulesOf(p.Version)
+	if r, ok := table[key]; ok {
+		return r
+	}
+	code, _, _ := strings.Cut(key, variantSep)
+	if r, ok := p.Rules[code]; ok {
+		return r
+	}
+	return table[code]
 }
 
 // Deductions of the default policy.
@@ -205,8 +263,8 @@ const (
 	deductLight  = 5
 )
 
-// defaultRules is the table of policy mxaudit-default v2. Changing a value
-// here changes the meaning of stored grades: raise DefaultPolicyVersion.
+// rulesV2 is the table of policy mxaudit-default v2. Changing a value here
+// changes the meaning of stored grades: add a version instead.
 //
 // Version 2 adds MTA-STS, TLS-RPT, DANE and DNSSEC. Their rules follow the
 // TLS table: a failure that makes standard-conforming senders refuse to
@@ -223,7 +281,7 @@ const (
 // deduction, like a certificate that expires soon: nothing fails today;
 // the absence of MTA-STS, TLS-RPT or DNSSEC, testing and none modes, and a
 // lookup that could not be answered are information.
-func defaultRules() map[string]Rule {
+func rulesV2() map[string]Rule {
 	rules := map[string]Rule{
 		CodeNoSTARTTLS:            {Severity: Critical, ForceF: true},
 		CodeSTARTTLSFailed:        {Severity: Critical, ForceF: true},
@@ -289,11 +347,53 @@ func defaultRules() map[string]Rule {
 		CodeDANETLSALookupFailed:                        {Severity: High, Deduction: deductHeavy},
 		CodeDNSSECBogus:                                 {Severity: Critical, ForceF: true},
 		CodeDNSSECUnsigned:                              {Severity: Info},
+		CodeDataAfterSTARTTLS:                           {Severity: Medium, Deduction: deductMedium},
 	}
 	// Sender authentication (SPF, DMARC, DKIM) never changes the
 	// transport grade; its rules carry a severity only.
 	maps.Copy(rules, senderAuthRules())
 	return rules
+}
+
+// rulesV3 is the table of policy mxaudit-default v3: version 2's, with one
+// severity per code, each consistent with its points (critical forces F,
+// high costs 35, medium 10, low at most 5, information nothing) and with
+// the standard the finding cites:
+//   - TLS 1.0 and 1.1 accepted are medium and cost 10 each: RFC 8996
+//     deprecates them, PCI DSS v4.0 Req. 4.2.1 and NIST SP 800-52 Rev. 2
+//     §3.1 rule them out (version 2: information, no points);
+//   - no NIST SP 800-52 Rev. 2 suite is medium, as its 10 points are
+//     (version 2: low with 10);
+//   - a null MX beside other MX records costs the 10 points of a medium
+//     finding (version 2: none); no MX at all is critical, as its F is;
+//   - TLS-RPT missing is information for every domain (version 2: low for
+//     a domain with MTA-STS or DANE): RFC 8460 reports, it protects nothing;
+//   - an MX host outside a testing MTA-STS policy has a code of its own,
+//     MTASTS_TESTING_MX_NOT_COVERED, medium;
+//   - bytes sent after the 220 to STARTTLS and before TLS are medium:
+//     senders whose TLS reads them fail the handshake.
+//
+// Version 3 also has the findings of the vulnerability probes (vulnRules).
+//
+// Version 3 also judges differently (see Policy.v3): TLS counts as working
+// only when a full handshake completed and the session survived its first
+// command; a DNSSEC-bogus TLSA RRset is DNSSEC_BOGUS, critical, like a DANE
+// mismatch (RFC 7672 §2.1.1); and a chain authenticated by a DNSSEC-secure
+// DANE-EE record waives the PKIX trust, name and expiry findings for the
+// grade (RFC 7672 §3.1.1).
+func rulesV3() map[string]Rule {
+	r := rulesV2()
+	delete(r, RuleKey(CodeMTASTSMXNotCovered, VariantTesting))
+	delete(r, RuleKey(CodeTLSRPTMissing, VariantWithPolicy))
+	r[CodeTLS10Enabled] = Rule{Severity: Medium, Deduction: deductMedium}
+	r[CodeTLS11Enabled] = Rule{Severity: Medium, Deduction: deductMedium}
+	r[CodeNoNISTR2Suite] = Rule{Severity: Medium, Deduction: deductMedium}
+	r[CodeNullMXConflict] = Rule{Severity: Medium, Deduction: deductMedium}
+	r[CodeNoMX] = Rule{Severity: Critical, ForceF: true}
+	r[CodeTLSRPTMissing] = Rule{Severity: Info}
+	r[CodeMTASTSTestingMXNotCovered] = Rule{Severity: Medium, Deduction: deductMedium}
+	maps.Copy(r, vulnRules())
+	return r
 }
 
 // Score thresholds of the letter grades.

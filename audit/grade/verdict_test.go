@@ -253,11 +253,11 @@ func TestDomainLevel(t *testing.T) {
 		{"null MX beside another MX", func(d *evidence.Domain) {
 			d.MX.Kind, d.MX.NullMXConflict = evidence.MXExplicit, true
 			d.MX.Records = []evidence.MXRecord{{Preference: 0, Host: ""}, {Preference: 10, Host: mx1}}
-		}, GradeA, false, ForcedTLSEligible, CodeNullMXConflict, "", Medium, map[string]string{"records": "0 ., 10 mx1.example.com"}},
+		}, GradeAMinus, false, ForcedTLSEligible, CodeNullMXConflict, "", Medium, map[string]string{"records": "0 ., 10 mx1.example.com"}},
 		{"no MX and no address", func(d *evidence.Domain) {
 			d.MX = evidence.MXLookup{Kind: evidence.MXNone, Lookup: evidence.Lookup{Status: evidence.DNSNXDomain}}
 			d.Hosts = nil
-		}, GradeF, false, ForcedTLSNotEligible, CodeNoMX, "", High, map[string]string{"reason": "MX lookup nxdomain"}},
+		}, GradeF, false, ForcedTLSNotEligible, CodeNoMX, "", Critical, map[string]string{"reason": "MX lookup nxdomain"}},
 		{"MX lookup failed", func(d *evidence.Domain) {
 			d.MX = evidence.MXLookup{Kind: evidence.MXError, Lookup: evidence.Lookup{Status: evidence.DNSServFail, Rcode: "SERVFAIL"}}
 			d.Hosts = nil
@@ -302,7 +302,7 @@ func TestDomainLevel(t *testing.T) {
 				t.Fatalf("no %s finding: %q", tt.domainCode, codes(g.Findings))
 			}
 			f := g.Findings[i]
-			if f.Host != tt.host || f.Severity != tt.severity || f.Deduction != 0 || f.Domain != testDomain {
+			if f.Host != tt.host || f.Severity != tt.severity || f.Deduction != Default().Rule(f.Code).Deduction || f.Domain != testDomain {
 				t.Errorf("finding %+v, want host %q severity %s", f, tt.host, tt.severity)
 			}
 			for k, v := range tt.args {
@@ -474,18 +474,24 @@ func TestWorst(t *testing.T) {
 func TestPolicy(t *testing.T) {
 	t.Run("default identity", func(t *testing.T) {
 		p := Default()
-		if p.Name != "mxaudit-default" || p.Version != "2" || p.ExpiryWarnDays != 30 {
+		if p.Name != "mxaudit-default" || p.Version != "3" || p.ExpiryWarnDays != 30 {
 			t.Errorf("Default() = %q %q %d", p.Name, p.Version, p.ExpiryWarnDays)
 		}
 		cs := Codes()
-		// 61 transport codes and 21 sender-authentication codes;
-		// MTASTS_MX_NOT_COVERED and TLSRPT_MISSING have a second rule.
-		if len(cs) != 61+len(senderAuthRules()) || !slices.IsSorted(cs) || len(p.Rules) != len(cs)+2 {
+		// 71 transport codes over both versions and the sender-authentication
+		// codes; version 3 has one rule per code and no variant, version 2
+		// lacks MTASTS_TESTING_MX_NOT_COVERED and the eight vulnerability
+		// codes, and has two variants.
+		if len(cs) != 71+len(senderAuthRules()) || !slices.IsSorted(cs) || len(p.Rules) != len(cs) {
 			t.Errorf("Codes() has %d codes, rules %d", len(cs), len(p.Rules))
 		}
+		v2, ok := PolicyByName("mxaudit-default@2")
+		if !ok || v2.Version != "2" || len(v2.Rules) != len(cs)-1-len(vulnRules())+2 {
+			t.Fatalf("version 2: %v %q with %d rules", ok, v2.Version, len(v2.Rules))
+		}
 		for _, key := range []string{"MTASTS_MX_NOT_COVERED/testing", "TLSRPT_MISSING/with_policy"} {
-			if _, ok := p.Rules[key]; !ok || slices.Contains(cs, key) || !slices.Contains(RuleKeys(), key) {
-				t.Errorf("rule variant %s: in rules %v, listed as a code %v", key, ok, slices.Contains(cs, key))
+			if _, ok := v2.Rules[key]; !ok || slices.Contains(cs, key) || !slices.Contains(v2.RuleKeys(), key) || slices.Contains(RuleKeys(), key) {
+				t.Errorf("rule variant %s: in version 2's rules %v, listed as a code %v", key, ok, slices.Contains(cs, key))
 			}
 		}
 		if keys := RuleKeys(); len(keys) != len(p.Rules) || !slices.IsSorted(keys) {

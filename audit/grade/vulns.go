@@ -60,7 +60,7 @@ func (p Policy) judgesVulns() bool {
 	if _, ok := p.Rules[CodeVulnHeartbleed]; ok {
 		return true
 	}
-	_, ok := defaultRules()[CodeVulnHeartbleed]
+	_, ok := rulesOf(p.Version)[CodeVulnHeartbleed]
 	return ok
 }
 

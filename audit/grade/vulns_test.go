@@ -1,7 +1,6 @@
 package grade
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -9,11 +8,15 @@ import (
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
-// policyWithVulns is the default policy with the vulnerability rules.
+// policyWithVulns is the default policy, version 3, which has the
+// vulnerability rules.
 func policyWithVulns() Policy {
 	p := Default()
-	p.Rules = defaultRules()
-	maps.Copy(p.Rules, vulnRules())
+	for code, r := range vulnRules() {
+		if p.Rules[code] != r {
+			panic("the default policy lacks the vulnerability rule " + code)
+		}
+	}
 	return p
 }
 
@@ -88,7 +91,7 @@ func TestVulnFindings(t *testing.T) {
 				t.Errorf("grade %s, want %s", g.Grade, tt.grade)
 			}
 			// Version 2 knows nothing of them: its grade and findings stay.
-			g2 := GradeDomain(d, Default())
+			g2 := GradeDomain(d, builtin(PolicyVersion2))
 			if slices.ContainsFunc(g2.Findings, func(f Finding) bool { return strings.HasPrefix(f.Code, "VULN_") }) || g2.Grade != GradeA {
 				t.Errorf("version 2 changed: %s %v", g2.Grade, codes(g2.Findings))
 			}
@@ -136,7 +139,7 @@ func TestVulnTags(t *testing.T) {
 	if f := findingOf(g.Findings, CodeWeakDH); f == nil || !strings.Contains(f.Args["vulns"], "LOGJAM") {
 		t.Errorf("WEAK_DH = %+v, want LOGJAM", f)
 	}
-	if f := findingOf(GradeDomain(d, Default()).Findings, CodeWeakDH); f == nil || f.Args["vulns"] != "" {
+	if f := findingOf(GradeDomain(d, builtin(PolicyVersion2)).Findings, CodeWeakDH); f == nil || f.Args["vulns"] != "" {
 		t.Errorf("version 2 WEAK_DH = %+v, want no tags", f)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
 )
@@ -68,7 +69,7 @@ type DomainFacts struct {
 func JudgeControls(frameworks []string, d DomainFacts, accepted func(grade.Finding) bool) []grade.Framework {
 	var out []grade.Framework
 	for _, tc := range TransportControls() {
-		if !slices.Contains(frameworks, tc.Framework) {
+		if !slices.ContainsFunc(frameworks, func(n string) bool { return frameworkKey(n) == frameworkKey(tc.Framework) }) {
 			continue
 		}
 		c := grade.Control{ID: tc.ID, Title: tc.Title}
@@ -111,4 +112,15 @@ func appendOnce(s []string, v string) []string {
 		return s
 	}
 	return append(s, v)
+}
+
+// frameworkKey compares framework names loosely ("pci-dss" is "PCI DSS"),
+// as the configuration accepts them.
+func frameworkKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '_' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
 }

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -135,9 +136,12 @@ func (d *dialogue) run() (net.Conn, *failure) {
 		// The server may already be waiting for TLS: no cleartext QUIT.
 		return nil, d.protocol(StepSTARTTLS, "reply code %d to starttls, want %d", reply.Code, codeReady)
 	}
-	// Bytes the server sent after its 220 are the start of TLS and belong to
-	// the caller, not to us.
+	// TLS is client-first: bytes the server sent after its 220 and before
+	// our ClientHello are injected or a buffering bug. They are recorded,
+	// then handed to the TLS layer as a sender's TLS library would read
+	// them, so the handshake meets what senders meet.
 	if rest := d.rd.Buffered(); len(rest) > 0 {
+		d.sess.DataAfterSTARTTLS = unexpected(rest)
 		return &prefixConn{Conn: d.conn, prefix: rest}, nil
 	}
 	return d.conn, nil
@@ -302,6 +306,12 @@ func asciiUpper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// unexpected records bytes that arrived where the protocol allows none.
+func unexpected(b []byte) *evidence.UnexpectedData {
+	keep := b[:min(len(b), evidence.MaxUnexpectedHex)]
+	return &evidence.UnexpectedData{Bytes: len(b), Hex: hex.EncodeToString(keep)}
 }
 
 // prefixConn is a connection whose first reads return bytes already read

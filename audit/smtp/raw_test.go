@@ -3,6 +3,7 @@ package smtp_test
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -370,46 +371,54 @@ func TestMaxConns(t *testing.T) {
 	}
 }
 
-// TestBytesAfterReady checks that TLS bytes the server sends right behind
-// its 220 reach the caller, even when they arrived in the same segment.
+// TestBytesAfterReady checks that bytes the server sends with its 220 to
+// STARTTLS, before the client has said anything in TLS, are recorded in the
+// session (TLS is client-first: they are injected or a buffering bug) and
+// still reach the caller first, as a sender's TLS library would read them.
 func TestBytesAfterReady(t *testing.T) {
-	const early = "\x16\x03\x03early TLS bytes"
-	tests := []struct {
-		name   string
-		script func(c net.Conn, r *bufio.Reader)
-	}{
-		{"same write as the 220", func(c net.Conn, r *bufio.Reader) {
-			if send(c, "220 mx\r\n") && expect(r, "EHLO "+ehloName) && send(c, "250-mx\r\n250 STARTTLS\r\n") &&
-				expect(r, "STARTTLS") && send(c, "220 go\r\n"+early) {
-				waitClose(c)
-			}
-		}},
-		{"separate write", func(c net.Conn, r *bufio.Reader) {
-			if send(c, "220 mx\r\n") && expect(r, "EHLO "+ehloName) && send(c, "250-mx\r\n250 STARTTLS\r\n") &&
-				expect(r, "STARTTLS") && send(c, "220 go\r\n") && send(c, early) {
-				waitClose(c)
-			}
-		}},
+	const early = "\x16\x03\x03early bytes"
+	ip, port := rawServer(t, "127.0.6.1:0", func(c net.Conn, r *bufio.Reader) {
+		if send(c, "220 mx\r\n") && expect(r, "EHLO "+ehloName) && send(c, "250-mx\r\n250 STARTTLS\r\n") &&
+			expect(r, "STARTTLS") && send(c, "220 go\r\n"+early) {
+			waitClose(c)
+		}
+	})
+	c := newClient(t, port, nil)
+	conn, sess, err := c.StartTLS(t.Context(), ip)
+	if err != nil {
+		t.Fatalf("StartTLS: %v", err)
 	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ip, port := rawServer(t, "127.0.6."+strconv.Itoa(i+1)+":0", tt.script)
-			c := newClient(t, port, nil)
-			conn, _, err := c.StartTLS(t.Context(), ip)
-			if err != nil {
-				t.Fatalf("StartTLS: %v", err)
-			}
-			defer conn.Close()
-			if err := conn.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
-				t.Fatal(err)
-			}
-			got := make([]byte, len(early))
-			if _, err := io.ReadFull(conn, got); err != nil {
-				t.Fatalf("read: %v", err)
-			}
-			if string(got) != early {
-				t.Fatalf("read %q, want %q", got, early)
-			}
-		})
+	defer conn.Close()
+	want := &evidence.UnexpectedData{Bytes: len(early), Hex: hex.EncodeToString([]byte(early))}
+	if !reflect.DeepEqual(sess.DataAfterSTARTTLS, want) {
+		t.Errorf("DataAfterSTARTTLS = %+v, want %+v", sess.DataAfterSTARTTLS, want)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(testTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(early))
+	if _, err := io.ReadFull(conn, got); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if string(got) != early {
+		t.Fatalf("read %q, want %q", got, early)
+	}
+}
+
+// TestNoBytesAfterReady checks that a clean STARTTLS records nothing.
+func TestNoBytesAfterReady(t *testing.T) {
+	ip, port := rawServer(t, "127.0.6.2:0", func(c net.Conn, r *bufio.Reader) {
+		if send(c, "220 mx\r\n") && expect(r, "EHLO "+ehloName) && send(c, "250-mx\r\n250 STARTTLS\r\n") &&
+			expect(r, "STARTTLS") && send(c, "220 go\r\n") {
+			waitClose(c)
+		}
+	})
+	conn, sess, err := newClient(t, port, nil).StartTLS(t.Context(), ip)
+	if err != nil {
+		t.Fatalf("StartTLS: %v", err)
+	}
+	defer conn.Close()
+	if sess.DataAfterSTARTTLS != nil {
+		t.Errorf("DataAfterSTARTTLS = %+v on a clean STARTTLS", sess.DataAfterSTARTTLS)
 	}
 }

@@ -195,7 +195,8 @@ func validFQDN(name string) error {
 //
 // On success it returns the raw connection positioned right after the 220
 // reply, so the next bytes are TLS, with its deadline cleared; the caller
-// owns it. On failure it returns a nil connection, the partial session and
+// owns it. Bytes the server sent with its 220, before any TLS, are recorded
+// in sess.DataAfterSTARTTLS and are the first bytes the connection returns. On failure it returns a nil connection, the partial session and
 // a classified error that errors.As turns into a *evidence.Error (and that
 // errors.Is matches against ErrNoSTARTTLS when STARTTLS is not offered); the
 // connection has been closed, after QUIT when the dialogue still allowed it.

@@ -112,6 +112,7 @@ ENVIRONMENT
 			suitesCommand(),
 			exceptionCommand(),
 			letterCommand(),
+			schemaCommand(),
 		},
 	}
 }

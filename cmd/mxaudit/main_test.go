@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mxaudit/mxaudit/db"
+	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/samples/fleet"
 )
 
@@ -115,6 +116,9 @@ func TestScanJSONAndThresholds(t *testing.T) {
 	code, out, stderr := runCLI(t, append(args, "good.example", "ops@Plain.Example")...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if err := report.Validate("scan", []byte(out)); err != nil {
+		t.Fatalf("scan --json: %v", err)
 	}
 	var res struct {
 		SchemaVersion int `json:"schema_version"`

@@ -197,15 +197,42 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 	if s.exceptions, err = loadExceptionsFile(c.String("exceptions")); err != nil {
 		return nil, err
 	}
-	if s.templates != "" {
-		if _, err := templates.Load(s.templates); err != nil {
-			return nil, usageErr("--templates: %v", err)
-		}
-		if _, err := templates.LoadMethodology(s.templates); err != nil {
-			return nil, usageErr("--templates: %v", err)
+	// Every template is parsed now, before an audit of hours: a syntax
+	// error names its file and line here rather than after the run.
+	if _, err := templates.Load(s.templates); err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	if _, err := templates.LoadMethodology(s.templates); err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	if _, err := templates.LoadPDFProse(s.templates); err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	if _, err := templates.LoadLetterProse(s.templates); err != nil {
+		return nil, usageErr("--templates: %v", err)
+	}
+	if s.outDir != "-" {
+		if err := checkWritableDir(s.outDir); err != nil {
+			return nil, runtimeErr(fmt.Errorf("report directory %s cannot be written: %w", s.outDir, err))
 		}
 	}
 	return s, nil
+}
+
+// checkWritableDir creates dir if needed and proves a file can be created
+// in it, so that a run finds an unwritable report directory before it
+// audits, not after.
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, reportDirMode); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".mxaudit-check-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func reportAction(c *cli.Context, rend renderers) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/ingest"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
+	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/report/term"
 	"github.com/mxaudit/mxaudit/templates"
 )
@@ -448,45 +449,17 @@ func unanswered(p *evidence.Probe) bool {
 	return false
 }
 
-// jsonFinding is a finding with its wording.
-type jsonFinding struct {
-	grade.Finding
-	Title       string   `json:"title,omitempty"`
-	Message     string   `json:"message,omitempty"`
-	Remediation string   `json:"remediation,omitempty"`
-	Standards   []string `json:"standards,omitempty"`
-}
-
-type jsonDomain struct {
-	Domain    string            `json:"domain"`
-	Grade     grade.DomainGrade `json:"grade"`
-	Findings  []jsonFinding     `json:"findings"`
-	Evidence  *evidence.Domain  `json:"evidence"`
-	Connected map[string]int    `json:"connections_per_address"`
-}
-
-type jsonScan struct {
-	SchemaVersion int          `json:"schema_version"`
-	Tool          string       `json:"tool"`
-	ToolVersion   string       `json:"tool_version"`
-	Policy        string       `json:"policy"`
-	PolicyVersion string       `json:"policy_version"`
-	StartedAt     time.Time    `json:"started_at"`
-	FinishedAt    time.Time    `json:"finished_at"`
-	Domains       []jsonDomain `json:"domains"`
-}
-
 func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Time) error {
-	out := jsonScan{
+	out := report.ScanDocument{
 		SchemaVersion: evidence.SchemaVersion, Tool: "mxaudit", ToolVersion: version,
 		Policy: s.policy.Name, PolicyVersion: s.policy.Version,
 		StartedAt: started, FinishedAt: time.Now().UTC(),
-		Domains: []jsonDomain{},
+		Domains: []report.ScanDomain{},
 	}
 	for _, r := range results {
-		jd := jsonDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []jsonFinding{}, Connected: map[string]int{}}
+		jd := report.ScanDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []report.ScanFinding{}, Connected: map[string]int{}}
 		for _, f := range r.Grade.Findings {
-			jf := jsonFinding{Finding: f}
+			jf := report.ScanFinding{Finding: f, ID: f.ID()}
 			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {
 				jf.Title, jf.Message, jf.Remediation, jf.Standards = t.Title, t.Message, t.Remediation, t.Standards
 			}

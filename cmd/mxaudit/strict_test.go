@@ -538,3 +538,35 @@ func TestRowLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestChecksBeforeAuditing: templates, config and the report directory are
+// checked before any network work (the resolver here is dead): a template
+// syntax error names the file and line (exit 2), an unwritable report
+// directory is exit 3, and neither leaves a run behind.
+func TestChecksBeforeAuditing(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "h.db")
+	list := writeList(t, dir, "Good Co,good.example,Ann,1")
+	tdir := filepath.Join(dir, "wording")
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tdir, "letter.tmpl"), []byte("{{define \"x\"}}\n{{.A}\n{{end}}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "run", "--db", dbPath, "--resolver", "127.0.0.1:1", "--templates", tdir, list)
+	if code != exitUsage || !strings.Contains(stderr, "letter.tmpl:2") {
+		t.Errorf("template syntax error: exit %d, stderr %q; want %d naming letter.tmpl:2", code, stderr, exitUsage)
+	}
+	blocker := filepath.Join(dir, "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "run", "--db", dbPath, "--resolver", "127.0.0.1:1", "--out", filepath.Join(blocker, "reports"), list)
+	if code != exitRuntime || !strings.Contains(stderr, "report directory") {
+		t.Errorf("unwritable report directory: exit %d, stderr %q; want %d", code, stderr, exitRuntime)
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Error("a database was created although the run was refused")
+	}
+}

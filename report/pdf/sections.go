@@ -51,10 +51,12 @@ func sections() []section {
 		{key: "cover", newPage: true, heading: false, render: (*reportDoc).cover},
 		{key: "toc", newPage: true, heading: true, render: (*reportDoc).reserveTOC},
 		{key: "summary", newPage: true, heading: true, render: (*reportDoc).summary},
+		{key: "programme", newPage: true, heading: true, render: (*reportDoc).programme},
 		{key: "changes", newPage: false, heading: true, render: (*reportDoc).changes},
 		{key: "vendors", newPage: true, heading: true, render: (*reportDoc).vendors},
 		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
+		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
 		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
 	}
 }
@@ -334,6 +336,10 @@ func (d *reportDoc) summary() {
 		{lbl("problems"), itoa(s.InputProblems), s.InputProblems > 0},
 		{lbl("mta_sts"), ratio(s.MTASTSEnforce, s.Domains), false},
 		{lbl("dane"), ratio(s.DANEValid, s.Domains), false},
+		{lbl("open_findings"), itoa(s.OpenFindings), false},
+		{lbl("overdue_findings"), itoa(s.OverdueFindings), s.OverdueFindings > 0},
+		{lbl("accepted_findings"), itoa(s.AcceptedFindings), false},
+		{lbl("vendors_accepted_risk"), itoa(s.VendorsAcceptedRisk), false},
 	}
 	var rows [][]cell
 	for i := 0; i < len(figs); i += 2 {

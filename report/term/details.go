@@ -138,6 +138,9 @@ func (p *printer) version(v *report.VersionView) {
 		if !v.Complete {
 			line += "; enumeration incomplete: " + report.Clean(v.Reason)
 		}
+		if v.ServerHelloOnly {
+			line += "; " + p.color(ansiRed, "chosen in a ServerHello, handshake never completed")
+		}
 	case evidence.NotSupported:
 		line = "no"
 		if v.Alert != "" {

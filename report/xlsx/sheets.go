@@ -43,6 +43,11 @@ const (
 // order, with its columns. The MX sheet has a column per check the
 // report's methodology defines.
 func sheets(r *report.Report) []sheetDef {
+	return append(baseSheets(r), programmeSheets()...)
+}
+
+// baseSheets are the audit's sheets, before the programme's.
+func baseSheets(r *report.Report) []sheetDef {
 	return []sheetDef{
 		{
 			name: sheetSummary,
@@ -450,7 +455,13 @@ func findingRows(r *report.Report, emit emitFunc) error {
 
 func changeRows(r *report.Report, emit emitFunc) error {
 	for _, c := range r.Changes {
-		if err := emit(words(c.Kind), c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, c.From, c.To, c.Text, c.Bad); err != nil {
+		// From and To are grades, or Forced-TLS verdicts ("not_eligible")
+		// that need words; a grade ("A-") stays as it is.
+		from, to := c.From, c.To
+		if strings.Contains(from, "_") || strings.Contains(to, "_") {
+			from, to = words(from), words(to)
+		}
+		if err := emit(words(c.Kind), c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, from, to, c.Text, c.Bad); err != nil {
 			return err
 		}
 	}

@@ -210,7 +210,7 @@ func zipEntry(t *testing.T, raw []byte, name string) string {
 
 // wantSheets is the workbook's sheet order.
 func wantSheets() []string {
-	return []string{"Summary", "Vendors", "By owner", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems"}
+	return []string{"Summary", "Vendors", "By owner", "MX hosts", "Cipher suites", "Findings", "Changes", "Input problems", "Tracker", "Exceptions", "Control matrix"}
 }
 
 func TestSheetNamesAndOrder(t *testing.T) {
@@ -293,6 +293,29 @@ func countRows(r *report.Report, sheet string) int {
 		return len(r.Changes)
 	case sheetProblems:
 		return len(r.Problems)
+	case sheetTracker:
+		n := 0
+		for _, f := range r.Findings {
+			if f.SeverityNum > 0 && f.Status != "resolved" { // open, reopened, accepted (or not judged)
+				n++
+			}
+		}
+		return n
+	case sheetExceptions:
+		if r.Programme == nil {
+			return 0
+		}
+		return len(r.Programme.Exceptions)
+	case sheetControls:
+		n := 0
+		if r.Programme != nil {
+			for _, vc := range r.Programme.Controls {
+				for _, fw := range vc.Frameworks {
+					n += len(fw.Controls)
+				}
+			}
+		}
+		return n
 	}
 	return -1
 }

@@ -111,8 +111,13 @@ type Behavior struct {
 	// TLSHandler, when set, gets the raw connection after the 220 reply to
 	// STARTTLS instead of crypto/tls; the server closes it when it returns.
 	TLSHandler func(net.Conn)
-	// BrokenTLS sends garbage instead of a TLS handshake after the 220.
+	// BrokenTLS answers the client's first TLS bytes with garbage instead
+	// of a TLS handshake.
 	BrokenTLS bool
+	// DataAfterSTARTTLS is sent in the same write as the 220 to STARTTLS,
+	// before any TLS: the injection or buffering bug a client must not
+	// hand to its TLS layer.
+	DataAfterSTARTTLS []byte
 	// AdvertiseSTARTTLSAfterTLS advertises STARTTLS again inside TLS, the
 	// bug RFC 3207 §4.2 forbids.
 	AdvertiseSTARTTLSAfterTLS bool
@@ -572,7 +577,8 @@ func (c *session) serve() {
 			case b.STARTTLSCode != codeReady && c.srv.refuseSTARTTLS():
 				err = c.reply(b.STARTTLSCode, "TLS not available")
 			default:
-				if err := c.reply(codeReady, "ready to start TLS"); err != nil {
+				msg := append(format(codeReady, "ready to start TLS"), b.DataAfterSTARTTLS...)
+				if err := c.write(msg); err != nil {
 					return
 				}
 				if !c.startTLS() {
@@ -608,6 +614,11 @@ func (c *session) startTLS() bool {
 		b.TLSHandler(raw)
 		return false
 	case b.BrokenTLS:
+		// Wait for the client's hello: garbage sent before it would be data
+		// after the 220, another fault (DataAfterSTARTTLS).
+		if !c.readSome() {
+			return false
+		}
 		p := make([]byte, garbageLength)
 		for i := range p {
 			p[i] = byte(rand.N(0x100))
@@ -631,6 +642,17 @@ func (c *session) startTLS() bool {
 	}
 	c.conn, c.br, c.tls = tc, bufio.NewReader(io.MultiReader(bytes.NewReader(injected), tc)), true
 	return true
+}
+
+// readSome waits for the client's first bytes after STARTTLS and reports
+// whether any came.
+func (c *session) readSome() bool {
+	if err := c.conn.SetReadDeadline(time.Now().Add(IOTimeout)); err != nil {
+		return false
+	}
+	buf := make([]byte, drainCap)
+	n, _ := c.br.Read(buf)
+	return n > 0
 }
 
 // connectTrips is the number of round trips before a greeting reaches a

@@ -481,8 +481,8 @@ func TestServerLatency(t *testing.T) {
 					t.Fatalf("read %d bytes, %v; want %d bytes then EOF", len(got), err, garbageLength)
 				}
 			},
-			// The garbage follows the 220 without waiting for the client.
-			want: []time.Duration{2 * rtt, rtt, rtt},
+			// The garbage answers the client's hello, one round trip later.
+			want: []time.Duration{2 * rtt, rtt, rtt, rtt},
 		},
 		{
 			name: "crypto/tls",

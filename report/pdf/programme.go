@@ -1,0 +1,209 @@
+package pdf
+
+import (
+	"strings"
+	"time"
+
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/audit/programme"
+	"github.com/mxaudit/mxaudit/report"
+)
+
+// DefaultTrackerRows is how many open findings the PDF's "Open findings
+// and deadlines" table lists, overdue first; the workbook's Tracker sheet
+// holds every one.
+const DefaultTrackerRows = 200
+
+// amber marks what needs attention soon but is not yet a failure.
+const amber rgb = 0xb26a00
+
+// dateOf writes a date as the reports do (YYYY-MM-DD), "" for none.
+func dateOf(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// programme draws "Open findings and deadlines": the open findings
+// (overdue first, by owner, then tier), the accepted risks with approver
+// and expiry, the exceptions expiring soon, exceptions of the file not
+// applied, and the certificates that expire before the next run.
+func (d *reportDoc) programme() {
+	p := d.r.Programme
+	if p == nil {
+		d.prosePara(sBody, "programme.none", d.data())
+		return
+	}
+	for _, c := range p.Conflicts {
+		d.callout(d.text("programme.conflict", d.data("Conflict", c)))
+	}
+	d.prosePara(sBody, "programme.intro", d.data("P", p))
+
+	open := d.r.OpenFindings()
+	d.heading(sH2, d.text("programme.open_title", d.data("Count", len(open))), 1)
+	if len(open) == 0 {
+		d.prosePara(sBody, "programme.open_none", d.data())
+	} else {
+		shown := open
+		if len(shown) > DefaultTrackerRows {
+			shown = shown[:DefaultTrackerRows]
+			d.prosePara(sBody, "programme.open_limited", d.data("Shown", len(shown), "Total", len(open)))
+		}
+		rows := make([][]cell, 0, len(shown))
+		for _, f := range shown {
+			owner, tier := d.r.DomainOwnerTier(f.Domain)
+			due := cell{text: dateOf(f.Due)}
+			if f.Overdue {
+				due = cell{text: d.text("programme.overdue_cell", d.data("Due", dateOf(f.Due))), color: badRed, bold: true}
+			}
+			status := txt(d.text("status."+f.Status, nil))
+			if f.Status == string(programme.StatusReopened) {
+				status.color = amber
+			}
+			where := f.Domain
+			if f.Host != "" {
+				where += " · " + f.Host
+			}
+			first := ""
+			if f.FirstSeen != nil {
+				first = f.FirstSeen.At.UTC().Format(time.DateOnly)
+			}
+			rows = append(rows, []cell{txt(owner), txt(tier), {lines: []string{strings.Join(f.Vendors, ", "), where}},
+				{text: f.Title + " (" + f.Severity + ")", color: severityColour(f.Severity)}, status, txt(first), due})
+		}
+		d.table(table{header: true, rows: rows, cols: []column{
+			col(d.text("col.owner", nil), 0.1), col(d.text("col.tier", nil), 0.06), col(d.text("col.vendor_where", nil), 0.25),
+			col(d.text("col.finding", nil), 0.25), col(d.text("col.status", nil), 0.09), col(d.text("col.first_seen", nil), 0.1),
+			col(d.text("col.due", nil), 0.15),
+		}})
+	}
+
+	accepted := 0
+	var active [][]cell
+	for _, e := range p.Exceptions {
+		if e.State != programme.StateActive {
+			continue
+		}
+		accepted += e.Findings
+		active = append(active, []cell{txt(e.ID), txt(e.Scope), txt(e.Approver), txt(e.Expires), txt(e.Reason), txt(e.Ticket), txt(itoa(e.Findings))})
+	}
+	d.heading(sH2, d.text("programme.accepted_title", d.data("Count", accepted)), 1)
+	if len(active) == 0 {
+		d.prosePara(sBody, "programme.accepted_none", d.data())
+	} else {
+		d.prosePara(sBody, "programme.accepted_intro", d.data())
+		d.table(table{header: true, rows: active, cols: exceptionCols(d)})
+	}
+
+	d.heading(sH2, d.text("programme.expiring_title", d.data("Days", p.ExpiringDays)), 1)
+	if len(p.Expiring) == 0 {
+		d.prosePara(sBody, "programme.expiring_none", d.data("Days", p.ExpiringDays))
+	} else {
+		var rows [][]cell
+		for _, e := range p.Expiring {
+			rows = append(rows, []cell{txt(e.ID), txt(e.Scope), txt(e.Approver), {text: e.Expires, color: amber, bold: true}, txt(e.Reason), txt(e.Ticket), txt(itoa(e.Findings))})
+		}
+		d.table(table{header: true, rows: rows, cols: exceptionCols(d)})
+	}
+
+	d.heading(sH2, d.text("programme.certs_title", d.data("P", p)), 1)
+	if len(p.CertsBeforeNextRun) == 0 {
+		d.prosePara(sBody, "programme.certs_none", d.data("P", p))
+	} else {
+		d.prosePara(sBody, "programme.certs_intro", d.data("P", p))
+		var rows [][]cell
+		for _, c := range p.CertsBeforeNextRun {
+			when := cell{text: c.NotAfter.UTC().Format(time.DateOnly) + " (" + d.text("programme.days", d.data("Days", c.Days)) + ")", color: amber}
+			if c.Days < 0 {
+				when.color, when.bold = badRed, true
+			}
+			rows = append(rows, []cell{txt(strings.Join(c.Vendors, ", ")), txt(c.Domain), txt(c.Host + " (" + c.IP + ")"), when})
+		}
+		d.table(table{header: true, rows: rows, cols: []column{
+			col(d.text("col.vendor", nil), 0.22), col(d.text("col.domain", nil), 0.22), col(d.text("col.mx_address", nil), 0.31),
+			col(d.text("col.expires", nil), 0.25),
+		}})
+	}
+}
+
+func exceptionCols(d *reportDoc) []column {
+	return []column{
+		col(d.text("col.exception", nil), 0.08), col(d.text("col.scope", nil), 0.27), col(d.text("col.approver", nil), 0.13),
+		col(d.text("col.expires", nil), 0.11), col(d.text("col.reason", nil), 0.24), col(d.text("col.ticket", nil), 0.1),
+		col(d.text("col.findings", nil), 0.07),
+	}
+}
+
+// controls draws the control matrix: for each vendor row, the status of
+// each configured framework's transport control (pass, fail, accepted,
+// incomplete, not applicable), ready for a control-test workpaper.
+func (d *reportDoc) controls() {
+	p := d.r.Programme
+	if p == nil || len(p.Controls) == 0 {
+		d.prosePara(sBody, "controls.none", d.data())
+		return
+	}
+	d.prosePara(sBody, "controls.intro", d.data())
+	names := controlFrameworks(p.Controls)
+	var defs []string
+	for _, tc := range programme.TransportControls() {
+		for _, n := range names {
+			if n == tc.Framework {
+				defs = append(defs, tc.Framework+": "+tc.Title)
+			}
+		}
+	}
+	d.bullets(sSmall, defs)
+	cols := []column{col(d.text("col.vendor", nil), 0.2), col(d.text("col.domain", nil), 0.22)}
+	for _, n := range names {
+		c := col(n, 0.58/float64(len(names)))
+		c.align = "C"
+		cols = append(cols, c)
+	}
+	var rows [][]cell
+	for _, vc := range p.Controls {
+		row := []cell{txt(vc.Vendor), txt(vc.Domain)}
+		for _, n := range names {
+			row = append(row, controlCell(d, vc.Frameworks, n))
+		}
+		rows = append(rows, row)
+	}
+	d.table(table{header: true, rows: rows, cols: cols})
+}
+
+// controlFrameworks lists the frameworks of the matrix in their first order.
+func controlFrameworks(vcs []report.VendorControls) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, vc := range vcs {
+		for _, f := range vc.Frameworks {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				names = append(names, f.Name)
+			}
+		}
+	}
+	return names
+}
+
+func controlCell(d *reportDoc, fws []grade.Framework, name string) cell {
+	for _, f := range fws {
+		if f.Name != name {
+			continue
+		}
+		c := cell{text: d.text("control."+string(f.Status), nil), bold: true}
+		switch f.Status {
+		case grade.ControlFail:
+			c.color = badRed
+		case grade.ControlPass:
+			c.color = goodGreen
+		case programme.ControlAccepted:
+			c.color = amber
+		default:
+			c.color = grey
+		}
+		return c
+	}
+	return cell{}
+}
