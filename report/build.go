@@ -703,7 +703,7 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 			Tags: v.Tags, Contact: v.Contact, Notes: v.Notes, PreviousGrade: b.baseGrades[v.Domain],
 			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
-			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = "not audited", "unknown", "not checked", "not checked"
+			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = GradeNotAudited, "unknown", "not checked", "not checked"
 			b.r.Vendors = append(b.r.Vendors, row)
 			continue
 		}

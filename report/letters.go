@@ -4,29 +4,55 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/mxaudit/mxaudit/audit/grade"
 )
 
-// Letter is one vendor letter a report produces: the findings the vendor
-// is asked to correct (above info and not accepted by an exception).
+// Letter is one vendor letter a report produces, to the people behind one
+// mail domain: every vendor row of the list that uses the domain is
+// named, so two rows on one domain get one letter. It asks for the
+// findings to correct (above info and not accepted by an exception), or,
+// when the domain's servers could not be audited, to allow the audit.
 type Letter struct {
-	// Ref is the letter's reference (LetterRef), printed in the letter and
-	// used by `mxaudit letter sent`.
-	Ref      string    `json:"ref"`
-	Vendor   string    `json:"vendor"`
-	Domains  []string  `json:"domains"`
+	// Ref is the letter's reference (LetterRef of the run and the domain),
+	// printed in the letter and used by `mxaudit letter sent`.
+	Ref string `json:"ref"`
+	// Domain is the mail domain; Domains holds it alone (what
+	// `mxaudit letter sent` records).
+	Domain  string   `json:"domain"`
+	Domains []string `json:"domains"`
+	// Vendors are the vendor rows that use the domain, in the vendor
+	// table's order; Vendor joins them for listings. Contacts are their
+	// contacts from the vendor list, each once.
+	Vendors  []string `json:"vendors"`
+	Vendor   string   `json:"vendor"`
+	Contacts []string `json:"contacts,omitempty"`
+	// Grade, PreviousGrade and Change are the domain's, as in the vendor table.
+	Grade         string `json:"grade"`
+	PreviousGrade string `json:"previous_grade,omitempty"`
+	Change        string `json:"change,omitempty"`
+	// NotAudited is set when the domain's servers could not be audited
+	// in this run: the letter asks the vendor to allow the audit.
+	NotAudited bool `json:"not_audited,omitempty"`
+	// Reason is why the domain could not be audited (its Forced TLS
+	// reason, or the first probe error), when NotAudited.
+	Reason string `json:"reason,omitempty"`
+	// Findings are the changes asked for, most severe first.
 	Findings []Finding `json:"findings"`
 }
 
 // letterRefPrefix starts every letter reference.
 const letterRefPrefix = "MXA-"
 
-// LetterRef is the reference of the letter of a run to a vendor:
-// "MXA-<run>-<6 hex digits of the vendor name's SHA-256>", stable across
-// renderings of the run and short enough to quote on the phone.
-func LetterRef(runID int64, vendor string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(vendor))))
+// LetterRef is the reference of the letter of a run about a mail domain:
+// "MXA-<run>-<6 hex digits of the SHA-256 of the domain in lower case>",
+// stable across renderings of the run, the same for every vendor row on
+// the domain, and short enough to quote on the phone.
+func LetterRef(runID int64, domain string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSuffix(strings.TrimSpace(domain), "."))))
 	return letterRefPrefix + strconv.FormatInt(runID, 10) + "-" + strings.ToUpper(hex.EncodeToString(sum[:3]))
 }
 
@@ -47,37 +73,73 @@ func ParseLetterRef(ref string) (int64, error) {
 	return n, nil
 }
 
-// Letters lists the letters of a report, one per vendor with findings to
-// correct, in the vendor table's risk order. Findings accepted by an
-// exception are not required changes and are left out.
+// notAudited are the grades of a domain whose servers could not be
+// audited: inconclusive ("?") or never audited in the run.
+func notAudited(g string) bool {
+	return g == string(grade.GradeInconclusive) || g == GradeNotAudited
+}
+
+// GradeNotAudited is the grade of a vendor row whose domain the run did
+// not audit.
+const GradeNotAudited = "not audited"
+
+// Letters lists the letters of a report, one per mail domain with findings
+// to correct or whose servers could not be audited, in the vendor table's
+// risk order. Findings accepted by an exception are not required changes
+// and are left out.
 func Letters(r *Report) []Letter {
-	var order []string
-	domains := map[string][]string{}
+	var out []Letter
+	at := map[string]int{}
 	for _, v := range r.Vendors {
-		if _, ok := domains[v.Vendor]; !ok {
-			order = append(order, v.Vendor)
+		i, ok := at[v.Domain]
+		if !ok {
+			i = len(out)
+			at[v.Domain] = i
+			out = append(out, Letter{Ref: LetterRef(r.Run.ID, v.Domain), Domain: v.Domain, Domains: []string{v.Domain},
+				Grade: v.Grade, PreviousGrade: v.PreviousGrade, Change: v.Change, NotAudited: notAudited(v.Grade)})
 		}
-		domains[v.Vendor] = appendUnique(domains[v.Vendor], v.Domain)
+		l := &out[i]
+		l.Vendors = appendUnique(l.Vendors, v.Vendor)
+		if c := strings.TrimSpace(v.Contact); c != "" {
+			l.Contacts = appendUnique(l.Contacts, c)
+		}
 	}
-	findings := map[string][]Finding{}
 	for _, f := range r.Findings {
-		if f.SeverityNum == 0 || f.Accepted() {
+		i, ok := at[f.Domain]
+		if !ok || f.SeverityNum == 0 || f.Accepted() {
 			continue
 		}
-		seen := map[string]bool{}
-		for _, v := range f.Vendors {
-			if !seen[v] {
-				seen[v] = true
-				findings[v] = append(findings[v], f)
+		out[i].Findings = append(out[i].Findings, f)
+	}
+	kept := out[:0]
+	for _, l := range out {
+		if len(l.Findings) == 0 && !l.NotAudited {
+			continue
+		}
+		l.Vendor = strings.Join(l.Vendors, ", ")
+		if l.NotAudited {
+			l.Reason = notAuditedReason(r, l.Domain)
+		}
+		sort.SliceStable(l.Findings, func(a, b int) bool { return l.Findings[a].SeverityNum > l.Findings[b].SeverityNum })
+		kept = append(kept, l)
+	}
+	return kept
+}
+
+// notAuditedReason is why a domain could not be audited, from its view:
+// the Forced TLS reason, else the first probe error ("" when the run never
+// reached it).
+func notAuditedReason(r *Report, domain string) string {
+	dv, ok, err := r.DomainNamed(domain)
+	if err != nil || !ok {
+		return ""
+	}
+	for _, mx := range dv.MX {
+		for _, a := range mx.Addresses {
+			if a.ProbeError != "" {
+				return a.ProbeError
 			}
 		}
 	}
-	var out []Letter
-	for _, v := range order {
-		if len(findings[v]) == 0 {
-			continue
-		}
-		out = append(out, Letter{Ref: LetterRef(r.Run.ID, v), Vendor: v, Domains: domains[v], Findings: findings[v]})
-	}
-	return out
+	return dv.ForcedReason
 }

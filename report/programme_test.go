@@ -221,10 +221,10 @@ func TestLettersLeaveAcceptedOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := report.Letters(r)
-	if len(ls) != 1 || ls[0].Vendor != "Acme" || len(ls[0].Findings) != 1 || ls[0].Findings[0].Code != grade.CodeSSLv3Enabled {
+	if len(ls) != 1 || ls[0].Vendor != "Acme" || ls[0].Domain != "a.example" || len(ls[0].Findings) != 1 || ls[0].Findings[0].Code != grade.CodeSSLv3Enabled {
 		t.Fatalf("letters after expiry = %+v", ls)
 	}
-	if ls[0].Ref != report.LetterRef(ids[2], "Acme") || !strings.HasPrefix(ls[0].Ref, "MXA-3-") {
+	if ls[0].Ref != report.LetterRef(ids[2], "a.example") || !strings.HasPrefix(ls[0].Ref, "MXA-3-") {
 		t.Errorf("ref = %s", ls[0].Ref)
 	}
 	if run, err := report.ParseLetterRef(strings.ToLower(ls[0].Ref)); err != nil || run != ids[2] {

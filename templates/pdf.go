@@ -125,6 +125,9 @@ func proseFuncs() template.FuncMap {
 		},
 		// join joins strings with a separator.
 		"join": strings.Join,
+		// hasPrefix reports whether a string begins with a prefix (a
+		// finding code's family: "MTASTS_", "TLSRPT_").
+		"hasPrefix": strings.HasPrefix,
 		// abs is the absolute value of an integer ("expired 3 days ago").
 		"abs": func(n int) int {
 			if n < 0 {

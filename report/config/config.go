@@ -123,11 +123,13 @@ const (
 	keyRemediationSLA  = "remediation_sla"
 	keyCadence         = "cadence"
 	keyMail            = "mail"
+	keySignatory       = "signatory"
+	keyLetterBasis     = "letter_basis"
 )
 
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
-	keyRemediationDays, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate,
+	keyRemediationDays, keySignatory, keyLetterBasis, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate,
 	keyRemediationSLA, keyCadence, keyMail}
 
 // frameworks are the obligations the reports can cite (see
@@ -300,6 +302,10 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.Org.Title, err = p.text(k, v)
 	case keyContact:
 		p.c.Org.Contact, err = p.text(k, v)
+	case keySignatory:
+		p.c.Org.Signatory, err = p.text(k, v)
+	case keyLetterBasis:
+		p.c.Org.LetterBasis, err = p.text(k, v)
 	case keyPolicyLabel:
 		p.c.Org.PolicyLabel, err = p.text(k, v)
 	case keyLogo:

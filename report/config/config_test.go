@@ -35,9 +35,12 @@ letters: true
 pdf_appendix_domains: 20
 pdf_remediation_vendors: all
 pdf_change_rows: 1000
+signatory: Dana Reyes, Privacy Officer
+letter_basis: our business associate agreement (45 CFR 164.314(a))
 `, want: Config{Path: name, Org: report.Org{Name: "Example Health", Title: "Vendor mail transport security",
 			Contact: "security@example.org, +1 555 0100", Logo: filepath.Join(dir, "branding", "logo.png"),
-			PolicyLabel: "Vendor mail TLS standard v2", Frameworks: []string{"HIPAA", "PCI DSS", "GLBA"}, RemediationDays: 45},
+			PolicyLabel: "Vendor mail TLS standard v2", Frameworks: []string{"HIPAA", "PCI DSS", "GLBA"}, RemediationDays: 45,
+			Signatory: "Dana Reyes, Privacy Officer", LetterBasis: "our business associate agreement (45 CFR 164.314(a))"},
 			OutputDir: filepath.Join(dir, "reports"), Formats: []string{"pdf", "json"}, Letters: true,
 			PDFAppendixDomains: 20, PDFRemediationVendors: NoLimit, PDFChangeRows: 1000}},
 		{name: "absolute paths stay", text: "logo: /srv/logo.jpg\noutput_dir: /var/reports/../out\n",

@@ -123,6 +123,13 @@ func riskiestDomains(r *report.Report, limit int) ([]report.DomainView, error) {
 	return out, nil
 }
 
+// gradeRow draws a grade with its explanation beside it, one row, with no
+// gap below: the key-value grid of the same block continues it.
+func (d *doc) gradeRow(label string, grade cell, why string) {
+	d.table(table{tight: true, rows: [][]cell{{{text: label, fill: labelFill, bold: true}, grade, txt(why)}},
+		cols: []column{col("", 0.17), {share: 0.07, align: "C", style: sTable}, col("", 0.76)}})
+}
+
 // kv is one label and value of a key-value grid.
 type kv struct {
 	label string
@@ -183,7 +190,8 @@ func (d *reportDoc) domain(dv report.DomainView) {
 	if dv.Incomplete {
 		g += " " + d.text("value.incomplete", nil)
 	}
-	items := []kv{{label("grade"), cell{text: g, fill: fill, color: fg, bold: true}}}
+	d.gradeRow(label("grade"), cell{text: g, fill: fill, color: fg, bold: true}, dv.GradeExplanation)
+	var items []kv
 	if dv.Input != "" && dv.Input != dv.Domain {
 		items = append(items, kv{label("as_listed"), txt(dv.Input)})
 	}
@@ -223,11 +231,13 @@ func (d *reportDoc) mx(dv report.DomainView, mx report.MXView) {
 	// The MX's DANE status is in its title; its TLSA records, when it
 	// has any, below it.
 	d.heading(sH3, d.text("appendix.mx_title", d.data("MX", mx, "DANE", human(mx.DANE))), -1)
-	items := []kv{{d.text("label.grade_why", nil), txt(mx.GradeExplanation)}}
+	fill, fg := gradeColours(mx.Grade)
+	d.gradeRow(d.text("label.grade", nil), cell{text: mx.Grade, fill: fill, color: fg, bold: true}, mx.GradeExplanation)
 	if len(mx.TLSA) > 0 {
-		items = append(items, kv{d.text("label.tlsa", nil), cell{lines: mx.TLSA}})
+		d.pairs([]kv{{d.text("label.tlsa", nil), cell{lines: mx.TLSA}}})
+	} else {
+		d.gap(2)
 	}
-	d.pairs(items)
 	for _, a := range mx.Addresses {
 		d.address(dv, mx, a)
 	}
@@ -269,12 +279,11 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 	d.headingOpt(h)
 	label := func(name string) string { return d.text("label."+name, nil) }
 	fill, fg := gradeColours(a.Grade)
-	gradeItem := kv{label("grade"), cell{text: a.Grade, fill: fill, color: fg, bold: true}}
 	// The grade's reason is the domain's own (its domain and host findings
 	// count), so it is printed even where the evidence is shared.
-	whyItem := kv{label("grade_why"), txt(a.GradeExplanation)}
+	d.gradeRow(label("grade"), cell{text: a.Grade, fill: fill, color: fg, bold: true}, a.GradeExplanation)
 	if !first {
-		d.pairs([]kv{gradeItem, whyItem})
+		d.gap(2)
 		d.linkPara(sSmall, d.text("appendix.shared_see", d.data("Page", u.page, "Domain", u.domain,
 			"Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "))), u.link)
 		d.gap(2)
@@ -284,7 +293,7 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 	if a.Connections > 0 {
 		probe += " · " + d.text("appendix.connections", d.data("N", a.Connections))
 	}
-	items := []kv{gradeItem, whyItem, {label("probe"), txt(probe)}}
+	items := []kv{{label("probe"), txt(probe)}}
 	if !a.ProbedAt.IsZero() {
 		items = append(items, kv{label("probed_at"), txt(a.ProbedAt.UTC().Format(timeLayout))})
 	}

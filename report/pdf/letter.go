@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/templates"
 )
@@ -25,11 +26,13 @@ const letterDirMode = 0o750
 // maxSlugRunes bounds the vendor part of a letter's file name.
 const maxSlugRunes = 48
 
-// WriteLetters writes one short PDF letter per vendor that has findings
-// above info into dir (created if missing), each file written atomically,
-// and returns the paths written, in the vendor table's risk order. File
-// names are "letter-<vendor>.pdf" with the vendor name reduced to ASCII
-// letters, digits and hyphens.
+// WriteLetters writes one PDF letter per mail domain (report.Letters: a
+// domain with findings above info to correct, or whose servers could not
+// be audited) into dir (created if missing), each file written
+// atomically, and returns the paths written, in the vendor table's risk
+// order. A letter names every vendor row that uses its domain. File names
+// are "letter-<domain>.pdf" with the domain reduced to ASCII letters,
+// digits and hyphens.
 func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 	if r == nil {
 		return nil, errNoReport
@@ -47,22 +50,10 @@ func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 	}
 	used := map[string]bool{}
 	var paths []string
-	x := indexVendors(r)
-	for _, vendor := range x.order {
-		var fs []report.Finding
-		for _, i := range x.findings[vendor] {
-			// Accepted risks are not changes the vendor is asked for.
-			if f := r.Findings[i]; f.SeverityNum > 0 && !f.Accepted() {
-				fs = append(fs, f)
-			}
-		}
-		if len(fs) == 0 {
-			continue
-		}
-		path := filepath.Join(dir, letterFileName(vendor, used))
-		domains := x.domainsOf(r, vendor)
+	for _, l := range report.Letters(r) {
+		path := filepath.Join(dir, letterFileName(l.Domain, used))
 		err := report.WriteFileAtomic(path, func(w io.Writer) error {
-			return writeLetter(w, r, prose, fw, opt, vendor, domains, fs)
+			return writeLetter(w, r, prose, fw, opt, l)
 		})
 		if err != nil {
 			return paths, fmt.Errorf("letters: %w", err)
@@ -72,11 +63,11 @@ func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 	return paths, nil
 }
 
-// letterFileName makes a unique, portable file name for a vendor's letter.
-func letterFileName(vendor string, used map[string]bool) string {
+// letterFileName makes a unique, portable file name for a letter about name.
+func letterFileName(name string, used map[string]bool) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range norm.NFKD.String(vendor) {
+	for _, r := range norm.NFKD.String(name) {
 		switch {
 		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			b.WriteRune(unicode.ToLower(r))
@@ -93,17 +84,21 @@ func letterFileName(vendor string, used map[string]bool) string {
 	if slug == "" {
 		slug = "vendor"
 	}
-	name := "letter-" + slug + ".pdf"
-	for i := 2; used[name]; i++ {
-		name = fmt.Sprintf("letter-%s-%d.pdf", slug, i)
+	file := "letter-" + slug + ".pdf"
+	for i := 2; used[file]; i++ {
+		file = fmt.Sprintf("letter-%s-%d.pdf", slug, i)
 	}
-	used[name] = true
-	return name
+	used[file] = true
+	return file
 }
 
-// writeLetter draws one vendor's letter.
+// required says whether a finding is a change the letter requires;
+// lower severities are recommended.
+func required(f report.Finding) bool { return f.SeverityNum >= int(grade.Medium) }
+
+// writeLetter draws one letter.
 func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []templates.Framework, opt Options,
-	vendor string, domains []string, fs []report.Finding) error {
+	l report.Letter) error {
 	now := opt.now(r)
 	d, err := newDoc(r, prose, now, !opt.Uncompressed)
 	if err != nil {
@@ -113,9 +108,23 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 	if ld.logo, err = d.loadLogo(opt.logo(r)); err != nil {
 		return err
 	}
-	days := remediationDays(r)
-	data := ld.data("Vendor", vendor, "Domains", domains, "Count", len(fs), "Date", now,
-		"Due", letterDue(r, opt), "Days", days, "Ref", report.LetterRef(r.Run.ID, vendor))
+	var req, rec []report.Finding
+	for _, f := range l.Findings {
+		if required(f) {
+			req = append(req, f)
+		} else {
+			rec = append(rec, f)
+		}
+	}
+	var firstDue *time.Time
+	for _, f := range req {
+		if due := findingDue(r, opt, f); firstDue == nil || due.Before(*firstDue) {
+			firstDue = &due
+		}
+	}
+	data := ld.data("Letter", l, "Vendor", l.Vendor, "Vendors", l.Vendors, "Domain", l.Domain, "Domains", []string{l.Domain},
+		"Count", len(l.Findings), "Required", len(req), "Recommended", len(rec), "FirstDue", firstDue, "Date", now,
+		"Due", letterDue(r, opt), "Days", remediationDays(r), "Ref", l.Ref)
 	d.footer = d.text("footer.left", data)
 	title := d.text("letter.title", data)
 	d.f.SetTitle(d.clean(title), true)
@@ -125,40 +134,27 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 	d.f.Bookmark(d.clean(title), 0, -1)
 	ld.letterhead(data)
 
-	d.prosePara(sBody, "letter.intro", data)
-	d.heading(sH3, d.text("letter.seen_title", data), -1)
-	var seen []string
-	for _, f := range fs {
-		seen = append(seen, fmt.Sprintf("%s (%s): %s", f.Title, f.Severity, f.Message))
+	if l.NotAudited {
+		d.prosePara(sBody, "letter.not_audited", data)
+	} else {
+		d.prosePara(sBody, "letter.intro", data)
 	}
-	d.bullets(sBody, seen)
-
-	d.heading(sH3, d.text("letter.why_title", data), -1)
-	d.bullets(sBody, uniqueBy(fs, func(f report.Finding) string {
-		if f.Why == "" {
-			return ""
+	d.prosePara(sBody, "letter.grade", data)
+	for _, part := range []struct {
+		title string
+		fs    []report.Finding
+	}{{"letter.required_title", req}, {"letter.recommended_title", rec}} {
+		if len(part.fs) == 0 {
+			continue
 		}
-		return f.Title + ": " + f.Why
-	}))
-
-	d.heading(sH3, d.text("letter.fix_title", data), -1)
-	d.bullets(sBody, uniqueBy(fs, func(f report.Finding) string {
-		if f.Remediation == "" {
-			return ""
+		d.heading(sH3, d.text(part.title, data), -1)
+		for _, f := range part.fs {
+			ld.letterFinding(r, opt, f)
 		}
-		return f.Title + ": " + f.Remediation
-	}))
-	var cites []string
-	for _, f := range fs {
-		cites = append(cites, ld.citations(f.Standards)...)
 	}
-	if refs := uniqueStrings(cites); len(refs) > 0 {
-		d.para(sSmall, d.text("letter.references", strings.Join(refs, "; ")))
-		d.gap(2)
-	}
-
 	d.heading(sH3, d.text("letter.deadline_title", data), -1)
 	d.prosePara(sBody, "letter.deadline", data)
+	d.prosePara(sBody, "letter.verify", data)
 	d.gap(2)
 	d.prosePara(sBody, "letter.closing", data)
 	if d.err != nil {
@@ -167,7 +163,52 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 	return d.f.Output(w)
 }
 
-// letterhead draws the sender, date, addressee and subject.
+// findingDue is a finding's deadline: the model's (the remediation SLA
+// of its severity and the vendor's tier), else the letter's default.
+func findingDue(r *report.Report, opt Options, f report.Finding) time.Time {
+	if f.Due != nil {
+		return f.Due.UTC()
+	}
+	return letterDue(r, opt)
+}
+
+// letterFinding draws one finding as one block: what we saw, why it
+// matters, what to change, how to check it, by when.
+func (d *reportDoc) letterFinding(r *report.Report, opt Options, f report.Finding) {
+	caption := f.Title
+	if required(f) || f.Due != nil {
+		caption = d.text("letter.finding_due", map[string]any{"Title": f.Title, "Due": findingDue(r, opt, f)})
+	}
+	chip := strings.ToUpper(f.Severity)
+	st := d.setStyle(sBold)
+	n := len(d.lines(caption, contentW-d.chipWidth(chip)))
+	d.headingOpt(pendingHeading{height: float64(n)*st.lead + 1, custom: func() {
+		y := d.f.GetY()
+		x := d.chip(marginL, y, chip, severityColour(f.Severity))
+		d.f.SetXY(x, y)
+		d.paraAt(sBold, caption, x, marginL+contentW-x, ink)
+		d.gap(0.8)
+	}})
+	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
+	rows := [][]cell{{label("observed"), txt(location(f) + ": " + f.Message)}}
+	if f.Why != "" {
+		rows = append(rows, []cell{label("why"), txt(f.Why)})
+	}
+	if f.Remediation != "" {
+		rows = append(rows, []cell{label("fix"), txt(f.Remediation)})
+	}
+	if check := strings.TrimSpace(d.text("letter.check", map[string]any{"Code": f.Code, "Domain": f.Domain, "Host": f.Host,
+		"IP": f.IP})); check != "" {
+		rows = append(rows, []cell{label("check"), txt(check)})
+	}
+	if cites := d.citations(f.Standards); len(cites) > 0 {
+		rows = append(rows, []cell{label("standards"), txt(strings.Join(cites, "; "))})
+	}
+	d.table(table{cols: []column{col("", 0.19), col("", 0.81)}, rows: rows, label: true})
+	d.gap(1)
+}
+
+// letterhead draws the sender, date, reference, addressee and subject.
 func (d *reportDoc) letterhead(data map[string]any) {
 	f := d.f
 	y := f.GetY()
@@ -177,34 +218,17 @@ func (d *reportDoc) letterhead(data map[string]any) {
 	f.SetXY(marginL, y)
 	d.paraAt(sH2, d.text("letter.sender", data), marginL, contentW-55, accent)
 	d.paraAt(sSmall, d.text("letter.date", data), marginL, contentW-55, grey)
+	d.paraAt(sSmallBold, d.text("letter.reference", data), marginL, contentW-55, ink)
 	f.SetXY(marginL, max(f.GetY(), y+20))
 	d.para(sBody, d.text("letter.to", data))
+	if c := d.text("letter.to_contacts", data); strings.TrimSpace(c) != "" {
+		d.para(sBody, c)
+	}
 	d.gap(2)
 	d.para(sBold, d.text("letter.subject", data))
 	d.gap(4)
 	d.para(sBody, d.text("letter.greeting", data))
 	d.gap(2)
-}
-
-// uniqueBy maps the findings to strings, dropping empty and repeated ones.
-func uniqueBy(fs []report.Finding, key func(report.Finding) string) []string {
-	var out []string
-	for _, f := range fs {
-		out = append(out, key(f))
-	}
-	return uniqueStrings(out)
-}
-
-func uniqueStrings(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // remediationDays is the deadline a letter gives, in days.
