@@ -192,21 +192,40 @@ func LoadFrameworks(dir string) ([]Framework, error) {
 
 // Font is one embedded TrueType font for the PDF documents.
 type Font struct {
-	// Family is FontSans or FontMono; Style is "" or "B".
+	// Family is FontSans, FontMono or a fallback family; Style is "" or "B".
 	Family, Style string
+	// Fallback marks a font drawn only for the characters the document's
+	// own fonts have no glyph for.
+	Fallback bool
 	// Data is the TrueType file.
 	Data []byte
 }
 
+// Fallback font families: scripts DejaVu does not draw.
+const (
+	// FontDevanagari is Noto Sans Devanagari (SIL Open Font License 1.1,
+	// see fonts/LICENSE-NotoSansDevanagari). fpdf does not shape text, so
+	// conjuncts show as their letters.
+	FontDevanagari = "notosansdevanagari"
+	// FontCJK is Droid Sans Fallback, Chinese, Japanese and Korean
+	// (Apache License 2.0, see fonts/LICENSE-DroidSansFallback).
+	FontCJK = "droidsansfallback"
+)
+
 // PDFFonts returns the embedded fonts: DejaVu Sans, DejaVu Sans Bold and
-// DejaVu Sans Mono (Bitstream Vera license, see fonts/LICENSE).
+// DejaVu Sans Mono (Bitstream Vera license, see fonts/LICENSE), then the
+// fallbacks for Devanagari and CJK vendor names, in the order they are
+// tried.
 func PDFFonts() ([]Font, error) {
 	files := []Font{
 		{Family: FontSans, Style: ""},
 		{Family: FontSans, Style: "B"},
 		{Family: FontMono, Style: ""},
+		{Family: FontDevanagari, Style: "", Fallback: true},
+		{Family: FontCJK, Style: "", Fallback: true},
 	}
-	names := []string{"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSansMono.ttf"}
+	names := []string{"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/DejaVuSansMono.ttf",
+		"fonts/NotoSansDevanagari-Regular.ttf", "fonts/DroidSansFallback.ttf"}
 	for i, name := range names {
 		b, err := pdfEmbedded.ReadFile(name)
 		if err != nil {

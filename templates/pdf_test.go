@@ -126,7 +126,7 @@ func TestPDFFonts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{FontSans + "/", FontSans + "/B", FontMono + "/"}
+	want := []string{FontSans + "/", FontSans + "/B", FontMono + "/", FontDevanagari + "/", FontCJK + "/"}
 	if len(fonts) != len(want) {
 		t.Fatalf("%d fonts, want %d", len(fonts), len(want))
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
@@ -117,7 +118,7 @@ const (
 // doc is one PDF being drawn: fpdf plus the report, the wording and the
 // fonts' coverage. Every string reaches the page through clean.
 type doc struct {
-	f     *fpdf.Fpdf
+	f     *pdfFile
 	r     *report.Report
 	prose *templates.Prose
 	cover map[string]*coverage // by family+weight
@@ -153,8 +154,9 @@ func newDoc(r *report.Report, prose *templates.Prose, now time.Time, compress bo
 	if err != nil {
 		return nil, err
 	}
-	f := fpdf.New("P", "mm", "A4", "")
+	f := &pdfFile{Fpdf: fpdf.New("P", "mm", "A4", "")}
 	d := &doc{f: f, r: r, prose: prose, now: now, cover: map[string]*coverage{}}
+	f.cover = d.cover
 	for _, font := range fonts {
 		f.AddUTF8FontFromBytes(font.Family, font.Style, font.Data)
 		c, err := fontCoverage(font.Data)
@@ -162,6 +164,9 @@ func newDoc(r *report.Report, prose *templates.Prose, now time.Time, compress bo
 			return nil, fmt.Errorf("font %s %s: %w", font.Family, font.Style, err)
 		}
 		d.cover[font.Family+font.Style] = c
+		if font.Fallback {
+			f.fallbacks = append(f.fallbacks, fallbackFont{family: font.Family, cover: c})
+		}
 	}
 	if f.Err() {
 		return nil, fmt.Errorf("load fonts: %w", f.Error())
@@ -212,10 +217,13 @@ func (d *doc) setText(c rgb) { d.f.SetTextColor(c.parts()) }
 func (d *doc) setFill(c rgb) { d.f.SetFillColor(c.parts()) }
 func (d *doc) setDraw(c rgb) { d.f.SetDrawColor(c.parts()) }
 
-// clean makes s safe to draw in the current font: report.Clean escapes
-// control characters, bidi overrides and invalid UTF-8, and code points the
-// font has no glyph for (or that fpdf cannot encode, outside the BMP) are
-// shown as \uXXXX escapes rather than as blank boxes.
+// clean makes s safe to draw: report.Clean escapes control characters,
+// bidi overrides and invalid UTF-8. A character the current font has no
+// glyph for is drawn in a fallback font (Devanagari, CJK: see pdfFile);
+// one no embedded font draws (an emoji, a code point outside the BMP,
+// which fpdf cannot encode) is shown as U+FFFD, the replacement
+// character, never as a raw escape or a blank box. The JSON report keeps
+// the name as written.
 func (d *doc) clean(s string) string {
 	s = report.Clean(s)
 	fam, weight, _ := d.fontNow()
@@ -225,7 +233,7 @@ func (d *doc) clean(s string) string {
 	}
 	ok := true
 	for _, r := range s {
-		if !cov.has(r) {
+		if !d.f.drawable(cov, r) {
 			ok = false
 			break
 		}
@@ -235,13 +243,10 @@ func (d *doc) clean(s string) string {
 	}
 	var b strings.Builder
 	for _, r := range s {
-		switch {
-		case cov.has(r):
+		if d.f.drawable(cov, r) {
 			b.WriteRune(r)
-		case r >= bmpSize:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
+		} else {
+			b.WriteRune(unicode.ReplacementChar)
 		}
 	}
 	return b.String()

@@ -44,8 +44,10 @@ func TestClean(t *testing.T) {
 		{"newline", sBody, "a\nb", `a\x0ab`},
 		{"bidi override", sBody, "abc\u202edef", `abc\u202edef`},
 		{"invalid utf-8", sBody, "a\xffb", `a\xffb`},
-		{"no glyph", sBody, "中文", `\u4e2d\u6587`},
-		{"outside the bmp", sBody, "ok 😀", `ok \U0001f600`},
+		{"cjk by the fallback font", sBody, "中文", "中文"},
+		{"devanagari by the fallback font", sBody, "टाटा", "टाटा"},
+		{"no font draws it", sBody, "a\u0fd9b", "a\ufffdb"},
+		{"outside the bmp", sBody, "ok 😀", "ok \ufffd"},
 		{"mono lacks what sans has", sMono, "ж", "ж"},
 	}
 	for _, tc := range tests {
@@ -63,10 +65,21 @@ func TestFontCoverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fonts) != 3 {
-		t.Fatalf("%d fonts, want 3", len(fonts))
+	if len(fonts) != 5 {
+		t.Fatalf("%d fonts, want 5", len(fonts))
 	}
 	for _, f := range fonts {
+		if f.Fallback {
+			c, err := fontCoverage(f.Data)
+			if err != nil {
+				t.Fatalf("%s: %v", f.Family, err)
+			}
+			script := map[string]rune{templates.FontDevanagari: 'ट', templates.FontCJK: 0x4e2d}[f.Family]
+			if !c.has(script) {
+				t.Errorf("fallback %s: no glyph for %q", f.Family, script)
+			}
+			continue
+		}
 		c, err := fontCoverage(f.Data)
 		if err != nil {
 			t.Fatalf("%s %s: %v", f.Family, f.Style, err)
