@@ -186,6 +186,12 @@ type Address struct {
 	Probe *Probe `json:"probe,omitempty"`
 	// Cert is the certificate presented when the SNI is this host's name.
 	Cert *CertCheck `json:"cert,omitempty"`
+	// OtherCerts are the other certificates a sender can be given at this
+	// address, each judged for this host's name: a server with an RSA and
+	// an ECDSA certificate picks by the suites and signature algorithms a
+	// sender offers, and one that picks by SNI shows senders that send none
+	// (Postfix by default) another. Empty when only Cert was seen.
+	OtherCerts []CertCheck `json:"other_certs,omitempty"`
 	// DANE is the TLSA match of the presented chain; nil when not checked.
 	DANE *DANEMatch `json:"dane,omitempty"`
 }
