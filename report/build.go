@@ -432,7 +432,7 @@ func (b *builder) sortFindings() {
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
 	out := Finding{ID: grade.FindingID(f.Code, domain, f.Host, f.IP), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
-		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
+		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason, Waived: f.Waived,
 		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
 	if out.Vendors == nil {
 		out.Vendors = []string{}

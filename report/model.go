@@ -67,10 +67,10 @@ type Org struct {
 	Frameworks []string `json:"frameworks,omitempty"`
 	// RemediationDays is the deadline vendor letters give ("within N days").
 	RemediationDays int `json:"remediation_days,omitempty"`
-	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy
-	// Officer"); LetterBasis the contract the letters rest on ("our
+	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy Officer").
+	Signatory string `json:"signatory,omitempty"`
+	// LetterBasis is the contract the vendor letters rest on ("our
 	// business associate agreement (45 CFR 164.314(a))").
-	Signatory   string `json:"signatory,omitempty"`
 	LetterBasis string `json:"letter_basis,omitempty"`
 }
 
@@ -398,6 +398,10 @@ type Finding struct {
 	Why         string   `json:"why,omitempty"`
 	// Standards are the technical rules (RFC, NIST sections) the finding cites.
 	Standards []string `json:"standards,omitempty"`
+	// Waived names why the finding costs no points under the run's policy
+	// although its fact stands ("dane-ee": a DNSSEC-secure DANE-EE record
+	// authenticates the server's key, RFC 7672 §3.1.1).
+	Waived string `json:"waived,omitempty"`
 	// New is set when the finding did not exist in the base run.
 	New bool `json:"new,omitempty"`
 	// Status is open, accepted or reopened (resolved findings are listed
