@@ -59,6 +59,22 @@ func SampleDomainsForTest() []*evidence.Domain {
 		m(d)
 		out = append(out, d)
 	}
+	// Policy v3's cases: a session that fails after the handshake, a
+	// handshake that never completes, DANE-EE waivers, a bogus TLSA RRset.
+	for _, m := range []func(d *evidence.Domain){
+		clientCertRequired,
+		helloOnly(&evidence.Error{Kind: evidence.ErrTLSAlert, Step: "handshake", Code: 80, Message: "remote error: tls: internal error"}),
+		daneEESelfSigned,
+		legacyRSACBC,
+		func(d *evidence.Domain) {
+			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECBogus, tlsaRec(3, 1, "ab"))
+			d.Hosts[0].TLSA.Lookup.DNSSECReason = "RRSIG expired"
+		},
+	} {
+		d := perfectDomain()
+		m(d)
+		out = append(out, d)
+	}
 	for _, pc := range policyCases() {
 		d := perfectDomain()
 		pc.mutate(d)
