@@ -45,6 +45,10 @@ func SampleDomainsForTest() []*evidence.Domain {
 			d.Hosts = append(d.Hosts, evidence.Host{Name: mx2, A: &evidence.Lookup{Status: evidence.DNSNXDomain}})
 		},
 		func(d *evidence.Domain) { d.PortBlocked = true },
+		func(d *evidence.Domain) {
+			d.MX.Omitted = []evidence.MXRecord{{Preference: 50, Host: "mx21.example.com"}, {Preference: 60, Host: "mx22.example.com"}}
+			d.Hosts[0].OmittedAddresses = []string{"192.0.2.17", "192.0.2.18"}
+		},
 		func(d *evidence.Domain) { d.VersionsTested = []string{evidence.TLS12, evidence.TLS13} },
 		func(d *evidence.Domain) {
 			d.Error = &evidence.Error{Kind: evidence.ErrCanceled, Message: "context canceled"}
