@@ -72,10 +72,10 @@ type Org struct {
 	Profiles []string `json:"profiles,omitempty"`
 	// RemediationDays is the deadline vendor letters give ("within N days").
 	RemediationDays int `json:"remediation_days,omitempty"`
-	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy
-	// Officer"); LetterBasis the contract the letters rest on ("our
+	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy Officer").
+	Signatory string `json:"signatory,omitempty"`
+	// LetterBasis is the contract the vendor letters rest on ("our
 	// business associate agreement (45 CFR 164.314(a))").
-	Signatory   string `json:"signatory,omitempty"`
 	LetterBasis string `json:"letter_basis,omitempty"`
 }
 
