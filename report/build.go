@@ -242,6 +242,8 @@ func (b *builder) changes(diff *db.Diff) {
 		switch c.Kind {
 		case db.ChangeGradeDown, db.ChangeForcedLost, db.ChangeFindingAppeared, db.ChangeCertExpiring, db.ChangeMXRemoved:
 			bad = true
+		case db.ChangeSPFChanged, db.ChangeDMARCChanged, db.ChangeProfileChanged:
+			bad = postureWorse(c)
 		}
 		switch c.Kind {
 		case db.ChangeGradeUp, db.ChangeGradeDown:
@@ -316,6 +318,15 @@ func ChangeText(ch db.Change) string {
 		return fmt.Sprintf("MTA-STS mode changed from %s to %s", ch.From, ch.To)
 	case db.ChangeSTSIDChanged:
 		return fmt.Sprintf("MTA-STS policy id changed from %s to %s", ch.From, ch.To)
+	case db.ChangeSPFChanged:
+		return fmt.Sprintf("SPF changed from %s to %s", ch.From, ch.To)
+	case db.ChangeDMARCChanged:
+		if policyRank(ch.From) > 0 && policyRank(ch.To) > 0 {
+			return fmt.Sprintf("DMARC policy changed from %s to %s", ch.From, ch.To)
+		}
+		return fmt.Sprintf("DMARC changed from %s to %s", dmarcWords(ch.From), dmarcWords(ch.To))
+	case db.ChangeProfileChanged:
+		return fmt.Sprintf("%s profile changed from %s to %s", ch.Detail, statusWords(ch.From), statusWords(ch.To))
 	case db.ChangeDomainAdded:
 		return "Added to the vendor list"
 	case db.ChangeDomainRemoved:
@@ -343,6 +354,10 @@ type facts struct {
 	hosts        []string
 	addrs        []string
 	severities   [grade.Critical + 1]int
+	// spf, dmarc and senderAuth are the short sender-authentication
+	// states; frameworks the status of each framework shown.
+	spf, dmarc, senderAuth string
+	frameworks             []FrameworkStatus
 }
 
 // domain keeps what the summary, the vendor table and the findings need
@@ -354,7 +369,10 @@ func (b *builder) domain(s db.StoredDomain) error {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
 	}
 	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
-		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
+		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev),
+		spf: SPFState(SPFViewOf(ev.SPF)), dmarc: DMARCState(DMARCViewOf(ev.DMARC)),
+		frameworks: frameworkStatuses(FrameworksShown(b.opt.Org, g.Frameworks))}
+	fc.senderAuth, _ = senderAuthState(g)
 	if top := topFinding(g.Findings); top != nil {
 		t := *top
 		fc.top = &t
@@ -388,6 +406,9 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 	}
 	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
 	dv.EvidenceDigest = b.digests[s.Domain]
+	dv.SPF, dv.DMARC, dv.DKIM = SPFViewOf(ev.SPF), DMARCViewOf(ev.DMARC), dkimViews(ev.DKIM)
+	dv.SenderAuth, dv.SenderAuthReason = senderAuthState(g)
+	dv.Frameworks = FrameworksShown(b.opt.Org, g.Frameworks)
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
 	}
@@ -446,7 +467,7 @@ func (b *builder) sortFindings() {
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
 	out := Finding{ID: grade.FindingID(f.Code, domain, f.Host, f.IP), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
-		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
+		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason, Waived: f.Waived,
 		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
 	if out.Vendors == nil {
 		out.Vendors = []string{}
@@ -538,6 +559,24 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 	if a.Cert != nil {
 		av.Connections += a.Cert.Connections
 		av.Cert = certView(a.Cert)
+		if av.Cert != nil {
+			av.Certificates = append(av.Certificates, *av.Cert)
+		}
+		for i := range a.OtherCerts {
+			if cv := certView(&a.OtherCerts[i]); cv != nil {
+				cv.Via = a.OtherCerts[i].Via
+				av.Certificates = append(av.Certificates, *cv)
+			}
+		}
+	}
+	if p := a.Probe; p != nil {
+		if th := p.Throttle; th != nil {
+			av.Throttled = fmt.Sprintf("%d connections refused, waited %s", th.Refusals, time.Duration(th.Waited).Round(time.Second))
+			if th.BudgetExhausted {
+				av.Throttled += fmt.Sprintf("; still refusing when the %s budget ran out", time.Duration(th.Budget).Round(time.Second))
+			}
+		}
+		av.Vulnerabilities = vulnViews(p.Vulns)
 	}
 	if a.DANE != nil {
 		if len(a.DANE.Matched) > 0 {
@@ -734,11 +773,13 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = GradeNotAudited, "unknown", "not checked", "not checked"
+			row.SPF, row.DMARC, row.SenderAuth = "not checked", "not checked", "not checked"
 			b.r.Vendors = append(b.r.Vendors, row)
 			continue
 		}
 		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
 		row.MTASTS, row.DANE, row.Findings, row.EarliestExpiry = f.sts, f.dane, f.findings, f.expiry
+		row.SPF, row.DMARC, row.SenderAuth, row.Frameworks = f.spf, f.dmarc, f.senderAuth, f.frameworks
 		row.AcceptedRisk = b.riskAccepted[v.Domain]
 		if f.top != nil {
 			wf := b.finding(v.Domain, *f.top)
@@ -1017,4 +1058,28 @@ func ExpiredSpan(days int) string {
 		return "1 day"
 	}
 	return strconv.Itoa(days) + " days"
+}
+
+// vulnViews lists the vulnerability probes' answers in a fixed order.
+func vulnViews(v *evidence.Vulns) []VulnView {
+	if v == nil {
+		return nil
+	}
+	list := []struct {
+		name, cve string
+		c         evidence.VulnCheck
+	}{
+		{"STARTTLS command injection", "CVE-2011-0411", v.STARTTLSInjection},
+		{"Heartbleed", "CVE-2014-0160", v.Heartbleed},
+		{"CCS injection", "CVE-2014-0224", v.CCSInjection},
+		{"ROBOT", "CVE-2017-13099", v.ROBOT},
+		{"Insecure renegotiation (no RFC 5746)", "CVE-2009-3555", v.SecureRenegotiation},
+		{"Client-initiated renegotiation", "CVE-2011-1473", v.ClientRenegotiation},
+		{"TLS compression (CRIME)", "CVE-2012-4929", v.Compression},
+	}
+	out := make([]VulnView, 0, len(list))
+	for _, x := range list {
+		out = append(out, VulnView{Name: x.name, CVE: x.cve, Status: string(x.c.Status), Detail: Clean(x.c.Detail)})
+	}
+	return out
 }

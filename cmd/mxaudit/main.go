@@ -20,6 +20,7 @@ const (
 	exitThreshold   = 1 // --fail-under or --fail-on was triggered
 	exitUsage       = 2 // bad flags, arguments or input file
 	exitRuntime     = 3 // the run could not be carried out (DNS unusable, database locked...)
+	exitDelivery    = 4 // the run and its reports are stored, but --mail-to or --notify failed
 	exitInterrupted = 130
 )
 
@@ -89,9 +90,13 @@ EXIT CODES
    1    --fail-under was hit: some domain graded below the given grade
    2    usage error: bad flags, arguments or input
    3    the audit could not run (for example no usable DNS resolver)
+   4    run --mail-to or --notify failed; the run and its reports are stored
+        (outranks 1: a threshold hit is then reported on standard error)
    130  interrupted (Ctrl-C or SIGTERM)
 
 ENVIRONMENT
+   MXAUDIT_NOW  the time mxaudit takes as now (RFC 3339 or YYYY-MM-DD) for run
+                dates, deadlines and exceptions: for demos and tests
    GOMEMLIMIT   soft memory limit of the Go runtime (default here 384MiB:
                 the collector works harder near it; "off" for none)`,
 		Writer:               stdout,
