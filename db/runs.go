@@ -38,6 +38,10 @@ type Run struct {
 	Done         int             `json:"done"`
 	Config       json.RawMessage `json:"config,omitempty"`
 	RegradedFrom *int64          `json:"regraded_from,omitempty"`
+	// Settings are the scan settings the run used (ScanSettings as JSON,
+	// exactly as stored, since the manifest digests these bytes); empty
+	// for runs stored before they were recorded.
+	Settings json.RawMessage `json:"settings,omitempty"`
 }
 
 // VendorRow is one (vendor, domain) pair of the list a run audited.
@@ -71,9 +75,9 @@ func (d *DB) CreateRun(ctx context.Context, r Run, vendors []VendorRow, problems
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO runs (list_name, input_path, input_sha256, policy, policy_version,
-		tool_version, started_at, status, total_domains, config_json, regraded_from) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		tool_version, started_at, status, total_domains, config_json, regraded_from, settings_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ListName, r.InputPath, r.InputSHA256, r.Policy, r.PolicyVersion, r.ToolVersion, ts(r.StartedAt),
-		StatusRunning, r.TotalDomains, string(r.Config), r.RegradedFrom)
+		StatusRunning, r.TotalDomains, string(r.Config), r.RegradedFrom, string(r.Settings))
 	if err != nil {
 		return 0, fmt.Errorf("create run: %w", err)
 	}
@@ -206,16 +210,16 @@ func (d *DB) DoneDomains(ctx context.Context, runID int64) (map[string]bool, err
 
 const runColumns = `r.id, r.list_name, r.input_path, r.input_sha256, r.policy, r.policy_version, r.tool_version,
 	r.started_at, r.finished_at, r.status, r.total_domains, r.config_json, r.regraded_from,
-	(SELECT count(*) FROM domain_results dr WHERE dr.run_id = r.id)`
+	(SELECT count(*) FROM domain_results dr WHERE dr.run_id = r.id), r.settings_json`
 
 func scanRun(s interface{ Scan(...any) error }) (Run, error) {
 	var r Run
 	var started string
 	var finished sql.NullString
-	var cfg string
+	var cfg, settings string
 	var from sql.NullInt64
 	err := s.Scan(&r.ID, &r.ListName, &r.InputPath, &r.InputSHA256, &r.Policy, &r.PolicyVersion, &r.ToolVersion,
-		&started, &finished, &r.Status, &r.TotalDomains, &cfg, &from, &r.Done)
+		&started, &finished, &r.Status, &r.TotalDomains, &cfg, &from, &r.Done, &settings)
 	if err != nil {
 		return r, err
 	}
@@ -225,6 +229,9 @@ func scanRun(s interface{ Scan(...any) error }) (Run, error) {
 		r.FinishedAt = &t
 	}
 	r.Config = json.RawMessage(cfg)
+	if settings != "" {
+		r.Settings = json.RawMessage(settings)
+	}
 	if from.Valid {
 		r.RegradedFrom = &from.Int64
 	}

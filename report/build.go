@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -138,9 +140,18 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 }
 
 func runInfo(r db.Run) RunInfo {
-	return RunInfo{ID: r.ID, ListName: r.ListName, InputPath: r.InputPath, InputSHA256: r.InputSHA256, Status: r.Status,
+	ri := RunInfo{ID: r.ID, ListName: r.ListName, InputPath: r.InputPath, InputSHA256: r.InputSHA256, Status: r.Status,
 		StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt, Policy: r.Policy, PolicyVersion: r.PolicyVersion,
 		ToolVersion: r.ToolVersion, RegradedFrom: r.RegradedFrom}
+	if len(r.Settings) > 0 {
+		var s db.ScanSettings
+		// Settings a newer mxaudit stored with fields this one lacks still
+		// decode; unreadable ones are left out rather than failing the report.
+		if json.Unmarshal(r.Settings, &s) == nil {
+			ri.Settings = &s
+		}
+	}
+	return ri
 }
 
 type builder struct {
@@ -478,7 +489,12 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 				av.Banner = fmt.Sprintf("%d %s", p.SMTP.Banner.Code, strings.Join(p.SMTP.Banner.Lines, " / "))
 			}
 			for _, l := range p.SMTP.Transcript {
-				av.Transcript = append(av.Transcript, l.Dir+": "+l.Line)
+				raw := l.Raw
+				if raw == nil {
+					raw = []byte(l.Line)
+				}
+				av.Transcript = append(av.Transcript, l.Dir+": "+EscapeText(string(raw)))
+				av.TranscriptBase64 = append(av.TranscriptBase64, base64.StdEncoding.EncodeToString(raw))
 			}
 		}
 		if hs := p.Handshake; hs != nil && !hs.OK && hs.Error != nil {

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -202,5 +203,30 @@ func TestTierNumber(t *testing.T) {
 		if n := report.TierNumber(in); n != nil {
 			t.Errorf("TierNumber(%q) = %d, want nil", in, *n)
 		}
+	}
+}
+
+// TestTranscriptEscapedAndRaw: transcript bytes that are not text are
+// escaped once, in the model, as \xNN, and kept exactly in base64 beside.
+func TestTranscriptEscapedAndRaw(t *testing.T) {
+	bad := "220 mx\xff \x1b[2J ready"
+	h := &evidence.Host{Name: "mx.example", Addresses: []evidence.Address{{IP: "192.0.2.1", Probe: &evidence.Probe{
+		Status: evidence.ProbeOK,
+		SMTP: &evidence.SMTPSession{Transcript: []evidence.TranscriptLine{
+			{Dir: "S", Line: strings.ToValidUTF8(bad, "\uFFFD"), Raw: []byte(bad)},
+			{Dir: "S", Line: "250 old \uFFFD lost"}, // stored before raw bytes were kept
+		}},
+	}}}}
+	av := report.AddressViewOf(h, grade.AddressGrade{IP: "192.0.2.1", Grade: grade.GradeA})
+	want := []string{`S: 220 mx\xff \x1b[2J ready`, `S: 250 old \ufffd lost`}
+	if !slices.Equal(av.Transcript, want) {
+		t.Errorf("transcript %q, want %q", av.Transcript, want)
+	}
+	if len(av.TranscriptBase64) != 2 {
+		t.Fatalf("base64 %q", av.TranscriptBase64)
+	}
+	raw, err := base64.StdEncoding.DecodeString(av.TranscriptBase64[0])
+	if err != nil || string(raw) != bad {
+		t.Errorf("base64 gives %q, %v; want %q", raw, err, bad)
 	}
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/mxaudit/mxaudit/db"
 )
 
 // SchemaVersion is the version of the report JSON shape (Report and the
@@ -85,6 +87,10 @@ type RunInfo struct {
 	PolicyVersion string     `json:"policy_version"`
 	ToolVersion   string     `json:"tool_version"`
 	RegradedFrom  *int64     `json:"regraded_from,omitempty"`
+	// Settings are the scan settings the run used (resolvers, EHLO name,
+	// ports, timeouts, per-host limit, scanning host...); absent for runs
+	// stored before they were recorded.
+	Settings *db.ScanSettings `json:"scan_settings,omitempty"`
 }
 
 // GradeCount is how many vendors (or domains) got a grade.
@@ -270,9 +276,16 @@ type AddressView struct {
 	HandshakeError string        `json:"handshake_error,omitempty"`
 	Versions       []VersionView `json:"versions"`
 	Cert           *CertView     `json:"certificate,omitempty"`
-	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed.
+	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed,
+	// as readable text: bytes that are not printable text (control bytes,
+	// invalid UTF-8, direction overrides) are written as \xNN or \uXXXX
+	// here, once, so every format shows the same escapes.
 	Transcript []string `json:"transcript,omitempty"`
-	DANE       string   `json:"dane,omitempty"`
+	// TranscriptBase64 holds each transcript line's exact bytes, base64
+	// (standard alphabet, padded), without the "C: " / "S: " prefix: the
+	// same length and order as Transcript.
+	TranscriptBase64 []string `json:"transcript_base64,omitempty"`
+	DANE             string   `json:"dane,omitempty"`
 }
 
 // VersionView is one protocol version at one address.

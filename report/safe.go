@@ -69,3 +69,11 @@ func unsafeRune(r rune) bool {
 	}
 	return unicode.Is(unicode.Cf, r) && r != 0x00ad
 }
+
+// EscapeText is Clean for text kept in the model: besides what Clean
+// escapes, the replacement character U+FFFD (what invalid bytes became in
+// evidence stored before raw bytes were kept) is written as \ufffd, so no
+// format draws a placeholder box where a byte was lost.
+func EscapeText(s string) string {
+	return strings.ReplaceAll(Clean(s), "\uFFFD", `\ufffd`)
+}

@@ -145,6 +145,10 @@ type TranscriptLine struct {
 	// Dir is "C" for what we sent and "S" for what the server sent.
 	Dir  string `json:"dir"`
 	Line string `json:"line"`
+	// Raw holds the line's exact bytes when they are not valid UTF-8,
+	// which Line cannot keep once stored as JSON; nil otherwise (Line is
+	// then exact).
+	Raw []byte `json:"raw,omitempty"`
 	// At is the time since the connection opened.
 	At Duration `json:"at_ms"`
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
@@ -261,11 +262,16 @@ func (d *dialogue) record(dir, line string, truncated bool) {
 	if truncated {
 		line += TruncatedMark
 	}
-	d.sess.Transcript = append(d.sess.Transcript, evidence.TranscriptLine{
+	tl := evidence.TranscriptLine{
 		Dir:  dir,
 		Line: line,
 		At:   evidence.Duration(time.Since(d.start)),
-	})
+	}
+	if !utf8.ValidString(line) {
+		// JSON would turn the invalid bytes into U+FFFD: keep them.
+		tl.Raw = []byte(line)
+	}
+	d.sess.Transcript = append(d.sess.Transcript, tl)
 }
 
 // extensions lists the EHLO keywords of a 250 reply (every line after the

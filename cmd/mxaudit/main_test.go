@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/samples/fleet"
@@ -256,6 +257,20 @@ func TestRunHistoryDiffRegrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	// The scan settings are stored with the run as it starts.
+	r1, err := store.GetRun(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set db.ScanSettings
+	if err := json.Unmarshal(r1.Settings, &set); err != nil {
+		t.Fatalf("settings %q: %v", r1.Settings, err)
+	}
+	if set.EHLOName != "scanner.mxaudit.test" || len(set.Resolvers) != 1 || set.SMTPPort != c.f.Port || set.TimeoutMS != 2000 ||
+		set.Retries != 0 || !set.AllowPrivate || set.HTTPSProxy != "none" || set.PerHost < 1 || set.ToolVersion != version ||
+		set.Policy != grade.DefaultPolicyName || set.ScannerHost == "" {
+		t.Errorf("stored settings %+v", set)
+	}
 	probs, err := store.Problems(context.Background(), 1)
 	if err != nil || len(probs) != 1 || probs[0].Row != 4 {
 		t.Errorf("input problems of run 1 = %+v, %v", probs, err)

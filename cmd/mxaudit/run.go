@@ -349,7 +349,7 @@ func newRun(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, l
 	id, err := store.CreateRun(ctx, db.Run{
 		ListName: listName, InputPath: abs, InputSHA256: list.SHA256,
 		Policy: setup.policy.Name, PolicyVersion: setup.policy.Version, ToolVersion: version,
-		StartedAt: clock(), TotalDomains: len(list.Domains),
+		StartedAt: clock(), TotalDomains: len(list.Domains), Settings: settingsJSON(setup.settings),
 	}, vendors, problems)
 	if err != nil {
 		return 0, nil, runtimeErr(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/mxaudit/mxaudit/audit/ingest"
 	"github.com/mxaudit/mxaudit/audit/resolve"
 	"github.com/mxaudit/mxaudit/audit/smtp"
+	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/report/term"
 	"github.com/mxaudit/mxaudit/templates"
@@ -104,6 +105,8 @@ type scanSetup struct {
 	// only read after.
 	allSelectors []string
 	selectors    map[string][]string
+	// settings are the scan settings recorded with a run.
+	settings db.ScanSettings
 }
 
 // dkimSelectors returns the DKIM selectors to check for domain.
@@ -234,6 +237,7 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 		return nil, runtimeErr(err)
 	}
 	setup.auditor, setup.resolver = a, res
+	setup.settings = scanSettings(c, setup, allowPrivate)
 	return setup, nil
 }
 
