@@ -387,10 +387,20 @@ func TestRegressionSurvivesBadNights(t *testing.T) {
 		}
 	}
 
-	// The failed run can be resumed: with a working resolver it completes.
+	// The failed run can be resumed: with a working resolver it completes,
+	// and its summary counts the whole run.
 	code, out, stderr = runCLI(t, append(append([]string{"run", "--db", dbPath, "--no-report", "--resume"}, month3.flags()...), list)...)
-	if code != exitOK {
+	if code != exitOK || !strings.Contains(out, "run 2: 2 domains stored") {
 		t.Fatalf("resume: exit %d: %s %s", code, out, stderr)
+	}
+}
+
+// TestScanDeadResolver: scan, too, refuses a resolver that answers
+// nothing, with exit 3 and a clear message, instead of a page of "?".
+func TestScanDeadResolver(t *testing.T) {
+	code, out, stderr := runCLI(t, "scan", "--resolver", "127.0.0.1:1", "good.example")
+	if code != exitRuntime || !strings.Contains(stderr, "DNS resolver cannot be used") || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
 
