@@ -5,8 +5,10 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
@@ -41,11 +43,15 @@ const (
 	DefaultProbeTimeout = 10 * time.Minute
 	DefaultPort         = 25
 	DefaultHTTPSPort    = 443
+	// DefaultDomainTimeout bounds the whole audit of one domain: its DNS,
+	// its policies and the probes of its addresses (which run side by
+	// side, each within ProbeTimeout).
+	DefaultDomainTimeout = 30 * time.Minute
 	// maxAddressesPerHost bounds how many addresses of one MX name are
 	// probed; a name with hundreds of A records is a pool, not a server.
-	maxAddressesPerHost = 16
+	maxAddressesPerHost = resolve.DefaultMaxAddresses
 	// maxHostsPerDomain bounds how many MX targets of one domain are probed.
-	maxHostsPerDomain = 20
+	maxHostsPerDomain = resolve.DefaultMaxHosts
 )
 
 // Resolver is what the Auditor needs from DNS. *resolve.Resolver implements it.
@@ -118,6 +124,11 @@ type Config struct {
 	StepTimeout time.Duration
 	// ProbeTimeout bounds the whole probe of one address.
 	ProbeTimeout time.Duration
+	// DomainTimeout bounds the whole audit of one domain (DNS, policies,
+	// probes); what is not done by then is recorded as unfinished. A
+	// probe shared with other domains is cut short with it, so keep it
+	// well above ProbeTimeout.
+	DomainTimeout time.Duration
 	// Versions limits the protocol versions enumerated (default all).
 	Versions []string
 	// ThrottleBudget is how long, from its first refusal, the probe of an
@@ -149,7 +160,7 @@ type Auditor struct {
 	guard  guard.Guard
 	limit  *hostLimiter
 	probes *onceCache[string, *evidence.Probe]
-	certs  *onceCache[[2]string, *evidence.CertCheck]
+	certs  *onceCache[[2]string, certSet]
 	// chains keeps, per address, the chain the probe's handshake saw under
 	// its SNI, so the certificate check for that name costs no connection.
 	chainsMu sync.Mutex
@@ -160,6 +171,25 @@ type sniChain struct {
 	sni   string
 	chain [][]byte
 	err   *evidence.Error
+	// alts are the other certificates the probe saw under sni (the raw
+	// hellos of RSA and ECDSA suites); noSNI the one a sender sending no
+	// server name gets, when it differs from all of them.
+	alts  []altChain
+	noSNI *altChain
+}
+
+// altChain is one more certificate chain an address presents, and how it
+// was obtained.
+type altChain struct {
+	via   string
+	chain [][]byte
+}
+
+// certSet is the certificate check of one (address, MX name): the primary
+// certificate and the others senders can be given.
+type certSet struct {
+	primary *evidence.CertCheck
+	others  []evidence.CertCheck
 }
 
 // New returns an Auditor, or an error when a required field is missing.
@@ -182,6 +212,9 @@ func New(cfg Config) (*Auditor, error) {
 	if cfg.ProbeTimeout <= 0 {
 		cfg.ProbeTimeout = DefaultProbeTimeout
 	}
+	if cfg.DomainTimeout <= 0 {
+		cfg.DomainTimeout = DefaultDomainTimeout
+	}
 	if cfg.Port <= 0 {
 		cfg.Port = DefaultPort
 	}
@@ -196,7 +229,7 @@ func New(cfg Config) (*Auditor, error) {
 		guard:  guard.Guard{AllowPrivate: cfg.AllowPrivate},
 		limit:  newHostLimiter(cfg.PerHost, cfg.ConnectGap),
 		probes: newOnceCache[string, *evidence.Probe](),
-		certs:  newOnceCache[[2]string, *evidence.CertCheck](),
+		certs:  newOnceCache[[2]string, certSet](),
 		chains: make(map[string]sniChain),
 	}, nil
 }
@@ -227,9 +260,17 @@ func (a *Auditor) restrictedVersions() []string {
 func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	d := &evidence.Domain{Domain: domain, StartedAt: a.cfg.Now().UTC(), VersionsTested: a.restrictedVersions()}
 	defer func() { d.FinishedAt = a.cfg.Now().UTC() }()
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.DomainTimeout)
+	defer cancel()
 
 	d.MX, d.Hosts = a.cfg.Resolver.Domain(ctx, domain)
 	if len(d.Hosts) > maxHostsPerDomain {
+		// A resolver without the cap: what it resolved past it is still
+		// left out, and said to be.
+		for _, h := range d.Hosts[maxHostsPerDomain:] {
+			d.MX.Omitted = append(d.MX.Omitted, evidence.MXRecord{Preference: h.Preference, Host: h.Name})
+		}
 		d.Hosts = d.Hosts[:maxHostsPerDomain]
 	}
 	var wg sync.WaitGroup
@@ -238,6 +279,9 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	for hi := range d.Hosts {
 		h := &d.Hosts[hi]
 		if len(h.Addresses) > maxAddressesPerHost {
+			for _, addr := range h.Addresses[maxAddressesPerHost:] {
+				h.OmittedAddresses = append(h.OmittedAddresses, addr.IP)
+			}
 			h.Addresses = h.Addresses[:maxAddressesPerHost]
 		}
 		for ai := range h.Addresses {
@@ -251,7 +295,11 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	}
 	wg.Wait()
 	a.matchDANE(d)
-	if err := ctx.Err(); err != nil {
+	switch err := ctx.Err(); {
+	case err == nil:
+	case parent.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		d.Error = evidence.Errorf(evidence.ErrTimeout, "audit", "the domain's deadline of %v passed before its audit finished", a.cfg.DomainTimeout)
+	default:
 		d.Error = evidence.Classify("audit", err)
 	}
 	return d
@@ -271,10 +319,11 @@ func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Addre
 	if p.Status != evidence.ProbeOK {
 		return
 	}
-	c, ok := a.certs.get(ctx, [2]string{addr.IP, host}, func() *evidence.CertCheck { return a.cert(ctx, addr.IP, host) })
-	if ok && c != nil {
-		cc := *c
+	c, ok := a.certs.get(ctx, [2]string{addr.IP, host}, func() certSet { return a.cert(ctx, addr.IP, host) })
+	if ok && c.primary != nil {
+		cc := *c.primary
 		addr.Cert = &cc
+		addr.OtherCerts = slices.Clone(c.others)
 	}
 }
 
@@ -406,6 +455,9 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 	var rawChain [][]byte
 	var rawVersion uint16
 	primes := make(map[string]bool)
+	// Every distinct certificate the raw hellos drew: a server with an RSA
+	// and an ECDSA certificate shows each with the suites that need it.
+	seen := make(map[[32]byte]seenChain)
 	prober := tlsprobe.Prober{
 		Dial: func(ctx context.Context) (net.Conn, error) {
 			c, _, err := a.dial(ctx, ip)
@@ -421,6 +473,12 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 			defer rawMu.Unlock()
 			if rawChain == nil || version > rawVersion {
 				rawChain, rawVersion = chain, version
+			}
+			if len(chain) > 0 {
+				k := sha256.Sum256(chain[0])
+				if old, ok := seen[k]; !ok || version > old.version {
+					seen[k] = seenChain{version: version, chain: chain}
+				}
 			}
 		},
 		OnDHPrime: func(prime []byte) {
@@ -440,11 +498,20 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 	rawMu.Lock()
 	slices.SortFunc(p.DHParams, func(x, y evidence.DHParams) int { return cmp.Or(x.Bits-y.Bits, strings.Compare(x.Prime, y.Prime)) })
 	rawMu.Unlock()
-	if chain == nil && rawChain != nil {
-		a.chainsMu.Lock()
-		a.chains[ip] = sniChain{sni: sni, chain: rawChain, err: hs.Error}
-		a.chainsMu.Unlock()
+	primary := chain
+	if primary == nil {
+		primary = rawChain
 	}
+	rawMu.Lock()
+	alts := otherChains(primary, seen)
+	rawMu.Unlock()
+	var noSNI *altChain
+	if hs.OK && sni != "" {
+		noSNI = a.noSNIChain(ctx, ip, primary, alts)
+	}
+	a.chainsMu.Lock()
+	a.chains[ip] = sniChain{sni: sni, chain: primary, err: hs.Error, alts: alts, noSNI: noSNI}
+	a.chainsMu.Unlock()
 	p.Status = evidence.ProbeOK
 	if !hs.OK && !anySupported(p.Versions) {
 		p.Status = evidence.ProbeTLSFailed
@@ -477,6 +544,11 @@ func (a *Auditor) vulns(ctx context.Context, ip, sni string, prober *tlsprobe.Pr
 	wg.Go(func() {
 		if !handshakeOK {
 			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "no full TLS handshake completed on this address"}
+			return
+		}
+		if err := a.checkAddress(ip); err != nil {
+			// This dial bypasses a.dial: the guard is asked here too.
+			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Error: evidence.Classify("connect", err), Detail: "address not dialled"}
 			return
 		}
 		release, err := a.limit.acquire(ctx, ip)
@@ -638,22 +710,95 @@ func alertOf(err error) (*evidence.Alert, bool) {
 }
 
 // cert obtains and judges the certificate ip presents for name.
-func (a *Auditor) cert(ctx context.Context, ip, name string) *evidence.CertCheck {
+func (a *Auditor) cert(ctx context.Context, ip, name string) certSet {
 	a.chainsMu.Lock()
 	sc, ok := a.chains[ip]
 	a.chainsMu.Unlock()
+	var set certSet
+	var others []altChain
 	if ok && sc.sni == name {
-		return a.judge(name, sc.chain, sc.err, 0)
+		set.primary = a.judge(name, sc.chain, sc.err, 0)
+		others = sc.alts
+	} else {
+		conn, sess, _, err := a.dialRetry(ctx, ip)
+		if err != nil {
+			set.primary = &evidence.CertCheck{Name: name, CheckedAt: a.cfg.Now().UTC(), Error: evidence.Classify("smtp", err), Connections: 1}
+			return set
+		}
+		hs, chain, tc := a.handshake(ctx, conn, name)
+		if tc != nil {
+			a.afterTLS(ctx, tc, sess)
+		}
+		set.primary = a.judge(name, chain, hs.Error, 1)
 	}
-	conn, sess, _, err := a.dialRetry(ctx, ip)
+	// The certificate a sender sending no server name gets is judged
+	// against every MX name of the address: senders still check the name.
+	if ok && sc.noSNI != nil && !sameLeaf(sc.noSNI.chain, set.primary) {
+		others = append(slices.Clone(others), *sc.noSNI)
+	}
+	for _, o := range others {
+		c := a.cfg.Verifier.Check(name, o.chain)
+		c.Via = o.via
+		set.others = append(set.others, c)
+	}
+	return set
+}
+
+// sameLeaf reports whether chain's leaf is the checked certificate's.
+func sameLeaf(chain [][]byte, c *evidence.CertCheck) bool {
+	return c != nil && len(chain) > 0 && len(c.Chain) > 0 && bytes.Equal(chain[0], c.Chain[0].DER)
+}
+
+// seenChain is a chain a raw hello drew, with the version of that hello.
+type seenChain struct {
+	version uint16
+	chain   [][]byte
+}
+
+// otherChains lists the chains seen whose leaf is not primary's, newest
+// version first, then by leaf, so the order does not depend on which
+// parallel lane answered first.
+func otherChains(primary [][]byte, seen map[[32]byte]seenChain) []altChain {
+	var keys [][32]byte
+	for k, sc := range seen {
+		if len(primary) > 0 && bytes.Equal(sc.chain[0], primary[0]) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y [32]byte) int {
+		return cmp.Or(cmp.Compare(seen[y].version, seen[x].version), bytes.Compare(x[:], y[:]))
+	})
+	var out []altChain
+	for _, k := range keys {
+		sc := seen[k]
+		leaf := certs.Decode(sc.chain[0])
+		out = append(out, altChain{via: leaf.KeyType + " key, in " + versionName(sc.version) + " hellos", chain: sc.chain})
+	}
+	return out
+}
+
+// noSNIChain completes one handshake without a server name, as Postfix and
+// most MTAs send by default, and returns its chain when its leaf is none of
+// those already seen (one connection).
+func (a *Auditor) noSNIChain(ctx context.Context, ip string, primary [][]byte, alts []altChain) *altChain {
+	conn, sess, err := a.dial(ctx, ip)
 	if err != nil {
-		return &evidence.CertCheck{Name: name, CheckedAt: a.cfg.Now().UTC(), Error: evidence.Classify("smtp", err), Connections: 1}
+		return nil
 	}
-	hs, chain, tc := a.handshake(ctx, conn, name)
+	hs, chain, tc := a.handshake(ctx, conn, "")
 	if tc != nil {
 		a.afterTLS(ctx, tc, sess)
 	}
-	return a.judge(name, chain, hs.Error, 1)
+	if !hs.OK || len(chain) == 0 || (len(primary) > 0 && bytes.Equal(chain[0], primary[0])) {
+		return nil
+	}
+	for _, o := range alts {
+		if bytes.Equal(o.chain[0], chain[0]) {
+			return nil
+		}
+	}
+	return &altChain{via: "without SNI", chain: chain}
 }
 
 func (a *Auditor) judge(name string, chain [][]byte, hsErr *evidence.Error, conns int) *evidence.CertCheck {
@@ -876,6 +1021,18 @@ func (a *Auditor) matchDANE(d *evidence.Domain) {
 				chain = append(chain, c.DER)
 			}
 			addr.DANE = dane.Match(h.TLSA.Records, h.TLSA.Lookup.DNSSEC, chain, h.Name, now)
+			// DANE must hold for every certificate a sender can be given:
+			// a TLSA set that covers only the RSA key fails ECDSA senders.
+			for oi := range addr.OtherCerts {
+				oc := &addr.OtherCerts[oi]
+				var der [][]byte
+				for _, c := range oc.Chain {
+					der = append(der, c.DER)
+				}
+				if len(der) > 0 {
+					oc.DANE = dane.Match(h.TLSA.Records, h.TLSA.Lookup.DNSSEC, der, h.Name, now)
+				}
+			}
 		}
 	}
 }

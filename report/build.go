@@ -432,7 +432,7 @@ func (b *builder) sortFindings() {
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
 	out := Finding{ID: grade.FindingID(f.Code, domain, f.Host, f.IP), Vendors: b.vendorsOf[domain], Domain: domain, Host: f.Host, IP: f.IP, Code: f.Code,
-		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason,
+		Severity: severityName(f.Severity), SeverityNum: int(f.Severity), Title: f.Code, Message: f.Reason, Waived: f.Waived,
 		New: b.newFindings[findingKey(domain, f.Code, f.Host, f.IP)]}
 	if out.Vendors == nil {
 		out.Vendors = []string{}
@@ -524,6 +524,24 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 	if a.Cert != nil {
 		av.Connections += a.Cert.Connections
 		av.Cert = certView(a.Cert)
+		if av.Cert != nil {
+			av.Certificates = append(av.Certificates, *av.Cert)
+		}
+		for i := range a.OtherCerts {
+			if cv := certView(&a.OtherCerts[i]); cv != nil {
+				cv.Via = a.OtherCerts[i].Via
+				av.Certificates = append(av.Certificates, *cv)
+			}
+		}
+	}
+	if p := a.Probe; p != nil {
+		if th := p.Throttle; th != nil {
+			av.Throttled = fmt.Sprintf("%d connections refused, waited %s", th.Refusals, time.Duration(th.Waited).Round(time.Second))
+			if th.BudgetExhausted {
+				av.Throttled += fmt.Sprintf("; still refusing when the %s budget ran out", time.Duration(th.Budget).Round(time.Second))
+			}
+		}
+		av.Vulnerabilities = vulnViews(p.Vulns)
 	}
 	if a.DANE != nil {
 		if len(a.DANE.Matched) > 0 {
@@ -984,4 +1002,28 @@ func ExpiredSpan(days int) string {
 		return "1 day"
 	}
 	return strconv.Itoa(days) + " days"
+}
+
+// vulnViews lists the vulnerability probes' answers in a fixed order.
+func vulnViews(v *evidence.Vulns) []VulnView {
+	if v == nil {
+		return nil
+	}
+	list := []struct {
+		name, cve string
+		c         evidence.VulnCheck
+	}{
+		{"STARTTLS command injection", "CVE-2011-0411", v.STARTTLSInjection},
+		{"Heartbleed", "CVE-2014-0160", v.Heartbleed},
+		{"CCS injection", "CVE-2014-0224", v.CCSInjection},
+		{"ROBOT", "CVE-2017-13099", v.ROBOT},
+		{"Insecure renegotiation (no RFC 5746)", "CVE-2009-3555", v.SecureRenegotiation},
+		{"Client-initiated renegotiation", "CVE-2011-1473", v.ClientRenegotiation},
+		{"TLS compression (CRIME)", "CVE-2012-4929", v.Compression},
+	}
+	out := make([]VulnView, 0, len(list))
+	for _, x := range list {
+		out = append(out, VulnView{Name: x.name, CVE: x.cve, Status: string(x.c.Status), Detail: Clean(x.c.Detail)})
+	}
+	return out
 }

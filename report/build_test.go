@@ -206,6 +206,33 @@ func TestTierNumber(t *testing.T) {
 	}
 }
 
+// TestAddressCertificatesAndVulns: every certificate a sender can get is
+// in the address view, the primary first; throttling and the vulnerability
+// probes reach it too.
+func TestAddressCertificatesAndVulns(t *testing.T) {
+	primary := &evidence.CertCheck{Chain: []evidence.Certificate{{Subject: "CN=mx.example", KeyType: "ECDSA"}}}
+	other := evidence.CertCheck{Via: "RSA key, in TLSv1.2 hellos", Chain: []evidence.Certificate{{Subject: "CN=mx.example", KeyType: "RSA"}}}
+	probe := &evidence.Probe{Status: evidence.ProbeOK,
+		Throttle: &evidence.Throttle{Refusals: 3, Waited: evidence.Duration(35 * time.Second), Budget: evidence.Duration(time.Minute), BudgetExhausted: true},
+		Vulns:    &evidence.Vulns{Heartbleed: evidence.VulnCheck{Status: evidence.VulnVulnerable, Detail: "leak\x1b[2J"}}}
+	h := &evidence.Host{Name: "mx.example", Addresses: []evidence.Address{{IP: "192.0.2.1", Probe: probe, Cert: primary, OtherCerts: []evidence.CertCheck{other}}}}
+	av := report.AddressViewOf(h, grade.AddressGrade{IP: "192.0.2.1"})
+	if len(av.Certificates) != 2 || av.Certificates[0].KeyType != "ECDSA" || av.Certificates[0].Via != "" ||
+		av.Certificates[1].KeyType != "RSA" || av.Certificates[1].Via != other.Via {
+		t.Fatalf("certificates %+v", av.Certificates)
+	}
+	if av.Cert == nil || av.Cert.KeyType != "ECDSA" {
+		t.Errorf("primary certificate %+v", av.Cert)
+	}
+	if !strings.Contains(av.Throttled, "3 connections refused, waited 35s") || !strings.Contains(av.Throttled, "budget ran out") {
+		t.Errorf("throttled %q", av.Throttled)
+	}
+	i := slices.IndexFunc(av.Vulnerabilities, func(v report.VulnView) bool { return v.Name == "Heartbleed" })
+	if i < 0 || av.Vulnerabilities[i].Status != "vulnerable" || av.Vulnerabilities[i].CVE != "CVE-2014-0160" || strings.Contains(av.Vulnerabilities[i].Detail, "\x1b") {
+		t.Errorf("vulnerabilities %+v", av.Vulnerabilities)
+	}
+}
+
 // TestTranscriptEscapedAndRaw: transcript bytes that are not text are
 // escaped once, in the model, as \xNN, and kept exactly in base64 beside.
 func TestTranscriptEscapedAndRaw(t *testing.T) {

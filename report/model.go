@@ -67,10 +67,10 @@ type Org struct {
 	Frameworks []string `json:"frameworks,omitempty"`
 	// RemediationDays is the deadline vendor letters give ("within N days").
 	RemediationDays int `json:"remediation_days,omitempty"`
-	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy
-	// Officer"); LetterBasis the contract the letters rest on ("our
+	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy Officer").
+	Signatory string `json:"signatory,omitempty"`
+	// LetterBasis is the contract the vendor letters rest on ("our
 	// business associate agreement (45 CFR 164.314(a))").
-	Signatory   string `json:"signatory,omitempty"`
 	LetterBasis string `json:"letter_basis,omitempty"`
 }
 
@@ -276,6 +276,18 @@ type AddressView struct {
 	HandshakeError string        `json:"handshake_error,omitempty"`
 	Versions       []VersionView `json:"versions"`
 	Cert           *CertView     `json:"certificate,omitempty"`
+	// Certificates are every certificate a sender can be given at the
+	// address, each judged for the MX name: the primary one (Cert) first,
+	// then the others (an ECDSA one beside an RSA one, the one served
+	// without SNI), each saying how it was obtained (CertView.Via).
+	Certificates []CertView `json:"certificates,omitempty"`
+	// Throttled says how the server limited our connections and how long
+	// the probe waited for it ("3 connections refused, waited 35s"); empty
+	// when it did not.
+	Throttled string `json:"throttled,omitempty"`
+	// Vulnerabilities are the known-vulnerability probes' answers, one per
+	// probe, in a fixed order.
+	Vulnerabilities []VulnView `json:"vulnerabilities,omitempty"`
 	// Transcript is the cleartext SMTP dialogue, "C: " / "S: " prefixed,
 	// as readable text: bytes that are not printable text (control bytes,
 	// invalid UTF-8, direction overrides) are written as \xNN or \uXXXX
@@ -350,6 +362,21 @@ type CertView struct {
 	// intermediates the server did not send: many senders (Postfix and
 	// Exim with OpenSSL) then fail verification.
 	ChainIncomplete bool `json:"chain_incomplete,omitempty"`
+	// Via says how a certificate other than the primary was obtained
+	// ("ECDSA key, in TLSv1.2 hellos", "without SNI"); empty for the primary.
+	Via string `json:"via,omitempty"`
+}
+
+// VulnView is one known-vulnerability probe at one address.
+type VulnView struct {
+	// Name is the probe ("Heartbleed"); CVE its identifier.
+	Name string `json:"name"`
+	CVE  string `json:"cve,omitempty"`
+	// Status is "vulnerable", "not_vulnerable", "not_applicable",
+	// "inconclusive" or "not_tested".
+	Status string `json:"status"`
+	// Detail is what the probe saw.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Finding is one finding with its wording, located, and its place in
@@ -371,6 +398,10 @@ type Finding struct {
 	Why         string   `json:"why,omitempty"`
 	// Standards are the technical rules (RFC, NIST sections) the finding cites.
 	Standards []string `json:"standards,omitempty"`
+	// Waived names why the finding costs no points under the run's policy
+	// although its fact stands ("dane-ee": a DNSSEC-secure DANE-EE record
+	// authenticates the server's key, RFC 7672 §3.1.1).
+	Waived string `json:"waived,omitempty"`
 	// New is set when the finding did not exist in the base run.
 	New bool `json:"new,omitempty"`
 	// Status is open, accepted or reopened (resolved findings are listed

@@ -73,4 +73,10 @@ type CertCheck struct {
 	// Connections is the number of connections this check opened (0 when
 	// the capability probe's handshake already used this name).
 	Connections int `json:"connections"`
+	// Via says how a certificate of Address.OtherCerts was obtained ("ECDSA
+	// key, in TLSv1.2 hellos", "without SNI"); empty for Address.Cert.
+	Via string `json:"via,omitempty"`
+	// DANE is the TLSA match of a certificate of Address.OtherCerts (the
+	// primary certificate's is Address.DANE); nil when not checked.
+	DANE *DANEMatch `json:"dane,omitempty"`
 }

@@ -224,6 +224,7 @@ func gradeAddress(in addressInput) AddressGrade {
 		}
 	}
 	certChecks(c, ag.Checks, in.addr.Cert, in.policy)
+	otherCertChecks(c, ag.Checks, in.addr.OtherCerts, in.policy)
 
 	if st == evidence.ProbeOK && !inconclusive {
 		for _, ver := range []string{evidence.TLS12, evidence.TLS13} {
@@ -242,22 +243,27 @@ func gradeAddress(in addressInput) AddressGrade {
 	if in.sts.enforced() && !inconclusive {
 		var reasons []string
 		enforce, reasons = enforceCheck(st, v, in.addr.Cert)
+		enforce, reasons = othersEnforce(st, v, in.addr.OtherCerts, in.policy, enforce, reasons)
 		if enforce == Fail {
 			list := strings.Join(reasons, "; ")
 			c.add(CodeMTASTSEnforceMXFails, "The domain enforces MTA-STS and senders will not deliver to this address: "+list+".",
 				map[string]string{"reasons": list, "pattern": in.sts.pattern})
 		}
 	}
-	dstate := in.dane.addressState(in.addr.DANE)
-	if in.policy.v3() && dstate == daneValid && matchedByEE(in.addr.DANE) {
+	daneMatch, daneVia := addressDANE(in.dane, in.addr, in.policy)
+	dstate := in.dane.addressState(daneMatch)
+	if in.policy.v3() && dstate == daneValid && matchedByEE(in.addr.DANE) && othersMatchedByEE(in.addr.OtherCerts) {
 		// RFC 7672 §3.1.1: DANE senders authenticate a DANE-EE chain by
 		// its key alone, without PKIX trust, names or dates.
 		c.waive(waivedByDANEEE(), WaivedDANEEE)
 	}
 	if dstate == daneInvalid {
 		reason := "no usable TLSA record matches the presented chain"
-		if r := in.addr.DANE.Reason; r != "" {
+		if r := daneMatch.Reason; r != "" {
 			reason = r
+		}
+		if daneVia != "" {
+			reason = "the certificate served " + daneVia + ": " + reason
 		}
 		c.add(CodeDANEInvalid, "The certificate chain matches none of the host's DNSSEC-signed TLSA records: "+reason+".",
 			map[string]string{"reason": reason, "records": strings.Join(in.dane.usableLabels(), ", ")})

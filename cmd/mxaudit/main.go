@@ -20,6 +20,7 @@ const (
 	exitThreshold   = 1 // --fail-under or --fail-on was triggered
 	exitUsage       = 2 // bad flags, arguments or input file
 	exitRuntime     = 3 // the run could not be carried out (DNS unusable, nothing audited, database locked or newer...)
+	exitDelivery    = 4 // the run and its reports are stored, but --mail-to or --notify failed
 	exitInterrupted = 130
 )
 
@@ -96,9 +97,13 @@ EXIT CODES
         nothing could be audited (the run is stored as failed; --resume
         finishes it), the database is in use, newer or unreadable, or the
         reports could not be written
+   4    run --mail-to or --notify failed; the run and its reports are stored
+        (outranks 1: a threshold hit is then reported on standard error)
    130  interrupted (Ctrl-C or SIGTERM); --resume completes the run
 
 ENVIRONMENT
+   MXAUDIT_NOW  the time mxaudit takes as now (RFC 3339 or YYYY-MM-DD) for run
+                dates, deadlines and exceptions: for demos and tests
    GOMEMLIMIT   soft memory limit of the Go runtime (default here 384MiB:
                 the collector works harder near it; "off" for none)`,
 		Writer:               stdout,

@@ -42,6 +42,8 @@ func runCommand() *cli.Command {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress and no summary; errors only"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "`FORMAT` of log lines on stderr: text or json"},
 		&cli.BoolFlag{Name: "no-report", Usage: "do not write the reports at the end of the run (see mxaudit report)"},
+		&cli.StringSliceFlag{Name: "mail-to", Usage: "mail the summary and the PDF to `ADDR` (repeatable) through the relay of the --config file's mail settings; TLS to the relay is required"},
+		&cli.StringFlag{Name: "notify", Usage: "POST a JSON summary of the run (grades, regressions, overdue findings) to `URL`"},
 	)
 	flags = append(flags, reportFlags()...)
 	for _, f := range flags {
@@ -109,6 +111,10 @@ func runAction(c *cli.Context, rend renderers) error {
 		if reports.outDir == "-" {
 			return usageErr("--out -: run prints its summary on standard output; write the reports to a directory")
 		}
+	}
+	deliv, err := runDelivery(c, reports)
+	if err != nil {
+		return err
 	}
 	log, err := newLogger(c)
 	if err != nil {
@@ -270,13 +276,14 @@ func runAction(c *cli.Context, rend renderers) error {
 		}
 	}
 	if reports == nil {
-		return thresholds(c, store, runID, diff, failUnder, fileExs)
+		thrErr := thresholds(c, store, runID, diff, failUnder, fileExs)
+		return deliverRun(c, store, runID, deliv, nil, fileExs, thrErr)
 	}
 	progress := c.App.Writer
 	if c.Bool("quiet") {
 		progress = io.Discard
 	}
-	_, repErr := writeReports(c.Context, store, runID, reports, rend, c.App.Writer, progress)
+	files, repErr := writeReports(c.Context, store, runID, reports, rend, c.App.Writer, progress)
 	thrErr := thresholds(c, store, runID, diff, failUnder, fileExs)
 	if repErr != nil {
 		// The run is stored; the missing reports are the more urgent news.
@@ -285,7 +292,61 @@ func runAction(c *cli.Context, rend renderers) error {
 		}
 		return fmt.Errorf("run %d is stored but its reports are not (retry with: mxaudit report%s %d): %w", runID, dbArg(c), runID, repErr)
 	}
-	return thrErr
+	return deliverRun(c, store, runID, deliv, files, fileExs, thrErr)
+}
+
+// runDelivery resolves --mail-to and --notify before the audit; the
+// configuration comes from the report settings, or from --config itself
+// under --no-report.
+func runDelivery(c *cli.Context, reports *reportSettings) (*deliverySetup, error) {
+	var cfg config.Config
+	if reports != nil {
+		cfg = reports.cfg
+	} else if p := c.String("config"); p != "" && (len(c.StringSlice("mail-to")) > 0 || c.String("notify") != "") {
+		var err error
+		if cfg, err = config.LoadConfig(p); err != nil {
+			return nil, usageErr("--config: %v", err)
+		}
+	}
+	d, err := parseDelivery(c, cfg)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	s := reports
+	if s == nil {
+		s = &reportSettings{cfg: cfg, expiryWarn: c.Int("expiry-warn"), warn: c.App.ErrWriter}
+	}
+	return &deliverySetup{delivery: d, settings: s}, nil
+}
+
+// deliverySetup is a delivery with the settings its report is built with.
+type deliverySetup struct {
+	*delivery
+	settings *reportSettings
+}
+
+// deliverRun sends the run's summary and PDF when asked. A delivery
+// failure has its own exit code and outranks a threshold (both are
+// reported); the run and its reports are kept either way.
+func deliverRun(c *cli.Context, store *db.DB, runID int64, d *deliverySetup, files []string, fileExs []programme.Exception, thrErr error) error {
+	if d == nil {
+		return thrErr
+	}
+	d.settings.exceptions = fileExs
+	r, err := buildReport(c.Context, store, runID, d.settings)
+	if err == nil {
+		err = d.deliver(c.Context, r, files)
+	}
+	if err == nil {
+		if !c.Bool("quiet") {
+			fmt.Fprintf(c.App.Writer, "delivered the summary of run %d\n", runID)
+		}
+		return thrErr
+	}
+	if thrErr != nil {
+		fmt.Fprintln(c.App.ErrWriter, "mxaudit:", thrErr)
+	}
+	return &exitError{code: exitDelivery, err: fmt.Errorf("run %d and its reports are stored, but delivery failed: %w", runID, err)}
 }
 
 // startOrResume creates the run, or finds the interrupted run to resume and

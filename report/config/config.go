@@ -80,6 +80,9 @@ type Mail struct {
 	User        string
 	PasswordEnv string
 	From        string
+	// CAFile is a PEM bundle the relay's certificate is verified against
+	// instead of the system roots (a relay with a private CA).
+	CAFile string
 }
 
 // DefaultMailPort is the submission port (RFC 6409), with STARTTLS.
@@ -606,10 +609,12 @@ func (p *configParser) mail(k, v *yaml.Node) (Mail, error) {
 			}
 		case "from":
 			m.From, err = p.text(mk, mv)
+		case "ca_file":
+			m.CAFile, err = p.path(mk, mv)
 		case "password":
 			err = p.errf(mk, "%s: keep the password out of the file: set password_env to the name of an environment variable holding it", k.Value)
 		default:
-			err = p.errf(mk, "%s: unknown key %q (known: host, port, user, password_env, from)", k.Value, mk.Value)
+			err = p.errf(mk, "%s: unknown key %q (known: host, port, user, password_env, from, ca_file)", k.Value, mk.Value)
 		}
 		if err != nil {
 			return m, err

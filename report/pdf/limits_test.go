@@ -245,7 +245,7 @@ func TestRemediationLimit(t *testing.T) {
 			// Each kind once: the vendors that have it, and every place
 			// it was seen.
 			// Runs in drawing order: a cell's wrapped lines stay together.
-			section := squash(p.allText())
+			section := squash(bodyText(p))
 			_, section, _ = strings.Cut(section, squash(prose(t, "remediation.intro", nil)))
 			section, _, _ = strings.Cut(section, squash(methodology))
 			for _, k := range kinds {

@@ -198,7 +198,7 @@ var domains = []domainWant{
 		findings: []string{"MTASTS_TESTING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"},
 	},
 	{
-		domain: "legacy.e2e.test", grade: "B", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
+		domain: "legacy.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:    []hostWant{{name: "mx.legacy.e2e.test", pref: 10, instance: "legacy", cert: good("mx.legacy.e2e.test"), tlsa: evidence.DNSNXDomain}},
 		findings: concat(weakPostfix, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
@@ -215,7 +215,7 @@ var domains = []domainWant{
 		findings: concat(weakPostfix, []string{"CERT_EXPIRED", "MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
-		domain: "mismatch.e2e.test", grade: "C", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
+		domain: "mismatch.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts: []hostWant{{name: "mx.mismatch.e2e.test", pref: 10, instance: "mismatch",
 			cert: &certWant{trusted: true, cn: "wrong-name.e2e.test"}, tlsa: evidence.DNSNXDomain}},
 		findings: concat(weakPostfix, []string{"CERT_NAME_MISMATCH", "MTASTS_MISSING", "TLSRPT_MISSING"}),
@@ -231,7 +231,7 @@ var domains = []domainWant{
 		stsMode: "enforce", stsMatch: map[string]string{"mx.exim.e2e.test": "*.exim.e2e.test"}, tlsrpt: true,
 	},
 	{
-		domain: "twomx.e2e.test", grade: "B", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
+		domain: "twomx.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts: []hostWant{
 			{name: "mx.modern.e2e.test", pref: 10, instance: "modern", cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}},
 			{name: "mx.legacy.e2e.test", pref: 20, instance: "legacy", cert: good("mx.legacy.e2e.test"), tlsa: evidence.DNSNXDomain},
@@ -709,10 +709,11 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 			grade: "B", findings: []string{"DANE_NO_ROLLOVER", "MTASTS_TESTING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}},
 		// No TLSA record: the NXDOMAIN is proven by NSEC3, so it is secure.
 		{domain: "legacy.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure,
-			grade: "B", findings: concat(weakPostfix, []string{"MTASTS_MISSING", "TLSRPT_MISSING"})},
-		// DANE-EE pins the self-signed certificate; senders without DANE still cannot trust it.
+			grade: "D", findings: concat(weakPostfix, []string{"MTASTS_MISSING", "TLSRPT_MISSING"})},
+		// DANE-EE pins the self-signed certificate; senders without DANE still cannot
+		// trust it (the finding stays), but policy v3 waives it for the grade.
 		{domain: "selfsigned.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"3 1 1"},
-			grade: "F", findings: concat(weakPostfix, []string{"CERT_UNTRUSTED", "DANE_NO_ROLLOVER", "MTASTS_MISSING", "TLSRPT_MISSING"})},
+			grade: "D", findings: concat(weakPostfix, []string{"CERT_UNTRUSTED", "DANE_NO_ROLLOVER", "MTASTS_MISSING", "TLSRPT_MISSING"})},
 		{domain: "exim.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"3 1 1"},
 			grade: "A+", findings: []string{"DANE_NO_ROLLOVER"}},
 		// A secure TLSA record that matches nothing: DANE senders will not deliver.
