@@ -102,7 +102,7 @@ type ExceptionView struct {
 	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 	RevokedBy    string     `json:"revoked_by,omitempty"`
 	RevokeReason string     `json:"revoke_reason,omitempty"`
-	// Findings counts the run's findings it accepts.
+	// Findings counts the run's findings above info it accepts.
 	Findings int `json:"findings"`
 }
 
@@ -259,10 +259,12 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		f.AgeDays, f.Due, f.Overdue = t.AgeDays, t.Due, t.Overdue
 		if e := t.Exception; e != nil {
 			f.Exception = &FindingException{ID: e.ID, Approver: e.Approver, Reason: e.Reason, Expires: e.ExpiresOn(), Ticket: e.Ticket}
-			accepts[e.ID]++
 		}
 		if f.SeverityNum == 0 {
 			continue
+		}
+		if e := t.Exception; e != nil {
+			accepts[e.ID]++
 		}
 		switch t.Status {
 		case programme.StatusAccepted:

@@ -429,6 +429,7 @@ func TestFlagValues(t *testing.T) {
 		{[]string{"--timeout", "1ns"}, "--timeout"},
 		{[]string{"--probe-timeout", "1ms"}, "--probe-timeout"},
 		{[]string{"--timeout", "20s", "--probe-timeout", "5s"}, "--probe-timeout"},
+		{[]string{"--probe-timeout", "10m", "--domain-timeout", "5m"}, "--domain-timeout"},
 		{[]string{"--mta-sts-port", "0"}, "--mta-sts-port"},
 		{[]string{"--port", "70000"}, "--port"},
 		{[]string{"--expiry-warn", "-5"}, "--expiry-warn"},
