@@ -229,6 +229,8 @@ func (b *builder) changes(diff *db.Diff) {
 		switch c.Kind {
 		case db.ChangeGradeDown, db.ChangeForcedLost, db.ChangeFindingAppeared, db.ChangeCertExpiring, db.ChangeMXRemoved:
 			bad = true
+		case db.ChangeSPFChanged, db.ChangeDMARCChanged, db.ChangeProfileChanged:
+			bad = postureWorse(c)
 		}
 		switch c.Kind {
 		case db.ChangeGradeUp, db.ChangeGradeDown:
@@ -303,6 +305,15 @@ func ChangeText(ch db.Change) string {
 		return fmt.Sprintf("MTA-STS mode changed from %s to %s", ch.From, ch.To)
 	case db.ChangeSTSIDChanged:
 		return fmt.Sprintf("MTA-STS policy id changed from %s to %s", ch.From, ch.To)
+	case db.ChangeSPFChanged:
+		return fmt.Sprintf("SPF changed from %s to %s", ch.From, ch.To)
+	case db.ChangeDMARCChanged:
+		if policyRank(ch.From) > 0 && policyRank(ch.To) > 0 {
+			return fmt.Sprintf("DMARC policy changed from %s to %s", ch.From, ch.To)
+		}
+		return fmt.Sprintf("DMARC changed from %s to %s", dmarcWords(ch.From), dmarcWords(ch.To))
+	case db.ChangeProfileChanged:
+		return fmt.Sprintf("%s profile changed from %s to %s", ch.Detail, statusWords(ch.From), statusWords(ch.To))
 	case db.ChangeDomainAdded:
 		return "Added to the vendor list"
 	case db.ChangeDomainRemoved:
@@ -330,6 +341,10 @@ type facts struct {
 	hosts        []string
 	addrs        []string
 	severities   [grade.Critical + 1]int
+	// spf, dmarc and senderAuth are the short sender-authentication
+	// states; frameworks the status of each framework shown.
+	spf, dmarc, senderAuth string
+	frameworks             []FrameworkStatus
 }
 
 // domain keeps what the summary, the vendor table and the findings need
@@ -341,7 +356,10 @@ func (b *builder) domain(s db.StoredDomain) error {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
 	}
 	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
-		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
+		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev),
+		spf: SPFState(SPFViewOf(ev.SPF)), dmarc: DMARCState(DMARCViewOf(ev.DMARC)),
+		frameworks: frameworkStatuses(FrameworksShown(b.opt.Org, g.Frameworks))}
+	fc.senderAuth, _ = senderAuthState(g)
 	if top := topFinding(g.Findings); top != nil {
 		t := *top
 		fc.top = &t
@@ -374,6 +392,9 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
 	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
+	dv.SPF, dv.DMARC, dv.DKIM = SPFViewOf(ev.SPF), DMARCViewOf(ev.DMARC), dkimViews(ev.DKIM)
+	dv.SenderAuth, dv.SenderAuthReason = senderAuthState(g)
+	dv.Frameworks = FrameworksShown(b.opt.Org, g.Frameworks)
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
 	}
@@ -738,11 +759,13 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = GradeNotAudited, "unknown", "not checked", "not checked"
+			row.SPF, row.DMARC, row.SenderAuth = "not checked", "not checked", "not checked"
 			b.r.Vendors = append(b.r.Vendors, row)
 			continue
 		}
 		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
 		row.MTASTS, row.DANE, row.Findings, row.EarliestExpiry = f.sts, f.dane, f.findings, f.expiry
+		row.SPF, row.DMARC, row.SenderAuth, row.Frameworks = f.spf, f.dmarc, f.senderAuth, f.frameworks
 		row.AcceptedRisk = b.riskAccepted[v.Domain]
 		if f.top != nil {
 			wf := b.finding(v.Domain, *f.top)

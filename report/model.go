@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/db"
 )
 
@@ -65,6 +66,10 @@ type Org struct {
 	// Frameworks are the obligations the reader answers to ("HIPAA",
 	// "GLBA", "NYDFS", "PCI DSS"), used to pick citations.
 	Frameworks []string `json:"frameworks,omitempty"`
+	// Profiles are the sender-authentication profiles the report shows
+	// ("BOD 18-01", "NIST SP 800-177r1"); nil shows every one, an empty
+	// list none.
+	Profiles []string `json:"profiles,omitempty"`
 	// RemediationDays is the deadline vendor letters give ("within N days").
 	RemediationDays int `json:"remediation_days,omitempty"`
 	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy Officer").
@@ -189,6 +194,14 @@ type VendorRow struct {
 	// but an earlier run audited it: that run's grade, shown marked as
 	// carried. Grade stays what this run found ("?" or "not audited").
 	CarriedFrom *Carried `json:"carried_from,omitempty"`
+	// SPF and DMARC are the short states of the sender-authentication
+	// records ("valid -all", "p=reject", "missing"...; "not checked"),
+	// SenderAuth the rating, and Frameworks the status of each framework
+	// shown.
+	SPF        string            `json:"spf"`
+	DMARC      string            `json:"dmarc"`
+	SenderAuth string            `json:"sender_auth"`
+	Frameworks []FrameworkStatus `json:"frameworks,omitempty"`
 }
 
 // Carried is the last audited result of a domain this run could not audit.
@@ -231,6 +244,19 @@ type DomainView struct {
 	AuditedAt        time.Time `json:"audited_at"`
 	// CarriedFrom: see VendorRow.CarriedFrom.
 	CarriedFrom *Carried `json:"carried_from,omitempty"`
+	// SPF and DMARC are the sender-authentication records; null when not
+	// checked. DKIM lists the keys of the selectors named for the domain.
+	SPF   *SPFView   `json:"spf"`
+	DMARC *DMARCView `json:"dmarc"`
+	DKIM  []DKIMView `json:"dkim,omitempty"`
+	// SenderAuth is the sender-authentication rating ("strong",
+	// "moderate", "weak", "none", "unknown"; "not checked"), apart from
+	// Grade, and SenderAuthReason what decided it.
+	SenderAuth       string `json:"sender_auth"`
+	SenderAuthReason string `json:"sender_auth_reason,omitempty"`
+	// Frameworks are the profiles and frameworks judged for the domain,
+	// those the configuration shows ([] when none).
+	Frameworks []grade.Framework `json:"frameworks"`
 }
 
 // MXView is one MX host of a domain.

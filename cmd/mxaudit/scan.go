@@ -461,7 +461,9 @@ func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Tim
 		Domains: []report.ScanDomain{},
 	}
 	for _, r := range results {
-		jd := report.ScanDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []report.ScanFinding{}, Connected: map[string]int{}}
+		jd := report.ScanDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []report.ScanFinding{}, Connected: map[string]int{},
+			SPF: report.SPFViewOf(r.Evidence.SPF), DMARC: report.DMARCViewOf(r.Evidence.DMARC),
+			Frameworks: report.FrameworksShown(report.Org{}, r.Grade.Frameworks)}
 		for _, f := range r.Grade.Findings {
 			jf := report.ScanFinding{Finding: f, ID: f.ID()}
 			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {
