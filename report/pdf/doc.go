@@ -27,7 +27,7 @@ const (
 	headerY    = 10.0
 	footerY    = pageH - 13.0
 	cellMargin = 1.0 // fpdf's inner cell margin, left and right
-	cellPadY   = 0.9 // padding above and below the text of a table cell
+	cellPadY   = 0.6 // padding above and below the text of a table cell
 	ruleWidth  = 0.2
 	gridWidth  = 0.1
 	// minFollow is the least of its content drawn on a heading's page:
