@@ -27,7 +27,10 @@ type Options struct {
 	// ExpiryWarnDays is the window for "expiring soon" (default 30).
 	ExpiryWarnDays int
 	ToolVersion    string
-	// Now is the generation time (default time.Now); fixed in tests.
+	// Now is the report's time (GeneratedAt) and the as-of time of the
+	// programme's figures (ages, due dates). By default it is the run's
+	// finish time (its start for a run that never finished), never the
+	// clock, so rendering a run twice gives the same bytes.
 	Now func() time.Time
 	// Programme configures deadlines, file exceptions and cadence.
 	Programme ProgrammeOptions
@@ -57,13 +60,17 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	if opt.ExpiryWarnDays <= 0 {
 		opt.ExpiryWarnDays = defaultExpiryWarn
 	}
-	now := time.Now
-	if opt.Now != nil {
-		now = opt.Now
-	}
 	run, err := store.GetRun(ctx, runID)
 	if err != nil {
 		return nil, err
+	}
+	at := run.StartedAt
+	if run.FinishedAt != nil {
+		at = *run.FinishedAt
+	}
+	now := func() time.Time { return at }
+	if opt.Now != nil {
+		now = opt.Now
 	}
 	vendors, err := store.Vendors(ctx, runID)
 	if err != nil {
@@ -102,7 +109,11 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			r.Base = &bi
 		}
 	}
-	b := &builder{r: r, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{}}
+	b := &builder{r: r, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{},
+		digests: map[string]string{}}
+	if err := b.manifest(ctx, store, runID); err != nil {
+		return nil, err
+	}
 	for _, v := range vendors {
 		b.vendorsOf[v.Domain] = appendUnique(b.vendorsOf[v.Domain], v.Vendor)
 		if v.Input != "" && v.Input != v.Domain {
@@ -176,6 +187,8 @@ type builder struct {
 	carried map[string]*Carried
 	// baseGrades is each domain's grade in the base run.
 	baseGrades map[string]string
+	// digests are the domains' evidence digests in the run's manifest.
+	digests map[string]string
 }
 
 // carry finds, for each domain of the list this run could not audit
@@ -392,6 +405,7 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
 	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
+	dv.EvidenceDigest = b.digests[s.Domain]
 	dv.SPF, dv.DMARC, dv.DKIM = SPFViewOf(ev.SPF), DMARCViewOf(ev.DMARC), dkimViews(ev.DKIM)
 	dv.SenderAuth, dv.SenderAuthReason = senderAuthState(g)
 	dv.Frameworks = FrameworksShown(b.opt.Org, g.Frameworks)
@@ -996,6 +1010,25 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// manifest fills the report's manifest: the one recorded when the run
+// finished, else the digests of what the database holds now.
+func (b *builder) manifest(ctx context.Context, store *db.DB, runID int64) error {
+	m, err := store.StoredManifest(ctx, runID)
+	sealed := err == nil
+	if errors.Is(err, db.ErrNotFound) {
+		m, err = store.ComputeManifest(ctx, runID)
+	}
+	if err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	b.r.Manifest = ManifestInfo{Version: m.Version, RootDigest: m.RootDigest, Sealed: sealed,
+		InputSHA256: m.InputSHA256, SettingsSHA256: m.SettingsSHA256, VendorsSHA256: m.VendorsSHA256}
+	for _, dd := range m.Domains {
+		b.digests[dd.Domain] = dd.Digest
+	}
+	return nil
 }
 
 // TierNumber reads a vendor list's tier as a number: "1", "Tier 2",

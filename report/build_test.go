@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -255,5 +256,39 @@ func TestTranscriptEscapedAndRaw(t *testing.T) {
 	raw, err := base64.StdEncoding.DecodeString(av.TranscriptBase64[0])
 	if err != nil || string(raw) != bad {
 		t.Errorf("base64 gives %q, %v; want %q", raw, err, bad)
+	}
+}
+
+// TestBuildDeterministic: without a fixed Now the report's time is the
+// run's finish, not the clock: two builds write the same JSON bytes.
+func TestBuildDeterministic(t *testing.T) {
+	path, _, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var out [2]bytes.Buffer
+	for i := range out {
+		r, err := report.Build(context.Background(), store, run2, report.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Run.FinishedAt == nil || !r.GeneratedAt.Equal(*r.Run.FinishedAt) {
+			t.Fatalf("generated at %s, run finished %v", r.GeneratedAt, r.Run.FinishedAt)
+		}
+		if r.Manifest.RootDigest == "" || len(r.Manifest.RootDigest) != 64 {
+			t.Fatalf("manifest %+v", r.Manifest)
+		}
+		if err := report.WriteJSON(&out[i], r); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+		t.Fatal("two builds of one run write different JSON")
 	}
 }

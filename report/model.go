@@ -46,12 +46,34 @@ type Report struct {
 	Problems []Problem    `json:"input_problems"`
 	// Methodology is the prose and rule tables of the methodology section.
 	Methodology Methodology `json:"methodology"`
+	// Manifest identifies the stored evidence the report was made from.
+	Manifest ManifestInfo `json:"manifest"`
 	// Programme is the vendor-risk programme: statuses, deadlines,
 	// exceptions, control matrix (see programme.go).
 	Programme *Programme `json:"programme,omitempty"`
 
 	// source reads the domain views of a built report; nil when Domains holds them.
 	source *domainSource
+}
+
+// ManifestInfo is what a report says of its run's manifest (db.Manifest):
+// enough for a reader to check the report against the database with
+// `mxaudit verify`, or to recompute the digests by hand.
+type ManifestInfo struct {
+	// Version is the manifest's canonical form (db.ManifestVersion).
+	Version int `json:"version"`
+	// RootDigest is the SHA-256 over the run's input, settings, vendor list
+	// and every domain's evidence digest; printed on the PDF cover and in
+	// the workbook's Summary sheet.
+	RootDigest string `json:"root_digest"`
+	// Sealed is set when the manifest was recorded as the run finished;
+	// unset when it was computed from what the database holds now (a run
+	// still running or interrupted, or stored before manifests existed).
+	Sealed bool `json:"sealed"`
+	// InputSHA256, SettingsSHA256 and VendorsSHA256 are its parts.
+	InputSHA256    string `json:"input_sha256"`
+	SettingsSHA256 string `json:"settings_sha256"`
+	VendorsSHA256  string `json:"vendors_sha256"`
 }
 
 // Org is the organisation branding and wording from the config file.
@@ -242,6 +264,8 @@ type DomainView struct {
 	GradeExplanation string    `json:"grade_explanation"`
 	MX               []MXView  `json:"mx"`
 	AuditedAt        time.Time `json:"audited_at"`
+	// EvidenceDigest is the domain's digest in the run's manifest.
+	EvidenceDigest string `json:"evidence_digest"`
 	// CarriedFrom: see VendorRow.CarriedFrom.
 	CarriedFrom *Carried `json:"carried_from,omitempty"`
 	// SPF and DMARC are the sender-authentication records; null when not

@@ -125,6 +125,8 @@ ENVIRONMENT
 			exceptionCommand(),
 			letterCommand(),
 			schemaCommand(),
+			verifyCommand(),
+			keygenCommand(),
 		},
 	}
 }

@@ -272,6 +272,11 @@ func runAction(c *cli.Context, rend renderers) error {
 	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, clock()); err != nil {
 		return runtimeErr(err)
 	}
+	// The manifest is recorded as the run completes: later changes to the
+	// stored evidence are then visible to mxaudit verify.
+	if _, err := store.SealRun(c.Context, runID, clock()); err != nil {
+		return runtimeErr(err)
+	}
 	diff, err := storeDiff(c.Context, store, runID, listName, c.Int("expiry-warn"))
 	if err != nil {
 		return runtimeErr(err)

@@ -258,6 +258,9 @@ func (d *reportDoc) cover() {
 		rows = append(rows, []cell{label("frameworks"), txt(strings.Join(r.Org.Frameworks, ", "))})
 	}
 	rows = append(rows, []cell{label("tool"), txt(d.text("cover.tool", d.data()))})
+	if r.Manifest.RootDigest != "" {
+		rows = append(rows, []cell{label("root_digest"), txt(d.text("cover.root_digest", d.data()))})
+	}
 	if r.Org.Contact != "" {
 		rows = append(rows, []cell{label("contact"), txt(r.Org.Contact)})
 	}

@@ -194,6 +194,7 @@ func summaryRows(r *report.Report, emit emitFunc) error {
 		{"Compared run started (UTC)", baseStarted},
 		{"Report generated (UTC)", typed{kindDateTime, r.GeneratedAt}},
 		{"Report tool version", r.ToolVersion},
+		{"Evidence root digest (SHA-256)", r.Manifest.RootDigest},
 		{"Vendors", s.Vendors},
 		{"Domains", s.Domains},
 		{"MX hosts", s.MXHosts},
