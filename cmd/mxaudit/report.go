@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
@@ -218,6 +219,13 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 	}
 	if _, err := templates.LoadLetterProse(s.templates); err != nil {
 		return nil, usageErr("--templates: %v", err)
+	}
+	if s.templates != "" && slices.Contains(s.formats, config.FormatPDF) {
+		// Overridden wording is tried on a small report now, so that a
+		// block naming a field the report lacks fails before the audit.
+		if err := rend.formats[config.FormatPDF](io.Discard, trialReport(), newRenderOptions(s)); err != nil {
+			return nil, usageErr("--templates: a trial rendering of the PDF failed: %v", err)
+		}
 	}
 	if s.outDir != "-" {
 		if err := checkWritableDir(s.outDir); err != nil {
@@ -425,4 +433,17 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 		fmt.Fprintf(progress, "wrote %s\n", f)
 	}
 	return written, nil
+}
+
+// trialReport is the smallest report every PDF block can be rendered from:
+// a completed run with no vendor.
+func trialReport() *report.Report {
+	now := time.Now().UTC()
+	var grades []report.GradeCount
+	for _, g := range grade.AllGrades() {
+		grades = append(grades, report.GradeCount{Grade: string(g)})
+	}
+	return &report.Report{SchemaVersion: report.SchemaVersion, GeneratedAt: now, Tool: "mxaudit", ToolVersion: version,
+		Run:     report.RunInfo{ID: 1, ListName: "trial.csv", Status: db.StatusCompleted, StartedAt: now, FinishedAt: &now, Policy: grade.Default().Name, PolicyVersion: grade.Default().Version},
+		Summary: report.Summary{Grades: grades, VendorGrades: grades}}
 }

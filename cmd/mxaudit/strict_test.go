@@ -614,3 +614,22 @@ func TestInterruptedReportLeavesNoTempFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateMissingFieldBeforeAuditing: an overridden PDF block naming a
+// field the report lacks fails before any network work (exit 2), naming
+// the file and line, never printing "<no value>" into a report.
+func TestTemplateMissingFieldBeforeAuditing(t *testing.T) {
+	dir := t.TempDir()
+	tdir := filepath.Join(dir, "wording")
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tdir, "pdf.tmpl"), []byte("{{define \"cover.title\"}}\nCover {{.NoSuchField}}{{end}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list := writeList(t, dir, "Good Co,good.example,Ann,1")
+	code, _, stderr := runCLI(t, "run", "--db", filepath.Join(dir, "h.db"), "--resolver", "127.0.0.1:1", "--templates", tdir, "--format", "pdf", list)
+	if code != exitUsage || !strings.Contains(stderr, "pdf.tmpl:2") || !strings.Contains(stderr, "NoSuchField") || len(stderr) > 1000 {
+		t.Fatalf("exit %d, stderr %q; want %d naming pdf.tmpl:2 and the field, briefly", code, stderr, exitUsage)
+	}
+}

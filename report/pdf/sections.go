@@ -58,6 +58,7 @@ func sections() []section {
 		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
 		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
+		{key: "profiles", newPage: false, heading: true, render: (*reportDoc).profiles},
 		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
 	}
 }

@@ -248,6 +248,9 @@ func vendorColumns() []column {
 		{header: "Forced TLS", width: widthShort, kind: kindText},
 		{header: "MTA-STS", width: widthShort, kind: kindText},
 		{header: "DANE", width: widthShort, kind: kindText},
+		{header: "SPF", width: widthShort, kind: kindText},
+		{header: "DMARC", width: widthShort, kind: kindText},
+		{header: "Sender authentication", width: widthShort, kind: kindText},
 		{header: "Top finding", width: widthMedium, kind: kindText},
 		{header: "Top severity", width: widthShort, kind: kindSeverity},
 		{header: "Findings", width: widthFlag, kind: kindInt},
@@ -267,7 +270,7 @@ func vendorValues(v report.VendorRow) []any {
 	}
 	return []any{v.Vendor, v.Domain, v.Input, tier, v.Owner, v.Contact, strings.Join(v.Tags, ", "), v.Notes,
 		v.Grade, v.GradeRank, v.PreviousGrade, v.Change, v.Regressed, carried, v.Incomplete,
-		words(v.ForcedTLS), words(v.MTASTS), words(v.DANE), v.TopFinding, v.TopSeverity, v.Findings, v.EarliestExpiry}
+		words(v.ForcedTLS), words(v.MTASTS), words(v.DANE), v.SPF, v.DMARC, v.SenderAuth, v.TopFinding, v.TopSeverity, v.Findings, v.EarliestExpiry}
 }
 
 func vendorRows(r *report.Report, emit emitFunc) error {
