@@ -142,6 +142,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	b.sortFindings()
 	b.vendorRows(vendors)
 	b.summary(vendors, &diff)
+	b.scope(vendors)
 	for _, p := range problems {
 		r.Problems = append(r.Problems, Problem{Sheet: p.Sheet, Row: p.Row, Column: p.Column, Value: p.Value, Message: p.Message})
 	}
@@ -358,6 +359,8 @@ type facts struct {
 	// states; frameworks the status of each framework shown.
 	spf, dmarc, senderAuth string
 	frameworks             []FrameworkStatus
+	// why is the reason a domain that could not be graded was not.
+	why string
 }
 
 // domain keeps what the summary, the vendor table and the findings need
@@ -368,7 +371,7 @@ func (b *builder) domain(s db.StoredDomain) error {
 	for _, f := range g.Findings {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
 	}
-	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
+	fc := &facts{why: g.ForcedTLSReason, grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
 		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev),
 		spf: SPFState(SPFViewOf(ev.SPF)), dmarc: DMARCState(DMARCViewOf(ev.DMARC)),
 		frameworks: frameworkStatuses(FrameworksShown(b.opt.Org, g.Frameworks))}
@@ -820,13 +823,15 @@ func riskLess(a, b VendorRow) bool {
 }
 
 func riskRank(v VendorRow) int {
+	// A vendor that could not be audited ranks with the at-risk group,
+	// right after F: nothing says its mail is safe.
 	switch {
 	case v.GradeRank > 0:
-		return v.GradeRank
-	case v.Grade == string(grade.GradeInconclusive):
-		return 50
+		return v.GradeRank * 10
+	case v.Grade == string(grade.GradeNA):
+		return 1000 // accepts no mail: nothing at risk
 	}
-	return 60 // N/A, not audited
+	return 15 // "?", not audited
 }
 
 func countReal(fs []grade.Finding) int {

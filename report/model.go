@@ -128,10 +128,30 @@ type GradeCount struct {
 
 // Summary holds the figures of the executive summary.
 type Summary struct {
-	Vendors   int `json:"vendors"`
-	Domains   int `json:"domains"`
-	MXHosts   int `json:"mx_hosts"`
-	Addresses int `json:"addresses"`
+	// VendorsInList counts the vendors of the list; VendorsAudited those
+	// whose every domain was graded (a letter, or N/A for a domain that
+	// accepts no mail); VendorsAtRisk those graded D or F, or not audited.
+	VendorsInList  int `json:"vendors_in_list"`
+	VendorsAudited int `json:"vendors_audited"`
+	VendorsAtRisk  int `json:"vendors_at_risk"`
+	// NotAudited names each vendor not audited and why.
+	NotAudited []NotAudited `json:"not_audited"`
+	// ForcedEligibleAtRisk counts the Forced-TLS-eligible vendors graded D
+	// or F: TLS can be required of them without losing mail, yet what
+	// they accept is weak.
+	ForcedEligibleAtRisk int `json:"forced_tls_eligible_graded_d_or_f"`
+	// ByTier and ByTag break the vendors down by the list's tier and tags.
+	ByTier []Breakdown `json:"by_tier"`
+	ByTag  []Breakdown `json:"by_tag"`
+	// Scope is the scope line every format prints: "20 of 23 vendors audited".
+	Scope string `json:"scope"`
+	// Conclusion is the executive summary's three sentences, written from
+	// the figures once, so every format says the same words.
+	Conclusion []string `json:"conclusion"`
+	Vendors    int      `json:"vendors"`
+	Domains    int      `json:"domains"`
+	MXHosts    int      `json:"mx_hosts"`
+	Addresses  int      `json:"addresses"`
 	// Grades counts domains per grade, best first, every grade listed.
 	Grades []GradeCount `json:"grades"`
 	// VendorGrades counts vendors per grade (a vendor is its worst domain).
@@ -170,6 +190,23 @@ type Summary struct {
 	// VendorsAcceptedRisk counts vendors whose every grade-lowering
 	// finding is accepted by an active exception.
 	VendorsAcceptedRisk int `json:"vendors_accepted_risk"`
+}
+
+// NotAudited is a vendor that could not be audited, and why.
+type NotAudited struct {
+	Vendor  string   `json:"vendor"`
+	Domains []string `json:"domains"`
+	Reason  string   `json:"reason"`
+}
+
+// Breakdown is the vendors of one tier or tag: how many, how many at risk,
+// and how many per grade (a vendor is its worst domain).
+type Breakdown struct {
+	// Key is the tier or tag as written ("" for vendors without one).
+	Key     string       `json:"key"`
+	Vendors int          `json:"vendors"`
+	AtRisk  int          `json:"at_risk"`
+	Grades  []GradeCount `json:"grades"`
 }
 
 // VendorRow is one (vendor, domain) line of the vendor table, in risk order.
