@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -134,4 +135,19 @@ func Test454(t *testing.T) {
 			t.Fatalf("probe %s attempts %d connections %d, want starttls_fail confirmed on 2", p.Status, p.Error.Attempts, p.Connections)
 		}
 	})
+}
+
+// TestPostTLSAlert: a server that wants a client certificate under TLS 1.3
+// completes the handshake and answers the first read with the alert
+// certificate_required (116), which the post-TLS error names.
+func TestPostTLSAlert(t *testing.T) {
+	d := auditOne(t, "127.0.12.9", clientCertServer(t, tls.VersionTLS13, tls.VersionTLS13))
+	p := only(t, d).Probe
+	if p.SMTP == nil || p.SMTP.PostTLSError == nil {
+		t.Fatalf("probe %+v: want a post-TLS error", p)
+	}
+	e := p.SMTP.PostTLSError
+	if e.Kind != evidence.ErrTLSAlert || e.Alert == nil || e.Alert.Code != 116 || e.Alert.Name != "certificate_required" || e.Step != smtp.StepPostTLSEHLO {
+		t.Errorf("post-TLS error %+v alert %+v, want certificate_required (116) at %s", e, e.Alert, smtp.StepPostTLSEHLO)
+	}
 }

@@ -43,11 +43,15 @@ const (
 	DefaultProbeTimeout = 10 * time.Minute
 	DefaultPort         = 25
 	DefaultHTTPSPort    = 443
+	// DefaultDomainTimeout bounds the whole audit of one domain: its DNS,
+	// its policies and the probes of its addresses (which run side by
+	// side, each within ProbeTimeout).
+	DefaultDomainTimeout = 30 * time.Minute
 	// maxAddressesPerHost bounds how many addresses of one MX name are
 	// probed; a name with hundreds of A records is a pool, not a server.
-	maxAddressesPerHost = 16
+	maxAddressesPerHost = resolve.DefaultMaxAddresses
 	// maxHostsPerDomain bounds how many MX targets of one domain are probed.
-	maxHostsPerDomain = 20
+	maxHostsPerDomain = resolve.DefaultMaxHosts
 )
 
 // Resolver is what the Auditor needs from DNS. *resolve.Resolver implements it.
@@ -120,6 +124,11 @@ type Config struct {
 	StepTimeout time.Duration
 	// ProbeTimeout bounds the whole probe of one address.
 	ProbeTimeout time.Duration
+	// DomainTimeout bounds the whole audit of one domain (DNS, policies,
+	// probes); what is not done by then is recorded as unfinished. A
+	// probe shared with other domains is cut short with it, so keep it
+	// well above ProbeTimeout.
+	DomainTimeout time.Duration
 	// Versions limits the protocol versions enumerated (default all).
 	Versions []string
 	// ThrottleBudget is how long, from its first refusal, the probe of an
@@ -203,6 +212,9 @@ func New(cfg Config) (*Auditor, error) {
 	if cfg.ProbeTimeout <= 0 {
 		cfg.ProbeTimeout = DefaultProbeTimeout
 	}
+	if cfg.DomainTimeout <= 0 {
+		cfg.DomainTimeout = DefaultDomainTimeout
+	}
 	if cfg.Port <= 0 {
 		cfg.Port = DefaultPort
 	}
@@ -248,9 +260,17 @@ func (a *Auditor) restrictedVersions() []string {
 func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	d := &evidence.Domain{Domain: domain, StartedAt: a.cfg.Now().UTC(), VersionsTested: a.restrictedVersions()}
 	defer func() { d.FinishedAt = a.cfg.Now().UTC() }()
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.DomainTimeout)
+	defer cancel()
 
 	d.MX, d.Hosts = a.cfg.Resolver.Domain(ctx, domain)
 	if len(d.Hosts) > maxHostsPerDomain {
+		// A resolver without the cap: what it resolved past it is still
+		// left out, and said to be.
+		for _, h := range d.Hosts[maxHostsPerDomain:] {
+			d.MX.Omitted = append(d.MX.Omitted, evidence.MXRecord{Preference: h.Preference, Host: h.Name})
+		}
 		d.Hosts = d.Hosts[:maxHostsPerDomain]
 	}
 	var wg sync.WaitGroup
@@ -259,6 +279,9 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	for hi := range d.Hosts {
 		h := &d.Hosts[hi]
 		if len(h.Addresses) > maxAddressesPerHost {
+			for _, addr := range h.Addresses[maxAddressesPerHost:] {
+				h.OmittedAddresses = append(h.OmittedAddresses, addr.IP)
+			}
 			h.Addresses = h.Addresses[:maxAddressesPerHost]
 		}
 		for ai := range h.Addresses {
@@ -272,7 +295,11 @@ func (a *Auditor) Domain(ctx context.Context, domain string) *evidence.Domain {
 	}
 	wg.Wait()
 	a.matchDANE(d)
-	if err := ctx.Err(); err != nil {
+	switch err := ctx.Err(); {
+	case err == nil:
+	case parent.Err() == nil && errors.Is(err, context.DeadlineExceeded):
+		d.Error = evidence.Errorf(evidence.ErrTimeout, "audit", "the domain's deadline of %v passed before its audit finished", a.cfg.DomainTimeout)
+	default:
 		d.Error = evidence.Classify("audit", err)
 	}
 	return d
@@ -517,6 +544,11 @@ func (a *Auditor) vulns(ctx context.Context, ip, sni string, prober *tlsprobe.Pr
 	wg.Go(func() {
 		if !handshakeOK {
 			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "no full TLS handshake completed on this address"}
+			return
+		}
+		if err := a.checkAddress(ip); err != nil {
+			// This dial bypasses a.dial: the guard is asked here too.
+			inj = evidence.VulnCheck{Status: evidence.VulnNotTested, Error: evidence.Classify("connect", err), Detail: "address not dialled"}
 			return
 		}
 		release, err := a.limit.acquire(ctx, ip)

@@ -27,8 +27,14 @@ const (
 	ChangeCertExpiring    = "cert_expiring"
 	ChangeSTSModeChanged  = "mta_sts_mode_changed"
 	ChangeSTSIDChanged    = "mta_sts_id_changed"
-	ChangeDomainAdded     = "domain_added"
-	ChangeDomainRemoved   = "domain_removed"
+	// Sender authentication: the SPF state ("valid -all", "permerror"...),
+	// the DMARC policy ("none", "reject"; the status when there is no
+	// valid record) and a profile's status (Detail names the profile).
+	ChangeSPFChanged     = "spf_changed"
+	ChangeDMARCChanged   = "dmarc_changed"
+	ChangeProfileChanged = "profile_changed"
+	ChangeDomainAdded    = "domain_added"
+	ChangeDomainRemoved  = "domain_removed"
 	// ChangeCarried: the domain could not be audited in this run; its
 	// last audited result (From, run Since) stands, marked as carried.
 	ChangeCarried = "result_carried"
@@ -347,6 +353,7 @@ func compareDomain(o, s StoredDomain) []Change {
 			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
 		}
 	}
+	out = append(out, comparePosture(o, s)...)
 	if o.Evidence.MTASTS != nil && s.Evidence.MTASTS != nil {
 		om, nm := stsMode(o.Evidence.MTASTS), stsMode(s.Evidence.MTASTS)
 		if om != nm {
@@ -357,6 +364,54 @@ func compareDomain(o, s StoredDomain) []Change {
 		}
 	}
 	return out
+}
+
+// comparePosture lists the sender-authentication changes of a domain
+// checked in both runs: SPF state, DMARC policy, and each profile's status.
+func comparePosture(o, s StoredDomain) []Change {
+	var out []Change
+	dname := s.Domain
+	if o.Evidence.SPF != nil && s.Evidence.SPF != nil {
+		if os, ns := SPFState(o.Evidence.SPF), SPFState(s.Evidence.SPF); os != ns {
+			out = append(out, Change{Kind: ChangeSPFChanged, Domain: dname, From: os, To: ns})
+		}
+	}
+	if o.Evidence.DMARC != nil && s.Evidence.DMARC != nil {
+		if op, np := DMARCState(o.Evidence.DMARC), DMARCState(s.Evidence.DMARC); op != np {
+			out = append(out, Change{Kind: ChangeDMARCChanged, Domain: dname, From: op, To: np})
+		}
+	}
+	old := map[string]grade.ControlStatus{}
+	for _, f := range o.Grade.Frameworks {
+		old[f.Name] = f.Status
+	}
+	for _, f := range s.Grade.Frameworks {
+		if was, ok := old[f.Name]; ok && was != f.Status {
+			out = append(out, Change{Kind: ChangeProfileChanged, Domain: dname, From: string(was), To: string(f.Status), Detail: f.Name})
+		}
+	}
+	return out
+}
+
+// SPFState is how a change names an SPF record's state: its status, with
+// the final all of a valid record ("valid -all").
+func SPFState(s *evidence.SPF) string {
+	if s.Status == evidence.SPFValid {
+		if s.All == "" {
+			return "valid, no all"
+		}
+		return "valid " + s.All
+	}
+	return string(s.Status)
+}
+
+// DMARCState is how a change names a DMARC record's state: its policy
+// when valid ("reject"), else its status ("missing", "invalid").
+func DMARCState(m *evidence.DMARC) string {
+	if m.Status == evidence.DMARCValid && m.Policy != "" {
+		return m.Policy
+	}
+	return string(m.Status)
 }
 
 func stsMode(m *evidence.MTASTS) string {

@@ -27,7 +27,10 @@ type Options struct {
 	// ExpiryWarnDays is the window for "expiring soon" (default 30).
 	ExpiryWarnDays int
 	ToolVersion    string
-	// Now is the generation time (default time.Now); fixed in tests.
+	// Now is the report's time (GeneratedAt) and the as-of time of the
+	// programme's figures (ages, due dates). By default it is the run's
+	// finish time (its start for a run that never finished), never the
+	// clock, so rendering a run twice gives the same bytes.
 	Now func() time.Time
 	// Programme configures deadlines, file exceptions and cadence.
 	Programme ProgrammeOptions
@@ -57,13 +60,17 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	if opt.ExpiryWarnDays <= 0 {
 		opt.ExpiryWarnDays = defaultExpiryWarn
 	}
-	now := time.Now
-	if opt.Now != nil {
-		now = opt.Now
-	}
 	run, err := store.GetRun(ctx, runID)
 	if err != nil {
 		return nil, err
+	}
+	at := run.StartedAt
+	if run.FinishedAt != nil {
+		at = *run.FinishedAt
+	}
+	now := func() time.Time { return at }
+	if opt.Now != nil {
+		now = opt.Now
 	}
 	vendors, err := store.Vendors(ctx, runID)
 	if err != nil {
@@ -102,7 +109,11 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			r.Base = &bi
 		}
 	}
-	b := &builder{r: r, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{}}
+	b := &builder{r: r, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{},
+		digests: map[string]string{}}
+	if err := b.manifest(ctx, store, runID); err != nil {
+		return nil, err
+	}
 	for _, v := range vendors {
 		b.vendorsOf[v.Domain] = appendUnique(b.vendorsOf[v.Domain], v.Vendor)
 		if v.Input != "" && v.Input != v.Domain {
@@ -131,6 +142,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	b.sortFindings()
 	b.vendorRows(vendors)
 	b.summary(vendors, &diff)
+	b.scope(vendors)
 	for _, p := range problems {
 		r.Problems = append(r.Problems, Problem{Sheet: p.Sheet, Row: p.Row, Column: p.Column, Value: p.Value, Message: p.Message})
 	}
@@ -176,6 +188,8 @@ type builder struct {
 	carried map[string]*Carried
 	// baseGrades is each domain's grade in the base run.
 	baseGrades map[string]string
+	// digests are the domains' evidence digests in the run's manifest.
+	digests map[string]string
 }
 
 // carry finds, for each domain of the list this run could not audit
@@ -229,6 +243,8 @@ func (b *builder) changes(diff *db.Diff) {
 		switch c.Kind {
 		case db.ChangeGradeDown, db.ChangeForcedLost, db.ChangeFindingAppeared, db.ChangeCertExpiring, db.ChangeMXRemoved:
 			bad = true
+		case db.ChangeSPFChanged, db.ChangeDMARCChanged, db.ChangeProfileChanged:
+			bad = postureWorse(c)
 		}
 		switch c.Kind {
 		case db.ChangeGradeUp, db.ChangeGradeDown:
@@ -303,6 +319,15 @@ func ChangeText(ch db.Change) string {
 		return fmt.Sprintf("MTA-STS mode changed from %s to %s", ch.From, ch.To)
 	case db.ChangeSTSIDChanged:
 		return fmt.Sprintf("MTA-STS policy id changed from %s to %s", ch.From, ch.To)
+	case db.ChangeSPFChanged:
+		return fmt.Sprintf("SPF changed from %s to %s", ch.From, ch.To)
+	case db.ChangeDMARCChanged:
+		if policyRank(ch.From) > 0 && policyRank(ch.To) > 0 {
+			return fmt.Sprintf("DMARC policy changed from %s to %s", ch.From, ch.To)
+		}
+		return fmt.Sprintf("DMARC changed from %s to %s", dmarcWords(ch.From), dmarcWords(ch.To))
+	case db.ChangeProfileChanged:
+		return fmt.Sprintf("%s profile changed from %s to %s", ch.Detail, statusWords(ch.From), statusWords(ch.To))
 	case db.ChangeDomainAdded:
 		return "Added to the vendor list"
 	case db.ChangeDomainRemoved:
@@ -330,6 +355,12 @@ type facts struct {
 	hosts        []string
 	addrs        []string
 	severities   [grade.Critical + 1]int
+	// spf, dmarc and senderAuth are the short sender-authentication
+	// states; frameworks the status of each framework shown.
+	spf, dmarc, senderAuth string
+	frameworks             []FrameworkStatus
+	// why is the reason a domain that could not be graded was not.
+	why string
 }
 
 // domain keeps what the summary, the vendor table and the findings need
@@ -340,8 +371,11 @@ func (b *builder) domain(s db.StoredDomain) error {
 	for _, f := range g.Findings {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
 	}
-	fc := &facts{grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
-		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev)}
+	fc := &facts{why: g.ForcedTLSReason, grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
+		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev),
+		spf: SPFState(SPFViewOf(ev.SPF)), dmarc: DMARCState(DMARCViewOf(ev.DMARC)),
+		frameworks: frameworkStatuses(FrameworksShown(b.opt.Org, g.Frameworks))}
+	fc.senderAuth, _ = senderAuthState(g)
 	if top := topFinding(g.Findings); top != nil {
 		t := *top
 		fc.top = &t
@@ -374,6 +408,10 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
 	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
+	dv.EvidenceDigest = b.digests[s.Domain]
+	dv.SPF, dv.DMARC, dv.DKIM = SPFViewOf(ev.SPF), DMARCViewOf(ev.DMARC), dkimViews(ev.DKIM)
+	dv.SenderAuth, dv.SenderAuthReason = senderAuthState(g)
+	dv.Frameworks = FrameworksShown(b.opt.Org, g.Frameworks)
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
 	}
@@ -738,11 +776,13 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = GradeNotAudited, "unknown", "not checked", "not checked"
+			row.SPF, row.DMARC, row.SenderAuth = "not checked", "not checked", "not checked"
 			b.r.Vendors = append(b.r.Vendors, row)
 			continue
 		}
 		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
 		row.MTASTS, row.DANE, row.Findings, row.EarliestExpiry = f.sts, f.dane, f.findings, f.expiry
+		row.SPF, row.DMARC, row.SenderAuth, row.Frameworks = f.spf, f.dmarc, f.senderAuth, f.frameworks
 		row.AcceptedRisk = b.riskAccepted[v.Domain]
 		if f.top != nil {
 			wf := b.finding(v.Domain, *f.top)
@@ -783,13 +823,15 @@ func riskLess(a, b VendorRow) bool {
 }
 
 func riskRank(v VendorRow) int {
+	// A vendor that could not be audited ranks with the at-risk group,
+	// right after F: nothing says its mail is safe.
 	switch {
 	case v.GradeRank > 0:
-		return v.GradeRank
-	case v.Grade == string(grade.GradeInconclusive):
-		return 50
+		return v.GradeRank * 10
+	case v.Grade == string(grade.GradeNA):
+		return 1000 // accepts no mail: nothing at risk
 	}
-	return 60 // N/A, not audited
+	return 15 // "?", not audited
 }
 
 func countReal(fs []grade.Finding) int {
@@ -973,6 +1015,25 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// manifest fills the report's manifest: the one recorded when the run
+// finished, else the digests of what the database holds now.
+func (b *builder) manifest(ctx context.Context, store *db.DB, runID int64) error {
+	m, err := store.StoredManifest(ctx, runID)
+	sealed := err == nil
+	if errors.Is(err, db.ErrNotFound) {
+		m, err = store.ComputeManifest(ctx, runID)
+	}
+	if err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	b.r.Manifest = ManifestInfo{Version: m.Version, RootDigest: m.RootDigest, Sealed: sealed,
+		InputSHA256: m.InputSHA256, SettingsSHA256: m.SettingsSHA256, VendorsSHA256: m.VendorsSHA256}
+	for _, dd := range m.Domains {
+		b.digests[dd.Domain] = dd.Digest
+	}
+	return nil
 }
 
 // TierNumber reads a vendor list's tier as a number: "1", "Tier 2",

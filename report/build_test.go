@@ -1,10 +1,12 @@
 package report_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -255,5 +257,101 @@ func TestTranscriptEscapedAndRaw(t *testing.T) {
 	raw, err := base64.StdEncoding.DecodeString(av.TranscriptBase64[0])
 	if err != nil || string(raw) != bad {
 		t.Errorf("base64 gives %q, %v; want %q", raw, err, bad)
+	}
+}
+
+// TestBuildDeterministic: without a fixed Now the report's time is the
+// run's finish, not the clock: two builds write the same JSON bytes.
+func TestBuildDeterministic(t *testing.T) {
+	path, _, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var out [2]bytes.Buffer
+	for i := range out {
+		r, err := report.Build(context.Background(), store, run2, report.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Run.FinishedAt == nil || !r.GeneratedAt.Equal(*r.Run.FinishedAt) {
+			t.Fatalf("generated at %s, run finished %v", r.GeneratedAt, r.Run.FinishedAt)
+		}
+		if r.Manifest.RootDigest == "" || len(r.Manifest.RootDigest) != 64 {
+			t.Fatalf("manifest %+v", r.Manifest)
+		}
+		if err := report.WriteJSON(&out[i], r); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+		t.Fatal("two builds of one run write different JSON")
+	}
+}
+
+// TestBuildScope: the summary counts the list's vendors, those audited
+// and those at risk consistently, names each vendor not audited, and
+// breaks the vendors down by tier and tag; unaudited rows rank with the
+// at-risk group.
+func TestBuildScope(t *testing.T) {
+	path, _, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r, err := report.Build(context.Background(), store, run2, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.Summary
+	if s.VendorsInList != 7 || s.VendorsAudited+len(s.NotAudited) != s.VendorsInList {
+		t.Errorf("in list %d, audited %d, not audited %v", s.VendorsInList, s.VendorsAudited, s.NotAudited)
+	}
+	if want := fmt.Sprintf("%d of %d vendors audited", s.VendorsAudited, s.VendorsInList); s.Scope != want {
+		t.Errorf("scope %q, want %q", s.Scope, want)
+	}
+	atRisk := len(s.NotAudited)
+	for _, g := range s.VendorGrades {
+		if g.Grade == "D" || g.Grade == "F" {
+			atRisk += g.Count
+		}
+	}
+	if s.VendorsAtRisk != atRisk || atRisk == 0 {
+		t.Errorf("at risk %d, want %d (D, F and not audited)", s.VendorsAtRisk, atRisk)
+	}
+	total := 0
+	for _, bd := range s.ByTier {
+		total += bd.Vendors
+	}
+	if total != s.VendorsInList || len(s.ByTier) == 0 || s.ByTier[0].Key != "1" {
+		t.Errorf("by tier %+v", s.ByTier)
+	}
+	if len(s.ByTag) != 1 || s.ByTag[0].Key != "PHI" || s.ByTag[0].Vendors != 1 {
+		t.Errorf("by tag %+v", s.ByTag)
+	}
+	if len(s.Conclusion) != 3 || !strings.HasPrefix(s.Conclusion[0], s.Scope) || !strings.Contains(s.Conclusion[2], "Since run") {
+		t.Errorf("conclusion %q", s.Conclusion)
+	}
+	// Unaudited or inconclusive rows come before every D, C, B and A row.
+	seenBetter := false
+	for _, v := range r.Vendors {
+		if v.Regressed {
+			continue
+		}
+		if v.GradeRank >= 2 {
+			seenBetter = true
+		}
+		if v.GradeRank == 0 && v.Grade != "N/A" && seenBetter {
+			t.Errorf("%s (%s) ranks below a graded vendor", v.Vendor, v.Grade)
+		}
 	}
 }

@@ -63,6 +63,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	jsonArray(jw, "changes", r.Changes)
 	jsonArray(jw, "input_problems", r.Problems)
 	jw.field("methodology", r.Methodology)
+	jw.field("manifest", r.Manifest)
 	if r.Programme != nil {
 		jw.field("programme", r.Programme)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/db"
 )
 
@@ -45,12 +46,34 @@ type Report struct {
 	Problems []Problem    `json:"input_problems"`
 	// Methodology is the prose and rule tables of the methodology section.
 	Methodology Methodology `json:"methodology"`
+	// Manifest identifies the stored evidence the report was made from.
+	Manifest ManifestInfo `json:"manifest"`
 	// Programme is the vendor-risk programme: statuses, deadlines,
 	// exceptions, control matrix (see programme.go).
 	Programme *Programme `json:"programme,omitempty"`
 
 	// source reads the domain views of a built report; nil when Domains holds them.
 	source *domainSource
+}
+
+// ManifestInfo is what a report says of its run's manifest (db.Manifest):
+// enough for a reader to check the report against the database with
+// `mxaudit verify`, or to recompute the digests by hand.
+type ManifestInfo struct {
+	// Version is the manifest's canonical form (db.ManifestVersion).
+	Version int `json:"version"`
+	// RootDigest is the SHA-256 over the run's input, settings, vendor list
+	// and every domain's evidence digest; printed on the PDF cover and in
+	// the workbook's Summary sheet.
+	RootDigest string `json:"root_digest"`
+	// Sealed is set when the manifest was recorded as the run finished;
+	// unset when it was computed from what the database holds now (a run
+	// still running or interrupted, or stored before manifests existed).
+	Sealed bool `json:"sealed"`
+	// InputSHA256, SettingsSHA256 and VendorsSHA256 are its parts.
+	InputSHA256    string `json:"input_sha256"`
+	SettingsSHA256 string `json:"settings_sha256"`
+	VendorsSHA256  string `json:"vendors_sha256"`
 }
 
 // Org is the organisation branding and wording from the config file.
@@ -65,12 +88,16 @@ type Org struct {
 	// Frameworks are the obligations the reader answers to ("HIPAA",
 	// "GLBA", "NYDFS", "PCI DSS"), used to pick citations.
 	Frameworks []string `json:"frameworks,omitempty"`
+	// Profiles are the sender-authentication profiles the report shows
+	// ("BOD 18-01", "NIST SP 800-177r1"); nil shows every one, an empty
+	// list none.
+	Profiles []string `json:"profiles,omitempty"`
 	// RemediationDays is the deadline vendor letters give ("within N days").
 	RemediationDays int `json:"remediation_days,omitempty"`
-	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy
-	// Officer"); LetterBasis the contract the letters rest on ("our
+	// Signatory is who signs the vendor letters ("Dana Reyes, Privacy Officer").
+	Signatory string `json:"signatory,omitempty"`
+	// LetterBasis is the contract the vendor letters rest on ("our
 	// business associate agreement (45 CFR 164.314(a))").
-	Signatory   string `json:"signatory,omitempty"`
 	LetterBasis string `json:"letter_basis,omitempty"`
 }
 
@@ -101,10 +128,30 @@ type GradeCount struct {
 
 // Summary holds the figures of the executive summary.
 type Summary struct {
-	Vendors   int `json:"vendors"`
-	Domains   int `json:"domains"`
-	MXHosts   int `json:"mx_hosts"`
-	Addresses int `json:"addresses"`
+	// VendorsInList counts the vendors of the list; VendorsAudited those
+	// whose every domain was graded (a letter, or N/A for a domain that
+	// accepts no mail); VendorsAtRisk those graded D or F, or not audited.
+	VendorsInList  int `json:"vendors_in_list"`
+	VendorsAudited int `json:"vendors_audited"`
+	VendorsAtRisk  int `json:"vendors_at_risk"`
+	// NotAudited names each vendor not audited and why.
+	NotAudited []NotAudited `json:"not_audited"`
+	// ForcedEligibleAtRisk counts the Forced-TLS-eligible vendors graded D
+	// or F: TLS can be required of them without losing mail, yet what
+	// they accept is weak.
+	ForcedEligibleAtRisk int `json:"forced_tls_eligible_graded_d_or_f"`
+	// ByTier and ByTag break the vendors down by the list's tier and tags.
+	ByTier []Breakdown `json:"by_tier"`
+	ByTag  []Breakdown `json:"by_tag"`
+	// Scope is the scope line every format prints: "20 of 23 vendors audited".
+	Scope string `json:"scope"`
+	// Conclusion is the executive summary's three sentences, written from
+	// the figures once, so every format says the same words.
+	Conclusion []string `json:"conclusion"`
+	Vendors    int      `json:"vendors"`
+	Domains    int      `json:"domains"`
+	MXHosts    int      `json:"mx_hosts"`
+	Addresses  int      `json:"addresses"`
 	// Grades counts domains per grade, best first, every grade listed.
 	Grades []GradeCount `json:"grades"`
 	// VendorGrades counts vendors per grade (a vendor is its worst domain).
@@ -143,6 +190,23 @@ type Summary struct {
 	// VendorsAcceptedRisk counts vendors whose every grade-lowering
 	// finding is accepted by an active exception.
 	VendorsAcceptedRisk int `json:"vendors_accepted_risk"`
+}
+
+// NotAudited is a vendor that could not be audited, and why.
+type NotAudited struct {
+	Vendor  string   `json:"vendor"`
+	Domains []string `json:"domains"`
+	Reason  string   `json:"reason"`
+}
+
+// Breakdown is the vendors of one tier or tag: how many, how many at risk,
+// and how many per grade (a vendor is its worst domain).
+type Breakdown struct {
+	// Key is the tier or tag as written ("" for vendors without one).
+	Key     string       `json:"key"`
+	Vendors int          `json:"vendors"`
+	AtRisk  int          `json:"at_risk"`
+	Grades  []GradeCount `json:"grades"`
 }
 
 // VendorRow is one (vendor, domain) line of the vendor table, in risk order.
@@ -189,6 +253,14 @@ type VendorRow struct {
 	// but an earlier run audited it: that run's grade, shown marked as
 	// carried. Grade stays what this run found ("?" or "not audited").
 	CarriedFrom *Carried `json:"carried_from,omitempty"`
+	// SPF and DMARC are the short states of the sender-authentication
+	// records ("valid -all", "p=reject", "missing"...; "not checked"),
+	// SenderAuth the rating, and Frameworks the status of each framework
+	// shown.
+	SPF        string            `json:"spf"`
+	DMARC      string            `json:"dmarc"`
+	SenderAuth string            `json:"sender_auth"`
+	Frameworks []FrameworkStatus `json:"frameworks,omitempty"`
 }
 
 // Carried is the last audited result of a domain this run could not audit.
@@ -229,8 +301,23 @@ type DomainView struct {
 	GradeExplanation string    `json:"grade_explanation"`
 	MX               []MXView  `json:"mx"`
 	AuditedAt        time.Time `json:"audited_at"`
+	// EvidenceDigest is the domain's digest in the run's manifest.
+	EvidenceDigest string `json:"evidence_digest"`
 	// CarriedFrom: see VendorRow.CarriedFrom.
 	CarriedFrom *Carried `json:"carried_from,omitempty"`
+	// SPF and DMARC are the sender-authentication records; null when not
+	// checked. DKIM lists the keys of the selectors named for the domain.
+	SPF   *SPFView   `json:"spf"`
+	DMARC *DMARCView `json:"dmarc"`
+	DKIM  []DKIMView `json:"dkim,omitempty"`
+	// SenderAuth is the sender-authentication rating ("strong",
+	// "moderate", "weak", "none", "unknown"; "not checked"), apart from
+	// Grade, and SenderAuthReason what decided it.
+	SenderAuth       string `json:"sender_auth"`
+	SenderAuthReason string `json:"sender_auth_reason,omitempty"`
+	// Frameworks are the profiles and frameworks judged for the domain,
+	// those the configuration shows ([] when none).
+	Frameworks []grade.Framework `json:"frameworks"`
 }
 
 // MXView is one MX host of a domain.

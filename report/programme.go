@@ -102,7 +102,7 @@ type ExceptionView struct {
 	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 	RevokedBy    string     `json:"revoked_by,omitempty"`
 	RevokeReason string     `json:"revoke_reason,omitempty"`
-	// Findings counts the run's findings it accepts.
+	// Findings counts the run's findings above info it accepts.
 	Findings int `json:"findings"`
 }
 
@@ -152,6 +152,9 @@ type progDomain struct {
 	grade      grade.Grade
 	incomplete bool
 	findings   []grade.Finding
+	// profiles are the sender-authentication profiles judged for the
+	// domain (BOD 18-01, NIST SP 800-177r1) that the report shows.
+	profiles []grade.Framework
 }
 
 // progCollect keeps a domain's findings and certificates for the programme.
@@ -164,7 +167,8 @@ func (b *builder) progCollect(s db.StoredDomain) {
 		f.Domain = s.Domain // ids are of the stored domain, whatever older rows hold
 		fs[i] = f
 	}
-	b.prog[s.Domain] = &progDomain{grade: s.Grade.Grade, incomplete: s.Grade.Incomplete, findings: fs}
+	b.prog[s.Domain] = &progDomain{grade: s.Grade.Grade, incomplete: s.Grade.Incomplete, findings: fs,
+		profiles: FrameworksShown(b.opt.Org, s.Grade.Frameworks)}
 	for _, h := range s.Evidence.Hosts {
 		for _, a := range h.Addresses {
 			if a.Cert != nil && len(a.Cert.Chain) > 0 {
@@ -259,10 +263,12 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		f.AgeDays, f.Due, f.Overdue = t.AgeDays, t.Due, t.Overdue
 		if e := t.Exception; e != nil {
 			f.Exception = &FindingException{ID: e.ID, Approver: e.Approver, Reason: e.Reason, Expires: e.ExpiresOn(), Ticket: e.Ticket}
-			accepts[e.ID]++
 		}
 		if f.SeverityNum == 0 {
 			continue
+		}
+		if e := t.Exception; e != nil {
+			accepts[e.ID]++
 		}
 		switch t.Status {
 		case programme.StatusAccepted:
@@ -308,17 +314,21 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 	for _, name := range b.names {
 		b.riskAccepted[name] = programme.RiskAccepted(b.prog[name].findings, exs, now)
 	}
-	if len(b.opt.Org.Frameworks) > 0 {
-		for _, v := range b.rows(vendors) {
-			d, ok := b.prog[v.Domain]
-			if !ok {
-				continue
-			}
-			fws := programme.JudgeControls(b.opt.Org.Frameworks, programme.DomainFacts{Grade: d.grade, Incomplete: d.incomplete, Findings: d.findings},
+	// The transport frameworks the organisation answers to, then the
+	// sender-authentication profiles judged from the stored grade.
+	for _, v := range b.rows(vendors) {
+		d, ok := b.prog[v.Domain]
+		if !ok {
+			continue
+		}
+		var fws []grade.Framework
+		if len(b.opt.Org.Frameworks) > 0 {
+			fws = programme.JudgeControls(b.opt.Org.Frameworks, programme.DomainFacts{Grade: d.grade, Incomplete: d.incomplete, Findings: d.findings},
 				func(f grade.Finding) bool { return programme.Covering(exs, f, now) != nil })
-			if len(fws) > 0 {
-				p.Controls = append(p.Controls, VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier, Frameworks: fws})
-			}
+		}
+		fws = append(fws, d.profiles...)
+		if len(fws) > 0 {
+			p.Controls = append(p.Controls, VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier, Frameworks: fws})
 		}
 	}
 	p.CadenceDays = po.CadenceDays

@@ -32,6 +32,11 @@ type ScanDomain struct {
 	Evidence *evidence.Domain  `json:"evidence"`
 	// Connected counts the connections made to each address.
 	Connected map[string]int `json:"connections_per_address"`
+	// SPF, DMARC and Frameworks are the sender-authentication records and
+	// the profiles, in the report JSON's shape; null and [] when not checked.
+	SPF        *SPFView          `json:"spf"`
+	DMARC      *DMARCView        `json:"dmarc"`
+	Frameworks []grade.Framework `json:"frameworks"`
 }
 
 // ScanFinding is a finding with its wording from the templates.

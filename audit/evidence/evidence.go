@@ -139,6 +139,10 @@ type MXLookup struct {
 	// NullMXConflict is set when "0 ." is published beside other MX records
 	// (RFC 7505 §3 forbids it).
 	NullMXConflict bool `json:"null_mx_conflict,omitempty"`
+	// Omitted are the MX targets past the per-domain cap, by preference
+	// then name: neither resolved nor probed, so the domain's audit is
+	// incomplete.
+	Omitted []MXRecord `json:"omitted,omitempty"`
 }
 
 // MXRecord is one published MX record.
@@ -165,6 +169,9 @@ type Host struct {
 	AAAA *Lookup `json:"aaaa,omitempty"`
 	// Addresses has one entry per address of Name, A before AAAA.
 	Addresses []Address `json:"addresses"`
+	// OmittedAddresses are the addresses past the per-host cap, in the
+	// same order: not probed, so the host's audit is incomplete.
+	OmittedAddresses []string `json:"omitted_addresses,omitempty"`
 	// TLSA is the _25._tcp TLSA lookup; nil when not checked.
 	TLSA *TLSALookup `json:"tlsa,omitempty"`
 }

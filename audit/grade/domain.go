@@ -3,6 +3,7 @@ package grade
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -120,6 +121,17 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		dg.MX = append(dg.MX, mg)
 		all = append(all, fs...)
 	}
+	if n := len(mx.Omitted); n > 0 {
+		names := make([]string, 0, n)
+		for _, r := range mx.Omitted {
+			names = append(names, r.Host)
+		}
+		list := shortList(names)
+		dc.add(CodeMXHostsOmitted, "The domain publishes "+strconv.Itoa(len(d.Hosts)+n)+" MX hosts; "+strconv.Itoa(n)+
+			" past the first "+strconv.Itoa(len(d.Hosts))+" were not audited: "+list+".",
+			map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(d.Hosts)), "hosts": list})
+		dg.Incomplete = true
+	}
 	var grades []Grade
 	for _, m := range dg.MX {
 		grades = append(grades, m.Grade)
@@ -181,6 +193,13 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 	if slices.ContainsFunc(h.Addresses, func(a evidence.Address) bool { return hd.addressState(a.DANE) == daneValid }) {
 		noRolloverFinding(hc, hd)
 	}
+	if n := len(h.OmittedAddresses); n > 0 {
+		list := shortList(h.OmittedAddresses)
+		hc.add(CodeMXAddressesOmitted, "The MX host has "+strconv.Itoa(len(h.Addresses)+n)+" addresses; "+strconv.Itoa(n)+
+			" past the first "+strconv.Itoa(len(h.Addresses))+" were not audited: "+list+".",
+			map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(h.Addresses)), "addresses": list})
+		mg.Inconclusive = true
+	}
 	inner := outer.with(hc)
 	if len(h.Addresses) == 0 {
 		reason := lookupSummary(h)
@@ -220,6 +239,17 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 		mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)
 	}
 	return mg, append(hc.findings, addrFindings...)
+}
+
+// shortListMax is how many names a finding lists before counting the rest.
+const shortListMax = 10
+
+// shortList joins names, the first shortListMax of them, then "and N more".
+func shortList(names []string) string {
+	if len(names) <= shortListMax {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:shortListMax], ", ") + " and " + strconv.Itoa(len(names)-shortListMax) + " more"
 }
 
 // lookupSummary describes the A and AAAA lookups of a host without addresses.

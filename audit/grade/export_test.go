@@ -45,12 +45,32 @@ func SampleDomainsForTest() []*evidence.Domain {
 			d.Hosts = append(d.Hosts, evidence.Host{Name: mx2, A: &evidence.Lookup{Status: evidence.DNSNXDomain}})
 		},
 		func(d *evidence.Domain) { d.PortBlocked = true },
+		func(d *evidence.Domain) {
+			d.MX.Omitted = []evidence.MXRecord{{Preference: 50, Host: "mx21.example.com"}, {Preference: 60, Host: "mx22.example.com"}}
+			d.Hosts[0].OmittedAddresses = []string{"192.0.2.17", "192.0.2.18"}
+		},
 		func(d *evidence.Domain) { d.VersionsTested = []string{evidence.TLS12, evidence.TLS13} },
 		func(d *evidence.Domain) {
 			d.Error = &evidence.Error{Kind: evidence.ErrCanceled, Message: "context canceled"}
 		},
 	}
 	for _, m := range extra {
+		d := perfectDomain()
+		m(d)
+		out = append(out, d)
+	}
+	// Policy v3's cases: a session that fails after the handshake, a
+	// handshake that never completes, DANE-EE waivers, a bogus TLSA RRset.
+	for _, m := range []func(d *evidence.Domain){
+		clientCertRequired,
+		helloOnly(&evidence.Error{Kind: evidence.ErrTLSAlert, Step: "handshake", Code: 80, Message: "remote error: tls: internal error"}),
+		daneEESelfSigned,
+		legacyRSACBC,
+		func(d *evidence.Domain) {
+			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECBogus, tlsaRec(3, 1, "ab"))
+			d.Hosts[0].TLSA.Lookup.DNSSECReason = "RRSIG expired"
+		},
+	} {
 		d := perfectDomain()
 		m(d)
 		out = append(out, d)

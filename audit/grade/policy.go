@@ -52,6 +52,11 @@ const (
 	// (RFC 6890): per address, never dialled unless private addresses are
 	// allowed, so the address is not audited.
 	CodeMXPrivateAddress = "MX_PRIVATE_ADDRESS"
+	// CodeMXHostsOmitted is a domain with more MX targets than the scanner
+	// audits; CodeMXAddressesOmitted an MX host with more addresses. What
+	// was left out is listed and the audit is incomplete.
+	CodeMXHostsOmitted     = "MX_HOSTS_OMITTED"
+	CodeMXAddressesOmitted = "MX_ADDRESSES_OMITTED"
 
 	// MTA-STS (RFC 8461) and TLS reporting (RFC 8460), domain level
 	// unless noted.
@@ -316,6 +321,8 @@ func rulesV2() map[string]Rule {
 		CodeHTTPSBlocked:          {Severity: Info},
 		CodeScanRestricted:        {Severity: Info},
 		CodeMXPrivateAddress:      {Severity: High},
+		CodeMXHostsOmitted:        {Severity: Low},
+		CodeMXAddressesOmitted:    {Severity: Low},
 
 		CodeMTASTSMissing:                               {Severity: Info},
 		CodeMTASTSLookupFailed:                          {Severity: Info},

@@ -1,6 +1,7 @@
 package grade_test
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -51,6 +52,60 @@ func TestEveryCodeHasTemplate(t *testing.T) {
 	for _, code := range grade.Codes() {
 		if !emitted[code] {
 			t.Errorf("no sample evidence raises %s", code)
+		}
+	}
+}
+
+// TestFindingSentences renders every finding the sample evidence raises,
+// under both policy versions, through the templates, and checks that each
+// text reads as a sentence: no placeholder left empty or unrendered, no
+// doubled word, no verb doubled by a missing relative clause ("the
+// certificate mx (ip) presents expired on ..."), and a full stop at the end.
+func TestFindingSentences(t *testing.T) {
+	set, err := templates.Default()
+	if err != nil {
+		t.Fatalf("templates.Default: %v", err)
+	}
+	holes := []string{"<no value>", "%!", "()", "( )", ": .", " ,", "  ", "{{", "}}", "map[", "<nil>", " ;", "; ."}
+	doubledVerb := regexp.MustCompile(`\b(presents|sends|offers|accepts|uses) (is|are|has|have|does|do|expired|expires|matches|was|were|chains)\b`)
+	policies := []grade.Policy{grade.Default()}
+	if v2, ok := grade.PolicyByName("v2"); ok {
+		policies = append(policies, v2)
+	}
+	seen := map[string]bool{}
+	for _, p := range policies {
+		for _, d := range grade.SampleDomainsForTest() {
+			for _, f := range grade.GradeDomain(d, p).Findings {
+				txt, err := set.Finding(f.Code, f.Args)
+				if err != nil {
+					t.Errorf("%s: %v", f.Code, err)
+					continue
+				}
+				for field, s := range map[string]string{"message": txt.Message, "remediation": txt.Remediation, "why": txt.Why} {
+					key := f.Code + "|" + field + "|" + s
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					for _, h := range holes {
+						if strings.Contains(s, h) {
+							t.Errorf("%s %s has %q: %q (args %v)", f.Code, field, h, s, f.Args)
+						}
+					}
+					if m := doubledVerb.FindString(s); m != "" {
+						t.Errorf("%s %s doubles a verb (%q): %q", f.Code, field, m, s)
+					}
+					words := strings.Fields(s)
+					for i := 1; i < len(words); i++ {
+						if w := words[i]; len(w) > 1 && strings.IndexFunc(w, func(r rune) bool { return r < 'A' || r > 'z' }) < 0 && strings.EqualFold(w, words[i-1]) {
+							t.Errorf("%s %s repeats %q: %q", f.Code, field, w, s)
+						}
+					}
+					if end := strings.TrimRight(s, ")\""); !strings.HasSuffix(end, ".") {
+						t.Errorf("%s %s does not end a sentence: %q", f.Code, field, s)
+					}
+				}
+			}
 		}
 	}
 }

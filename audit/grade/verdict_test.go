@@ -478,11 +478,11 @@ func TestPolicy(t *testing.T) {
 			t.Errorf("Default() = %q %q %d", p.Name, p.Version, p.ExpiryWarnDays)
 		}
 		cs := Codes()
-		// 69 transport codes over both versions and the sender-authentication
+		// 71 transport codes over both versions and the sender-authentication
 		// codes; version 3 has one rule per code and no variant, version 2
 		// lacks MTASTS_TESTING_MX_NOT_COVERED and the eight vulnerability
 		// codes, and has two variants.
-		if len(cs) != 69+len(senderAuthRules()) || !slices.IsSorted(cs) || len(p.Rules) != len(cs) {
+		if len(cs) != 71+len(senderAuthRules()) || !slices.IsSorted(cs) || len(p.Rules) != len(cs) {
 			t.Errorf("Codes() has %d codes, rules %d", len(cs), len(p.Rules))
 		}
 		v2, ok := PolicyByName("mxaudit-default@2")

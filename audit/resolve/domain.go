@@ -40,10 +40,12 @@ const (
 //     AAAA record.
 //   - error: the MX lookup failed (servfail, refused, timeout, error).
 //
-// Hosts has one entry per distinct MX target, by preference then name: an
+// Hosts has one entry per distinct MX target, by preference then name, up
+// to Config.MaxHosts (the rest go to Omitted unresolved); an
 // IP-literal target gets IPLiteral and that address without lookups; any
 // other its A and AAAA lookups, CNAME when either went through an alias,
-// and Addresses, one per IP, A before AAAA in the order received.
+// and Addresses, one per IP, A before AAAA in the order received, up to
+// Config.MaxAddresses (the rest go to OmittedAddresses).
 func (r *Resolver) Domain(ctx context.Context, domain string) (evidence.MXLookup, []evidence.Host) {
 	name, err := normaliseDomain(domain)
 	if err != nil {
@@ -104,6 +106,11 @@ func (r *Resolver) explicit(ctx context.Context, mx evidence.MXLookup, rrs []dns
 			continue
 		}
 		seen[rec.Host] = true
+		if len(hosts) >= r.maxHosts {
+			// Past the cap: listed, never queried.
+			mx.Omitted = append(mx.Omitted, rec)
+			continue
+		}
 		hosts = append(hosts, r.host(ctx, rec.Host, rec.Preference))
 	}
 	return mx, hosts
@@ -156,6 +163,12 @@ func (r *Resolver) host(ctx context.Context, name string, pref uint16) evidence.
 			// Not unmapped: an IPv4-mapped AAAA is an IPv6 address to dial.
 			add(netip.AddrFromSlice(v.AAAA.To16()))
 		}
+	}
+	if len(h.Addresses) > r.maxAddresses {
+		for _, a := range h.Addresses[r.maxAddresses:] {
+			h.OmittedAddresses = append(h.OmittedAddresses, a.IP)
+		}
+		h.Addresses = h.Addresses[:r.maxAddresses]
 	}
 	return h
 }

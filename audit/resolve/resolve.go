@@ -85,7 +85,23 @@ type Config struct {
 	// Exchange is the seam for tests; nil means a miekg/dns client that
 	// honours ctx cancellation while it waits.
 	Exchange Exchanger
+	// MaxHosts is the most MX targets of one domain that Domain resolves,
+	// by preference; the others are listed in MXLookup.Omitted and cost
+	// no query. DefaultMaxHosts when zero or negative.
+	MaxHosts int
+	// MaxAddresses is the most addresses of one mail host that Domain
+	// keeps; the others are listed in Host.OmittedAddresses.
+	// DefaultMaxAddresses when zero or negative.
+	MaxAddresses int
 }
+
+// Caps of Domain: a domain with more MX targets is a misconfiguration or
+// an attempt to make the scanner work for someone else, and a name with
+// more addresses is a pool, not a server.
+const (
+	DefaultMaxHosts     = 20
+	DefaultMaxAddresses = 16
+)
 
 // Resolver answers DNS questions for one run. It is safe for concurrent use;
 // it remembers every answer for its whole life (a run is short, and every
@@ -106,6 +122,8 @@ type Resolver struct {
 	// answer to the DS question of every name walked.
 	zones *group[string, zoneKeys]
 	cuts  *group[string, cutInfo]
+
+	maxHosts, maxAddresses int
 }
 
 // New returns a Resolver for cfg. It fails when no server is configured and
@@ -170,6 +188,13 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if r.exchange == nil {
 		r.exchange = exchangeConn
+	}
+	r.maxHosts, r.maxAddresses = cfg.MaxHosts, cfg.MaxAddresses
+	if r.maxHosts <= 0 {
+		r.maxHosts = DefaultMaxHosts
+	}
+	if r.maxAddresses <= 0 {
+		r.maxAddresses = DefaultMaxAddresses
 	}
 	return r, nil
 }

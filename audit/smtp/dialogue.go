@@ -236,6 +236,15 @@ func (d *dialogue) fail(step string, err error) *failure {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		err = fmt.Errorf("server closed the connection: %w", err)
 	}
+	// Inside TLS (the EHLO after the handshake) a TLS alert is the
+	// answer: a server that wants a client certificate sends
+	// certificate_required at the first read.
+	var op *net.OpError
+	if errors.As(err, &op) {
+		if a, ok := evidence.RemoteAlert(op.Op, op.Err); ok {
+			return newFailure(evidence.AlertError(step, a))
+		}
+	}
 	return newFailure(evidence.Classify(step, err))
 }
 

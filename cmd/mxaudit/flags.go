@@ -42,6 +42,11 @@ func checkScanFlags(c *cli.Context) error {
 	if pt < c.Duration("timeout") {
 		return usageErr("--probe-timeout %s: must be at least --timeout (%s), one step of the probe", pt, c.Duration("timeout"))
 	}
+	if dt := c.Duration("domain-timeout"); c.IsSet("domain-timeout") && (dt < pt || dt > maxProbeTimeout) {
+		// A domain's probes run side by side, each within --probe-timeout:
+		// a shorter domain deadline would cut every probe short.
+		return usageErr("--domain-timeout %s: must be between --probe-timeout (%s) and %s", dt, pt, maxProbeTimeout)
+	}
 	if g := c.Duration("gap"); g < 0 || g > time.Minute {
 		return usageErr("--gap %s: must be between 0s and 1m0s", g)
 	}
@@ -65,6 +70,17 @@ func checkScanFlags(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// domainTimeout is --domain-timeout, or, when it is not given and the
+// default is shorter than twice --probe-timeout, twice --probe-timeout: a
+// longer probe budget must not be cut by the default domain deadline.
+func domainTimeout(c *cli.Context) time.Duration {
+	dt := c.Duration("domain-timeout")
+	if !c.IsSet("domain-timeout") {
+		dt = max(dt, 2*c.Duration("probe-timeout"))
+	}
+	return dt
 }
 
 // checkResolver accepts an IP address, or an IP address and port: a

@@ -179,6 +179,8 @@ func regradeCommand() *cli.Command {
 				ListName: src.ListName, InputPath: src.InputPath, InputSHA256: src.InputSHA256,
 				Policy: policy.Name, PolicyVersion: policy.Version, ToolVersion: version,
 				StartedAt: time.Now(), TotalDomains: src.TotalDomains, RegradedFrom: &id,
+				// The evidence was gathered with the source run's settings.
+				Settings: src.Settings,
 			}, vendors, problems)
 			if err != nil {
 				return runtimeErr(err)
@@ -200,6 +202,9 @@ func regradeCommand() *cli.Command {
 				status = src.Status
 			}
 			if err := store.FinishRun(c.Context, newID, status, time.Now()); err != nil {
+				return runtimeErr(err)
+			}
+			if _, err := store.SealRun(c.Context, newID, time.Now()); err != nil {
 				return runtimeErr(err)
 			}
 			// A regrade is compared with the run it re-grades.

@@ -19,7 +19,7 @@ const (
 	exitOK          = 0
 	exitThreshold   = 1 // --fail-under or --fail-on was triggered
 	exitUsage       = 2 // bad flags, arguments or input file
-	exitRuntime     = 3 // the run could not be carried out (DNS unusable, database locked...)
+	exitRuntime     = 3 // the run could not be carried out (DNS unusable, nothing audited, database locked or newer...)
 	exitDelivery    = 4 // the run and its reports are stored, but --mail-to or --notify failed
 	exitInterrupted = 130
 )
@@ -86,13 +86,20 @@ holds at most --per-host connections to one address, and probes an address
 shared by many domains once per run.
 
 EXIT CODES
-   0    the audit ran (whatever the grades), unless a threshold below was hit
-   1    --fail-under was hit: some domain graded below the given grade
-   2    usage error: bad flags, arguments or input
-   3    the audit could not run (for example no usable DNS resolver)
+   0    the run completed and audited at least one domain (whatever the
+        grades), and no threshold below was hit
+   1    a threshold was hit: --fail-under (a domain graded below it) or
+        --fail-on regression
+   2    usage or input error, before any network work: a bad flag value,
+        a list that cannot be read or has no usable row or too many rows,
+        a template or config that does not parse
+   3    the run could not be carried out: the DNS resolver does not answer,
+        nothing could be audited (the run is stored as failed; --resume
+        finishes it), the database is in use, newer or unreadable, or the
+        reports could not be written
    4    run --mail-to or --notify failed; the run and its reports are stored
         (outranks 1: a threshold hit is then reported on standard error)
-   130  interrupted (Ctrl-C or SIGTERM)
+   130  interrupted (Ctrl-C or SIGTERM); --resume completes the run
 
 ENVIRONMENT
    MXAUDIT_NOW  the time mxaudit takes as now (RFC 3339 or YYYY-MM-DD) for run
@@ -118,6 +125,8 @@ ENVIRONMENT
 			exceptionCommand(),
 			letterCommand(),
 			schemaCommand(),
+			verifyCommand(),
+			keygenCommand(),
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/db"
 	"github.com/mxaudit/mxaudit/report"
@@ -90,6 +91,7 @@ func reportFlags() []cli.Flag {
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "`DIR` to write reports to (default: the config file's output_dir, else \"" + defaultReportDir + "\" beside the database)"},
 		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir, the PDF's caps (pdf_appendix_domains, pdf_remediation_vendors, pdf_change_rows)"},
 		&cli.BoolFlag{Name: "letters", Usage: "also write one PDF letter per vendor with findings, under letters/"},
+		&cli.StringFlag{Name: "sign-key", Usage: "Ed25519 private key `FILE` (mxaudit keygen): sign the run's manifest, written beside the reports as mxaudit-run<ID>-manifest.json.sig"},
 		&cli.StringFlag{Name: "exceptions", Usage: "accepted-risk exceptions kept as YAML `FILE` (e.g. in version control), applied with the recorded ones; conflicts are reported, never merged"},
 	}
 }
@@ -132,6 +134,8 @@ type reportSettings struct {
 	expiryWarn int
 	// exceptions are those of the --exceptions file.
 	exceptions []programme.Exception
+	// signKey is the --sign-key file ("" for no signature).
+	signKey string
 	// warn receives warnings (standard error).
 	warn io.Writer
 }
@@ -177,6 +181,11 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 		}
 	}
 	s.letters = s.cfg.Letters || c.Bool("letters")
+	if s.signKey = c.String("sign-key"); s.signKey != "" {
+		if _, err := readPrivateKey(s.signKey); err != nil {
+			return nil, usageErr("--sign-key: %v", err)
+		}
+	}
 	if s.letters && rend.letters == nil {
 		return nil, usageErr("--letters: this mxaudit cannot write letters yet")
 	}
@@ -211,6 +220,13 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 	if _, err := templates.LoadLetterProse(s.templates); err != nil {
 		return nil, usageErr("--templates: %v", err)
 	}
+	if s.templates != "" && slices.Contains(s.formats, config.FormatPDF) {
+		// Overridden wording is tried on a small report now, so that a
+		// block naming a field the report lacks fails before the audit.
+		if err := rend.formats[config.FormatPDF](io.Discard, trialReport(), newRenderOptions(s)); err != nil {
+			return nil, usageErr("--templates: a trial rendering of the PDF failed: %v", err)
+		}
+	}
 	if s.outDir != "-" {
 		if err := checkWritableDir(s.outDir); err != nil {
 			return nil, runtimeErr(fmt.Errorf("report directory %s cannot be written: %w", s.outDir, err))
@@ -243,9 +259,18 @@ func reportAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
+	// Report files are recorded in the database (their SHA-256, for mxaudit
+	// verify), so writing files needs it writable; a report to standard
+	// output writes nothing and works on a read-only database.
 	store, err := openDB(c)
 	if err != nil {
 		return err
+	}
+	if s.outDir != "-" {
+		store.Close()
+		if store, err = openDBWrite(c); err != nil {
+			return err
+		}
 	}
 	defer store.Close()
 	run, err := pickRun(c.Context, store, c.Args().First())
@@ -308,8 +333,14 @@ func buildReport(ctx context.Context, store *db.DB, runID int64, s *reportSettin
 	if err != nil {
 		return nil, usageErr("--templates: %v", err)
 	}
+	// The report's time is the run's finish unless the as-of time is set
+	// explicitly: rendering a run twice gives the same bytes.
+	var asOf func() time.Time
+	if os.Getenv(nowEnv) != "" {
+		asOf = clock
+	}
 	r, err := report.Build(ctx, store, runID, report.Options{Org: s.cfg.Org, Texts: texts, Methodology: &meth,
-		ExpiryWarnDays: s.expiryWarn, ToolVersion: version, Now: clock,
+		ExpiryWarnDays: s.expiryWarn, ToolVersion: version, Now: asOf,
 		Programme: report.ProgrammeOptions{SLA: s.cfg.SLA, FileExceptions: s.exceptions, CadenceDays: s.cfg.CadenceDays}})
 	if err != nil {
 		return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
@@ -321,6 +352,15 @@ func buildReport(ctx context.Context, store *db.DB, runID int64, s *reportSettin
 // report to stdout for --out -), prints each file written to progress, and
 // returns their paths.
 func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSettings, rend renderers, stdout, progress io.Writer) ([]string, error) {
+	// A finished run older than manifests gets its manifest now, before
+	// its first report file says which evidence it was made from.
+	var manifest db.Manifest
+	if s.outDir != "-" {
+		var err error
+		if manifest, err = store.SealRun(ctx, runID, time.Now()); err != nil {
+			return nil, runtimeErr(fmt.Errorf("run %d manifest: %w", runID, err))
+		}
+	}
 	r, err := buildReport(ctx, store, runID, s)
 	if err != nil {
 		return nil, err
@@ -347,6 +387,9 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 		if err := report.WriteFileAtomic(path, func(w io.Writer) error { return write(w, r, opt) }); err != nil {
 			return written, runtimeErr(fmt.Errorf("%s report: %w", f, err))
 		}
+		if err := recordFiles(ctx, store, runID, manifest.RootDigest, f, path); err != nil {
+			return written, runtimeErr(err)
+		}
 		written = append(written, path)
 		fmt.Fprintf(progress, "wrote %s\n", path)
 	}
@@ -359,6 +402,9 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 		if err != nil {
 			return written, runtimeErr(err) // the renderer names the letters
 		}
+		if err := recordFiles(ctx, store, runID, manifest.RootDigest, "letter", files...); err != nil {
+			return written, runtimeErr(err)
+		}
 		for _, f := range files {
 			written = append(written, f)
 			fmt.Fprintf(progress, "wrote %s\n", f)
@@ -367,5 +413,37 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 			fmt.Fprintln(progress, "no letters: no vendor has findings")
 		}
 	}
+	if s.signKey == "" {
+		return written, nil
+	}
+	// The signed manifest and its signature go beside the reports.
+	mfiles, err := writeManifestFiles(s.outDir, manifest, s.signKey)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return written, err
+		}
+		return written, runtimeErr(fmt.Errorf("manifest: %w", err))
+	}
+	if err := recordFiles(ctx, store, runID, manifest.RootDigest, "manifest", mfiles...); err != nil {
+		return written, runtimeErr(err)
+	}
+	for _, f := range mfiles {
+		written = append(written, f)
+		fmt.Fprintf(progress, "wrote %s\n", f)
+	}
 	return written, nil
+}
+
+// trialReport is the smallest report every PDF block can be rendered from:
+// a completed run with no vendor.
+func trialReport() *report.Report {
+	now := time.Now().UTC()
+	var grades []report.GradeCount
+	for _, g := range grade.AllGrades() {
+		grades = append(grades, report.GradeCount{Grade: string(g)})
+	}
+	return &report.Report{SchemaVersion: report.SchemaVersion, GeneratedAt: now, Tool: "mxaudit", ToolVersion: version,
+		Run:     report.RunInfo{ID: 1, ListName: "trial.csv", Status: db.StatusCompleted, StartedAt: now, FinishedAt: &now, Policy: grade.Default().Name, PolicyVersion: grade.Default().Version},
+		Summary: report.Summary{Grades: grades, VendorGrades: grades}}
 }

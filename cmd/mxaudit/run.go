@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,20 +166,25 @@ func runAction(c *cli.Context, rend renderers) error {
 	if listName == "" {
 		listName = filepath.Base(path)
 	}
-	allowPrivate := false
+	var runCfg config.Config
 	switch {
 	case reports != nil:
-		allowPrivate = reports.cfg.AllowPrivate
+		runCfg = reports.cfg
 	case c.String("config") != "":
 		cfg, err := config.LoadConfig(c.String("config"))
 		if err != nil {
 			return usageErr("--config: %v", err)
 		}
-		allowPrivate = cfg.AllowPrivate
+		runCfg = cfg
 	}
-	setup, err := newScanSetup(c, allowPrivate)
+	setup, err := newScanSetup(c, runCfg.AllowPrivate)
 	if err != nil {
 		return err
+	}
+	for _, sel := range runCfg.DKIMSelectors {
+		if !slices.Contains(setup.allSelectors, sel) {
+			setup.allSelectors = append(setup.allSelectors, sel)
+		}
 	}
 	for _, v := range list.Vendors {
 		for _, d := range v.Domains {
@@ -264,6 +270,11 @@ func runAction(c *cli.Context, rend renderers) error {
 		return failRun(c, store, runID, why, resume)
 	}
 	if err := store.FinishRun(c.Context, runID, db.StatusCompleted, clock()); err != nil {
+		return runtimeErr(err)
+	}
+	// The manifest is recorded as the run completes: later changes to the
+	// stored evidence are then visible to mxaudit verify.
+	if _, err := store.SealRun(c.Context, runID, clock()); err != nil {
 		return runtimeErr(err)
 	}
 	diff, err := storeDiff(c.Context, store, runID, listName, c.Int("expiry-warn"))

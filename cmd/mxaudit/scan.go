@@ -49,6 +49,7 @@ func scanFlags() []cli.Flag {
 		&cli.IntFlag{Name: "retries", Value: audit.DefaultRetries, Usage: "tries again after 421, timeouts and resets (`N`) before calling an address inconclusive"},
 		&cli.DurationFlag{Name: "timeout", Value: audit.DefaultStepTimeout, Usage: "`TIME` allowed for one step (connect, greeting, command, handshake)"},
 		&cli.DurationFlag{Name: "probe-timeout", Value: audit.DefaultProbeTimeout, Usage: "`TIME` allowed for the whole probe of one address"},
+		&cli.DurationFlag{Name: "domain-timeout", Value: audit.DefaultDomainTimeout, Usage: "`TIME` allowed for the whole audit of one domain (DNS, policies and the probes of its addresses, which run side by side); what is unfinished then is reported, and the domain is inconclusive"},
 		&cli.DurationFlag{Name: "throttle-budget", Usage: "`TIME` an address that starts refusing connections (421 too many connections, resets) may take, from its first refusal, " +
 			"while the probe pauses with backoff and resumes where it stopped (default " + batchThrottleBudget.String() + " for run, " + scanThrottleBudget.String() + " for scan)"},
 		&cli.StringFlag{Name: "ca-file", Usage: "PEM `FILE` of trusted root certificates instead of the system roots"},
@@ -228,7 +229,7 @@ func newScanSetup(c *cli.Context, allowPrivate bool) (*scanSetup, error) {
 		Resolver: res, SMTP: sc, Verifier: v, Port: c.Int("port"), ThrottleBudget: throttle,
 		PerHost: c.Int("per-host"), ConnectGap: c.Duration("gap"),
 		Retries: c.Int("retries"), StepTimeout: c.Duration("timeout"),
-		ProbeTimeout: c.Duration("probe-timeout"), Versions: versions,
+		ProbeTimeout: c.Duration("probe-timeout"), DomainTimeout: domainTimeout(c), Versions: versions,
 		Policies: !c.Bool("no-policies"), HTTPSPort: c.Int("mta-sts-port"), HTTPSProxy: proxy,
 		Posture: !c.Bool("no-posture"), DKIMSelectors: setup.dkimSelectors,
 		AllowPrivate: allowPrivate || c.Bool("allow-private"),
@@ -460,7 +461,9 @@ func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Tim
 		Domains: []report.ScanDomain{},
 	}
 	for _, r := range results {
-		jd := report.ScanDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []report.ScanFinding{}, Connected: map[string]int{}}
+		jd := report.ScanDomain{Domain: r.Evidence.Domain, Grade: r.Grade, Evidence: r.Evidence, Findings: []report.ScanFinding{}, Connected: map[string]int{},
+			SPF: report.SPFViewOf(r.Evidence.SPF), DMARC: report.DMARCViewOf(r.Evidence.DMARC),
+			Frameworks: report.FrameworksShown(report.Org{}, r.Grade.Frameworks)}
 		for _, f := range r.Grade.Findings {
 			jf := report.ScanFinding{Finding: f, ID: f.ID()}
 			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
@@ -385,10 +387,20 @@ func TestRegressionSurvivesBadNights(t *testing.T) {
 		}
 	}
 
-	// The failed run can be resumed: with a working resolver it completes.
+	// The failed run can be resumed: with a working resolver it completes,
+	// and its summary counts the whole run.
 	code, out, stderr = runCLI(t, append(append([]string{"run", "--db", dbPath, "--no-report", "--resume"}, month3.flags()...), list)...)
-	if code != exitOK {
+	if code != exitOK || !strings.Contains(out, "run 2: 2 domains stored") {
 		t.Fatalf("resume: exit %d: %s %s", code, out, stderr)
+	}
+}
+
+// TestScanDeadResolver: scan, too, refuses a resolver that answers
+// nothing, with exit 3 and a clear message, instead of a page of "?".
+func TestScanDeadResolver(t *testing.T) {
+	code, out, stderr := runCLI(t, "scan", "--resolver", "127.0.0.1:1", "good.example")
+	if code != exitRuntime || !strings.Contains(stderr, "DNS resolver cannot be used") || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
 
@@ -429,6 +441,7 @@ func TestFlagValues(t *testing.T) {
 		{[]string{"--timeout", "1ns"}, "--timeout"},
 		{[]string{"--probe-timeout", "1ms"}, "--probe-timeout"},
 		{[]string{"--timeout", "20s", "--probe-timeout", "5s"}, "--probe-timeout"},
+		{[]string{"--probe-timeout", "10m", "--domain-timeout", "5m"}, "--domain-timeout"},
 		{[]string{"--mta-sts-port", "0"}, "--mta-sts-port"},
 		{[]string{"--port", "70000"}, "--port"},
 		{[]string{"--expiry-warn", "-5"}, "--expiry-warn"},
@@ -567,5 +580,56 @@ func TestChecksBeforeAuditing(t *testing.T) {
 	}
 	if _, err := os.Stat(dbPath); err == nil {
 		t.Error("a database was created although the run was refused")
+	}
+}
+
+// TestInterruptedReportLeavesNoTempFiles: a report interrupted at any
+// moment leaves either finished reports or nothing, never a .tmp-* file.
+func TestInterruptedReportLeavesNoTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path, _, _, err := reporttest.Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, delay := range []time.Duration{20 * time.Millisecond, 80 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond} {
+		out := filepath.Join(dir, fmt.Sprintf("out%d", i))
+		cmd := exec.Command(self, "report", "--db", path, "--out", out, "--format", "pdf,xlsx,json", "--letters")
+		cmd.Args[0] = "mxaudit"
+		cmd.Env = append(os.Environ(), "MXAUDIT_TEST_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		_ = cmd.Wait()
+		_ = filepath.WalkDir(out, func(p string, e os.DirEntry, err error) error {
+			if err == nil && strings.Contains(e.Name(), ".tmp-") {
+				t.Errorf("interrupted after %v: %s left behind", delay, p)
+			}
+			return nil
+		})
+	}
+}
+
+// TestTemplateMissingFieldBeforeAuditing: an overridden PDF block naming a
+// field the report lacks fails before any network work (exit 2), naming
+// the file and line, never printing "<no value>" into a report.
+func TestTemplateMissingFieldBeforeAuditing(t *testing.T) {
+	dir := t.TempDir()
+	tdir := filepath.Join(dir, "wording")
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tdir, "pdf.tmpl"), []byte("{{define \"cover.title\"}}\nCover {{.NoSuchField}}{{end}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	list := writeList(t, dir, "Good Co,good.example,Ann,1")
+	code, _, stderr := runCLI(t, "run", "--db", filepath.Join(dir, "h.db"), "--resolver", "127.0.0.1:1", "--templates", tdir, "--format", "pdf", list)
+	if code != exitUsage || !strings.Contains(stderr, "pdf.tmpl:2") || !strings.Contains(stderr, "NoSuchField") || len(stderr) > 1000 {
+		t.Fatalf("exit %d, stderr %q; want %d naming pdf.tmpl:2 and the field, briefly", code, stderr, exitUsage)
 	}
 }

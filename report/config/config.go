@@ -61,6 +61,9 @@ type Config struct {
 	// are not globally reachable (allow_private; audit/guard): for labs
 	// whose mail servers live on private networks. Off by default.
 	AllowPrivate bool
+	// DKIMSelectors are the DKIM selectors checked for every domain
+	// (dkim_selectors), beside those of the vendor list's column.
+	DKIMSelectors []string
 	// SLA is the remediation deadline table (remediation_sla); nil for
 	// programme.DefaultSLA.
 	SLA *programme.SLA
@@ -126,6 +129,8 @@ const (
 	keyRemediationSLA  = "remediation_sla"
 	keyCadence         = "cadence"
 	keyMail            = "mail"
+	keyProfiles        = "profiles"
+	keyDKIMSelectors   = "dkim_selectors"
 	keySignatory       = "signatory"
 	keyLetterBasis     = "letter_basis"
 )
@@ -133,7 +138,28 @@ const (
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
 	keyRemediationDays, keySignatory, keyLetterBasis, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate,
-	keyRemediationSLA, keyCadence, keyMail}
+	keyRemediationSLA, keyCadence, keyMail, keyProfiles, keyDKIMSelectors}
+
+// profiles are the sender-authentication profiles a report can show, by
+// canonical name (grade.FrameworkBOD1801, grade.FrameworkNIST177), with
+// the spellings accepted in the configuration file.
+var profiles = []struct {
+	name    string
+	aliases []string
+}{
+	{"BOD 18-01", []string{"bod 18-01", "bod1801", "bod-18-01", "cisa bod 18-01"}},
+	{"NIST SP 800-177r1", []string{"nist sp 800-177r1", "nist sp 800-177", "nist sp 800-177 rev. 1", "nist 800-177", "sp 800-177"}},
+}
+
+// KnownProfiles lists the sender-authentication profiles a configuration
+// may name, in their canonical spelling.
+func KnownProfiles() []string {
+	out := make([]string, len(profiles))
+	for i, f := range profiles {
+		out[i] = f.name
+	}
+	return out
+}
 
 // frameworks are the obligations the reports can cite (see
 // /work/shared/reference/compliance-map.md), by canonical name, with the
@@ -339,6 +365,10 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.CadenceDays, err = p.days(k, v)
 	case keyMail:
 		p.c.Mail, err = p.mail(k, v)
+	case keyProfiles:
+		p.c.Org.Profiles, err = p.profiles(k, v)
+	case keyDKIMSelectors:
+		p.c.DKIMSelectors, err = p.selectors(k, v)
 	default:
 		return p.errf(k, "unknown key %q (known keys: %s)", k.Value, strings.Join(configKeys, ", "))
 	}
@@ -421,6 +451,76 @@ func (p *configParser) frameworks(k, v *yaml.Node) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// profiles reads the list of sender-authentication profiles to show; an
+// empty list shows none.
+func (p *configParser) profiles(k, v *yaml.Node) ([]string, error) {
+	items, err := p.list(k, v)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, it := range items {
+		s, err := p.text(k, it)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(strings.Join(strings.Fields(s), " "))
+		name := ""
+		for _, pr := range profiles {
+			if key == strings.ToLower(pr.name) || slices.Contains(pr.aliases, key) {
+				name = pr.name
+			}
+		}
+		if name == "" {
+			return nil, p.errf(it, "%s: unknown profile %q (known: %s)", k.Value, s, strings.Join(KnownProfiles(), ", "))
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// selectors reads DKIM selectors: dot-separated labels of letters,
+// digits, '-' and '_' (RFC 6376 §3.1).
+func (p *configParser) selectors(k, v *yaml.Node) ([]string, error) {
+	items, err := p.list(k, v)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		s, err := p.text(k, it)
+		if err != nil {
+			return nil, err
+		}
+		if !validSelector(s) {
+			return nil, p.errf(it, "%s: %q is not a DKIM selector", k.Value, s)
+		}
+		if s = strings.ToLower(s); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func validSelector(sel string) bool {
+	if sel == "" || len(sel) > 200 {
+		return false
+	}
+	for _, l := range strings.Split(sel, ".") {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (p *configParser) formats(k, v *yaml.Node) ([]string, error) {

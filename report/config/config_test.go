@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -357,4 +358,26 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConfigProfilesAndSelectors(t *testing.T) {
+	c, err := ParseConfig("x.yaml", []byte("profiles: [bod 18-01, NIST SP 800-177]\ndkim_selectors: [S1, google, s1]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"BOD 18-01", "NIST SP 800-177r1"}; !slices.Equal(c.Org.Profiles, want) {
+		t.Errorf("profiles %q, want %q", c.Org.Profiles, want)
+	}
+	if want := []string{"s1", "google"}; !slices.Equal(c.DKIMSelectors, want) {
+		t.Errorf("selectors %q, want %q", c.DKIMSelectors, want)
+	}
+	c, err = ParseConfig("x.yaml", []byte("profiles: []\n"))
+	if err != nil || c.Org.Profiles == nil || len(c.Org.Profiles) != 0 {
+		t.Errorf("empty list: %q %v (want an empty, non-nil list: show none)", c.Org.Profiles, err)
+	}
+	for _, bad := range []string{"profiles: [HIPAA]\n", "dkim_selectors: [\"a b\"]\n", "dkim_selectors: [\"x/y\"]\n"} {
+		if _, err := ParseConfig("x.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x.yaml:1") {
+			t.Errorf("%q: error %v, want one on line 1", bad, err)
+		}
+	}
 }

@@ -27,7 +27,7 @@ const (
 	headerY    = 10.0
 	footerY    = pageH - 13.0
 	cellMargin = 1.0 // fpdf's inner cell margin, left and right
-	cellPadY   = 0.9 // padding above and below the text of a table cell
+	cellPadY   = 0.6 // padding above and below the text of a table cell
 	ruleWidth  = 0.2
 	gridWidth  = 0.1
 	// minFollow is the least of its content drawn on a heading's page:
@@ -158,15 +158,16 @@ func newDoc(r *report.Report, prose *templates.Prose, now time.Time, compress bo
 	d := &doc{f: f, r: r, prose: prose, now: now, cover: map[string]*coverage{}}
 	f.cover = d.cover
 	for _, font := range fonts {
-		f.AddUTF8FontFromBytes(font.Family, font.Style, font.Data)
 		c, err := fontCoverage(font.Data)
 		if err != nil {
 			return nil, fmt.Errorf("font %s %s: %w", font.Family, font.Style, err)
 		}
 		d.cover[font.Family+font.Style] = c
 		if font.Fallback {
-			f.fallbacks = append(f.fallbacks, fallbackFont{family: font.Family, cover: c})
+			f.fallbacks = append(f.fallbacks, &fallbackFont{family: font.Family, cover: c, data: font.Data})
+			continue
 		}
+		f.AddUTF8FontFromBytes(font.Family, font.Style, font.Data)
 	}
 	if f.Err() {
 		return nil, fmt.Errorf("load fonts: %w", f.Error())

@@ -9,6 +9,11 @@ import (
 type fallbackFont struct {
 	family string
 	cover  *coverage
+	// data is the TrueType file, registered with fpdf only when a text
+	// first needs it: parsing a 3 MB CJK font for every letter of a run
+	// whose vendors all write Latin would be wasted.
+	data  []byte
+	added bool
 }
 
 // pdfFile is fpdf with per-character font fallback: text whose characters
@@ -20,10 +25,22 @@ type pdfFile struct {
 	*fpdf.Fpdf
 	// cover gives the coverage of a registered family+style.
 	cover     map[string]*coverage
-	fallbacks []fallbackFont
+	fallbacks []*fallbackFont
 	family    string
 	style     string
 	size      float64
+}
+
+// useFont sets the font of a run, registering a fallback font first if
+// this document has not used it yet.
+func (p *pdfFile) useFont(family, style string) {
+	for _, fb := range p.fallbacks {
+		if fb.family == family && !fb.added {
+			p.AddUTF8FontFromBytes(fb.family, "", fb.data)
+			fb.added = true
+		}
+	}
+	p.Fpdf.SetFont(family, style, p.size)
 }
 
 // SetFont records the current font, then sets it.
@@ -96,7 +113,7 @@ func (p *pdfFile) GetStringWidth(s string) float64 {
 	}
 	w := 0.0
 	for _, r := range runs {
-		p.Fpdf.SetFont(r.family, r.style, p.size)
+		p.useFont(r.family, r.style)
 		w += p.Fpdf.GetStringWidth(r.text)
 	}
 	p.Fpdf.SetFont(p.family, p.style, p.size)
@@ -138,7 +155,7 @@ func (p *pdfFile) CellFormat(w, h float64, txt, border string, ln int, align str
 	}
 	p.SetCellMargin(0)
 	for _, r := range runs {
-		p.Fpdf.SetFont(r.family, r.style, p.size)
+		p.useFont(r.family, r.style)
 		rw := p.Fpdf.GetStringWidth(r.text)
 		p.SetXY(tx, y)
 		p.Fpdf.CellFormat(rw, h, r.text, "", 0, "L"+vertical, false, 0, "")

@@ -712,3 +712,14 @@ func TestAppendixExplainsGrades(t *testing.T) {
 		t.Fatalf("%d addresses; no SSLv3 deduction in the PDF", n)
 	}
 }
+
+// TestCoverRootDigest: the cover prints the manifest's root digest.
+func TestCoverRootDigest(t *testing.T) {
+	if len(fx.second.Manifest.RootDigest) != 64 {
+		t.Fatalf("fixture manifest %+v", fx.second.Manifest)
+	}
+	_, p := render(t, fx.second, Options{})
+	if !strings.Contains(squash(p.pages[0].text()), fx.second.Manifest.RootDigest) {
+		t.Errorf("cover lacks the root digest %s", fx.second.Manifest.RootDigest)
+	}
+}

@@ -11,8 +11,9 @@ import (
 
 // DefaultTrackerRows is how many open findings the PDF's "Open findings
 // and deadlines" table lists, overdue first; the workbook's Tracker sheet
-// holds every one.
-const DefaultTrackerRows = 200
+// holds every one. Two pages of the PDF at most: the PDF is read, the
+// tracker is worked in.
+const DefaultTrackerRows = 60
 
 // amber marks what needs attention soon but is not yet a failure.
 const amber rgb = 0xb26a00
@@ -61,21 +62,17 @@ func (d *reportDoc) programme() {
 			if f.Status == string(programme.StatusReopened) {
 				status.color = amber
 			}
-			where := f.Domain
-			if f.Host != "" {
-				where += " · " + f.Host
-			}
 			first := ""
 			if f.FirstSeen != nil {
 				first = f.FirstSeen.At.UTC().Format(time.DateOnly)
 			}
-			rows = append(rows, []cell{txt(owner), txt(tier), {lines: []string{strings.Join(f.Vendors, ", "), where}},
+			rows = append(rows, []cell{txt(owner), txt(tier), txt(strings.Join(f.Vendors, ", ") + " · " + f.Domain),
 				{text: f.Title + " (" + f.Severity + ")", color: severityColour(f.Severity)}, status, txt(first), due})
 		}
 		d.table(table{header: true, rows: rows, cols: []column{
-			col(d.text("col.owner", nil), 0.1), col(d.text("col.tier", nil), 0.06), col(d.text("col.vendor_where", nil), 0.25),
-			col(d.text("col.finding", nil), 0.25), col(d.text("col.status", nil), 0.09), col(d.text("col.first_seen", nil), 0.1),
-			col(d.text("col.due", nil), 0.15),
+			col(d.text("col.owner", nil), 0.12), col(d.text("col.tier", nil), 0.05), col(d.text("col.vendor_domain", nil), 0.27),
+			col(d.text("col.finding", nil), 0.27), col(d.text("col.status", nil), 0.08), col(d.text("col.first_seen", nil), 0.1),
+			col(d.text("col.due", nil), 0.11),
 		}})
 	}
 
@@ -129,9 +126,9 @@ func (d *reportDoc) programme() {
 
 func exceptionCols(d *reportDoc) []column {
 	return []column{
-		col(d.text("col.exception", nil), 0.08), col(d.text("col.scope", nil), 0.27), col(d.text("col.approver", nil), 0.13),
+		col(d.text("col.exception", nil), 0.07), col(d.text("col.scope", nil), 0.25), col(d.text("col.approver", nil), 0.13),
 		col(d.text("col.expires", nil), 0.11), col(d.text("col.reason", nil), 0.24), col(d.text("col.ticket", nil), 0.1),
-		col(d.text("col.findings", nil), 0.07),
+		col(d.text("col.findings", nil), 0.1),
 	}
 }
 

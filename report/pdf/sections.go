@@ -3,6 +3,7 @@ package pdf
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,7 @@ func sections() []section {
 		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
 		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
+		{key: "profiles", newPage: false, heading: true, render: (*reportDoc).profiles},
 		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
 	}
 }
@@ -257,6 +259,9 @@ func (d *reportDoc) cover() {
 		rows = append(rows, []cell{label("frameworks"), txt(strings.Join(r.Org.Frameworks, ", "))})
 	}
 	rows = append(rows, []cell{label("tool"), txt(d.text("cover.tool", d.data()))})
+	if r.Manifest.RootDigest != "" {
+		rows = append(rows, []cell{label("root_digest"), txt(d.text("cover.root_digest", d.data()))})
+	}
 	if r.Org.Contact != "" {
 		rows = append(rows, []cell{label("contact"), txt(r.Org.Contact)})
 	}
@@ -500,7 +505,8 @@ func (d *reportDoc) vendors() {
 	d.prosePara(sBody, "vendors.intro", d.data())
 	incomplete := false
 	var rows [][]cell
-	for _, v := range r.Vendors {
+	for _, i := range byTier(r.Vendors) {
+		v := r.Vendors[i]
 		fill, fg := gradeColours(v.Grade)
 		g := v.Grade
 		if v.Incomplete {
@@ -515,22 +521,33 @@ func (d *reportDoc) vendors() {
 		if v.Regressed {
 			change = cell{text: v.Change, color: badRed, bold: true}
 		}
+		if v.CarriedFrom != nil {
+			change = cell{lines: []string{v.Change, v.CarriedFrom.Text()}, color: change.color, bold: change.bold}
+		}
 		domain := txt(v.Domain)
 		if v.Input != "" && v.Input != v.Domain {
 			domain = cell{lines: []string{v.Domain, v.Input}}
 		}
-		rows = append(rows, []cell{txt(v.Vendor), domain, {text: g, fill: fill, color: fg, bold: true},
+		// The vendor list's own columns under the name: owner and tags.
+		who := []string{v.Vendor}
+		if v.Owner != "" {
+			who = append(who, v.Owner)
+		}
+		if len(v.Tags) > 0 {
+			who = append(who, strings.Join(v.Tags, ", "))
+		}
+		rows = append(rows, []cell{{text: v.Tier}, {lines: who}, domain, {text: g, fill: fill, color: fg, bold: true},
 			txt(human(v.ForcedTLS)), txt(human(v.MTASTS)), txt(human(v.DANE)), txt(top), change})
 	}
 	if len(rows) == 0 {
 		d.prosePara(sBody, "vendors.none", d.data())
 	} else {
-		grd := col(d.text("col.grade", nil), 0.065)
+		grd := col(d.text("col.grade", nil), 0.06)
 		grd.align = "C"
 		d.table(table{header: true, rows: rows, cols: []column{
-			col(d.text("col.vendor", nil), 0.15), col(d.text("col.domain", nil), 0.2), grd,
-			col(d.text("col.forced", nil), 0.085), col(d.text("col.mta_sts", nil), 0.085), col(d.text("col.dane", nil), 0.075),
-			col(d.text("col.top_finding", nil), 0.22), col(d.text("col.change", nil), 0.09),
+			col(d.text("col.tier", nil), 0.04), col(d.text("col.vendor_owner", nil), 0.16), col(d.text("col.domain", nil), 0.205), grd,
+			col(d.text("col.forced", nil), 0.08), col(d.text("col.mta_sts", nil), 0.07), col(d.text("col.dane", nil), 0.06),
+			col(d.text("col.top_finding", nil), 0.185), col(d.text("col.change", nil), 0.1),
 		}})
 	}
 	if incomplete {
@@ -538,6 +555,24 @@ func (d *reportDoc) vendors() {
 		d.gap(2)
 	}
 	d.problems()
+}
+
+// byTier orders the vendor rows by tier (the vendor list's number, most
+// critical first; rows without a numeric tier last), keeping the model's
+// risk order within a tier.
+func byTier(rows []report.VendorRow) []int {
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	tier := func(v report.VendorRow) int {
+		if v.TierNumber == nil {
+			return math.MaxInt
+		}
+		return *v.TierNumber
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return tier(rows[idx[a]]) < tier(rows[idx[b]]) })
+	return idx
 }
 
 func (d *reportDoc) problems() {

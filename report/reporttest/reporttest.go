@@ -66,9 +66,32 @@ func definition(month int) *fleet.Definition {
 	}
 	d.Domains[0].MTASTS = &fleet.STS{TXT: []string{"v=STSv1; id=1"}, Policy: "version: STSv1\r\nmode: enforce\r\nmx: mx.acme-health.example\r\nmax_age: 604800\r\n"}
 	d.Domains[0].TLSRPT = "v=TLSRPTv1; rua=mailto:tls@acme-health.example"
-	d.Domains = append(d.Domains, fleet.Domain{Name: "null.example", NullMX: true})
+	d.Domains = append(d.Domains, fleet.Domain{Name: "null.example", NullMX: true, TXT: []fleet.TXTRecord{
+		{Text: "v=spf1 -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject"}}})
+	// Sender authentication: a DMARC policy that moves from none to reject
+	// between the months, a vendor with nothing, a hostile SPF record, and
+	// good records elsewhere.
+	posture := map[string][]fleet.TXTRecord{
+		"acme-health.example": {{Text: "v=spf1 mx -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=none; rua=mailto:dmarc@acme-health.example"}},
+		"acme-billing.example": {{Text: "v=spf1 include:acme-health.example ~all"},
+			{Name: "_dmarc", Text: "v=DMARC1; p=quarantine; sp=none; pct=50; rua=mailto:d@reports.example"}},
+		"hostile.example":       {{Text: "v=spf1 " + HostileTXT + " -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject; rua=mailto:" + HostileTXT}},
+		"crux-labs.example":     {{Text: "v=spf1 +all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject; rua=mailto:d@crux-labs.example"}},
+		"delta-dental.example":  {{Text: "v=spf1 mx -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject; rua=mailto:d@delta-dental.example"}},
+		"xn--and-6ma2c.example": {{Text: "v=spf1 mx -all"}, {Name: "_dmarc", Text: "v=DMARC1; p=reject; rua=mailto:d@xn--and-6ma2c.example"}},
+	}
+	if month == 2 {
+		posture["acme-health.example"][1].Text = "v=DMARC1; p=reject; rua=mailto:dmarc@acme-health.example"
+	}
+	for i := range d.Domains {
+		d.Domains[i].TXT = append(d.Domains[i].TXT, posture[d.Domains[i].Name]...)
+	}
 	return d
 }
+
+// HostileTXT is remote text published in DNS: a spreadsheet formula and a
+// terminal escape sequence.
+const HostileTXT = "=cmd|'/C calc'!A0\x1b[2J"
 
 // Build audits the fixture fleet twice into a new database in dir and
 // returns its path and the two run ids. It takes a few seconds.
@@ -106,7 +129,7 @@ func auditMonth(ctx context.Context, store *db.DB, def *fleet.Definition, prefix
 		return 0, err
 	}
 	a, err := audit.New(audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
-		StepTimeout: 2 * time.Second, Retries: 0, Policies: true, HTTPSPort: f.HTTPSPort,
+		StepTimeout: 2 * time.Second, Retries: 0, Policies: true, HTTPSPort: f.HTTPSPort, Posture: true,
 		AllowPrivate: true}) // the fleet lives on loopback
 	if err != nil {
 		return 0, err

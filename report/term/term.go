@@ -58,6 +58,7 @@ func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templa
 	p := &printer{w: w, opt: opt, texts: texts}
 	p.header(d, g)
 	p.policyBlock(d)
+	p.senderBlock(d, g)
 	if len(g.MX) > 0 {
 		p.table(d, g)
 		if opt.Verbose {
@@ -360,6 +361,63 @@ func (p *printer) policyBlock(d *evidence.Domain) {
 		}
 		p.printf("  DANE %s: %s\n", report.Clean(h.Name), report.Clean(daneSummary(&h)))
 	}
+}
+
+// senderBlock prints the sender-authentication records, their rating
+// and each profile's status with the controls that do not pass.
+func (p *printer) senderBlock(d *evidence.Domain, g *grade.DomainGrade) {
+	if d.SPF == nil && d.DMARC == nil {
+		return
+	}
+	spf, dmarc := report.SPFViewOf(d.SPF), report.DMARCViewOf(d.DMARC)
+	line := report.SPFState(spf)
+	if spf != nil && spf.Status != string(evidence.SPFValid) && spf.Reason != "" {
+		line += " (" + spf.Reason + ")"
+	} else if spf != nil && spf.Status == string(evidence.SPFValid) {
+		line += fmt.Sprintf(", %d DNS lookups", spf.Lookups)
+	}
+	p.printf("  SPF: %s\n", report.Clean(line))
+	line = report.DMARCState(dmarc)
+	if dmarc != nil && dmarc.Status != string(evidence.DMARCValid) && dmarc.Reason != "" {
+		line += " (" + dmarc.Reason + ")"
+	}
+	if dmarc != nil && len(dmarc.UnauthorizedDestinations) > 0 {
+		line += "; unauthorised report destinations: " + strings.Join(dmarc.UnauthorizedDestinations, ", ")
+	}
+	p.printf("  DMARC: %s\n", report.Clean(line))
+	for _, k := range d.DKIM {
+		line := string(k.Status)
+		if k.Status == evidence.DKIMKeyOK {
+			line = fmt.Sprintf("%s %d bits", k.KeyType, k.Bits)
+		} else if k.Reason != "" {
+			line += " (" + k.Reason + ")"
+		}
+		p.printf("  DKIM %s: %s\n", report.Clean(k.Selector), report.Clean(line))
+	}
+	if g.SenderAuth != nil {
+		p.printf("  Sender authentication: %s (%s)\n", g.SenderAuth.Rating, report.Clean(g.SenderAuth.Reason))
+	}
+	for _, fw := range g.Frameworks {
+		p.printf("  %s: %s\n", fw.Name, p.controlText(fw.Status))
+		for _, c := range fw.Controls {
+			if c.Status == grade.ControlFail || c.Status == grade.ControlIncomplete {
+				p.printf("    %s %s: %s\n", p.controlText(c.Status), c.Title, report.Clean(c.Reason))
+			}
+		}
+	}
+}
+
+// controlText colours a control status: fail red, incomplete yellow, pass green.
+func (p *printer) controlText(s grade.ControlStatus) string {
+	switch s {
+	case grade.ControlFail:
+		return p.color(ansiRed, string(s))
+	case grade.ControlIncomplete:
+		return p.color(ansiYellow, string(s))
+	case grade.ControlPass:
+		return p.color(ansiGreen, string(s))
+	}
+	return string(s)
 }
 
 func stsSummary(d *evidence.Domain) string {

@@ -234,3 +234,21 @@ func TestVerboseExplainsGrades(t *testing.T) {
 		`(?m)^    Why: 100 − 35 SSLv3 [^=]*= \d+; STARTTLS fails \(this address\) → F`,
 	)
 }
+
+func TestSenderAuthentication(t *testing.T) {
+	out := render(t, "acme-billing.example", Options{})
+	wantLines(t, out,
+		`(?m)^  SPF: valid ~all, 2 DNS lookups$`,
+		`(?m)^  DMARC: p=quarantine pct=50; unauthorised report destinations: reports.example$`,
+		`(?m)^  Sender authentication: moderate \(SPF ~all and DMARC p=quarantine \(pct=50, sp=none\)\)$`,
+		`(?m)^  BOD 18-01: fail$`,
+		`(?m)^    fail DMARC policy p=reject: p=quarantine, not reject$`,
+		`(?m)^  NIST SP 800-177r1: `)
+	hostile := render(t, "hostile.example", Options{})
+	if strings.Contains(hostile, "\x1b[2J") {
+		t.Errorf("a terminal escape from a DNS record reached the output")
+	}
+	wantLines(t, hostile, `(?m)^  SPF: permerror \(`)
+	none := render(t, "bolt-bank.example", Options{})
+	wantLines(t, none, `(?m)^  SPF: missing \(`, `(?m)^  DMARC: missing \(`, `(?m)^  Sender authentication: none `)
+}

@@ -194,6 +194,7 @@ func summaryRows(r *report.Report, emit emitFunc) error {
 		{"Compared run started (UTC)", baseStarted},
 		{"Report generated (UTC)", typed{kindDateTime, r.GeneratedAt}},
 		{"Report tool version", r.ToolVersion},
+		{"Evidence root digest (SHA-256)", r.Manifest.RootDigest},
 		{"Vendors", s.Vendors},
 		{"Domains", s.Domains},
 		{"MX hosts", s.MXHosts},
@@ -247,6 +248,9 @@ func vendorColumns() []column {
 		{header: "Forced TLS", width: widthShort, kind: kindText},
 		{header: "MTA-STS", width: widthShort, kind: kindText},
 		{header: "DANE", width: widthShort, kind: kindText},
+		{header: "SPF", width: widthShort, kind: kindText},
+		{header: "DMARC", width: widthShort, kind: kindText},
+		{header: "Sender authentication", width: widthShort, kind: kindText},
 		{header: "Top finding", width: widthMedium, kind: kindText},
 		{header: "Top severity", width: widthShort, kind: kindSeverity},
 		{header: "Findings", width: widthFlag, kind: kindInt},
@@ -266,7 +270,7 @@ func vendorValues(v report.VendorRow) []any {
 	}
 	return []any{v.Vendor, v.Domain, v.Input, tier, v.Owner, v.Contact, strings.Join(v.Tags, ", "), v.Notes,
 		v.Grade, v.GradeRank, v.PreviousGrade, v.Change, v.Regressed, carried, v.Incomplete,
-		words(v.ForcedTLS), words(v.MTASTS), words(v.DANE), v.TopFinding, v.TopSeverity, v.Findings, v.EarliestExpiry}
+		words(v.ForcedTLS), words(v.MTASTS), words(v.DANE), v.SPF, v.DMARC, v.SenderAuth, v.TopFinding, v.TopSeverity, v.Findings, v.EarliestExpiry}
 }
 
 func vendorRows(r *report.Report, emit emitFunc) error {

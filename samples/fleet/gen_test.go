@@ -3,6 +3,7 @@ package fleet
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -319,5 +320,33 @@ func BenchmarkGenerate(b *testing.B) {
 				_ = Generate(GenOptions{Seed: 1, Domains: n, LatencyMS: 50})
 			}
 		})
+	}
+}
+
+// TestSampleFleetsPublishSenderAuthentication: the demo's two months load,
+// their TXT records parse, and the vendors' SPF and DMARC records differ
+// between the months (a policy change for the report to show).
+func TestSampleFleetsPublishSenderAuthentication(t *testing.T) {
+	txt := map[string]map[string]string{}
+	for _, name := range []string{"fleet.json", "fleet-next-month.json"} {
+		d, err := Load(filepath.Join("..", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Records(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		txt[name] = map[string]string{}
+		for _, dom := range d.Domains {
+			for _, r := range dom.TXT {
+				txt[name][r.Owner(dom.Name)] += r.Text + "\n"
+			}
+		}
+	}
+	if n := len(txt["fleet.json"]); n < 10 {
+		t.Errorf("fleet.json publishes %d sender-authentication names", n)
+	}
+	if a, b := txt["fleet.json"]["_dmarc.contoso-billing.example"], txt["fleet-next-month.json"]["_dmarc.contoso-billing.example"]; a == b || !strings.Contains(b, "p=reject") {
+		t.Errorf("contoso-billing's DMARC record does not move to reject: %q -> %q", a, b)
 	}
 }

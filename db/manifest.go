@@ -1,0 +1,336 @@
+package db
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ManifestVersion is the version of the canonical form below; it rises
+// when the bytes digested change.
+const ManifestVersion = 1
+
+// Manifest vouches for a run's stored evidence: a digest of each domain's
+// stored rows and one root digest over them, the input list's and the
+// scan settings'. Anyone with the database (sqlite3 and sha256sum are
+// enough) can recompute it; the README, "Verifying a report", gives the
+// canonical form, which ComputeManifest implements:
+//
+// A domain's digest is the SHA-256, in lower-case hex, of these lines,
+// each ending in "\n":
+//
+//	mxaudit-domain-v1
+//	domain <domain_results.domain>
+//	row <grade> <incomplete 0|1> <forced_tls>
+//	evidence <sha256 of evidence_json, as stored>
+//	address <address_evidence.sha256>     one per reference in address_refs, in order
+//	grade <sha256 of grade_json, as stored>
+//
+// where each address_evidence row must itself hash to its key. The root
+// digest is the SHA-256 of:
+//
+//	mxaudit-manifest-v1
+//	run <runs.id>
+//	input <runs.input_sha256>
+//	settings <sha256 of runs.settings_json, as stored>
+//	vendors <sha256 of the vendor rows>
+//	<domain> <digest>                     one per domain, in byte order of the name
+//
+// The vendor rows digest is the SHA-256 of one line per run_vendors row
+// in (row_num, vendor, domain) order: the JSON array [vendor, domain,
+// input, owner, tier, tags, notes, contact, sheet, row_num] as Go's
+// encoding/json writes it, then "\n".
+type Manifest struct {
+	Version     int    `json:"version"`
+	RunID       int64  `json:"run_id"`
+	InputSHA256 string `json:"input_sha256"`
+	// SettingsSHA256 and VendorsSHA256 digest the scan settings and the
+	// vendor list as stored.
+	SettingsSHA256 string `json:"settings_sha256"`
+	VendorsSHA256  string `json:"vendors_sha256"`
+	// Domains are the digests of each domain's stored evidence, by name.
+	Domains []DomainDigest `json:"domains"`
+	// RootDigest is the digest over all of the above.
+	RootDigest string `json:"root_digest"`
+}
+
+// DomainDigest is the digest of one domain's stored evidence and grade.
+type DomainDigest struct {
+	Domain string `json:"domain"`
+	Digest string `json:"digest"`
+}
+
+func hexSHA(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// ComputeManifest digests what the database holds for a run now.
+func (d *DB) ComputeManifest(ctx context.Context, runID int64) (Manifest, error) {
+	m := Manifest{Version: ManifestVersion, RunID: runID, Domains: []DomainDigest{}}
+	var settings string
+	err := d.sql.QueryRowContext(ctx, `SELECT input_sha256, settings_json FROM runs WHERE id = ?`, runID).Scan(&m.InputSHA256, &settings)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("run %d: %w", runID, ErrNotFound)
+	}
+	if err != nil {
+		return m, err
+	}
+	m.SettingsSHA256 = hexSHA([]byte(settings))
+	if m.VendorsSHA256, err = d.vendorsDigest(ctx, runID); err != nil {
+		return m, err
+	}
+	rows, err := d.sql.QueryContext(ctx, `SELECT domain, grade, incomplete, forced_tls, evidence_json, grade_json, address_refs
+		FROM domain_results WHERE run_id = ?`, runID)
+	if err != nil {
+		return m, err
+	}
+	type stored struct {
+		domain, grade, forced, ev, g, refs string
+		incomplete                         int
+	}
+	var all []stored
+	for rows.Next() {
+		var s stored
+		if err := rows.Scan(&s.domain, &s.grade, &s.incomplete, &s.forced, &s.ev, &s.g, &s.refs); err != nil {
+			rows.Close()
+			return m, err
+		}
+		all = append(all, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return m, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].domain < all[j].domain })
+	for _, s := range all {
+		var b strings.Builder
+		fmt.Fprintf(&b, "mxaudit-domain-v1\ndomain %s\nrow %s %d %s\nevidence %s\n", s.domain, s.grade, s.incomplete, s.forced, hexSHA([]byte(s.ev)))
+		if s.refs != "" {
+			var keys [][]string
+			if err := json.Unmarshal([]byte(s.refs), &keys); err != nil {
+				return m, fmt.Errorf("%s: address references: %w", s.domain, err)
+			}
+			for _, host := range keys {
+				for _, key := range host {
+					if err := d.checkAddress(ctx, runID, key); err != nil {
+						return m, fmt.Errorf("%s: %w", s.domain, err)
+					}
+					fmt.Fprintf(&b, "address %s\n", key)
+				}
+			}
+		}
+		fmt.Fprintf(&b, "grade %s\n", hexSHA([]byte(s.g)))
+		m.Domains = append(m.Domains, DomainDigest{Domain: s.domain, Digest: hexSHA([]byte(b.String()))})
+	}
+	m.RootDigest = m.root()
+	return m, nil
+}
+
+// root is the root digest of the manifest's parts.
+func (m Manifest) root() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "mxaudit-manifest-v1\nrun %d\ninput %s\nsettings %s\nvendors %s\n", m.RunID, m.InputSHA256, m.SettingsSHA256, m.VendorsSHA256)
+	for _, dd := range m.Domains {
+		fmt.Fprintf(&b, "%s %s\n", dd.Domain, dd.Digest)
+	}
+	return hexSHA([]byte(b.String()))
+}
+
+// ErrEvidenceAltered is returned when a stored address evidence row no
+// longer hashes to its key.
+var ErrEvidenceAltered = errors.New("stored evidence altered")
+
+// checkAddress holds a shared address evidence row to its key, the
+// SHA-256 of its JSON.
+func (d *DB) checkAddress(ctx context.Context, runID int64, key string) error {
+	var s string
+	err := d.sql.QueryRowContext(ctx, `SELECT json FROM address_evidence WHERE run_id = ? AND sha256 = ?`, runID, key).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("address evidence %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if hexSHA([]byte(s)) != key {
+		return fmt.Errorf("address evidence %s no longer hashes to its key: %w", key, ErrEvidenceAltered)
+	}
+	return nil
+}
+
+func (d *DB) vendorsDigest(ctx context.Context, runID int64) (string, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT vendor, domain, input, owner, tier, tags, notes, contact, sheet, row_num
+		FROM run_vendors WHERE run_id = ? ORDER BY row_num, vendor, domain`, runID)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	h := sha256.New()
+	for rows.Next() {
+		var f [9]string
+		var row int64
+		if err := rows.Scan(&f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &row); err != nil {
+			return "", err
+		}
+		line, err := json.Marshal([]any{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], row})
+		if err != nil {
+			return "", err
+		}
+		h.Write(append(line, '\n'))
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// StoredManifest returns the manifest recorded for a run; ErrNotFound
+// when none was.
+func (d *DB) StoredManifest(ctx context.Context, runID int64) (Manifest, error) {
+	var m Manifest
+	var js string
+	err := d.sql.QueryRowContext(ctx, `SELECT manifest_json FROM run_manifests WHERE run_id = ?`, runID).Scan(&js)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("manifest of run %d: %w", runID, ErrNotFound)
+	}
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		return m, fmt.Errorf("manifest of run %d: %w", runID, err)
+	}
+	return m, nil
+}
+
+// Manifest returns the run's recorded manifest, or, for a run without
+// one, the manifest of what it holds now.
+func (d *DB) Manifest(ctx context.Context, runID int64) (Manifest, error) {
+	m, err := d.StoredManifest(ctx, runID)
+	if errors.Is(err, ErrNotFound) {
+		return d.ComputeManifest(ctx, runID)
+	}
+	return m, err
+}
+
+// SealRun records the manifest of a run that is no longer running, once:
+// a run already sealed keeps its first manifest, which is what later
+// evidence is held to. A run still running is not sealed (its evidence is
+// not final) and its manifest is returned unrecorded.
+func (d *DB) SealRun(ctx context.Context, runID int64, at time.Time) (Manifest, error) {
+	if m, err := d.StoredManifest(ctx, runID); err == nil || !errors.Is(err, ErrNotFound) {
+		return m, err
+	}
+	var status string
+	if err := d.sql.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, runID).Scan(&status); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Manifest{}, fmt.Errorf("run %d: %w", runID, ErrNotFound)
+		}
+		return Manifest{}, err
+	}
+	m, err := d.ComputeManifest(ctx, runID)
+	if err != nil || status == StatusRunning || status == StatusInterrupted {
+		return m, err
+	}
+	js, err := json.Marshal(m)
+	if err != nil {
+		return m, err
+	}
+	_, err = d.sql.ExecContext(ctx, `INSERT OR IGNORE INTO run_manifests (run_id, root_digest, manifest_json, created_at) VALUES (?,?,?,?)`,
+		runID, m.RootDigest, string(js), ts(at))
+	return m, err
+}
+
+// ReportFile is one report file written from a run, as recorded.
+type ReportFile struct {
+	RunID      int64
+	Kind, Path string
+	SHA256     string
+	Size       int64
+	// RootDigest is the manifest root the file was made from.
+	RootDigest string
+	WrittenAt  time.Time
+}
+
+// RecordReportFile records a report file the database's run was rendered to.
+func (d *DB) RecordReportFile(ctx context.Context, f ReportFile) error {
+	_, err := d.sql.ExecContext(ctx, `INSERT INTO report_files (run_id, kind, path, sha256, size, root_digest, written_at) VALUES (?,?,?,?,?,?,?)`,
+		f.RunID, f.Kind, f.Path, f.SHA256, f.Size, f.RootDigest, ts(f.WrittenAt))
+	if err != nil {
+		return fmt.Errorf("record report file %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// ReportFilesBySHA256 returns the recorded report files with that content.
+func (d *DB) ReportFilesBySHA256(ctx context.Context, sum string) ([]ReportFile, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT run_id, kind, path, sha256, size, root_digest, written_at FROM report_files
+		WHERE sha256 = ? ORDER BY id`, strings.ToLower(sum))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReportFile
+	for rows.Next() {
+		var f ReportFile
+		var at string
+		if err := rows.Scan(&f.RunID, &f.Kind, &f.Path, &f.SHA256, &f.Size, &f.RootDigest, &at); err != nil {
+			return nil, err
+		}
+		f.WrittenAt = parseTS(at)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// DiffManifests says, in plain words, how a manifest differs from the one
+// recorded: which domains' evidence changed, appeared or went, and
+// whether the input, settings or vendor list differ.
+func DiffManifests(recorded, now Manifest) []string {
+	var out []string
+	if recorded.InputSHA256 != now.InputSHA256 {
+		out = append(out, "the input list's digest changed")
+	}
+	if recorded.SettingsSHA256 != now.SettingsSHA256 {
+		out = append(out, "the stored scan settings changed")
+	}
+	if recorded.VendorsSHA256 != now.VendorsSHA256 {
+		out = append(out, "the stored vendor list changed")
+	}
+	was := map[string]string{}
+	for _, dd := range recorded.Domains {
+		was[dd.Domain] = dd.Digest
+	}
+	seen := map[string]bool{}
+	for _, dd := range now.Domains {
+		seen[dd.Domain] = true
+		switch old, ok := was[dd.Domain]; {
+		case !ok:
+			out = append(out, "domain "+dd.Domain+" was added to the stored evidence")
+		case old != dd.Digest:
+			out = append(out, "the stored evidence or grade of "+dd.Domain+" changed (digest "+short(old)+", now "+short(dd.Digest)+")")
+		}
+	}
+	for _, dd := range recorded.Domains {
+		if !seen[dd.Domain] {
+			out = append(out, "domain "+dd.Domain+" was removed from the stored evidence")
+		}
+	}
+	if len(out) == 0 && recorded.RootDigest != now.RootDigest {
+		out = append(out, "root digest "+short(recorded.RootDigest)+" recorded, "+short(now.RootDigest)+" now")
+	}
+	return out
+}
+
+func short(digest string) string {
+	if len(digest) > 16 {
+		return digest[:16]
+	}
+	return digest
+}
