@@ -99,6 +99,9 @@ func (d *DB) Exceptions(ctx context.Context) ([]ExceptionRecord, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT e.id, e.domain, e.vendor, e.code, e.host, e.ip, e.approver, e.reason, e.ticket,
 		e.expires, e.created_at, r.revoked_at, coalesce(r.revoked_by, ''), coalesce(r.reason, '')
 		FROM exceptions e LEFT JOIN exception_revocations r ON r.exception_id = e.id ORDER BY e.id`)
+	if noProgrammeTables(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +156,9 @@ func (d *DB) MarkLetterSent(ctx context.Context, l LetterSent) error {
 // LettersSent lists the letters marked sent, in the order they were recorded.
 func (d *DB) LettersSent(ctx context.Context) ([]LetterSent, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT ref, run_id, domains, sent_on, recorded_at FROM letters_sent ORDER BY rowid`)
+	if noProgrammeTables(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -233,4 +239,11 @@ func (d *DB) FindingHistory(ctx context.Context, runID int64) ([]Run, []FindingS
 		}
 	}
 	return runs, out, nil
+}
+
+// noProgrammeTables reports whether err says the programme's tables do not
+// exist: a database last written before migration 13 and opened read-only
+// (report, letter list) is not migrated, and holds no programme records.
+func noProgrammeTables(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
 }

@@ -130,3 +130,20 @@ func TestFindingHistory(t *testing.T) {
 		t.Errorf("sightings = %v", got)
 	}
 }
+
+func TestProgrammeRecordsOfAnOlderDatabase(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	// A database from before migration 13, as a read-only open finds it.
+	for _, table := range []string{"exception_revocations", "exceptions", "letters_sent"} {
+		if _, err := d.sql.ExecContext(ctx, `DROP TABLE `+table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ex, err := d.Exceptions(ctx); err != nil || len(ex) != 0 {
+		t.Errorf("Exceptions = %v, %v; want none and no error", ex, err)
+	}
+	if ls, err := d.LettersSent(ctx); err != nil || len(ls) != 0 {
+		t.Errorf("LettersSent = %v, %v; want none and no error", ls, err)
+	}
+}
