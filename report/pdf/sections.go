@@ -542,12 +542,12 @@ func (d *reportDoc) vendors() {
 	if len(rows) == 0 {
 		d.prosePara(sBody, "vendors.none", d.data())
 	} else {
-		grd := col(d.text("col.grade", nil), 0.06)
+		grd := col(d.text("col.grade", nil), 0.065)
 		grd.align = "C"
 		d.table(table{header: true, rows: rows, cols: []column{
-			col(d.text("col.tier", nil), 0.04), col(d.text("col.vendor_owner", nil), 0.16), col(d.text("col.domain", nil), 0.205), grd,
-			col(d.text("col.forced", nil), 0.08), col(d.text("col.mta_sts", nil), 0.07), col(d.text("col.dane", nil), 0.06),
-			col(d.text("col.top_finding", nil), 0.185), col(d.text("col.change", nil), 0.1),
+			col(d.text("col.tier", nil), 0.05), col(d.text("col.vendor_owner", nil), 0.155), col(d.text("col.domain", nil), 0.19), grd,
+			col(d.text("col.forced", nil), 0.08), col(d.text("col.mta_sts", nil), 0.08), col(d.text("col.dane", nil), 0.08),
+			col(d.text("col.top_finding", nil), 0.15), col(d.text("col.change", nil), 0.09),
 		}})
 	}
 	if incomplete {
