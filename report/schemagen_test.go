@@ -127,13 +127,24 @@ func (g *schemaGen) loadDocs(t reflect.Type) {
 	g.docs[key] = ""
 	dir := filepath.Join("..", strings.TrimPrefix(pkg, modulePath))
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		g.t.Fatalf("read %s for descriptions: %v", dir, err)
 	}
+	var files []*ast.File
+	for _, e := range entries {
+		if n := e.Name(); !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.ParseComments)
+		if err != nil {
+			g.t.Fatalf("read %s for descriptions: %v", dir, err)
+		}
+		files = append(files, f)
+	}
 	short := filepath.Base(pkg)
-	for _, p := range pkgs {
-		for _, f := range p.Files {
+	{
+		for _, f := range files {
 			for _, decl := range f.Decls {
 				gd, ok := decl.(*ast.GenDecl)
 				if !ok || gd.Tok != token.TYPE {
