@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,17 @@ type Letter struct {
 	Reason string `json:"reason,omitempty"`
 	// Findings are the changes asked for, most severe first.
 	Findings []Finding `json:"findings"`
+	// Controls are the profile controls (BOD 18-01, NIST SP 800-177r1)
+	// the domain fails, with the record to publish where one fixes it.
+	Controls []LetterControl `json:"controls,omitempty"`
+}
+
+// LetterControl is one failing control of a profile, for a letter.
+type LetterControl struct {
+	Framework string `json:"framework"`
+	Title     string `json:"title"`
+	Reason    string `json:"reason"`
+	Publish   string `json:"publish,omitempty"`
 }
 
 // letterRefPrefix starts every letter reference.
@@ -116,6 +128,7 @@ func Letters(r *Report) []Letter {
 		if len(l.Findings) == 0 && !l.NotAudited {
 			continue
 		}
+		l.Controls = failingControls(r, l.Domain)
 		l.Vendor = strings.Join(l.Vendors, ", ")
 		if l.NotAudited {
 			l.Reason = notAuditedReason(r, l.Domain)
@@ -142,4 +155,25 @@ func notAuditedReason(r *Report, domain string) string {
 		}
 	}
 	return dv.ForcedReason
+}
+
+// failingControls lists the sender-authentication profile controls the
+// domain fails, as the report shows them.
+func failingControls(r *Report, domain string) []LetterControl {
+	dv, ok, err := r.DomainNamed(domain)
+	if err != nil || !ok {
+		return nil
+	}
+	var out []LetterControl
+	for _, fw := range dv.Frameworks {
+		if !slices.Contains(grade.SenderProfiles(), fw.Name) {
+			continue
+		}
+		for _, c := range fw.Controls {
+			if c.Status == grade.ControlFail {
+				out = append(out, LetterControl{Framework: fw.Name, Title: c.Title, Reason: c.Reason, Publish: c.Publish})
+			}
+		}
+	}
+	return out
 }

@@ -23,6 +23,9 @@ type Control struct {
 	Status ControlStatus `json:"status"`
 	// Reason says what was observed, in a sentence, for every status.
 	Reason string `json:"reason"`
+	// Publish is, for a failing control a DNS record fixes, the record to
+	// publish ("TXT at _dmarc.example.com: v=DMARC1; p=reject; ..."); "" otherwise.
+	Publish string `json:"publish,omitempty"`
 }
 
 // Framework is one framework or profile judged for one domain: its

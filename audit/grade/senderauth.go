@@ -148,7 +148,21 @@ func senderAuthFindings(d *evidence.Domain, p Policy, dg *DomainGrade) {
 	dkimFindings(d, add)
 	sa := rateSenderAuth(d)
 	dg.SenderAuth = &sa
-	dg.Frameworks = append(dg.Frameworks, BOD1801(d, dg), NIST800177(d, dg))
+	for _, fw := range []Framework{BOD1801(d, dg), NIST800177(d, dg)} {
+		for i := range fw.Controls {
+			c := &fw.Controls[i]
+			if c.Status != ControlFail {
+				continue
+			}
+			switch {
+			case strings.HasSuffix(c.ID, ".spf"):
+				c.Publish = "TXT at " + d.Domain + ": " + SuggestSPF(d)
+			case strings.Contains(c.ID, ".dmarc"):
+				c.Publish = "TXT at _dmarc." + d.Domain + ": " + SuggestDMARC(d)
+			}
+		}
+		dg.Frameworks = append(dg.Frameworks, fw)
+	}
 }
 
 type addFunc func(code, reason string, args map[string]string)

@@ -45,8 +45,10 @@ type origin struct {
 type vendorState struct {
 	first             map[string]origin
 	ownerRow, tierRow int
-	notes             []string
-	noteSet, tagSet   map[string]bool
+	// contacts are the vendor's contacts, in order, without repeats.
+	contacts        []string
+	notes           []string
+	noteSet, tagSet map[string]bool
 }
 
 // builder turns the rows of a table into a List.
@@ -90,6 +92,7 @@ func build(t *table) (*List, error) {
 	}
 	for i := range b.list.Vendors {
 		b.list.Vendors[i].Notes = strings.Join(b.states[i].notes, "; ")
+		b.list.Vendors[i].Contact = strings.Join(b.states[i].contacts, "; ")
 	}
 	b.list.Problems = append(b.list.Problems, t.problems...)
 	slices.SortStableFunc(b.list.Problems, func(a, c Problem) int { return a.Row - c.Row })
@@ -134,7 +137,12 @@ func (b *builder) addRow(r row) {
 	}
 	owner, _ := b.text(r, lo.owner)
 	tier, _ := b.text(r, lo.tier)
-	var notes, tags []string
+	var notes, tags, contacts []string
+	for _, c := range lo.contact {
+		if s, _ := b.text(r, c); strings.TrimSpace(s) != "" {
+			contacts = append(contacts, collapseSpace(s))
+		}
+	}
 	for _, c := range lo.notes {
 		if s, _ := b.text(r, c); strings.TrimSpace(s) != "" {
 			notes = append(notes, strings.TrimSpace(s))
@@ -185,6 +193,11 @@ func (b *builder) addRow(r row) {
 	}
 	b.merge(r, lo.owner, "owner", collapseSpace(owner), &v.Owner, &st.ownerRow)
 	b.merge(r, lo.tier, "tier", collapseSpace(tier), &v.Tier, &st.tierRow)
+	for _, ct := range contacts {
+		if !slices.Contains(st.contacts, ct) {
+			st.contacts = append(st.contacts, ct)
+		}
+	}
 	for _, n := range notes {
 		if !st.noteSet[n] {
 			st.noteSet[n] = true

@@ -20,12 +20,12 @@ func TestColumnOf(t *testing.T) {
 		{"E-mail domain", colDomain}, {"Website", colDomain}, {"Email", colDomain}, {"Emails", colDomain},
 		{"E-mail", colDomain}, {"Contact email", colDomain}, {"Contact E-Mail", colDomain},
 		{"Address", colDomain}, {"Email address", colDomain},
-		{"Owner", colOwner}, {"Contact", colOwner}, {"Business owner", colOwner}, {"Relationship-Owner", colOwner},
+		{"Owner", colOwner}, {"Contact", colContact}, {"Business owner", colOwner}, {"Relationship-Owner", colOwner},
 		{"Tier", colTier}, {"Criticality", colTier}, {"Risk tier", colTier}, {"Priority", colTier},
 		{"Tags", colTags}, {"Labels", colTags}, {"Category", colTags},
 		{"Notes", colNotes}, {"Comments", colNotes}, {"Remarks", colNotes},
 		{"dkim_selectors", colDKIM}, {"DKIM selector", colDKIM},
-		{"Vendor ID", colNone}, {"Contact name", colNone}, {"", colNone}, {"acme.example", colNone},
+		{"Vendor ID", colNone}, {"Contact name", colContact}, {"", colNone}, {"acme.example", colNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
@@ -359,5 +359,20 @@ func TestReadDKIMSelectors(t *testing.T) {
 	}
 	if len(l.Problems) != 1 || l.Problems[0].Column != "DKIM selectors" || l.Problems[0].Value != "bad/selector" || l.Problems[0].Row != 4 {
 		t.Fatalf("problems %+v, want one for bad/selector on row 4", l.Problems)
+	}
+}
+
+// TestContact: the contact columns are the vendor's contact, kept
+// through merged rows without repeats.
+func TestContact(t *testing.T) {
+	in := "Vendor,Domain,Contact,Security contact\n" +
+		"Acme,acme.example,Jane Roe,privacy@acme.example\n" +
+		"Acme,acme.example,Jane Roe,\n"
+	l, err := Read(strings.NewReader(in), FormatCSV, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Vendors) != 1 || l.Vendors[0].Contact != "Jane Roe; privacy@acme.example" {
+		t.Fatalf("vendors %+v", l.Vendors)
 	}
 }

@@ -17,7 +17,8 @@
 //	Name     vendor, company, supplier, partner, organisation, organization, name (also "vendor name"...)
 //	Domains  domain(s), domain name, mail domain, email domain, website,
 //	         email(s), e-mail, email address, contact email, address
-//	Owner    owner, contact, business owner, relationship owner
+//	Owner    owner, business owner, relationship owner
+//	Contact  contact, contact name, contact person, vendor contact, security contact
 //	Tier     tier, criticality, risk tier, priority
 //	Tags     tags, labels, category
 //	Notes    notes, comments, remarks

@@ -21,6 +21,8 @@ const (
 	colTier
 	colTags
 	colNotes
+	// colContact is the vendor's contact (a name or an address to write to).
+	colContact
 	colDKIM // DKIM selectors of the vendor's domains
 )
 
@@ -37,8 +39,10 @@ func columnOf(header string) column {
 		"email", "emails", "emailaddress", "emailaddresses", "contactemail", "contactemails",
 		"address", "addresses":
 		return colDomain
-	case "owner", "contact", "businessowner", "relationshipowner":
+	case "owner", "businessowner", "relationshipowner":
 		return colOwner
+	case "contact", "contactname", "contactperson", "vendorcontact", "securitycontact":
+		return colContact
 	case "tier", "criticality", "risktier", "priority":
 		return colTier
 	case "tags", "tag", "labels", "label", "category", "categories":
@@ -73,6 +77,8 @@ type layout struct {
 	name, owner, tier int
 	// domains, tags, notes and dkim are every column of their kind, in order.
 	domains, tags, notes, dkim []int
+	// contact are the contact columns.
+	contact []int
 }
 
 // columnName is the title of column i for a Problem.
@@ -154,6 +160,8 @@ func headerLayout(r row) *layout {
 			lo.name = firstOf(lo.name, i)
 		case colDomain:
 			lo.domains = append(lo.domains, i)
+		case colContact:
+			lo.contact = append(lo.contact, i)
 		case colOwner:
 			lo.owner = firstOf(lo.owner, i)
 		case colTier:
@@ -172,13 +180,13 @@ func headerLayout(r row) *layout {
 // recognised reports whether any column header was recognised.
 func (lo *layout) recognised() bool {
 	return lo.name >= 0 || lo.owner >= 0 || lo.tier >= 0 ||
-		len(lo.domains)+len(lo.tags)+len(lo.notes)+len(lo.dkim) > 0
+		len(lo.domains)+len(lo.tags)+len(lo.notes)+len(lo.dkim)+len(lo.contact) > 0
 }
 
 // width is one more than the highest column index the layout reads.
 func (lo *layout) width() int {
 	w := max(lo.name, lo.owner, lo.tier) + 1
-	for _, cols := range [][]int{lo.domains, lo.tags, lo.notes, lo.dkim} {
+	for _, cols := range [][]int{lo.domains, lo.tags, lo.notes, lo.dkim, lo.contact} {
 		for _, c := range cols {
 			w = max(w, c+1)
 		}

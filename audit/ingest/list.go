@@ -45,6 +45,9 @@ type Vendor struct {
 	Tier string
 	// Notes is free text from the list; notes of merged rows are joined by "; ".
 	Notes string
+	// Contact is who to write to at the vendor: the contact columns,
+	// joined by "; " (a "Contact email" column is read as domains).
+	Contact string
 	// Tags are labels from the list, trimmed and deduplicated.
 	Tags []string
 	// DKIMSelectors are the DKIM selectors of the vendor's domains (the

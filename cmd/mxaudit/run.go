@@ -410,7 +410,7 @@ func newRun(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, l
 				name = d
 			}
 			vendors = append(vendors, db.VendorRow{Vendor: name, Domain: d, Input: v.Inputs[d], Owner: v.Owner,
-				Tier: v.Tier, Notes: v.Notes, Tags: v.Tags, Sheet: v.Sheet, Row: v.Row})
+				Tier: v.Tier, Notes: v.Notes, Contact: v.Contact, Tags: v.Tags, Sheet: v.Sheet, Row: v.Row})
 		}
 	}
 	var problems []db.Problem

@@ -152,6 +152,7 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 			ld.letterFinding(r, opt, f)
 		}
 	}
+	ld.letterControls(l)
 	d.heading(sH3, d.text("letter.deadline_title", data), -1)
 	d.prosePara(sBody, "letter.deadline", data)
 	d.prosePara(sBody, "letter.verify", data)
@@ -161,6 +162,26 @@ func writeLetter(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 		return d.err
 	}
 	return d.f.Output(w)
+}
+
+// letterControls lists the sender-authentication profile controls the
+// domain fails, each with the DNS record that fixes it where one does.
+func (d *reportDoc) letterControls(l report.Letter) {
+	if len(l.Controls) == 0 {
+		return
+	}
+	d.heading(sH3, d.text("letter.controls_title", nil), -1)
+	d.prosePara(sBody, "letter.controls_intro", nil)
+	var rows [][]cell
+	for _, c := range l.Controls {
+		text := c.Reason
+		if c.Publish != "" {
+			text += ". " + d.text("letter.publish", nil) + " " + c.Publish
+		}
+		rows = append(rows, []cell{txt(c.Framework + ": " + c.Title), txt(text)})
+	}
+	d.table(table{cols: []column{col("", 0.38), col("", 0.62)}, rows: rows, label: true})
+	d.gap(1)
 }
 
 // findingDue is a finding's deadline: the model's (the remediation SLA

@@ -272,3 +272,29 @@ func TestWriteLettersWithoutTitle(t *testing.T) {
 		t.Fatal("no letters written")
 	}
 }
+
+// TestLetterControls: a letter lists the profile controls the domain
+// fails, with the exact record to publish.
+func TestLetterControls(t *testing.T) {
+	r := *fx.second
+	texts, _ := letterText(t, &r)
+	var l *report.Letter
+	for _, x := range report.Letters(&r) {
+		if x.Domain == "acme-billing.example" {
+			l = &x
+		}
+	}
+	if l == nil || len(l.Controls) == 0 {
+		t.Fatalf("acme-billing.example: no failing controls in its letter: %+v", l)
+	}
+	text := texts["acme-billing.example"]
+	want := "Publish: TXT at _dmarc.acme-billing.example: v=DMARC1; p=reject; rua=mailto:dmarc-reports@acme-billing.example"
+	if !strings.Contains(text, squash(want)) || !strings.Contains(text, squash("Sender authentication: controls not met")) {
+		t.Errorf("letter lacks the controls block or %q", want)
+	}
+	for _, c := range l.Controls {
+		if !strings.Contains(text, squash(report.Clean(c.Reason))) {
+			t.Errorf("letter lacks the reason %q", c.Reason)
+		}
+	}
+}
