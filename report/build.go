@@ -993,7 +993,8 @@ func (b *builder) methodology(run db.Run) {
 		if variant != "" {
 			title += " (" + strings.ReplaceAll(variant, "_", " ") + ")"
 		}
-		out.Rules = append(out.Rules, RuleDef{Code: key, Title: title, Severity: rule.Severity.String(), Deduction: rule.Deduction, ForceF: rule.ForceF})
+		out.Rules = append(out.Rules, RuleDef{Code: key, Title: title, Severity: rule.Severity.String(), Deduction: rule.Deduction, ForceF: rule.ForceF,
+			Effect: ruleEffect(code, rule)})
 	}
 	sort.SliceStable(out.Rules, func(i, j int) bool {
 		ri, rj := out.Rules[i], out.Rules[j]
@@ -1015,6 +1016,27 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// ruleEffect says what a rule does to the grade. Some rules carry no
+// points yet decide the grade by what they find: a domain with no mail
+// host is F, one whose MX lookup failed cannot be graded.
+func ruleEffect(code string, r grade.Rule) string {
+	switch {
+	case code == grade.CodeNoMX:
+		return "grades the domain F: mail to it cannot be delivered at all (no points are taken: there is no address to score)"
+	case code == grade.CodeMXLookupFailed:
+		return "the domain is not graded (?): nothing can be judged without its MX records"
+	case code == grade.CodeInconclusive, code == grade.CodePort25Blocked:
+		return "the address or domain is not graded (?), never counted as a failure"
+	case r.ForceF:
+		return "grades F whatever the score, within its scope (address, MX host or domain)"
+	case r.Deduction > 0:
+		return fmt.Sprintf("%s%d points from every address in its scope", minus, r.Deduction)
+	case r.Severity >= grade.High:
+		return "no points: reported for its severity; the grade follows from the other findings"
+	}
+	return "no points: reported for information"
 }
 
 // manifest fills the report's manifest: the one recorded when the run

@@ -355,3 +355,29 @@ func TestBuildScope(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleEffects: the methodology table says what each rule does to the
+// grade, a high finding with no points (no MX) included.
+func TestRuleEffects(t *testing.T) {
+	path, _, run2, err := reporttest.Build(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r, err := report.Build(context.Background(), store, run2, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range r.Methodology.Rules {
+		if rule.Effect == "" {
+			t.Errorf("%s has no effect", rule.Code)
+		}
+		if rule.Code == grade.CodeNoMX && !strings.Contains(rule.Effect, "F") {
+			t.Errorf("NO_MX effect %q", rule.Effect)
+		}
+	}
+}

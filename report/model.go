@@ -554,4 +554,7 @@ type RuleDef struct {
 	Severity  string `json:"severity"`
 	Deduction int    `json:"deduction"`
 	ForceF    bool   `json:"force_f,omitempty"`
+	// Effect says in words what the rule does to the grade, so a rule
+	// with no points reads right: "grades the domain F (no mail host)".
+	Effect string `json:"effect"`
 }
