@@ -209,10 +209,7 @@ func qualified(t Term) string { return string(t.Qualifier) + "all" }
 // target returns the domain a term names: its domain-spec, or the current
 // domain when it names none (a, mx, a/24).
 func target(value, current string) string {
-	v := value
-	if strings.HasPrefix(v, ":") {
-		v = v[1:]
-	}
+	v := strings.TrimPrefix(value, ":")
 	if i := strings.IndexByte(v, '/'); i >= 0 {
 		v = v[:i]
 	}

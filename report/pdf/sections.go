@@ -308,7 +308,26 @@ func (d *reportDoc) summary() {
 	if s.HTTPSBlocked {
 		d.callout(d.text("summary.https_blocked", d.data()))
 	}
+	// The conclusion and the vendors at risk first: what a board member
+	// reads in thirty seconds. Every sentence and figure is the model's.
+	if len(s.Conclusion) > 0 {
+		d.para(sBold, strings.Join(s.Conclusion, " "))
+		d.gap(2)
+	}
+	if len(s.Conclusion) == 0 && s.VendorsInList > 0 {
+		d.prosePara(sBody, "summary.at_risk", d.data())
+	}
+	if len(s.NotAudited) > 0 {
+		var items []string
+		for _, n := range s.NotAudited {
+			items = append(items, n.Vendor+": "+n.Reason)
+		}
+		d.para(sSmallBold, d.text("summary.not_audited_title", d.data()))
+		d.bullets(sSmall, items)
+		d.gap(1)
+	}
 	d.prosePara(sBody, "summary.intro", d.data())
+	d.breakdown()
 
 	noBase := d.r.Base == nil
 	sinceBase := func(n int) string {
@@ -369,6 +388,49 @@ func (d *reportDoc) summary() {
 	}
 	d.para(sSmall, d.text("summary.domain_grades", d.data("Counts", strings.Join(parts, " · "))))
 	d.gap(2)
+}
+
+// breakdown draws the vendors by tier and by tag: how many, how many at
+// risk, as the model counts them.
+func (d *reportDoc) breakdown() {
+	s := d.r.Summary
+	if len(s.ByTier) == 0 && len(s.ByTag) == 0 {
+		return
+	}
+	var rows [][]cell
+	add := func(kind string, bs []report.Breakdown) {
+		for _, b := range bs {
+			key := b.Key
+			if key == "" {
+				key = d.text("summary.no_key", nil)
+			}
+			risk := cell{text: itoa(b.AtRisk)}
+			if b.AtRisk > 0 {
+				risk = cell{text: itoa(b.AtRisk), color: badRed, bold: true}
+			}
+			rows = append(rows, []cell{txt(kind), txt(key), txt(itoa(b.Vendors)), risk})
+		}
+	}
+	add(d.text("col.tier", nil), s.ByTier)
+	num := func(h string) column { c := col(h, 0.15); c.align = "R"; return c }
+	d.heading(sH3, d.text("summary.breakdown_title", d.data()), -1)
+	if len(rows) > 0 {
+		d.table(table{header: true, rows: rows, cols: []column{col("", 0.15), col("", 0.4),
+			num(d.text("col.vendors", nil)), num(d.text("summary.col_at_risk", nil))}})
+	}
+	// Tags are many: one line, each with its vendors and those at risk.
+	var tags []string
+	for _, b := range s.ByTag {
+		key := b.Key
+		if key == "" {
+			key = d.text("summary.no_key", nil)
+		}
+		tags = append(tags, d.text("summary.tag_item", map[string]any{"Key": key, "Vendors": b.Vendors, "AtRisk": b.AtRisk}))
+	}
+	if len(tags) > 0 {
+		d.para(sSmall, d.text("summary.tags_line", map[string]any{"Tags": strings.Join(tags, " · ")}))
+		d.gap(2)
+	}
 }
 
 // callout draws a boxed warning paragraph.
