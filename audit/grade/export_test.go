@@ -17,7 +17,7 @@ func SampleDomainsForTest() []*evidence.Domain {
 			bad := evidence.VulnCheck{Status: evidence.VulnVulnerable, Detail: "seen in a test", Version: evidence.TLS12}
 			addr1(d).Probe.Vulns = &evidence.Vulns{STARTTLSInjection: bad, Heartbleed: bad, CCSInjection: bad, ROBOT: bad,
 				SecureRenegotiation: bad, ClientRenegotiation: bad, Compression: bad}
-			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 2048, Prime: "FF", Known: "RFC 3526 group 14 (2048-bit)"}}
+			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 1536, Prime: "FF", Known: "RFC 3526 group 5 (1536-bit)"}}
 		},
 		func(d *evidence.Domain) {
 			setVersion(d, supported(evidence.SSLv2, sSSLv2DES3()))

@@ -42,6 +42,10 @@ func vulnRules() map[string]Rule {
 	}
 }
 
+// minDHBitsSharedSafe is the size from which a widely shared DH prime is
+// an approved named group rather than a precomputation target.
+const minDHBitsSharedSafe = 2048
+
 // Known vulnerabilities a finding can imply, named with their identifier.
 const (
 	tagSWEET32 = "SWEET32 (CVE-2016-2183)"
@@ -91,10 +95,20 @@ func vulnChecks(c *collector, v view, pr *evidence.Probe) {
 			c.add(x.code, x.what+": "+x.check.Detail+".", map[string]string{"cve": x.cve, "detail": x.check.Detail, "version": x.check.Version})
 		}
 	}
+	// A shared prime is a LOGJAM concern only while one precomputation
+	// against it is within reach: at or below 1024 bits it is already
+	// WEAK_DH (tagged LOGJAM); from 2048 bits the shared groups are the
+	// approved safe-prime groups (RFC 3526 MODP-2048 and up, RFC 7919
+	// ffdhe2048 and up: NIST SP 800-56A Rev. 3 Appendix D), which a
+	// report must not present as a vulnerability.
 	var common []string
 	for _, dh := range pr.DHParams {
-		if dh.Known != "" && dh.Bits > minDHBitsCritical {
-			common = append(common, dh.Known+" ("+strconv.Itoa(dh.Bits)+"-bit)")
+		if dh.Known != "" && dh.Bits > minDHBitsCritical && dh.Bits < minDHBitsSharedSafe {
+			name := dh.Known
+			if bits := strconv.Itoa(dh.Bits) + "-bit"; !strings.Contains(name, bits) {
+				name += " (" + bits + ")"
+			}
+			common = append(common, name)
 		}
 	}
 	if len(common) > 0 {

@@ -61,8 +61,11 @@ func TestVulnFindings(t *testing.T) {
 		{"renegotiation", vuln(func(v *evidence.Vulns) { v.SecureRenegotiation = bad }), CodeVulnInsecureReneg, "CVE-2009-3555", GradeAMinus},
 		{"compression", vuln(func(v *evidence.Vulns) { v.Compression = bad }), CodeVulnCompression, "CVE-2012-4929", GradeAMinus},
 		{"common prime", func(d *evidence.Domain) {
-			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 2048, Prime: "FF", Known: "RFC 3526 group 14 (2048-bit)"}}
+			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 1536, Prime: "FF", Known: "RFC 3526 group 5 (1536-bit)"}}
 		}, CodeVulnDHCommonPrime, "CVE-2015-4000", GradeA},
+		{"approved shared group", func(d *evidence.Domain) {
+			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 2048, Prime: "FF", Known: "RFC 3526 group 14 (2048-bit)"}}
+		}, "", "", GradeA},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
