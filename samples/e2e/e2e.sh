@@ -274,6 +274,17 @@ mta-sts.sts-mismatch   A    $HTTPS_IP
 implicit               A    $NET.20
 ; nullmx: accepts no mail (RFC 7505)
 nullmx                 MX   0 .
+; sender authentication (RFC 7208 SPF, RFC 7489 DMARC): modern and nullmx
+; meet CISA BOD 18-01 (nullmx as a non-sending domain), exim asks only for
+; quarantine, legacy authorises the whole internet; the rest publish nothing
+; (and no _dmarc record at the organisational domain e2e.test either)
+modern                 TXT  "v=spf1 mx -all"
+_dmarc.modern          TXT  "v=DMARC1; p=reject; rua=mailto:dmarc@modern.$ZONE"
+exim                   TXT  "v=spf1 ip4:$NET.20 ~all"
+_dmarc.exim            TXT  "v=DMARC1; p=quarantine; rua=mailto:dmarc@exim.$ZONE"
+legacy                 TXT  "v=spf1 +all"
+nullmx                 TXT  "v=spf1 -all"
+_dmarc.nullmx          TXT  "v=DMARC1; p=reject; rua=mailto:dmarc@nullmx.$ZONE"
 EOF
 cat >"$DNSD/$UNSIGNED_ZONE.zone" <<EOF
 \$ORIGIN $UNSIGNED_ZONE.

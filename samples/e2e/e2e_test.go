@@ -179,56 +179,68 @@ type domainWant struct {
 	stsMatch map[string]string // MX host → the policy pattern covering it ("" none)
 	tlsrpt   bool
 	findings []string // the exact set of finding codes
+	// bod1801 is the CISA BOD 18-01 profile's status ("" not checked).
+	bod1801 grade.ControlStatus
 }
 
 func good(cn string) *certWant { return &certWant{trusted: true, nameMatch: true, cn: cn} }
 
 var weakPostfix = []string{"CLIENT_CIPHER_ORDER", "TLS10_ENABLED", "TLS11_ENABLED", "WEAK_CIPHERS", "WEAK_DH"}
 
+// noSenderAuth are the findings of a domain that publishes neither SPF nor
+// DMARC (nor has an organisational domain with a DMARC record).
+var noSenderAuth = []string{"DMARC_MISSING", "SPF_MISSING"}
+
 var domains = []domainWant{
 	{
 		domain: "modern.e2e.test", grade: "A+", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:   []hostWant{{name: "mx.modern.e2e.test", pref: 10, instance: "modern", cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}}},
 		stsMode: "enforce", stsMatch: map[string]string{"mx.modern.e2e.test": "mx.modern.e2e.test"}, tlsrpt: true,
+		bod1801: grade.ControlPass,
 	},
 	{
 		domain: "tls12.e2e.test", grade: "B", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:   []hostWant{{name: "mx.tls12.e2e.test", pref: 10, instance: "tls12", cert: good("mx.tls12.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"2 1 1"}}},
 		stsMode: "testing", stsMatch: map[string]string{"mx.tls12.e2e.test": "mx.tls12.e2e.test"},
-		findings: []string{"MTASTS_TESTING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"},
+		findings: concat(noSenderAuth, []string{"MTASTS_TESTING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}),
+		bod1801:  grade.ControlFail,
 	},
 	{
 		domain: "legacy.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:    []hostWant{{name: "mx.legacy.e2e.test", pref: 10, instance: "legacy", cert: good("mx.legacy.e2e.test"), tlsa: evidence.DNSNXDomain}},
-		findings: concat(weakPostfix, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
+		findings: concat(weakPostfix, []string{"DMARC_MISSING", "MTASTS_MISSING", "SPF_PASS_ALL", "TLSRPT_MISSING"}),
+		bod1801:  grade.ControlFail,
 	},
 	{
 		domain: "selfsigned.e2e.test", grade: "F", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts: []hostWant{{name: "mx.selfsigned.e2e.test", pref: 10, instance: "selfsigned",
 			cert: &certWant{nameMatch: true, selfSigned: true, cn: "mx.selfsigned.e2e.test"}, tlsa: evidence.DNSOK, dane: []string{"3 1 1"}}},
-		findings: concat(weakPostfix, []string{"CERT_UNTRUSTED", "MTASTS_MISSING", "TLSRPT_MISSING"}),
+		findings: concat(weakPostfix, noSenderAuth, []string{"CERT_UNTRUSTED", "MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "expired.e2e.test", grade: "F", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts: []hostWant{{name: "mx.expired.e2e.test", pref: 10, instance: "expired",
 			cert: &certWant{trusted: true, nameMatch: true, expired: true, cn: "mx.expired.e2e.test"}, tlsa: evidence.DNSNXDomain}},
-		findings: concat(weakPostfix, []string{"CERT_EXPIRED", "MTASTS_MISSING", "TLSRPT_MISSING"}),
+		findings: concat(weakPostfix, noSenderAuth, []string{"CERT_EXPIRED", "MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "mismatch.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts: []hostWant{{name: "mx.mismatch.e2e.test", pref: 10, instance: "mismatch",
 			cert: &certWant{trusted: true, cn: "wrong-name.e2e.test"}, tlsa: evidence.DNSNXDomain}},
-		findings: concat(weakPostfix, []string{"CERT_NAME_MISMATCH", "MTASTS_MISSING", "TLSRPT_MISSING"}),
+		findings: concat(weakPostfix, noSenderAuth, []string{"CERT_NAME_MISMATCH", "MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "nostarttls.e2e.test", grade: "F", forced: grade.ForcedTLSNotEligible, mxKind: evidence.MXExplicit,
 		hosts:    []hostWant{{name: "mx.nostarttls.e2e.test", pref: 10, instance: "nostarttls", tlsa: evidence.DNSNXDomain}},
-		findings: []string{"MTASTS_MISSING", "NO_STARTTLS", "TLSRPT_MISSING"},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "NO_STARTTLS", "TLSRPT_MISSING"}),
+		bod1801:  grade.ControlFail,
 	},
 	{
 		domain: "exim.e2e.test", grade: "A+", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:   []hostWant{{name: "mx.exim.e2e.test", pref: 10, instance: "exim", cert: good("mx.exim.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}}},
 		stsMode: "enforce", stsMatch: map[string]string{"mx.exim.e2e.test": "*.exim.e2e.test"}, tlsrpt: true,
+		findings: []string{"DMARC_POLICY_QUARANTINE"},
+		bod1801:  grade.ControlFail,
 	},
 	{
 		domain: "twomx.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
@@ -236,32 +248,33 @@ var domains = []domainWant{
 			{name: "mx.modern.e2e.test", pref: 10, instance: "modern", cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}},
 			{name: "mx.legacy.e2e.test", pref: 20, instance: "legacy", cert: good("mx.legacy.e2e.test"), tlsa: evidence.DNSNXDomain},
 		},
-		findings: concat(weakPostfix, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
+		findings: concat(weakPostfix, noSenderAuth, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "dane-bad.e2e.test", grade: "A", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:    []hostWant{{name: "mx.dane-bad.e2e.test", pref: 10, instance: "modern", cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSOK}},
-		findings: []string{"MTASTS_MISSING", "TLSRPT_MISSING"},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "sts-mismatch.e2e.test", grade: "F", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:   []hostWant{{name: "mx.modern.e2e.test", pref: 10, instance: "modern", cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}}},
 		stsMode: "enforce", stsMatch: map[string]string{"mx.modern.e2e.test": ""},
-		findings: []string{"MTASTS_MX_NOT_COVERED", "TLSRPT_MISSING"},
+		findings: concat(noSenderAuth, []string{"MTASTS_MX_NOT_COVERED", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "implicit.e2e.test", grade: "A", forced: grade.ForcedTLSEligible, mxKind: evidence.MXImplicit,
 		hosts:    []hostWant{{name: "implicit.e2e.test", pref: 0, instance: "exim", cert: good("mx.exim.e2e.test"), tlsa: evidence.DNSNXDomain}},
-		findings: []string{"MTASTS_MISSING", "TLSRPT_MISSING"},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
 	},
 	{
 		domain: "nullmx.e2e.test", grade: grade.GradeNA, forced: grade.ForcedTLSNotEligible, mxKind: evidence.MXNull,
 		findings: []string{"NULL_MX"},
+		bod1801:  grade.ControlPass,
 	},
 	{
 		domain: "unsigned.test", grade: "B", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:    []hostWant{{name: "mx.unsigned.test", pref: 10, instance: "tls12", cert: good("mx.tls12.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}}},
-		findings: []string{"MTASTS_MISSING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}),
 	},
 }
 
@@ -524,6 +537,22 @@ func checkDomain(t *testing.T, d scanDomain, want domainWant) {
 	if missing, extra := diffSets(codes, want.findings); len(missing)+len(extra) > 0 {
 		t.Errorf("findings: missing %v, unexpected %v (all: %v)", missing, extra, sortedCopy(codes))
 	}
+	if want.bod1801 != "" {
+		var got grade.ControlStatus = "absent"
+		for _, fw := range g.Frameworks {
+			if fw.Name == grade.FrameworkBOD1801 {
+				got = fw.Status
+				for _, c := range fw.Controls {
+					if c.Status == grade.ControlFail || c.Status == grade.ControlIncomplete {
+						t.Logf("BOD 18-01 %s: %s (%s)", c.ID, c.Status, c.Reason)
+					}
+				}
+			}
+		}
+		if got != want.bod1801 {
+			t.Errorf("BOD 18-01 %s, want %s", got, want.bod1801)
+		}
+	}
 	if ev.MX.Kind != want.mxKind {
 		t.Errorf("mx kind %q, want %q", ev.MX.Kind, want.mxKind)
 	}
@@ -706,22 +735,22 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 			grade: "A+", findings: []string{"DANE_NO_ROLLOVER"}},
 		// DANE-TA on the test CA, which the server sends after its leaf.
 		{domain: "tls12.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"2 1 1"},
-			grade: "B", findings: []string{"DANE_NO_ROLLOVER", "MTASTS_TESTING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}},
+			grade: "B", findings: concat(noSenderAuth, []string{"DANE_NO_ROLLOVER", "MTASTS_TESTING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"})},
 		// No TLSA record: the NXDOMAIN is proven by NSEC3, so it is secure.
 		{domain: "legacy.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure,
-			grade: "D", findings: concat(weakPostfix, []string{"MTASTS_MISSING", "TLSRPT_MISSING"})},
+			grade: "D", findings: concat(weakPostfix, []string{"DMARC_MISSING", "MTASTS_MISSING", "SPF_PASS_ALL", "TLSRPT_MISSING"})},
 		// DANE-EE pins the self-signed certificate; senders without DANE still cannot
 		// trust it (the finding stays), but policy v3 waives it for the grade.
 		{domain: "selfsigned.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"3 1 1"},
-			grade: "D", findings: concat(weakPostfix, []string{"CERT_UNTRUSTED", "DANE_NO_ROLLOVER", "MTASTS_MISSING", "TLSRPT_MISSING"})},
+			grade: "D", findings: concat(weakPostfix, noSenderAuth, []string{"CERT_UNTRUSTED", "DANE_NO_ROLLOVER", "MTASTS_MISSING", "TLSRPT_MISSING"})},
 		{domain: "exim.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"3 1 1"},
-			grade: "A+", findings: []string{"DANE_NO_ROLLOVER"}},
+			grade: "A+", findings: []string{"DANE_NO_ROLLOVER", "DMARC_POLICY_QUARANTINE"}},
 		// A secure TLSA record that matches nothing: DANE senders will not deliver.
 		{domain: "dane-bad.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure,
-			grade: "F", findings: []string{"DANE_INVALID", "MTASTS_MISSING", "TLSRPT_MISSING"}},
+			grade: "F", findings: concat(noSenderAuth, []string{"DANE_INVALID", "MTASTS_MISSING", "TLSRPT_MISSING"})},
 		// A matching TLSA record in an unsigned zone: senders ignore it.
 		{domain: "unsigned.test", mx: evidence.DNSSECInsecure, tlsa: evidence.DNSSECInsecure, dane: []string{"3 1 1"},
-			grade: "C", findings: []string{"DANE_UNUSABLE", "DNSSEC_UNSIGNED", "MTASTS_MISSING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}},
+			grade: "C", findings: concat(noSenderAuth, []string{"DANE_UNUSABLE", "DNSSEC_UNSIGNED", "MTASTS_MISSING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
