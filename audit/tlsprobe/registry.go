@@ -14,9 +14,10 @@ import (
 	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
-// The tables are copies of /work/shared/reference/cipher-suites.tsv and
-// sslv2-ciphers.tsv (testssl.sh etc/cipher-mapping.txt cross-checked with the
-// IANA registry; the header lines of each file name the exact sources).
+// The tables (data/) are the project's cipher-suite and SSLv2 cipher-spec
+// references: testssl.sh etc/cipher-mapping.txt cross-checked with the IANA
+// TLS Cipher Suites registry; the header lines of each file name the exact
+// sources.
 //
 //go:embed data/cipher-suites.tsv data/sslv2-ciphers.tsv
 var tables embed.FS

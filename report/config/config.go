@@ -143,31 +143,48 @@ var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPol
 // profiles are the sender-authentication profiles a report can show, by
 // canonical name (grade.FrameworkBOD1801, grade.FrameworkNIST177), with
 // the spellings accepted in the configuration file.
-var profiles = []struct {
-	name    string
-	aliases []string
-}{
+var profiles = spellings{
 	{"BOD 18-01", []string{"bod 18-01", "bod1801", "bod-18-01", "cisa bod 18-01"}},
 	{"NIST SP 800-177r1", []string{"nist sp 800-177r1", "nist sp 800-177", "nist sp 800-177 rev. 1", "nist 800-177", "sp 800-177"}},
 }
 
 // KnownProfiles lists the sender-authentication profiles a configuration
 // may name, in their canonical spelling.
-func KnownProfiles() []string {
-	out := make([]string, len(profiles))
-	for i, f := range profiles {
+func KnownProfiles() []string { return profiles.names() }
+
+// spellings are names by canonical spelling, with the lower-case
+// spellings also accepted in the configuration file.
+type spellings []struct {
+	name    string
+	aliases []string
+}
+
+// names lists the canonical spellings, in table order.
+func (t spellings) names() []string {
+	out := make([]string, len(t))
+	for i, f := range t {
 		out[i] = f.name
 	}
 	return out
 }
 
-// frameworks are the obligations the reports can cite (see
-// /work/shared/reference/compliance-map.md), by canonical name, with the
-// spellings accepted in the configuration file.
-var frameworks = []struct {
-	name    string
-	aliases []string
-}{
+// canonical returns the canonical spelling of s, compared case-blind with
+// runs of white space folded, and false for a name not in the table.
+func (t spellings) canonical(s string) (string, bool) {
+	k := strings.ToLower(strings.Join(strings.Fields(s), " "))
+	for _, f := range t {
+		if k == strings.ToLower(f.name) || slices.Contains(f.aliases, k) {
+			return f.name, true
+		}
+	}
+	return "", false
+}
+
+// frameworks are the obligations the reports can cite (HIPAA 45 CFR
+// 164.312(e), GLBA 16 CFR 314.4(c)(3), FFIEC IT Examination Handbook, NYDFS
+// 23 NYCRR 500.15, PCI DSS 4.0 4.2.1), by canonical name, with the spellings
+// accepted in the configuration file.
+var frameworks = spellings{
 	{"HIPAA", []string{"hipaa"}},
 	{"GLBA", []string{"glba", "glba safeguards rule", "ftc safeguards rule"}},
 	{"FFIEC", []string{"ffiec"}},
@@ -177,25 +194,11 @@ var frameworks = []struct {
 
 // KnownFrameworks lists the framework names a configuration may name, in
 // their canonical spelling (the one Org.Frameworks holds).
-func KnownFrameworks() []string {
-	out := make([]string, len(frameworks))
-	for i, f := range frameworks {
-		out[i] = f.name
-	}
-	return out
-}
+func KnownFrameworks() []string { return frameworks.names() }
 
 // CanonicalFramework returns the canonical name of a framework written in
 // any accepted spelling ("pci-dss" → "PCI DSS"), and false for an unknown one.
-func CanonicalFramework(s string) (string, bool) {
-	k := strings.ToLower(strings.Join(strings.Fields(s), " "))
-	for _, f := range frameworks {
-		if k == strings.ToLower(f.name) || slices.Contains(f.aliases, k) {
-			return f.name, true
-		}
-	}
-	return "", false
-}
+func CanonicalFramework(s string) (string, bool) { return frameworks.canonical(s) }
 
 // ConfigError is a problem in the configuration file, located by line.
 type ConfigError struct {
@@ -432,19 +435,30 @@ func (p *configParser) list(k, v *yaml.Node) ([]*yaml.Node, error) {
 }
 
 func (p *configParser) frameworks(k, v *yaml.Node) ([]string, error) {
+	out, err := p.named(k, v, "framework", frameworks)
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// named reads a list of names from table t in their canonical spelling,
+// each once, refusing an unknown one; an empty list gives an empty, non-nil
+// slice.
+func (p *configParser) named(k, v *yaml.Node, kind string, t spellings) ([]string, error) {
 	items, err := p.list(k, v)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	out := []string{}
 	for _, it := range items {
 		s, err := p.text(k, it)
 		if err != nil {
 			return nil, err
 		}
-		name, ok := CanonicalFramework(s)
+		name, ok := t.canonical(s)
 		if !ok {
-			return nil, p.errf(it, "%s: unknown framework %q (known: %s)", k.Value, s, strings.Join(KnownFrameworks(), ", "))
+			return nil, p.errf(it, "%s: unknown %s %q (known: %s)", k.Value, kind, s, strings.Join(t.names(), ", "))
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)
@@ -456,31 +470,7 @@ func (p *configParser) frameworks(k, v *yaml.Node) ([]string, error) {
 // profiles reads the list of sender-authentication profiles to show; an
 // empty list shows none.
 func (p *configParser) profiles(k, v *yaml.Node) ([]string, error) {
-	items, err := p.list(k, v)
-	if err != nil {
-		return nil, err
-	}
-	out := []string{}
-	for _, it := range items {
-		s, err := p.text(k, it)
-		if err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(strings.Join(strings.Fields(s), " "))
-		name := ""
-		for _, pr := range profiles {
-			if key == strings.ToLower(pr.name) || slices.Contains(pr.aliases, key) {
-				name = pr.name
-			}
-		}
-		if name == "" {
-			return nil, p.errf(it, "%s: unknown profile %q (known: %s)", k.Value, s, strings.Join(KnownProfiles(), ", "))
-		}
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	return out, nil
+	return p.named(k, v, "profile", profiles)
 }
 
 // selectors reads DKIM selectors: dot-separated labels of letters,
