@@ -187,6 +187,12 @@ type FindingSighting struct {
 	Severity               grade.Severity
 }
 
+// runFindingsQuery reads a run's findings through its domain results:
+// the run's rows from the (run_id, ...) index, each one's findings from
+// findings (domain_result_id).
+const runFindingsQuery = `SELECT dr.domain, f.code, f.severity, f.host, f.ip FROM findings f
+			JOIN domain_results dr ON dr.id = f.domain_result_id WHERE dr.run_id = ?`
+
 // FindingHistory returns the runs of a run's vendor list that count as its
 // history (every completed run before it, and the run itself), oldest
 // first, and every finding stored in them. Runs made by `regrade` are
@@ -218,8 +224,7 @@ func (d *DB) FindingHistory(ctx context.Context, runID int64) ([]Run, []FindingS
 	}
 	var out []FindingSighting
 	for _, r := range runs {
-		frows, err := d.sql.QueryContext(ctx, `SELECT dr.domain, f.code, f.severity, f.host, f.ip FROM findings f
-			JOIN domain_results dr ON dr.id = f.domain_result_id WHERE dr.run_id = ?`, r.ID)
+		frows, err := d.sql.QueryContext(ctx, runFindingsQuery, r.ID)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -238,9 +238,13 @@ func scanRun(s interface{ Scan(...any) error }) (Run, error) {
 	return r, nil
 }
 
+// runsQuery lists the runs; each one's stored domains are counted from
+// the (run_id, grade) index, not by reading their rows.
+const runsQuery = `SELECT ` + runColumns + ` FROM runs r ORDER BY r.id DESC`
+
 // Runs lists runs, newest first.
 func (d *DB) Runs(ctx context.Context) ([]Run, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+runColumns+` FROM runs r ORDER BY r.id DESC`)
+	rows, err := d.sql.QueryContext(ctx, runsQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -316,24 +320,71 @@ func (d *DB) DomainResults(ctx context.Context, runID int64) ([]StoredDomain, er
 	return out, err
 }
 
+// eachDomainBatch is how many domains EachDomain reads per query: few
+// enough that a batch's JSON is small, many enough that the queries cost
+// little beside the decoding.
+const eachDomainBatch = 256
+
+// The queries of EachDomain's batches (see TestHotQueriesUseIndexes).
+const (
+	eachDomainFirst = `SELECT domain, evidence_json, grade_json, address_refs FROM domain_results
+		WHERE run_id = ? ORDER BY domain LIMIT ?`
+	eachDomainNext = `SELECT domain, evidence_json, grade_json, address_refs FROM domain_results
+		WHERE run_id = ? AND domain > ? ORDER BY domain LIMIT ?`
+)
+
 // EachDomain calls fn with each domain stored for a run, in domain order,
 // decoding one at a time, so a 10,000-domain run never sits in memory
 // whole. An error from fn stops the walk and is returned.
+//
+// The rows are read in batches along the (run_id, domain) index, each
+// batch starting after the last domain of the one before, and no query
+// is open while fn runs: fn may write to the database (regrade stores
+// each domain again as it walks) and the walk neither sees its own
+// writes twice nor holds a read transaction across the whole run.
 func (d *DB) EachDomain(ctx context.Context, runID int64, fn func(StoredDomain) error) error {
-	names, err := d.DomainNames(ctx, runID)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		s, err := d.DomainResult(ctx, runID, name)
+	type row struct{ domain, ev, g, refs string }
+	batch := make([]row, 0, eachDomainBatch)
+	after, first := "", true
+	for {
+		batch = batch[:0]
+		// Two statements, not "(? OR domain > ?)": an OR would hide the
+		// range from the planner and every batch would scan from the
+		// run's first domain.
+		q, args := eachDomainFirst, []any{runID, eachDomainBatch}
+		if !first {
+			q, args = eachDomainNext, []any{runID, after, eachDomainBatch}
+		}
+		rows, err := d.sql.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		if err := fn(s); err != nil {
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.domain, &r.ev, &r.g, &r.refs); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
+		for _, r := range batch {
+			s, err := d.decodeDomain(ctx, runID, r.domain, r.ev, r.g, r.refs)
+			if err != nil {
+				return err
+			}
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		if len(batch) < eachDomainBatch {
+			return nil
+		}
+		after, first = batch[len(batch)-1].domain, false
 	}
-	return nil
 }
 
 // DomainNames lists the domains stored for a run, in order.
@@ -354,18 +405,25 @@ func (d *DB) DomainNames(ctx context.Context, runID int64) ([]string, error) {
 	return out, rows.Err()
 }
 
+const domainResultQuery = `SELECT evidence_json, grade_json, address_refs FROM domain_results WHERE run_id = ? AND domain = ?`
+
 // DomainResult loads one domain of a run; ErrNotFound when it is not stored.
 func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (StoredDomain, error) {
 	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
 	var ev, g, refs string
-	err := d.sql.QueryRowContext(ctx, `SELECT evidence_json, grade_json, address_refs FROM domain_results WHERE run_id = ? AND domain = ?`,
-		runID, domain).Scan(&ev, &g, &refs)
+	err := d.sql.QueryRowContext(ctx, domainResultQuery, runID, domain).Scan(&ev, &g, &refs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("%s in run %d: %w", domain, runID, ErrNotFound)
 	}
 	if err != nil {
 		return s, err
 	}
+	return d.decodeDomain(ctx, runID, domain, ev, g, refs)
+}
+
+// decodeDomain decodes one stored domain_results row.
+func (d *DB) decodeDomain(ctx context.Context, runID int64, domain, ev, g, refs string) (StoredDomain, error) {
+	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
 	if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
 		return s, fmt.Errorf("decode evidence of %s in run %d: %w", domain, runID, err)
 	}
@@ -431,11 +489,17 @@ type HistoryPoint struct {
 	Findings  int       `json:"findings"`
 }
 
+// historyQuery reads a domain's results along the (domain, run_id) index
+// and counts each one's findings along findings (domain_result_id): a
+// history answers from the domain's own rows, however many runs of
+// however many domains the database holds.
+const historyQuery = `SELECT r.id, r.list_name, r.started_at, dr.grade, dr.forced_tls,
+		(SELECT count(*) FROM findings f WHERE f.domain_result_id = dr.id)
+		FROM domain_results dr JOIN runs r ON r.id = dr.run_id WHERE dr.domain = ? ORDER BY dr.run_id`
+
 // History lists a domain's grade over time, oldest first.
 func (d *DB) History(ctx context.Context, domain string) ([]HistoryPoint, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT r.id, r.list_name, r.started_at, dr.grade, dr.forced_tls,
-		(SELECT count(*) FROM findings f WHERE f.domain_result_id = dr.id)
-		FROM domain_results dr JOIN runs r ON r.id = dr.run_id WHERE dr.domain = ? ORDER BY r.id`, domain)
+	rows, err := d.sql.QueryContext(ctx, historyQuery, domain)
 	if err != nil {
 		return nil, err
 	}
