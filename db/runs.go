@@ -110,15 +110,47 @@ func (d *DB) FinishRun(ctx context.Context, id int64, status string, at time.Tim
 // transaction. Storing a domain again for the same run replaces it, so a
 // resumed run never holds duplicates.
 func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
-	gJSON, err := json.Marshal(g)
-	if err != nil {
-		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
-	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := saveDomain(ctx, tx, runID, ev, g); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Result is one domain's evidence and its grade, as SaveDomains stores them.
+type Result struct {
+	Evidence *evidence.Domain
+	Grade    *grade.DomainGrade
+}
+
+// SaveDomains stores several domains of a run in one transaction, each as
+// SaveDomain stores it: the rows are the same, only the commits fewer.
+// It is for writing many results at once (importing a history, the
+// history benchmark); a run in progress stores each domain on its own,
+// so a killed run keeps what finished.
+func (d *DB) SaveDomains(ctx context.Context, runID int64, rs []Result) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		if err := saveDomain(ctx, tx, runID, r.Evidence, r.Grade); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
+	gJSON, err := json.Marshal(g)
+	if err != nil {
+		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
+	}
 	evJSON, refs, err := splitAddresses(ctx, tx, runID, ev)
 	if err != nil {
 		return err
@@ -153,7 +185,7 @@ func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 func hostOf(ev *evidence.Domain, name string) *evidence.Host {
