@@ -359,9 +359,9 @@ const eachDomainBatch = 256
 
 // The queries of EachDomain's batches (see TestHotQueriesUseIndexes).
 const (
-	eachDomainFirst = `SELECT domain, evidence_json, grade_json, address_refs FROM domain_results
+	eachDomainFirst = `SELECT domain, grade, evidence_json, grade_json, address_refs FROM domain_results
 		WHERE run_id = ? ORDER BY domain LIMIT ?`
-	eachDomainNext = `SELECT domain, evidence_json, grade_json, address_refs FROM domain_results
+	eachDomainNext = `SELECT domain, grade, evidence_json, grade_json, address_refs FROM domain_results
 		WHERE run_id = ? AND domain > ? ORDER BY domain LIMIT ?`
 )
 
@@ -375,48 +375,125 @@ const (
 // each domain again as it walks) and the walk neither sees its own
 // writes twice nor holds a read transaction across the whole run.
 func (d *DB) EachDomain(ctx context.Context, runID int64, fn func(StoredDomain) error) error {
-	type row struct{ domain, ev, g, refs string }
-	batch := make([]row, 0, eachDomainBatch)
-	after, first := "", true
+	c := d.newRunCursor(runID)
 	for {
-		batch = batch[:0]
-		// Two statements, not "(? OR domain > ?)": an OR would hide the
-		// range from the planner and every batch would scan from the
-		// run's first domain.
-		q, args := eachDomainFirst, []any{runID, eachDomainBatch}
-		if !first {
-			q, args = eachDomainNext, []any{runID, after, eachDomainBatch}
+		r, ok, err := c.next(ctx)
+		if err != nil || !ok {
+			return err
 		}
-		rows, err := d.sql.QueryContext(ctx, q, args...)
+		s, err := d.decodeDomain(ctx, runID, r.domain, r.ev, r.g, r.refs)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.domain, &r.ev, &r.g, &r.refs); err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := fn(s); err != nil {
 			return err
 		}
-		for _, r := range batch {
-			s, err := d.decodeDomain(ctx, runID, r.domain, r.ev, r.g, r.refs)
-			if err != nil {
-				return err
-			}
-			if err := fn(s); err != nil {
-				return err
-			}
-		}
-		if len(batch) < eachDomainBatch {
-			return nil
-		}
-		after, first = batch[len(batch)-1].domain, false
 	}
+}
+
+// storedRow is one domain_results row, not yet decoded.
+type storedRow struct {
+	domain, grade, refs string
+	ev, g               []byte
+}
+
+// runCursor reads a run's domain_results rows in domain order, in
+// batches along the (run_id, domain) index, each batch starting after the
+// last domain of the one before. No query is open between two calls of
+// next: the caller may write to the database (regrade stores each domain
+// again as it walks) and the walk neither sees its own writes twice nor
+// holds a read transaction across the whole run.
+type runCursor struct {
+	d     *DB
+	runID int64
+	batch []storedRow
+	pos   int
+	after string
+	// started: a batch was read; done: the last batch was short.
+	started, done bool
+}
+
+func (d *DB) newRunCursor(runID int64) *runCursor {
+	return &runCursor{d: d, runID: runID}
+}
+
+// next returns the next row; ok is false after the last one.
+func (c *runCursor) next(ctx context.Context) (storedRow, bool, error) {
+	if c.pos == len(c.batch) {
+		if c.done {
+			return storedRow{}, false, nil
+		}
+		if err := c.fill(ctx); err != nil {
+			return storedRow{}, false, err
+		}
+		if len(c.batch) == 0 {
+			return storedRow{}, false, nil
+		}
+	}
+	r := c.batch[c.pos]
+	c.pos++
+	return r, true, nil
+}
+
+// seek returns the row of domain, skipping the rows before it; domains
+// must be asked for in increasing order.
+func (c *runCursor) seek(ctx context.Context, domain string) (storedRow, bool, error) {
+	for {
+		if c.pos == len(c.batch) {
+			if c.done {
+				return storedRow{}, false, nil
+			}
+			if err := c.fill(ctx); err != nil {
+				return storedRow{}, false, err
+			}
+			if len(c.batch) == 0 {
+				return storedRow{}, false, nil
+			}
+		}
+		r := c.batch[c.pos]
+		switch {
+		case r.domain < domain:
+			c.pos++
+		case r.domain == domain:
+			c.pos++
+			return r, true, nil
+		default:
+			return storedRow{}, false, nil
+		}
+	}
+}
+
+func (c *runCursor) fill(ctx context.Context) error {
+	// Two statements, not "(? OR domain > ?)": an OR would hide the
+	// range from the planner and every batch would scan from the run's
+	// first domain.
+	q, args := eachDomainFirst, []any{c.runID, eachDomainBatch}
+	if c.started {
+		q, args = eachDomainNext, []any{c.runID, c.after, eachDomainBatch}
+	}
+	rows, err := c.d.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	c.batch, c.pos, c.started = c.batch[:0], 0, true
+	for rows.Next() {
+		var r storedRow
+		if err := rows.Scan(&r.domain, &r.grade, &r.ev, &r.g, &r.refs); err != nil {
+			return err
+		}
+		c.batch = append(c.batch, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(c.batch) < eachDomainBatch {
+		c.done = true
+	}
+	if len(c.batch) > 0 {
+		c.after = c.batch[len(c.batch)-1].domain
+	}
+	return nil
 }
 
 // DomainNames lists the domains stored for a run, in order.
@@ -442,7 +519,8 @@ const domainResultQuery = `SELECT evidence_json, grade_json, address_refs FROM d
 // DomainResult loads one domain of a run; ErrNotFound when it is not stored.
 func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (StoredDomain, error) {
 	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
-	var ev, g, refs string
+	var ev, g []byte
+	var refs string
 	err := d.sql.QueryRowContext(ctx, domainResultQuery, runID, domain).Scan(&ev, &g, &refs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("%s in run %d: %w", domain, runID, ErrNotFound)
@@ -454,15 +532,15 @@ func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (Stor
 }
 
 // decodeDomain decodes one stored domain_results row.
-func (d *DB) decodeDomain(ctx context.Context, runID int64, domain, ev, g, refs string) (StoredDomain, error) {
+func (d *DB) decodeDomain(ctx context.Context, runID int64, domain string, ev, g []byte, refs string) (StoredDomain, error) {
 	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
-	if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
+	if err := json.Unmarshal(ev, s.Evidence); err != nil {
 		return s, fmt.Errorf("decode evidence of %s in run %d: %w", domain, runID, err)
 	}
 	if err := d.joinAddresses(ctx, runID, s.Evidence, refs); err != nil {
 		return s, fmt.Errorf("evidence of %s in run %d: %w", domain, runID, err)
 	}
-	if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
+	if err := json.Unmarshal(g, s.Grade); err != nil {
 		return s, fmt.Errorf("decode grade of %s in run %d: %w", domain, runID, err)
 	}
 	// Grades stored before the checks were named for their good state.
