@@ -55,7 +55,12 @@ type Change struct {
 	Code     string `json:"code,omitempty"`
 	Severity string `json:"severity,omitempty"`
 	// Days is the days to expiry for cert_expiring.
-	Days   int    `json:"days,omitempty"`
+	Days int `json:"days,omitempty"`
+	// Args are a finding change's facts (grade.Finding.Args), from which
+	// readers word it with the templates.
+	Args map[string]string `json:"args,omitempty"`
+	// Detail says more about the change; for a finding stored by an older
+	// mxaudit, the sentence it was stored with.
 	Detail string `json:"detail,omitempty"`
 	// Since is the run the domain was compared with when that is not the
 	// diff's base: the domain could not be audited in the base run, and
@@ -381,13 +386,13 @@ func compareDomain(o, s StoredDomain) []Change {
 	for _, k := range sortedKeys(newF) {
 		if _, ok := oldF[k]; !ok {
 			f := newF[k]
-			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
+			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Detail: f.Reason})
 		}
 	}
 	for _, k := range sortedKeys(oldF) {
 		if _, ok := newF[k]; !ok {
 			f := oldF[k]
-			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
+			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Detail: f.Reason})
 		}
 	}
 	out = append(out, comparePosture(o, s)...)
