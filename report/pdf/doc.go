@@ -27,7 +27,7 @@ const (
 	headerY    = 10.0
 	footerY    = pageH - 13.0
 	cellMargin = 1.0 // fpdf's inner cell margin, left and right
-	cellPadY   = 0.6 // padding above and below the text of a table cell
+	cellPadY   = 0.5 // padding above and below the text of a table cell
 	ruleWidth  = 0.2
 	gridWidth  = 0.1
 	// minFollow is the least of its content drawn on a heading's page:
@@ -73,11 +73,11 @@ func (s styleID) spec() style {
 	case sSmallBold:
 		return style{templates.FontSans, "B", 8, 3.7}
 	case sTable:
-		return style{templates.FontSans, "", 7.5, 3.4}
+		return style{templates.FontSans, "", 7.5, 3.2}
 	case sTableBold:
-		return style{templates.FontSans, "B", 7.5, 3.4}
+		return style{templates.FontSans, "B", 7.5, 3.2}
 	case sMono:
-		return style{templates.FontMono, "", 6.5, 3.0}
+		return style{templates.FontMono, "", 6.5, 2.8}
 	case sFooter:
 		return style{templates.FontSans, "", 7, 3.2}
 	case sH1:

@@ -126,11 +126,13 @@ func (d *reportDoc) kind(k findingKind) {
 	// of places; otherwise each place gets its row.
 	same := true
 	for _, i := range k.at[1:] {
-		if generic(r.Findings[i].Message, r.Findings[i]) != generic(first.Message, first) {
+		if generic(r.Findings[i].Message, r.Findings[i]) != generic(first.Message, first) || r.Findings[i].Waived != "" || first.Waived != "" {
 			same = false
 			break
 		}
 	}
+	// One table: where and what was observed, then why it matters, what
+	// to change and the standards, the labels in its first column.
 	var kvs [][]cell
 	if same && len(k.at) > 1 {
 		places := make([]string, 0, len(k.at))
@@ -142,18 +144,18 @@ func (d *reportDoc) kind(k findingKind) {
 			[]cell{label("observed"), txt(d.text("remediation.observed_each", d.data("Observed", first.Message, "Where", location(first))))})
 	} else {
 		newLabel := d.text("label.new", nil)
-		rows := make([][]cell, 0, len(k.at))
 		for _, i := range k.at {
 			fd := r.Findings[i]
 			obs := txt(fd.Message)
 			if fd.New {
 				obs = cell{text: newLabel + ": " + fd.Message, color: accent}
 			}
-			rows = append(rows, []cell{{lines: []string{strings.Join(fd.Vendors, ", "), location(fd)}}, obs})
+			if fd.Waived != "" {
+				// Its points are waived, its fact stands (RFC 7672 §3.1.1).
+				obs.lines, obs.text = []string{d.text("label.waived", nil), obs.text}, ""
+			}
+			kvs = append(kvs, []cell{{lines: []string{strings.Join(fd.Vendors, ", "), location(fd)}}, obs})
 		}
-		d.table(table{header: true, rows: rows, cols: []column{
-			col(d.text("col.vendor_where", nil), 0.36), col(d.text("label.observed", nil), 0.64),
-		}})
 	}
 	if first.Why != "" {
 		kvs = append(kvs, []cell{label("why"), txt(first.Why)})
@@ -189,7 +191,7 @@ func (d *reportDoc) kind(k findingKind) {
 		kvs = append(kvs, []cell{label("standards"), txt(strings.Join(cites, "; "))})
 	}
 	if len(kvs) > 0 {
-		d.table(table{cols: []column{col("", 0.17), col("", 0.83)}, rows: kvs, label: true})
+		d.table(table{cols: []column{col("", 0.3), col("", 0.7)}, rows: kvs, label: true})
 	}
 	d.gap(1)
 }

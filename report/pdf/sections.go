@@ -29,6 +29,13 @@ type reportDoc struct {
 	uses map[addrKey]*addrUse
 	// probes holds, per address, the capability evidence first printed.
 	probes map[string]*probeSeen
+	// printed holds, by evidenceKey, the address whose suites and probes,
+	// or whose dialogue, were printed first: identical evidence elsewhere
+	// refers to it.
+	printed map[string]*probeSeen
+	// matrixAuth is set once the control matrix has shown each vendor
+	// row's SPF, DMARC, rating and profile status.
+	matrixAuth bool
 	// tocPages is how many pages are reserved for the table of contents,
 	// tocFirst the first of them and tocY where its entries start.
 	tocPages, tocFirst int
@@ -54,7 +61,7 @@ func sections() []section {
 		{key: "summary", newPage: true, heading: true, render: (*reportDoc).summary},
 		{key: "programme", newPage: true, heading: true, render: (*reportDoc).programme},
 		{key: "changes", newPage: false, heading: true, render: (*reportDoc).changes},
-		{key: "vendors", newPage: true, heading: true, render: (*reportDoc).vendors},
+		{key: "vendors", newPage: false, heading: true, render: (*reportDoc).vendors},
 		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
 		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
@@ -680,20 +687,20 @@ func (d *reportDoc) methodology() {
 	}
 	d.heading(sH2, d.text("methodology.rules_title", nil), 1)
 	d.prosePara(sBody, "methodology.rules_intro", d.data())
+	// Each rule's effect on the grade in words (its points, or the grade
+	// it forces, or why it takes none), so that a 0-point high finding
+	// such as no MX reads right.
 	rows = nil
-	yes := d.text("value.yes", nil)
 	for _, rule := range m.Rules {
-		forceF := ""
-		if rule.ForceF {
-			forceF = yes
+		effect := rule.Effect
+		if effect == "" { // a report read from an older JSON
+			effect = d.text("methodology.effect_points", d.data("Rule", rule))
 		}
-		rows = append(rows, []cell{txt(rule.Code), txt(rule.Title), txt(rule.Severity), txt(itoa(rule.Deduction)), txt(forceF)})
+		rows = append(rows, []cell{txt(rule.Code), txt(rule.Title), txt(rule.Severity), txt(effect)})
 	}
-	ded := col(d.text("col.deduction", nil), 0.11)
-	ded.align = "R"
 	d.table(table{header: true, rows: rows, cols: []column{
-		monoCol(d.text("col.code", nil), 0.27), col(d.text("col.finding", nil), 0.4),
-		col(d.text("col.severity", nil), 0.11), ded, col(d.text("col.force_f", nil), 0.11),
+		monoCol(d.text("col.code", nil), 0.25), col(d.text("col.finding", nil), 0.3),
+		col(d.text("col.severity", nil), 0.08), col(d.text("col.effect", nil), 0.37),
 	}})
 	d.heading(sH2, d.text("methodology.limits_title", nil), 1)
 	for _, p := range m.Limits {
