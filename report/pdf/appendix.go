@@ -242,9 +242,51 @@ func (d *reportDoc) mx(dv report.DomainView, mx report.MXView) {
 	} else {
 		d.gap(2)
 	}
+	// Addresses whose evidence was printed with an earlier domain (a
+	// shared provider's) are listed together, each with its grade and why.
+	var shared []report.AddressView
 	for _, a := range mx.Addresses {
+		if u := d.uses[addrKey{mx.Host, a.IP}]; u != nil && u.page != 0 {
+			shared = append(shared, a)
+			continue
+		}
 		d.address(dv, mx, a)
 	}
+	if len(shared) > 0 {
+		d.sharedAddresses(dv, mx, shared)
+	}
+}
+
+// sharedAddresses draws the addresses of mx printed with an earlier
+// domain: one row each with the grade and its reason (the domain's own,
+// as its domain and host findings count), then where their evidence is.
+func (d *reportDoc) sharedAddresses(dv report.DomainView, mx report.MXView, as []report.AddressView) {
+	ctx := dv.Domain + " › " + mx.Host
+	d.headingOpt(pendingHeading{style: sSmallBold, level: -1, context: &ctx,
+		title: d.text("appendix.shared_title", d.data("MX", mx, "Count", len(as)))})
+	rows := make([][]cell, 0, len(as))
+	var places []*addrUse
+	ips := map[*addrUse][]string{}
+	for _, a := range as {
+		fill, fg := gradeColours(a.Grade)
+		rows = append(rows, []cell{{text: a.IP, fill: labelFill, bold: true}, {text: a.Grade, fill: fill, color: fg, bold: true},
+			txt(a.GradeExplanation)})
+		u := d.uses[addrKey{mx.Host, a.IP}]
+		if _, ok := ips[u]; !ok {
+			places = append(places, u)
+		}
+		ips[u] = append(ips[u], a.IP)
+	}
+	d.table(table{rows: rows, tight: true, cols: []column{col("", 0.17), {share: 0.07, align: "C", style: sTable}, col("", 0.76)}})
+	d.gap(1.5)
+	for _, u := range places {
+		d.linkPara(sSmall, d.text("appendix.shared_see_many", d.data("IPs", strings.Join(ips[u], ", "), "Page", u.page,
+			"Domain", u.domain, "Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "))), u.link)
+	}
+	for _, a := range as {
+		d.waived(dv, mx, a)
+	}
+	d.gap(2)
 }
 
 // checkResult words a check result and colours the failures.
@@ -328,7 +370,8 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 		if a.Throttled != "" {
 			items = append(items, kv{label("throttled"), txt(a.Throttled)})
 		}
-		if a.Banner != "" {
+		// The greeting opens the dialogue printed below (or referred to).
+		if a.Banner != "" && (len(a.Transcript) == 0 || a.Transcript[0] != "S: "+a.Banner) {
 			items = append(items, kv{label("banner"), txt(a.Banner)})
 		}
 	}
@@ -462,7 +505,7 @@ func (d *reportDoc) checks(a report.AddressView) {
 	if len(crows) > 0 {
 		var cols []column
 		for range perRow {
-			cols = append(cols, col("", 0.138), col("", 0.112))
+			cols = append(cols, col("", 0.141), col("", 0.109))
 		}
 		d.table(table{rows: crows, cols: cols})
 	}
@@ -525,7 +568,7 @@ func (d *reportDoc) vulnerabilities(a report.AddressView) {
 		rows = append(rows, row)
 	}
 	d.heading(sSmallBold, d.text("appendix.vulns_title", nil), -1)
-	d.table(table{rows: rows, tight: len(details) > 0, cols: []column{col("", 0.32), col("", 0.18), col("", 0.32), col("", 0.18)}})
+	d.table(table{rows: rows, tight: len(details) > 0, cols: []column{col("", 0.375), col("", 0.125), col("", 0.375), col("", 0.125)}})
 	if len(details) > 0 {
 		d.gap(1)
 		d.bullets(sSmall, details)

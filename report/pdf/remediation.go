@@ -104,21 +104,45 @@ func findingKinds(r *report.Report, x *vendorIndex, vendors []string) []findingK
 // why it matters, what to change and the standards behind it.
 func (d *reportDoc) kind(k findingKind) {
 	r := d.r
-	d.heading(sH2, k.title, 1)
-	// The severity line stays with the title and what follows.
+	// The severity chip and the vendors stay with the title: on its line
+	// when all fit there, else on a line of their own below it.
 	caption := d.text("remediation.kind_vendors", d.data("Count", len(k.names), "Vendors", strings.Join(k.names, ", "),
 		"Title", k.title, "Findings", len(k.at)))
-	chipW := d.chipWidth(strings.ToUpper(k.severity))
+	sev := strings.ToUpper(k.severity)
+	chipW := d.chipWidth(sev)
+	h3 := d.setStyle(sH3)
+	titleW := d.f.GetStringWidth(d.clean(k.title)) + 2*cellMargin
 	st := d.setStyle(sSmall)
-	n := len(d.lines(caption, contentW-chipW))
-	d.headingOpt(pendingHeading{height: float64(n)*st.lead + 1, custom: func() {
-		f := d.f
-		y := f.GetY()
-		x := d.chip(marginL, y, strings.ToUpper(k.severity), severityColour(k.severity))
-		f.SetXY(x, y)
-		d.paraAt(sSmall, caption, x, marginL+contentW-x, ink)
-		d.gap(1)
-	}})
+	capW := d.f.GetStringWidth(d.clean(caption)) + 2*cellMargin
+	if titleW+2+chipW+capW <= contentW {
+		d.headingOpt(pendingHeading{style: sH3, title: k.title, level: 1, toc: true, height: h3.lead + 1, custom: func() {
+			f := d.f
+			y := f.GetY()
+			d.setStyle(sH3)
+			d.setText(ink)
+			f.SetXY(marginL, y)
+			f.CellFormat(titleW, h3.lead, d.clean(k.title), "", 0, "L", false, 0, "")
+			x := d.chip(marginL+titleW+2, y+(h3.lead-st.lead)/2-0.5, sev, severityColour(k.severity))
+			d.setStyle(sSmall)
+			d.setText(ink)
+			f.SetXY(x, y+(h3.lead-st.lead)/2)
+			f.CellFormat(marginL+contentW-x, st.lead, d.clean(caption), "", 0, "L", false, 0, "")
+			f.SetXY(marginL, y+h3.lead)
+			d.body = true
+			d.gap(1)
+		}})
+	} else {
+		d.heading(sH3, k.title, 1)
+		n := len(d.lines(caption, contentW-chipW))
+		d.headingOpt(pendingHeading{height: float64(n)*st.lead + 1, custom: func() {
+			f := d.f
+			y := f.GetY()
+			x := d.chip(marginL, y, sev, severityColour(k.severity))
+			f.SetXY(x, y)
+			d.paraAt(sSmall, caption, x, marginL+contentW-x, ink)
+			d.gap(1)
+		}})
+	}
 	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
 	first := r.Findings[k.at[0]]
 	// Messages that differ only in the names of where they were seen
@@ -191,7 +215,7 @@ func (d *reportDoc) kind(k findingKind) {
 		kvs = append(kvs, []cell{label("standards"), txt(strings.Join(cites, "; "))})
 	}
 	if len(kvs) > 0 {
-		d.table(table{cols: []column{col("", 0.3), col("", 0.7)}, rows: kvs, label: true})
+		d.table(table{cols: []column{col("", 0.25), col("", 0.75)}, rows: kvs, label: true})
 	}
 	d.gap(1)
 }

@@ -66,7 +66,7 @@ func sections() []section {
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
 		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
 		{key: "profiles", newPage: false, heading: true, render: (*reportDoc).profiles},
-		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
+		{key: "appendix", newPage: false, heading: true, render: (*reportDoc).appendix},
 	}
 }
 
@@ -699,8 +699,8 @@ func (d *reportDoc) methodology() {
 		rows = append(rows, []cell{txt(rule.Code), txt(rule.Title), txt(rule.Severity), txt(effect)})
 	}
 	d.table(table{header: true, rows: rows, cols: []column{
-		monoCol(d.text("col.code", nil), 0.25), col(d.text("col.finding", nil), 0.3),
-		col(d.text("col.severity", nil), 0.08), col(d.text("col.effect", nil), 0.37),
+		monoCol(d.text("col.code", nil), 0.23), col(d.text("col.finding", nil), 0.33),
+		col(d.text("col.severity", nil), 0.09), col(d.text("col.effect", nil), 0.35),
 	}})
 	d.heading(sH2, d.text("methodology.limits_title", nil), 1)
 	for _, p := range m.Limits {
