@@ -73,8 +73,7 @@ func start(t *testing.T, mutate func(*audit.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg := audit.Config{Resolver: res, SMTP: sc, Port: f.Port, Verifier: &certs.Verifier{Roots: f.CA.Pool()},
-		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, AllowPrivate: true,
-		InjectionWait: 300 * time.Millisecond}
+		StepTimeout: 2 * time.Second, Retries: 1, RetryBackoff: 50 * time.Millisecond, AllowPrivate: true}
 	if mutate != nil {
 		mutate(&cfg)
 	}

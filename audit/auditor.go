@@ -139,9 +139,6 @@ type Config struct {
 	// tlsprobe.DefaultThrottleBackoff).
 	ThrottleBudget  time.Duration
 	ThrottleBackoff time.Duration
-	// InjectionWait is how long the STARTTLS injection test waits, after
-	// its handshake, for an unprompted reply (default smtp.DefaultInjectionWait).
-	InjectionWait time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// AllowPrivate lets the scanner dial addresses that are not globally
@@ -562,7 +559,7 @@ func (a *Auditor) vulns(ctx context.Context, ip, sni string, prober *tlsprobe.Pr
 			hctx, cancel := context.WithTimeout(ctx, a.cfg.StepTimeout)
 			defer cancel()
 			return tc, tc.HandshakeContext(hctx)
-		}, a.cfg.InjectionWait)
+		})
 	})
 	v := prober.Vulns(ctx, versions)
 	wg.Wait()

@@ -58,8 +58,7 @@ func dualCertAudit(t *testing.T, ip string, bySNI bool) (*evidence.Address, map[
 		t.Fatal(err)
 	}
 	a, err := audit.New(audit.Config{Resolver: staticResolver{host: ip}, SMTP: sc, Port: port,
-		Verifier: &certs.Verifier{Roots: ca.Pool()}, AllowPrivate: true, StepTimeout: time.Second,
-		InjectionWait: 100 * time.Millisecond, Versions: []string{evidence.TLS12, evidence.TLS13}})
+		Verifier: &certs.Verifier{Roots: ca.Pool()}, AllowPrivate: true, StepTimeout: time.Second, Versions: []string{evidence.TLS12, evidence.TLS13}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func throttledAudit(t *testing.T, ip string, after int, cooldown, budget time.Du
 	}
 	a, err := audit.New(audit.Config{Resolver: staticResolver{"throttled.example": ip}, SMTP: sc, Port: port,
 		Verifier: &certs.Verifier{}, Retries: 1, RetryBackoff: 10 * time.Millisecond, AllowPrivate: true,
-		StepTimeout: time.Second, InjectionWait: 100 * time.Millisecond,
+		StepTimeout:    time.Second,
 		ThrottleBudget: budget, ThrottleBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -143,6 +143,9 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	b.vendorRows(vendors)
 	b.summary(vendors, &diff)
 	b.scope(vendors)
+	if err := b.trend(ctx, store, runID); err != nil {
+		return nil, err
+	}
 	for _, p := range problems {
 		r.Problems = append(r.Problems, Problem{Sheet: p.Sheet, Row: p.Row, Column: p.Column, Value: p.Value, Message: p.Message})
 	}
@@ -475,11 +478,17 @@ func (b *builder) finding(domain string, f grade.Finding) Finding {
 	if out.Vendors == nil {
 		out.Vendors = []string{}
 	}
+	// The wording comes from the templates; only a finding stored by an
+	// older mxaudit under a code the templates no longer word falls back
+	// to the sentence it was stored with, or to its code.
 	if t, err := b.opt.Texts.Finding(f.Code, f.Args); err == nil {
 		out.Title, out.Remediation, out.Why, out.Standards = t.Title, t.Remediation, t.Why, t.Standards
 		if t.Message != "" {
 			out.Message = t.Message
 		}
+	}
+	if out.Message == "" {
+		out.Message = f.Code
 	}
 	return out
 }
@@ -968,6 +977,30 @@ func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 	s.Regressions, s.Improvements = diff.Regressions, diff.Improvements
 	b.programmeSummary(vendors)
 	s.ExpiringSoon = diff.Count(db.ChangeCertExpiring)
+}
+
+// trend reads the figures of the last runs of the list, this one last,
+// aggregated by the database (db.Trend).
+func (b *builder) trend(ctx context.Context, store *db.DB, runID int64) error {
+	points, err := store.Trend(ctx, runID, db.TrendRuns)
+	if err != nil {
+		return err
+	}
+	out := make([]TrendPoint, 0, len(points))
+	for _, p := range points {
+		tp := TrendPoint{RunID: p.RunID, FinishedAt: p.FinishedAt, VendorsInList: p.VendorsInList,
+			VendorsAudited: p.VendorsAudited, VendorsAtRisk: p.VendorsAtRisk, ForcedEligible: p.ForcedEligible}
+		if tp.FinishedAt != nil {
+			t := tp.FinishedAt.UTC()
+			tp.FinishedAt = &t
+		}
+		for _, g := range grade.AllGrades() {
+			tp.VendorGrades = append(tp.VendorGrades, GradeCount{Grade: string(g), Count: p.VendorGrades[g]})
+		}
+		out = append(out, tp)
+	}
+	b.r.Summary.Trend = out
+	return nil
 }
 
 func (b *builder) methodology(run db.Run) {

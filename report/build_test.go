@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -299,7 +300,7 @@ func TestBuildDeterministic(t *testing.T) {
 // breaks the vendors down by tier and tag; unaudited rows rank with the
 // at-risk group.
 func TestBuildScope(t *testing.T) {
-	path, _, run2, err := reporttest.Build(t.TempDir())
+	path, run1, run2, err := reporttest.Build(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,6 +342,7 @@ func TestBuildScope(t *testing.T) {
 	if len(s.Conclusion) != 3 || !strings.HasPrefix(s.Conclusion[0], s.Scope) || !strings.Contains(s.Conclusion[2], "Since run") {
 		t.Errorf("conclusion %q", s.Conclusion)
 	}
+	t.Run("trend", func(t *testing.T) { checkTrend(t, store, run1, run2, r) })
 	// Unaudited or inconclusive rows come before every D, C, B and A row.
 	seenBetter := false
 	for _, v := range r.Vendors {
@@ -352,6 +354,38 @@ func TestBuildScope(t *testing.T) {
 		}
 		if v.GradeRank == 0 && v.Grade != "N/A" && seenBetter {
 			t.Errorf("%s (%s) ranks below a graded vendor", v.Vendor, v.Grade)
+		}
+	}
+}
+
+// checkTrend: the trend of run 2 holds runs 1 and 2, oldest first, and
+// each point's figures, aggregated by the database, are exactly the
+// summary's figures of that run as Build computes them in Go.
+func checkTrend(t *testing.T, store *db.DB, run1, run2 int64, r2 *report.Report) {
+	r1, err := report.Build(context.Background(), store, run1, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Summary.Trend) != 1 {
+		t.Fatalf("trend of the first run: %+v", r1.Summary.Trend)
+	}
+	trend := r2.Summary.Trend
+	if len(trend) != 2 || trend[0].RunID != run1 || trend[1].RunID != run2 {
+		t.Fatalf("trend of run %d: %+v", run2, trend)
+	}
+	if !reflect.DeepEqual(trend[0], r1.Summary.Trend[0]) {
+		t.Errorf("run %d's point differs between the two trends: %+v, %+v", run1, trend[0], r1.Summary.Trend[0])
+	}
+	for i, r := range []*report.Report{r1, r2} {
+		s, p := r.Summary, trend[i]
+		want := report.TrendPoint{RunID: r.Run.ID, FinishedAt: r.Run.FinishedAt, VendorsInList: s.VendorsInList,
+			VendorsAudited: s.VendorsAudited, VendorsAtRisk: s.VendorsAtRisk, VendorGrades: s.VendorGrades, ForcedEligible: s.ForcedEligible}
+		if p.FinishedAt == nil || want.FinishedAt == nil || !p.FinishedAt.Equal(*want.FinishedAt) {
+			t.Errorf("run %d: finished %v, want %v", r.Run.ID, p.FinishedAt, want.FinishedAt)
+		}
+		p.FinishedAt, want.FinishedAt = nil, nil
+		if !reflect.DeepEqual(p, want) {
+			t.Errorf("run %d: trend point %+v, summary says %+v", r.Run.ID, p, want)
 		}
 	}
 }

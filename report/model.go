@@ -190,6 +190,31 @@ type Summary struct {
 	// VendorsAcceptedRisk counts vendors whose every grade-lowering
 	// finding is accepted by an active exception.
 	VendorsAcceptedRisk int `json:"vendors_accepted_risk"`
+	// Trend is the vendor figures of the last runs of the same list (at
+	// most db.TrendRuns), oldest first, ending with this run: runs with
+	// the same list name, completed, not made by regrade (db.TrendRunIDs).
+	Trend []TrendPoint `json:"trend"`
+}
+
+// TrendPoint is one run of the summary's trend, counted by the rules of
+// the summary's own figures (a vendor is its worst domain).
+type TrendPoint struct {
+	// RunID is the run's id.
+	RunID int64 `json:"run_id"`
+	// FinishedAt is when the run finished; null for a run still running.
+	FinishedAt *time.Time `json:"finished_at"`
+	// VendorsInList counts the vendors of the run's list as it was then;
+	// VendorsAudited those whose every domain was graded (a letter, or N/A).
+	VendorsInList  int `json:"vendors_in_list"`
+	VendorsAudited int `json:"vendors_audited"`
+	// VendorsAtRisk counts vendors graded D or F, or not audited.
+	VendorsAtRisk int `json:"vendors_at_risk"`
+	// VendorGrades counts vendors per grade, best first, every grade
+	// listed (as summary.vendor_grades).
+	VendorGrades []GradeCount `json:"vendor_grades"`
+	// ForcedEligible counts vendors whose every domain is eligible for
+	// Forced TLS (as summary.forced_tls_eligible).
+	ForcedEligible int `json:"forced_tls_eligible"`
 }
 
 // NotAudited is a vendor that could not be audited, and why.

@@ -62,6 +62,7 @@ const (
 	VerbHELO     = "HELO"
 	VerbSTARTTLS = "STARTTLS"
 	VerbQUIT     = "QUIT"
+	VerbNOOP     = "NOOP"
 	VerbMAIL     = "MAIL"
 	VerbRCPT     = "RCPT"
 	VerbDATA     = "DATA"
@@ -521,7 +522,7 @@ func (c *session) readCommand() (verb, arg string, err error) {
 	verb, arg, _ = strings.Cut(text, " ")
 	verb = strings.ToUpper(verb)
 	switch verb {
-	case VerbEHLO, VerbHELO, VerbSTARTTLS, VerbQUIT, VerbMAIL, VerbRCPT, VerbDATA:
+	case VerbEHLO, VerbHELO, VerbSTARTTLS, VerbQUIT, VerbNOOP, VerbMAIL, VerbRCPT, VerbDATA:
 	default:
 		verb = OtherVerb
 	}
@@ -585,6 +586,9 @@ func (c *session) serve() {
 					return
 				}
 			}
+		case VerbNOOP:
+			// RFC 5321 §4.1.1.9: NOOP is always answered 250.
+			err = c.reply(codeOK, "2.0.0 Ok")
 		case VerbQUIT:
 			_ = c.reply(codeBye, "bye")
 			return

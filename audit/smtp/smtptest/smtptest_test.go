@@ -190,10 +190,11 @@ func TestServerDialogue(t *testing.T) {
 				{"MAIL FROM:<>\r\n", []string{"502 command not implemented"}},
 				{"rcpt TO:<a@b>\r\n", []string{"502 command not implemented"}},
 				{"DATA\r\n", []string{"502 command not implemented"}},
-				{"NOOP\r\n", []string{"502 command not implemented"}},
+				{"NOOP\r\n", []string{"250 2.0.0 Ok"}},
+				{"VRFY postmaster\r\n", []string{"502 command not implemented"}},
 				{"QUIT\r\n", []string{"221 bye"}},
 			},
-			commands: map[string]int{VerbEHLO: 1, VerbHELO: 1, VerbMAIL: 1, VerbRCPT: 1, VerbDATA: 1, OtherVerb: 1, VerbQUIT: 1},
+			commands: map[string]int{VerbEHLO: 1, VerbHELO: 1, VerbMAIL: 1, VerbRCPT: 1, VerbDATA: 1, VerbNOOP: 1, OtherVerb: 1, VerbQUIT: 1},
 		},
 		{
 			name:     "pipelined commands noticed",
