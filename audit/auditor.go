@@ -150,6 +150,16 @@ type Config struct {
 	AllowPrivate bool
 }
 
+// certCacheSize bounds the certificate checks an Auditor keeps. They are
+// keyed by address and MX name: providers that give each customer domain
+// an MX name of its own on a shared pool of addresses (as Microsoft 365
+// does) would otherwise add one per domain of the list, each with its
+// decoded chain, for the whole run. The checks of names many domains share
+// are asked for again and again and stay; a check dropped and asked for
+// again costs one more connection. Probes are kept whole (one per address,
+// which bounds them), so an address is probed once per run.
+const certCacheSize = 4096
+
 // Auditor audits domains. It is safe for concurrent use; one Auditor is one
 // run: its caches make each address probed once.
 type Auditor struct {
@@ -225,8 +235,8 @@ func New(cfg Config) (*Auditor, error) {
 		cfg:    cfg,
 		guard:  guard.Guard{AllowPrivate: cfg.AllowPrivate},
 		limit:  newHostLimiter(cfg.PerHost, cfg.ConnectGap),
-		probes: newOnceCache[string, *evidence.Probe](),
-		certs:  newOnceCache[[2]string, certSet](),
+		probes: newOnceCache[string, *evidence.Probe](0),
+		certs:  newOnceCache[[2]string, certSet](certCacheSize),
 		chains: make(map[string]sniChain),
 	}, nil
 }
