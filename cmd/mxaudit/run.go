@@ -574,6 +574,9 @@ func newRunSink(c *cli.Context, store *db.DB, p grade.Policy, runID int64, total
 func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 	if in, ok := s.inputs[ev.Domain]; ok {
 		ev.Input = in
+		// Each domain is handed over once: a list of e-mail addresses
+		// (an input per domain) does not stay in memory as it is audited.
+		delete(s.inputs, ev.Domain)
 	}
 	g := grade.GradeDomain(ev, s.policy)
 	if err := s.store.SaveDomain(ctx, s.runID, ev, &g); err != nil {
