@@ -64,7 +64,11 @@ V6_PLAIN=$V6_PREFIX::16
 # Bounded waits: WAIT_TRIES tries, WAIT_STEP seconds apart.
 WAIT_TRIES=100
 WAIT_STEP=0.1
-TESTSSL_TIMEOUT=600 # seconds allowed for one testssl.sh run
+TESTSSL_TIMEOUT=1200 # seconds allowed for one testssl.sh run
+# testssl.sh runs at once (E2E_TESTSSL_PARALLEL): each run is one bash
+# process at a time, so on a machine busy with other work more of them in
+# parallel finish sooner.
+TESTSSL_PARALLEL=${E2E_TESTSSL_PARALLEL:-4}
 BENCH_RUNS=3        # timed runs of each tool in the benchmark
 
 # Nothing may listen on our addresses yet (another e2e run, say): its
@@ -682,7 +686,6 @@ if [ -n "${E2E_SERVE_ONLY:-}" ]; then # for debugging: keep the servers up for t
 fi
 
 printf '%s\n' "${INSTANCES[@]}" >"$OUT/instances.txt"
-printf '%s\n' "${TESTSSL_VULN[@]}" >"$OUT/testssl-vuln.txt"
 TESTSSL=(testssl --quiet --color 0 --warnings off --nodns none --connect-timeout 5 --openssl-timeout 5
          --starttls smtp -p -s -e -S)
 # make e2e adds the vulnerability checks (-U) on the servers whose TLS
@@ -690,6 +693,7 @@ TESTSSL=(testssl --quiet --color 0 --warnings off --nodns none --connect-timeout
 # for the modern Postfix on 2 busy cores); the benchmark times the tools on the
 # protocol, suite and certificate checks alone.
 TESTSSL_VULN=(modern exim)
+printf '%s\n' "${TESTSSL_VULN[@]}" >"$OUT/testssl-vuln.txt"
 
 if [ "$MODE" = e2e ]; then # make bench times the tools only
 # --- the vendor list and mxaudit --------------------------------------------
@@ -720,7 +724,7 @@ status=0
 echo "$status" >"$OUT/scan-dane.status"
 
 # --- testssl.sh against every SMTP address -----------------------------------
-log "testssl.sh --starttls smtp -p -s -e -S against each SMTP address, -U too on ${TESTSSL_VULN[*]} (two at a time)"
+log "testssl.sh --starttls smtp -p -s -e -S against each SMTP address, -U too on ${TESTSSL_VULN[*]} ($TESTSSL_PARALLEL at a time)"
 mkdir -p "$OUT/testssl"
 run_testssl() { # $1 name, $2 ip
   local rc=0 extra=()
@@ -733,7 +737,7 @@ for inst in "${INSTANCES[@]}"; do
   IFS=: read -r name ip _ <<<"$inst"
   run_testssl "$name" "$ip" &
   running+=($!)
-  if [ "${#running[@]}" -ge 2 ]; then wait "${running[0]}"; running=("${running[@]:1}"); fi
+  if [ "${#running[@]}" -ge "$TESTSSL_PARALLEL" ]; then wait "${running[0]}"; running=("${running[@]:1}"); fi
 done
 for p in "${running[@]}"; do wait "$p"; done
 

@@ -1440,7 +1440,7 @@ func compareVulns(t *testing.T, path string, in instance, p *evidence.Probe, fs 
 		tv, answered := theirVuln(f)
 		ov, known := ours[name]
 		if !answered || !known {
-			t.Logf("-U %s: not compared (testssl.sh %s %q, mxaudit answered %v)", f.ID, f.Severity, f.Finding, known)
+			t.Logf("-U %s: not compared (testssl.sh %s %q; mxaudit has an answer: %v)", f.ID, f.Severity, f.Finding, known)
 			continue
 		}
 		compared++
