@@ -289,7 +289,7 @@ func findingCases() []findingCase {
 			a.Cert = nil
 		}, wantCodes: []string{CodeInconclusive}, code: CodeInconclusive, severity: Info, score: 0, grade: GradeInconclusive,
 			args: map[string]string{"kind": "smtp_reject", "step": "banner", "code": "421",
-				"reason": "smtp_reject at banner: 421 4.7.0 too many connections"}},
+				"cause": "unclear", "error": "421 4.7.0 too many connections"}},
 	}
 }
 

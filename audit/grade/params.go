@@ -41,7 +41,7 @@ var params = map[string][]string{
 	"DNSSEC_BOGUS":                  {"domain", "host", "lookup", "reason"},
 	"DNSSEC_UNSIGNED":               {"domain"},
 	"HTTPS_BLOCKED":                 {"domain", "url"},
-	"INCONCLUSIVE":                  {"code", "domain", "host", "ip", "kind", "reason", "step"},
+	"INCONCLUSIVE":                  {"cause", "code", "detail", "domain", "error", "host", "ip", "kind", "reason", "step", "version"},
 	"MTASTS_ENFORCE_MX_FAILS":       {"domain", "host", "ip", "pattern", "reasons"},
 	"MTASTS_HOST_PRIVATE":           {"domain", "reason", "url"},
 	"MTASTS_LOOKUP_FAILED":          {"domain", "status"},
