@@ -671,8 +671,18 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 		c.add(CodeCertExpiresSoon, map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
 	}
 	if cc.Trusted != nil && !*cc.Trusted {
-		reason := untrustedReason(cc)
-		c.add(CodeCertUntrusted, map[string]string{"reason": reason, "subject": leaf.Subject, "issuer": leaf.Issuer})
+		args := map[string]string{"subject": leaf.Subject, "issuer": leaf.Issuer}
+		switch {
+		case cc.SelfSigned:
+			args["cause"] = "self_signed"
+		case cc.ChainIncomplete:
+			args["cause"] = "issuer_missing"
+		case cc.TrustError != "":
+			args["cause"], args["error"] = "verify_error", cc.TrustError
+		default:
+			args["cause"] = "chain_invalid"
+		}
+		c.add(CodeCertUntrusted, args)
 	}
 	if cc.ChainIncomplete {
 		c.add(CodeCertChainIncomplete, map[string]string{"issuer": leaf.Issuer})
@@ -698,6 +708,9 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 	}
 }
 
+// untrustedReason says why a chain is not trusted, for the list of reasons
+// an enforced MTA-STS policy refuses an address (CERT_UNTRUSTED itself
+// gives the cause, which the templates word the same way).
 func untrustedReason(cc *evidence.CertCheck) string {
 	switch {
 	case cc.SelfSigned:
