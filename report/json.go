@@ -61,6 +61,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	})
 	jsonArray(jw, "findings", r.Findings)
 	jsonArray(jw, "changes", r.Changes)
+	jsonArray(jw, "vendor_changes", r.VendorChanges)
 	jsonArray(jw, "input_problems", r.Problems)
 	jw.field("methodology", r.Methodology)
 	jw.field("manifest", r.Manifest)

@@ -326,6 +326,7 @@ func (d *reportDoc) summary() {
 		d.bullets(sSmall, items)
 		d.gap(1)
 	}
+	d.vendorChanges()
 	d.prosePara(sBody, "summary.intro", d.data())
 	d.breakdown()
 

@@ -1,0 +1,46 @@
+package pdf
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// findingCode matches a finding code ("SSLV3_ENABLED").
+var findingCode = regexp.MustCompile(`\b[A-Z0-9]+(_[A-Z0-9]+)+\b`)
+
+// TestSummaryChangesInWords: the executive summary lists the vendors'
+// changes in the model's plain sentences, and no finding code appears
+// anywhere in the summary's text; the changes table names findings in
+// words too.
+func TestSummaryChangesInWords(t *testing.T) {
+	r := fx.second
+	if len(r.VendorChanges) == 0 {
+		t.Fatal("the fixture's second run has no vendor changes: nothing checked")
+	}
+	_, p := render(t, r, Options{})
+	sp := summaryPage(t, p)
+	next := prose(t, "programme.title", nil)
+	var summary strings.Builder
+	for i := sp; i < len(p.pages); i++ {
+		txt := p.pages[i].text()
+		if i > sp && (strings.HasPrefix(txt, next+"\n") || strings.Contains(txt, "\n"+next+"\n")) {
+			break
+		}
+		summary.WriteString(txt)
+	}
+	text := squash(summary.String())
+	for _, vc := range r.VendorChanges[:min(len(r.VendorChanges), summaryChangesShown)] {
+		if !strings.Contains(text, squash(vc.Text)) {
+			t.Errorf("summary: no %q", vc.Text)
+		}
+	}
+	if m := findingCode.FindAllString(summary.String(), -1); len(m) > 0 {
+		t.Errorf("finding codes in the summary: %q", m)
+	}
+	for _, c := range r.Changes {
+		if findingCode.MatchString(c.Text) {
+			t.Errorf("a finding code in the change %q", c.Text)
+		}
+	}
+}
