@@ -7,7 +7,7 @@ VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build test lint fuzz demo bench bench-10k clean e2e report-preview
+.PHONY: help build test lint fuzz demo bench bench-10k bench-history clean e2e report-preview
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -46,6 +46,11 @@ bench: build ## batch benchmark: 1,000 generated domains on ~200 addresses, 50 m
 bench-10k: build ## the same at scale: 10,000 domains on ~2,000 addresses (several minutes)
 	$(GO) build -trimpath -o $(BIN)/mxbench ./cmd/mxbench
 	$(BIN)/mxbench -name 10k -domains 10000 -concurrency 64,128 -mxaudit $(BIN)/mxaudit -out $(BENCH_OUT) -detail $(BIN)/bench-10k-addresses.csv
+
+HISTORY_DB ?= $(BIN)/history-12x100k.db
+bench-history: build ## history database of twelve 100,000-domain runs (generated once into $(HISTORY_DB), ~12 GB, long): time and memory of runs, history, diff and the last run's manifest and report (samples/bench-results.txt)
+	$(GO) test -run '^$$' -bench '^BenchmarkHistory$$' -benchtime 1x -timeout 4h ./report/ -args \
+	  -history.db $(CURDIR)/$(HISTORY_DB) -history.mxaudit $(CURDIR)/$(BIN)/mxaudit -history.out $(CURDIR)/$(BENCH_OUT)
 
 e2e: build ## root only: audit real Postfix, Exim, NSD and nginx on 127.0.9.x, assert every verdict, compare with testssl.sh
 	BIN=$(BIN) GO=$(GO) ./samples/e2e/e2e.sh

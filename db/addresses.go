@@ -105,6 +105,8 @@ func (d *DB) joinAddresses(ctx context.Context, runID int64, ev *evidence.Domain
 	return nil
 }
 
+const addressEvidenceQuery = `SELECT json FROM address_evidence WHERE run_id = ? AND sha256 = ?`
+
 // address loads one stored address evidence, from the cache when it can.
 func (d *DB) address(ctx context.Context, runID int64, key string) (*evidence.Address, error) {
 	k := addressKey{run: runID, sha256: key}
@@ -112,7 +114,7 @@ func (d *DB) address(ctx context.Context, runID int64, key string) (*evidence.Ad
 		return a, nil
 	}
 	var s string
-	err := d.sql.QueryRowContext(ctx, `SELECT json FROM address_evidence WHERE run_id = ? AND sha256 = ?`, runID, key).Scan(&s)
+	err := d.sql.QueryRowContext(ctx, addressEvidenceQuery, runID, key).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("address evidence %s of run %d: %w", key, runID, ErrNotFound)
 	}

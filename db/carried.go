@@ -23,6 +23,13 @@ type Audited struct {
 	RunDate time.Time
 }
 
+// lastAuditedQuery walks one domain's results newest first along the
+// (domain, run_id) index.
+const lastAuditedQuery = `SELECT r.id, r.started_at FROM domain_results dr JOIN runs r ON r.id = dr.run_id
+		WHERE dr.domain = ? AND dr.grade <> ?
+		  AND (dr.run_id = ? OR (dr.run_id < ? AND r.status = ? AND r.list_name = ?))
+		ORDER BY dr.run_id DESC LIMIT 1`
+
 // LastAudited returns domain's newest result that is not inconclusive, from
 // run upTo itself or from a completed run of list listName before it;
 // ErrNotFound when there is none. A failed run is no result, and an
@@ -33,10 +40,7 @@ type Audited struct {
 func (d *DB) LastAudited(ctx context.Context, domain, listName string, upTo int64) (Audited, error) {
 	var a Audited
 	var started string
-	err := d.sql.QueryRowContext(ctx, `SELECT r.id, r.started_at FROM domain_results dr JOIN runs r ON r.id = dr.run_id
-		WHERE dr.domain = ? AND dr.grade <> ?
-		  AND (dr.run_id = ? OR (dr.run_id < ? AND r.status = ? AND r.list_name = ?))
-		ORDER BY dr.run_id DESC LIMIT 1`, domain, notAudited, upTo, upTo, StatusCompleted, listName).Scan(&a.Run, &started)
+	err := d.sql.QueryRowContext(ctx, lastAuditedQuery, domain, notAudited, upTo, upTo, StatusCompleted, listName).Scan(&a.Run, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("%s audited up to run %d: %w", domain, upTo, ErrNotFound)
 	}
@@ -48,12 +52,14 @@ func (d *DB) LastAudited(ctx context.Context, domain, listName string, upTo int6
 	return a, err
 }
 
+const auditedDomainsQuery = `SELECT count(*) FROM domain_results WHERE run_id = ? AND grade <> ?`
+
 // AuditedDomains counts the domains of a run that were audited: every
 // stored domain but the inconclusive ones. A run that audited none is no
 // result, and never the baseline of a diff.
 func (d *DB) AuditedDomains(ctx context.Context, runID int64) (int, error) {
 	var n int
-	err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM domain_results WHERE run_id = ? AND grade <> ?`, runID, notAudited).Scan(&n)
+	err := d.sql.QueryRowContext(ctx, auditedDomainsQuery, runID, notAudited).Scan(&n)
 	return n, err
 }
 
@@ -76,10 +82,12 @@ func (d *DB) InconclusiveDomains(ctx context.Context, runID int64) (map[string]b
 	return out, rows.Err()
 }
 
+const gradeCountsQuery = `SELECT grade, count(*) FROM domain_results WHERE run_id = ? GROUP BY grade`
+
 // GradeCounts counts a run's stored domains per grade, whatever session of
 // the run stored them (a resumed run is counted whole).
 func (d *DB) GradeCounts(ctx context.Context, runID int64) (map[string]int, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT grade, count(*) FROM domain_results WHERE run_id = ? GROUP BY grade`, runID)
+	rows, err := d.sql.QueryContext(ctx, gradeCountsQuery, runID)
 	if err != nil {
 		return nil, err
 	}

@@ -156,6 +156,10 @@ func TestCompareEveryKind(t *testing.T) {
 	oldA.MTASTS = &evidence.MTASTS{ID: "1", Policy: &evidence.STSPolicy{Mode: "testing"}}
 	newA.MTASTS = &evidence.MTASTS{ID: "2", Policy: &evidence.STSPolicy{Mode: "enforce"}}
 	newA.Hosts[0].Addresses = append(newA.Hosts[0].Addresses, evidence.Address{IP: "127.0.0.9"})
+	// The new finding has its facts; the resolved one was stored by an
+	// older mxaudit with only its sentence.
+	newAG.Findings[0].Args = map[string]string{"domain": "a.example", "host": "mx.a.example", "ip": "127.0.0.1", "suites": "TLS_RSA_WITH_RC4_128_SHA"}
+	oldBG.Findings[0].Reason = "The server accepts weak cipher suites (RC4)."
 	oldC, oldCG := domainWith("c.example", "mx.c.example", "127.0.0.4", grade.GradeA, grade.ForcedTLSEligible)
 	newD, newDG := domainWith("d.example", "mx.d.example", "127.0.0.5", grade.GradeA, grade.ForcedTLSEligible)
 
@@ -188,6 +192,12 @@ func TestCompareEveryKind(t *testing.T) {
 		}
 		if c.Kind == ChangeAddressAdded && c.IP != "127.0.0.9" {
 			t.Errorf("address_added = %+v", c)
+		}
+		if c.Kind == ChangeFindingAppeared && (c.Code != "SSLV3_ENABLED" || c.Args["suites"] != "TLS_RSA_WITH_RC4_128_SHA" || c.Detail != "") {
+			t.Errorf("finding_appeared = %+v, want the finding's facts and no sentence", c)
+		}
+		if c.Kind == ChangeFindingResolved && (c.Code != "WEAK_CIPHERS" || c.Detail != "The server accepts weak cipher suites (RC4).") {
+			t.Errorf("finding_resolved = %+v, want the stored sentence", c)
 		}
 	}
 }

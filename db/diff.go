@@ -55,7 +55,12 @@ type Change struct {
 	Code     string `json:"code,omitempty"`
 	Severity string `json:"severity,omitempty"`
 	// Days is the days to expiry for cert_expiring.
-	Days   int    `json:"days,omitempty"`
+	Days int `json:"days,omitempty"`
+	// Args are a finding change's facts (grade.Finding.Args), from which
+	// readers word it with the templates.
+	Args map[string]string `json:"args,omitempty"`
+	// Detail says more about the change; for a finding stored by an older
+	// mxaudit, the sentence it was stored with.
 	Detail string `json:"detail,omitempty"`
 	// Since is the run the domain was compared with when that is not the
 	// diff's base: the domain could not be audited in the base run, and
@@ -100,6 +105,7 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	var oldVendors []VendorRow
 	oldNames := map[string]bool{}
 	var listName string
+	var baseStarted time.Time
 	if base != nil {
 		if oldVendors, err = d.Vendors(ctx, *base); err != nil {
 			return nil, err
@@ -115,7 +121,7 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 		if err != nil {
 			return nil, err
 		}
-		listName = br.ListName
+		listName, baseStarted = br.ListName, br.StartedAt
 	}
 	curNames, err := d.DomainNames(ctx, id)
 	if err != nil {
@@ -123,35 +129,53 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	}
 	c := newComparer(curVendors, oldVendors, base != nil, expiryWarn)
 	c.listChanges(setOf(curNames), oldNames)
-	err = d.EachDomain(ctx, id, func(s StoredDomain) error {
+	// The run and its base are read side by side in domain order, in
+	// batches along their (run_id, domain) index: each domain's base row
+	// comes with it, with no query of its own. Only a domain the base
+	// run did not audit is looked up further back (LastAudited).
+	var baseRows *runCursor
+	var baseDate time.Time
+	if base != nil {
+		baseRows = d.newRunCursor(*base)
+		baseDate = baseStarted
+	}
+	rows := d.newRunCursor(id)
+	for {
+		r, ok, err := rows.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		s, err := d.decodeDomain(ctx, id, r.domain, r.ev, r.g, r.refs)
+		if err != nil {
+			return nil, err
+		}
 		if base == nil {
 			c.domain(s, nil)
-			return nil
+			continue
 		}
 		// Each domain is compared with the last run that audited it: the
 		// base run, or an earlier completed run when the base could not
 		// audit it.
-		last, err := d.LastAudited(ctx, s.Domain, listName, *base)
+		last, err := d.lastAuditedBeside(ctx, baseRows, s.Domain, listName, *base, baseDate)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			c.domain(s, nil)
-			return nil
+			continue
 		case err != nil:
-			return err
+			return nil, err
 		}
 		if s.Grade.Grade == grade.GradeInconclusive {
 			c.carried(s, last)
-			return nil
+			continue
 		}
 		since := int64(0)
 		if last.Run != *base {
 			since = last.Run
 		}
 		c.domainSince(s, &last.StoredDomain, since)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	diff := c.finish()
 	diff.Run = id
@@ -160,6 +184,24 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	}
 	diff.Made = time.Now().UTC()
 	return diff, nil
+}
+
+// lastAuditedBeside is LastAudited(domain, listName, base) for a walk in
+// domain order that reads the base run beside it: the base run's row of
+// the domain when the base audited it, else the newest earlier result.
+func (d *DB) lastAuditedBeside(ctx context.Context, baseRows *runCursor, domain, listName string, base int64, baseDate time.Time) (Audited, error) {
+	r, ok, err := baseRows.seek(ctx, domain)
+	if err != nil {
+		return Audited{}, err
+	}
+	if !ok || r.grade == notAudited {
+		return d.LastAudited(ctx, domain, listName, base)
+	}
+	s, err := d.decodeDomain(ctx, base, r.domain, r.ev, r.g, r.refs)
+	if err != nil {
+		return Audited{}, err
+	}
+	return Audited{StoredDomain: s, Run: base, RunDate: baseDate}, nil
 }
 
 // Compare is the comparison behind ComputeDiff, over domains in memory.
@@ -344,13 +386,13 @@ func compareDomain(o, s StoredDomain) []Change {
 	for _, k := range sortedKeys(newF) {
 		if _, ok := oldF[k]; !ok {
 			f := newF[k]
-			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
+			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Detail: f.Reason})
 		}
 	}
 	for _, k := range sortedKeys(oldF) {
 		if _, ok := newF[k]; !ok {
 			f := oldF[k]
-			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Detail: f.Reason})
+			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Detail: f.Reason})
 		}
 	}
 	out = append(out, comparePosture(o, s)...)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -72,6 +71,9 @@ func hexSHA(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+const manifestDomainsQuery = `SELECT domain, grade, incomplete, forced_tls, evidence_json, grade_json, address_refs
+		FROM domain_results WHERE run_id = ? ORDER BY domain`
+
 // ComputeManifest digests what the database holds for a run now.
 func (d *DB) ComputeManifest(ctx context.Context, runID int64) (Manifest, error) {
 	m := Manifest{Version: ManifestVersion, RunID: runID, Domains: []DomainDigest{}}
@@ -87,48 +89,48 @@ func (d *DB) ComputeManifest(ctx context.Context, runID int64) (Manifest, error)
 	if m.VendorsSHA256, err = d.vendorsDigest(ctx, runID); err != nil {
 		return m, err
 	}
-	rows, err := d.sql.QueryContext(ctx, `SELECT domain, grade, incomplete, forced_tls, evidence_json, grade_json, address_refs
-		FROM domain_results WHERE run_id = ?`, runID)
+	// Each shared address evidence row is held to its key once, not once
+	// per domain referring to it: a provider address serves thousands of
+	// domains. What is kept is bounded by the run's addresses.
+	addrs, err := d.addressDigests(ctx, runID)
 	if err != nil {
 		return m, err
 	}
-	type stored struct {
-		domain, grade, forced, ev, g, refs string
-		incomplete                         int
-	}
-	var all []stored
-	for rows.Next() {
-		var s stored
-		if err := rows.Scan(&s.domain, &s.grade, &s.incomplete, &s.forced, &s.ev, &s.g, &s.refs); err != nil {
-			rows.Close()
-			return m, err
-		}
-		all = append(all, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// The domains stream in domain order from the (run_id, domain) index:
+	// one row in memory at a time, whatever the length of the list.
+	rows, err := d.sql.QueryContext(ctx, manifestDomainsQuery, runID)
+	if err != nil {
 		return m, err
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].domain < all[j].domain })
-	for _, s := range all {
-		var b strings.Builder
-		fmt.Fprintf(&b, "mxaudit-domain-v1\ndomain %s\nrow %s %d %s\nevidence %s\n", s.domain, s.grade, s.incomplete, s.forced, hexSHA([]byte(s.ev)))
-		if s.refs != "" {
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var domain, grade, forced, ev, g, refs string
+		var incomplete int
+		if err := rows.Scan(&domain, &grade, &incomplete, &forced, &ev, &g, &refs); err != nil {
+			return m, err
+		}
+		b.Reset()
+		fmt.Fprintf(&b, "mxaudit-domain-v1\ndomain %s\nrow %s %d %s\nevidence %s\n", domain, grade, incomplete, forced, hexSHA([]byte(ev)))
+		if refs != "" {
 			var keys [][]string
-			if err := json.Unmarshal([]byte(s.refs), &keys); err != nil {
-				return m, fmt.Errorf("%s: address references: %w", s.domain, err)
+			if err := json.Unmarshal([]byte(refs), &keys); err != nil {
+				return m, fmt.Errorf("%s: address references: %w", domain, err)
 			}
 			for _, host := range keys {
 				for _, key := range host {
-					if err := d.checkAddress(ctx, runID, key); err != nil {
-						return m, fmt.Errorf("%s: %w", s.domain, err)
+					if err := addrs.check(key); err != nil {
+						return m, fmt.Errorf("%s: %w", domain, err)
 					}
 					fmt.Fprintf(&b, "address %s\n", key)
 				}
 			}
 		}
-		fmt.Fprintf(&b, "grade %s\n", hexSHA([]byte(s.g)))
-		m.Domains = append(m.Domains, DomainDigest{Domain: s.domain, Digest: hexSHA([]byte(b.String()))})
+		fmt.Fprintf(&b, "grade %s\n", hexSHA([]byte(g)))
+		m.Domains = append(m.Domains, DomainDigest{Domain: domain, Digest: hexSHA([]byte(b.String()))})
+	}
+	if err := rows.Err(); err != nil {
+		return m, err
 	}
 	m.RootDigest = m.root()
 	return m, nil
@@ -148,21 +150,39 @@ func (m Manifest) root() string {
 // longer hashes to its key.
 var ErrEvidenceAltered = errors.New("stored evidence altered")
 
-// checkAddress holds a shared address evidence row to its key, the
-// SHA-256 of its JSON.
-func (d *DB) checkAddress(ctx context.Context, runID int64, key string) error {
-	var s string
-	err := d.sql.QueryRowContext(ctx, `SELECT json FROM address_evidence WHERE run_id = ? AND sha256 = ?`, runID, key).Scan(&s)
-	if errors.Is(err, sql.ErrNoRows) {
+// addressDigests records, for each address evidence row of a run, whether
+// it still hashes to its key (the SHA-256 of its JSON).
+type addressDigests map[string]bool
+
+// check holds a reference to an address evidence row to its key.
+func (a addressDigests) check(key string) error {
+	ok, found := a[key]
+	switch {
+	case !found:
 		return fmt.Errorf("address evidence %s: %w", key, ErrNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	if hexSHA([]byte(s)) != key {
+	case !ok:
 		return fmt.Errorf("address evidence %s no longer hashes to its key: %w", key, ErrEvidenceAltered)
 	}
 	return nil
+}
+
+// addressDigests hashes every address evidence row of a run once.
+func (d *DB) addressDigests(ctx context.Context, runID int64) (addressDigests, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT sha256, json FROM address_evidence WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := addressDigests{}
+	for rows.Next() {
+		var key string
+		var js []byte
+		if err := rows.Scan(&key, &js); err != nil {
+			return nil, err
+		}
+		out[key] = hexSHA(js) == key
+	}
+	return out, rows.Err()
 }
 
 func (d *DB) vendorsDigest(ctx context.Context, runID int64) (string, error) {

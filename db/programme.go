@@ -187,58 +187,87 @@ type FindingSighting struct {
 	Severity               grade.Severity
 }
 
+// runFindingsQuery reads a run's findings through its domain results:
+// the run's rows from the (run_id, ...) index, each one's findings from
+// findings (domain_result_id).
+const runFindingsQuery = `SELECT dr.domain, f.code, f.severity, f.host, f.ip FROM findings f
+			JOIN domain_results dr ON dr.id = f.domain_result_id WHERE dr.run_id = ?`
+
 // FindingHistory returns the runs of a run's vendor list that count as its
 // history (every completed run before it, and the run itself), oldest
 // first, and every finding stored in them. Runs made by `regrade` are
 // left out unless they are the run itself: they repeat an earlier run's
-// evidence and would make a finding look seen twice.
+// evidence and would make a finding look seen twice. It holds every
+// sighting in memory: on a long history of a large list use
+// FindingRuns and EachSighting.
 func (d *DB) FindingHistory(ctx context.Context, runID int64) ([]Run, []FindingSighting, error) {
-	run, err := d.GetRun(ctx, runID)
+	runs, err := d.FindingRuns(ctx, runID)
 	if err != nil {
 		return nil, nil, err
+	}
+	var out []FindingSighting
+	err = d.EachSighting(ctx, runs, func(s FindingSighting) error {
+		out = append(out, s)
+		return nil
+	})
+	return runs, out, err
+}
+
+// FindingRuns returns the runs FindingHistory reads, oldest first.
+func (d *DB) FindingRuns(ctx context.Context, runID int64) ([]Run, error) {
+	run, err := d.GetRun(ctx, runID)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := d.sql.QueryContext(ctx, `SELECT `+runColumns+` FROM runs r WHERE r.list_name = ? AND
 		(r.id = ? OR (r.id < ? AND r.status = ? AND r.regraded_from IS NULL)) ORDER BY r.id`,
 		run.ListName, runID, runID, StatusCompleted)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	defer rows.Close()
 	var runs []Run
 	for rows.Next() {
 		r, err := scanRun(rows)
 		if err != nil {
-			rows.Close()
-			return nil, nil, err
+			return nil, err
 		}
 		runs = append(runs, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	var out []FindingSighting
+	return runs, rows.Err()
+}
+
+// EachSighting calls fn with every finding stored in runs, run by run in
+// the order given, one row in memory at a time: twelve runs of a
+// 100,000-domain list hold millions of sightings. fn must not write to
+// the database. An error from fn stops the walk and is returned.
+func (d *DB) EachSighting(ctx context.Context, runs []Run, fn func(FindingSighting) error) error {
 	for _, r := range runs {
-		frows, err := d.sql.QueryContext(ctx, `SELECT dr.domain, f.code, f.severity, f.host, f.ip FROM findings f
-			JOIN domain_results dr ON dr.id = f.domain_result_id WHERE dr.run_id = ?`, r.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		for frows.Next() {
-			s := FindingSighting{RunID: r.ID}
-			var sev string
-			if err := frows.Scan(&s.Domain, &s.Code, &sev, &s.Host, &s.IP); err != nil {
-				frows.Close()
-				return nil, nil, err
-			}
-			_ = s.Severity.UnmarshalText([]byte(sev))
-			out = append(out, s)
-		}
-		frows.Close()
-		if err := frows.Err(); err != nil {
-			return nil, nil, err
+		if err := d.eachRunSighting(ctx, r.ID, fn); err != nil {
+			return err
 		}
 	}
-	return runs, out, nil
+	return nil
+}
+
+func (d *DB) eachRunSighting(ctx context.Context, runID int64, fn func(FindingSighting) error) error {
+	rows, err := d.sql.QueryContext(ctx, runFindingsQuery, runID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s := FindingSighting{RunID: runID}
+		var sev string
+		if err := rows.Scan(&s.Domain, &s.Code, &sev, &s.Host, &s.IP); err != nil {
+			return err
+		}
+		_ = s.Severity.UnmarshalText([]byte(sev))
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // noProgrammeTables reports whether err says the programme's tables do not

@@ -110,15 +110,47 @@ func (d *DB) FinishRun(ctx context.Context, id int64, status string, at time.Tim
 // transaction. Storing a domain again for the same run replaces it, so a
 // resumed run never holds duplicates.
 func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
-	gJSON, err := json.Marshal(g)
-	if err != nil {
-		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
-	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := saveDomain(ctx, tx, runID, ev, g); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Result is one domain's evidence and its grade, as SaveDomains stores them.
+type Result struct {
+	Evidence *evidence.Domain
+	Grade    *grade.DomainGrade
+}
+
+// SaveDomains stores several domains of a run in one transaction, each as
+// SaveDomain stores it: the rows are the same, only the commits fewer.
+// It is for writing many results at once (importing a history, the
+// history benchmark); a run in progress stores each domain on its own,
+// so a killed run keeps what finished.
+func (d *DB) SaveDomains(ctx context.Context, runID int64, rs []Result) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		if err := saveDomain(ctx, tx, runID, r.Evidence, r.Grade); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
+	gJSON, err := json.Marshal(g)
+	if err != nil {
+		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
+	}
 	evJSON, refs, err := splitAddresses(ctx, tx, runID, ev)
 	if err != nil {
 		return err
@@ -153,7 +185,7 @@ func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 func hostOf(ev *evidence.Domain, name string) *evidence.Host {
@@ -238,9 +270,13 @@ func scanRun(s interface{ Scan(...any) error }) (Run, error) {
 	return r, nil
 }
 
+// runsQuery lists the runs; each one's stored domains are counted from
+// the (run_id, grade) index, not by reading their rows.
+const runsQuery = `SELECT ` + runColumns + ` FROM runs r ORDER BY r.id DESC`
+
 // Runs lists runs, newest first.
 func (d *DB) Runs(ctx context.Context) ([]Run, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+runColumns+` FROM runs r ORDER BY r.id DESC`)
+	rows, err := d.sql.QueryContext(ctx, runsQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -316,22 +352,146 @@ func (d *DB) DomainResults(ctx context.Context, runID int64) ([]StoredDomain, er
 	return out, err
 }
 
+// eachDomainBatch is how many domains EachDomain reads per query: few
+// enough that a batch's JSON is small, many enough that the queries cost
+// little beside the decoding.
+const eachDomainBatch = 256
+
+// The queries of EachDomain's batches (see TestHotQueriesUseIndexes).
+const (
+	eachDomainFirst = `SELECT domain, grade, evidence_json, grade_json, address_refs FROM domain_results
+		WHERE run_id = ? ORDER BY domain LIMIT ?`
+	eachDomainNext = `SELECT domain, grade, evidence_json, grade_json, address_refs FROM domain_results
+		WHERE run_id = ? AND domain > ? ORDER BY domain LIMIT ?`
+)
+
 // EachDomain calls fn with each domain stored for a run, in domain order,
 // decoding one at a time, so a 10,000-domain run never sits in memory
 // whole. An error from fn stops the walk and is returned.
+//
+// The rows are read in batches along the (run_id, domain) index, each
+// batch starting after the last domain of the one before, and no query
+// is open while fn runs: fn may write to the database (regrade stores
+// each domain again as it walks) and the walk neither sees its own
+// writes twice nor holds a read transaction across the whole run.
 func (d *DB) EachDomain(ctx context.Context, runID int64, fn func(StoredDomain) error) error {
-	names, err := d.DomainNames(ctx, runID)
-	if err != nil {
-		return err
-	}
-	for _, name := range names {
-		s, err := d.DomainResult(ctx, runID, name)
+	c := d.newRunCursor(runID)
+	for {
+		r, ok, err := c.next(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		s, err := d.decodeDomain(ctx, runID, r.domain, r.ev, r.g, r.refs)
 		if err != nil {
 			return err
 		}
 		if err := fn(s); err != nil {
 			return err
 		}
+	}
+}
+
+// storedRow is one domain_results row, not yet decoded.
+type storedRow struct {
+	domain, grade, refs string
+	ev, g               []byte
+}
+
+// runCursor reads a run's domain_results rows in domain order, in
+// batches along the (run_id, domain) index, each batch starting after the
+// last domain of the one before. No query is open between two calls of
+// next: the caller may write to the database (regrade stores each domain
+// again as it walks) and the walk neither sees its own writes twice nor
+// holds a read transaction across the whole run.
+type runCursor struct {
+	d     *DB
+	runID int64
+	batch []storedRow
+	pos   int
+	after string
+	// started: a batch was read; done: the last batch was short.
+	started, done bool
+}
+
+func (d *DB) newRunCursor(runID int64) *runCursor {
+	return &runCursor{d: d, runID: runID}
+}
+
+// next returns the next row; ok is false after the last one.
+func (c *runCursor) next(ctx context.Context) (storedRow, bool, error) {
+	if c.pos == len(c.batch) {
+		if c.done {
+			return storedRow{}, false, nil
+		}
+		if err := c.fill(ctx); err != nil {
+			return storedRow{}, false, err
+		}
+		if len(c.batch) == 0 {
+			return storedRow{}, false, nil
+		}
+	}
+	r := c.batch[c.pos]
+	c.pos++
+	return r, true, nil
+}
+
+// seek returns the row of domain, skipping the rows before it; domains
+// must be asked for in increasing order.
+func (c *runCursor) seek(ctx context.Context, domain string) (storedRow, bool, error) {
+	for {
+		if c.pos == len(c.batch) {
+			if c.done {
+				return storedRow{}, false, nil
+			}
+			if err := c.fill(ctx); err != nil {
+				return storedRow{}, false, err
+			}
+			if len(c.batch) == 0 {
+				return storedRow{}, false, nil
+			}
+		}
+		r := c.batch[c.pos]
+		switch {
+		case r.domain < domain:
+			c.pos++
+		case r.domain == domain:
+			c.pos++
+			return r, true, nil
+		default:
+			return storedRow{}, false, nil
+		}
+	}
+}
+
+func (c *runCursor) fill(ctx context.Context) error {
+	// Two statements, not "(? OR domain > ?)": an OR would hide the
+	// range from the planner and every batch would scan from the run's
+	// first domain.
+	q, args := eachDomainFirst, []any{c.runID, eachDomainBatch}
+	if c.started {
+		q, args = eachDomainNext, []any{c.runID, c.after, eachDomainBatch}
+	}
+	rows, err := c.d.sql.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	c.batch, c.pos, c.started = c.batch[:0], 0, true
+	for rows.Next() {
+		var r storedRow
+		if err := rows.Scan(&r.domain, &r.grade, &r.ev, &r.g, &r.refs); err != nil {
+			return err
+		}
+		c.batch = append(c.batch, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(c.batch) < eachDomainBatch {
+		c.done = true
+	}
+	if len(c.batch) > 0 {
+		c.after = c.batch[len(c.batch)-1].domain
 	}
 	return nil
 }
@@ -354,25 +514,33 @@ func (d *DB) DomainNames(ctx context.Context, runID int64) ([]string, error) {
 	return out, rows.Err()
 }
 
+const domainResultQuery = `SELECT evidence_json, grade_json, address_refs FROM domain_results WHERE run_id = ? AND domain = ?`
+
 // DomainResult loads one domain of a run; ErrNotFound when it is not stored.
 func (d *DB) DomainResult(ctx context.Context, runID int64, domain string) (StoredDomain, error) {
 	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
-	var ev, g, refs string
-	err := d.sql.QueryRowContext(ctx, `SELECT evidence_json, grade_json, address_refs FROM domain_results WHERE run_id = ? AND domain = ?`,
-		runID, domain).Scan(&ev, &g, &refs)
+	var ev, g []byte
+	var refs string
+	err := d.sql.QueryRowContext(ctx, domainResultQuery, runID, domain).Scan(&ev, &g, &refs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("%s in run %d: %w", domain, runID, ErrNotFound)
 	}
 	if err != nil {
 		return s, err
 	}
-	if err := json.Unmarshal([]byte(ev), s.Evidence); err != nil {
+	return d.decodeDomain(ctx, runID, domain, ev, g, refs)
+}
+
+// decodeDomain decodes one stored domain_results row.
+func (d *DB) decodeDomain(ctx context.Context, runID int64, domain string, ev, g []byte, refs string) (StoredDomain, error) {
+	s := StoredDomain{Domain: domain, Evidence: &evidence.Domain{}, Grade: &grade.DomainGrade{}}
+	if err := json.Unmarshal(ev, s.Evidence); err != nil {
 		return s, fmt.Errorf("decode evidence of %s in run %d: %w", domain, runID, err)
 	}
 	if err := d.joinAddresses(ctx, runID, s.Evidence, refs); err != nil {
 		return s, fmt.Errorf("evidence of %s in run %d: %w", domain, runID, err)
 	}
-	if err := json.Unmarshal([]byte(g), s.Grade); err != nil {
+	if err := json.Unmarshal(g, s.Grade); err != nil {
 		return s, fmt.Errorf("decode grade of %s in run %d: %w", domain, runID, err)
 	}
 	// Grades stored before the checks were named for their good state.
@@ -431,11 +599,17 @@ type HistoryPoint struct {
 	Findings  int       `json:"findings"`
 }
 
+// historyQuery reads a domain's results along the (domain, run_id) index
+// and counts each one's findings along findings (domain_result_id): a
+// history answers from the domain's own rows, however many runs of
+// however many domains the database holds.
+const historyQuery = `SELECT r.id, r.list_name, r.started_at, dr.grade, dr.forced_tls,
+		(SELECT count(*) FROM findings f WHERE f.domain_result_id = dr.id)
+		FROM domain_results dr JOIN runs r ON r.id = dr.run_id WHERE dr.domain = ? ORDER BY dr.run_id`
+
 // History lists a domain's grade over time, oldest first.
 func (d *DB) History(ctx context.Context, domain string) ([]HistoryPoint, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT r.id, r.list_name, r.started_at, dr.grade, dr.forced_tls,
-		(SELECT count(*) FROM findings f WHERE f.domain_result_id = dr.id)
-		FROM domain_results dr JOIN runs r ON r.id = dr.run_id WHERE dr.domain = ? ORDER BY r.id`, domain)
+	rows, err := d.sql.QueryContext(ctx, historyQuery, domain)
 	if err != nil {
 		return nil, err
 	}

@@ -510,11 +510,17 @@ func (b *builder) finding(domain string, f grade.Finding) Finding {
 	if out.Vendors == nil {
 		out.Vendors = []string{}
 	}
+	// The wording comes from the templates; only a finding stored by an
+	// older mxaudit under a code the templates no longer word falls back
+	// to the sentence it was stored with, or to its code.
 	if t, err := b.opt.Texts.Finding(f.Code, f.Args); err == nil {
 		out.Title, out.Remediation, out.Why, out.Standards = t.Title, t.Remediation, t.Why, t.Standards
 		if t.Message != "" {
 			out.Message = t.Message
 		}
+	}
+	if out.Message == "" {
+		out.Message = f.Code
 	}
 	return out
 }

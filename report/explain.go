@@ -47,9 +47,25 @@ func titleOf(texts *templates.Set, code string) string {
 func capsView(texts *templates.Set, cs []grade.Cap) []Cap {
 	out := []Cap{}
 	for _, c := range cs {
-		out = append(out, Cap{Code: c.Code, Title: titleOf(texts, c.Code), Grade: string(c.Grade), Scope: c.Scope, Host: c.Host, Reason: c.Reason})
+		out = append(out, Cap{Code: c.Code, Title: titleOf(texts, c.Code), Grade: string(c.Grade), Scope: c.Scope, Host: c.Host,
+			Reason: messageOf(texts, c.Code, c.Args, c.Reason)})
 	}
 	return out
+}
+
+// messageOf is a finding's message rendered from the templates with its
+// arguments. A code the templates lack falls back to the sentence a grade
+// stored by an older mxaudit carried (stored), else to the code itself.
+func messageOf(texts *templates.Set, code string, args map[string]string, stored string) string {
+	if texts != nil {
+		if t, err := texts.Finding(code, args); err == nil && t.Message != "" {
+			return t.Message
+		}
+	}
+	if stored != "" {
+		return stored
+	}
+	return code
 }
 
 // capsText is "; Title (scope) → F" for each cap.
@@ -82,8 +98,8 @@ func ExplainAddress(texts *templates.Set, ag grade.AddressGrade) (ds []Deduction
 	if ag.Inconclusive || !ag.Grade.Conclusive() {
 		why := "the address could not be audited"
 		for _, f := range ag.Findings {
-			if f.Code == grade.CodeInconclusive && f.Reason != "" {
-				why = strings.TrimSuffix(f.Reason, ".")
+			if f.Code == grade.CodeInconclusive {
+				why = strings.TrimSuffix(messageOf(texts, f.Code, f.Args, f.Reason), ".")
 				break
 			}
 		}

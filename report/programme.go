@@ -219,7 +219,7 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 	for _, l := range sent {
 		letters = append(letters, programme.Letter{Ref: l.Ref, RunID: l.RunID, Domains: l.Domains, SentOn: l.SentOn})
 	}
-	runs, sightings, err := store.FindingHistory(ctx, runID)
+	runs, err := store.FindingRuns(ctx, runID)
 	if err != nil {
 		return fmt.Errorf("finding history: %w", err)
 	}
@@ -227,7 +227,9 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 	for _, r := range runs {
 		hist.Runs = append(hist.Runs, programme.RunRef{ID: r.ID, At: r.StartedAt.UTC()})
 	}
-	for _, s := range sightings {
+	// The sightings stream: only the distinct findings and the runs each
+	// was seen in are kept, not every row of every run.
+	err = store.EachSighting(ctx, runs, func(s db.FindingSighting) error {
 		id := grade.FindingID(s.Code, s.Domain, s.Host, s.IP)
 		seen := hist.Findings[id]
 		if seen == nil {
@@ -237,6 +239,10 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		if n := len(seen.Runs); n == 0 || seen.Runs[n-1] != s.RunID {
 			seen.Runs = append(seen.Runs, s.RunID)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("finding history: %w", err)
 	}
 	tiers := tierOf(vendors)
 	var pf []programme.Finding

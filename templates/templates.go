@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"text/template/parse"
 )
 
 // FindingsFile is the name of the finding wording file, embedded and in an
@@ -235,4 +236,75 @@ func (s *Set) Codes() []string {
 	}
 	slices.Sort(codes)
 	return codes
+}
+
+// Params lists, sorted, the argument names that the message and
+// remediation of a finding code refer to ({{.host}}, {{if .suites}}...),
+// so a test can hold them against the arguments the grader sets: an
+// argument the grader never sets would otherwise render as empty text.
+// An unknown code is an error.
+func (s *Set) Params(code string) ([]string, error) {
+	c, ok := s.findings[code]
+	if !ok {
+		return nil, fmt.Errorf("unknown finding code %q", code)
+	}
+	seen := map[string]bool{}
+	for _, t := range []*template.Template{c.message, c.remediation} {
+		for _, tt := range t.Templates() {
+			if tt.Tree != nil {
+				fieldsOf(tt.Tree.Root, seen)
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// fieldsOf adds the first name of every field (.name) under n to seen.
+func fieldsOf(n parse.Node, seen map[string]bool) {
+	switch n := n.(type) {
+	case nil:
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			fieldsOf(c, seen)
+		}
+	case *parse.ActionNode:
+		fieldsOf(n.Pipe, seen)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			fieldsOf(c, seen)
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			fieldsOf(a, seen)
+		}
+	case *parse.FieldNode:
+		if len(n.Ident) > 0 {
+			seen[n.Ident[0]] = true
+		}
+	case *parse.ChainNode:
+		fieldsOf(n.Node, seen)
+	case *parse.IfNode:
+		fieldsOf(&n.BranchNode, seen)
+	case *parse.RangeNode:
+		fieldsOf(&n.BranchNode, seen)
+	case *parse.WithNode:
+		fieldsOf(&n.BranchNode, seen)
+	case *parse.BranchNode:
+		fieldsOf(n.Pipe, seen)
+		fieldsOf(n.List, seen)
+		fieldsOf(n.ElseList, seen)
+	case *parse.TemplateNode:
+		fieldsOf(n.Pipe, seen)
+	}
 }

@@ -263,3 +263,33 @@ func TestChangeWords(t *testing.T) {
 		}
 	}
 }
+
+// TestParams lists the arguments a finding's wording refers to, in the
+// message and the remediation, through conditions and else branches.
+func TestParams(t *testing.T) {
+	dir := t.TempDir()
+	over := `{"X_TEST": {"title": "T", "message": "{{.host}}{{if .suites}} ({{.suites}}){{else if .alt}}{{.other}}{{end}}.",
+		"remediation": "{{with .fix}}{{.}}{{end}}{{range .list}}{{end}}{{if eq .mode \"enforce\"}}{{end}}"}}`
+	if err := os.WriteFile(filepath.Join(dir, FindingsFile), []byte(over), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	got, err := s.Params("X_TEST")
+	if err != nil {
+		t.Fatalf("Params: %v", err)
+	}
+	want := []string{"alt", "fix", "host", "list", "mode", "other", "suites"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Params = %q, want %q", got, want)
+	}
+	if _, err := s.Params("NO_SUCH_CODE"); err == nil {
+		t.Error("Params of an unknown code: no error")
+	}
+	got, err = s.Params("SSLV3_ENABLED")
+	if err != nil || !slices.Equal(got, []string{"host", "ip", "suites", "vulns"}) {
+		t.Errorf("Params(SSLV3_ENABLED) = %q, %v", got, err)
+	}
+}

@@ -31,13 +31,13 @@ func newCollector(p Policy, domain, host, ip string) *collector {
 
 // add records a finding under the code's main rule unless the code was
 // already recorded in this scope.
-func (c *collector) add(code, reason string, args map[string]string) {
-	c.addVariant(code, "", reason, args)
+func (c *collector) add(code string, args map[string]string) {
+	c.addVariant(code, "", args)
 }
 
 // addVariant records a finding under the rule RuleKey(code, variant)
 // unless the code was already recorded in this scope.
-func (c *collector) addVariant(code, variant, reason string, args map[string]string) {
+func (c *collector) addVariant(code, variant string, args map[string]string) {
 	if c.has(code) {
 		return
 	}
@@ -52,7 +52,7 @@ func (c *collector) addVariant(code, variant, reason string, args map[string]str
 	maps.Copy(a, args)
 	c.findings = append(c.findings, Finding{
 		Code: code, Severity: r.Severity, Deduction: r.Deduction, ForceF: r.ForceF,
-		Domain: c.domain, Host: c.host, IP: c.ip, Args: a, Reason: reason,
+		Domain: c.domain, Host: c.host, IP: c.ip, Args: a,
 	})
 	if r.Deduction > 0 {
 		c.deduction += r.Deduction
@@ -163,7 +163,7 @@ func gradeAddress(in addressInput) AddressGrade {
 		ag.Checks[CheckTLS] = Pass
 	case evidence.ProbeNoSTARTTLS:
 		ag.Checks[CheckTLS] = Fail
-		c.add(CodeNoSTARTTLS, "The server does not offer STARTTLS.", nil)
+		c.add(CodeNoSTARTTLS, nil)
 	case evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
 		ag.Checks[CheckTLS] = Fail
 		reason := sf.reason
@@ -174,7 +174,7 @@ func gradeAddress(in addressInput) AddressGrade {
 		if len(sf.helloOnly) > 0 {
 			args["suites"] = strings.Join(sf.helloOnly, ", ")
 		}
-		c.add(CodeSTARTTLSFailed, "STARTTLS is offered but no TLS session could be set up: "+reason+".", args)
+		c.add(CodeSTARTTLSFailed, args)
 	case evidence.ProbeInconclusive, evidence.ProbeRejected:
 		ag.Checks[CheckTLS] = Inconclusive
 		if sf.reason != "" {
@@ -190,8 +190,7 @@ func gradeAddress(in addressInput) AddressGrade {
 		if pr.Error != nil && pr.Error.Message != "" {
 			reason = pr.Error.Message
 		}
-		c.add(CodeMXPrivateAddress, "The MX host resolves to an address that is not globally reachable, which was not probed: "+reason+".",
-			map[string]string{"reason": reason})
+		c.add(CodeMXPrivateAddress, map[string]string{"reason": reason})
 	default:
 		inconclusive, why = true, probeErrorArgs(pr, st)
 	}
@@ -200,17 +199,15 @@ func gradeAddress(in addressInput) AddressGrade {
 		versionChecks(c, ag.Checks, v, st == evidence.ProbeOK)
 		suiteChecks(c, ag.Checks, v, st == evidence.ProbeOK)
 		if pr.SMTP != nil && pr.SMTP.STARTTLSAfterTLS != nil && *pr.SMTP.STARTTLSAfterTLS {
-			c.add(CodeSTARTTLSAfterTLS, "The server advertises STARTTLS again inside TLS.", nil)
+			c.add(CodeSTARTTLSAfterTLS, nil)
 		}
 		if d := pr.SMTP; d != nil && d.DataAfterSTARTTLS != nil {
 			n := strconv.Itoa(d.DataAfterSTARTTLS.Bytes)
-			c.add(CodeDataAfterSTARTTLS, "The server sent "+n+" bytes after its 220 reply to STARTTLS, before the TLS handshake.",
-				map[string]string{"bytes": n, "hex": d.DataAfterSTARTTLS.Hex})
+			c.add(CodeDataAfterSTARTTLS, map[string]string{"bytes": n, "hex": d.DataAfterSTARTTLS.Hex})
 		}
 		if len(pr.Anomalies) > 0 {
 			list := strings.Join(pr.Anomalies, "; ")
-			c.add(CodeProtocolAnomaly, "The server broke the TLS protocol during probing: "+list+".",
-				map[string]string{"anomalies": list})
+			c.add(CodeProtocolAnomaly, map[string]string{"anomalies": list})
 		}
 		vulnChecks(c, v, pr)
 	}
@@ -246,8 +243,7 @@ func gradeAddress(in addressInput) AddressGrade {
 		enforce, reasons = othersEnforce(st, v, in.addr.OtherCerts, in.policy, enforce, reasons)
 		if enforce == Fail {
 			list := strings.Join(reasons, "; ")
-			c.add(CodeMTASTSEnforceMXFails, "The domain enforces MTA-STS and senders will not deliver to this address: "+list+".",
-				map[string]string{"reasons": list, "pattern": in.sts.pattern})
+			c.add(CodeMTASTSEnforceMXFails, map[string]string{"reasons": list, "pattern": in.sts.pattern})
 		}
 	}
 	daneMatch, daneVia := addressDANE(in.dane, in.addr, in.policy)
@@ -265,15 +261,14 @@ func gradeAddress(in addressInput) AddressGrade {
 		if daneVia != "" {
 			reason = "the certificate served " + daneVia + ": " + reason
 		}
-		c.add(CodeDANEInvalid, "The certificate chain matches none of the host's DNSSEC-signed TLSA records: "+reason+".",
-			map[string]string{"reason": reason, "records": strings.Join(in.dane.usableLabels(), ", ")})
+		c.add(CodeDANEInvalid, map[string]string{"reason": reason, "records": strings.Join(in.dane.usableLabels(), ", ")})
 	}
 
 	if inconclusive {
 		ag.Inconclusive = true
 		ag.Grade = GradeInconclusive
 		if why != nil {
-			c.add(CodeInconclusive, "The address could not be audited: "+why["reason"]+".", why)
+			c.add(CodeInconclusive, why)
 		}
 	} else {
 		ag.Score, ag.Grade = c.score(in.outer)
@@ -517,17 +512,17 @@ func versionChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 
 	if v.support(evidence.SSLv2) == evidence.Supported {
 		args := versionSuitesArgs(v, evidence.SSLv2)
-		c.add(CodeSSLv2Enabled, "The server accepts SSLv2.", args)
+		c.add(CodeSSLv2Enabled, args)
 	}
 	if v.support(evidence.SSLv3) == evidence.Supported {
 		args := versionSuitesArgs(v, evidence.SSLv3)
-		c.add(CodeSSLv3Enabled, "The server accepts SSLv3.", args)
+		c.add(CodeSSLv3Enabled, args)
 	}
 	if v.support(evidence.TLS10) == evidence.Supported {
-		c.add(CodeTLS10Enabled, "The server accepts TLS 1.0.", map[string]string{"version": evidence.TLS10})
+		c.add(CodeTLS10Enabled, map[string]string{"version": evidence.TLS10})
 	}
 	if v.support(evidence.TLS11) == evidence.Supported {
-		c.add(CodeTLS11Enabled, "The server accepts TLS 1.1.", map[string]string{"version": evidence.TLS11})
+		c.add(CodeTLS11Enabled, map[string]string{"version": evidence.TLS11})
 	}
 	if !tlsOK {
 		return
@@ -540,10 +535,10 @@ func versionChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 			}
 		}
 		list := strings.Join(supported, ", ")
-		c.add(CodeNoModernTLS, "The server supports neither TLS 1.2 nor TLS 1.3.", map[string]string{"versions": list})
+		c.add(CodeNoModernTLS, map[string]string{"versions": list})
 	}
 	if v.support(evidence.TLS13) == evidence.NotSupported {
-		c.add(CodeNoTLS13, "The server does not support TLS 1.3.", map[string]string{"version": evidence.TLS13})
+		c.add(CodeNoTLS13, map[string]string{"version": evidence.TLS13})
 	}
 }
 
@@ -572,8 +567,7 @@ func suiteChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 	switch {
 	case grouped != "":
 		checks[CheckWeakOff] = Fail
-		c.add(CodeWeakCiphers, "The server accepts weak cipher suites ("+cats+").",
-			map[string]string{"categories": cats, "suites": grouped})
+		c.add(CodeWeakCiphers, map[string]string{"categories": cats, "suites": grouped})
 	case v.complete(evidence.Versions...):
 		checks[CheckWeakOff] = Pass
 	default:
@@ -586,25 +580,25 @@ func suiteChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 	// in our copy of a withdrawn table.
 	checks[CheckNISTR1] = listCheck(tlsSuites, inNISTR1OrR2, v.complete(tlsVersions()...))
 	if checks[CheckNISTR1] == Fail && tlsOK {
-		c.add(CodeNoNISTR1Suite, "The server accepts no suite from the NIST SP 800-52 Rev. 1 list (partially reconstructed) nor from Rev. 2, which supersedes it.", suitesArg)
+		c.add(CodeNoNISTR1Suite, suitesArg)
 	}
 	checks[CheckNISTR2] = listCheck(tlsSuites, inNISTR2, v.complete(tlsVersions()...))
 	if checks[CheckNISTR2] == Fail && tlsOK {
-		c.add(CodeNoNISTR2Suite, "The server accepts no suite from the NIST SP 800-52 Rev. 2 list.", suitesArg)
+		c.add(CodeNoNISTR2Suite, suitesArg)
 	}
 	checks[CheckForwardSecrecy] = anyCheck(tlsSuites, forwardSecret, v.complete(tlsVersions()...))
 	if checks[CheckForwardSecrecy] == Fail && tlsOK {
-		c.add(CodeNoForwardSecrecy, "The server accepts no forward-secret cipher suite.", suitesArg)
+		c.add(CodeNoForwardSecrecy, suitesArg)
 	}
 
 	critical, weak := kxWeaknesses(all)
 	if len(critical) > 0 {
 		d := strings.Join(critical, "; ")
-		c.add(CodeWeakDHCritical, "The server accepts a breakable key exchange: "+d+".", map[string]string{"details": d})
+		c.add(CodeWeakDHCritical, map[string]string{"details": d})
 	}
 	if len(weak) > 0 {
 		d := strings.Join(weak, "; ")
-		c.add(CodeWeakDH, "The server uses weak key-exchange parameters: "+d+".", map[string]string{"details": d})
+		c.add(CodeWeakDH, map[string]string{"details": d})
 	}
 
 	var clientOrder []string
@@ -619,8 +613,7 @@ func suiteChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 	}
 	if len(clientOrder) > 0 {
 		list := strings.Join(clientOrder, ", ")
-		c.add(CodeClientCipherOrder, "The server follows the client's cipher order for "+list+" while weak suites are enabled.",
-			map[string]string{"versions": list})
+		c.add(CodeClientCipherOrder, map[string]string{"versions": list})
 	}
 }
 
@@ -658,43 +651,38 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 		leaf = cc.Chain[0]
 	}
 	if cc.Expired != nil && *cc.Expired {
-		c.add(CodeCertExpired, "The certificate expired on "+leaf.NotAfter.Format(dateLayout)+".",
-			map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
+		c.add(CodeCertExpired, map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
 	}
 	if cc.Expired != nil && cc.NotYetValid {
-		c.add(CodeCertNotYetValid, "The certificate is not valid before "+leaf.NotBefore.Format(dateLayout)+".",
-			map[string]string{"not_before": leaf.NotBefore.Format(dateLayout)})
+		c.add(CodeCertNotYetValid, map[string]string{"not_before": leaf.NotBefore.Format(dateLayout)})
 	}
 	if cc.Expired != nil && !*cc.Expired && !cc.NotYetValid && cc.DaysToExpiry <= p.expiryWarnDays() {
-		c.add(CodeCertExpiresSoon, fmt.Sprintf("The certificate expires in %d days.", cc.DaysToExpiry),
-			map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
+		c.add(CodeCertExpiresSoon, map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
 	}
 	if cc.Trusted != nil && !*cc.Trusted {
 		reason := untrustedReason(cc)
-		c.add(CodeCertUntrusted, "The certificate is not trusted: "+reason+".",
-			map[string]string{"reason": reason, "subject": leaf.Subject, "issuer": leaf.Issuer})
+		c.add(CodeCertUntrusted, map[string]string{"reason": reason, "subject": leaf.Subject, "issuer": leaf.Issuer})
 	}
 	if cc.ChainIncomplete {
-		c.add(CodeCertChainIncomplete, "The server does not send the certificate that issued its own.",
-			map[string]string{"issuer": leaf.Issuer})
+		c.add(CodeCertChainIncomplete, map[string]string{"issuer": leaf.Issuer})
 	}
 	if cc.NameMatch != nil && !*cc.NameMatch {
 		names := strings.Join(leaf.DNSNames, ", ")
 		if names == "" && leaf.CommonName != "" {
 			names = "CN " + leaf.CommonName
 		}
-		c.add(CodeCertNameMismatch, "The certificate is not issued for the MX host name.", map[string]string{"names": names})
+		c.add(CodeCertNameMismatch, map[string]string{"names": names})
 	}
 	if cc.WeakKey != "" {
-		c.add(CodeCertWeakKey, "The certificate key is weak: "+cc.WeakKey+".", map[string]string{"key": cc.WeakKey})
+		c.add(CodeCertWeakKey, map[string]string{"key": cc.WeakKey})
 	}
 	if sig := strings.ToUpper(cc.WeakSignature); sig != "" {
 		args := map[string]string{"signature": cc.WeakSignature}
 		switch {
 		case strings.Contains(sig, "MD5"), strings.Contains(sig, "MD2"):
-			c.add(CodeCertWeakSignatureMD5, "A certificate in the chain is signed with "+cc.WeakSignature+".", args)
+			c.add(CodeCertWeakSignatureMD5, args)
 		case strings.Contains(sig, "SHA1"):
-			c.add(CodeCertWeakSignatureSHA1, "A certificate in the chain is signed with "+cc.WeakSignature+".", args)
+			c.add(CodeCertWeakSignatureSHA1, args)
 		}
 	}
 }

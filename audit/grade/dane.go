@@ -2,7 +2,6 @@ package grade
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +89,7 @@ func daneHost(c *collector, h *evidence.Host) hostDANE {
 			reason += ": " + t.Lookup.Error
 		}
 		args["reason"] = reason
-		c.add(CodeDANETLSALookupFailed, "The TLSA lookup failed ("+reason+"), so DANE senders treat the MX host as unreachable.", args)
+		c.add(CodeDANETLSALookupFailed, args)
 		return hostDANE{}
 	}
 	if len(t.Records) == 0 {
@@ -114,8 +113,7 @@ func daneHost(c *collector, h *evidence.Host) hostDANE {
 		for i, r := range t.Records {
 			labels[i] = shortTLSA(r)
 		}
-		c.add(CodeDANEUnusable, "The MX host publishes TLSA records that senders cannot use: "+reason+".",
-			map[string]string{"reason": reason, "records": strings.Join(labels, ", ")})
+		c.add(CodeDANEUnusable, map[string]string{"reason": reason, "records": strings.Join(labels, ", ")})
 		return hostDANE{}
 	}
 	if t.Lookup.DNSSEC != evidence.DNSSECSecure {
@@ -131,8 +129,7 @@ func noRolloverFinding(c *collector, hd hostDANE) {
 		return
 	}
 	labels := hd.usableLabels()
-	c.add(CodeDANENoRollover, "The TLSA records match, but none is published for a next key: a key or certificate change will break DANE delivery.",
-		map[string]string{"records": strings.Join(labels, ", "), "count": strconv.Itoa(len(labels))})
+	c.add(CodeDANENoRollover, map[string]string{"records": strings.Join(labels, ", "), "count": strconv.Itoa(len(labels))})
 }
 
 // shortTLSA names a record without its (long) data.
@@ -159,10 +156,10 @@ func dnssecDomain(c *collector, mx evidence.MXLookup) {
 			args["reason"] = l.DNSSECReason
 			reason += ": " + l.DNSSECReason
 		}
-		c.add(CodeDNSSECBogus, "Validating resolvers cannot use the domain's DNS: "+reason+".", args)
+		c.add(CodeDNSSECBogus, args)
 	case evidence.DNSSECInsecure:
 		if mx.Kind == evidence.MXExplicit || mx.Kind == evidence.MXImplicit {
-			c.add(CodeDNSSECUnsigned, "The domain's MX records are not DNSSEC-signed.", nil)
+			c.add(CodeDNSSECUnsigned, nil)
 		}
 	}
 }
@@ -197,14 +194,8 @@ func dnssecHost(c *collector, h *evidence.Host) {
 	}
 	list := strings.Join(lookups, ", ")
 	args := map[string]string{"lookup": list}
-	reason := "the " + list + " records of the MX host fail DNSSEC validation (bogus)"
 	if len(reasons) > 0 {
 		args["reason"] = strings.Join(reasons, "; ")
-		reason += ": " + args["reason"]
 	}
-	msg := "Validating resolvers cannot find the MX host's addresses: "
-	if !slices.Contains(lookups, "A") && !slices.Contains(lookups, "AAAA") {
-		msg = "DANE senders cannot use the MX host's TLSA records and defer mail to it: "
-	}
-	c.add(CodeDNSSECBogus, msg+reason+".", args)
+	c.add(CodeDNSSECBogus, args)
 }

@@ -51,22 +51,20 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	mx := d.MX
 	dnssecDomain(dc, mx)
 	if mx.NullMXConflict {
-		dc.add(CodeNullMXConflict, "The domain publishes a null MX beside other MX records.",
-			map[string]string{"records": mxRecords(mx.Records)})
+		dc.add(CodeNullMXConflict, map[string]string{"records": mxRecords(mx.Records)})
 	}
 	switch {
 	case mx.Kind == evidence.MXNull && !mx.NullMXConflict:
-		dc.add(CodeNullMX, "The domain publishes a null MX: it accepts no mail.", nil)
+		dc.add(CodeNullMX, nil)
 		dg.Grade = GradeNA
 		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "the domain accepts no mail (null MX)"
 		return finish()
 	case mx.Kind == evidence.MXNone:
-		args, detail := map[string]string{}, ""
+		args := map[string]string{}
 		if st := mx.Lookup.Status; st != "" {
-			args["reason"] = "MX lookup " + string(st)
-			detail = " (" + args["reason"] + ")"
+			args["status"] = string(st)
 		}
-		dc.add(CodeNoMX, "The domain has no MX record and no address"+detail+".", args)
+		dc.add(CodeNoMX, args)
 		dg.Grade = GradeF
 		// NO_MX deducts nothing (there is no address to score) but sets F;
 		// from policy v3 on its rule says so itself (critical, force F).
@@ -85,7 +83,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		if args["status"] == "" {
 			args["status"] = string(evidence.DNSError)
 		}
-		dc.add(CodeMXLookupFailed, "The MX lookup failed ("+args["status"]+").", args)
+		dc.add(CodeMXLookupFailed, args)
 		inconclusive("the MX lookup failed")
 		if dc.forceF {
 			dg.Grade = GradeF
@@ -96,8 +94,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	if stsBlocked(d) {
 		// The fetch never reached a server, and neither did any other of
 		// the run: the scanner's network, not the domain, is at fault.
-		dc.add(CodeHTTPSBlocked, "The MTA-STS policy at "+d.MTASTS.Fetch.URL+" could not be fetched, nor any other policy in this run: "+
-			"outbound HTTPS may be blocked from the scanning machine.", map[string]string{"url": d.MTASTS.Fetch.URL})
+		dc.add(CodeHTTPSBlocked, map[string]string{"url": d.MTASTS.Fetch.URL})
 		dg.Incomplete = true
 	} else {
 		stsFindings(dc, d.MTASTS)
@@ -109,8 +106,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		if slices.Contains(untested, evidence.SSLv3) {
 			what = "SSLv3 and weak suites were not tested (" + strings.Join(untested, ", ") + ")"
 		}
-		dc.add(CodeScanRestricted, what+": the scan was restricted to "+strings.Join(d.VersionsTested, ", ")+" (--versions), so the grade is incomplete.",
-			map[string]string{"tested": strings.Join(d.VersionsTested, ", "), "untested": strings.Join(untested, ", "), "what": what})
+		dc.add(CodeScanRestricted, map[string]string{"tested": strings.Join(d.VersionsTested, ", "), "untested": strings.Join(untested, ", "), "what": what})
 		dg.Incomplete = true
 	}
 	tlsrptFindings(dc, d.TLSRPT, publishesPolicy(d))
@@ -127,9 +123,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 			names = append(names, r.Host)
 		}
 		list := shortList(names)
-		dc.add(CodeMXHostsOmitted, "The domain publishes "+strconv.Itoa(len(d.Hosts)+n)+" MX hosts; "+strconv.Itoa(n)+
-			" past the first "+strconv.Itoa(len(d.Hosts))+" were not audited: "+list+".",
-			map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(d.Hosts)), "hosts": list})
+		dc.add(CodeMXHostsOmitted, map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(d.Hosts)), "hosts": list})
 		dg.Incomplete = true
 	}
 	var grades []Grade
@@ -150,15 +144,14 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	switch {
 	case d.Error != nil:
 		reason := string(d.Error.Kind) + ": " + d.Error.Error()
-		dc.add(CodeInconclusive, "The audit of the domain could not run: "+reason+".",
-			map[string]string{"reason": reason, "kind": string(d.Error.Kind)})
+		dc.add(CodeInconclusive, map[string]string{"reason": reason, "kind": string(d.Error.Kind)})
 		inconclusive("the audit could not run")
 		return finish()
 	case d.PortBlocked:
-		dc.add(CodePort25Blocked, "No mail host answered on port 25; outbound port 25 may be blocked from the scanning machine.", nil)
+		dc.add(CodePort25Blocked, nil)
 		inconclusive("outbound port 25 may be blocked from the scanning machine")
 	case len(d.Hosts) == 0:
-		dc.add(CodeInconclusive, "No MX host was resolved.", map[string]string{"reason": "no MX host was resolved"})
+		dc.add(CodeInconclusive, map[string]string{"reason": "no MX host was resolved"})
 		inconclusive("no MX host was resolved")
 	}
 	if dc.forceF {
@@ -182,10 +175,10 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 		} else if h.AAAA != nil && len(h.AAAA.CNAMEs) > 0 {
 			args["cnames"] = strings.Join(h.AAAA.CNAMEs, " -> ")
 		}
-		hc.add(CodeMXIsCNAME, "The MX target is a CNAME.", args)
+		hc.add(CodeMXIsCNAME, args)
 	}
 	if h.IPLiteral {
-		hc.add(CodeMXIsIPLiteral, "The MX target is an IP address, not a host name.", nil)
+		hc.add(CodeMXIsIPLiteral, nil)
 	}
 	dnssecHost(hc, h)
 	sh := stsForHost(hc, d.MTASTS, sts, h.Name)
@@ -195,15 +188,13 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 	}
 	if n := len(h.OmittedAddresses); n > 0 {
 		list := shortList(h.OmittedAddresses)
-		hc.add(CodeMXAddressesOmitted, "The MX host has "+strconv.Itoa(len(h.Addresses)+n)+" addresses; "+strconv.Itoa(n)+
-			" past the first "+strconv.Itoa(len(h.Addresses))+" were not audited: "+list+".",
-			map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(h.Addresses)), "addresses": list})
+		hc.add(CodeMXAddressesOmitted, map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(h.Addresses)), "addresses": list})
 		mg.Inconclusive = true
 	}
 	inner := outer.with(hc)
 	if len(h.Addresses) == 0 {
 		reason := lookupSummary(h)
-		hc.add(CodeMXNoAddress, "The MX host has no address ("+reason+").", map[string]string{"reason": reason})
+		hc.add(CodeMXNoAddress, map[string]string{"reason": reason})
 		mg.Grade, mg.Inconclusive = GradeInconclusive, true
 		if inner.forceF {
 			mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)

@@ -19,8 +19,6 @@ type Deduction struct {
 	Scope string `json:"scope"`
 	// Host is the MX host of a host or address finding.
 	Host string `json:"host,omitempty"`
-	// Reason is the finding's factual sentence.
-	Reason string `json:"reason"`
 }
 
 // Cap is a cause that sets a grade whatever the score: a finding whose
@@ -33,8 +31,12 @@ type Cap struct {
 	// Scope and Host say where the cause was observed, as for Deduction.
 	Scope string `json:"scope"`
 	Host  string `json:"host,omitempty"`
-	// Reason is the finding's factual sentence.
-	Reason string `json:"reason"`
+	// Args are the finding's facts, so readers can word the cause from
+	// the templates as they word the finding.
+	Args map[string]string `json:"args,omitempty"`
+	// Reason is the English sentence of a cap stored before the wording
+	// moved to templates (see Finding.Reason); never set by the grader.
+	Reason string `json:"reason,omitempty"`
 }
 
 // ScopeOf says where a finding was observed.
@@ -52,7 +54,7 @@ func (f Finding) ScopeOf() string {
 func explain(fs []Finding) (ds []Deduction, cs []Cap) {
 	for _, f := range fs {
 		if f.Deduction > 0 {
-			ds = append(ds, Deduction{Code: f.Code, Points: f.Deduction, Scope: f.ScopeOf(), Host: f.Host, Reason: f.Reason})
+			ds = append(ds, Deduction{Code: f.Code, Points: f.Deduction, Scope: f.ScopeOf(), Host: f.Host})
 		}
 		if f.ForceF {
 			cs = append(cs, capOf(f))
@@ -62,7 +64,7 @@ func explain(fs []Finding) (ds []Deduction, cs []Cap) {
 }
 
 func capOf(f Finding) Cap {
-	return Cap{Code: f.Code, Grade: GradeF, Scope: f.ScopeOf(), Host: f.Host, Reason: f.Reason}
+	return Cap{Code: f.Code, Grade: GradeF, Scope: f.ScopeOf(), Host: f.Host, Args: f.Args, Reason: f.Reason}
 }
 
 // capsOf returns the caps among findings.

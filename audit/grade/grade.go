@@ -219,10 +219,16 @@ type Finding struct {
 	Domain string `json:"domain"`
 	Host   string `json:"host,omitempty"`
 	IP     string `json:"ip,omitempty"`
-	// Args are the facts a template needs: host, ip, version, suites, days, ...
+	// Args are the facts the finding's wording needs (host, ip, version,
+	// suites, days...), under the names Params lists for its code. All
+	// wording (title, message, remediation) is rendered from Code and Args
+	// by the templates package; the grader writes no sentence.
 	Args map[string]string `json:"args,omitempty"`
-	// Reason is a short factual English sentence, used when no template is at hand.
-	Reason string `json:"reason"`
+	// Reason is the English sentence that grades stored by mxaudit before
+	// the wording moved to templates carried. The grader never sets it;
+	// readers show it only for such a stored finding whose code has no
+	// wording, and scan --json fills it with the templates' message.
+	Reason string `json:"reason,omitempty"`
 	// Waived names why the finding costs nothing under this policy although
 	// its fact stands ("dane-ee": DANE senders do not check it); Deduction
 	// is then 0.

@@ -149,9 +149,9 @@ func stsFindings(c *collector, m *evidence.MTASTS) {
 	switch classifySTS(m) {
 	case stsLookupFailed:
 		st := string(m.TXT.Status)
-		c.add(CodeMTASTSLookupFailed, "The MTA-STS record could not be looked up ("+st+").", map[string]string{"status": st})
+		c.add(CodeMTASTSLookupFailed, map[string]string{"status": st})
 	case stsMissing:
-		c.add(CodeMTASTSMissing, "The domain publishes no MTA-STS record.", map[string]string{"status": string(m.TXT.Status)})
+		c.add(CodeMTASTSMissing, map[string]string{"status": string(m.TXT.Status)})
 	case stsRecordInvalid:
 		args := map[string]string{"reason": m.RecordError}
 		if len(m.Records) > 0 {
@@ -161,25 +161,24 @@ func stsFindings(c *collector, m *evidence.MTASTS) {
 			}
 			args["records"] = strings.Join(quoted, ", ")
 		}
-		c.add(CodeMTASTSRecordInvalid, "The MTA-STS record is not usable: "+m.RecordError+".", args)
+		c.add(CodeMTASTSRecordInvalid, args)
 	case stsUnavailable:
 		reason, _ := fetchFailure(m.Fetch)
 		if m.Fetch.Error != nil && m.Fetch.Error.Kind == evidence.ErrPrivateAddress {
-			c.add(CodeMTASTSHostPrivate, "The MTA-STS policy host resolves only to addresses that are not globally reachable, so the policy was not fetched: "+reason+".",
-				map[string]string{"reason": reason, "url": m.Fetch.URL})
+			c.add(CodeMTASTSHostPrivate, map[string]string{"reason": reason, "url": m.Fetch.URL})
 			return
 		}
 		args := map[string]string{"reason": reason, "url": m.Fetch.URL}
 		if m.Fetch.StatusCode != 0 {
 			args["status"] = strconv.Itoa(m.Fetch.StatusCode)
 		}
-		c.add(CodeMTASTSPolicyUnavailable, "The MTA-STS policy could not be fetched: "+reason+".", args)
+		c.add(CodeMTASTSPolicyUnavailable, args)
 	case stsInvalid:
 		errs := strings.Join(m.PolicyErrors, "; ")
 		if errs == "" {
 			errs = "no policy could be read"
 		}
-		c.add(CodeMTASTSPolicyInvalid, "The MTA-STS policy is invalid: "+errs+".", map[string]string{"errors": errs, "url": m.Fetch.URL})
+		c.add(CodeMTASTSPolicyInvalid, map[string]string{"errors": errs, "url": m.Fetch.URL})
 	case stsValid:
 		stsPolicyFindings(c, m)
 	}
@@ -190,20 +189,18 @@ func stsPolicyFindings(c *collector, m *evidence.MTASTS) {
 	p := m.Policy
 	switch p.Mode {
 	case stsModeTesting:
-		c.add(CodeMTASTSTesting, "The MTA-STS policy is in testing mode: senders report failures but deliver anyway.", nil)
+		c.add(CodeMTASTSTesting, nil)
 	case stsModeNone:
-		c.add(CodeMTASTSModeNone, "The MTA-STS policy is in mode none: senders treat the domain as having no policy.", nil)
+		c.add(CodeMTASTSModeNone, nil)
 	}
 	if m.Fetch != nil {
 		if ct, bad := mediaTypeProblem(m.Fetch.ContentType); bad {
-			c.add(CodeMTASTSMediaType, "The MTA-STS policy is served as "+ct+", not "+stsMediaType+".",
-				map[string]string{"content_type": ct, "url": m.Fetch.URL})
+			c.add(CodeMTASTSMediaType, map[string]string{"content_type": ct, "url": m.Fetch.URL})
 		}
 	}
 	if p.Mode != stsModeNone && p.MaxAge < stsShortMaxAge {
 		age := strconv.FormatInt(p.MaxAge, 10)
-		c.add(CodeMTASTSShortMaxAge, "The MTA-STS policy max_age is "+age+" seconds, less than one day.",
-			map[string]string{"max_age": age, "mode": p.Mode})
+		c.add(CodeMTASTSShortMaxAge, map[string]string{"max_age": age, "mode": p.Mode})
 	}
 }
 
@@ -246,13 +243,12 @@ func stsForHost(c *collector, m *evidence.MTASTS, p *evidence.STSPolicy, host st
 	if !ok {
 		args := map[string]string{"mode": p.Mode, "patterns": strings.Join(p.MX, ", ")}
 		if p.Mode == stsModeEnforce {
-			c.add(CodeMTASTSMXNotCovered, "The MX host matches no mx line of the MTA-STS policy, which is in enforce mode: senders that enforce MTA-STS will not deliver to it.", args)
+			c.add(CodeMTASTSMXNotCovered, args)
 		} else {
-			reason := "The MX host matches no mx line of the MTA-STS policy, which is in testing mode."
 			if c.policy.v3() {
-				c.add(CodeMTASTSTestingMXNotCovered, reason, args)
+				c.add(CodeMTASTSTestingMXNotCovered, args)
 			} else {
-				c.addVariant(CodeMTASTSMXNotCovered, VariantTesting, reason, args)
+				c.addVariant(CodeMTASTSMXNotCovered, VariantTesting, args)
 			}
 		}
 	}
@@ -346,7 +342,7 @@ func tlsrptFindings(c *collector, r *evidence.TLSRPT, withPolicy bool) {
 	case r == nil:
 	case txtLookupFailed(r.TXT.Status):
 		st := string(r.TXT.Status)
-		c.add(CodeTLSRPTLookupFailed, "The TLS-RPT record could not be looked up ("+st+").", map[string]string{"status": st})
+		c.add(CodeTLSRPTLookupFailed, map[string]string{"status": st})
 	case len(r.Records) == 0:
 		if !txtAnswered(r.TXT.Status) {
 			return
@@ -355,9 +351,9 @@ func tlsrptFindings(c *collector, r *evidence.TLSRPT, withPolicy bool) {
 		if withPolicy {
 			variant = VariantWithPolicy
 		}
-		c.addVariant(CodeTLSRPTMissing, variant, "The domain publishes no TLS-RPT record.", map[string]string{"status": string(r.TXT.Status)})
+		c.addVariant(CodeTLSRPTMissing, variant, map[string]string{"status": string(r.TXT.Status)})
 	case r.Error != "":
-		c.add(CodeTLSRPTInvalid, "The TLS-RPT record is not usable: "+r.Error+".", map[string]string{"reason": r.Error})
+		c.add(CodeTLSRPTInvalid, map[string]string{"reason": r.Error})
 	}
 }
 

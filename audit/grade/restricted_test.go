@@ -46,8 +46,8 @@ func TestRestrictedScanIsIncomplete(t *testing.T) {
 			if f == nil || !g.Incomplete {
 				t.Fatalf("restricted scan: finding %v, incomplete %v; want both", f, g.Incomplete)
 			}
-			if !strings.Contains(f.Reason, tt.want) {
-				t.Errorf("reason %q lacks %q", f.Reason, tt.want)
+			if m := message(t, *f); !strings.Contains(m, tt.want) {
+				t.Errorf("message %q lacks %q", m, tt.want)
 			}
 		})
 	}

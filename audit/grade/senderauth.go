@@ -1,7 +1,6 @@
 package grade
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,13 +134,13 @@ func senderAuthFindings(d *evidence.Domain, p Policy, dg *DomainGrade) {
 	if d == nil || !postureChecked(d) {
 		return
 	}
-	add := func(code, reason string, args map[string]string) {
+	add := func(code string, args map[string]string) {
 		r := p.rule(code)
 		a := map[string]string{"domain": d.Domain}
 		for k, v := range args {
 			a[k] = v
 		}
-		dg.Findings = append(dg.Findings, Finding{Code: code, Severity: r.Severity, Domain: d.Domain, Args: a, Reason: reason})
+		dg.Findings = append(dg.Findings, Finding{Code: code, Severity: r.Severity, Domain: d.Domain, Args: a})
 	}
 	spfFindings(d, add)
 	dmarcFindings(d, add)
@@ -165,7 +164,7 @@ func senderAuthFindings(d *evidence.Domain, p Policy, dg *DomainGrade) {
 	}
 }
 
-type addFunc func(code, reason string, args map[string]string)
+type addFunc func(code string, args map[string]string)
 
 func spfFindings(d *evidence.Domain, add addFunc) {
 	s := d.SPF
@@ -182,28 +181,26 @@ func spfFindings(d *evidence.Domain, add addFunc) {
 	}
 	switch s.Status {
 	case evidence.SPFMissing:
-		add(CodeSPFMissing, "The domain publishes no SPF record: "+s.Reason+".", with(map[string]string{"reason": s.Reason}))
+		add(CodeSPFMissing, with(map[string]string{"reason": s.Reason}))
 		return
 	case evidence.SPFPermError:
-		add(CodeSPFPermError, "The SPF record cannot be used (permerror): "+s.Reason+".",
-			with(map[string]string{"reason": s.Reason, "record": s.Record, "lookups": strconv.Itoa(s.Lookups)}))
+		add(CodeSPFPermError, with(map[string]string{"reason": s.Reason, "record": s.Record, "lookups": strconv.Itoa(s.Lookups)}))
 		return
 	case evidence.SPFTempError:
-		add(CodeSPFTempError, "The SPF record could not be read: "+s.Reason+".", map[string]string{"reason": s.Reason})
+		add(CodeSPFTempError, map[string]string{"reason": s.Reason})
 		return
 	}
 	rec := map[string]string{"record": s.Record, "all": s.All}
 	switch {
 	case nonSending(d) && s.All != "-all":
-		add(CodeSPFNonSendingStrict, "The domain accepts no mail (null MX) but its SPF record does not end in -all.", with(rec))
+		add(CodeSPFNonSendingStrict, with(rec))
 	case s.All == "+all":
-		add(CodeSPFPassAll, "The SPF record ends in +all: every host on the internet may send as the domain.", with(rec))
+		add(CodeSPFPassAll, with(rec))
 	case s.All == "?all" || s.All == "":
-		rec["all"] = allText(s.All)
-		add(CodeSPFNeutralAll, "The SPF record ends in "+rec["all"]+": it says nothing about hosts it does not list.", with(rec))
+		add(CodeSPFNeutralAll, with(rec))
 	}
 	if s.Ptr {
-		add(CodeSPFPtr, "The SPF record uses the ptr mechanism, which RFC 7208 §5.5 says should not be used.", map[string]string{"record": s.Record})
+		add(CodeSPFPtr, map[string]string{"record": s.Record})
 	}
 }
 
@@ -230,40 +227,33 @@ func dmarcFindings(d *evidence.Domain, add addFunc) {
 	}
 	switch m.Status {
 	case evidence.DMARCMissing:
-		add(CodeDMARCMissing, "No DMARC record applies to the domain: "+m.Reason+".", with(map[string]string{"reason": m.Reason}))
+		add(CodeDMARCMissing, with(map[string]string{"reason": m.Reason}))
 		return
 	case evidence.DMARCInvalid:
-		add(CodeDMARCInvalid, "The DMARC record is invalid: "+m.Reason+".", with(map[string]string{"reason": m.Reason, "record": m.Record}))
+		add(CodeDMARCInvalid, with(map[string]string{"reason": m.Reason, "record": m.Record}))
 		return
 	case evidence.DMARCTempError:
-		add(CodeDMARCTempError, "The DMARC record could not be read: "+m.Reason+".", map[string]string{"reason": m.Reason})
+		add(CodeDMARCTempError, map[string]string{"reason": m.Reason})
 		return
 	}
 	rec := map[string]string{"record": m.Record, "policy_domain": m.PolicyDomain}
 	switch m.Policy {
 	case "none":
-		add(CodeDMARCPolicyNone, "The DMARC policy is p=none: receivers take no action on forged mail.", with(rec))
+		add(CodeDMARCPolicyNone, with(rec))
 	case "quarantine":
-		add(CodeDMARCQuarantine, "The DMARC policy is p=quarantine, not p=reject.", with(rec))
+		add(CodeDMARCQuarantine, with(rec))
 	}
 	if policyRank(m.SubdomainPolicy) < policyRank(m.Policy) {
-		add(CodeDMARCSPWeaker, "The subdomain policy sp="+m.SubdomainPolicy+" is weaker than p="+m.Policy+".",
-			with(map[string]string{"record": m.Record, "sp": m.SubdomainPolicy, "p": m.Policy}))
+		add(CodeDMARCSPWeaker, with(map[string]string{"record": m.Record, "sp": m.SubdomainPolicy, "p": m.Policy}))
 	}
 	if m.PCT != nil && *m.PCT < 100 {
-		add(CodeDMARCPartialPct, fmt.Sprintf("The DMARC policy applies to %d%% of failing mail (pct=%d).", *m.PCT, *m.PCT),
-			with(map[string]string{"record": m.Record, "pct": strconv.Itoa(*m.PCT)}))
+		add(CodeDMARCPartialPct, with(map[string]string{"record": m.Record, "pct": strconv.Itoa(*m.PCT)}))
 	}
 	if len(authorisedRUA(m)) == 0 && !nonSending(d) {
-		reason := "The DMARC record names no aggregate report address (rua)."
-		if len(m.RUA) > 0 {
-			reason = "No aggregate report address (rua) of the DMARC record accepts the domain's reports."
-		}
-		add(CodeDMARCNoRUA, reason, with(map[string]string{"record": m.Record}))
+		add(CodeDMARCNoRUA, with(map[string]string{"record": m.Record, "rua": strings.Join(m.RUA, ", ")}))
 	}
 	if un := unauthorisedDestinations(m); len(un) > 0 {
-		add(CodeDMARCUnauthorized, "Report destinations in other domains have not authorised the domain's reports: "+strings.Join(un, ", ")+".",
-			map[string]string{"destinations": strings.Join(un, ", "), "policy_domain": m.PolicyDomain, "example": m.PolicyDomain + "._report._dmarc." + un[0]})
+		add(CodeDMARCUnauthorized, map[string]string{"destinations": strings.Join(un, ", "), "policy_domain": m.PolicyDomain, "example": m.PolicyDomain + "._report._dmarc." + un[0]})
 	}
 }
 
@@ -349,17 +339,17 @@ func dkimFindings(d *evidence.Domain, add addFunc) {
 			args["bits"] = strconv.Itoa(k.Bits)
 			switch {
 			case k.Bits < dkimMinRSABits:
-				add(CodeDKIMKeyRefused, fmt.Sprintf("The DKIM key of selector %s is RSA %d bits; verifiers refuse keys under %d bits.", k.Selector, k.Bits, dkimMinRSABits), args)
+				add(CodeDKIMKeyRefused, args)
 			case k.Bits < dkimGoodRSABits:
-				add(CodeDKIMKeyWeak, fmt.Sprintf("The DKIM key of selector %s is RSA %d bits; %d is the minimum recommended.", k.Selector, k.Bits, dkimGoodRSABits), args)
+				add(CodeDKIMKeyWeak, args)
 			}
 		case evidence.DKIMInvalid:
 			args["reason"] = k.Reason
-			add(CodeDKIMKeyInvalid, "The DKIM key record of selector "+k.Selector+" is not usable: "+k.Reason+".", args)
+			add(CodeDKIMKeyInvalid, args)
 		case evidence.DKIMMissing:
-			add(CodeDKIMKeyMissing, "Selector "+k.Selector+" publishes no DKIM key.", args)
+			add(CodeDKIMKeyMissing, args)
 		case evidence.DKIMRevoked:
-			add(CodeDKIMKeyRevoked, "The DKIM key of selector "+k.Selector+" is revoked (empty p=).", args)
+			add(CodeDKIMKeyRevoked, args)
 		}
 	}
 }

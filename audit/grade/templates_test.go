@@ -1,6 +1,10 @@
 package grade_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,4 +112,148 @@ func TestFindingSentences(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTemplateParamsAreSet holds templates/findings.json to the grader's
+// arguments: a template that refers to an argument the grader never sets
+// for its code would print nothing in its place, so it fails here.
+func TestTemplateParamsAreSet(t *testing.T) {
+	set, err := templates.Default()
+	if err != nil {
+		t.Fatalf("templates.Default: %v", err)
+	}
+	for _, code := range set.Codes() {
+		declared := grade.Params(code)
+		if declared == nil {
+			t.Errorf("%s has wording but the grader declares no arguments for it (grade.Params)", code)
+			continue
+		}
+		if !slices.Contains(declared, "domain") {
+			t.Errorf("%s: grade.Params lacks domain, which every finding carries", code)
+		}
+		used, err := set.Params(code)
+		if err != nil {
+			t.Fatalf("%s: %v", code, err)
+		}
+		for _, p := range used {
+			if !slices.Contains(declared, p) && !slices.Contains(grade.LegacyParams(code), p) {
+				t.Errorf("%s: the wording uses {{.%s}}, which the grader never sets (grade.Params: %v)", code, p, declared)
+			}
+		}
+	}
+}
+
+// TestGraderSetsDeclaredArgs checks the other side of the contract on every
+// finding the sample evidence raises under both policies: only declared
+// arguments are set, each declared argument is set by some finding, and no
+// finding or cap carries an English sentence of the grader's own.
+func TestGraderSetsDeclaredArgs(t *testing.T) {
+	policies := []grade.Policy{grade.Default()}
+	if v2, ok := grade.PolicyByName("v2"); ok {
+		policies = append(policies, v2)
+	}
+	set := map[string]map[string]bool{}
+	for _, p := range policies {
+		for _, d := range grade.SampleDomainsForTest() {
+			g := grade.GradeDomain(d, p)
+			for _, f := range g.Findings {
+				if f.Reason != "" {
+					t.Errorf("%s on %s carries a sentence of the grader: %q", f.Code, d.Domain, f.Reason)
+				}
+				declared := grade.Params(f.Code)
+				if set[f.Code] == nil {
+					set[f.Code] = map[string]bool{}
+				}
+				for k := range f.Args {
+					set[f.Code][k] = true
+					if !slices.Contains(declared, k) {
+						t.Errorf("%s on %s sets argument %q, not in grade.Params (%v)", f.Code, d.Domain, k, declared)
+					}
+				}
+			}
+			for _, c := range allCaps(g) {
+				if c.Reason != "" {
+					t.Errorf("cap %s on %s carries a sentence of the grader: %q", c.Code, d.Domain, c.Reason)
+				}
+			}
+		}
+	}
+	for _, code := range grade.Codes() {
+		for _, p := range grade.Params(code) {
+			if !set[code][p] {
+				t.Errorf("%s: grade.Params declares %q but no sample finding sets it", code, p)
+			}
+		}
+	}
+}
+
+func allCaps(g grade.DomainGrade) []grade.Cap {
+	cs := append([]grade.Cap(nil), g.Caps...)
+	for _, m := range g.MX {
+		cs = append(cs, m.Caps...)
+		for _, a := range m.Addresses {
+			cs = append(cs, a.Caps...)
+		}
+	}
+	return cs
+}
+
+// TestGraderWritesNoSentence reads the grader's source: no finding, cap or
+// deduction is given a Reason other than one read back from a stored
+// finding (f.Reason), so every word a reader sees about a finding comes
+// from the templates.
+func TestGraderWritesNoSentence(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checked++
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CompositeLit:
+				id, ok := n.Type.(*ast.Ident)
+				if !ok || (id.Name != "Finding" && id.Name != "Cap" && id.Name != "Deduction") {
+					return true
+				}
+				for _, e := range n.Elts {
+					kv, ok := e.(*ast.KeyValueExpr)
+					if !ok {
+						continue
+					}
+					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Reason" && !storedReason(kv.Value) {
+						t.Errorf("%s: %s{Reason: ...} writes a sentence; put the facts in Args and the words in templates/findings.json", fset.Position(kv.Pos()), id.Name)
+					}
+				}
+			case *ast.AssignStmt:
+				for _, l := range n.Lhs {
+					if s, ok := l.(*ast.SelectorExpr); ok && s.Sel.Name == "Reason" {
+						if x, ok := s.X.(*ast.Ident); ok && (x.Name == "f" || x.Name == "c") {
+							t.Errorf("%s: assigns a finding's Reason", fset.Position(n.Pos()))
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	if checked == 0 {
+		t.Fatal("no source file of the grader was read")
+	}
+}
+
+// storedReason reports whether e only copies a stored finding's Reason
+// (f.Reason), the one use the grader keeps for grades of older versions.
+func storedReason(e ast.Expr) bool {
+	s, ok := e.(*ast.SelectorExpr)
+	return ok && s.Sel.Name == "Reason"
 }

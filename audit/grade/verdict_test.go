@@ -257,7 +257,7 @@ func TestDomainLevel(t *testing.T) {
 		{"no MX and no address", func(d *evidence.Domain) {
 			d.MX = evidence.MXLookup{Kind: evidence.MXNone, Lookup: evidence.Lookup{Status: evidence.DNSNXDomain}}
 			d.Hosts = nil
-		}, GradeF, false, ForcedTLSNotEligible, CodeNoMX, "", Critical, map[string]string{"reason": "MX lookup nxdomain"}},
+		}, GradeF, false, ForcedTLSNotEligible, CodeNoMX, "", Critical, map[string]string{"status": "nxdomain"}},
 		{"MX lookup failed", func(d *evidence.Domain) {
 			d.MX = evidence.MXLookup{Kind: evidence.MXError, Lookup: evidence.Lookup{Status: evidence.DNSServFail, Rcode: "SERVFAIL"}}
 			d.Hosts = nil

@@ -78,21 +78,21 @@ func vulnChecks(c *collector, v view, pr *evidence.Probe) {
 	}
 	if vs := pr.Vulns; vs != nil {
 		for _, x := range []struct {
-			code, cve, what string
-			check           evidence.VulnCheck
+			code, cve string
+			check     evidence.VulnCheck
 		}{
-			{CodeVulnSTARTTLSInjection, "CVE-2011-0411", "The server runs commands sent in clear text with STARTTLS inside the TLS session", vs.STARTTLSInjection},
-			{CodeVulnHeartbleed, "CVE-2014-0160", "The server answers over-length heartbeat requests with its memory (Heartbleed)", vs.Heartbleed},
-			{CodeVulnCCSInjection, "CVE-2014-0224", "The server accepts an early ChangeCipherSpec (CCS injection)", vs.CCSInjection},
-			{CodeVulnROBOT, "CVE-2017-13099", "The server's RSA key exchange is a padding oracle (ROBOT)", vs.ROBOT},
-			{CodeVulnInsecureReneg, "CVE-2009-3555", "The server does not support secure renegotiation (RFC 5746)", vs.SecureRenegotiation},
-			{CodeVulnClientRenegotiation, "CVE-2011-1473", "The server accepts client-initiated renegotiation", vs.ClientRenegotiation},
-			{CodeVulnCompression, "CVE-2012-4929", "The server compresses TLS records (CRIME)", vs.Compression},
+			{CodeVulnSTARTTLSInjection, "CVE-2011-0411", vs.STARTTLSInjection},
+			{CodeVulnHeartbleed, "CVE-2014-0160", vs.Heartbleed},
+			{CodeVulnCCSInjection, "CVE-2014-0224", vs.CCSInjection},
+			{CodeVulnROBOT, "CVE-2017-13099", vs.ROBOT},
+			{CodeVulnInsecureReneg, "CVE-2009-3555", vs.SecureRenegotiation},
+			{CodeVulnClientRenegotiation, "CVE-2011-1473", vs.ClientRenegotiation},
+			{CodeVulnCompression, "CVE-2012-4929", vs.Compression},
 		} {
 			if x.check.Status != evidence.VulnVulnerable {
 				continue
 			}
-			c.add(x.code, x.what+": "+x.check.Detail+".", map[string]string{"cve": x.cve, "detail": x.check.Detail, "version": x.check.Version})
+			c.add(x.code, map[string]string{"cve": x.cve, "detail": x.check.Detail, "version": x.check.Version})
 		}
 	}
 	// A shared prime is a LOGJAM concern only while one precomputation
@@ -113,7 +113,7 @@ func vulnChecks(c *collector, v view, pr *evidence.Probe) {
 	}
 	if len(common) > 0 {
 		list := strings.Join(common, "; ")
-		c.add(CodeVulnDHCommonPrime, "The server uses a widely shared DH prime: "+list+".", map[string]string{"cve": "CVE-2015-4000", "details": list})
+		c.add(CodeVulnDHCommonPrime, map[string]string{"cve": "CVE-2015-4000", "details": list})
 	}
 	tagFindings(c, v, pr)
 }

@@ -468,6 +468,9 @@ func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Tim
 			jf := report.ScanFinding{Finding: f, ID: f.ID()}
 			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {
 				jf.Title, jf.Message, jf.Remediation, jf.Standards = t.Title, t.Message, t.Remediation, t.Standards
+				// Readers of earlier scan --json read the sentence under
+				// "reason"; it now carries the templates' words too.
+				jf.Reason = t.Message
 			}
 			jd.Findings = append(jd.Findings, jf)
 		}

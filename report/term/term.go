@@ -6,6 +6,7 @@ package term
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,7 +115,7 @@ func (p *printer) header(d *evidence.Domain, g *grade.DomainGrade) {
 	restricted := ""
 	for _, f := range g.Findings {
 		if f.Code == grade.CodeScanRestricted {
-			restricted = f.Reason
+			restricted = p.message(f)
 		}
 	}
 	switch {
@@ -280,7 +281,7 @@ func (p *printer) findings(g *grade.DomainGrade, texts *templates.Set) {
 		if f.Severity == grade.Info && !p.opt.Verbose && f.Code != "INCONCLUSIVE" && f.Code != "NULL_MX" && f.Code != "PORT25_BLOCKED" {
 			continue
 		}
-		key := f.Code + "\x00" + f.Reason
+		key := groupKey(f)
 		gr, ok := byKey[key]
 		if !ok {
 			gr = &group{f: f}
@@ -299,6 +300,11 @@ func (p *printer) findings(g *grade.DomainGrade, texts *templates.Set) {
 	p.printf("  Recommended improvements:\n")
 	for _, gr := range groups {
 		title, message, remedy := gr.f.Code, gr.f.Reason, ""
+		if message == "" {
+			message = gr.f.Code
+		}
+		// The words come from the templates; a finding stored by an
+		// older mxaudit under a code they lack keeps its stored sentence.
 		if texts != nil {
 			if t, err := texts.Finding(gr.f.Code, gr.f.Args); err == nil {
 				title, remedy = t.Title, t.Remediation
@@ -327,6 +333,41 @@ func (p *printer) severityColor(s grade.Severity, text string) string {
 		return p.color(ansiYellow, text)
 	}
 	return text
+}
+
+// message is f's message from the templates, or, for a finding stored by
+// an older mxaudit under a code they lack, its stored sentence or code.
+func (p *printer) message(f grade.Finding) string {
+	if p.texts != nil {
+		if t, err := p.texts.Finding(f.Code, f.Args); err == nil && t.Message != "" {
+			return t.Message
+		}
+	}
+	if f.Reason != "" {
+		return f.Reason
+	}
+	return f.Code
+}
+
+// groupKey is what findings printed as one line share: the code and every
+// fact but where it was observed, so one problem on several addresses is
+// one line with their list.
+func groupKey(f grade.Finding) string {
+	keys := make([]string, 0, len(f.Args))
+	for k := range f.Args {
+		if k != "host" && k != "ip" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(f.Code)
+	for _, k := range keys {
+		b.WriteString("\x00" + k + "=" + f.Args[k])
+	}
+	// A finding stored by an older mxaudit may have only its sentence.
+	b.WriteString("\x00" + f.Reason)
+	return b.String()
 }
 
 func where(f grade.Finding) string {

@@ -1,0 +1,40 @@
+package grade
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mxaudit/mxaudit/templates"
+)
+
+var (
+	wordingOnce sync.Once
+	wording     *templates.Set
+	wordingErr  error
+)
+
+// message renders f's message from the embedded templates, as readers see
+// it, and fails the test when it is missing, has a hole where an argument
+// should be, or is not a sentence.
+func message(t *testing.T, f Finding) string {
+	t.Helper()
+	wordingOnce.Do(func() { wording, wordingErr = templates.Default() })
+	if wordingErr != nil {
+		t.Fatalf("templates.Default: %v", wordingErr)
+	}
+	txt, err := wording.Finding(f.Code, f.Args)
+	if err != nil {
+		t.Fatalf("%s: %v", f.Code, err)
+	}
+	m := txt.Message
+	for _, hole := range []string{"()", "( )", ": .", " ,", "  ", "<no value>"} {
+		if strings.Contains(m, hole) {
+			t.Errorf("%s renders with a hole (%q): %q (args %v)", f.Code, hole, m, f.Args)
+		}
+	}
+	if !strings.HasSuffix(strings.TrimRight(m, ")\""), ".") {
+		t.Errorf("%s message is not a sentence: %q", f.Code, m)
+	}
+	return m
+}

@@ -1,0 +1,72 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/templates"
+)
+
+// TestWordingFromTemplates: a cap and an address that could not be audited
+// are worded from the templates with the finding's arguments; a grade
+// stored by an older mxaudit keeps the sentence it was stored with when
+// the templates do not word its code.
+func TestWordingFromTemplates(t *testing.T) {
+	texts, err := templates.Default()
+	if err != nil {
+		t.Fatalf("templates.Default: %v", err)
+	}
+	args := map[string]string{"domain": "example.com", "host": "mx.example.com", "mode": "enforce", "patterns": "mail.example.com"}
+	want, err := texts.Finding(grade.CodeMTASTSMXNotCovered, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := capsView(texts, []grade.Cap{
+		{Code: grade.CodeMTASTSMXNotCovered, Grade: grade.GradeF, Scope: grade.ScopeHost, Host: "mx.example.com", Args: args},
+		{Code: "RETIRED_CODE", Grade: grade.GradeF, Scope: grade.ScopeDomain, Reason: "A sentence stored by an older mxaudit."},
+		{Code: "RETIRED_CODE", Grade: grade.GradeF, Scope: grade.ScopeDomain},
+	})
+	if caps[0].Reason != want.Message || !strings.Contains(caps[0].Reason, "mx.example.com matches no mx line") {
+		t.Errorf("cap reason = %q, want the template's %q", caps[0].Reason, want.Message)
+	}
+	if caps[1].Reason != "A sentence stored by an older mxaudit." {
+		t.Errorf("stored cap reason = %q", caps[1].Reason)
+	}
+	if caps[2].Reason != "RETIRED_CODE" {
+		t.Errorf("cap with neither wording nor sentence = %q, want its code", caps[2].Reason)
+	}
+
+	ag := grade.AddressGrade{IP: "192.0.2.1", Grade: grade.GradeInconclusive, Inconclusive: true, Findings: []grade.Finding{{
+		Code: grade.CodeInconclusive, Domain: "example.com", Host: "mx.example.com", IP: "192.0.2.1",
+		Args: map[string]string{"domain": "example.com", "host": "mx.example.com", "ip": "192.0.2.1", "reason": "timeout at banner: i/o timeout"},
+	}}}
+	_, _, text := ExplainAddress(texts, ag)
+	if want := "not graded (?): mx.example.com (192.0.2.1) could not be audited: timeout at banner: i/o timeout"; text != want {
+		t.Errorf("ExplainAddress = %q, want %q", text, want)
+	}
+	// A grade stored by an older mxaudit, rendered without templates.
+	ag.Findings[0] = grade.Finding{Code: grade.CodeInconclusive, Reason: "The address could not be audited: refused."}
+	if _, _, text := ExplainAddress(nil, ag); text != "not graded (?): The address could not be audited: refused" {
+		t.Errorf("ExplainAddress of a stored finding without templates = %q", text)
+	}
+}
+
+// TestFindingWording: the report's finding takes every word from the
+// templates; a stored finding whose code they lack keeps its sentence.
+func TestFindingWording(t *testing.T) {
+	texts, err := templates.Default()
+	if err != nil {
+		t.Fatalf("templates.Default: %v", err)
+	}
+	b := &builder{opt: Options{Texts: texts}, vendorsOf: map[string][]string{}, newFindings: map[string]bool{}}
+	f := b.finding("example.com", grade.Finding{Code: grade.CodeSSLv3Enabled, Severity: grade.High, Domain: "example.com",
+		Host: "mx.example.com", IP: "192.0.2.1", Args: map[string]string{"domain": "example.com", "host": "mx.example.com", "ip": "192.0.2.1"}})
+	if f.Title != "SSLv3 enabled" || f.Message != "mx.example.com (192.0.2.1) accepts SSLv3." || f.Remediation == "" {
+		t.Errorf("finding = %q / %q / %q", f.Title, f.Message, f.Remediation)
+	}
+	old := b.finding("example.com", grade.Finding{Code: "RETIRED_CODE", Severity: grade.Low, Domain: "example.com", Reason: "A stored sentence."})
+	if old.Title != "RETIRED_CODE" || old.Message != "A stored sentence." {
+		t.Errorf("stored finding = %q / %q", old.Title, old.Message)
+	}
+}
