@@ -303,10 +303,6 @@ func ChangeText(ch db.Change, texts *templates.Set) string {
 	if ch.IP != "" {
 		at += " (" + ch.IP + ")"
 	}
-	on := ""
-	if at != "" {
-		on = " on " + at
-	}
 	since := ""
 	if ch.Since != 0 {
 		since = fmt.Sprintf(" (since run %d, the last that could audit it)", ch.Since)
@@ -332,14 +328,20 @@ func ChangeText(ch db.Change, texts *templates.Set) string {
 		return "Address added: " + at
 	case db.ChangeAddressRemoved:
 		return "Address removed: " + at
-	case db.ChangeFindingAppeared:
+	case db.ChangeFindingAppeared, db.ChangeFindingResolved:
+		// "at", not "on": the words may end in "on" ("TLS 1.3 turned on").
+		where := ""
+		if at != "" {
+			where = " at " + at
+		}
+		if ch.Kind == db.ChangeFindingResolved {
+			return fmt.Sprintf("Resolved: %s%s", findingWords(texts, ch.Code, false), where)
+		}
 		sev := ""
 		if ch.Severity != "" {
 			sev = " (" + ch.Severity + ")"
 		}
-		return fmt.Sprintf("New: %s%s%s", findingWords(texts, ch.Code, true), sev, on)
-	case db.ChangeFindingResolved:
-		return fmt.Sprintf("Resolved: %s%s", findingWords(texts, ch.Code, false), on)
+		return fmt.Sprintf("New: %s%s%s", findingWords(texts, ch.Code, true), sev, where)
 	case db.ChangeCertExpiring:
 		s := fmt.Sprintf("Certificate of %s expires in %d days", at, ch.Days)
 		if ch.Detail != "" {
