@@ -151,3 +151,37 @@ func TestPostTLSAlert(t *testing.T) {
 		t.Errorf("post-TLS error %+v alert %+v, want certificate_required (116) at %s", e, e.Alert, smtp.StepPostTLSEHLO)
 	}
 }
+
+// TestPostTLS421 is Postfix requiring a client certificate: the handshake
+// completes, then EHLO inside TLS gets "421 4.7.1 Error: No client
+// certificate presented". Met again on a second session a pause apart, the
+// refusal is confirmed: TLS fails (STARTTLS_FAILED, F) and the domain is
+// not Forced-TLS eligible.
+func TestPostTLS421(t *testing.T) {
+	t.Run("every time", func(t *testing.T) {
+		a := soloServer(t, smtptest.Behavior{PostTLSEHLOCode: 421}, func(c *audit.Config) {
+			c.Versions = []string{evidence.TLS12, evidence.TLS13}
+		})
+		d := a.Domain(context.Background(), "solo.example")
+		p := only(t, d).Probe
+		e := p.SMTP.PostTLSError
+		if e == nil || e.Code != 421 || e.Attempts != 2 || !e.ConfirmedPostTLSRefusal() || e.Inconclusive() || p.Retries != 1 {
+			t.Fatalf("post-TLS error %+v retries %d, want a 421 confirmed on 2 sessions", e, p.Retries)
+		}
+		g := grade.GradeDomain(d, grade.Default())
+		if g.Grade != grade.GradeF || !slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) {
+			t.Fatalf("grade %s findings %v, want F with STARTTLS_FAILED", g.Grade, findingCodes(g))
+		}
+		if g.ForcedTLS != grade.ForcedTLSNotEligible {
+			t.Errorf("forced TLS %s (%s), want not eligible", g.ForcedTLS, g.ForcedTLSReason)
+		}
+	})
+	t.Run("unconfirmed", func(t *testing.T) {
+		// The same 421 seen once (evidence from a probe whose second
+		// session could not be had) says nothing: inconclusive, never a pass.
+		e := &evidence.Error{Kind: evidence.ErrSMTPReject, Step: evidence.StepPostTLSEHLO, Code: 421, Attempts: 1}
+		if !e.Inconclusive() || e.ConfirmedPostTLSRefusal() {
+			t.Fatalf("a single post-TLS 421 must be inconclusive")
+		}
+	})
+}

@@ -289,8 +289,9 @@ func TestAuditProfiles(t *testing.T) {
 
 // vulnProbeConnections is the most the known-vulnerability probes cost an
 // address: STARTTLS injection 1, the compression/renegotiation/heartbeat
-// hello 1, CCS injection 1, ROBOT 3 (only with RSA key exchange).
-const vulnProbeConnections = 6
+// hello 1, CCS injection 1, ROBOT 3 (only with RSA key exchange),
+// client-initiated renegotiation 1 (only with TLS 1.2).
+const vulnProbeConnections = 7
 
 // noSNIConnections is the handshake without a server name that collects the
 // certificate senders sending no SNI get.
@@ -322,6 +323,13 @@ func TestConnectionBudget(t *testing.T) {
 	st := e.fleet.Servers[a.IP].Stats()
 	if st.Connections != used {
 		t.Fatalf("server saw %d connections, evidence says %d", st.Connections, used)
+	}
+	// The probes that need a whole session ran through the SMTP path: the
+	// fake is crypto/tls, which answers a renegotiation ClientHello with
+	// unexpected_message and discards what came with STARTTLS.
+	if v := a.Probe.Vulns; v == nil || v.ClientRenegotiation.Status != evidence.VulnNotVulnerable || v.ClientRenegotiation.Connections != 1 ||
+		v.STARTTLSInjection.Status != evidence.VulnNotVulnerable {
+		t.Errorf("vulnerability checks: %+v", v)
 	}
 	t.Logf("modern-12: %d connections for %d accepted suites (budget %d)", used, accepted, budget)
 }

@@ -150,6 +150,16 @@ type Config struct {
 	AllowPrivate bool
 }
 
+// certCacheSize bounds the certificate checks an Auditor keeps. They are
+// keyed by address and MX name: providers that give each customer domain
+// an MX name of its own on a shared pool of addresses (as Microsoft 365
+// does) would otherwise add one per domain of the list, each with its
+// decoded chain, for the whole run. The checks of names many domains share
+// are asked for again and again and stay; a check dropped and asked for
+// again costs one more connection. Probes are kept whole (one per address,
+// which bounds them), so an address is probed once per run.
+const certCacheSize = 4096
+
 // Auditor audits domains. It is safe for concurrent use; one Auditor is one
 // run: its caches make each address probed once.
 type Auditor struct {
@@ -225,8 +235,8 @@ func New(cfg Config) (*Auditor, error) {
 		cfg:    cfg,
 		guard:  guard.Guard{AllowPrivate: cfg.AllowPrivate},
 		limit:  newHostLimiter(cfg.PerHost, cfg.ConnectGap),
-		probes: newOnceCache[string, *evidence.Probe](),
-		certs:  newOnceCache[[2]string, certSet](),
+		probes: newOnceCache[string, *evidence.Probe](0),
+		certs:  newOnceCache[[2]string, certSet](certCacheSize),
 		chains: make(map[string]sniChain),
 	}, nil
 }
@@ -435,10 +445,16 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 	throttle.Succeeded() // the first connection got through: a refusal from now on is throttling
 	defer func() { p.Throttle = throttle.Report() }()
 	hs, chain, tc := a.handshake(ctx, conn, sni)
-	p.Handshake = hs
 	if tc != nil {
 		a.afterTLS(ctx, tc, sess)
+		if e := postTLSTempRefusal(sess); e != nil {
+			e.Attempts = 1
+			hs, chain, sess = a.confirmPostTLS(ctx, ip, sni, hs, chain, sess)
+			p.SMTP = sess
+			p.Retries++
+		}
 	}
+	p.Handshake = hs
 	a.chainsMu.Lock()
 	a.chains[ip] = sniChain{sni: sni, chain: chain, err: hs.Error}
 	a.chainsMu.Unlock()
@@ -672,6 +688,58 @@ func (a *Auditor) afterTLS(ctx context.Context, tc net.Conn, sess *evidence.SMTP
 		// The handshake completed but the session did not survive its
 		// first command: no sender can deliver over it.
 		sess.PostTLSError = evidence.Classify(smtp.StepPostTLSEHLO, err)
+	}
+}
+
+// postTLSTempRefusal returns the session's post-TLS error when it is a 4xx
+// reply to the first command inside TLS, so that it can be confirmed.
+func postTLSTempRefusal(sess *evidence.SMTPSession) *evidence.Error {
+	if sess == nil {
+		return nil
+	}
+	e := sess.PostTLSError
+	if e != nil && e.Kind == evidence.ErrSMTPReject && e.Step == evidence.StepPostTLSEHLO && e.Code >= 400 && e.Code < 500 {
+		return e
+	}
+	return nil
+}
+
+// confirmPostTLS repeats, once and after a pause, a session whose first
+// command inside TLS got a 4xx reply ("421 4.7.1 Error: No client
+// certificate presented" from a Postfix that requires one): refused again,
+// the refusal is confirmed (Attempts 2) and the address's TLS fails; a
+// refusal that clears was temporary, and the session that worked is the
+// one kept. When the second session cannot be had at all, the first stays,
+// unconfirmed (inconclusive).
+func (a *Auditor) confirmPostTLS(ctx context.Context, ip, sni string, hs *evidence.Handshake, chain [][]byte,
+	sess *evidence.SMTPSession) (*evidence.Handshake, [][]byte, *evidence.SMTPSession) {
+	if !sleepFor(ctx, a.cfg.RetryBackoff) {
+		return hs, chain, sess
+	}
+	conn, sess2, err := a.dial(ctx, ip)
+	if err != nil {
+		return hs, chain, sess
+	}
+	hs2, chain2, tc := a.handshake(ctx, conn, sni)
+	if tc == nil {
+		return hs, chain, sess
+	}
+	a.afterTLS(ctx, tc, sess2)
+	if e := postTLSTempRefusal(sess2); e != nil {
+		e.Attempts = sess.PostTLSError.Attempts + 1
+	}
+	return hs2, chain2, sess2
+}
+
+// sleepFor waits d, reporting false when ctx ended first.
+func sleepFor(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

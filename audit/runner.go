@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"sync"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -39,6 +41,14 @@ const DefaultConcurrency = 16
 // is done, ctx ends (in-flight domains are abandoned and not handed to the
 // sink) or the sink fails. Domains handed to the sink before that stay handed.
 func (r *Runner) Run(ctx context.Context, domains []string) error {
+	return r.RunSeq(ctx, slices.Values(domains))
+}
+
+// RunSeq is Run over a sequence of domains, read as workers become free:
+// the Runner holds no more than Concurrency domains and their evidence at
+// a time, and each result from the moment it is handed to the Sink is the
+// Sink's, so memory follows the concurrency, not the length of the list.
+func (r *Runner) RunSeq(ctx context.Context, domains iter.Seq[string]) error {
 	n := r.Concurrency
 	if n < 1 {
 		n = DefaultConcurrency
@@ -67,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, domains []string) error {
 	}
 	go func() {
 		defer close(jobs)
-		for _, d := range domains {
+		for d := range domains {
 			select {
 			case jobs <- d:
 			case <-ctx.Done():

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,5 +70,33 @@ func TestFindingWording(t *testing.T) {
 	old := b.finding("example.com", grade.Finding{Code: "RETIRED_CODE", Severity: grade.Low, Domain: "example.com", Reason: "A stored sentence."})
 	if old.Title != "RETIRED_CODE" || old.Message != "A stored sentence." {
 		t.Errorf("stored finding = %q / %q", old.Title, old.Message)
+	}
+}
+
+// TestCheckWording: the embedded wording passes; an override naming an
+// argument the grader never sets is refused, naming the code and argument.
+func TestCheckWording(t *testing.T) {
+	texts, err := templates.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWording(texts); err != nil {
+		t.Errorf("embedded wording: %v", err)
+	}
+	dir := t.TempDir()
+	over := `{"NO_STARTTLS": {"remediation": "Enable STARTTLS on {{.hots}}."}, "NO_MX": {"message": "{{.domain}}: {{.reason}}."}}`
+	if err := os.WriteFile(filepath.Join(dir, templates.FindingsFile), []byte(over), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	texts, err = templates.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckWording(texts)
+	if err == nil || !strings.Contains(err.Error(), "NO_STARTTLS uses {{.hots}}") {
+		t.Errorf("override with {{.hots}}: %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "NO_MX") {
+		t.Errorf("NO_MX's reason, kept for stored findings, refused: %v", err)
 	}
 }

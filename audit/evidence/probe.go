@@ -59,6 +59,20 @@ func (e *Error) ConfirmedSTARTTLSRefusal() bool {
 		e.Code >= 400 && e.Code < 500 && e.Attempts >= minConfirmations
 }
 
+// StepPostTLSEHLO is the Step of an error at the first command inside TLS
+// (the same name package smtp uses).
+const StepPostTLSEHLO = "post_tls_ehlo"
+
+// ConfirmedPostTLSRefusal reports whether the error is a temporary (4xx)
+// reply to the first command inside TLS, after a completed handshake, met
+// on every one of at least two sessions a pause apart: Postfix requiring a
+// client certificate answers "421 4.7.1 Error: No client certificate
+// presented" to every sender that has none, so no sender delivers over TLS.
+func (e *Error) ConfirmedPostTLSRefusal() bool {
+	return e != nil && e.Kind == ErrSMTPReject && e.Step == StepPostTLSEHLO &&
+		e.Code >= 400 && e.Code < 500 && e.Attempts >= minConfirmations
+}
+
 // Inconclusive reports whether the error says nothing about the server's
 // TLS configuration (the server could not be reached or asked us to come back).
 func (e *Error) Inconclusive() bool {
@@ -70,8 +84,9 @@ func (e *Error) Inconclusive() bool {
 		return true
 	case ErrSMTPReject:
 		// 4xx is temporary (421 too many connections, 454 TLS not available
-		// now), unless a 4xx to STARTTLS persisted across attempts.
-		return e.Code >= 400 && e.Code < 500 && !e.ConfirmedSTARTTLSRefusal()
+		// now), unless a 4xx to STARTTLS or inside TLS persisted across
+		// attempts.
+		return e.Code >= 400 && e.Code < 500 && !e.ConfirmedSTARTTLSRefusal() && !e.ConfirmedPostTLSRefusal()
 	}
 	return false
 }

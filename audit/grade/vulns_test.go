@@ -60,6 +60,10 @@ func TestVulnFindings(t *testing.T) {
 		{"injection", vuln(func(v *evidence.Vulns) { v.STARTTLSInjection = bad }), CodeVulnSTARTTLSInjection, "CVE-2011-0411", GradeAMinus},
 		{"renegotiation", vuln(func(v *evidence.Vulns) { v.SecureRenegotiation = bad }), CodeVulnInsecureReneg, "CVE-2009-3555", GradeAMinus},
 		{"compression", vuln(func(v *evidence.Vulns) { v.Compression = bad }), CodeVulnCompression, "CVE-2012-4929", GradeAMinus},
+		{"client renegotiation", vuln(func(v *evidence.Vulns) { v.ClientRenegotiation = bad }), CodeVulnClientRenegotiation, "CVE-2011-1473", GradeAMinus},
+		{"client renegotiation not decided", vuln(func(v *evidence.Vulns) {
+			v.ClientRenegotiation = evidence.VulnCheck{Status: evidence.VulnInconclusive, Detail: "handshake_failure"}
+		}), "", "", GradeA},
 		{"common prime", func(d *evidence.Domain) {
 			addr1(d).Probe.DHParams = []evidence.DHParams{{Bits: 1536, Prime: "FF", Known: "RFC 3526 group 5 (1536-bit)"}}
 		}, CodeVulnDHCommonPrime, "CVE-2015-4000", GradeA},

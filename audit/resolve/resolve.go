@@ -93,6 +93,9 @@ type Config struct {
 	// keeps; the others are listed in Host.OmittedAddresses.
 	// DefaultMaxAddresses when zero or negative.
 	MaxAddresses int
+	// CacheSize is how many replies the Resolver keeps, the least
+	// recently used dropped first; DefaultCacheSize when zero or negative.
+	CacheSize int
 }
 
 // Caps of Domain: a domain with more MX targets is a misconfiguration or
@@ -104,9 +107,11 @@ const (
 )
 
 // Resolver answers DNS questions for one run. It is safe for concurrent use;
-// it remembers every answer for its whole life (a run is short, and every
-// domain in a report must see the same DNS) and asks concurrent identical
-// questions only once.
+// it remembers the answers it was asked for most recently, at most
+// Config.CacheSize of them (the names many domains share are asked all the
+// time, so every domain in a report sees the same DNS for them, while a
+// batch's memory does not grow with its list) and asks concurrent
+// identical questions only once.
 type Resolver struct {
 	servers  []string
 	timeout  time.Duration
@@ -164,18 +169,22 @@ func New(cfg Config) (*Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
+	cacheSize := cfg.CacheSize
+	if cacheSize <= 0 {
+		cacheSize = DefaultCacheSize
+	}
 	r := &Resolver{
 		servers:  norm,
 		timeout:  cfg.Timeout,
 		attempts: cfg.Attempts,
 		dnssecOK: cfg.DNSSECOK || mode != DNSSECOff,
 		exchange: cfg.Exchange,
-		cache:    newCache(),
+		cache:    newCache(cacheSize),
 		mode:     mode,
 		anchors:  anchors,
 		now:      cfg.Now,
-		zones:    newGroup[string, zoneKeys](),
-		cuts:     newGroup[string, cutInfo](),
+		zones:    newGroup[string, zoneKeys](chainCacheSize),
+		cuts:     newGroup[string, cutInfo](chainCacheSize),
 	}
 	if r.now == nil {
 		r.now = time.Now

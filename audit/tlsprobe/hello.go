@@ -42,6 +42,7 @@ const (
 	extSignatureAlgs     uint16 = 13
 	extHeartbeat         uint16 = 15
 	extPadding           uint16 = 21
+	extExtendedMaster    uint16 = 23 // RFC 7627
 	extSupportedVersions uint16 = 43
 	extPSKModes          uint16 = 45
 	extKeyShare          uint16 = 51
@@ -96,6 +97,15 @@ type HelloOptions struct {
 	// Heartbeat offers the heartbeat extension (RFC 6520), peer allowed to
 	// send, so a server that speaks it says so in its ServerHello.
 	Heartbeat bool
+	// RenegotiatedConnection, when set, makes this a renegotiation hello
+	// (TLS 1.0 to 1.2): renegotiation_info carries it, the client's
+	// verify_data of the session's last handshake (RFC 5746 §3.5), where an
+	// initial hello sends it empty.
+	RenegotiatedConnection []byte
+	// ExtendedMasterSecret offers extended_master_secret (RFC 7627). A
+	// renegotiation hello must carry it when the session used it (RFC 7627
+	// §5.2); servers abort the new handshake otherwise.
+	ExtendedMasterSecret bool
 }
 
 // BuildClientHello returns a complete ClientHello record (record header and
@@ -144,9 +154,12 @@ func BuildClientHello(opts HelloOptions) []byte {
 	}
 
 	if !ssl3 {
-		exts := helloExtensions(v, opts.SNI)
+		exts := helloExtensions(v, opts.SNI, opts.RenegotiatedConnection)
 		if opts.Heartbeat && !tls13 {
 			exts = appendExtension(exts, extHeartbeat, []byte{heartbeatPeerAllowed})
+		}
+		if opts.ExtendedMasterSecret {
+			exts = appendExtension(exts, extExtendedMaster, nil)
 		}
 		// Length the handshake message would have without padding.
 		msgLen := handshakeHeaderLen + len(body) + 2 + len(exts)
@@ -178,7 +191,7 @@ func BuildClientHello(opts HelloOptions) []byte {
 
 // helloExtensions builds the extension block (without its length) for a
 // TLS hello of version v.
-func helloExtensions(v uint16, sni string) []byte {
+func helloExtensions(v uint16, sni string, reneg []byte) []byte {
 	var exts []byte
 	if name, ok := sniName(sni); ok {
 		var d []byte
@@ -219,8 +232,10 @@ func helloExtensions(v uint16, sni string) []byte {
 		exts = appendExtension(exts, extPSKModes, []byte{1, pskModeDHE})
 	}
 
-	// An empty renegotiated_connection: this is an initial handshake.
-	return appendExtension(exts, extRenegotiationInfo, []byte{0})
+	// renegotiated_connection: empty in an initial handshake, the
+	// client's last verify_data in a renegotiation (at most 255 bytes).
+	ri := append([]byte{byte(min(len(reneg), 0xFF))}, reneg[:min(len(reneg), 0xFF)]...)
+	return appendExtension(exts, extRenegotiationInfo, ri)
 }
 
 // sniName returns the host name to send in server_name: no trailing dot,

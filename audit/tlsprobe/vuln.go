@@ -161,18 +161,22 @@ func (p *Prober) vulnWait() time.Duration { return min(DefaultVulnWait, p.Config
 //     answers secure renegotiation (RFC 5746) and CRIME, and, only when
 //     the server negotiates heartbeat, carries the Heartbleed request on
 //     the same connection;
+//
 //   - one connection sends two early ChangeCipherSpec records (CCS
 //     injection);
+//
 //   - only when RSA key exchange is accepted, three connections send
 //     differently padded RSA key exchanges (ROBOT).
 //
-// So it costs 2 connections, 5 with RSA key exchange. STARTTLS injection
-// is an SMTP matter (audit/smtp) and client-initiated renegotiation needs
-// a completed handshake: both are left NotTested for the caller.
+//   - only when TLS 1.2 is accepted, one connection completes a TLS 1.2
+//     handshake and asks to renegotiate inside it (client-initiated
+//     renegotiation).
+//
+// So it costs 3 connections, 6 with RSA key exchange. STARTTLS injection
+// is an SMTP matter (audit/smtp): it is left NotTested for the caller.
 func (p *Prober) Vulns(ctx context.Context, versions []evidence.VersionResult) evidence.Vulns {
 	out := evidence.Vulns{
-		STARTTLSInjection:   evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "not part of the TLS probes"},
-		ClientRenegotiation: evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "not probed: it needs a completed TLS ≤ 1.2 handshake, which the raw prober never completes"},
+		STARTTLSInjection: evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "not part of the TLS probes"},
 	}
 	name, wire, suites := vulnTarget(versions)
 	if p.Dial == nil || wire == 0 {
@@ -181,12 +185,19 @@ func (p *Prober) Vulns(ctx context.Context, versions []evidence.VersionResult) e
 			why = "no dial function"
 		}
 		nt := evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: why}
-		out.Heartbleed, out.CCSInjection, out.SecureRenegotiation, out.Compression, out.ROBOT = nt, nt, nt, nt, nt
+		out.Heartbleed, out.CCSInjection, out.SecureRenegotiation, out.Compression, out.ROBOT, out.ClientRenegotiation = nt, nt, nt, nt, nt, nt
+		if p.Dial != nil {
+			// A TLS 1.3-only server is not tested but immune: say so.
+			if _, skip, _ := renegTarget(versions); skip.Status == evidence.VulnNotApplicable {
+				out.ClientRenegotiation = skip
+			}
+		}
 		return out
 	}
 	out.SecureRenegotiation, out.Compression, out.Heartbleed = p.infoProbe(ctx, name, wire, suites)
 	out.CCSInjection = p.ccsProbe(ctx, name, wire, suites)
 	out.ROBOT = p.robotProbe(ctx, name, wire, versions)
+	out.ClientRenegotiation = p.clientRenegotiation(ctx, versions)
 	return out
 }
 

@@ -8,13 +8,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/tlsprobe"
 )
 
 func checksCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "checks",
-		Usage: "list every finding the default policy can report, with its wording",
+		Usage: "list every finding the default policy can report, with its wording and the arguments its templates may use",
 		Flags: []cli.Flag{&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording"}},
 		Action: func(c *cli.Context) error {
 			texts, err := loadTemplates(c.String("templates"))
@@ -22,13 +23,15 @@ func checksCommand() *cli.Command {
 				return usageErr("--templates: %v", err)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CODE\tTITLE\tSTANDARDS")
+			// ARGUMENTS are the facts a --templates override may use in
+			// the code's message and remediation ({{.host}}...).
+			fmt.Fprintln(tw, "CODE\tTITLE\tARGUMENTS\tSTANDARDS")
 			for _, code := range texts.Codes() {
 				t, err := texts.Finding(code, nil)
 				if err != nil {
 					return runtimeErr(err)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", code, t.Title, strings.Join(t.Standards, "; "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", code, t.Title, strings.Join(grade.Params(code), ","), strings.Join(t.Standards, "; "))
 			}
 			return tw.Flush()
 		},

@@ -208,7 +208,7 @@ func parseReportSettings(c *cli.Context, rend renderers) (*reportSettings, error
 	}
 	// Every template is parsed now, before an audit of hours: a syntax
 	// error names its file and line here rather than after the run.
-	if _, err := templates.Load(s.templates); err != nil {
+	if _, err := loadTemplates(s.templates); err != nil {
 		return nil, usageErr("--templates: %v", err)
 	}
 	if _, err := templates.LoadMethodology(s.templates); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -47,6 +48,7 @@ func runCommand() *cli.Command {
 		&cli.StringFlag{Name: "notify", Usage: "POST a JSON summary of the run (grades, regressions, overdue findings) to `URL`"},
 	)
 	flags = append(flags, reportFlags()...)
+	flags = append(flags, profileFlags()...)
 	for _, f := range flags {
 		if sf, ok := f.(*cli.IntFlag); ok && sf.Name == "concurrency" {
 			sf.Value = audit.DefaultConcurrency
@@ -143,6 +145,11 @@ func runAction(c *cli.Context, rend renderers) error {
 	if n := c.Int("max-rows"); n < 1 {
 		return usageErr("--max-rows %d: must be at least 1", n)
 	}
+	prof, err := startProfiling(c)
+	if err != nil {
+		return err
+	}
+	defer prof.stop()
 	list, err := ingest.ReadFile(path, ingest.Options{Sheet: c.String("sheet"), MaxRows: c.Int("max-rows")})
 	var rowLimit *ingest.RowLimitError
 	if errors.As(err, &rowLimit) {
@@ -187,6 +194,9 @@ func runAction(c *cli.Context, rend renderers) error {
 		}
 	}
 	for _, v := range list.Vendors {
+		if len(v.DKIMSelectors) == 0 {
+			continue // no entry per domain of the list: this map lives for the whole run
+		}
 		for _, d := range v.Domains {
 			setup.selectors[d] = append(setup.selectors[d], v.DKIMSelectors...)
 		}
@@ -204,7 +214,7 @@ func runAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
-	todo := make([]string, 0, len(list.Domains))
+	todo := make([]string, 0, max(len(list.Domains)-len(done), 0))
 	for _, d := range list.Domains {
 		if !done[d] {
 			todo = append(todo, d)
@@ -213,13 +223,22 @@ func runAction(c *cli.Context, rend renderers) error {
 	for _, p := range list.Problems {
 		log.Warn("input problem", "sheet", p.Sheet, "row", p.Row, "column", p.Column, "problem", p.Message)
 	}
-	log.Info("run started", "run", runID, "list", listName, "domains", len(list.Domains), "to_audit", len(todo), "db", store.Path())
+	total, resumed := len(list.Domains), len(done)
+	log.Info("run started", "run", runID, "list", listName, "domains", total, "to_audit", len(todo), "db", store.Path())
 
-	sink := newRunSink(c, store, setup.policy, runID, len(list.Domains), len(done), inputsOf(list))
+	sink := newRunSink(c, store, setup.policy, runID, total, resumed, inputsOf(list))
 	sink.probe = setup.probeResolver
+	sink.prof = prof
+	// The vendors and problems are stored with the run: from here on the
+	// run holds the list only as the names still to audit (todo), each
+	// let go once handed out, so a 100,000-row list does not stay in
+	// memory beside the audit (it took 5.7 MB of a 60 MB heap at 5,000
+	// domains of 10,000, with the rows of all 10,000 held to the end).
+	list, done = nil, nil
 	runner := &audit.Runner{Auditor: setup.auditor, Concurrency: c.Int("concurrency"), Sink: sink}
-	runErr := runner.Run(c.Context, todo)
+	runErr := runner.RunSeq(c.Context, handOut(todo))
 	sink.finish()
+	prof.audited()
 	resume := "mxaudit run --resume" + dbArg(c) + " " + shellQuote(path)
 	if runErr != nil {
 		status := db.StatusFailed
@@ -232,11 +251,11 @@ func runAction(c *cli.Context, rend renderers) error {
 		_ = store.FinishRun(ctx, runID, status, clock())
 		if status == db.StatusInterrupted {
 			fmt.Fprintf(c.App.ErrWriter, "mxaudit: run %d interrupted with %d of %d domains stored; finish it with: %s\n",
-				runID, sink.stored+len(done), len(list.Domains), resume)
+				runID, sink.stored+resumed, total, resume)
 			return c.Context.Err()
 		}
 		return runtimeErr(fmt.Errorf("run %d failed with %d of %d domains stored (%w); when the cause is fixed, finish it with: %s",
-			runID, sink.stored+len(done), len(list.Domains), runErr, resume))
+			runID, sink.stored+resumed, total, runErr, resume))
 	}
 	if sink.resolverDead() {
 		return failRun(c, store, runID, fmt.Sprintf("the DNS resolver answered none of the %d MX lookups", sink.stored), resume)
@@ -282,7 +301,7 @@ func runAction(c *cli.Context, rend renderers) error {
 		return runtimeErr(err)
 	}
 	if !c.Bool("quiet") {
-		if err := printRunSummary(c.Context, c.App.Writer, store, runID, sink, len(done), diff); err != nil {
+		if err := printRunSummary(c.Context, c.App.Writer, store, runID, sink, resumed, diff); err != nil {
 			return runtimeErr(err)
 		}
 	}
@@ -429,6 +448,20 @@ func newRun(c *cli.Context, store *db.DB, setup *scanSetup, list *ingest.List, l
 	return id, map[string]bool{}, nil
 }
 
+// handOut yields the domains of todo in order and clears each entry as
+// it is handed out, so a domain's name is not kept past its audit.
+func handOut(todo []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := range todo {
+			d := todo[i]
+			todo[i] = ""
+			if !yield(d) {
+				return
+			}
+		}
+	}
+}
+
 func inputsOf(list *ingest.List) map[string]string {
 	m := map[string]string{}
 	for _, v := range list.Vendors {
@@ -497,6 +530,8 @@ type runSink struct {
 	// after lostStreak of them (see Put).
 	dnsLost, streak int
 	probe           func(context.Context) error
+	// prof writes the heap profiles of --memprofile-every (nil: none).
+	prof *profiler
 }
 
 // lostStreak is how many domains in a row whose MX lookup got no answer
@@ -539,12 +574,16 @@ func newRunSink(c *cli.Context, store *db.DB, p grade.Policy, runID int64, total
 func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 	if in, ok := s.inputs[ev.Domain]; ok {
 		ev.Input = in
+		// Each domain is handed over once: a list of e-mail addresses
+		// (an input per domain) does not stay in memory as it is audited.
+		delete(s.inputs, ev.Domain)
 	}
 	g := grade.GradeDomain(ev, s.policy)
 	if err := s.store.SaveDomain(ctx, s.runID, ev, &g); err != nil {
 		return err
 	}
 	s.stored++
+	s.prof.stored(s.stored)
 	s.grades[g.Grade]++
 	if dnsUnanswered(ev) {
 		s.dnsLost++

@@ -246,7 +246,14 @@ func loadTemplates(dir string) (*templates.Set, error) {
 	if dir == "" {
 		return templates.Default()
 	}
-	return templates.Load(dir)
+	texts, err := templates.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := report.CheckWording(texts); err != nil {
+		return nil, err
+	}
+	return texts, nil
 }
 
 func defaultEHLOName() string {

@@ -570,6 +570,19 @@ func TestChecksBeforeAuditing(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "letter.tmpl:2") {
 		t.Errorf("template syntax error: exit %d, stderr %q; want %d naming letter.tmpl:2", code, stderr, exitUsage)
 	}
+	// A findings.json override that names an argument the grader never
+	// sets would print a blank in every report: refused before auditing.
+	wdir := filepath.Join(dir, "wording2")
+	if err := os.MkdirAll(wdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(wdir, "findings.json"), []byte(`{"SSLV3_ENABLED": {"message": "{{.hots}} accepts SSLv3."}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "run", "--db", dbPath, "--resolver", "127.0.0.1:1", "--templates", wdir, list)
+	if code != exitUsage || !strings.Contains(stderr, "SSLV3_ENABLED uses {{.hots}}") {
+		t.Errorf("override with an unknown argument: exit %d, stderr %q; want %d naming SSLV3_ENABLED and {{.hots}}", code, stderr, exitUsage)
+	}
 	blocker := filepath.Join(dir, "file")
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)

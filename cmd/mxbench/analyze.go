@@ -45,10 +45,11 @@ func (a addrStat) Ratio() float64 { return float64(a.Conns) / float64(max(a.Boun
 // lowerBound is the least number of connections that can learn what the
 // probe learnt: for each version tested, one per accepted suite and one to
 // see the refusal (SSLv2 answers with every spec at once), plus one per
-// certificate checked under its own MX name. Whatever the outcome, one
+// certificate checked under its own MX name, plus the connections the
+// policy's other checks need (see policyConns). Whatever the outcome, one
 // connection is needed to learn anything.
 func lowerBound(p *evidence.Probe, certNames int) int {
-	n := 0
+	n := policyConns(p)
 	for _, v := range p.Versions {
 		switch {
 		case v.Support == evidence.NotTested:
@@ -59,6 +60,67 @@ func lowerBound(p *evidence.Probe, certNames int) int {
 		}
 	}
 	return max(n+certNames, 1)
+}
+
+// Connections of the checks beside the enumeration, as the auditor
+// schedules them (audit.Auditor.probe and vulns, tlsprobe.Prober.Vulns):
+// each needs connections of its own, since a probe that fails a handshake
+// on purpose ends its connection.
+const (
+	// infoAndCCSConns: one hello offering compression and the heartbeat
+	// extension (secure renegotiation, CRIME and Heartbleed) and one with
+	// early ChangeCipherSpec records, on the newest of TLS 1.2, 1.1 and
+	// 1.0 that accepted a suite.
+	infoAndCCSConns = 2
+	// robotConns: three differently padded RSA key exchanges, when that
+	// version accepted an RSA key-exchange suite.
+	robotConns = 3
+	// injectionConns: the STARTTLS command-injection test, after a full
+	// handshake succeeded; noSNIConns: the handshake without a server
+	// name (the certificate senders that send none get), likewise.
+	injectionConns = 1
+	noSNIConns     = 1
+)
+
+// policyConns is what the vulnerability checks and the no-SNI handshake
+// need on this probe's address, derived from the same evidence the
+// auditor decides them on. A check the evidence shows connecting that the
+// schedule above does not know (client-initiated renegotiation) counts
+// one connection.
+func policyConns(p *evidence.Probe) int {
+	if p.Vulns == nil {
+		return 0
+	}
+	n := 0
+	if suites, ok := vulnTarget(p.Versions); ok {
+		n += infoAndCCSConns
+		if slices.ContainsFunc(suites, func(s evidence.Suite) bool { return s.Kx == "RSA" }) {
+			n += robotConns
+		}
+	}
+	if p.Handshake != nil && p.Handshake.OK {
+		n += injectionConns
+		if p.SNI != "" {
+			n += noSNIConns
+		}
+	}
+	if p.Vulns.ClientRenegotiation.Connections > 0 {
+		n++
+	}
+	return n
+}
+
+// vulnTarget is the version tlsprobe's vulnerability probes use: the
+// newest of TLS 1.2, 1.1 and 1.0 with accepted suites.
+func vulnTarget(versions []evidence.VersionResult) ([]evidence.Suite, bool) {
+	for _, name := range []string{evidence.TLS12, evidence.TLS11, evidence.TLS10} {
+		for _, v := range versions {
+			if v.Version == name && v.Support == evidence.Supported && len(v.Suites) > 0 {
+				return v.Suites, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // kindOf names a fleet server's kind for the tables: "provider" for the
@@ -73,41 +135,68 @@ func kindOf(s fleet.Server) string {
 	return s.Profile
 }
 
-// addrEvidence gathers one address's observations across every domain.
+// addrEvidence gathers one address's observations across every domain:
+// bounded by what the address shows (its probes and MX names), never by
+// the domains that use it, so a 100,000-domain run is read in constant
+// memory per address.
 type addrEvidence struct {
-	domains map[string]bool
-	probes  map[time.Time]*evidence.Probe
-	certs   map[string]*evidence.CertCheck
+	domains    int
+	lastDomain string
+	probes     map[time.Time]*evidence.Probe
+	certs      map[string]*evidence.CertCheck
+}
+
+// collector reads the stored domains one at a time (see add) and then
+// combines them with the fleet's counts (see stats).
+type collector struct {
+	seen map[string]*addrEvidence
+}
+
+func newCollector() *collector { return &collector{seen: map[string]*addrEvidence{}} }
+
+// add records what domain d's evidence shows of each of its addresses.
+// Each domain is added once.
+func (c *collector) add(d *evidence.Domain) {
+	for _, h := range d.Hosts {
+		for _, a := range h.Addresses {
+			e := c.seen[a.IP]
+			if e == nil {
+				e = &addrEvidence{probes: map[time.Time]*evidence.Probe{}, certs: map[string]*evidence.CertCheck{}}
+				c.seen[a.IP] = e
+			}
+			if e.lastDomain != d.Domain || e.domains == 0 {
+				// An address under two MX names of one domain is one use.
+				e.domains++
+				e.lastDomain = d.Domain
+			}
+			if a.Probe != nil && a.Probe.Status != evidence.ProbeNotTested {
+				e.probes[a.Probe.StartedAt] = a.Probe
+			}
+			if a.Cert != nil {
+				e.certs[h.Name] = a.Cert
+			}
+		}
+	}
 }
 
 // analyze combines the fleet's connection counts (conns, per address) with
 // the stored evidence of every domain into one addrStat per fleet server,
 // in address order.
 func analyze(def *fleet.Definition, conns map[string]int, domains []*evidence.Domain) []addrStat {
-	seen := map[string]*addrEvidence{}
+	c := newCollector()
 	for _, d := range domains {
-		for _, h := range d.Hosts {
-			for _, a := range h.Addresses {
-				e := seen[a.IP]
-				if e == nil {
-					e = &addrEvidence{domains: map[string]bool{}, probes: map[time.Time]*evidence.Probe{}, certs: map[string]*evidence.CertCheck{}}
-					seen[a.IP] = e
-				}
-				e.domains[d.Domain] = true
-				if a.Probe != nil && a.Probe.Status != evidence.ProbeNotTested {
-					e.probes[a.Probe.StartedAt] = a.Probe
-				}
-				if a.Cert != nil {
-					e.certs[h.Name] = a.Cert
-				}
-			}
-		}
+		c.add(d)
 	}
+	return c.stats(def, conns)
+}
+
+// stats is analyze over the domains added.
+func (c *collector) stats(def *fleet.Definition, conns map[string]int) []addrStat {
 	out := make([]addrStat, 0, len(def.Servers))
 	for _, s := range def.Servers {
 		st := addrStat{IP: s.IP, Kind: kindOf(s), Conns: conns[s.IP], Status: evidence.ProbeNotTested}
-		if e := seen[s.IP]; e != nil {
-			st.Domains = len(e.domains)
+		if e := c.seen[s.IP]; e != nil {
+			st.Domains = e.domains
 			st.Probes = len(e.probes)
 			st.CertNames = len(e.certs)
 			for _, c := range e.certs {

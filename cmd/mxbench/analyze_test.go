@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,47 @@ func TestLowerBound(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := lowerBound(&evidence.Probe{Versions: tt.versions}, tt.certNames); got != tt.want {
+				t.Fatalf("lowerBound = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLowerBoundPolicyChecks holds the connections of the checks beside
+// the enumeration to the auditor's schedule.
+func TestLowerBoundPolicyChecks(t *testing.T) {
+	rsa := func(vs []evidence.VersionResult) []evidence.VersionResult {
+		out := slices.Clone(vs)
+		for i := range out {
+			if out[i].Version == evidence.TLS12 {
+				out[i].Suites = append(slices.Clone(out[i].Suites), evidence.Suite{Code: "0x00,0x2F", Kx: "RSA"})
+			}
+		}
+		return out
+	}
+	ok := &evidence.Handshake{OK: true}
+	tests := []struct {
+		name  string
+		probe evidence.Probe
+		want  int
+	}{
+		// Enumeration 4 + 6 + 4, one certificate; then 2 vulnerability
+		// hellos, the injection test and the handshake without SNI.
+		{"modern", evidence.Probe{SNI: "mx.example", Versions: modernVersions(), Handshake: ok, Vulns: &evidence.Vulns{}}, 15 + 2 + 1 + 1},
+		{"rsa key exchange adds ROBOT", evidence.Probe{SNI: "mx.example", Versions: rsa(modernVersions()), Handshake: ok, Vulns: &evidence.Vulns{}}, 16 + 2 + 3 + 1 + 1},
+		{"no full handshake: raw checks only", evidence.Probe{SNI: "mx.example", Versions: rsa(modernVersions()), Handshake: &evidence.Handshake{}, Vulns: &evidence.Vulns{}}, 16 + 2 + 3},
+		{"no server name: no second handshake", evidence.Probe{Versions: modernVersions(), Handshake: ok, Vulns: &evidence.Vulns{}}, 15 + 2 + 1},
+		{"client renegotiation when it connected", evidence.Probe{SNI: "mx.example", Versions: modernVersions(), Handshake: ok,
+			Vulns: &evidence.Vulns{ClientRenegotiation: evidence.VulnCheck{Status: evidence.VulnNotVulnerable, Connections: 1}}}, 15 + 2 + 1 + 1 + 1},
+		{"tls 1.3 only: no vulnerability hellos", evidence.Probe{SNI: "mx.example", Handshake: ok, Vulns: &evidence.Vulns{}, Versions: []evidence.VersionResult{
+			{Version: evidence.TLS12, Support: evidence.NotSupported},
+			{Version: evidence.TLS13, Support: evidence.Supported, Suites: suites(3)},
+		}}, 1 + 4 + 1 + 1 + 1},
+		{"no vulnerability checks ran", evidence.Probe{SNI: "mx.example", Versions: modernVersions(), Handshake: ok}, 15},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lowerBound(&tt.probe, 1); got != tt.want {
 				t.Fatalf("lowerBound = %d, want %d", got, tt.want)
 			}
 		})
@@ -212,6 +254,10 @@ func TestParseFlags(t *testing.T) {
 				if c.name != "1k" || c.domains != 1000 || !reflect.DeepEqual(c.concurrency, []int{32}) || c.mtasts != 10 || c.latency != 50*time.Millisecond {
 					t.Fatalf("defaults %+v", c)
 				}
+				// Peak RSS is reported with and without a memory limit doing the work.
+				if !reflect.DeepEqual(c.memLimits, []string{memLimitDefault, memLimitOff}) || c.sharedKeys != defaultSharedKeys || c.heapEvery != 250 {
+					t.Fatalf("defaults %+v", c)
+				}
 			},
 		},
 		{
@@ -233,6 +279,16 @@ func TestParseFlags(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "memory limits and profiles",
+			args: []string{"-domains", "100000", "-memlimit", "off, 512MiB", "-profile", "/tmp/p", "-heap-every", "5000", "-shared-keys", "0"},
+			check: func(t *testing.T, c *config) {
+				if c.name != "100k" || !reflect.DeepEqual(c.memLimits, []string{"off", "512MiB"}) || c.profileDir != "/tmp/p" || c.heapEvery != 5000 || c.sharedKeys != 0 {
+					t.Fatalf("parsed %+v", c)
+				}
+			},
+		},
+		{name: "empty memory limit", args: []string{"-memlimit", "default,"}, wantErr: "-memlimit: empty value"},
 		{name: "bad concurrency", args: []string{"-concurrency", "8,x"}, wantErr: `"x" is not a positive number`},
 		{name: "zero concurrency", args: []string{"-concurrency", "0"}, wantErr: `"0" is not a positive number`},
 		{name: "too many domains", args: []string{"-domains", "1000000"}, wantErr: "-domains must be between"},

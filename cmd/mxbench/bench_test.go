@@ -36,7 +36,8 @@ func TestBenchEndToEnd(t *testing.T) {
 	}
 	cfg := &config{
 		name: "e2e", mxaudit: buildMxaudit(t), domains: 40, addresses: 14, seed: 3, mtasts: 1,
-		concurrency: []int{4, 8}, workDir: t.TempDir(), maxTime: time.Minute,
+		concurrency: []int{8}, memLimits: []string{memLimitDefault, memLimitOff}, workDir: t.TempDir(), maxTime: time.Minute,
+		sharedKeys: 2, profileDir: t.TempDir(), heapEvery: 10,
 		// No retries: a 421 refuser costs one connection, not a backoff.
 		extra: []string{"--retries", "0", "--timeout", "5s"},
 	}
@@ -83,7 +84,21 @@ func TestBenchEndToEnd(t *testing.T) {
 		t.Fatalf("runs made %d and %d connections, want the same non-zero count", a, b)
 	}
 	text := res.format()
-	for _, want := range []string{"=== e2e ===", "mxaudit run --resolver 127.20.255.53:", "shared addresses", "connections vs lower bound", "provider"} {
+	if a, b := res.runs[0].memLimit, res.runs[1].memLimit; a != memLimitDefault || b != memLimitOff {
+		t.Fatalf("memory limits of the runs %q, %q", a, b)
+	}
+	// The profiles -profile asks for: CPU, the end of the run, the end of
+	// the auditing, and every heapEvery domains stored.
+	for _, tag := range []string{"off"} {
+		for _, suffix := range []string{"cpu.pprof", "heap.pprof", "heap-audited.pprof", "heap-10.pprof", "heap-40.pprof"} {
+			p := filepath.Join(cfg.profileDir, "e2e-c8-"+tag+"-"+suffix)
+			if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+				t.Fatalf("profile %s: %v", p, err)
+			}
+		}
+	}
+	for _, want := range []string{"=== e2e ===", "mxaudit run --resolver 127.20.255.53:", "shared addresses", "connections vs lower bound", "provider",
+		"GOMEMLIMIT=off", "peak RSS by memory limit", "2 shared RSA keys"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("report lacks %q:\n%s", want, text)
 		}
@@ -114,7 +129,7 @@ func TestBenchEndToEnd(t *testing.T) {
 
 func TestStartFleetOnItsOwnAddress(t *testing.T) {
 	def := fleet.Generate(fleet.GenOptions{Seed: 1, Domains: 5, Addresses: 4, Prefix: "127.21"})
-	f, err := startFleet(def)
+	f, err := startFleet(def, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,11 +47,30 @@ type config struct {
 	workDir     string
 	keep        bool
 	maxTime     time.Duration
+	// memLimits are the memory-limit settings to run mxaudit under, one
+	// run each per concurrency value (see memLimitEnv).
+	memLimits []string
+	// profileDir, when set, receives each run's CPU profile and heap
+	// profiles (at the end, when the last domain is stored, and every
+	// heapEvery domains stored).
+	profileDir string
+	heapEvery  int
+	// sharedKeys is how many RSA keys the fleet's certificates share
+	// (fleet.Options.SharedKeys).
+	sharedKeys int
 }
 
 // Defaults of the flags.
 const (
 	defaultMaxTime = 30 * time.Minute
+	// defaultSharedKeys RSA keys are enough for the fleet's certificates:
+	// mxaudit judges certificates, not how many servers share a key, and
+	// generating one key per server took most of a 2,000-server fleet's
+	// start-up (over a minute on 2 CPUs).
+	defaultSharedKeys = 16
+	// heapProfiles is how many heap profiles -profile takes during the
+	// auditing by default (every domains/heapProfiles domains).
+	heapProfiles = 4
 	// stsPerMille of the domains publish MTA-STS, up to maxSTS (each costs
 	// the fleet a certificate).
 	stsPerMille = 10
@@ -62,7 +81,7 @@ const (
 func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("mxbench", flag.ContinueOnError)
 	c := &config{}
-	var conc, extra string
+	var conc, extra, limits string
 	fs.StringVar(&c.name, "name", "", "`NAME` of the results section (default: the domain count, such as 1k)")
 	fs.StringVar(&c.mxaudit, "mxaudit", "bin/mxaudit", "mxaudit binary to benchmark (`PATH`)")
 	fs.IntVar(&c.domains, "domains", fleet.DefaultGenDomains, "domains in the generated fleet (`N`)")
@@ -78,6 +97,11 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.workDir, "work", "", "working `DIR` for the vendor list and databases (default: a new temporary directory)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the working directory")
 	fs.DurationVar(&c.maxTime, "max-time", defaultMaxTime, "give up after `TIME` (a bound on the whole benchmark)")
+	fs.StringVar(&limits, "memlimit", memLimitDefault+","+memLimitOff, "comma-separated memory limits to run mxaudit under, one run each: "+
+		"default (GOMEMLIMIT unset: mxaudit's own 384 MiB soft limit), off (GOMEMLIMIT=off: no limit doing the work) or a GOMEMLIMIT value (`LIST`)")
+	fs.StringVar(&c.profileDir, "profile", "", "write each run's CPU and heap profiles into `DIR` (mxaudit --cpuprofile, --memprofile)")
+	fs.IntVar(&c.heapEvery, "heap-every", 0, "with -profile, a heap profile every `N` domains stored (default: a quarter of the domains)")
+	fs.IntVar(&c.sharedKeys, "shared-keys", defaultSharedKeys, "RSA keys the fleet's certificates share (`N`; 0: one per server, as the demo)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -98,6 +122,19 @@ func parseFlags(args []string) (*config, error) {
 		c.concurrency = append(c.concurrency, n)
 	}
 	c.extra = strings.Fields(extra)
+	for _, f := range strings.Split(limits, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			return nil, errors.New("-memlimit: empty value")
+		}
+		c.memLimits = append(c.memLimits, f)
+	}
+	if c.heapEvery < 0 || c.sharedKeys < 0 {
+		return nil, errors.New("-heap-every and -shared-keys must not be negative")
+	}
+	if c.heapEvery == 0 {
+		c.heapEvery = max(c.domains/heapProfiles, 1)
+	}
 	if c.mtasts < 0 {
 		c.mtasts = min(c.domains*stsPerMille/perMille, maxSTS)
 	}
@@ -145,10 +182,22 @@ func run() error {
 	if _, err := os.Stat(cfg.mxaudit); err != nil {
 		return fmt.Errorf("mxaudit binary: %w (run make build first)", err)
 	}
-	res, err := bench(ctx, cfg, generate(cfg), os.Stdout)
+	if cfg.profileDir != "" {
+		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
+			return err
+		}
+		if cfg.profileDir, err = filepath.Abs(cfg.profileDir); err != nil {
+			return err
+		}
+	}
+	genStart := time.Now()
+	def := generate(cfg)
+	genTime := time.Since(genStart)
+	res, err := bench(ctx, cfg, def, os.Stdout)
 	if err != nil {
 		return err
 	}
+	res.genTime = genTime
 	text := res.format()
 	fmt.Print(text)
 	if cfg.out != "" {

@@ -1,10 +1,13 @@
 package pdf
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/report"
@@ -31,6 +34,7 @@ func (d *reportDoc) appendix() {
 	d.prosePara(sBody, "appendix.intro", d.data())
 	d.uses = map[addrKey]*addrUse{}
 	d.probes = map[string]*probeSeen{}
+	d.printed = map[string]*probeSeen{}
 	if d.appendixLimit < 0 || r.DomainCount() <= d.appendixLimit {
 		// Every domain, read one at a time: once to count who shares each
 		// address, once to draw.
@@ -66,7 +70,7 @@ func (d *reportDoc) appendix() {
 type probeSeen struct {
 	versions   []report.VersionView
 	transcript []string
-	host       string
+	host, ip   string
 	page, link int
 }
 
@@ -238,9 +242,51 @@ func (d *reportDoc) mx(dv report.DomainView, mx report.MXView) {
 	} else {
 		d.gap(2)
 	}
+	// Addresses whose evidence was printed with an earlier domain (a
+	// shared provider's) are listed together, each with its grade and why.
+	var shared []report.AddressView
 	for _, a := range mx.Addresses {
+		if u := d.uses[addrKey{mx.Host, a.IP}]; u != nil && u.page != 0 {
+			shared = append(shared, a)
+			continue
+		}
 		d.address(dv, mx, a)
 	}
+	if len(shared) > 0 {
+		d.sharedAddresses(dv, mx, shared)
+	}
+}
+
+// sharedAddresses draws the addresses of mx printed with an earlier
+// domain: one row each with the grade and its reason (the domain's own,
+// as its domain and host findings count), then where their evidence is.
+func (d *reportDoc) sharedAddresses(dv report.DomainView, mx report.MXView, as []report.AddressView) {
+	ctx := dv.Domain + " › " + mx.Host
+	d.headingOpt(pendingHeading{style: sSmallBold, level: -1, context: &ctx,
+		title: d.text("appendix.shared_title", d.data("MX", mx, "Count", len(as)))})
+	rows := make([][]cell, 0, len(as))
+	var places []*addrUse
+	ips := map[*addrUse][]string{}
+	for _, a := range as {
+		fill, fg := gradeColours(a.Grade)
+		rows = append(rows, []cell{{text: a.IP, fill: labelFill, bold: true}, {text: a.Grade, fill: fill, color: fg, bold: true},
+			txt(a.GradeExplanation)})
+		u := d.uses[addrKey{mx.Host, a.IP}]
+		if _, ok := ips[u]; !ok {
+			places = append(places, u)
+		}
+		ips[u] = append(ips[u], a.IP)
+	}
+	d.table(table{rows: rows, tight: true, cols: []column{col("", 0.17), {share: 0.07, align: "C", style: sTable}, col("", 0.76)}})
+	d.gap(1.5)
+	for _, u := range places {
+		d.linkPara(sSmall, d.text("appendix.shared_see_many", d.data("IPs", strings.Join(ips[u], ", "), "Page", u.page,
+			"Domain", u.domain, "Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "))), u.link)
+	}
+	for _, a := range as {
+		d.waived(dv, mx, a)
+	}
+	d.gap(2)
 }
 
 // checkResult words a check result and colours the failures.
@@ -263,7 +309,9 @@ func (d *reportDoc) checkResult(name, res string) cell {
 
 // address draws one address's evidence, or, when the same host and
 // address were printed with an earlier domain, its grade and where the
-// evidence is.
+// evidence is. Evidence identical to an address printed earlier (the same
+// cipher suites, probes and dialogue on another address of one provider)
+// is referred to, not printed again.
 func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.AddressView) {
 	title := d.text("appendix.address_title", d.data("MX", mx, "Address", a))
 	ctx := dv.Domain + " › " + mx.Host + " (" + a.IP + ")"
@@ -286,37 +334,156 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 		d.gap(2)
 		d.linkPara(sSmall, d.text("appendix.shared_see", d.data("Page", u.page, "Domain", u.domain,
 			"Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "))), u.link)
+		d.waived(dv, mx, a)
 		d.gap(2)
 		return
 	}
-	probe := human(a.ProbeStatus)
-	if a.Connections > 0 {
-		probe += " · " + d.text("appendix.connections", d.data("N", a.Connections))
-	}
-	items := []kv{{label("probe"), txt(probe)}}
-	if !a.ProbedAt.IsZero() {
-		items = append(items, kv{label("probed_at"), txt(a.ProbedAt.UTC().Format(timeLayout))})
-	}
-	if a.Protocol != "" {
-		items = append(items, kv{label("negotiated"), txt(a.Protocol)})
+	// The same address probed under another MX name: its probe, versions,
+	// suites and dialogue are printed once; the checks and certificates,
+	// judged against this name, are printed here.
+	ps := d.probes[a.IP]
+	sameProbe := ps != nil && reflect.DeepEqual(ps.versions, a.Versions) && slices.Equal(ps.transcript, a.Transcript)
+	var items []kv
+	if !sameProbe {
+		probe := human(a.ProbeStatus)
+		if a.Connections > 0 {
+			probe += " · " + d.text("appendix.connections", d.data("N", a.Connections))
+		}
+		items = append(items, kv{label("probe"), txt(probe)})
+		if !a.ProbedAt.IsZero() {
+			items = append(items, kv{label("probed_at"), txt(a.ProbedAt.UTC().Format(timeLayout))})
+		}
+		if a.Protocol != "" {
+			items = append(items, kv{label("negotiated"), txt(a.Protocol)})
+		}
 	}
 	if a.DANE != "" {
 		items = append(items, kv{label("dane"), txt(a.DANE)})
 	}
-	if a.ProbeError != "" {
-		items = append(items, kv{label("error"), cell{text: a.ProbeError, color: badRed}})
-	}
-	if a.Banner != "" {
-		items = append(items, kv{label("banner"), txt(a.Banner)})
+	if !sameProbe {
+		if a.ProbeError != "" {
+			items = append(items, kv{label("error"), cell{text: a.ProbeError, color: badRed}})
+		}
+		if a.HandshakeError != "" {
+			items = append(items, kv{label("handshake_error"), cell{text: a.HandshakeError, color: badRed}})
+		}
+		if a.Throttled != "" {
+			items = append(items, kv{label("throttled"), txt(a.Throttled)})
+		}
+		// The greeting opens the dialogue printed below (or referred to).
+		if a.Banner != "" && (len(a.Transcript) == 0 || a.Transcript[0] != "S: "+a.Banner) {
+			items = append(items, kv{label("banner"), txt(a.Banner)})
+		}
 	}
 	d.pairs(items)
+	if len(items) == 0 {
+		d.gap(2)
+	}
 	if len(u.domains) > 1 {
 		d.para(sSmall, d.text("appendix.shared_here", d.data("Count", len(u.vendors), "Vendors", strings.Join(u.vendors, ", "),
 			"Domains", len(u.domains))))
 		d.gap(1.5)
 	}
+	d.waived(dv, mx, a)
+	here := &probeSeen{versions: a.Versions, transcript: a.Transcript, host: mx.Host, ip: a.IP, page: u.page, link: u.link}
+	if sameProbe {
+		d.linkPara(sSmall, d.text("appendix.probe_see", d.data("Page", ps.page, "Host", ps.host, "IP", a.IP)), ps.link)
+		d.gap(1.5)
+	} else if ps == nil {
+		d.probes[a.IP] = here
+	}
+	// Evidence identical to an earlier address's is referred to, one line
+	// per address it is identical to.
+	type part struct {
+		key, name string
+		empty     bool
+		draw      func()
+	}
+	parts := []part{
+		// The checks of the same address under another MX name differ
+		// only if the certificate's name does; elsewhere they are read
+		// beside the grade.
+		{key: "k" + a.IP + evidenceKey(a.Checks), name: "part.checks", empty: len(a.Checks) == 0,
+			draw: func() { d.checks(a) }},
+		{key: "s" + evidenceKey(a.Versions, a.Vulnerabilities), name: "part.suites",
+			empty: sameProbe || len(a.Versions) == 0 && len(a.Vulnerabilities) == 0,
+			draw:  func() { d.suites(a); d.vulnerabilities(a) }},
+		{key: "c" + evidenceKey(certsOf(a)), name: "part.certs", empty: len(certsOf(a)) == 0, draw: func() { d.certificates(a) }},
+		{key: "t" + evidenceKey(a.Transcript), name: "part.transcript", empty: sameProbe || len(a.Transcript) == 0,
+			draw: func() { d.transcript(a.Transcript) }},
+	}
+	type ref struct {
+		at    *probeSeen
+		names []string
+	}
+	var refs []ref
+	var draw []part
+	for _, p := range parts {
+		if p.empty {
+			continue
+		}
+		at := d.printed[p.key]
+		if at == nil {
+			d.printed[p.key] = here
+			draw = append(draw, p)
+			continue
+		}
+		i := slices.IndexFunc(refs, func(r ref) bool { return r.at == at })
+		if i < 0 {
+			refs = append(refs, ref{at: at})
+			i = len(refs) - 1
+		}
+		refs[i].names = append(refs[i].names, d.text(p.name, nil))
+	}
+	for _, r := range refs {
+		d.linkPara(sSmall, capitalise(d.text("appendix.same", d.data("Parts", joinAnd(d, r.names), "Page", r.at.page,
+			"Host", r.at.host, "IP", r.at.ip))), r.at.link)
+		d.gap(1.5)
+	}
+	for _, p := range draw {
+		p.draw()
+	}
+}
 
-	// Checks, three per row.
+// certsOf lists every certificate an address presents, the primary first.
+func certsOf(a report.AddressView) []report.CertView {
+	if len(a.Certificates) == 0 && a.Cert != nil {
+		return []report.CertView{*a.Cert}
+	}
+	return a.Certificates
+}
+
+// joinAnd joins parts as a sentence lists them: "a", "a and b", "a, b and c".
+func joinAnd(d *reportDoc, parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " " + d.text("word.and", nil) + " " + parts[len(parts)-1]
+}
+
+// capitalise upper-cases the first letter of s.
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// evidenceKey is a key under which evidence that prints the same is the
+// same: its JSON form, which every field of the model has.
+func evidenceKey(parts ...any) string {
+	b, err := json.Marshal(parts)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// checks draws the address's check results, four to a row; the shaded
+// labels need no header row.
+func (d *reportDoc) checks(a report.AddressView) {
+	const perRow = 4
 	var crow []cell
 	var crows [][]cell
 	for _, c := range d.r.Methodology.Checks {
@@ -325,43 +492,87 @@ func (d *reportDoc) address(dv report.DomainView, mx report.MXView, a report.Add
 			continue
 		}
 		crow = append(crow, cell{text: c.Label, fill: labelFill}, d.checkResult(c.Name, res))
-		if len(crow) == 6 {
+		if len(crow) == 2*perRow {
 			crows, crow = append(crows, crow), nil
 		}
 	}
 	if len(crow) > 0 {
-		for len(crow) < 6 {
+		for len(crow) < 2*perRow {
 			crow = append(crow, txt(""))
 		}
 		crows = append(crows, crow)
 	}
 	if len(crows) > 0 {
-		chk, res := d.text("col.check", nil), d.text("col.result", nil)
-		d.table(table{header: true, rows: crows, cols: []column{
-			col(chk, 0.18), col(res, 0.153), col(chk, 0.18), col(res, 0.153), col(chk, 0.18), col(res, 0.153),
-		}})
-	}
-	// The same address probed under another MX name: its versions,
-	// suites and dialogue are printed once; the certificate, checked
-	// against this name, is printed here.
-	if ps := d.probes[a.IP]; ps != nil && reflect.DeepEqual(ps.versions, a.Versions) &&
-		slices.Equal(ps.transcript, a.Transcript) {
-		d.linkPara(sSmall, d.text("appendix.probe_see", d.data("Page", ps.page, "Host", ps.host, "IP", a.IP)), ps.link)
-		d.gap(1.5)
-		if a.Cert != nil {
-			d.certificate(a.Cert)
+		var cols []column
+		for range perRow {
+			cols = append(cols, col("", 0.141), col("", 0.109))
 		}
+		d.table(table{rows: crows, cols: cols})
+	}
+}
+
+// waived names the findings at this address (and its host and domain)
+// that a DNSSEC-validated DANE-EE record waives for the grade, and why.
+func (d *reportDoc) waived(dv report.DomainView, mx report.MXView, a report.AddressView) {
+	var titles []string
+	for _, i := range d.index.waived[dv.Domain] {
+		f := d.r.Findings[i]
+		if (f.Host == "" || f.Host == mx.Host) && (f.IP == "" || f.IP == a.IP) {
+			titles = appendNew(titles, f.Title)
+		}
+	}
+	if len(titles) == 0 {
 		return
 	}
-	if d.probes[a.IP] == nil {
-		d.probes[a.IP] = &probeSeen{versions: a.Versions, transcript: a.Transcript, host: mx.Host, page: u.page, link: u.link}
+	d.paraAt(sSmall, d.text("appendix.waived", d.data("Titles", strings.Join(titles, "; "))), marginL, contentW, amber)
+	d.gap(1.5)
+}
+
+// vulnerabilities draws the known-vulnerability probes of an address, two
+// to a row with their CVE, then what the probe saw where it found the
+// server vulnerable or could not decide.
+func (d *reportDoc) vulnerabilities(a report.AddressView) {
+	if len(a.Vulnerabilities) == 0 {
+		return
 	}
-	d.suites(a)
-	if a.Cert != nil {
-		d.certificate(a.Cert)
+	var rows [][]cell
+	var row []cell
+	var details []string
+	for _, v := range a.Vulnerabilities {
+		name := v.Name
+		if v.CVE != "" {
+			name += ", " + v.CVE
+		}
+		res := cell{text: human(v.Status), color: grey}
+		if key := "vuln." + v.Status; d.prose.Has(key) {
+			res.text = d.text(key, nil)
+		}
+		switch v.Status {
+		case "vulnerable":
+			res.color, res.bold = badRed, true
+		case "not_vulnerable":
+			res.color = goodGreen
+		}
+		row = append(row, cell{text: name, fill: labelFill}, res)
+		if len(row) == 4 {
+			rows, row = append(rows, row), nil
+		}
+		if (v.Status == "vulnerable" || v.Status == "inconclusive") && v.Detail != "" {
+			details = append(details, d.text("appendix.vuln_detail", d.data("Name", v.Name, "CVE", v.CVE, "Detail", v.Detail)))
+		}
 	}
-	if len(a.Transcript) > 0 {
-		d.transcript(a.Transcript)
+	if len(row) > 0 {
+		for len(row) < 4 {
+			row = append(row, txt(""))
+		}
+		rows = append(rows, row)
+	}
+	d.heading(sSmallBold, d.text("appendix.vulns_title", nil), -1)
+	d.table(table{rows: rows, tight: len(details) > 0, cols: []column{col("", 0.375), col("", 0.125), col("", 0.375), col("", 0.125)}})
+	if len(details) > 0 {
+		d.gap(1)
+		d.bullets(sSmall, details)
+		d.gap(1)
 	}
 }
 
@@ -392,13 +603,18 @@ func (d *doc) linkPara(s styleID, text string, link int) {
 }
 
 // suites draws one line of the versions offered and a table of the
-// accepted cipher suites.
+// accepted cipher suites; versions that accept the same suites share
+// their rows.
 func (d *reportDoc) suites(a report.AddressView) {
 	if len(a.Versions) == 0 {
 		return
 	}
 	var vers []string
-	var rows [][]cell
+	type group struct {
+		versions []string
+		suites   []report.SuiteView
+	}
+	var groups []group
 	for _, v := range a.Versions {
 		support := human(v.Support)
 		if v.Preference != "" {
@@ -407,11 +623,25 @@ func (d *reportDoc) suites(a report.AddressView) {
 		if !v.Complete {
 			support += ", " + d.text("appendix.incomplete_list", nil)
 		}
+		if v.ServerHelloOnly {
+			support += ", " + d.text("appendix.hello_only", nil)
+		}
 		vers = append(vers, v.Version+" "+support)
-		for i, s := range v.Suites {
+		if len(v.Suites) == 0 {
+			continue
+		}
+		if n := len(groups); n > 0 && reflect.DeepEqual(groups[n-1].suites, v.Suites) {
+			groups[n-1].versions = append(groups[n-1].versions, v.Version)
+			continue
+		}
+		groups = append(groups, group{versions: []string{v.Version}, suites: v.Suites})
+	}
+	var rows [][]cell
+	for _, g := range groups {
+		for i, s := range g.suites {
 			ver := txt("")
 			if i == 0 {
-				ver = cell{text: v.Version, bold: true}
+				ver = cell{lines: g.versions, bold: true}
 			}
 			name := txt(s.Name)
 			flags := txt(strings.Join(s.Flags, " "))
@@ -432,36 +662,72 @@ func (d *reportDoc) suites(a report.AddressView) {
 	}})
 }
 
-func (d *reportDoc) certificate(c *report.CertView) {
-	label := func(name string) string { return d.text("label."+name, nil) }
-	trusted := human(c.Trusted)
-	if c.TrustError != "" {
-		trusted += ": " + c.TrustError
+// certificates draws every certificate the address presents (the primary
+// one, and those a sender gets with other signature algorithms or without
+// SNI), one row each with its judgement, and their fingerprints below.
+func (d *reportDoc) certificates(a report.AddressView) {
+	certs := certsOf(a)
+	if len(certs) == 0 {
+		return
 	}
-	if c.SelfSigned {
-		trusted += " (" + d.text("value.self_signed", nil) + ")"
-	}
-	if c.Trusted == "yes" && c.DaysToExpiry < 0 {
-		trusted += " (" + d.text("value.trusted_expired", nil) + ")"
-	}
-	bad := func(text string, isBad bool) cell {
-		if isBad {
-			return cell{text: text, color: badRed}
+	var rows [][]cell
+	var shas []string
+	for _, c := range certs {
+		via := c.Via
+		if via == "" {
+			via = d.text("cert.primary", nil)
 		}
-		return txt(text)
+		trusted := human(c.Trusted)
+		if c.TrustError != "" {
+			trusted += ": " + c.TrustError
+		}
+		if c.SelfSigned {
+			trusted += " (" + d.text("value.self_signed", nil) + ")"
+		}
+		if c.Trusted == "yes" && c.DaysToExpiry < 0 {
+			trusted += " (" + d.text("value.trusted_expired", nil) + ")"
+		}
+		judge := []string{d.text("cert.trusted", d.data("Trusted", trusted)), d.text("cert.name", d.data("Name", human(c.NameMatch)))}
+		if c.ChainIncomplete {
+			judge = append(judge, d.text("cert.chain_incomplete", nil))
+		}
+		bad := c.Trusted == "no" || c.NameMatch == "no" || c.DaysToExpiry < 0 || c.ChainIncomplete
+		judgement := cell{lines: judge}
+		if bad {
+			judgement.color = badRed
+		}
+		validity := cell{text: d.text("appendix.validity", d.data("Cert", &c))}
+		if c.DaysToExpiry < 0 {
+			validity.color = badRed
+		}
+		subject := []string{c.Subject}
+		if len(c.SANs) > 0 {
+			subject = append(subject, d.text("label.names", nil)+": "+strings.Join(c.SANs, ", "))
+		}
+		issuer := []string{c.Issuer}
+		if chain := c.ChainSubjects; len(chain) > 0 {
+			// The chain as sent; the leaf is the subject beside it.
+			if chain[0] == c.Subject {
+				chain = append([]string{d.text("cert.leaf", nil)}, chain[1:]...)
+			}
+			issuer = append(issuer, d.text("label.chain", nil)+": "+strings.Join(chain, " ← "))
+		}
+		rows = append(rows, []cell{{lines: []string{via, fmt.Sprintf("%s %d", c.KeyType, c.KeyBits), c.Signature}},
+			{lines: subject}, {lines: issuer}, validity, judgement})
+		shas = append(shas, d.text("cert.sha256", d.data("Via", via, "SHA", c.SHA256)))
 	}
-	items := []kv{
-		{label("subject"), txt(c.Subject)},
-		{label("issuer"), txt(c.Issuer)},
-		{label("key"), txt(fmt.Sprintf("%s %d", c.KeyType, c.KeyBits))},
-		{label("signature"), txt(c.Signature)},
-		{label("trusted"), bad(trusted, c.Trusted == "no")},
-		{label("name_match"), bad(human(c.NameMatch), c.NameMatch == "no")},
-		{label("validity"), bad(d.text("appendix.validity", d.data("Cert", c)), c.DaysToExpiry < 0)},
-		{label("names"), txt(strings.Join(c.SANs, ", "))},
-		{label("chain"), txt(strings.Join(c.ChainSubjects, " ← "))},
-		{label("sha256"), txt(c.SHA256)},
+	title := d.text("appendix.cert_title", nil)
+	if len(certs) > 1 {
+		title = d.text("appendix.certs_title", d.data("N", len(certs)))
 	}
-	d.heading(sSmallBold, d.text("appendix.cert_title", nil), -1)
-	d.pairs(items)
+	d.heading(sSmallBold, title, -1)
+	d.table(table{header: true, rows: rows, tight: true, cols: []column{
+		col(d.text("col.certificate", nil), 0.13), col(d.text("col.subject_names", nil), 0.27),
+		col(d.text("col.issuer_chain", nil), 0.27), col(d.text("col.validity", nil), 0.16), col(d.text("col.judgement", nil), 0.17),
+	}})
+	d.gap(0.8)
+	for _, s := range shas {
+		d.para(sSmall, s)
+	}
+	d.gap(2)
 }

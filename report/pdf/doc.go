@@ -27,7 +27,7 @@ const (
 	headerY    = 10.0
 	footerY    = pageH - 13.0
 	cellMargin = 1.0 // fpdf's inner cell margin, left and right
-	cellPadY   = 0.6 // padding above and below the text of a table cell
+	cellPadY   = 0.5 // padding above and below the text of a table cell
 	ruleWidth  = 0.2
 	gridWidth  = 0.1
 	// minFollow is the least of its content drawn on a heading's page:
@@ -67,17 +67,17 @@ type style struct {
 func (s styleID) spec() style {
 	switch s {
 	case sBold:
-		return style{templates.FontSans, "B", 9.5, 4.4}
+		return style{templates.FontSans, "B", 9.5, 4.2}
 	case sSmall:
 		return style{templates.FontSans, "", 8, 3.7}
 	case sSmallBold:
 		return style{templates.FontSans, "B", 8, 3.7}
 	case sTable:
-		return style{templates.FontSans, "", 7.5, 3.4}
+		return style{templates.FontSans, "", 7.5, 3.2}
 	case sTableBold:
-		return style{templates.FontSans, "B", 7.5, 3.4}
+		return style{templates.FontSans, "B", 7.5, 3.2}
 	case sMono:
-		return style{templates.FontMono, "", 6.5, 3.0}
+		return style{templates.FontMono, "", 6.5, 2.8}
 	case sFooter:
 		return style{templates.FontSans, "", 7, 3.2}
 	case sH1:
@@ -93,7 +93,7 @@ func (s styleID) spec() style {
 	case sChip:
 		return style{templates.FontSans, "B", 6.5, 3.4}
 	}
-	return style{templates.FontSans, "", 9.5, 4.4}
+	return style{templates.FontSans, "", 9.5, 4.2}
 }
 
 // rgb is a colour as 0xRRGGBB; in a cell, 0 means "none" or "default".
@@ -401,7 +401,9 @@ type pendingHeading struct {
 	// drawn, when set, is told the page and link of the drawn heading.
 	drawn func(page, link int)
 	// custom, when set, draws a line that belongs with the heading above
-	// it (a severity chip and its caption) instead of title, in height mm.
+	// it (a severity chip and its caption) instead of title, in height mm;
+	// with a title, it draws the titled heading itself (the title with its
+	// chip on one line), which is placed, outlined and listed as any other.
 	custom func()
 	height float64
 }
@@ -436,6 +438,9 @@ func (d *doc) headingOpt(h pendingHeading) { d.pending = append(d.pending, h) }
 // page has content, its lines and the space below it.
 func (d *doc) headingHeight(h pendingHeading, afterBody bool) float64 {
 	if h.custom != nil {
+		if h.title != "" && afterBody {
+			return h.height + h.style.spec().lead*0.5
+		}
 		return h.height
 	}
 	st := d.setStyle(h.style)
@@ -487,7 +492,7 @@ func (d *doc) flushHeadings() {
 
 // drawHeading draws one heading at the current position.
 func (d *doc) drawHeading(h pendingHeading) {
-	if h.custom != nil {
+	if h.custom != nil && h.title == "" {
 		h.custom()
 		return
 	}
@@ -507,6 +512,13 @@ func (d *doc) drawHeading(h pendingHeading) {
 	}
 	if h.drawn != nil {
 		h.drawn(page, link)
+	}
+	if h.custom != nil {
+		// A titled heading drawn its own way (a title with its chip on
+		// one line): placed and listed as any other.
+		h.custom()
+		d.marks = append(d.marks, headingMark{title: h.title, page: d.f.PageNo(), bottom: d.f.GetY()})
+		return
 	}
 	c := ink
 	if h.style == sH1 {

@@ -20,11 +20,14 @@ type vendorIndex struct {
 	// rows holds, per vendor, indices into Report.Vendors in the table's
 	// order.
 	rows map[string][]int
+	// waived holds, per domain, indices into Report.Findings of the
+	// findings a DANE-EE record waives for the grade.
+	waived map[string][]int
 }
 
 // indexVendors builds the vendor index of r.
 func indexVendors(r *report.Report) *vendorIndex {
-	x := &vendorIndex{findings: map[string][]int{}, rows: map[string][]int{}}
+	x := &vendorIndex{findings: map[string][]int{}, rows: map[string][]int{}, waived: map[string][]int{}}
 	for i, v := range r.Vendors {
 		if _, seen := x.rows[v.Vendor]; !seen {
 			x.order = append(x.order, v.Vendor)
@@ -32,6 +35,9 @@ func indexVendors(r *report.Report) *vendorIndex {
 		x.rows[v.Vendor] = append(x.rows[v.Vendor], i)
 	}
 	for i, f := range r.Findings {
+		if f.Waived != "" {
+			x.waived[f.Domain] = append(x.waived[f.Domain], i)
+		}
 		for _, v := range f.Vendors {
 			fs := x.findings[v]
 			// A vendor named twice on one finding still has it once.

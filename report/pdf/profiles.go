@@ -1,7 +1,9 @@
 package pdf
 
 import (
-	"fmt"
+	"cmp"
+	"slices"
+	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/report"
@@ -14,9 +16,14 @@ const maxProfileRows = 300
 // maxFailingControls bounds the failing controls listed in full.
 const maxFailingControls = 200
 
+// maxControlDomains bounds the domains one row of the failing controls names.
+const maxControlDomains = 40
+
 // profiles draws the sender-authentication section: per vendor domain its
-// SPF and DMARC state, its rating and the status of each profile shown,
-// then every control that fails or is incomplete, with its reason.
+// SPF and DMARC state, its rating and the status of each profile shown
+// (unless the control matrix has shown them), then every control that
+// fails or is incomplete with what was observed, one row for all the
+// domains where the same was observed.
 func (d *reportDoc) profiles() {
 	r := d.r
 	names := profileNames(r)
@@ -25,6 +32,99 @@ func (d *reportDoc) profiles() {
 		return
 	}
 	d.prosePara(sBody, "profiles.intro", d.data())
+	if d.matrixAuth {
+		d.prosePara(sBody, "profiles.in_matrix", d.data())
+	} else {
+		d.profileTable(names)
+	}
+	// One row per profile, control and result; in it, each distinct
+	// observation once, with every domain where it was made.
+	type seen struct {
+		reason  string
+		domains []string
+		more    int
+	}
+	type group struct {
+		profile, control int
+		fw, title        string
+		status           string
+		seen             []*seen
+	}
+	var groups []*group
+	at := map[[3]string]*group{}
+	more := 0
+	_ = r.EachDomain(func(dv *report.DomainView) error {
+		for _, fw := range dv.Frameworks {
+			pi := slices.Index(grade.SenderProfiles(), fw.Name)
+			if pi < 0 {
+				continue
+			}
+			for ci, c := range fw.Controls {
+				if c.Status != grade.ControlFail && c.Status != grade.ControlIncomplete {
+					continue
+				}
+				k := [3]string{fw.Name, c.Title, string(c.Status)}
+				g := at[k]
+				if g == nil {
+					g = &group{profile: pi, control: ci, fw: fw.Name, title: c.Title, status: string(c.Status)}
+					at[k] = g
+					groups = append(groups, g)
+				}
+				i := slices.IndexFunc(g.seen, func(s *seen) bool { return s.reason == c.Reason })
+				if i < 0 {
+					if len(g.seen) >= maxFailingControls {
+						more++
+						continue
+					}
+					g.seen = append(g.seen, &seen{reason: c.Reason})
+					i = len(g.seen) - 1
+				}
+				if sn := g.seen[i]; len(sn.domains) < maxControlDomains {
+					sn.domains = append(sn.domains, dv.Domain)
+				} else {
+					sn.more++
+				}
+			}
+		}
+		return nil
+	})
+	if len(groups) == 0 {
+		return
+	}
+	slices.SortStableFunc(groups, func(a, b *group) int {
+		return cmp.Or(cmp.Compare(a.profile, b.profile), cmp.Compare(a.control, b.control), cmp.Compare(a.title, b.title),
+			cmp.Compare(a.status, b.status))
+	})
+	d.prosePara(sBody, "profiles.failing", d.data())
+	var rows [][]cell
+	for _, g := range groups {
+		var lines []string
+		for _, sn := range g.seen {
+			doms := strings.Join(sn.domains, ", ")
+			if sn.more > 0 {
+				doms += " " + d.text("profiles.more_domains", d.data("Left", sn.more))
+			}
+			line := d.text("profiles.observed_at", d.data("Observed", sn.reason, "Domains", doms))
+			if len(g.seen) > 1 {
+				line = "• " + line
+			}
+			lines = append(lines, line)
+		}
+		rows = append(rows, []cell{txt(g.fw + ": " + g.title), profileCell(d, g.status), {lines: lines}})
+	}
+	d.table(table{header: true, rows: rows, cols: []column{
+		col(d.text("profiles.col_control", nil), 0.25), col(d.text("col.result", nil), 0.11),
+		col(d.text("profiles.col_observed", nil), 0.64),
+	}})
+	if more > 0 {
+		d.prosePara(sSmall, "profiles.limited_controls", map[string]any{"Left": more})
+	}
+}
+
+// profileTable draws one row per vendor domain: SPF, DMARC, rating and
+// the status of each profile.
+func (d *reportDoc) profileTable(names []string) {
+	r := d.r
 	cols := []column{col(d.text("col.vendor", nil), 0.2), col(d.text("col.domain", nil), 0.22),
 		col("SPF", 0.12), col("DMARC", 0.12), col(d.text("profiles.rating", nil), 0.1)}
 	for _, n := range names {
@@ -52,33 +152,6 @@ func (d *reportDoc) profiles() {
 	d.table(table{header: true, rows: rows, cols: cols})
 	if left := len(r.Vendors) - len(rows); left > 0 {
 		d.prosePara(sSmall, "profiles.limited", map[string]any{"Shown": len(rows), "Left": left})
-	}
-	var failing []string
-	more := 0
-	_ = r.EachDomain(func(dv *report.DomainView) error {
-		for _, fw := range dv.Frameworks {
-			if !isProfile(fw.Name) {
-				continue
-			}
-			for _, c := range fw.Controls {
-				if c.Status != grade.ControlFail && c.Status != grade.ControlIncomplete {
-					continue
-				}
-				if len(failing) >= maxFailingControls {
-					more++
-					continue
-				}
-				failing = append(failing, fmt.Sprintf("%s, %s: %s (%s): %s", dv.Domain, fw.Name, c.Title, c.Status, c.Reason))
-			}
-		}
-		return nil
-	})
-	if len(failing) > 0 {
-		d.prosePara(sBody, "profiles.failing", d.data())
-		d.bullets(sSmall, failing)
-		if more > 0 {
-			d.prosePara(sSmall, "profiles.limited_controls", map[string]any{"Left": more})
-		}
 	}
 }
 

@@ -152,11 +152,30 @@ func (d *reportDoc) controls() {
 		}
 	}
 	d.bullets(sSmall, defs)
-	cols := []column{col(d.text("col.vendor", nil), 0.2), col(d.text("col.domain", nil), 0.22)}
+	// The sender-authentication states behind the profiles are columns
+	// here, so the profiles section need not repeat every vendor row.
+	auth := len(profileNames(d.r)) > 0
+	rowOf := map[[2]string]int{}
+	for i, v := range d.r.Vendors {
+		if _, ok := rowOf[[2]string{v.Vendor, v.Domain}]; !ok {
+			rowOf[[2]string{v.Vendor, v.Domain}] = i
+		}
+	}
+	share := 0.58
+	if auth {
+		share = 0.37
+	}
+	cols := []column{col(d.text("col.vendor", nil), 0.16), col(d.text("col.domain", nil), 0.19)}
+	if !auth {
+		cols[0].share, cols[1].share = 0.2, 0.22
+	}
 	for _, n := range names {
-		c := col(n, 0.58/float64(len(names)))
+		c := col(n, share/float64(len(names)))
 		c.align = "C"
 		cols = append(cols, c)
+	}
+	if auth {
+		cols = append(cols, col("SPF", 0.09), col("DMARC", 0.1), col(d.text("profiles.rating", nil), 0.09))
 	}
 	var rows [][]cell
 	for _, vc := range p.Controls {
@@ -164,9 +183,18 @@ func (d *reportDoc) controls() {
 		for _, n := range names {
 			row = append(row, controlCell(d, vc.Frameworks, n))
 		}
+		if auth {
+			if i, ok := rowOf[[2]string{vc.Vendor, vc.Domain}]; ok {
+				v := d.r.Vendors[i]
+				row = append(row, txt(v.SPF), txt(v.DMARC), txt(v.SenderAuth))
+			} else {
+				row = append(row, txt(""), txt(""), txt(""))
+			}
+		}
 		rows = append(rows, row)
 	}
 	d.table(table{header: true, rows: rows, cols: cols})
+	d.matrixAuth = auth
 }
 
 // controlFrameworks lists the frameworks of the matrix in their first order.

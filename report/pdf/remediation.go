@@ -104,21 +104,45 @@ func findingKinds(r *report.Report, x *vendorIndex, vendors []string) []findingK
 // why it matters, what to change and the standards behind it.
 func (d *reportDoc) kind(k findingKind) {
 	r := d.r
-	d.heading(sH2, k.title, 1)
-	// The severity line stays with the title and what follows.
+	// The severity chip and the vendors stay with the title: on its line
+	// when all fit there, else on a line of their own below it.
 	caption := d.text("remediation.kind_vendors", d.data("Count", len(k.names), "Vendors", strings.Join(k.names, ", "),
 		"Title", k.title, "Findings", len(k.at)))
-	chipW := d.chipWidth(strings.ToUpper(k.severity))
+	sev := strings.ToUpper(k.severity)
+	chipW := d.chipWidth(sev)
+	h3 := d.setStyle(sH3)
+	titleW := d.f.GetStringWidth(d.clean(k.title)) + 2*cellMargin
 	st := d.setStyle(sSmall)
-	n := len(d.lines(caption, contentW-chipW))
-	d.headingOpt(pendingHeading{height: float64(n)*st.lead + 1, custom: func() {
-		f := d.f
-		y := f.GetY()
-		x := d.chip(marginL, y, strings.ToUpper(k.severity), severityColour(k.severity))
-		f.SetXY(x, y)
-		d.paraAt(sSmall, caption, x, marginL+contentW-x, ink)
-		d.gap(1)
-	}})
+	capW := d.f.GetStringWidth(d.clean(caption)) + 2*cellMargin
+	if titleW+2+chipW+capW <= contentW {
+		d.headingOpt(pendingHeading{style: sH3, title: k.title, level: 1, toc: true, height: h3.lead + 1, custom: func() {
+			f := d.f
+			y := f.GetY()
+			d.setStyle(sH3)
+			d.setText(ink)
+			f.SetXY(marginL, y)
+			f.CellFormat(titleW, h3.lead, d.clean(k.title), "", 0, "L", false, 0, "")
+			x := d.chip(marginL+titleW+2, y+(h3.lead-st.lead)/2-0.5, sev, severityColour(k.severity))
+			d.setStyle(sSmall)
+			d.setText(ink)
+			f.SetXY(x, y+(h3.lead-st.lead)/2)
+			f.CellFormat(marginL+contentW-x, st.lead, d.clean(caption), "", 0, "L", false, 0, "")
+			f.SetXY(marginL, y+h3.lead)
+			d.body = true
+			d.gap(1)
+		}})
+	} else {
+		d.heading(sH3, k.title, 1)
+		n := len(d.lines(caption, contentW-chipW))
+		d.headingOpt(pendingHeading{height: float64(n)*st.lead + 1, custom: func() {
+			f := d.f
+			y := f.GetY()
+			x := d.chip(marginL, y, sev, severityColour(k.severity))
+			f.SetXY(x, y)
+			d.paraAt(sSmall, caption, x, marginL+contentW-x, ink)
+			d.gap(1)
+		}})
+	}
 	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
 	first := r.Findings[k.at[0]]
 	// Messages that differ only in the names of where they were seen
@@ -126,11 +150,13 @@ func (d *reportDoc) kind(k findingKind) {
 	// of places; otherwise each place gets its row.
 	same := true
 	for _, i := range k.at[1:] {
-		if generic(r.Findings[i].Message, r.Findings[i]) != generic(first.Message, first) {
+		if generic(r.Findings[i].Message, r.Findings[i]) != generic(first.Message, first) || r.Findings[i].Waived != "" || first.Waived != "" {
 			same = false
 			break
 		}
 	}
+	// One table: where and what was observed, then why it matters, what
+	// to change and the standards, the labels in its first column.
 	var kvs [][]cell
 	if same && len(k.at) > 1 {
 		places := make([]string, 0, len(k.at))
@@ -142,18 +168,18 @@ func (d *reportDoc) kind(k findingKind) {
 			[]cell{label("observed"), txt(d.text("remediation.observed_each", d.data("Observed", first.Message, "Where", location(first))))})
 	} else {
 		newLabel := d.text("label.new", nil)
-		rows := make([][]cell, 0, len(k.at))
 		for _, i := range k.at {
 			fd := r.Findings[i]
 			obs := txt(fd.Message)
 			if fd.New {
 				obs = cell{text: newLabel + ": " + fd.Message, color: accent}
 			}
-			rows = append(rows, []cell{{lines: []string{strings.Join(fd.Vendors, ", "), location(fd)}}, obs})
+			if fd.Waived != "" {
+				// Its points are waived, its fact stands (RFC 7672 §3.1.1).
+				obs.lines, obs.text = []string{d.text("label.waived", nil), obs.text}, ""
+			}
+			kvs = append(kvs, []cell{{lines: []string{strings.Join(fd.Vendors, ", "), location(fd)}}, obs})
 		}
-		d.table(table{header: true, rows: rows, cols: []column{
-			col(d.text("col.vendor_where", nil), 0.36), col(d.text("label.observed", nil), 0.64),
-		}})
 	}
 	if first.Why != "" {
 		kvs = append(kvs, []cell{label("why"), txt(first.Why)})
@@ -189,7 +215,7 @@ func (d *reportDoc) kind(k findingKind) {
 		kvs = append(kvs, []cell{label("standards"), txt(strings.Join(cites, "; "))})
 	}
 	if len(kvs) > 0 {
-		d.table(table{cols: []column{col("", 0.17), col("", 0.83)}, rows: kvs, label: true})
+		d.table(table{cols: []column{col("", 0.25), col("", 0.75)}, rows: kvs, label: true})
 	}
 	d.gap(1)
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/db"
@@ -29,6 +30,13 @@ type reportDoc struct {
 	uses map[addrKey]*addrUse
 	// probes holds, per address, the capability evidence first printed.
 	probes map[string]*probeSeen
+	// printed holds, by evidenceKey, the address whose suites and probes,
+	// or whose dialogue, were printed first: identical evidence elsewhere
+	// refers to it.
+	printed map[string]*probeSeen
+	// matrixAuth is set once the control matrix has shown each vendor
+	// row's SPF, DMARC, rating and profile status.
+	matrixAuth bool
 	// tocPages is how many pages are reserved for the table of contents,
 	// tocFirst the first of them and tocY where its entries start.
 	tocPages, tocFirst int
@@ -54,12 +62,12 @@ func sections() []section {
 		{key: "summary", newPage: true, heading: true, render: (*reportDoc).summary},
 		{key: "programme", newPage: true, heading: true, render: (*reportDoc).programme},
 		{key: "changes", newPage: false, heading: true, render: (*reportDoc).changes},
-		{key: "vendors", newPage: true, heading: true, render: (*reportDoc).vendors},
+		{key: "vendors", newPage: false, heading: true, render: (*reportDoc).vendors},
 		{key: "remediation", newPage: false, heading: true, render: (*reportDoc).remediation},
 		{key: "methodology", newPage: false, heading: true, render: (*reportDoc).methodology},
 		{key: "controls", newPage: false, heading: true, render: (*reportDoc).controls},
 		{key: "profiles", newPage: false, heading: true, render: (*reportDoc).profiles},
-		{key: "appendix", newPage: true, heading: true, render: (*reportDoc).appendix},
+		{key: "appendix", newPage: false, heading: true, render: (*reportDoc).appendix},
 	}
 }
 
@@ -389,6 +397,130 @@ func (d *reportDoc) summary() {
 	}
 	d.para(sSmall, d.text("summary.domain_grades", d.data("Counts", strings.Join(parts, " · "))))
 	d.gap(2)
+	d.trend(s.Trend)
+}
+
+// maxTrendRuns is the most runs the trend chart draws (the model holds
+// at most db.TrendRuns).
+const maxTrendRuns = 12
+
+// trend draws the vendors audited and at risk over the last runs of the
+// list, the model's summary.trend, oldest first; a single run says the
+// trend starts with it.
+func (d *reportDoc) trend(points []report.TrendPoint) {
+	if len(points) > maxTrendRuns {
+		points = points[len(points)-maxTrendRuns:]
+	}
+	d.heading(sH3, d.text("summary.trend_title", d.data()), -1)
+	if len(points) < 2 {
+		d.prosePara(sSmall, "summary.trend_first", d.data())
+		return
+	}
+	const (
+		chartH = 24.0
+		axisW  = 10.0
+		legH   = 5.0
+		labelH = 10.0
+		ticks  = 4
+	)
+	d.need(legH + chartH + labelH + 6)
+	f := d.f
+	audited, atRisk := accent, badRed
+	// The legend: a swatch and a label for each series.
+	st := d.setStyle(sSmall)
+	x := marginL + axisW
+	y := f.GetY()
+	for _, s := range []struct {
+		c    rgb
+		name string
+	}{{audited, d.text("summary.trend_audited", nil)}, {atRisk, d.text("summary.trend_at_risk", nil)}} {
+		d.setFill(s.c)
+		f.Rect(x, y+st.lead/2-1, 3, 2, "F")
+		label := d.clean(s.name)
+		w := f.GetStringWidth(label) + 2*cellMargin
+		d.setText(ink)
+		f.SetXY(x+4, y)
+		f.CellFormat(w, st.lead, label, "", 0, "L", false, 0, "")
+		x += 4 + w + 6
+	}
+	top := y + legH + st.lead/2
+	base := top + chartH
+	x0 := marginL + axisW
+	w := contentW - axisW
+	most := 1
+	for _, p := range points {
+		most = max(most, p.VendorsAudited, p.VendorsAtRisk, p.VendorsInList)
+	}
+	step := max(1, int(math.Ceil(float64(most)/ticks)))
+	scaleMax := float64(step * ticks)
+	f.SetLineWidth(gridWidth)
+	for i := 0; i <= ticks; i++ {
+		yy := base - chartH*float64(i)/ticks
+		d.setDraw(gridGrey)
+		f.Line(x0, yy, x0+w, yy)
+		d.setStyle(sFooter)
+		d.setText(grey)
+		f.SetXY(marginL, yy-sFooter.spec().lead/2)
+		f.CellFormat(axisW-1, sFooter.spec().lead, itoa(i*step), "", 0, "R", false, 0, "")
+	}
+	slot := w / float64(len(points))
+	px := func(i int) float64 { return x0 + slot*(float64(i)+0.5) }
+	py := func(v int) float64 { return base - chartH*float64(v)/scaleMax }
+	// Each series: its line, a dot per run and the run's figure above it
+	// (audited) or below it (at risk), so the two never print on each other.
+	series := []struct {
+		c     rgb
+		value func(report.TrendPoint) int
+		above bool
+	}{
+		{audited, func(p report.TrendPoint) int { return p.VendorsAudited }, true},
+		{atRisk, func(p report.TrendPoint) int { return p.VendorsAtRisk }, false},
+	}
+	for _, s := range series {
+		d.setDraw(s.c)
+		d.setFill(s.c)
+		f.SetLineWidth(ruleWidth * 3)
+		for i := 1; i < len(points); i++ {
+			f.Line(px(i-1), py(s.value(points[i-1])), px(i), py(s.value(points[i])))
+		}
+		lead := sFooter.spec().lead
+		for i, p := range points {
+			v := s.value(p)
+			f.Circle(px(i), py(v), 0.8, "F")
+			d.setStyle(sFooter)
+			d.setText(s.c)
+			ly := py(v) - lead - 0.6
+			if !s.above {
+				ly = py(v) + 0.6
+			}
+			f.SetXY(px(i)-slot/2, ly)
+			f.CellFormat(slot, lead, itoa(v), "", 0, "C", false, 0, "")
+		}
+	}
+	d.setDraw(ink)
+	f.SetLineWidth(ruleWidth)
+	f.Line(x0, base, x0+w, base)
+	// The runs below the axis: "run N" and the date it finished, its
+	// year above its month and day where the slot is too narrow for it.
+	lead := sFooter.spec().lead
+	for i, p := range points {
+		label := []string{d.text("summary.trend_run", d.data("ID", p.RunID)), d.text("summary.trend_running", nil)}
+		d.setStyle(sFooter)
+		if p.FinishedAt != nil {
+			label[1] = p.FinishedAt.UTC().Format(time.DateOnly)
+			if f.GetStringWidth(label[1])+2*cellMargin > slot {
+				label = []string{label[0], label[1][:4], label[1][5:]}
+			}
+		}
+		d.setText(grey)
+		for j, l := range label {
+			f.SetXY(px(i)-slot/2, base+1+float64(j)*lead)
+			f.CellFormat(slot, lead, truncateToWidth(d.doc, d.clean(l), slot), "", 0, "C", false, 0, "")
+		}
+	}
+	d.setText(ink)
+	f.SetXY(marginL, base+labelH+2)
+	d.body = true
 }
 
 // breakdown draws the vendors by tier and by tag: how many, how many at
@@ -460,7 +592,7 @@ func (d *reportDoc) callout(text string) {
 // barChart draws one bar per grade, in the grade's colour, with its count.
 func (d *reportDoc) barChart(counts []report.GradeCount) {
 	const (
-		chartH = 46.0
+		chartH = 26.0
 		axisW  = 10.0
 		labelH = 5.0
 		ticks  = 5
@@ -684,20 +816,20 @@ func (d *reportDoc) methodology() {
 	}
 	d.heading(sH2, d.text("methodology.rules_title", nil), 1)
 	d.prosePara(sBody, "methodology.rules_intro", d.data())
+	// Each rule's effect on the grade in words (its points, or the grade
+	// it forces, or why it takes none), so that a 0-point high finding
+	// such as no MX reads right.
 	rows = nil
-	yes := d.text("value.yes", nil)
 	for _, rule := range m.Rules {
-		forceF := ""
-		if rule.ForceF {
-			forceF = yes
+		effect := rule.Effect
+		if effect == "" { // a report read from an older JSON
+			effect = d.text("methodology.effect_points", d.data("Rule", rule))
 		}
-		rows = append(rows, []cell{txt(rule.Code), txt(rule.Title), txt(rule.Severity), txt(itoa(rule.Deduction)), txt(forceF)})
+		rows = append(rows, []cell{txt(rule.Code), txt(rule.Title), txt(rule.Severity), txt(effect)})
 	}
-	ded := col(d.text("col.deduction", nil), 0.11)
-	ded.align = "R"
 	d.table(table{header: true, rows: rows, cols: []column{
-		monoCol(d.text("col.code", nil), 0.27), col(d.text("col.finding", nil), 0.4),
-		col(d.text("col.severity", nil), 0.11), ded, col(d.text("col.force_f", nil), 0.11),
+		monoCol(d.text("col.code", nil), 0.23), col(d.text("col.finding", nil), 0.33),
+		col(d.text("col.severity", nil), 0.09), col(d.text("col.effect", nil), 0.35),
 	}})
 	d.heading(sH2, d.text("methodology.limits_title", nil), 1)
 	for _, p := range m.Limits {

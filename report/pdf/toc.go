@@ -11,15 +11,30 @@ const tocIndent = 5.0
 // tocNumberW is the width kept for the page numbers.
 const tocNumberW = 12.0
 
+// tocColumnGap is the space between the two columns of a long table of
+// contents.
+const tocColumnGap = 8.0
+
+// tocColumns is how many columns n lines of contents are set in: one when
+// they fit the first page, else two, which halves the pages they take.
+func tocColumns(n int, firstY float64) int {
+	lead := tocStyle.spec().lead
+	if n <= int(math.Floor((bodyBottom-firstY)/lead)) {
+		return 1
+	}
+	return 2
+}
+
 // tocPagesFor is how many pages n lines of contents take when the first
 // page's lines start at firstY.
 func tocPagesFor(n int, firstY float64) int {
 	lead := tocStyle.spec().lead
-	first := int(math.Floor((bodyBottom - firstY) / lead))
+	cols := tocColumns(n, firstY)
+	first := cols * int(math.Floor((bodyBottom-firstY)/lead))
 	if n <= first {
 		return 1
 	}
-	per := int(math.Floor((bodyBottom - marginT) / lead))
+	per := cols * int(math.Floor((bodyBottom-marginT)/lead))
 	return 1 + (n-first+per-1)/per
 }
 
@@ -47,15 +62,21 @@ func (d *reportDoc) drawTOC() bool {
 	last := d.f.PageNo()
 	f := d.f
 	st := tocStyle.spec()
-	page, y := d.tocFirst, d.tocY
+	cols := tocColumns(len(d.toc), d.tocY)
+	colW := (contentW - float64(cols-1)*tocColumnGap) / float64(cols)
+	page, y, column, top := d.tocFirst, d.tocY, 0, d.tocY
 	f.SetPage(page)
 	d.forceFont()
 	for _, e := range d.toc {
 		if y+st.lead > bodyBottom {
-			page++
-			y = marginT
-			f.SetPage(page)
-			d.forceFont()
+			column++
+			y = top
+			if column == cols {
+				page++
+				column, y, top = 0, marginT, marginT
+				f.SetPage(page)
+				d.forceFont()
+			}
 		}
 		s := tocStyle
 		if e.level == 0 {
@@ -63,11 +84,12 @@ func (d *reportDoc) drawTOC() bool {
 		}
 		d.setStyle(s)
 		d.setText(ink)
-		x := marginL + float64(max(0, e.level))*tocIndent
-		w := marginL + contentW - tocNumberW - x
+		left := marginL + float64(column)*(colW+tocColumnGap)
+		x := left + float64(max(0, e.level))*tocIndent
+		w := left + colW - tocNumberW - x
 		f.SetXY(x, y)
 		f.CellFormat(w, st.lead, truncateToWidth(d.doc, d.clean(e.title), w), "", 0, "L", false, e.link, "")
-		f.SetXY(marginL+contentW-tocNumberW, y)
+		f.SetXY(left+colW-tocNumberW, y)
 		f.CellFormat(tocNumberW, st.lead, itoa(e.page), "", 0, "R", false, e.link, "")
 		y += st.lead
 	}

@@ -6,10 +6,12 @@
 package fleet
 
 import (
+	"crypto"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/netip"
 	"os"
@@ -197,6 +199,12 @@ type Options struct {
 	RemapPrefix string
 	// Now is the clock for certificate validity (default time.Now).
 	Now func() time.Time
+	// SharedKeys, when positive, is how many RSA keys the servers' RSA
+	// certificates share (each server still has a certificate of its
+	// own, for its names). Generating an RSA-2048 key per server is most
+	// of the start-up of a fleet of thousands (the benchmarks share keys);
+	// zero gives each certificate its own key.
+	SharedKeys int
 }
 
 // Fleet is a running fleet.
@@ -253,7 +261,11 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		}
 	}
 	f.Port = port
-	behaviors, err := makeBehaviors(d.Servers, ca, now())
+	is := &issuer{ca: ca}
+	if is.keys, err = sharedKeys(opt.SharedKeys); err != nil {
+		return nil, err
+	}
+	behaviors, err := makeBehaviors(d.Servers, is, now())
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +290,7 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 		}
 		f.Servers[s.IP] = srv
 	}
-	if f.https, err = startHTTPS(d, ca, opt, now()); err != nil {
+	if f.https, err = startHTTPS(d, is, opt, now()); err != nil {
 		return nil, err
 	}
 	if f.https != nil {
@@ -320,7 +332,7 @@ func Start(def *Definition, opt Options) (f *Fleet, err error) {
 // makeBehaviors makes each server's behaviour from its profile, with one
 // worker per CPU: RSA key generation dominates the start-up of a fleet of
 // thousands of servers.
-func makeBehaviors(servers []Server, ca *smtptest.CA, now time.Time) ([]smtptest.Behavior, error) {
+func makeBehaviors(servers []Server, ca *issuer, now time.Time) ([]smtptest.Behavior, error) {
 	out := make([]smtptest.Behavior, len(servers))
 	errs := make([]error, len(servers))
 	next := make(chan int)
@@ -348,6 +360,30 @@ func makeBehaviors(servers []Server, ca *smtptest.CA, now time.Time) ([]smtptest
 		}
 	}
 	return out, nil
+}
+
+// sharedKeys generates n RSA-2048 keys, one worker per CPU.
+func sharedKeys(n int) ([]crypto.Signer, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	keys := make([]crypto.Signer, n)
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				keys[i], errs[i] = smtptest.NewKey(smtptest.KeyRSA2048)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return keys, errors.Join(errs...)
 }
 
 // Definition returns the (possibly remapped) definition being served.
@@ -508,7 +544,7 @@ func (d *Definition) Records() ([]dns.RR, error) {
 }
 
 // profile builds the behaviour of a fake server for its names.
-type profile func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error)
+type profile func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error)
 
 // Profiles lists the known profile names.
 func Profiles() []string {
@@ -526,8 +562,26 @@ const (
 	dhPrimeLegacy = 1024
 )
 
-func validCert(ca *smtptest.CA, names []string, now time.Time) (tls.Certificate, error) {
-	return ca.Issue(names, now.Add(-30*24*time.Hour), now.Add(year), "rsa2048")
+func validCert(ca *issuer, names []string, now time.Time) (tls.Certificate, error) {
+	return ca.rsa(names, now.Add(-30*24*time.Hour), now.Add(year))
+}
+
+// issuer issues the fleet's certificates: with keys, its RSA certificates
+// share those keys (chosen by the first name, so the choice does not
+// depend on the order of the parallel start-up); without, each gets a new one.
+type issuer struct {
+	ca   *smtptest.CA
+	keys []crypto.Signer
+}
+
+// rsa issues an RSA-2048 certificate for names.
+func (is *issuer) rsa(names []string, notBefore, notAfter time.Time) (tls.Certificate, error) {
+	if len(is.keys) == 0 || len(names) == 0 {
+		return is.ca.Issue(names, notBefore, notAfter, smtptest.KeyRSA2048)
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(names[0]))
+	return is.ca.IssueWithKey(names, notBefore, notAfter, is.keys[h.Sum32()%uint32(len(is.keys))])
 }
 
 func tlsBehavior(cert tls.Certificate, minV, maxV uint16, suites []uint16) smtptest.Behavior {
@@ -554,19 +608,19 @@ var TwelveSuites = []uint16{
 }
 
 var profiles = map[string]profile{
-	"modern": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	"modern": func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, names, now)
 		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
 	},
-	"modern-12": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	"modern-12": func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, names, now)
 		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, TwelveSuites), err
 	},
-	"tls12-only": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	"tls12-only": func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, names, now)
 		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS12, nil), err
 	},
-	"legacy": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	"legacy": func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, names, now)
 		return tlsBehavior(c, tls.VersionTLS10, tls.VersionTLS12, []uint16{
 			tls.TLS_RSA_WITH_RC4_128_SHA,
@@ -576,34 +630,34 @@ var profiles = map[string]profile{
 			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
 		}), err
 	},
-	"self-signed": func(_ *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	"self-signed": func(_ *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := smtptest.SelfSignedCert(names, now.Add(-24*time.Hour), now.Add(year))
 		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
 	},
-	"expired": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
-		c, err := ca.Issue(names, now.Add(-2*year), now.Add(-10*24*time.Hour), "rsa2048")
+	"expired": func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
+		c, err := ca.rsa(names, now.Add(-2*year), now.Add(-10*24*time.Hour))
 		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
 	},
-	"name-mismatch": func(ca *smtptest.CA, _ []string, now time.Time) (smtptest.Behavior, error) {
+	"name-mismatch": func(ca *issuer, _ []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, []string{"wrong-host.invalid"}, now)
 		return tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil), err
 	},
-	"no-starttls": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+	"no-starttls": func(*issuer, []string, time.Time) (smtptest.Behavior, error) {
 		return smtptest.Behavior{NoSTARTTLS: true}, nil
 	},
-	"broken-tls": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+	"broken-tls": func(*issuer, []string, time.Time) (smtptest.Behavior, error) {
 		return smtptest.Behavior{BrokenTLS: true}, nil
 	},
-	"slow-banner": func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	"slow-banner": func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, names, now)
 		b := tlsBehavior(c, tls.VersionTLS12, tls.VersionTLS13, nil)
 		b.BannerDelay = slowBanner
 		return b, err
 	},
-	"refuse-421": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+	"refuse-421": func(*issuer, []string, time.Time) (smtptest.Behavior, error) {
 		return smtptest.Behavior{BannerCode: 421, Banner: []string{"too many connections, try again later"}}, nil
 	},
-	"garbage": func(*smtptest.CA, []string, time.Time) (smtptest.Behavior, error) {
+	"garbage": func(*issuer, []string, time.Time) (smtptest.Behavior, error) {
 		return smtptest.Behavior{Garbage: true}, nil
 	},
 	"raw-sslv3-export": rawProfile(tlstest.Config{
@@ -627,7 +681,7 @@ var profiles = map[string]profile{
 // rawProfile serves TLS with the raw legacy fake instead of crypto/tls,
 // for what crypto/tls cannot serve (SSLv2, SSLv3, export, RC4, DHE).
 func rawProfile(cfg tlstest.Config) profile {
-	return func(ca *smtptest.CA, names []string, now time.Time) (smtptest.Behavior, error) {
+	return func(ca *issuer, names []string, now time.Time) (smtptest.Behavior, error) {
 		c, err := validCert(ca, names, now)
 		if err != nil {
 			return smtptest.Behavior{}, err

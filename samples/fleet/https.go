@@ -24,7 +24,7 @@ const (
 	stsPath         = "/.well-known/mta-sts.txt"
 )
 
-func startHTTPS(d *Definition, ca *smtptest.CA, opt Options, now time.Time) (*httpsServer, error) {
+func startHTTPS(d *Definition, ca *issuer, opt Options, now time.Time) (*httpsServer, error) {
 	type site struct {
 		cert tls.Certificate
 		sts  *STS

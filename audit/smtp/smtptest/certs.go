@@ -156,6 +156,17 @@ func (ca *CA) Issue(names []string, notBefore, notAfter time.Time, keyType strin
 	if err != nil {
 		return tls.Certificate{}, err
 	}
+	return ca.IssueWithKey(names, notBefore, notAfter, key)
+}
+
+// NewKey makes a private key of keyType (KeyRSA2048, KeyECDSA256 or
+// KeyRSA1024), for IssueWithKey.
+func NewKey(keyType string) (crypto.Signer, error) { return newKey(keyType) }
+
+// IssueWithKey is Issue with a key the caller made: a simulated fleet of
+// thousands of servers shares a few keys, since generating an RSA key per
+// server takes most of its start-up.
+func (ca *CA) IssueWithKey(names []string, notBefore, notAfter time.Time, key crypto.Signer) (tls.Certificate, error) {
 	t, err := leafTemplate(names, notBefore, notAfter, key)
 	if err != nil {
 		return tls.Certificate{}, err

@@ -126,6 +126,11 @@ type Behavior struct {
 	// before TLS, and runs them inside TLS: the CVE-2011-0411 bug. Without
 	// it they are discarded, as a fixed server does.
 	STARTTLSInjectable bool
+	// PostTLSEHLOCode, when set, answers EHLO inside TLS with this code
+	// and closes the connection, as Postfix does when it requires a client
+	// certificate the client did not send ("421 4.7.1 Error: No client
+	// certificate presented", after a completed handshake).
+	PostTLSEHLOCode int
 	// MaxConns, when positive, answers "421 too many connections" to a
 	// connection that would make more than MaxConns open at once.
 	MaxConns int
@@ -561,6 +566,10 @@ func (c *session) serve() {
 			if b.RejectEHLO {
 				err = c.reply(codeNotImpl, "command not implemented")
 				break
+			}
+			if c.tls && b.PostTLSEHLOCode != 0 {
+				_ = c.reply(b.PostTLSEHLOCode, "4.7.1 "+b.Hostname+" Error: No client certificate presented")
+				return
 			}
 			lines := append([]string{b.Hostname}, b.Extensions...)
 			if (!c.tls && !b.NoSTARTTLS) || (c.tls && b.AdvertiseSTARTTLSAfterTLS) {
