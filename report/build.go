@@ -334,14 +334,15 @@ func ChangeText(ch db.Change, texts *templates.Set) string {
 		if at != "" {
 			where = " at " + at
 		}
+		// The words say which way it went ("turned on", "turned off").
 		if ch.Kind == db.ChangeFindingResolved {
-			return fmt.Sprintf("Resolved: %s%s", findingWords(texts, ch.Code, false), where)
+			return upperFirst(findingWords(texts, ch.Code, false)) + where
 		}
 		sev := ""
 		if ch.Severity != "" {
 			sev = " (" + ch.Severity + ")"
 		}
-		return fmt.Sprintf("New: %s%s%s", findingWords(texts, ch.Code, true), sev, where)
+		return upperFirst(findingWords(texts, ch.Code, true)) + sev + where
 	case db.ChangeCertExpiring:
 		s := fmt.Sprintf("Certificate of %s expires in %d days", at, ch.Days)
 		if ch.Detail != "" {

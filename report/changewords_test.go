@@ -102,7 +102,7 @@ func TestChangeTextHasNoCode(t *testing.T) {
 			t.Errorf("%s: %q", ch.Kind, s)
 		}
 	}
-	if s := ChangeText(db.Change{Kind: db.ChangeFindingAppeared, Code: "SSLV3_ENABLED", Severity: "high", Host: "mx.example", IP: "192.0.2.1"}, nil); s != "New: SSLv3 turned on (high) at mx.example (192.0.2.1)" {
+	if s := ChangeText(db.Change{Kind: db.ChangeFindingAppeared, Code: "SSLV3_ENABLED", Severity: "high", Host: "mx.example", IP: "192.0.2.1"}, nil); s != "SSLv3 turned on (high) at mx.example (192.0.2.1)" {
 		t.Errorf("appeared: %q", s)
 	}
 }

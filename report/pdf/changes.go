@@ -1,11 +1,11 @@
 package pdf
 
-// summaryChangesShown is how many vendor change sentences the executive
-// summary lists; the Changes section has every change.
-const summaryChangesShown = 8
+// summaryChangesShown is how many vendor change sentences head the
+// changes section, worst first; its table has every change.
+const summaryChangesShown = 4
 
-// vendorChanges lists, in the executive summary, each vendor's change
-// since the base run in the model's plain sentence ("Fabrikam Labs
+// vendorChanges lists, at the head of the changes section, each vendor's
+// change since the base run in the model's plain sentence ("Fabrikam Labs
 // dropped from A- to F: SSLv3 turned on"), worst first, never a code.
 func (d *reportDoc) vendorChanges() {
 	vcs := d.r.VendorChanges

@@ -334,7 +334,6 @@ func (d *reportDoc) summary() {
 		d.bullets(sSmall, items)
 		d.gap(1)
 	}
-	d.vendorChanges()
 	d.prosePara(sBody, "summary.intro", d.data())
 	d.breakdown()
 
@@ -668,6 +667,7 @@ func (d *reportDoc) changes() {
 		return
 	}
 	d.prosePara(sBody, "changes.intro", d.data())
+	d.vendorChanges()
 	shown := r.Changes
 	if d.changeLimit >= 0 && len(shown) > d.changeLimit {
 		// Changes come worst first, so the cap keeps the regressions.
