@@ -186,6 +186,24 @@ func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn 
 	return diff, nil
 }
 
+// StoredOrComputedDiff returns the changes from run base to run id: the
+// diff stored with run id when it was made against base with the same
+// expiry window (mxaudit run stores it as the run completes, from the
+// same evidence, so it is the same diff), else ComputeDiff's. Reading it
+// answers at once where computing decodes both runs' evidence, every
+// domain of the list.
+func (d *DB) StoredOrComputedDiff(ctx context.Context, id, base int64, expiryWarn int) (*Diff, error) {
+	var stored Diff
+	storedBase, err := d.LoadDiff(ctx, id, &stored)
+	switch {
+	case err == nil && storedBase != nil && *storedBase == base && stored.ExpiryWarn == expiryWarn && stored.Run == id && stored.HasBase:
+		return &stored, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	return d.ComputeDiff(ctx, id, &base, expiryWarn)
+}
+
 // lastAuditedBeside is LastAudited(domain, listName, base) for a walk in
 // domain order that reads the base run beside it: the base run's row of
 // the domain when the base audited it, else the newest earlier result.

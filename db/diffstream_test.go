@@ -151,3 +151,56 @@ func TestComputeDiffMatchesReference(t *testing.T) {
 		t.Fatalf("diffs differ: %d changes, want %d", len(got.Changes), len(want.Changes))
 	}
 }
+
+// TestStoredDiffAnswersDiff: the diff stored with a run is what a later
+// diff of the same runs and window reads; another base or window is
+// computed.
+func TestStoredDiffAnswersDiff(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	var runs []int64
+	for k := 0; k < 3; k++ {
+		at := time.Date(2026, time.Month(1+k), 1, 0, 0, 0, 0, time.UTC)
+		id, err := d.CreateRun(ctx, Run{ListName: "v.csv", Policy: "p", PolicyVersion: "1", ToolVersion: "t", StartedAt: at, TotalDomains: 1},
+			[]VendorRow{{Vendor: "A", Domain: "a.example", Row: 2}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, g := domainWith("a.example", "mx.a.example", "127.0.0.1", []grade.Grade{grade.GradeA, grade.GradeC, grade.GradeB}[k], grade.ForcedTLSEligible)
+		if err := d.SaveDomain(ctx, id, ev, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.FinishRun(ctx, id, StatusCompleted, at); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, id)
+	}
+	computed, err := d.ComputeDiff(ctx, runs[2], &runs[1], 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	computed.Made = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := d.SaveDiff(ctx, runs[2], &runs[1], computed); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.StoredOrComputedDiff(ctx, runs[2], runs[1], 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Made.Equal(computed.Made) || !reflect.DeepEqual(got.Changes, computed.Changes) || got.Count(ChangeGradeUp) != 1 {
+		t.Fatalf("stored diff not read: %+v", got)
+	}
+	for _, tc := range []struct {
+		base   int64
+		window int
+		kind   string
+	}{{runs[0], 30, ChangeGradeUp}, {runs[1], 10, ChangeGradeUp}} {
+		other, err := d.StoredOrComputedDiff(ctx, runs[2], tc.base, tc.window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Made.Equal(computed.Made) || other.Base != tc.base || other.ExpiryWarn != tc.window {
+			t.Errorf("base %d, window %d: stored diff read instead of computed: %+v", tc.base, tc.window, other)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mxaudit/mxaudit/audit/grade"
 )
 
 // bigTables are the tables that grow with the length of the vendor list
@@ -43,6 +45,23 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"grade counts", gradeCountsQuery, []any{1}, []string{"domain_results_run_grade"}, true},
 		{"address evidence", addressEvidenceQuery, []any{1, "00"}, nil, true},
 	}
+	// The trend of summary.trend, over two runs.
+	var trendArgs []any
+	nRanks := 0
+	for _, g := range grade.AllGrades() {
+		if g.Conclusive() {
+			trendArgs = append(trendArgs, string(g), g.Rank())
+			nRanks++
+		}
+	}
+	trendArgs = append(trendArgs, 1, 2, 1, 2, "N/A", "N/A", "eligible", "N/A", "?", 2)
+	tests = append(tests, struct {
+		name   string
+		query  string
+		args   []any
+		want   []string
+		noSort bool
+	}{"trend", trendQuery(nRanks, 2), trendArgs, []string{"sqlite_autoindex_run_vendors_1", "sqlite_autoindex_domain_results_1"}, false})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := d.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+tc.query, tc.args...)

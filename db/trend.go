@@ -120,34 +120,7 @@ func (d *DB) Trend(ctx context.Context, id int64, max int) ([]TrendPoint, error)
 			args = append(args, string(g), g.Rank())
 		}
 	}
-	runs := "?" + strings.Repeat(",?", len(ids)-1)
-	q := `WITH ranks (grade, rank) AS (VALUES ` + strings.Join(ranks, ", ") + `),
-	rows AS (
-		SELECT run_id, vendor, domain FROM run_vendors WHERE run_id IN (` + runs + `)
-		UNION ALL
-		SELECT dr.run_id, dr.domain, dr.domain FROM domain_results dr
-		WHERE dr.run_id IN (` + runs + `) AND NOT EXISTS (SELECT 1 FROM run_vendors v WHERE v.run_id = dr.run_id)
-	),
-	vendors AS (
-		SELECT v.run_id,
-			count(*) AS domains,
-			count(dr.id) AS stored,
-			count(CASE WHEN rk.rank IS NOT NULL OR dr.grade = ? THEN 1 END) AS graded,
-			count(CASE WHEN dr.grade = ? THEN 1 END) AS na,
-			count(CASE WHEN dr.forced_tls = ? THEN 1 END) AS eligible,
-			min(rk.rank) AS worst
-		FROM rows v
-		LEFT JOIN domain_results dr ON dr.run_id = v.run_id AND dr.domain = v.domain
-		LEFT JOIN ranks rk ON rk.grade = dr.grade
-		GROUP BY v.run_id, v.vendor
-	)
-	SELECT run_id,
-		coalesce((SELECT grade FROM ranks WHERE rank = worst), CASE WHEN stored > 0 AND na = stored THEN ? ELSE ? END) AS vgrade,
-		count(*),
-		count(CASE WHEN graded = domains THEN 1 END),
-		count(CASE WHEN graded < domains OR worst <= ? THEN 1 END),
-		count(CASE WHEN eligible = domains THEN 1 END)
-	FROM vendors GROUP BY run_id, vgrade`
+	q := trendQuery(len(ranks), len(ids))
 	for range 2 {
 		for _, r := range ids {
 			args = append(args, r)
@@ -178,6 +151,40 @@ func (d *DB) Trend(ctx context.Context, id int64, max int) ([]TrendPoint, error)
 		p.ForcedEligible += eligible
 	}
 	return points, rows.Err()
+}
+
+// trendQuery is Trend's query for ranks grades and runs runs (see
+// TestHotQueriesUseIndexes: every table is searched by its keys).
+func trendQuery(nRanks, nRuns int) string {
+	ranks := strings.TrimSuffix(strings.Repeat("(?, ?), ", nRanks), ", ")
+	runs := "?" + strings.Repeat(",?", nRuns-1)
+	return `WITH ranks (grade, rank) AS (VALUES ` + ranks + `),
+	rows AS (
+		SELECT run_id, vendor, domain FROM run_vendors WHERE run_id IN (` + runs + `)
+		UNION ALL
+		SELECT dr.run_id, dr.domain, dr.domain FROM domain_results dr
+		WHERE dr.run_id IN (` + runs + `) AND NOT EXISTS (SELECT 1 FROM run_vendors v WHERE v.run_id = dr.run_id)
+	),
+	vendors AS (
+		SELECT v.run_id,
+			count(*) AS domains,
+			count(dr.id) AS stored,
+			count(CASE WHEN rk.rank IS NOT NULL OR dr.grade = ? THEN 1 END) AS graded,
+			count(CASE WHEN dr.grade = ? THEN 1 END) AS na,
+			count(CASE WHEN dr.forced_tls = ? THEN 1 END) AS eligible,
+			min(rk.rank) AS worst
+		FROM rows v
+		LEFT JOIN domain_results dr ON dr.run_id = v.run_id AND dr.domain = v.domain
+		LEFT JOIN ranks rk ON rk.grade = dr.grade
+		GROUP BY v.run_id, v.vendor
+	)
+	SELECT run_id,
+		coalesce((SELECT grade FROM ranks WHERE rank = worst), CASE WHEN stored > 0 AND na = stored THEN ? ELSE ? END) AS vgrade,
+		count(*),
+		count(CASE WHEN graded = domains THEN 1 END),
+		count(CASE WHEN graded < domains OR worst <= ? THEN 1 END),
+		count(CASE WHEN eligible = domains THEN 1 END)
+	FROM vendors GROUP BY run_id, vgrade`
 }
 
 // trendFinished sets each point's finish time.

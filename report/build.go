@@ -196,6 +196,10 @@ type builder struct {
 	digests map[string]string
 	// changeText is each domain's change in words for its vendor rows.
 	changeText map[string]string
+	// texts and strs share worded finding texts and messages between
+	// findings (findingText, intern).
+	texts map[string]templates.Text
+	strs  map[string]string
 }
 
 // wordChanges words the changes per vendor (Report.VendorChanges) and per
@@ -516,7 +520,7 @@ func (b *builder) finding(domain string, f grade.Finding) Finding {
 	// The wording comes from the templates; only a finding stored by an
 	// older mxaudit under a code the templates no longer word falls back
 	// to the sentence it was stored with, or to its code.
-	if t, err := b.opt.Texts.Finding(f.Code, f.Args); err == nil {
+	if t, err := b.findingText(f.Code, f.Args); err == nil {
 		out.Title, out.Remediation, out.Why, out.Standards = t.Title, t.Remediation, t.Why, t.Standards
 		if t.Message != "" {
 			out.Message = t.Message
@@ -525,7 +529,65 @@ func (b *builder) finding(domain string, f grade.Finding) Finding {
 	if out.Message == "" {
 		out.Message = f.Code
 	}
+	out.Message = b.intern(out.Message)
 	return out
+}
+
+// textCacheSize bounds the worded texts and messages a builder shares
+// between findings. A large run repeats the same few hundred (a provider
+// pool's findings are worded alike for each of its thousands of domains):
+// sharing them keeps one copy of each instead of one per finding. Past the
+// bound new texts are simply not shared, so the cache never grows with
+// the list.
+const textCacheSize = 8192
+
+// findingText is Texts.Finding, worded once per code and arguments.
+func (b *builder) findingText(code string, args map[string]string) (templates.Text, error) {
+	key := code
+	if len(args) > 0 {
+		names := make([]string, 0, len(args))
+		for k := range args {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		var sb strings.Builder
+		sb.WriteString(code)
+		for _, k := range names {
+			sb.WriteString("\x00")
+			sb.WriteString(k)
+			sb.WriteString("\x00")
+			sb.WriteString(args[k])
+		}
+		key = sb.String()
+	}
+	if t, ok := b.texts[key]; ok {
+		return t, nil
+	}
+	t, err := b.opt.Texts.Finding(code, args)
+	if err != nil {
+		return t, err
+	}
+	if b.texts == nil {
+		b.texts = map[string]templates.Text{}
+	}
+	if len(b.texts) < textCacheSize {
+		b.texts[key] = t
+	}
+	return t, nil
+}
+
+// intern returns the shared copy of s (see textCacheSize).
+func (b *builder) intern(s string) string {
+	if v, ok := b.strs[s]; ok {
+		return v
+	}
+	if b.strs == nil {
+		b.strs = map[string]string{}
+	}
+	if len(b.strs) < textCacheSize {
+		b.strs[s] = s
+	}
+	return s
 }
 
 func hostOf(ev *evidence.Domain, name string) *evidence.Host {

@@ -97,9 +97,14 @@ func BenchmarkHistory(b *testing.B) {
 			}
 			return err
 		})
-		measure(b, &out, fmt.Sprintf("diff %d %d (db.ComputeDiff)", prev.ID, last.ID), func() error {
-			_, err := store.ComputeDiff(ctx, last.ID, &prev.ID, 30)
-			return err
+		// As mxaudit run does after auditing: the diff is computed and
+		// stored with the run (mxaudit diff then reads it).
+		measure(b, &out, fmt.Sprintf("after auditing: diff %d %d (db.ComputeDiff, SaveDiff)", prev.ID, last.ID), func() error {
+			d, err := store.ComputeDiff(ctx, last.ID, &prev.ID, 30)
+			if err != nil {
+				return err
+			}
+			return store.SaveDiff(ctx, last.ID, &prev.ID, d)
 		})
 		measure(b, &out, "after auditing: manifest (db.ComputeManifest)", func() error {
 			_, err := store.ComputeManifest(ctx, last.ID)
@@ -202,56 +207,76 @@ func peakRSS() int64 {
 func historyDomain(i int) string { return fmt.Sprintf("d%06d.example", i) }
 
 // ensureHistory generates the history database at path unless it already
-// holds the runs asked for; it reports whether it generated one.
+// holds the runs asked for; it reports whether it wrote any. A database
+// left part-way by an interrupted generation is completed: its completed
+// runs are kept and its unfinished run resumed, as the generation is the
+// same every time.
 func ensureHistory(ctx context.Context, b *testing.B, path string) (bool, error) {
-	if st, err := db.OpenReadOnly(ctx, path); err == nil {
-		runs, err := st.Runs(ctx)
-		st.Close()
-		if err == nil && len(runs) == *historyRuns && runs[0].Done == *historyDomains && runs[0].Status == db.StatusCompleted {
-			return false, nil
-		}
-		if err := os.Remove(path); err != nil {
-			return false, err
-		}
-		os.Remove(path + "-wal")
-		os.Remove(path + "-shm")
-	}
-	tmpl, err := historyTemplates(ctx, b.TempDir())
-	if err != nil {
-		return false, err
-	}
 	store, err := db.Open(ctx, path)
 	if err != nil {
 		return false, err
 	}
 	defer store.Close()
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runs {
+		if r.TotalDomains != *historyDomains || r.ListName != "vendors.csv" {
+			return false, fmt.Errorf("%s holds runs of another generation (%d domains in run %d): remove it or use another -history.db", path, r.TotalDomains, r.ID)
+		}
+	}
+	if len(runs) > *historyRuns {
+		return false, fmt.Errorf("%s holds %d runs, more than the %d asked for", path, len(runs), *historyRuns)
+	}
+	if len(runs) == *historyRuns && runs[0].Status == db.StatusCompleted {
+		return false, nil
+	}
+	tmpl, err := historyTemplates(ctx, b.TempDir())
+	if err != nil {
+		return false, err
+	}
 	start := time.Date(2026, time.January, 3, 2, 0, 0, 0, time.UTC)
 	vendors := make([]db.VendorRow, *historyDomains)
 	for i := range vendors {
 		vendors[i] = db.VendorRow{Vendor: fmt.Sprintf("Vendor %06d", i/2), Domain: historyDomain(i), Tier: fmt.Sprint(1 + i%3), Row: i + 2}
 	}
 	policy := grade.Default()
-	for k := 0; k < *historyRuns; k++ {
+	k := len(runs)
+	var resume *db.Run
+	if len(runs) > 0 && runs[0].Status != db.StatusCompleted {
+		resume, k = &runs[0], len(runs)-1
+	}
+	for ; k < *historyRuns; k++ {
 		at := start.AddDate(0, k, 0)
-		id, err := store.CreateRun(ctx, db.Run{ListName: "vendors.csv", Policy: policy.Name, PolicyVersion: policy.Version,
-			ToolVersion: "bench", StartedAt: at, TotalDomains: *historyDomains}, vendors, nil)
-		if err != nil {
+		var id int64
+		done := map[string]bool{}
+		if resume != nil {
+			id = resume.ID
+			if done, err = store.DoneDomains(ctx, id); err != nil {
+				return false, err
+			}
+			resume = nil
+		} else if id, err = store.CreateRun(ctx, db.Run{ListName: "vendors.csv", Policy: policy.Name, PolicyVersion: policy.Version,
+			ToolVersion: "bench", StartedAt: at, TotalDomains: *historyDomains}, vendors, nil); err != nil {
 			return false, err
 		}
 		// Grades are made once per pool: a pool's domains share its evidence.
 		graded := map[int]*grade.DomainGrade{}
 		batch := make([]db.Result, 0, 500)
 		for i := 0; i < *historyDomains; i++ {
-			p := historyPool(i, k)
-			ev := tmpl.domain(p, historyDomain(i), at)
-			g, ok := graded[p]
-			if !ok {
-				gg := grade.GradeDomain(ev, policy)
-				g = &gg
-				graded[p] = g
+			if !done[historyDomain(i)] {
+				p := historyPool(i, k)
+				ev := tmpl.domain(p, historyDomain(i), at)
+				g, ok := graded[p]
+				if !ok {
+					gg := grade.GradeDomain(ev, policy)
+					g = &gg
+					graded[p] = g
+				}
+				batch = append(batch, db.Result{Evidence: ev, Grade: renamedGrade(g, ev.Domain)})
 			}
-			batch = append(batch, db.Result{Evidence: ev, Grade: renamedGrade(g, ev.Domain)})
-			if len(batch) == cap(batch) || i == *historyDomains-1 {
+			if len(batch) > 0 && (len(batch) == cap(batch) || i == *historyDomains-1) {
 				if err := store.SaveDomains(ctx, id, batch); err != nil {
 					return false, err
 				}

@@ -165,6 +165,10 @@ func (b *builder) progCollect(s db.StoredDomain) {
 	fs := make([]grade.Finding, len(s.Grade.Findings))
 	for i, f := range s.Grade.Findings {
 		f.Domain = s.Domain // ids are of the stored domain, whatever older rows hold
+		// The programme judges by code, place, severity and effect; the
+		// worded reason and its arguments are the report's findings' own,
+		// and kept once there, not again here for every domain.
+		f.Args, f.Reason = nil, ""
 		fs[i] = f
 	}
 	b.prog[s.Domain] = &progDomain{grade: s.Grade.Grade, incomplete: s.Grade.Incomplete, findings: fs,

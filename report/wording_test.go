@@ -100,3 +100,28 @@ func TestCheckWording(t *testing.T) {
 		t.Errorf("NO_MX's reason, kept for stored findings, refused: %v", err)
 	}
 }
+
+// TestCertUntrustedWording: each cause the grader gives is worded as the
+// grader's sentence used to say it, and a stored finding's reason stands.
+func TestCertUntrustedWording(t *testing.T) {
+	texts, err := templates.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args map[string]string
+		want string
+	}{
+		{map[string]string{"cause": "self_signed"}, ": the certificate is self-signed."},
+		{map[string]string{"cause": "issuer_missing"}, ": the server did not send the issuing certificate and it is not a trusted root."},
+		{map[string]string{"cause": "verify_error", "error": "x509: unknown authority"}, ": x509: unknown authority."},
+		{map[string]string{"cause": "chain_invalid"}, ": the chain does not verify."},
+		{map[string]string{"reason": "a stored reason"}, ": a stored reason."},
+	} {
+		tt.args["host"], tt.args["ip"] = "mx.example.com", "192.0.2.1"
+		txt, err := texts.Finding(grade.CodeCertUntrusted, tt.args)
+		if err != nil || !strings.HasSuffix(txt.Message, tt.want) {
+			t.Errorf("%v: %q, %v; want it to end with %q", tt.args, txt.Message, err, tt.want)
+		}
+	}
+}

@@ -419,43 +419,54 @@ func startTLSFailure(p *evidence.Probe, st evidence.ProbeStatus) string {
 	return b.String()
 }
 
-// probeErrorArgs explains an inconclusive or untested probe.
+// Causes of an inconclusive address or domain (INCONCLUSIVE's "cause"),
+// which the templates word; a recorded error is given by its parts instead
+// ("kind", "step", "code", "error").
+const (
+	causeNotProbed      = "not_probed"
+	causeNotTested      = "not_tested"
+	causeRejected       = "rejected"
+	causeUnclear        = "unclear"
+	causeNoMXHost       = "no_mx_host"
+	causeVersionUnknown = "version_unknown"
+)
+
+// probeErrorArgs gives the facts of an inconclusive or untested probe.
 func probeErrorArgs(p *evidence.Probe, st evidence.ProbeStatus) map[string]string {
 	args := map[string]string{}
 	switch {
 	case p == nil:
-		args["reason"] = "the address was not probed"
+		args["cause"] = causeNotProbed
 	case st == evidence.ProbeNotTested:
-		args["reason"] = "the address was not tested"
+		args["cause"] = causeNotTested
 	case st == evidence.ProbeRejected:
-		args["reason"] = "the server refused the connection permanently"
+		args["cause"] = causeRejected
 	default:
-		args["reason"] = "nothing conclusive was observed"
+		args["cause"] = causeUnclear
 	}
 	if p != nil && p.Error != nil {
-		e := p.Error
-		args["kind"] = string(e.Kind)
-		if e.Step != "" {
-			args["step"] = e.Step
-		}
-		if e.Code != 0 {
-			args["code"] = strconv.Itoa(e.Code)
-		}
-		args["reason"] = string(e.Kind) + " at " + stepOrUnknown(e.Step) + ": " + e.Message
+		errorArgs(args, p.Error)
 	}
 	return args
 }
 
-func stepOrUnknown(step string) string {
-	if step == "" {
-		return "an unknown step"
+// errorArgs adds a recorded error's parts to args.
+func errorArgs(args map[string]string, e *evidence.Error) {
+	args["kind"] = string(e.Kind)
+	if e.Step != "" {
+		args["step"] = e.Step
 	}
-	return step
+	if e.Code != 0 {
+		args["code"] = strconv.Itoa(e.Code)
+	}
+	args["error"] = e.Message
 }
 
-// versionUnknownArgs explains why a version that decides the grade is unknown.
+// versionUnknownArgs gives the facts of a version that decides the grade
+// but whose support is unknown: "detail" is the recorded error, the
+// probe's own account, or the support state.
 func versionUnknownArgs(v view, version string) map[string]string {
-	args := map[string]string{"version": version}
+	args := map[string]string{"cause": causeVersionUnknown, "version": version}
 	detail := string(v.support(version))
 	if vr, ok := v.byVersion[version]; ok {
 		if vr.Error != nil {
@@ -465,7 +476,7 @@ func versionUnknownArgs(v view, version string) map[string]string {
 			detail = vr.Reason
 		}
 	}
-	args["reason"] = version + " support could not be determined (" + detail + ")"
+	args["detail"] = detail
 	return args
 }
 
@@ -660,8 +671,18 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 		c.add(CodeCertExpiresSoon, map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
 	}
 	if cc.Trusted != nil && !*cc.Trusted {
-		reason := untrustedReason(cc)
-		c.add(CodeCertUntrusted, map[string]string{"reason": reason, "subject": leaf.Subject, "issuer": leaf.Issuer})
+		args := map[string]string{"subject": leaf.Subject, "issuer": leaf.Issuer}
+		switch {
+		case cc.SelfSigned:
+			args["cause"] = "self_signed"
+		case cc.ChainIncomplete:
+			args["cause"] = "issuer_missing"
+		case cc.TrustError != "":
+			args["cause"], args["error"] = "verify_error", cc.TrustError
+		default:
+			args["cause"] = "chain_invalid"
+		}
+		c.add(CodeCertUntrusted, args)
 	}
 	if cc.ChainIncomplete {
 		c.add(CodeCertChainIncomplete, map[string]string{"issuer": leaf.Issuer})
@@ -687,6 +708,9 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 	}
 }
 
+// untrustedReason says why a chain is not trusted, for the list of reasons
+// an enforced MTA-STS policy refuses an address (CERT_UNTRUSTED itself
+// gives the cause, which the templates word the same way).
 func untrustedReason(cc *evidence.CertCheck) string {
 	switch {
 	case cc.SelfSigned:

@@ -143,15 +143,16 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 
 	switch {
 	case d.Error != nil:
-		reason := string(d.Error.Kind) + ": " + d.Error.Error()
-		dc.add(CodeInconclusive, map[string]string{"reason": reason, "kind": string(d.Error.Kind)})
+		args := map[string]string{}
+		errorArgs(args, d.Error)
+		dc.add(CodeInconclusive, args)
 		inconclusive("the audit could not run")
 		return finish()
 	case d.PortBlocked:
 		dc.add(CodePort25Blocked, nil)
 		inconclusive("outbound port 25 may be blocked from the scanning machine")
 	case len(d.Hosts) == 0:
-		dc.add(CodeInconclusive, map[string]string{"reason": "no MX host was resolved"})
+		dc.add(CodeInconclusive, map[string]string{"cause": causeNoMXHost})
 		inconclusive("no MX host was resolved")
 	}
 	if dc.forceF {

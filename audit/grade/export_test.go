@@ -70,6 +70,20 @@ func SampleDomainsForTest() []*evidence.Domain {
 			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECBogus, tlsaRec(3, 1, "ab"))
 			d.Hosts[0].TLSA.Lookup.DNSSECReason = "RRSIG expired"
 		},
+		// A chain that does not verify, with the verifier's reason.
+		func(d *evidence.Domain) {
+			addr1(d).Cert.Trusted = no()
+			addr1(d).Cert.TrustError = "x509: certificate signed by unknown authority"
+		},
+		// Inconclusive: a handshake that timed out after a ServerHello,
+		// and a version that decides the grade left undetermined.
+		helloOnly(&evidence.Error{Kind: evidence.ErrTimeout, Step: "handshake", Message: "i/o timeout"}),
+		func(d *evidence.Domain) {
+			setVersion(d, supported(evidence.SSLv2, sSSLv2DES3()))
+			setVersion(d, evidence.VersionResult{Version: evidence.TLS13, Support: evidence.Inconclusive,
+				Error: &evidence.Error{Kind: evidence.ErrReset, Step: "hello", Message: "connection reset by peer"}})
+			addr1(d).Probe.Handshake = &evidence.Handshake{OK: true, Version: evidence.TLS12, Suite: ptrSuite(sECDHERSA128GCM())}
+		},
 	} {
 		d := perfectDomain()
 		m(d)

@@ -170,7 +170,7 @@ func findingCases() []findingCase {
 		{name: "self-signed certificate", mutate: certMut(func(c *evidence.CertCheck) {
 			c.Trusted, c.SelfSigned, c.TrustError = no(), true, "x509: certificate signed by unknown authority"
 		}), wantCodes: []string{CodeCertUntrusted}, code: CodeCertUntrusted, deduction: 35, severity: High, score: 65, grade: GradeC,
-			args: map[string]string{"reason": "the certificate is self-signed"}},
+			args: map[string]string{"cause": "self_signed"}},
 		{name: "no nist suite at all", mutate: func(d *evidence.Domain) {
 			// ChaCha20 is on neither list, so both NIST checks fail.
 			setVersion(d, supported(evidence.TLS12, sECDHERSAChaCha()))
@@ -289,7 +289,7 @@ func findingCases() []findingCase {
 			a.Cert = nil
 		}, wantCodes: []string{CodeInconclusive}, code: CodeInconclusive, severity: Info, score: 0, grade: GradeInconclusive,
 			args: map[string]string{"kind": "smtp_reject", "step": "banner", "code": "421",
-				"reason": "smtp_reject at banner: 421 4.7.0 too many connections"}},
+				"cause": "unclear", "error": "421 4.7.0 too many connections"}},
 	}
 }
 

@@ -14,7 +14,7 @@ var params = map[string][]string{
 	"CERT_EXPIRES_SOON":             {"days", "domain", "host", "ip", "not_after"},
 	"CERT_NAME_MISMATCH":            {"domain", "host", "ip", "names"},
 	"CERT_NOT_YET_VALID":            {"domain", "host", "ip", "not_before"},
-	"CERT_UNTRUSTED":                {"domain", "host", "ip", "issuer", "reason", "subject"},
+	"CERT_UNTRUSTED":                {"cause", "domain", "error", "host", "ip", "issuer", "subject"},
 	"CERT_WEAK_KEY":                 {"domain", "host", "ip", "key"},
 	"CERT_WEAK_SIGNATURE_MD5":       {"domain", "host", "ip", "signature"},
 	"CERT_WEAK_SIGNATURE_SHA1":      {"domain", "host", "ip", "signature"},
@@ -41,7 +41,7 @@ var params = map[string][]string{
 	"DNSSEC_BOGUS":                  {"domain", "host", "lookup", "reason"},
 	"DNSSEC_UNSIGNED":               {"domain"},
 	"HTTPS_BLOCKED":                 {"domain", "url"},
-	"INCONCLUSIVE":                  {"code", "domain", "host", "ip", "kind", "reason", "step"},
+	"INCONCLUSIVE":                  {"cause", "code", "detail", "domain", "error", "host", "ip", "kind", "reason", "step", "version"},
 	"MTASTS_ENFORCE_MX_FAILS":       {"domain", "host", "ip", "pattern", "reasons"},
 	"MTASTS_HOST_PRIVATE":           {"domain", "reason", "url"},
 	"MTASTS_LOOKUP_FAILED":          {"domain", "status"},
@@ -105,9 +105,11 @@ var params = map[string][]string{
 
 // legacyParams are arguments that only findings stored by an older mxaudit
 // carry, which the wording still reads so that those runs render as they
-// did: NO_MX's "reason" ("MX lookup NXDOMAIN") became "status".
+// did: NO_MX's "reason" ("MX lookup NXDOMAIN") became "status",
+// CERT_UNTRUSTED's "reason" became "cause" and "error".
 var legacyParams = map[string][]string{
-	CodeNoMX: {"reason"},
+	CodeNoMX:          {"reason"},
+	CodeCertUntrusted: {"reason"},
 }
 
 // LegacyParams lists the arguments of code that only stored findings of an

@@ -78,8 +78,8 @@ func TestInconclusiveNeverF(t *testing.T) {
 			if i < 0 {
 				t.Fatalf("no INCONCLUSIVE finding: %q", codes(a.Findings))
 			}
-			if got := a.Findings[i].Args["reason"]; got != tt.wantReason {
-				t.Errorf("reason = %q, want %q", got, tt.wantReason)
+			if got := message(t, a.Findings[i]); !strings.HasSuffix(got, " could not be audited: "+tt.wantReason+".") {
+				t.Errorf("message = %q, want it to end with %q", got, tt.wantReason)
 			}
 			if g.Grade != GradeInconclusive || !g.Incomplete || g.MX[0].Grade != GradeInconclusive || !g.MX[0].Inconclusive {
 				t.Errorf("domain %q incomplete %v, MX %q", g.Grade, g.Incomplete, g.MX[0].Grade)
@@ -286,7 +286,7 @@ func TestDomainLevel(t *testing.T) {
 		}, GradeInconclusive, true, ForcedTLSUnknown, CodeInconclusive, "", Info, map[string]string{"kind": "canceled"}},
 		{"no host resolved", func(d *evidence.Domain) {
 			d.Hosts = nil
-		}, GradeInconclusive, true, ForcedTLSUnknown, CodeInconclusive, "", Info, map[string]string{"reason": "no MX host was resolved"}},
+		}, GradeInconclusive, true, ForcedTLSUnknown, CodeInconclusive, "", Info, map[string]string{"cause": "no_mx_host"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

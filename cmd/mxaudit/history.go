@@ -298,7 +298,7 @@ func diffCommand() *cli.Command {
 					return usageErr("%v", err)
 				}
 			}
-			diff, err := store.ComputeDiff(c.Context, b, &a, c.Int("expiry-warn"))
+			diff, err := store.StoredOrComputedDiff(c.Context, b, a, c.Int("expiry-warn"))
 			if err != nil {
 				return runtimeErr(err)
 			}

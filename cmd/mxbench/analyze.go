@@ -84,9 +84,10 @@ const (
 
 // policyConns is what the vulnerability checks and the no-SNI handshake
 // need on this probe's address, derived from the same evidence the
-// auditor decides them on. A check the evidence shows connecting that the
-// schedule above does not know (client-initiated renegotiation) counts
-// one connection.
+// auditor decides them on. Client-initiated renegotiation (one TLS 1.2
+// session, when TLS 1.2 accepted suites it can protect) counts one
+// connection when its check shows it connected: its choice of suites is
+// tlsprobe's to make, not this benchmark's.
 func policyConns(p *evidence.Probe) int {
 	if p.Vulns == nil {
 		return 0

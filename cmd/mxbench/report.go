@@ -99,8 +99,8 @@ func (r *results) format() string {
 	fmt.Fprintf(&b, "  lower bound = per version tested (accepted suites + 1; SSLv2: 1) + one per certificate checked (address, MX name)\n")
 	fmt.Fprintf(&b, "    + the connections the policy's other checks need, as the auditor schedules them: 2 for the vulnerability hellos (compression, heartbeat and\n")
 	fmt.Fprintf(&b, "    renegotiation info in one; early CCS in another) on the newest TLS 1.0-1.2 with accepted suites, 3 more for ROBOT when it accepted RSA key\n")
-	fmt.Fprintf(&b, "    exchange, and after a full handshake 1 for STARTTLS injection and 1 for the handshake without SNI; at least 1. Above it is waste: retries,\n")
-	fmt.Fprintf(&b, "    throttling, waits, connections a smarter schedule would share\n")
+	fmt.Fprintf(&b, "    exchange, 1 for client-initiated renegotiation when that check connected (TLS 1.2), and after a full handshake 1 for STARTTLS injection and\n")
+	fmt.Fprintf(&b, "    1 for the handshake without SNI; at least 1. Above it is waste: retries, throttling, connections a smarter schedule would share\n")
 	fmt.Fprintf(&b, "  connections vs lower bound: overall %d / %d = %.2f× (target at most %.1f×: %s)\n",
 		s.TotalConns, s.TotalBound, s.Ratio(), ratioTarget, verdict(s.Ratio() <= ratioTarget))
 	fmt.Fprintf(&b, "    addresses whose probe succeeded: %d, %d / %d = %.2f×; above %.1f×: %d\n",

@@ -576,16 +576,30 @@ func (d *reportDoc) vulnerabilities(a report.AddressView) {
 	}
 }
 
-// transcript draws the SMTP dialogue in two columns: it runs down the
-// left one, then the right.
+// transcript draws the SMTP dialogue in columns, two, or three when every
+// line fits a third of the width: it runs down the left one, then on.
 func (d *reportDoc) transcript(lines []string) {
 	d.heading(sSmallBold, d.text("appendix.transcript_title", nil), -1)
-	half := (len(lines) + 1) / 2
-	left, right := lines[:half], lines[half:]
-	if len(right) == 0 {
-		right = []string{""}
+	n := 3
+	d.setStyle(sMono)
+	for _, l := range lines {
+		if d.f.GetStringWidth(d.clean(l))+2*cellMargin > contentW/3 {
+			n = 2
+			break
+		}
 	}
-	d.table(table{cols: []column{monoCol("", 0.5), monoCol("", 0.5)}, rows: [][]cell{{{lines: left}, {lines: right}}}})
+	per := (len(lines) + n - 1) / n
+	cols := make([]column, n)
+	row := make([]cell, n)
+	for i := range n {
+		cols[i] = monoCol("", 1/float64(n))
+		part := lines[min(i*per, len(lines)):min((i+1)*per, len(lines))]
+		if len(part) == 0 {
+			part = []string{""}
+		}
+		row[i] = cell{lines: part}
+	}
+	d.table(table{cols: cols, rows: [][]cell{row}})
 }
 
 // linkPara draws a paragraph whose every line links to link.

@@ -19,6 +19,9 @@ type cell struct {
 	bold  bool
 }
 
+// tableGap is the space below a table.
+const tableGap = 1.5
+
 // keepTogether is the height under which a table is never split.
 const keepTogether = 30.0
 
@@ -167,7 +170,7 @@ func (d *doc) table(t table) {
 		}
 	}
 	if !t.tight {
-		d.gap(2)
+		d.gap(tableGap)
 	}
 }
 
