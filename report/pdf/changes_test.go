@@ -9,13 +9,12 @@ import (
 // findingCode matches a finding code ("SSLV3_ENABLED").
 var findingCode = regexp.MustCompile(`\b[A-Z0-9]+(_[A-Z0-9]+)+\b`)
 
-// TestSummaryChangesInWords: the changes section opens with the vendors'
-// changes in the model's plain sentences, and no finding code appears
-// anywhere in the executive summary or the changes lines.
+// TestSummaryChangesInWords: no finding code appears anywhere in the
+// executive summary or the changes lines, which name findings in words.
 func TestSummaryChangesInWords(t *testing.T) {
 	r := fx.second
-	if len(r.VendorChanges) == 0 {
-		t.Fatal("the fixture's second run has no vendor changes: nothing checked")
+	if len(r.Changes) == 0 {
+		t.Fatal("the fixture's second run has no changes: nothing checked")
 	}
 	_, p := render(t, r, Options{})
 	sp := summaryPage(t, p)
@@ -30,18 +29,6 @@ func TestSummaryChangesInWords(t *testing.T) {
 	}
 	if m := findingCode.FindAllString(summary.String(), -1); len(m) > 0 {
 		t.Errorf("finding codes in the summary: %q", m)
-	}
-	all := p.allText()
-	title := prose(t, "changes.title", nil)
-	at := strings.LastIndex(all, "\n"+title+"\n")
-	if at < 0 {
-		t.Fatalf("no section %q", title)
-	}
-	text := squash(all[at:])
-	for _, vc := range r.VendorChanges[:min(len(r.VendorChanges), summaryChangesShown)] {
-		if !strings.Contains(text, squash(vc.Text)) {
-			t.Errorf("changes section: no %q", vc.Text)
-		}
 	}
 	for _, c := range r.Changes {
 		if findingCode.MatchString(c.Text) {

@@ -667,7 +667,6 @@ func (d *reportDoc) changes() {
 		return
 	}
 	d.prosePara(sBody, "changes.intro", d.data())
-	d.vendorChanges()
 	shown := r.Changes
 	if d.changeLimit >= 0 && len(shown) > d.changeLimit {
 		// Changes come worst first, so the cap keeps the regressions.
