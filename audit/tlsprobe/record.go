@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/des"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,15 +15,19 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// The TLS 1.2 record protection the renegotiation probe needs to send one
-// record inside a session crypto/tls established, and to read the answer:
-// the PRF and key block (RFC 5246 §5, §6.3), AEAD records (RFC 5246
-// §6.2.3.3, RFC 5288 §3 for AES-GCM, RFC 7905 §2 for ChaCha20-Poly1305)
-// and CBC records with HMAC (RFC 5246 §6.2.3.1, §6.2.3.2).
+// The TLS 1.0 to 1.2 record protection the renegotiation probe needs to
+// send one record inside a session crypto/tls established, and to read the
+// answer: the PRF and key block (RFC 5246 §5, §6.3; RFC 2246 §5, §6.3 for
+// TLS 1.0 and 1.1), AEAD records (RFC 5246 §6.2.3.3, RFC 5288 §3 for
+// AES-GCM, RFC 7905 §2 for ChaCha20-Poly1305) and CBC records with HMAC
+// (RFC 5246 §6.2.3.1, §6.2.3.2: an explicit IV per record from TLS 1.1 on;
+// in TLS 1.0 each record's IV is the last cipher block of the one before,
+// RFC 2246 §6.2.3.2).
 
 // Record protection limits and sizes.
 const (
@@ -60,8 +65,10 @@ type recordSuite struct {
 	macLen int // HMAC output (CBC suites); 0 for AEAD
 	ivLen  int // key-block IV length: the implicit nonce of AEAD suites
 	sha384 bool
-	mac    func() hash.Hash                   // HMAC hash of CBC suites
-	block  func([]byte) (cipher.Block, error) // AES or 3DES
+	// tls12 marks the suites only TLS 1.2 defines (AEAD, HMAC-SHA256).
+	tls12 bool
+	mac   func() hash.Hash                   // HMAC hash of CBC suites
+	block func([]byte) (cipher.Block, error) // AES or 3DES
 }
 
 func aesCipher(k []byte) (cipher.Block, error)  { return aes.NewCipher(k) }
@@ -71,23 +78,23 @@ func tdesCipher(k []byte) (cipher.Block, error) { return des.NewTripleDESCipher(
 // handshake) and this record layer speak. RC4 is left out: its state
 // after the Finished would have to be replayed.
 var recordSuites = map[uint16]recordSuite{
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:       {prot: protGCM, keyLen: 16, ivLen: gcmFixedIVLen, block: aesCipher},
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:         {prot: protGCM, keyLen: 16, ivLen: gcmFixedIVLen, block: aesCipher},
-	tls.TLS_RSA_WITH_AES_128_GCM_SHA256:               {prot: protGCM, keyLen: 16, ivLen: gcmFixedIVLen, block: aesCipher},
-	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:       {prot: protGCM, keyLen: 32, ivLen: gcmFixedIVLen, sha384: true, block: aesCipher},
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:         {prot: protGCM, keyLen: 32, ivLen: gcmFixedIVLen, sha384: true, block: aesCipher},
-	tls.TLS_RSA_WITH_AES_256_GCM_SHA384:               {prot: protGCM, keyLen: 32, ivLen: gcmFixedIVLen, sha384: true, block: aesCipher},
-	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: {prot: protChaCha, keyLen: chacha20poly1305.KeySize, ivLen: chachaIVLen},
-	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:   {prot: protChaCha, keyLen: chacha20poly1305.KeySize, ivLen: chachaIVLen},
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:       {tls12: true, prot: protGCM, keyLen: 16, ivLen: gcmFixedIVLen, block: aesCipher},
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:         {tls12: true, prot: protGCM, keyLen: 16, ivLen: gcmFixedIVLen, block: aesCipher},
+	tls.TLS_RSA_WITH_AES_128_GCM_SHA256:               {tls12: true, prot: protGCM, keyLen: 16, ivLen: gcmFixedIVLen, block: aesCipher},
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:       {tls12: true, prot: protGCM, keyLen: 32, ivLen: gcmFixedIVLen, sha384: true, block: aesCipher},
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:         {tls12: true, prot: protGCM, keyLen: 32, ivLen: gcmFixedIVLen, sha384: true, block: aesCipher},
+	tls.TLS_RSA_WITH_AES_256_GCM_SHA384:               {tls12: true, prot: protGCM, keyLen: 32, ivLen: gcmFixedIVLen, sha384: true, block: aesCipher},
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: {tls12: true, prot: protChaCha, keyLen: chacha20poly1305.KeySize, ivLen: chachaIVLen},
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:   {tls12: true, prot: protChaCha, keyLen: chacha20poly1305.KeySize, ivLen: chachaIVLen},
 	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA:          {prot: protCBC, keyLen: 16, macLen: sha1MACLen, ivLen: aesBlockLen, mac: sha1.New, block: aesCipher},
 	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA:            {prot: protCBC, keyLen: 16, macLen: sha1MACLen, ivLen: aesBlockLen, mac: sha1.New, block: aesCipher},
 	tls.TLS_RSA_WITH_AES_128_CBC_SHA:                  {prot: protCBC, keyLen: 16, macLen: sha1MACLen, ivLen: aesBlockLen, mac: sha1.New, block: aesCipher},
 	tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA:          {prot: protCBC, keyLen: 32, macLen: sha1MACLen, ivLen: aesBlockLen, mac: sha1.New, block: aesCipher},
 	tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA:            {prot: protCBC, keyLen: 32, macLen: sha1MACLen, ivLen: aesBlockLen, mac: sha1.New, block: aesCipher},
 	tls.TLS_RSA_WITH_AES_256_CBC_SHA:                  {prot: protCBC, keyLen: 32, macLen: sha1MACLen, ivLen: aesBlockLen, mac: sha1.New, block: aesCipher},
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256:       {prot: protCBC, keyLen: 16, macLen: sha256MACLen, ivLen: aesBlockLen, mac: sha256.New, block: aesCipher},
-	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256:         {prot: protCBC, keyLen: 16, macLen: sha256MACLen, ivLen: aesBlockLen, mac: sha256.New, block: aesCipher},
-	tls.TLS_RSA_WITH_AES_128_CBC_SHA256:               {prot: protCBC, keyLen: 16, macLen: sha256MACLen, ivLen: aesBlockLen, mac: sha256.New, block: aesCipher},
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256:       {tls12: true, prot: protCBC, keyLen: 16, macLen: sha256MACLen, ivLen: aesBlockLen, mac: sha256.New, block: aesCipher},
+	tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256:         {tls12: true, prot: protCBC, keyLen: 16, macLen: sha256MACLen, ivLen: aesBlockLen, mac: sha256.New, block: aesCipher},
+	tls.TLS_RSA_WITH_AES_128_CBC_SHA256:               {tls12: true, prot: protCBC, keyLen: 16, macLen: sha256MACLen, ivLen: aesBlockLen, mac: sha256.New, block: aesCipher},
 	tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA:           {prot: protCBC, keyLen: 24, macLen: sha1MACLen, ivLen: desBlockLen, mac: sha1.New, block: tdesCipher},
 	tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA:                 {prot: protCBC, keyLen: 24, macLen: sha1MACLen, ivLen: desBlockLen, mac: sha1.New, block: tdesCipher},
 }
@@ -101,18 +108,16 @@ func (s recordSuite) prfHash() func() hash.Hash {
 	return sha256.New
 }
 
-// prf12 is the TLS 1.2 PRF: P_hash(secret, label + seed) cut to n bytes
-// (RFC 5246 §5).
-func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) []byte {
-	labelSeed := append([]byte(label), seed...)
+// pHash is P_hash(secret, seed) cut to n bytes (RFC 5246 §5).
+func pHash(h func() hash.Hash, secret, seed []byte, n int) []byte {
 	mac := hmac.New(h, secret)
-	mac.Write(labelSeed)
+	mac.Write(seed)
 	a := mac.Sum(nil) // A(1)
 	out := make([]byte, 0, n+mac.Size())
 	for len(out) < n {
 		mac.Reset()
 		mac.Write(a)
-		mac.Write(labelSeed)
+		mac.Write(seed)
 		out = mac.Sum(out)
 		mac.Reset()
 		mac.Write(a)
@@ -121,23 +126,51 @@ func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) 
 	return out[:n]
 }
 
+// prf12 is the TLS 1.2 PRF: P_hash(secret, label + seed) (RFC 5246 §5).
+func prf12(h func() hash.Hash, secret []byte, label string, seed []byte, n int) []byte {
+	return pHash(h, secret, append([]byte(label), seed...), n)
+}
+
+// prf10 is the PRF of TLS 1.0 and 1.1: P_MD5 over the secret's first half
+// XORed with P_SHA-1 over its second half, the halves sharing the middle
+// byte of an odd-length secret (RFC 2246 §5).
+func prf10(secret []byte, label string, seed []byte, n int) []byte {
+	half := (len(secret) + 1) / 2
+	ls := append([]byte(label), seed...)
+	out := pHash(md5.New, secret[:half], ls, n)
+	subtle.XORBytes(out, out, pHash(sha1.New, secret[len(secret)-half:], ls, n))
+	return out
+}
+
+// prf is the PRF of a session of this version and suite.
+func (s recordSuite) prf(version uint16, secret []byte, label string, seed []byte, n int) []byte {
+	if version < VersionTLS12 {
+		return prf10(secret, label, seed, n)
+	}
+	return prf12(s.prfHash(), secret, label, seed, n)
+}
+
 // recordKeys protect the records of one direction of a session.
 type recordKeys struct {
-	suite  recordSuite
-	macKey []byte
-	key    []byte
-	iv     []byte
-	aead   cipher.AEAD  // AEAD suites
-	block  cipher.Block // CBC suites
-	seq    uint64
+	suite   recordSuite
+	version uint16
+	macKey  []byte
+	key     []byte
+	iv      []byte
+	aead    cipher.AEAD  // AEAD suites
+	block   cipher.Block // CBC suites
+	seq     uint64
+	// chainIV is the IV of the next TLS 1.0 CBC record: the last cipher
+	// block of the record before it in this direction.
+	chainIV []byte
 }
 
 // deriveKeys expands the master secret into the client's and the
 // server's record keys (RFC 5246 §6.3: client MAC key, server MAC key,
 // client key, server key, client IV, server IV).
-func deriveKeys(s recordSuite, master, clientRandom, serverRandom []byte) (client, server *recordKeys, err error) {
+func deriveKeys(s recordSuite, version uint16, master, clientRandom, serverRandom []byte) (client, server *recordKeys, err error) {
 	seed := append(append([]byte{}, serverRandom...), clientRandom...)
-	kb := prf12(s.prfHash(), master, labelKeyExpansion, seed, 2*(s.macLen+s.keyLen+s.ivLen))
+	kb := s.prf(version, master, labelKeyExpansion, seed, 2*(s.macLen+s.keyLen+s.ivLen))
 	take := func(n int) []byte {
 		b := kb[:n:n]
 		kb = kb[n:]
@@ -146,17 +179,17 @@ func deriveKeys(s recordSuite, master, clientRandom, serverRandom []byte) (clien
 	cm, sm := take(s.macLen), take(s.macLen)
 	ck, sk := take(s.keyLen), take(s.keyLen)
 	civ, siv := take(s.ivLen), take(s.ivLen)
-	if client, err = newRecordKeys(s, cm, ck, civ); err != nil {
+	if client, err = newRecordKeys(s, version, cm, ck, civ); err != nil {
 		return nil, nil, err
 	}
-	if server, err = newRecordKeys(s, sm, sk, siv); err != nil {
+	if server, err = newRecordKeys(s, version, sm, sk, siv); err != nil {
 		return nil, nil, err
 	}
 	return client, server, nil
 }
 
-func newRecordKeys(s recordSuite, macKey, key, iv []byte) (*recordKeys, error) {
-	k := &recordKeys{suite: s, macKey: macKey, key: key, iv: iv}
+func newRecordKeys(s recordSuite, version uint16, macKey, key, iv []byte) (*recordKeys, error) {
+	k := &recordKeys{suite: s, version: version, macKey: macKey, key: key, iv: iv, chainIV: iv}
 	var err error
 	switch s.prot {
 	case protGCM:
@@ -225,6 +258,12 @@ func (k *recordKeys) seal(typ uint8, version uint16, plaintext []byte) []byte {
 		for range pad + 1 {
 			data = append(data, byte(pad))
 		}
+		if k.version == VersionTLS10 {
+			cipher.NewCBCEncrypter(k.block, k.chainIV).CryptBlocks(data, data)
+			k.chainIV = slices.Clone(data[len(data)-bs:])
+			payload = data
+			break
+		}
 		iv := randomBytes(bs)
 		cipher.NewCBCEncrypter(k.block, iv).CryptBlocks(data, data)
 		payload = append(iv, data...)
@@ -262,11 +301,17 @@ func (k *recordKeys) open(typ uint8, version uint16, payload []byte) ([]byte, er
 		return plain, nil
 	}
 	bs := k.block.BlockSize()
-	if len(payload) < 2*bs || len(payload)%bs != 0 {
+	iv, body := payload, payload
+	if k.version == VersionTLS10 {
+		iv = k.chainIV
+	} else if len(payload) >= bs {
+		iv, body = payload[:bs], payload[bs:]
+	}
+	if len(body) < bs || len(body)%bs != 0 || len(iv) < bs {
 		return nil, fmt.Errorf("%w: cbc record of %d bytes", ErrMalformed, len(payload))
 	}
-	data := append([]byte{}, payload[bs:]...)
-	cipher.NewCBCDecrypter(k.block, payload[:bs]).CryptBlocks(data, data)
+	data := append([]byte{}, body...)
+	cipher.NewCBCDecrypter(k.block, iv[:bs]).CryptBlocks(data, data)
 	pad := int(data[len(data)-1])
 	if pad+1+k.suite.macLen > len(data) {
 		return nil, errRecordMAC
@@ -285,5 +330,8 @@ func (k *recordKeys) open(typ uint8, version uint16, payload []byte) ([]byte, er
 		return nil, errRecordMAC
 	}
 	k.seq++
+	if k.version == VersionTLS10 {
+		k.chainIV = slices.Clone(body[len(body)-bs:])
+	}
 	return plain, nil
 }

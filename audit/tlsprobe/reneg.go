@@ -20,7 +20,7 @@ import (
 
 // Client-initiated renegotiation (the CVE-2011-1473 denial-of-service
 // class; testssl.sh's "Client-Initiated Renegotiation"): crypto/tls runs a
-// TLS 1.2 handshake on the connection, which it cannot renegotiate from as
+// TLS 1.0–1.2 handshake on the connection, which it cannot renegotiate from as
 // a client; the probe then sends, raw and protected under the session's
 // keys, one new ClientHello as the next record, and reads the first record
 // the server sends back.
@@ -37,11 +37,23 @@ const (
 const keyLogPrefix = "CLIENT_RANDOM "
 
 // captureConn keeps the first bytes read from a connection (the server's
-// hello flight, for its random), up to a cap.
+// hello flight, for its random), up to a cap, and the last block's worth
+// read and written: once the handshake is over, the ends of the two
+// Finished records, whose last cipher blocks are the next TLS 1.0 IVs.
 type captureConn struct {
 	net.Conn
-	buf   []byte
-	limit int
+	buf         []byte
+	limit       int
+	readTail    []byte
+	writtenTail []byte
+}
+
+// captureTail is the longest cipher block of the CBC suites.
+const captureTail = aesBlockLen
+
+func keepTail(tail, b []byte) []byte {
+	tail = append(tail, b[max(0, len(b)-captureTail):]...)
+	return tail[max(0, len(tail)-captureTail):]
 }
 
 func (c *captureConn) Read(b []byte) (int, error) {
@@ -49,61 +61,70 @@ func (c *captureConn) Read(b []byte) (int, error) {
 	if room := c.limit - len(c.buf); room > 0 && n > 0 {
 		c.buf = append(c.buf, b[:min(n, room)]...)
 	}
+	c.readTail = keepTail(c.readTail, b[:n])
 	return n, err
 }
 
-// renegTarget returns the accepted TLS 1.2 suites the probe can protect
-// records of, or why there is no probe to run.
-func renegTarget(versions []evidence.VersionResult) ([]uint16, evidence.VulnCheck, bool) {
-	var tls12 []uint16
-	older, tls13 := false, false
+func (c *captureConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.writtenTail = keepTail(c.writtenTail, b[:n])
+	return n, err
+}
+
+// renegTarget picks the newest of TLS 1.2, 1.1 and 1.0 with an accepted
+// suite the probe can protect records of, and those suites; or says why
+// there is no probe to run.
+func renegTarget(versions []evidence.VersionResult) (uint16, []uint16, evidence.VulnCheck, bool) {
+	accepted := map[string][]uint16{}
+	anyOld, tls13 := false, false
 	for _, v := range versions {
 		if v.Support != evidence.Supported {
 			continue
 		}
 		switch v.Version {
-		case evidence.TLS12:
-			tls12 = suiteCodes(v.Suites, nil)
+		case evidence.TLS10, evidence.TLS11, evidence.TLS12:
+			accepted[v.Version] = suiteCodes(v.Suites, nil)
+			anyOld = anyOld || len(accepted[v.Version]) > 0
 		case evidence.TLS13:
 			tls13 = true
-		case evidence.SSLv3, evidence.TLS10, evidence.TLS11:
-			older = true
+		}
+	}
+	for _, name := range []string{evidence.TLS12, evidence.TLS11, evidence.TLS10} {
+		wire, _ := WireVersion(name)
+		var offer []uint16
+		for _, code := range accepted[name] {
+			if s, ok := recordSuites[code]; ok && (!s.tls12 || wire == VersionTLS12) {
+				offer = append(offer, code)
+			}
+		}
+		if len(offer) > 0 {
+			return wire, offer, evidence.VulnCheck{}, true
 		}
 	}
 	switch {
-	case len(tls12) == 0 && older:
-		return nil, evidence.VulnCheck{Status: evidence.VulnNotTested,
-			Detail: "TLS 1.2 not accepted: the probe renegotiates over TLS 1.2 only, and the server accepts only older versions"}, false
-	case len(tls12) == 0 && tls13:
-		return nil, evidence.VulnCheck{Status: evidence.VulnNotApplicable,
-			Detail: "only TLS 1.3 accepted, which has no renegotiation (RFC 8446 §4.1.2)"}, false
-	case len(tls12) == 0:
-		return nil, evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "no TLS 1.2 suite accepted"}, false
+	case anyOld:
+		return 0, nil, evidence.VulnCheck{Status: evidence.VulnNotTested,
+			Detail: "none of the accepted TLS 1.0–1.2 suites is one the probe runs (ECDHE or RSA key exchange with AES-GCM, ChaCha20-Poly1305, AES-CBC or 3DES-CBC)"}, false
+	case tls13:
+		return 0, nil, evidence.VulnCheck{Status: evidence.VulnNotApplicable,
+			Detail: "no TLS 1.0–1.2 accepted, and TLS 1.3 has no renegotiation (RFC 8446 §4.1.2)"}, false
 	}
-	var offer []uint16
-	for _, s := range tls12 {
-		if _, ok := recordSuites[s]; ok {
-			offer = append(offer, s)
-		}
-	}
-	if len(offer) == 0 {
-		return nil, evidence.VulnCheck{Status: evidence.VulnNotTested, Version: evidence.TLS12,
-			Detail: "none of the accepted TLS 1.2 suites is one the probe runs (ECDHE or RSA key exchange with AES-GCM, ChaCha20-Poly1305, AES-CBC or 3DES-CBC)"}, false
-	}
-	return offer, evidence.VulnCheck{}, true
+	return 0, nil, evidence.VulnCheck{Status: evidence.VulnNotTested, Detail: "no TLS 1.0, 1.1 or 1.2 suite accepted"}, false
 }
 
-// clientRenegotiation is the probe: one connection, a TLS 1.2 handshake
-// with crypto/tls offering the accepted suites it can protect, then a
+// clientRenegotiation is the probe: one connection, a handshake with
+// crypto/tls at the newest of TLS 1.2, 1.1 and 1.0 accepted, offering the
+// accepted suites whose records it can protect, then a
 // renegotiation ClientHello in the session and the server's first record
 // in answer: a handshake record is a renegotiation under way (accepted);
 // an alert, a close or silence within the wait is a refusal.
 func (p *Prober) clientRenegotiation(ctx context.Context, versions []evidence.VersionResult) evidence.VulnCheck {
-	offer, skip, ok := renegTarget(versions)
+	wire, offer, skip, ok := renegTarget(versions)
 	if !ok {
 		return skip
 	}
-	c := evidence.VulnCheck{Status: evidence.VulnInconclusive, Version: evidence.TLS12}
+	name := VersionName(wire)
+	c := evidence.VulnCheck{Status: evidence.VulnInconclusive, Version: name}
 	conn, release, dialErr := p.dialOne(ctx, &c.Connections)
 	if dialErr != nil {
 		c.Error = dialErr
@@ -115,15 +136,15 @@ func (p *Prober) clientRenegotiation(ctx context.Context, versions []evidence.Ve
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	s, err := p.renegSession(ctx, conn, offer)
+	s, err := p.renegSession(ctx, conn, wire, offer)
 	if err != nil {
 		c.Error = evidence.Classify("handshake", err)
-		c.Detail = "no TLS 1.2 session to renegotiate: " + err.Error()
+		c.Detail = fmt.Sprintf("no %s session to renegotiate: %v", name, err)
 		return c
 	}
-	hello := BuildClientHello(HelloOptions{Version: VersionTLS12, Suites: offer, SNI: p.Config.SNI,
+	hello := BuildClientHello(HelloOptions{Version: wire, Suites: offer, SNI: p.Config.SNI,
 		RenegotiatedConnection: s.verifyData, ExtendedMasterSecret: s.ems})
-	record := s.client.seal(recordTypeHandshake, VersionTLS12, hello[recordHeaderLen:])
+	record := s.client.seal(recordTypeHandshake, wire, hello[recordHeaderLen:])
 	wait := p.vulnWait()
 	if err := conn.SetDeadline(time.Now().Add(wait)); err != nil {
 		c.Error = evidence.Classify("renegotiation", err)
@@ -137,7 +158,7 @@ func (p *Prober) clientRenegotiation(ctx context.Context, versions []evidence.Ve
 	}
 	r, err := readRenegReply(conn, s.server)
 	v := renegVerdict(r, err, wait, err != nil && ctx.Err() != nil)
-	v.Version, v.Connections = evidence.TLS12, c.Connections
+	v.Version, v.Connections = name, c.Connections
 	return v
 }
 
@@ -172,7 +193,7 @@ func (p *Prober) dialOne(ctx context.Context, conns *int) (net.Conn, func(), *ev
 	}
 }
 
-// renegSession is an established TLS 1.2 session with what a
+// renegSession is an established TLS 1.0–1.2 session with what a
 // renegotiation needs: the record keys of both directions, their next
 // sequence numbers, and the client's Finished verify_data.
 type renegSession struct {
@@ -190,14 +211,14 @@ type renegSession struct {
 // When the session offers exported keying material (RFC 5705: EMS on), it
 // is recomputed from what was recovered and compared, so a mismatch is
 // found here rather than sent to the server as garbage.
-func (p *Prober) renegSession(ctx context.Context, conn net.Conn, offer []uint16) (*renegSession, error) {
+func (p *Prober) renegSession(ctx context.Context, conn net.Conn, wire uint16, offer []uint16) (*renegSession, error) {
 	var keyLog bytes.Buffer
 	capt := &captureConn{Conn: conn, limit: maxResponseBytes}
 	tc := tls.Client(capt, &tls.Config{
 		ServerName:             p.Config.SNI,
 		InsecureSkipVerify:     true, // the certificate is judged elsewhere; here only the session matters
-		MinVersion:             tls.VersionTLS12,
-		MaxVersion:             tls.VersionTLS12,
+		MinVersion:             wire,
+		MaxVersion:             wire,
 		CipherSuites:           offer,
 		SessionTicketsDisabled: true,
 		KeyLogWriter:           &keyLog,
@@ -209,8 +230,8 @@ func (p *Prober) renegSession(ctx context.Context, conn net.Conn, offer []uint16
 		return nil, fmt.Errorf("the handshake failed: %w", err)
 	}
 	st := tc.ConnectionState()
-	if st.Version != tls.VersionTLS12 || st.DidResume || len(st.TLSUnique) != verifyDataLen {
-		return nil, fmt.Errorf("%w: not a full TLS 1.2 handshake (version 0x%04x, resumed %v)", ErrMalformed, st.Version, st.DidResume)
+	if st.Version != wire || st.DidResume || len(st.TLSUnique) != verifyDataLen {
+		return nil, fmt.Errorf("%w: not a full %s handshake (version 0x%04x, resumed %v)", ErrMalformed, VersionName(wire), st.Version, st.DidResume)
 	}
 	suite, ok := recordSuites[st.CipherSuite]
 	if !ok {
@@ -224,19 +245,30 @@ func (p *Prober) renegSession(ctx context.Context, conn net.Conn, offer []uint16
 	if resp == nil || resp.Hello == nil {
 		return nil, fmt.Errorf("the captured ServerHello could not be read: %w", perr)
 	}
-	if resp.Hello.Suite != st.CipherSuite || resp.Hello.Version != VersionTLS12 {
+	if resp.Hello.Suite != st.CipherSuite || resp.Hello.Version != wire {
 		return nil, fmt.Errorf("%w: the captured ServerHello does not match the session", ErrMalformed)
 	}
 	serverRandom := resp.Hello.Random[:]
 	if ekm, err := st.ExportKeyingMaterial("EXPERIMENTAL mxaudit key check", nil, verifyDataLen); err == nil {
 		seed := append(append([]byte{}, clientRandom...), serverRandom...)
-		if !hmac.Equal(ekm, prf12(suite.prfHash(), master, "EXPERIMENTAL mxaudit key check", seed, verifyDataLen)) {
+		if !hmac.Equal(ekm, suite.prf(wire, master, "EXPERIMENTAL mxaudit key check", seed, verifyDataLen)) {
 			return nil, errors.New("internal: the recovered session secrets do not match the session")
 		}
 	}
-	client, server, err := deriveKeys(suite, master, clientRandom, serverRandom)
+	client, server, err := deriveKeys(suite, wire, master, clientRandom, serverRandom)
 	if err != nil {
 		return nil, err
+	}
+	if wire == VersionTLS10 && suite.prot == protCBC {
+		// crypto/tls reads no further than the server's Finished (the
+		// server says nothing more until we speak), so the streams end
+		// with the two Finished records.
+		bs := client.block.BlockSize()
+		if len(capt.readTail) < bs || len(capt.writtenTail) < bs {
+			return nil, errors.New("internal: the Finished records were not seen")
+		}
+		client.chainIV = slices.Clone(capt.writtenTail[len(capt.writtenTail)-bs:])
+		server.chainIV = slices.Clone(capt.readTail[len(capt.readTail)-bs:])
 	}
 	// Each side's Finished was its record 0 under the new keys.
 	client.seq, server.seq = 1, 1

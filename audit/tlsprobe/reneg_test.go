@@ -126,7 +126,7 @@ func renegFake(t *testing.T, cfg *tls.Config, then func(*fakeSession)) string {
 					t.Error("fake: own ServerHello not captured")
 					return
 				}
-				ck, sk, err := deriveKeys(recordSuites[st.CipherSuite], ms, cr, resp.Hello.Random[:])
+				ck, sk, err := deriveKeys(recordSuites[st.CipherSuite], st.Version, ms, cr, resp.Hello.Random[:])
 				if err != nil {
 					t.Errorf("fake: %v", err)
 					return
@@ -145,6 +145,11 @@ func renegFake(t *testing.T, cfg *tls.Config, then func(*fakeSession)) string {
 
 func tls12Versions(t *testing.T, codes ...uint16) []evidence.VersionResult {
 	t.Helper()
+	return versionsOf(t, evidence.TLS12, codes...)
+}
+
+func versionsOf(t *testing.T, version string, codes ...uint16) []evidence.VersionResult {
+	t.Helper()
 	var suites []evidence.Suite
 	for _, c := range codes {
 		s, ok := SuiteByCode(c)
@@ -153,7 +158,7 @@ func tls12Versions(t *testing.T, codes ...uint16) []evidence.VersionResult {
 		}
 		suites = append(suites, s)
 	}
-	return []evidence.VersionResult{{Version: evidence.TLS12, Support: evidence.Supported, Suites: suites, Complete: true}}
+	return []evidence.VersionResult{{Version: version, Support: evidence.Supported, Suites: suites, Complete: true}}
 }
 
 func renegProber(addr string, dials *int) *Prober {
@@ -239,6 +244,31 @@ func TestClientRenegotiation(t *testing.T) {
 		})
 	}
 
+	// TLS 1.1 (explicit IVs) and TLS 1.0 (each IV the last cipher block
+	// of the record before, the Finished's for the first): CBC only, with
+	// the TLS 1.0 PRF; the probe picks the newest version accepted.
+	for _, v := range []struct {
+		name string
+		wire uint16
+	}{{evidence.TLS11, tls.VersionTLS11}, {evidence.TLS10, tls.VersionTLS10}} {
+		for _, suite := range []uint16{tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA} {
+			t.Run("crypto/tls refuses/"+v.name+"/"+SuiteCode(suite), func(t *testing.T) {
+				cfg := &tls.Config{Certificates: []tls.Certificate{cert}, CipherSuites: []uint16{suite}, MinVersion: v.wire, MaxVersion: v.wire}
+				addr := renegFake(t, cfg, func(f *fakeSession) { _, _ = f.tc.Read(make([]byte, 1)) })
+				dials := 0
+				gcm, _ := SuiteByCode(tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
+				versions := append(versionsOf(t, v.name, suite),
+					// A TLS 1.2 that accepted nothing: the probe goes down to v.
+					evidence.VersionResult{Version: evidence.TLS12, Support: evidence.NotSupported},
+					evidence.VersionResult{Version: evidence.TLS13, Support: evidence.Supported, Suites: []evidence.Suite{gcm}})
+				got := renegProber(addr, &dials).clientRenegotiation(t.Context(), versions)
+				if got.Status != evidence.VulnNotVulnerable || !strings.Contains(got.Detail, "unexpected_message (10)") || got.Version != v.name {
+					t.Errorf("got %s %s %q (%v), want not_vulnerable by unexpected_message", got.Version, got.Status, got.Detail, got.Error)
+				}
+			})
+		}
+	}
+
 	gcm := tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 	cbc := tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
 	cases := []struct {
@@ -312,7 +342,7 @@ func TestClientRenegotiation(t *testing.T) {
 func TestClientRenegotiationNotRun(t *testing.T) {
 	rc4, _ := SuiteByCode(0xC011) // ECDHE-RSA-RC4-SHA: not a suite the probe protects
 	s13, _ := SuiteByCode(0x1301)
-	s10, _ := SuiteByCode(0xC013)
+	s12, _ := SuiteByCode(0xC02F) // AES-GCM: defined for TLS 1.2 only
 	cases := []struct {
 		name     string
 		versions []evidence.VersionResult
@@ -320,9 +350,9 @@ func TestClientRenegotiationNotRun(t *testing.T) {
 		detail   string
 	}{
 		{"TLS 1.3 only", []evidence.VersionResult{{Version: evidence.TLS13, Support: evidence.Supported, Suites: []evidence.Suite{s13}}}, evidence.VulnNotApplicable, "no renegotiation"},
-		{"TLS 1.0 only", []evidence.VersionResult{{Version: evidence.TLS10, Support: evidence.Supported, Suites: []evidence.Suite{s10}}}, evidence.VulnNotTested, "TLS 1.2 only"},
+		{"TLS 1.0 with a TLS 1.2-only suite", []evidence.VersionResult{{Version: evidence.TLS10, Support: evidence.Supported, Suites: []evidence.Suite{s12}}}, evidence.VulnNotTested, "none of the accepted"},
 		{"RC4 only", []evidence.VersionResult{{Version: evidence.TLS12, Support: evidence.Supported, Suites: []evidence.Suite{rc4}}}, evidence.VulnNotTested, "none of the accepted"},
-		{"nothing", nil, evidence.VulnNotTested, "no TLS 1.2"},
+		{"nothing", nil, evidence.VulnNotTested, "no TLS 1.0, 1.1 or 1.2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,14 +369,23 @@ func TestClientRenegotiationNotRun(t *testing.T) {
 // exporter (PRF(master, label, client random + server random)).
 func TestPRF12(t *testing.T) {
 	cert := renegCert(t)
-	for _, suite := range []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384} {
+	for _, tc := range []struct {
+		suite   uint16
+		version uint16
+	}{
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.VersionTLS12},
+		{tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.VersionTLS12},
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.VersionTLS11},
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.VersionTLS10},
+	} {
+		suite := tc.suite
 		c, s := net.Pipe()
 		var keyLog, serverOut bytes.Buffer
 		wc := &writeCapture{Conn: s}
-		srv := tls.Server(wc, &tls.Config{Certificates: []tls.Certificate{cert}, CipherSuites: []uint16{suite}, MaxVersion: tls.VersionTLS12})
+		srv := tls.Server(wc, &tls.Config{Certificates: []tls.Certificate{cert}, CipherSuites: []uint16{suite}, MinVersion: tc.version, MaxVersion: tc.version})
 		done := make(chan error, 1)
 		go func() { done <- srv.Handshake() }()
-		cl := tls.Client(c, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, KeyLogWriter: &keyLog})
+		cl := tls.Client(c, &tls.Config{InsecureSkipVerify: true, MinVersion: tc.version, MaxVersion: tc.version, CipherSuites: []uint16{suite}, KeyLogWriter: &keyLog})
 		if err := cl.Handshake(); err != nil {
 			t.Fatal(err)
 		}
@@ -367,9 +406,9 @@ func TestPRF12(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := prf12(recordSuites[suite].prfHash(), ms, "EXPERIMENTAL test", append(append([]byte{}, cr...), resp.Hello.Random[:]...), 64)
+		got := recordSuites[suite].prf(tc.version, ms, "EXPERIMENTAL test", append(append([]byte{}, cr...), resp.Hello.Random[:]...), 64)
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s: prf12 = %x, crypto/tls exporter = %x", SuiteCode(suite), got, want)
+			t.Errorf("%s %s: prf = %x, crypto/tls exporter = %x", VersionName(tc.version), SuiteCode(suite), got, want)
 		}
 		_ = c.Close()
 		_ = s.Close()
@@ -380,28 +419,32 @@ func TestPRF12(t *testing.T) {
 // renegotiation ClientHello and to its verdict: no panic, no read past a
 // record, and "vulnerable" only for a handshake record.
 func FuzzRenegReply(f *testing.F) {
-	f.Add([]byte{21, 3, 3, 0, 2, 1, 100}, false)
-	f.Add([]byte{22, 3, 3, 0, 6, 2, 0, 0, 70, 3, 3}, true)
-	f.Add([]byte{21, 3, 3, 0, 26}, false)
-	f.Add([]byte{23, 3, 3, 0xff, 0xff}, true)
-	f.Add([]byte{22, 3, 3, 0x48, 0x01}, false)
+	f.Add([]byte{21, 3, 3, 0, 2, 1, 100}, uint8(0))
+	f.Add([]byte{22, 3, 3, 0, 6, 2, 0, 0, 70, 3, 3}, uint8(1))
+	f.Add([]byte{21, 3, 3, 0, 26}, uint8(0))
+	f.Add([]byte{23, 3, 3, 0xff, 0xff}, uint8(1))
+	f.Add([]byte{22, 3, 3, 0x48, 0x01}, uint8(2))
 	master := bytes.Repeat([]byte{7}, masterSecretLen)
 	cr, sr := bytes.Repeat([]byte{1}, randomLen), bytes.Repeat([]byte{2}, randomLen)
-	_, gcmKeys, err := deriveKeys(recordSuites[tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], master, cr, sr)
-	if err != nil {
-		f.Fatal(err)
-	}
-	_, cbcKeys, err := deriveKeys(recordSuites[tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256], master, cr, sr)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, b []byte, useCBC bool) {
-		keys := *gcmKeys
-		if useCBC {
-			keys = *cbcKeys
+	var keys []*recordKeys
+	for _, k := range []struct {
+		suite   uint16
+		version uint16
+	}{
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.VersionTLS12},
+		{tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, tls.VersionTLS12},
+		{tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, tls.VersionTLS10},
+	} {
+		_, server, err := deriveKeys(recordSuites[k.suite], k.version, master, cr, sr)
+		if err != nil {
+			f.Fatal(err)
 		}
+		keys = append(keys, server)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, mode uint8) {
+		k := *keys[int(mode)%len(keys)]
 		r := bytes.NewReader(b)
-		rr, err := readRenegReply(r, &keys)
+		rr, err := readRenegReply(r, &k)
 		if used := len(b) - r.Len(); used > recordHeaderLen+maxCiphertextLen {
 			t.Fatalf("read %d bytes", used)
 		}

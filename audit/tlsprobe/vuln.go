@@ -168,9 +168,8 @@ func (p *Prober) vulnWait() time.Duration { return min(DefaultVulnWait, p.Config
 //   - only when RSA key exchange is accepted, three connections send
 //     differently padded RSA key exchanges (ROBOT).
 //
-//   - only when TLS 1.2 is accepted, one connection completes a TLS 1.2
-//     handshake and asks to renegotiate inside it (client-initiated
-//     renegotiation).
+//   - one connection completes a TLS 1.0–1.2 handshake and asks to
+//     renegotiate inside it (client-initiated renegotiation).
 //
 // So it costs 3 connections, 6 with RSA key exchange. STARTTLS injection
 // is an SMTP matter (audit/smtp): it is left NotTested for the caller.
@@ -188,7 +187,7 @@ func (p *Prober) Vulns(ctx context.Context, versions []evidence.VersionResult) e
 		out.Heartbleed, out.CCSInjection, out.SecureRenegotiation, out.Compression, out.ROBOT, out.ClientRenegotiation = nt, nt, nt, nt, nt, nt
 		if p.Dial != nil {
 			// A TLS 1.3-only server is not tested but immune: say so.
-			if _, skip, _ := renegTarget(versions); skip.Status == evidence.VulnNotApplicable {
+			if _, _, skip, _ := renegTarget(versions); skip.Status == evidence.VulnNotApplicable {
 				out.ClientRenegotiation = skip
 			}
 		}

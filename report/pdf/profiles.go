@@ -155,15 +155,6 @@ func (d *reportDoc) profileTable(names []string) {
 	}
 }
 
-func isProfile(name string) bool {
-	for _, p := range grade.SenderProfiles() {
-		if p == name {
-			return true
-		}
-	}
-	return false
-}
-
 // profileNames lists the sender-authentication profiles any vendor row shows.
 func profileNames(r *report.Report) []string {
 	var out []string

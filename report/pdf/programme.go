@@ -124,6 +124,10 @@ func (d *reportDoc) programme() {
 	}
 }
 
+// statusShare is the least share of the width a control-status column
+// takes: "incomplete" in bold, with the cell's margins (18.6 mm of 174).
+const statusShare = 0.108
+
 func exceptionCols(d *reportDoc) []column {
 	return []column{
 		col(d.text("col.exception", nil), 0.07), col(d.text("col.scope", nil), 0.25), col(d.text("col.approver", nil), 0.13),
@@ -161,14 +165,17 @@ func (d *reportDoc) controls() {
 			rowOf[[2]string{v.Vendor, v.Domain}] = i
 		}
 	}
-	share := 0.58
+	// Each status column is wide enough for "incomplete" in bold; the
+	// vendor and domain columns take what is left.
+	share := max(0.58, statusShare*float64(len(names)))
 	if auth {
-		share = 0.37
+		share = max(0.37, statusShare*float64(len(names)))
 	}
-	cols := []column{col(d.text("col.vendor", nil), 0.16), col(d.text("col.domain", nil), 0.19)}
-	if !auth {
-		cols[0].share, cols[1].share = 0.2, 0.22
+	rest := 1 - share
+	if auth {
+		rest -= 0.09 + 0.1 + 0.09
 	}
+	cols := []column{col(d.text("col.vendor", nil), rest*0.46), col(d.text("col.domain", nil), rest*0.54)}
 	for _, n := range names {
 		c := col(n, share/float64(len(names)))
 		c.align = "C"

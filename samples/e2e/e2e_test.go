@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
 	"github.com/mxaudit/mxaudit/audit/grade"
@@ -35,7 +36,45 @@ var instances = []instance{
 	{"expired", "127.0.9.14", "postfix"},
 	{"mismatch", "127.0.9.15", "postfix"},
 	{"nostarttls", "127.0.9.16", "postfix"},
+	{"dualcert", "127.0.9.17", "postfix"},
+	{"tls13", "127.0.9.18", "postfix"},
+	{"ccert", "127.0.9.19", "postfix"},
 	{"exim", "127.0.9.20", "exim"},
+	{"opensmtpd", "127.0.9.21", "opensmtpd"},
+}
+
+// The IPv6 instances, inside the network namespace e2e.sh creates (absent
+// when it skipped IPv6, see ipv6.txt), and the throttling proxy in front
+// of the modern Postfix: not in instances.txt, and not compared with
+// testssl.sh (the servers behind them are configured like ones that are).
+var (
+	v6instances = []instance{
+		{"v6only", "fd6e:2e2e:9::10", "postfix"},
+		{"v6plain", "fd6e:2e2e:9::16", "postfix"},
+	}
+	throttled = instance{"throttled", "127.0.9.22", "proxy"}
+)
+
+// ecdsa12 are the ECDSA suites Debian 12's OpenSSL 3.0 adds to Postfix's
+// default TLS 1.2 list with an ECDSA certificate beside the RSA one.
+var ecdsa12 = []string{
+	"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+	"ECDHE-ECDSA-AES128-CCM", "ECDHE-ECDSA-AES256-CCM", "ECDHE-ECDSA-AES128-CCM8", "ECDHE-ECDSA-AES256-CCM8",
+	"ECDHE-ECDSA-ARIA128-GCM-SHA256", "ECDHE-ECDSA-ARIA256-GCM-SHA384", "ECDHE-ECDSA-AES128-SHA256",
+	"ECDHE-ECDSA-AES256-SHA384", "ECDHE-ECDSA-CAMELLIA128-SHA256", "ECDHE-ECDSA-CAMELLIA256-SHA384",
+	"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA",
+}
+
+// withoutAnon drops the anonymous (ADH, AECDH) suites, which Postfix leaves
+// out when it asks for a client certificate.
+func withoutAnon(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if !strings.HasPrefix(s, "ADH-") && !strings.HasPrefix(s, "AECDH-") {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Suite sets by OpenSSL name, as Debian 12's OpenSSL 3.0 serves them with an
@@ -91,6 +130,10 @@ type serverWant struct {
 	// dh maps a key-exchange kind ("DHE", "DH_anon") to the DH prime
 	// sizes (bits) its suites must show; ECDHE must always be x25519.
 	dh map[string][]int
+	// neverCompletes: every handshake ends after the ServerHello, so the
+	// suites are those chosen in a ServerHello and the full handshake
+	// failed with this alert.
+	neverCompletes int
 }
 
 var defaultPostfix = serverWant{
@@ -138,6 +181,43 @@ var servers = map[string]serverWant{
 	"expired":    defaultPostfix,
 	"mismatch":   defaultPostfix,
 	"nostarttls": {status: evidence.ProbeNoSTARTTLS},
+	"dualcert": { // TLS 1.2+, an RSA and an ECDSA certificate
+		status: evidence.ProbeOK,
+		suites: map[string][]string{evidence.TLS12: concat(tls12Default, ecdsa12), evidence.TLS13: tls13Default},
+		pref:   evidence.PreferClient,
+		dh:     map[string][]int{"DHE": {2048}, "DH_anon": {1024, 3072}},
+	},
+	"tls13": {
+		status: evidence.ProbeOK,
+		suites: map[string][]string{evidence.TLS13: tls13Default},
+		pref:   evidence.PreferClient,
+	},
+	// The "encrypt" level: Postfix's mandatory protocols (TLS 1.2+) and
+	// ciphers (medium), anonymous suites out since it asks for a certificate.
+	"ccert": {
+		status: evidence.ProbeOK,
+		suites: map[string][]string{evidence.TLS12: withoutAnon(tls12Default), evidence.TLS13: tls13Default},
+		pref:   evidence.PreferClient,
+		dh:     map[string][]int{"DHE": {2048}},
+	},
+	// OpenSMTPD 6.8 (OpenSSL 3, server order): suites chosen in a
+	// ServerHello, every handshake then ended with internal_error (80).
+	"opensmtpd": {
+		status: evidence.ProbeOK,
+		suites: map[string][]string{
+			evidence.TLS12: {"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ARIA256-GCM-SHA384",
+				"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ARIA128-GCM-SHA256", "ECDHE-RSA-AES256-SHA384", "ECDHE-RSA-CAMELLIA256-SHA384",
+				"ECDHE-RSA-AES128-SHA256", "ECDHE-RSA-CAMELLIA128-SHA256", "ECDHE-RSA-AES256-SHA", "ECDHE-RSA-AES128-SHA",
+				"AES256-GCM-SHA384", "AES256-CCM8", "AES256-CCM", "ARIA256-GCM-SHA384", "AES128-GCM-SHA256", "AES128-CCM8",
+				"AES128-CCM", "ARIA128-GCM-SHA256", "AES256-SHA256", "CAMELLIA256-SHA256", "AES128-SHA256", "CAMELLIA128-SHA256",
+				"AES256-SHA", "CAMELLIA256-SHA", "AES128-SHA", "CAMELLIA128-SHA"},
+			evidence.TLS13: {"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"},
+		},
+		pref:           evidence.PreferServer,
+		neverCompletes: 80,
+	},
+	"v6only":  defaultPostfix,
+	"v6plain": {status: evidence.ProbeNoSTARTTLS},
 	"exim": { // GnuTLS "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" with an ECDSA P-256 key
 		status: evidence.ProbeOK,
 		suites: map[string][]string{
@@ -166,6 +246,11 @@ type hostWant struct {
 	// selector type" prefixes ("3 1 1"); nil when nothing matched.
 	tlsa evidence.DNSStatus
 	dane []string
+	// more are the instances of the host's further addresses (AAAA after A).
+	more []string
+	// otherKeys are the key types of the other certificates a sender can
+	// get at the first address (Address.OtherCerts), each judged like cert.
+	otherKeys []string
 }
 
 // domainWant is every verdict on one domain, as the CLI gives it.
@@ -181,6 +266,11 @@ type domainWant struct {
 	findings []string // the exact set of finding codes
 	// bod1801 is the CISA BOD 18-01 profile's status ("" not checked).
 	bod1801 grade.ControlStatus
+	// reasons maps a finding code to text its reason (the finding's
+	// "reason" argument) must contain.
+	reasons map[string]string
+	// v6 marks a domain served from the IPv6 namespace (skipped with it).
+	v6 bool
 }
 
 func good(cn string) *certWant { return &certWant{trusted: true, nameMatch: true, cn: cn} }
@@ -272,6 +362,54 @@ var domains = []domainWant{
 		bod1801:  grade.ControlPass,
 	},
 	{
+		// An RSA and an ECDSA certificate: both collected and judged.
+		domain: "dualcert.e2e.test", grade: "B", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
+		hosts: []hostWant{{name: "mx.dualcert.e2e.test", pref: 10, instance: "dualcert", cert: good("mx.dualcert.e2e.test"),
+			tlsa: evidence.DNSOK, dane: []string{"3 1 1"}, otherKeys: []string{"ECDSA"}}},
+		findings: concat(noSenderAuth, []string{"CLIENT_CIPHER_ORDER", "MTASTS_MISSING", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}),
+	},
+	{
+		domain: "tls13.e2e.test", grade: "A", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
+		hosts:    []hostWant{{name: "mx.tls13.e2e.test", pref: 10, instance: "tls13", cert: good("mx.tls13.e2e.test"), tlsa: evidence.DNSNXDomain}},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
+	},
+	{
+		// A client certificate required: the handshake completes, EHLO
+		// inside TLS gets a 421 on every session, so no sender can deliver.
+		domain: "ccert.e2e.test", grade: "F", forced: grade.ForcedTLSNotEligible, mxKind: evidence.MXExplicit,
+		hosts:    []hostWant{{name: "mx.ccert.e2e.test", pref: 10, instance: "ccert", cert: good("mx.ccert.e2e.test"), tlsa: evidence.DNSNXDomain}},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "STARTTLS_FAILED", "TLSRPT_MISSING"}),
+		reasons:  map[string]string{"STARTTLS_FAILED": "No client certificate presented"},
+	},
+	{
+		// Every handshake aborts after the ServerHello; the certificate
+		// still comes from the raw hellos' cleartext answers.
+		domain: "opensmtpd.e2e.test", grade: "F", forced: grade.ForcedTLSNotEligible, mxKind: evidence.MXExplicit,
+		hosts:    []hostWant{{name: "mx.opensmtpd.e2e.test", pref: 10, instance: "opensmtpd", cert: good("mx.opensmtpd.e2e.test"), tlsa: evidence.DNSNXDomain}},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "STARTTLS_FAILED", "TLSRPT_MISSING"}),
+		reasons:  map[string]string{"STARTTLS_FAILED": "no TLS handshake ever completed"},
+	},
+	{
+		// The modern Postfix behind the throttling proxy: the same verdicts.
+		domain: "throttled.e2e.test", grade: "A", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
+		hosts:    []hostWant{{name: "mx.throttled.e2e.test", pref: 10, instance: "throttled", cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSNXDomain}},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
+	},
+	{
+		// An AAAA-only MX host: Postfix's defaults over IPv6.
+		domain: "v6only.e2e.test", grade: "D", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit, v6: true,
+		hosts:    []hostWant{{name: "mx.v6only.e2e.test", pref: 10, instance: "v6only", cert: good("mx.v6only.e2e.test"), tlsa: evidence.DNSNXDomain}},
+		findings: concat(weakPostfix, noSenderAuth, []string{"MTASTS_MISSING", "TLSRPT_MISSING"}),
+	},
+	{
+		// A dual-stack MX host: the modern Postfix over IPv4, no STARTTLS
+		// over IPv6. A sender that picks IPv6 delivers in plain text.
+		domain: "dualstack.e2e.test", grade: "F", forced: grade.ForcedTLSNotEligible, mxKind: evidence.MXExplicit, v6: true,
+		hosts: []hostWant{{name: "mx.dual.e2e.test", pref: 10, instance: "modern", more: []string{"v6plain"},
+			cert: good("mx.modern.e2e.test"), tlsa: evidence.DNSNXDomain}},
+		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "NO_STARTTLS", "TLSRPT_MISSING"}),
+	},
+	{
 		domain: "unsigned.test", grade: "B", forced: grade.ForcedTLSEligible, mxKind: evidence.MXExplicit,
 		hosts:    []hostWant{{name: "mx.unsigned.test", pref: 10, instance: "tls12", cert: good("mx.tls12.e2e.test"), tlsa: evidence.DNSOK, dane: []string{"3 1 1"}}},
 		findings: concat(noSenderAuth, []string{"MTASTS_MISSING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"}),
@@ -333,13 +471,35 @@ func readStatus(t *testing.T, name string) int {
 
 func instanceByName(t *testing.T, name string) instance {
 	t.Helper()
-	for _, in := range instances {
+	for _, in := range concatInstances(instances, v6instances, []instance{throttled}) {
 		if in.name == name {
 			return in
 		}
 	}
 	t.Fatalf("no instance %q", name)
 	return instance{}
+}
+
+func concatInstances(lists ...[]instance) []instance {
+	var out []instance
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// ipv6 reports whether e2e.sh started the IPv6 servers; when it skipped
+// them (no IPv6 in this kernel or container, no network namespaces) it
+// says why in ipv6.txt, and the tests of those servers are skipped with
+// that message.
+func ipv6(t *testing.T) (ok bool, why string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(outDir(t), "ipv6.txt"))
+	if err != nil {
+		t.Fatalf("e2e.sh wrote no ipv6.txt: %v", err)
+	}
+	line := strings.TrimSpace(string(b))
+	return strings.HasPrefix(line, "ok:"), line
 }
 
 // probeOf returns the probe of ip from any domain of the scan (the probe is
@@ -432,9 +592,13 @@ func TestExitStatus(t *testing.T) {
 
 func TestServers(t *testing.T) {
 	scan := readScan(t, filepath.Join(outDir(t), "scan.json"))
-	for _, in := range instances {
+	v6ok, why := ipv6(t)
+	for _, in := range concatInstances(instances, v6instances) {
 		want := servers[in.name]
 		t.Run(in.name, func(t *testing.T) {
+			if strings.Contains(in.ip, ":") && !v6ok {
+				t.Skipf("IPv6 servers not started: %s", why)
+			}
 			p := probeOf(t, scan, in.ip)
 			if p.Status != want.status {
 				t.Fatalf("probe status %q (error %v), want %q", p.Status, p.Error, want.status)
@@ -444,6 +608,17 @@ func TestServers(t *testing.T) {
 					t.Errorf("versions tested without TLS: %+v", p.Versions)
 				}
 				return
+			}
+			hs := p.Handshake
+			switch {
+			case hs == nil:
+				t.Errorf("no full handshake recorded")
+			case want.neverCompletes != 0:
+				if hs.OK || hs.Error == nil || hs.Error.Alert == nil || hs.Error.Alert.Code != want.neverCompletes {
+					t.Errorf("full handshake ok %v error %+v, want it ended by alert %d", hs.OK, hs.Error, want.neverCompletes)
+				}
+			case !hs.OK:
+				t.Errorf("full handshake failed: %+v", hs.Error)
 			}
 			seen := map[string]bool{}
 			for _, v := range p.Versions {
@@ -470,6 +645,14 @@ func TestServers(t *testing.T) {
 					t.Errorf("%s server order %v, want %v", v.Version, got, order)
 				}
 				for _, s := range v.Suites {
+					if want.neverCompletes != 0 && v.Version != evidence.TLS13 {
+						// The handshake ends before the ServerKeyExchange
+						// (OpenSMTPD fails to sign it): no key exchange to see.
+						if s.KeyExchange != nil {
+							t.Errorf("%s %s: key exchange %+v from a server that never sends one", v.Version, s.OpenSSL, s.KeyExchange)
+						}
+						continue
+					}
 					checkKeyExchange(t, v.Version, s, want.dh)
 				}
 			}
@@ -502,11 +685,15 @@ func checkKeyExchange(t *testing.T, version string, s evidence.Suite, dh map[str
 
 func TestDomains(t *testing.T) {
 	scan := readScan(t, filepath.Join(outDir(t), "scan.json"))
-	if len(scan) != len(domains) {
-		t.Errorf("scan has %d domains, want %d", len(scan), len(domains))
+	v6ok, why := ipv6(t)
+	if n := expectedDomains(v6ok); len(scan) != n {
+		t.Errorf("scan has %d domains, want %d", len(scan), n)
 	}
 	for _, want := range domains {
 		t.Run(want.domain, func(t *testing.T) {
+			if want.v6 && !v6ok {
+				t.Skipf("IPv6 servers not started: %s", why)
+			}
 			d, ok := scan[want.domain]
 			if !ok || d.Evidence == nil {
 				t.Fatalf("%s missing from the scan", want.domain)
@@ -514,6 +701,17 @@ func TestDomains(t *testing.T) {
 			checkDomain(t, d, want)
 		})
 	}
+}
+
+// expectedDomains is how many domains e2e.sh audits.
+func expectedDomains(v6ok bool) int {
+	n := 0
+	for _, d := range domains {
+		if v6ok || !d.v6 {
+			n++
+		}
+	}
+	return n
 }
 
 func checkDomain(t *testing.T, d scanDomain, want domainWant) {
@@ -536,6 +734,18 @@ func checkDomain(t *testing.T, d scanDomain, want domainWant) {
 	}
 	if missing, extra := diffSets(codes, want.findings); len(missing)+len(extra) > 0 {
 		t.Errorf("findings: missing %v, unexpected %v (all: %v)", missing, extra, sortedCopy(codes))
+	}
+	for code, text := range want.reasons {
+		found := false
+		for _, f := range g.Findings {
+			// The sentence is rendered from templates; the facts are in Args.
+			if f.Code == code && (strings.Contains(f.Reason, text) || strings.Contains(f.Args["reason"], text)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s finding whose reason contains %q", code, text)
+		}
 	}
 	if want.bod1801 != "" {
 		var got grade.ControlStatus = "absent"
@@ -576,41 +786,35 @@ func checkHost(t *testing.T, h evidence.Host, want hostWant) {
 	if h.Name != want.name || h.Preference != want.pref {
 		t.Errorf("host %s pref %d, want %s pref %d", h.Name, h.Preference, want.name, want.pref)
 	}
-	if len(h.Addresses) != 1 || h.Addresses[0].IP != in.ip {
-		t.Fatalf("%s addresses %+v, want only %s", h.Name, h.Addresses, in.ip)
+	ips := []string{in.ip}
+	for _, m := range want.more {
+		ips = append(ips, instanceByName(t, m).ip)
+	}
+	var got []string
+	for _, a := range h.Addresses {
+		got = append(got, a.IP)
+		if a.Probe == nil || a.Probe.Port == 0 {
+			t.Errorf("%s %s: no probe", h.Name, a.IP)
+		}
+	}
+	if !slices.Equal(got, ips) {
+		t.Fatalf("%s addresses %v, want %v", h.Name, got, ips)
 	}
 	a := h.Addresses[0]
 	if a.Probe == nil || a.Probe.Port == 0 {
 		t.Fatalf("%s: no probe", h.Name)
 	}
-	c := a.Cert
-	switch {
-	case want.cert == nil:
-		if c != nil && len(c.Chain) > 0 {
-			t.Errorf("%s: a certificate without TLS: %+v", h.Name, c)
+	checkCert(t, h, a.Cert, want)
+	var others []string
+	for i := range a.OtherCerts {
+		oc := &a.OtherCerts[i]
+		if len(oc.Chain) > 0 {
+			others = append(others, oc.Chain[0].KeyType)
 		}
-	case c == nil || len(c.Chain) == 0:
-		t.Errorf("%s: no certificate checked", h.Name)
-	default:
-		wc := want.cert
-		if c.Name != want.name {
-			t.Errorf("%s: certificate checked for %q", h.Name, c.Name)
-		}
-		if c.Trusted == nil || *c.Trusted != wc.trusted {
-			t.Errorf("%s: trusted %v (%s), want %v", h.Name, show(c.Trusted), c.TrustError, wc.trusted)
-		}
-		if c.NameMatch == nil || *c.NameMatch != wc.nameMatch {
-			t.Errorf("%s: name match %v, want %v", h.Name, show(c.NameMatch), wc.nameMatch)
-		}
-		if c.Expired == nil || *c.Expired != wc.expired {
-			t.Errorf("%s: expired %v, want %v", h.Name, show(c.Expired), wc.expired)
-		}
-		if c.SelfSigned != wc.selfSigned {
-			t.Errorf("%s: self-signed %v, want %v", h.Name, c.SelfSigned, wc.selfSigned)
-		}
-		if cn := c.Chain[0].CommonName; cn != wc.cn {
-			t.Errorf("%s: leaf CN %q, want %q", h.Name, cn, wc.cn)
-		}
+		checkCert(t, h, oc, want)
+	}
+	if !slices.Equal(others, want.otherKeys) {
+		t.Errorf("%s: other certificates with keys %v, want %v", h.Name, others, want.otherKeys)
 	}
 	if h.TLSA == nil {
 		t.Fatalf("%s: no TLSA lookup", h.Name)
@@ -629,6 +833,40 @@ func checkHost(t *testing.T, h evidence.Host, want hostWant) {
 	}
 	if !slices.Equal(matched, want.dane) {
 		t.Errorf("%s: TLSA records matched %v, want %v (dane %+v)", h.Name, matched, want.dane, a.DANE)
+	}
+}
+
+// checkCert judges one certificate check of a host against want.cert.
+func checkCert(t *testing.T, h evidence.Host, c *evidence.CertCheck, want hostWant) {
+	t.Helper()
+	switch {
+	case want.cert == nil:
+		if c != nil && len(c.Chain) > 0 {
+			t.Errorf("%s: a certificate without TLS: %+v", h.Name, c)
+		}
+		return
+	case c == nil || len(c.Chain) == 0:
+		t.Errorf("%s: no certificate checked", h.Name)
+		return
+	}
+	wc := want.cert
+	if c.Name != want.name {
+		t.Errorf("%s: certificate checked for %q", h.Name, c.Name)
+	}
+	if c.Trusted == nil || *c.Trusted != wc.trusted {
+		t.Errorf("%s: trusted %v (%s), want %v", h.Name, show(c.Trusted), c.TrustError, wc.trusted)
+	}
+	if c.NameMatch == nil || *c.NameMatch != wc.nameMatch {
+		t.Errorf("%s: name match %v, want %v", h.Name, show(c.NameMatch), wc.nameMatch)
+	}
+	if c.Expired == nil || *c.Expired != wc.expired {
+		t.Errorf("%s: expired %v, want %v", h.Name, show(c.Expired), wc.expired)
+	}
+	if c.SelfSigned != wc.selfSigned {
+		t.Errorf("%s: self-signed %v, want %v", h.Name, c.SelfSigned, wc.selfSigned)
+	}
+	if cn := c.Chain[0].CommonName; cn != wc.cn {
+		t.Errorf("%s: leaf CN %q, want %q", h.Name, cn, wc.cn)
 	}
 }
 
@@ -686,8 +924,12 @@ type historyEntry struct {
 
 // TestRunStored checks that `mxaudit run` stored the same verdicts.
 func TestRunStored(t *testing.T) {
+	v6ok, why := ipv6(t)
 	for _, want := range domains {
 		t.Run(want.domain, func(t *testing.T) {
+			if want.v6 && !v6ok {
+				t.Skipf("IPv6 servers not started: %s", why)
+			}
 			b, err := os.ReadFile(filepath.Join(outDir(t), "history-"+want.domain+".json"))
 			if err != nil {
 				t.Fatal(err)
@@ -748,6 +990,12 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 		// A secure TLSA record that matches nothing: DANE senders will not deliver.
 		{domain: "dane-bad.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure,
 			grade: "F", findings: concat(noSenderAuth, []string{"DANE_INVALID", "MTASTS_MISSING", "TLSRPT_MISSING"})},
+		// A TLSA record for the RSA key only, on a server that also holds an
+		// ECDSA certificate: ECDSA-capable senders get the certificate no
+		// record matches, so DANE fails for them.
+		{domain: "dualcert.e2e.test", mx: evidence.DNSSECSecure, tlsa: evidence.DNSSECSecure, dane: []string{"3 1 1"},
+			grade: "F", findings: concat(noSenderAuth, []string{"CLIENT_CIPHER_ORDER", "DANE_INVALID", "DANE_NO_ROLLOVER",
+				"MTASTS_MISSING", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"})},
 		// A matching TLSA record in an unsigned zone: senders ignore it.
 		{domain: "unsigned.test", mx: evidence.DNSSECInsecure, tlsa: evidence.DNSSECInsecure, dane: []string{"3 1 1"},
 			grade: "C", findings: concat(noSenderAuth, []string{"DANE_UNUSABLE", "DNSSEC_UNSIGNED", "MTASTS_MISSING", "NO_TLS13", "TLSRPT_MISSING", "WEAK_CIPHERS", "WEAK_DH"})},
@@ -795,12 +1043,96 @@ func TestDANEWithTrustAnchor(t *testing.T) {
 	}
 }
 
+// TestDANEEveryCertificate: with the trust anchor, the ECDSA certificate
+// of the dual-certificate server is matched against the TLSA set too and
+// fails it, while the RSA one matches.
+func TestDANEEveryCertificate(t *testing.T) {
+	scan := readScan(t, filepath.Join(outDir(t), "scan-dane.json"))
+	d, ok := scan["dualcert.e2e.test"]
+	if !ok || d.Evidence == nil || len(d.Evidence.Hosts) != 1 || len(d.Evidence.Hosts[0].Addresses) != 1 {
+		t.Fatalf("dualcert.e2e.test missing or malformed in scan-dane.json")
+	}
+	a := d.Evidence.Hosts[0].Addresses[0]
+	if a.DANE == nil || len(a.DANE.Matched) != 1 {
+		t.Errorf("RSA certificate: DANE %+v, want one match", a.DANE)
+	}
+	if len(a.OtherCerts) != 1 || len(a.OtherCerts[0].Chain) == 0 || a.OtherCerts[0].Chain[0].KeyType != "ECDSA" {
+		t.Fatalf("other certificates %+v, want the ECDSA one", a.OtherCerts)
+	}
+	if m := a.OtherCerts[0].DANE; m == nil || len(m.Matched) != 0 {
+		t.Errorf("ECDSA certificate: DANE %+v, want checked and unmatched", m)
+	}
+}
+
+// TestHandshakeNeverCompleted: OpenSMTPD's suites are shown as chosen in a
+// ServerHello of handshakes that never completed.
+func TestHandshakeNeverCompleted(t *testing.T) {
+	scan := readScan(t, filepath.Join(outDir(t), "scan.json"))
+	d := scan["opensmtpd.e2e.test"]
+	found := false
+	for _, mx := range d.Grade.MX {
+		for _, a := range mx.Addresses {
+			found = true
+			if !a.HandshakeNeverCompleted {
+				t.Errorf("%s %s: handshake_never_completed not set", mx.Host, a.IP)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no graded address for opensmtpd.e2e.test")
+	}
+}
+
+// TestThrottled: behind the proxy that refuses past THROTTLE_LIMIT
+// connections per window, the scan paused, resumed and completed: the
+// throttling is in the evidence, within the budget, and the suite lists
+// equal those of the same Postfix reached directly.
+func TestThrottled(t *testing.T) {
+	dir := outDir(t)
+	scan := readScan(t, filepath.Join(dir, "scan.json"))
+	p := probeOf(t, scan, throttled.ip)
+	direct := probeOf(t, scan, instanceByName(t, "modern").ip)
+	if p.Status != evidence.ProbeOK {
+		t.Fatalf("status %s (%+v), want ok", p.Status, p.Error)
+	}
+	th := p.Throttle
+	if th == nil || th.Refusals == 0 || th.Waited <= 0 || th.BudgetExhausted {
+		t.Fatalf("throttle %+v, want refusals waited for within the budget", th)
+	}
+	t.Logf("throttled: %d refusals, waited %v of %v", th.Refusals, time.Duration(th.Waited), time.Duration(th.Budget))
+	suites := map[string][]string{}
+	for _, v := range direct.Versions {
+		suites[v.Version] = suiteNames(v.Suites)
+	}
+	for _, v := range p.Versions {
+		if !v.Complete {
+			t.Errorf("%s: enumeration incomplete (%s)", v.Version, v.Reason)
+		}
+		if got := suiteNames(v.Suites); !slices.Equal(sortedCopy(got), sortedCopy(suites[v.Version])) {
+			t.Errorf("%s: suites %v behind the proxy, %v direct", v.Version, got, suites[v.Version])
+		}
+	}
+	// The proxy's own count: it did refuse, at least as often as mxaudit says.
+	b, err := os.ReadFile(filepath.Join(dir, "throttle-stats.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted, refused int
+	if _, err := fmt.Sscanf(string(b), "accepted %d refused %d", &accepted, &refused); err != nil {
+		t.Fatalf("throttle-stats.txt %q: %v", b, err)
+	}
+	if refused < th.Refusals {
+		t.Errorf("the proxy refused %d connections in all, mxaudit's scan says %d", refused, th.Refusals)
+	}
+}
+
 // --- testssl.sh against mxaudit -------------------------------------------
 
 // testsslFinding is one entry of testssl.sh's flat JSON.
 type testsslFinding struct {
-	ID      string `json:"id"`
-	Finding string `json:"finding"`
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Finding  string `json:"finding"`
 }
 
 // testsslProtocols maps testssl.sh's protocol ids to our version names.
@@ -812,6 +1144,10 @@ var testsslProtocols = map[string]string{
 // difference is one disagreement between testssl.sh and mxaudit.
 type difference struct {
 	instance, kind, value, detail string
+	// version is the version mxaudit lists a suite under, for a suite
+	// only mxaudit lists: a known difference may name the version in
+	// place of each suite code ("opensmtpd suite TLSv1.2 ...").
+	version string
 }
 
 func (d difference) key() string { return d.instance + " " + d.kind + " " + d.value }
@@ -854,15 +1190,40 @@ func TestAgainstTestssl(t *testing.T) {
 	dir := outDir(t)
 	scan := readScan(t, filepath.Join(dir, "scan.json"))
 	known := knownDifferences(t)
+	// The instances testssl.sh ran -U against (testssl-vuln.txt).
+	vb, err := os.ReadFile(filepath.Join(dir, "testssl-vuln.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vulnChecked := strings.Fields(string(vb))
+	if len(vulnChecked) == 0 {
+		t.Fatal("testssl-vuln.txt names no instance: the -U verdicts would go uncompared")
+	}
 	used := map[string]bool{}
 	var unexplained []difference
 	for _, in := range instances {
 		t.Run(in.name, func(t *testing.T) {
-			diffs := compareTestssl(t, filepath.Join(dir, "testssl", in.name+".json"), in, probeOf(t, scan, in.ip))
+			path := filepath.Join(dir, "testssl", in.name+".json")
+			p := probeOf(t, scan, in.ip)
+			diffs := compareTestssl(t, path, in, p)
+			if slices.Contains(vulnChecked, in.name) {
+				diffs = append(diffs, compareVulns(t, path, in, p, findingsOf(scan, in.ip))...)
+			}
 			for _, d := range diffs {
-				if reason, ok := known[d.key()]; ok {
-					used[d.key()] = true
-					t.Logf("known difference %s (%s): %s", d.key(), d.detail, reason)
+				keys := []string{d.key()}
+				if d.version != "" {
+					keys = append(keys, d.instance+" "+d.kind+" "+d.version)
+				}
+				explained := false
+				for _, k := range keys {
+					if reason, ok := known[k]; ok {
+						used[k] = true
+						explained = true
+						t.Logf("known difference %s (%s): %s", d.key(), d.detail, reason)
+						break
+					}
+				}
+				if explained {
 					continue
 				}
 				unexplained = append(unexplained, d)
@@ -915,7 +1276,7 @@ func compareTestssl(t *testing.T, path string, in instance, p *evidence.Probe) [
 	if in.name == "nostarttls" {
 		// testssl.sh gives up without STARTTLS; so do we.
 		if len(theirSuites) != 0 {
-			diffs = append(diffs, difference{in.name, "suite", "any", "testssl.sh lists suites on a server without STARTTLS"})
+			diffs = append(diffs, difference{in.name, "suite", "any", "testssl.sh lists suites on a server without STARTTLS", ""})
 		}
 		return diffs
 	}
@@ -924,6 +1285,7 @@ func compareTestssl(t *testing.T, path string, in instance, p *evidence.Probe) [
 	}
 	ours := map[string]evidence.Support{}
 	ourSuites := map[int]string{}
+	ourVersion := map[int]string{}
 	ourDH := map[int]int{}
 	for _, v := range p.Versions {
 		ours[v.Version] = v.Support
@@ -933,6 +1295,9 @@ func compareTestssl(t *testing.T, path string, in instance, p *evidence.Probe) [
 				t.Fatalf("our suite code %q: %v", s.Code, err)
 			}
 			ourSuites[code] = v.Version + " " + s.Name
+			if _, seen := ourVersion[code]; !seen {
+				ourVersion[code] = v.Version
+			}
 			if s.KeyExchange != nil && (s.Kx == "DHE" || s.Kx == "DH_anon") {
 				ourDH[code] = s.KeyExchange.Bits
 			}
@@ -943,27 +1308,151 @@ func compareTestssl(t *testing.T, path string, in instance, p *evidence.Probe) [
 		notOffered := strings.HasPrefix(theirs[v], "not offered")
 		switch {
 		case !offered && !notOffered:
-			diffs = append(diffs, difference{in.name, "protocol", v, fmt.Sprintf("testssl.sh: %q, mxaudit: %s", theirs[v], ours[v])})
+			diffs = append(diffs, difference{in.name, "protocol", v, fmt.Sprintf("testssl.sh: %q, mxaudit: %s", theirs[v], ours[v]), ""})
 		case offered != (ours[v] == evidence.Supported), notOffered != (ours[v] == evidence.NotSupported):
-			diffs = append(diffs, difference{in.name, "protocol", v, fmt.Sprintf("testssl.sh: %q, mxaudit: %s", theirs[v], ours[v])})
+			diffs = append(diffs, difference{in.name, "protocol", v, fmt.Sprintf("testssl.sh: %q, mxaudit: %s", theirs[v], ours[v]), ""})
 		}
 	}
 	for code, f := range theirSuites {
 		if _, ok := ourSuites[code]; !ok {
-			diffs = append(diffs, difference{in.name, "suite", fmt.Sprintf("0x%04X", code), "only testssl.sh: " + strings.Join(strings.Fields(f), " ")})
+			diffs = append(diffs, difference{in.name, "suite", fmt.Sprintf("0x%04X", code), "only testssl.sh: " + strings.Join(strings.Fields(f), " "), ""})
 		}
 	}
 	for code, s := range ourSuites {
 		if _, ok := theirSuites[code]; !ok {
-			diffs = append(diffs, difference{in.name, "suite", fmt.Sprintf("0x%04X", code), "only mxaudit: " + s})
+			diffs = append(diffs, difference{in.name, "suite", fmt.Sprintf("0x%04X", code), "only mxaudit: " + s, ourVersion[code]})
 		}
 	}
 	for code, bits := range theirDH {
 		if ob, ok := ourDH[code]; ok && ob != bits {
-			diffs = append(diffs, difference{in.name, "dh", fmt.Sprintf("0x%04X", code), fmt.Sprintf("testssl.sh: DH %d, mxaudit: DH %d", bits, ob)})
+			diffs = append(diffs, difference{in.name, "dh", fmt.Sprintf("0x%04X", code), fmt.Sprintf("testssl.sh: DH %d, mxaudit: DH %d", bits, ob), ""})
 		}
 	}
 	sort.Slice(diffs, func(i, j int) bool { return diffs[i].key() < diffs[j].key() })
+	return diffs
+}
+
+// testsslVulns maps the ids of testssl.sh's -U checks to what mxaudit
+// calls the same flaw: a probe of its own (Probe.Vulns) or a tag the
+// grader puts on the version and suite findings (argument "vulns").
+var testsslVulns = map[string]string{
+	"heartbleed": "heartbleed", "CCS": "ccs_injection", "ROBOT": "robot", "secure_renego": "secure_renegotiation",
+	"secure_client_renego": "client_renegotiation", "CRIME_TLS": "compression",
+	"POODLE_SSL": "POODLE", "SWEET32": "SWEET32", "FREAK": "FREAK", "DROWN": "DROWN", "LOGJAM": "LOGJAM",
+	"BEAST": "BEAST", "LUCKY13": "LUCKY13", "RC4": "RC4",
+}
+
+// findingsOf returns the graded findings of one address, from any domain
+// that uses it.
+func findingsOf(scan map[string]scanDomain, ip string) []grade.Finding {
+	names := make([]string, 0, len(scan))
+	for n := range scan {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		var out []grade.Finding
+		for _, f := range scan[n].Grade.Findings {
+			if f.IP == ip {
+				out = append(out, f)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// ourVulns is mxaudit's verdict per flaw at one address: true vulnerable,
+// false not vulnerable (or not reachable: not_applicable); a flaw whose
+// probe did not answer (not tested, inconclusive) is absent.
+func ourVulns(p *evidence.Probe, fs []grade.Finding) map[string]bool {
+	out := map[string]bool{}
+	if p.Vulns != nil {
+		for name, c := range map[string]evidence.VulnCheck{
+			"heartbleed": p.Vulns.Heartbleed, "ccs_injection": p.Vulns.CCSInjection, "robot": p.Vulns.ROBOT,
+			"secure_renegotiation": p.Vulns.SecureRenegotiation, "client_renegotiation": p.Vulns.ClientRenegotiation,
+			"compression": p.Vulns.Compression,
+		} {
+			switch c.Status {
+			case evidence.VulnVulnerable:
+				out[name] = true
+			case evidence.VulnNotVulnerable, evidence.VulnNotApplicable:
+				out[name] = false
+			}
+		}
+	}
+	// The tags need every version's suite list whole.
+	for _, v := range p.Versions {
+		if !v.Complete {
+			return out
+		}
+	}
+	for _, tag := range []string{"POODLE", "SWEET32", "FREAK", "DROWN", "LOGJAM", "BEAST", "LUCKY13", "RC4"} {
+		out[tag] = false
+		for _, f := range fs {
+			if strings.Contains(f.Args["vulns"], tag+" ") {
+				out[tag] = true
+			}
+		}
+	}
+	return out
+}
+
+// theirVuln reads one testssl.sh -U verdict: severity OK is not
+// vulnerable; LOW and above with "vulnerable" in the text is vulnerable
+// (BEAST "likely mitigated" and LUCKY13 "potentially vulnerable"
+// included); INFO, WARN and the rest (test not run, failed) are no answer.
+func theirVuln(f testsslFinding) (vulnerable, answered bool) {
+	switch f.Severity {
+	case "OK":
+		return false, true
+	case "LOW", "MEDIUM", "HIGH", "CRITICAL":
+		return strings.Contains(strings.ToLower(f.Finding), "vulnerable"), strings.Contains(strings.ToLower(f.Finding), "vulnerable")
+	}
+	return false, false
+}
+
+// compareVulns compares testssl.sh's -U verdicts with mxaudit's where both
+// answered.
+func compareVulns(t *testing.T, path string, in instance, p *evidence.Probe, fs []grade.Finding) []difference {
+	t.Helper()
+	if p.Status != evidence.ProbeOK {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("testssl.sh output: %v", err)
+	}
+	var theirs []testsslFinding
+	if err := json.Unmarshal(b, &theirs); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
+	ours := ourVulns(p, fs)
+	var diffs []difference
+	compared := 0
+	for _, f := range theirs {
+		name, ok := testsslVulns[f.ID]
+		if !ok {
+			continue
+		}
+		tv, answered := theirVuln(f)
+		ov, known := ours[name]
+		if !answered || !known {
+			t.Logf("-U %s: not compared (testssl.sh %s %q; mxaudit has an answer: %v)", f.ID, f.Severity, f.Finding, known)
+			continue
+		}
+		compared++
+		if tv != ov {
+			diffs = append(diffs, difference{in.name, "vuln", f.ID,
+				fmt.Sprintf("testssl.sh: %s %q, mxaudit %s vulnerable: %v", f.Severity, f.Finding, name, ov), ""})
+		}
+	}
+	if compared == 0 {
+		t.Errorf("no -U verdict compared (testssl.sh ran without -U, or mxaudit answered none)")
+	}
+	t.Logf("%d -U verdicts compared", compared)
 	return diffs
 }
 
