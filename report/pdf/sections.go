@@ -727,9 +727,6 @@ func (d *reportDoc) vendors() {
 		if v.Owner != "" {
 			who = append(who, v.Owner)
 		}
-		if v.Contact != "" { // the vendor's own contact, from the list
-			who = append(who, v.Contact)
-		}
 		if len(v.Tags) > 0 {
 			who = append(who, strings.Join(v.Tags, ", "))
 		}
