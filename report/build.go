@@ -140,6 +140,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 		return nil, err
 	}
 	b.sortFindings()
+	b.wordChanges(run, vendors, &diff)
 	b.vendorRows(vendors)
 	b.summary(vendors, &diff)
 	b.scope(vendors)
@@ -193,10 +194,31 @@ type builder struct {
 	baseGrades map[string]string
 	// digests are the domains' evidence digests in the run's manifest.
 	digests map[string]string
+	// changeText is each domain's change in words for its vendor rows.
+	changeText map[string]string
 	// texts and strs share worded finding texts and messages between
 	// findings (findingText, intern).
 	texts map[string]templates.Text
 	strs  map[string]string
+}
+
+// wordChanges words the changes per vendor (Report.VendorChanges) and per
+// domain (VendorRow.ChangeText), with the causes weighed by the rules of
+// the run's policy.
+func (b *builder) wordChanges(run db.Run, vendors []db.VendorRow, diff *db.Diff) {
+	policy, ok := grade.PolicyByNameVersion(run.Policy, run.PolicyVersion)
+	if !ok {
+		policy = grade.Default()
+	}
+	cur := make(map[string]string, len(b.byDomain))
+	for d, f := range b.byDomain {
+		cur[d] = string(f.grade)
+	}
+	b.r.VendorChanges, b.changeText = vendorChanges(changeInputs{diff: diff, vendors: vendors, base: b.baseGrades,
+		cur: cur, policy: policy, texts: b.opt.Texts})
+	if b.r.VendorChanges == nil {
+		b.r.VendorChanges = []VendorChange{}
+	}
 }
 
 // carry finds, for each domain of the list this run could not audit
@@ -267,7 +289,7 @@ func (b *builder) changes(diff *db.Diff) {
 			b.regressed[c.Domain] = true
 		}
 		b.r.Changes = append(b.r.Changes, Change{Kind: c.Kind, Domain: c.Domain, Vendors: c.Vendors, Host: c.Host, IP: c.IP,
-			From: c.From, To: c.To, Text: ChangeText(c), Bad: bad})
+			From: c.From, To: c.To, Text: ChangeText(c, b.opt.Texts), Bad: bad})
 	}
 	sort.SliceStable(b.r.Changes, func(i, j int) bool {
 		if b.r.Changes[i].Bad != b.r.Changes[j].Bad {
@@ -277,15 +299,13 @@ func (b *builder) changes(diff *db.Diff) {
 	})
 }
 
-// ChangeText says one change in plain words.
-func ChangeText(ch db.Change) string {
+// ChangeText says one change in plain words; a finding is named by the
+// words texts gives its appearing or clearing (nil: the embedded
+// wording), never by its code.
+func ChangeText(ch db.Change, texts *templates.Set) string {
 	at := ch.Host
 	if ch.IP != "" {
 		at += " (" + ch.IP + ")"
-	}
-	on := ""
-	if at != "" {
-		on = " on " + at
 	}
 	since := ""
 	if ch.Since != 0 {
@@ -312,10 +332,21 @@ func ChangeText(ch db.Change) string {
 		return "Address added: " + at
 	case db.ChangeAddressRemoved:
 		return "Address removed: " + at
-	case db.ChangeFindingAppeared:
-		return fmt.Sprintf("New finding %s (%s)%s", ch.Code, ch.Severity, on)
-	case db.ChangeFindingResolved:
-		return fmt.Sprintf("Resolved: %s%s", ch.Code, on)
+	case db.ChangeFindingAppeared, db.ChangeFindingResolved:
+		// "at", not "on": the words may end in "on" ("TLS 1.3 turned on").
+		where := ""
+		if at != "" {
+			where = " at " + at
+		}
+		// The words say which way it went ("turned on", "turned off").
+		if ch.Kind == db.ChangeFindingResolved {
+			return upperFirst(findingWords(texts, ch.Code, false)) + where
+		}
+		sev := ""
+		if ch.Severity != "" {
+			sev = " (" + ch.Severity + ")"
+		}
+		return upperFirst(findingWords(texts, ch.Code, true)) + sev + where
 	case db.ChangeCertExpiring:
 		s := fmt.Sprintf("Certificate of %s expires in %d days", at, ch.Days)
 		if ch.Detail != "" {
@@ -368,6 +399,8 @@ type facts struct {
 	frameworks             []FrameworkStatus
 	// why is the reason a domain that could not be graded was not.
 	why string
+	// score is DomainScore.
+	score *int
 }
 
 // domain keeps what the summary, the vendor table and the findings need
@@ -383,6 +416,7 @@ func (b *builder) domain(s db.StoredDomain) error {
 		spf: SPFState(SPFViewOf(ev.SPF)), dmarc: DMARCState(DMARCViewOf(ev.DMARC)),
 		frameworks: frameworkStatuses(FrameworksShown(b.opt.Org, g.Frameworks))}
 	fc.senderAuth, _ = senderAuthState(g)
+	fc.score = DomainScore(*g)
 	if top := topFinding(g.Findings); top != nil {
 		t := *top
 		fc.top = &t
@@ -415,6 +449,7 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
 	}
 	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
+	dv.Score = DomainScore(*g)
 	dv.EvidenceDigest = b.digests[s.Domain]
 	dv.SPF, dv.DMARC, dv.DKIM = SPFViewOf(ev.SPF), DMARCViewOf(ev.DMARC), dkimViews(ev.DKIM)
 	dv.SenderAuth, dv.SenderAuthReason = senderAuthState(g)
@@ -844,7 +879,7 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 		f, ok := b.byDomain[v.Domain]
 		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, TierNumber: TierNumber(v.Tier),
 			Tags: v.Tags, Contact: v.Contact, Notes: v.Notes, PreviousGrade: b.baseGrades[v.Domain],
-			Change: b.gradeChange[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
+			Change: b.gradeChange[v.Domain], ChangeText: b.changeText[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = GradeNotAudited, "unknown", "not checked", "not checked"
 			row.SPF, row.DMARC, row.SenderAuth = "not checked", "not checked", "not checked"
@@ -852,6 +887,7 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 			continue
 		}
 		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
+		row.Score = f.score
 		row.MTASTS, row.DANE, row.Findings, row.EarliestExpiry = f.sts, f.dane, f.findings, f.expiry
 		row.SPF, row.DMARC, row.SenderAuth, row.Frameworks = f.spf, f.dmarc, f.senderAuth, f.frameworks
 		row.AcceptedRisk = b.riskAccepted[v.Domain]

@@ -343,6 +343,29 @@ func TestBuildScope(t *testing.T) {
 		t.Errorf("conclusion %q", s.Conclusion)
 	}
 	t.Run("trend", func(t *testing.T) { checkTrend(t, store, run1, run2, r) })
+	t.Run("score", func(t *testing.T) {
+		// A vendor row's score is its domain's, the same figure in both places.
+		scores := map[string]*int{}
+		if err := r.EachDomain(func(dv *report.DomainView) error { scores[dv.Domain] = dv.Score; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for _, v := range r.Vendors {
+			d, ok := scores[v.Domain]
+			if !ok {
+				continue
+			}
+			if (d == nil) != (v.Score == nil) || (d != nil && *d != *v.Score) {
+				t.Errorf("%s: row score %v, domain score %v", v.Domain, v.Score, d)
+			}
+			if d != nil {
+				seen++
+			}
+		}
+		if seen == 0 {
+			t.Fatal("no scored domain in the fixture")
+		}
+	})
 	// Unaudited or inconclusive rows come before every D, C, B and A row.
 	seenBetter := false
 	for _, v := range r.Vendors {

@@ -195,3 +195,29 @@ func ExplainDomain(texts *templates.Set, dg grade.DomainGrade) (caps []Cap, text
 	}
 	return caps, text
 }
+
+// DomainScore is a domain's score: the score of the address that sets
+// its grade, that is of its worst-graded address, the lowest score among
+// several. A domain is its worst address, so the figure matches the
+// grade beside it ("F, 45"). It is nil when no address was graded (no
+// MX, a null MX, nothing conclusive).
+func DomainScore(g grade.DomainGrade) *int {
+	var worst grade.Grade
+	score := 0
+	found := false
+	for _, mx := range g.MX {
+		for _, a := range mx.Addresses {
+			if !a.Grade.Conclusive() {
+				continue
+			}
+			switch {
+			case !found, a.Grade.Rank() < worst.Rank(), a.Grade == worst && a.Score < score:
+				worst, score, found = a.Grade, a.Score, true
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	return &score
+}

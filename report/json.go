@@ -61,6 +61,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 	})
 	jsonArray(jw, "findings", r.Findings)
 	jsonArray(jw, "changes", r.Changes)
+	if r.VendorChanges == nil {
+		jw.field("vendor_changes", r.VendorChanges) // null, as encoding/json writes it
+	} else {
+		jsonArray(jw, "vendor_changes", r.VendorChanges)
+	}
 	jsonArray(jw, "input_problems", r.Problems)
 	jw.field("methodology", r.Methodology)
 	jw.field("manifest", r.Manifest)

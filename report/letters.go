@@ -35,6 +35,9 @@ type Letter struct {
 	Grade         string `json:"grade"`
 	PreviousGrade string `json:"previous_grade,omitempty"`
 	Change        string `json:"change,omitempty"`
+	// ChangeText is the domain's change since the previous audit in plain
+	// words (VendorRow.ChangeText): what changed since the last letter.
+	ChangeText string `json:"change_text,omitempty"`
 	// NotAudited is set when the domain's servers could not be audited
 	// in this run: the letter asks the vendor to allow the audit.
 	NotAudited bool `json:"not_audited,omitempty"`
@@ -108,7 +111,7 @@ func Letters(r *Report) []Letter {
 			i = len(out)
 			at[v.Domain] = i
 			out = append(out, Letter{Ref: LetterRef(r.Run.ID, v.Domain), Domain: v.Domain, Domains: []string{v.Domain},
-				Grade: v.Grade, PreviousGrade: v.PreviousGrade, Change: v.Change, NotAudited: notAudited(v.Grade)})
+				Grade: v.Grade, PreviousGrade: v.PreviousGrade, Change: v.Change, ChangeText: v.ChangeText, NotAudited: notAudited(v.Grade)})
 		}
 		l := &out[i]
 		l.Vendors = appendUnique(l.Vendors, v.Vendor)

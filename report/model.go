@@ -43,7 +43,11 @@ type Report struct {
 	Domains  []DomainView `json:"domains"`
 	Findings []Finding    `json:"findings"`
 	Changes  []Change     `json:"changes"`
-	Problems []Problem    `json:"input_problems"`
+	// VendorChanges says each vendor's change since the base run in one
+	// plain sentence (grade move and main causes, no finding codes), worst
+	// first; empty for a first run.
+	VendorChanges []VendorChange `json:"vendor_changes"`
+	Problems      []Problem      `json:"input_problems"`
 	// Methodology is the prose and rule tables of the methodology section.
 	Methodology Methodology `json:"methodology"`
 	// Manifest identifies the stored evidence the report was made from.
@@ -254,7 +258,10 @@ type VendorRow struct {
 	// no base run or the domain was not audited in it.
 	PreviousGrade string `json:"previous_grade,omitempty"`
 	// GradeRank orders grades: higher is better; 0 for "?" and "N/A".
-	GradeRank  int    `json:"grade_rank"`
+	GradeRank int `json:"grade_rank"`
+	// Score is the domain's score (DomainScore): that of the address that
+	// sets its grade; null when no address was graded.
+	Score      *int   `json:"score"`
 	Incomplete bool   `json:"incomplete,omitempty"`
 	ForcedTLS  string `json:"forced_tls"`
 	// MTASTS is "enforce", "testing", "none", "invalid" or "absent"; DANE is
@@ -267,6 +274,10 @@ type VendorRow struct {
 	Findings    int    `json:"findings"`
 	// Change is the grade change since the base run: "A → C", "new", or "".
 	Change string `json:"change,omitempty"`
+	// ChangeText is the domain's change since the base run in plain words,
+	// its main causes named ("Dropped from A- to F: SSLv3 turned on");
+	// "" when nothing worth saying changed.
+	ChangeText string `json:"change_text,omitempty"`
 	// Regressed is set when the grade went down or Forced TLS was lost.
 	Regressed bool `json:"regressed,omitempty"`
 	// EarliestExpiry is the soonest leaf certificate expiry over the domain's MX.
@@ -322,10 +333,13 @@ type DomainView struct {
 	TLSRPT       string `json:"tls_rpt"`
 	// Caps are the domain-level causes that set the grade whatever its MX
 	// hosts; GradeExplanation says in one line how the grade came about.
-	Caps             []Cap     `json:"caps"`
-	GradeExplanation string    `json:"grade_explanation"`
-	MX               []MXView  `json:"mx"`
-	AuditedAt        time.Time `json:"audited_at"`
+	Caps             []Cap  `json:"caps"`
+	GradeExplanation string `json:"grade_explanation"`
+	// Score is the domain's score (DomainScore); null when no address
+	// was graded.
+	Score     *int      `json:"score"`
+	MX        []MXView  `json:"mx"`
+	AuditedAt time.Time `json:"audited_at"`
 	// EvidenceDigest is the domain's digest in the run's manifest.
 	EvidenceDigest string `json:"evidence_digest"`
 	// CarriedFrom: see VendorRow.CarriedFrom.

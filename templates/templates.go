@@ -46,6 +46,10 @@ type Text struct {
 	Why string
 	// Standards are the rules the finding bears on, as section citations.
 	Standards []string
+	// Appeared and Cleared say in plain words what changed when the
+	// finding appeared since the last run or cleared ("SSLv3 turned on",
+	// "SSLv3 turned off"), for change sentences that never show codes.
+	Appeared, Cleared string
 }
 
 // entry is one finding's wording as stored in findings.json.
@@ -54,6 +58,8 @@ type entry struct {
 	Message     string   `json:"message"`
 	Remediation string   `json:"remediation"`
 	Why         string   `json:"why"`
+	Appeared    string   `json:"appeared"`
+	Cleared     string   `json:"cleared"`
 	Standards   []string `json:"standards"`
 }
 
@@ -137,6 +143,12 @@ func merge(base, over map[string]entry) {
 		if o.Why != "" {
 			b.Why = o.Why
 		}
+		if o.Appeared != "" {
+			b.Appeared = o.Appeared
+		}
+		if o.Cleared != "" {
+			b.Cleared = o.Cleared
+		}
 		if o.Standards != nil {
 			b.Standards = o.Standards
 		}
@@ -183,7 +195,29 @@ func (s *Set) Finding(code string, args map[string]string) (Text, error) {
 		Remediation: rem,
 		Why:         c.Why,
 		Standards:   slices.Clone(c.Standards),
+		Appeared:    c.Appeared,
+		Cleared:     c.Cleared,
 	}, nil
+}
+
+// Change says in plain words that a finding appeared (appeared set) or
+// cleared since the last run: the code's "appeared" or "cleared" wording.
+// A code without it (an override's new code) is worded from its title:
+// "Weak ciphers" appeared, "no longer: Weak ciphers". It never returns
+// the code itself, and "" only for a code the set does not know.
+func (s *Set) Change(code string, appeared bool) string {
+	c, ok := s.findings[code]
+	switch {
+	case !ok:
+		return ""
+	case appeared && c.Appeared != "":
+		return c.Appeared
+	case !appeared && c.Cleared != "":
+		return c.Cleared
+	case appeared:
+		return c.Title
+	}
+	return "no longer: " + c.Title
 }
 
 func render(t *template.Template, args map[string]string) (string, error) {

@@ -3,6 +3,7 @@ package templates
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -27,7 +28,8 @@ func TestDefaultComplete(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Finding: %v", err)
 			}
-			for name, v := range map[string]string{"title": txt.Title, "message": txt.Message, "remediation": txt.Remediation, "why": txt.Why} {
+			for name, v := range map[string]string{"title": txt.Title, "message": txt.Message, "remediation": txt.Remediation, "why": txt.Why,
+				"appeared": txt.Appeared, "cleared": txt.Cleared} {
 				if strings.TrimSpace(v) == "" {
 					t.Errorf("%s is empty", name)
 				}
@@ -213,6 +215,52 @@ func TestLoadUnreadableOverride(t *testing.T) {
 	}
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "override") {
 		t.Fatalf("err = %v, want an override error", err)
+	}
+}
+
+// codeLike matches a finding code: upper-case words joined by underscores.
+var codeLike = regexp.MustCompile(`^[A-Z0-9]+(_[A-Z0-9]+)+$`)
+
+// TestChangeWords: every code words its appearing and clearing in plain
+// words, never with a code, differently; an override's new code without
+// them is worded from its title; an unknown code gives nothing.
+func TestChangeWords(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range s.Codes() {
+		on, off := s.Change(code, true), s.Change(code, false)
+		if on == "" || off == "" || on == off {
+			t.Errorf("%s: appeared %q, cleared %q", code, on, off)
+		}
+		for _, w := range strings.Fields(on + " " + off) {
+			if w = strings.Trim(w, "(),.:"); w == code || codeLike.MatchString(w) {
+				t.Errorf("%s: a code in %q / %q", code, on, off)
+			}
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FindingsFile), []byte(`{"NEW_CODE": {"title": "Something new", "message": "m"},
+		"SSLV3_ENABLED": {"appeared": "SSLv3 switched on"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		code     string
+		appeared bool
+		want     string
+	}{
+		{"NEW_CODE", true, "Something new"}, {"NEW_CODE", false, "no longer: Something new"},
+		{"SSLV3_ENABLED", true, "SSLv3 switched on"}, {"SSLV3_ENABLED", false, "SSLv3 turned off"},
+		{"NOPE", true, ""},
+	} {
+		if got := o.Change(c.code, c.appeared); got != c.want {
+			t.Errorf("Change(%s, %v) = %q, want %q", c.code, c.appeared, got, c.want)
+		}
 	}
 }
 

@@ -17,15 +17,26 @@ func TestColumnOf(t *testing.T) {
 		{"Vendor", colName}, {"COMPANY", colName}, {" Supplier ", colName}, {"Partner", colName},
 		{"Organisation", colName}, {"Organization", colName}, {"Name", colName}, {"Vendor Name", colName},
 		{"Domain", colDomain}, {"Domains", colDomain}, {"Domain(s)", colDomain}, {"Mail domain", colDomain},
-		{"E-mail domain", colDomain}, {"Website", colDomain}, {"Email", colDomain}, {"Emails", colDomain},
-		{"E-mail", colDomain}, {"Contact email", colDomain}, {"Contact E-Mail", colDomain},
-		{"Address", colDomain}, {"Email address", colDomain},
+		{"E-mail domain", colDomain}, {"Website", colDomain}, {"Email", colEmail}, {"Emails", colEmail},
+		{"E-mail", colEmail}, {"Contact email", colContactEmail}, {"Contact E-Mail", colContactEmail},
+		{"Address", colEmail}, {"Email address", colEmail},
 		{"Owner", colOwner}, {"Contact", colContact}, {"Business owner", colOwner}, {"Relationship-Owner", colOwner},
 		{"Tier", colTier}, {"Criticality", colTier}, {"Risk tier", colTier}, {"Priority", colTier},
 		{"Tags", colTags}, {"Labels", colTags}, {"Category", colTags},
 		{"Notes", colNotes}, {"Comments", colNotes}, {"Remarks", colNotes},
 		{"dkim_selectors", colDKIM}, {"DKIM selector", colDKIM},
 		{"Vendor ID", colNone}, {"Contact name", colContact}, {"", colNone}, {"acme.example", colNone},
+		// Spellings the reader has no table entry for, read by their words.
+		{"ContactEmail", colContactEmail}, {"Security contact e-mail", colContactEmail}, {"POC mail address", colContactEmail},
+		{"Privacy E-Mail", colContactEmail}, {"Vendor email", colContactEmail}, {"EMAIL_ADDRESS", colEmail},
+		{"Mail address", colEmail}, {"e mail", colEmail}, {"Notification recipient", colContact},
+		{"Point of contact", colContact}, {"Vendor representative", colContact}, {"Primary Contact", colContact},
+		{"Vendor domain", colDomain}, {"Company website", colDomain}, {"Mail domain(s)", colDomain},
+		{"Owner email", colOwner}, {"Account owner", colOwner}, {"Risk level", colTier}, {"Supplier name", colName},
+		{"DKIM", colDKIM}, {"Postal address", colNone}, {"Vendor number", colNone},
+		// Values are not headers, even when a word of them is.
+		{"not a domain", colNone}, {"site.example", colNone}, {"ap@contact.example", colNone},
+		{"mail goes to the domain's own address", colNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
@@ -83,7 +94,7 @@ func TestReadCSV(t *testing.T) {
 			in: "Vendor,Domain(s),Contact email,Owner,Tier,Tags,Notes\n" +
 				"Acme Corp,acme.example,ap@acme.example,Alice  Smith,Tier 1,\"finance, payroll; Finance\",Primary processor\n",
 			vendors: []Vendor{{Name: "Acme Corp", Domains: []string{"acme.example"}, Inputs: ids("acme.example"),
-				Owner: "Alice Smith", Tier: "Tier 1", Notes: "Primary processor", Tags: []string{"finance", "payroll"}, Row: 2}},
+				Owner: "Alice Smith", Tier: "Tier 1", Notes: "Primary processor", Contact: "ap@acme.example", Tags: []string{"finance", "payroll"}, Row: 2}},
 			domains:  []string{"acme.example"},
 			byDomain: map[string][]int{"acme.example": {0}},
 		},
@@ -91,10 +102,9 @@ func TestReadCSV(t *testing.T) {
 			name: "semicolon delimiter and synonyms",
 			in: "Supplier;Mail domain;E-mail;Business owner;Risk tier;Labels;Remarks\n" +
 				"Globex;globex.example;it@globex-mail.example;Bob;2;hr;uses two domains\n",
-			vendors: []Vendor{{Name: "Globex", Domains: []string{"globex.example", "globex-mail.example"},
-				Inputs: map[string]string{"globex.example": "globex.example", "globex-mail.example": "it@globex-mail.example"},
-				Owner:  "Bob", Tier: "2", Notes: "uses two domains", Tags: []string{"hr"}, Row: 2}},
-			domains: []string{"globex.example", "globex-mail.example"},
+			vendors: []Vendor{{Name: "Globex", Domains: []string{"globex.example"}, Inputs: ids("globex.example"),
+				Owner: "Bob", Tier: "2", Notes: "uses two domains", Contact: "it@globex-mail.example", Tags: []string{"hr"}, Row: 2}},
+			domains: []string{"globex.example"},
 		},
 		{
 			name: "tab delimiter and other synonyms",
@@ -125,10 +135,10 @@ func TestReadCSV(t *testing.T) {
 			},
 		},
 		{
-			name: "domain and e-mail columns both count",
+			name: "an e-mail column beside a domain column is the contact",
 			in:   "Vendor,Domain,Email\nAcme,acme.example,ap@acme-billing.example\n",
-			vendors: []Vendor{{Name: "Acme", Domains: []string{"acme.example", "acme-billing.example"},
-				Inputs: map[string]string{"acme.example": "acme.example", "acme-billing.example": "ap@acme-billing.example"}, Row: 2}},
+			vendors: []Vendor{{Name: "Acme", Domains: []string{"acme.example"}, Inputs: ids("acme.example"),
+				Contact: "ap@acme-billing.example", Row: 2}},
 		},
 		{
 			name: "IDN becomes its A-label",
@@ -374,5 +384,54 @@ func TestContact(t *testing.T) {
 	}
 	if len(l.Vendors) != 1 || l.Vendors[0].Contact != "Jane Roe; privacy@acme.example" {
 		t.Fatalf("vendors %+v", l.Vendors)
+	}
+}
+
+// TestContactColumns: e-mail and contact columns under headers the reader
+// has no table entry for are the vendor's contact; an e-mail column gives
+// the domains to audit only when the list has no domain column, and a
+// headerless column of addresses beside one of domains is the contact.
+func TestContactColumns(t *testing.T) {
+	tests := []struct {
+		name, in         string
+		domains, contact []string // per vendor, in order
+	}{
+		{"contact email before the domain column",
+			"Supplier Name;Primary Contact E-Mail;Mail Domain(s)\nAcme;jane@acme-mail.example;acme.example\n",
+			[]string{"acme.example"}, []string{"jane@acme-mail.example"}},
+		{"camelCase and role headers",
+			"Company\tWebsite\tSecurityEmail\tPOC mail address\tNotification recipient\nBolt\tbolt.example\tsec@bolt.example\tpoc@bolt-group.example\tOps desk\n",
+			[]string{"bolt.example"}, []string{"sec@bolt.example; poc@bolt-group.example; Ops desk"}},
+		{"plain e-mail beside a domain column",
+			"Vendor,E-mail address,Domain\nCore,it@core-billing.example,core.example\n",
+			[]string{"core.example"}, []string{"it@core-billing.example"}},
+		{"plain e-mail without a domain column gives the domain",
+			"Vendor,Emails\nDune,ap@dune.example\n",
+			[]string{"dune.example"}, []string{""}},
+		{"only a contact's address: its domain is audited and it is the contact",
+			"Vendor,Vendor contact email\nEcho,ops@echo.example\n",
+			[]string{"echo.example"}, []string{"ops@echo.example"}},
+		{"headerless domains and addresses",
+			"fox.example,ap@fox-billing.example\ngolf.example,\n",
+			[]string{"fox.example", "golf.example"}, []string{"ap@fox-billing.example", ""}},
+		{"headerless addresses alone give domains",
+			"ap@hotel.example\nit@india.example\n",
+			[]string{"hotel.example", "india.example"}, []string{"", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := Read(strings.NewReader(tt.in), FormatCSV, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doms, contacts []string
+			for _, v := range l.Vendors {
+				doms = append(doms, strings.Join(v.Domains, " "))
+				contacts = append(contacts, v.Contact)
+			}
+			if !reflect.DeepEqual(doms, tt.domains) || !reflect.DeepEqual(contacts, tt.contact) || len(l.Problems) != 0 {
+				t.Fatalf("domains %q, contacts %q, problems %+v; want %q, %q", doms, contacts, l.Problems, tt.domains, tt.contact)
+			}
+		})
 	}
 }

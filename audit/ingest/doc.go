@@ -11,21 +11,31 @@
 //
 // The header is the first of the first ten non-empty rows that has a
 // domain or e-mail column, so title rows and a metadata block above the
-// table are passed over. Headers are matched ignoring case, spaces and
-// punctuation ("Domain(s)", "E-mail", "Contact Email"):
+// table are passed over. Headers are read by their words, ignoring case,
+// spaces, punctuation and camelCase ("Domain(s)", "E-mail",
+// "PrimaryContactEmail"), so spellings never listed here are read too:
 //
-//	Name     vendor, company, supplier, partner, organisation, organization, name (also "vendor name"...)
-//	Domains  domain(s), domain name, mail domain, email domain, website,
-//	         email(s), e-mail, email address, contact email, address
-//	Owner    owner, business owner, relationship owner
-//	Contact  contact, contact name, contact person, vendor contact, security contact
-//	Tier     tier, criticality, risk tier, priority
+//	Name     vendor, company, supplier, partner, organisation, firm, name,
+//	         alone or with "name" ("Vendor name"; "Vendor ID" is none)
+//	Domains  any header with domain, website, site or URL ("Mail domain(s)")
+//	E-mail   email(s), e-mail, email address, mail address, address
+//	Contact  contact, POC, representative, liaison, recipient, person...
+//	         ("Security contact"); an e-mail header with any other word
+//	         is a contact's address ("Contact email", "Privacy e-mail")
+//	Owner    any header with owner ("Business owner", "Owner email")
+//	Tier     tier, criticality, priority, risk level/rating
 //	Tags     tags, labels, category
 //	Notes    notes, comments, remarks
 //	DKIM     dkim selectors, dkim selector (selectors the vendor signs with,
 //	         separated like tags; checked at SELECTOR._domainkey.DOMAIN)
 //
-// Every domain and e-mail column is read; for Name, Owner and Tier the first
+// A cell that reads as a value ("site.example", "not a domain") is never
+// a header. The domains to audit come from the Domains columns; without
+// one, from the plain E-mail columns (an address gives its domain);
+// without either, from the contacts' e-mail columns. Every e-mail column
+// not read for domains is the vendor's contact, so a contact's address
+// never adds a domain to audit to a list that names its domains.
+// Every column of the kind read for domains is read; for Name, Owner and Tier the first
 // such column is. Other columns are ignored.
 //
 // # Headerless lists
@@ -33,8 +43,9 @@
 // When no row has a recognised header but the first column holds domain
 // names or e-mail addresses (in at least half of its first ten non-empty
 // cells), the file is a plain domain list, such as one domain per line.
-// Every column whose first cells look like domains is read as domains; the
-// others are ignored; problems name the columns "column 1", "column 2"...
+// Every column whose first cells look like domains is read as domains, but
+// a column of e-mail addresses beside one of domain names is the contact;
+// the others are ignored; problems name the columns "column 1", "column 2"...
 //
 // # Cells and rows
 //

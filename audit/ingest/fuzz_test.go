@@ -86,7 +86,7 @@ func TestFuzzSeedsXLSX(t *testing.T) {
 			checkList(t, l)
 			want := []Vendor{{Name: "Acme", Domains: []string{"acme.example", "xn--bcher-kva.example", "acme-mail.example"},
 				Inputs: map[string]string{"acme.example": "acme.example", "xn--bcher-kva.example": "bücher.example", "acme-mail.example": "acme-mail.example"},
-				Owner:  "Alice", Tier: "1", Notes: "note", Tags: []string{"a", "b"}, Sheet: "Vendors", Row: 3}}
+				Owner:  "Alice", Tier: "1", Notes: "note", Contact: "ap@acme.example", Tags: []string{"a", "b"}, Sheet: "Vendors", Row: 3}}
 			wantList(t, l, want, []Problem{
 				{Sheet: "Vendors", Row: 5, Column: "Domain(s)", Value: "not a domain!", Message: `"not a domain!" is not a domain name or e-mail address`},
 				{Sheet: "Vendors", Row: 7, Column: "Domain(s)", Value: "https://beta.example/", Message: `"https://beta.example/" looks like a URL, not a domain name`},

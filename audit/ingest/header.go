@@ -16,7 +16,9 @@ type column int
 const (
 	colNone column = iota
 	colName
-	colDomain // domains or e-mail addresses: both give domains
+	// colDomain is a column titled for domains ("Domain(s)", "Website"):
+	// its values are domains, or e-mail addresses that give their domain.
+	colDomain
 	colOwner
 	colTier
 	colTags
@@ -24,46 +26,173 @@ const (
 	// colContact is the vendor's contact (a name or an address to write to).
 	colContact
 	colDKIM // DKIM selectors of the vendor's domains
+	// colEmail is a plain e-mail column ("Email", "E-mail address"): the
+	// domains to audit when the list has no domain column, the contact
+	// otherwise.
+	colEmail
+	// colContactEmail is an e-mail column titled for a person or role
+	// ("Contact email", "Security e-mail", "POC mail address"): the
+	// contact, and the domains to audit only when the list has neither a
+	// domain nor a plain e-mail column.
+	colContactEmail
 )
 
-// columnOf recognises a column header: case, spaces and punctuation do not
-// matter, so "E-mail", "Contact Email" and "Domain(s)" are recognised.
+// Header words, after normaliseWords: what each kind of column is called.
+var (
+	dkimWords    = words("dkim")
+	domainWords  = words("domain", "domains", "website", "websites", "site", "sites", "url", "urls", "fqdn", "fqdns")
+	ownerWords   = words("owner", "owners", "steward", "sponsor")
+	emailWords   = words("email", "emails", "emailaddress", "emailaddresses", "mailto")
+	addressWords = words("address", "addresses", "mail", "mails", "internet", "electronic")
+	// contactWords name a person or role at the vendor to write to.
+	contactWords = words("contact", "contacts", "poc", "representative", "rep", "liaison", "correspondent",
+		"recipient", "recipients", "escalation", "notify", "notification", "notifications", "person", "officer")
+	tierWords  = words("tier", "criticality", "priority", "risktier")
+	riskWords  = words("level", "rating", "class", "tier")
+	tagWords   = words("tag", "tags", "label", "labels", "category", "categories")
+	noteWords  = words("note", "notes", "comment", "comments", "remark", "remarks")
+	nameWords  = words("vendor", "vendors", "company", "supplier", "partner", "organisation", "organization", "firm", "name")
+	nameExtras = words("name", "legal", "the", "of")
+)
+
+// maxHeaderWords bounds a header: a longer cell is a sentence in a data
+// row ("mail goes to the domain's own address"), not a column title.
+const maxHeaderWords = 5
+
+// valueWords never occur in a column title; a cell with one is a value
+// ("not a domain", "n/a").
+var valueWords = words("not", "a", "an", "is", "are", "was", "were", "no", "yes", "none", "n", "tbd", "unknown")
+
+// isValue reports whether a cell reads as a value rather than a column
+// title: a domain name or e-mail address ("site.example", "ap@x.example"),
+// or words no title has.
+func isValue(cell string) bool {
+	c := strings.TrimSpace(cell)
+	if strings.ContainsAny(c, ".@") {
+		if _, err := Domain(c); err == nil {
+			return true
+		}
+	}
+	for _, w := range normaliseWords(c) {
+		if valueWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+func words(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
+}
+
+// columnOf recognises a column header by its words, so that spellings
+// never seen before are read too: case, spaces, punctuation and
+// camelCase do not matter ("E-mail", "ContactEmail", "Domain(s)",
+// "Security contact e-mail").
+//
+// The order of the rules settles headers that name two things: DKIM
+// selectors; then a domain ("Email domain" holds domains); an owner (ours,
+// not the vendor's); an e-mail address, a contact's when the header also
+// names a person or role ("Contact email", "Privacy e-mail"); a contact;
+// tier, tags and notes; and last the vendor's name, only when the header
+// says nothing else ("Vendor ID" is not the name).
 func columnOf(header string) column {
-	switch normaliseHeader(header) {
-	case "vendor", "vendorname", "company", "companyname", "supplier", "suppliername",
-		"partner", "partnername", "organisation", "organization", "organisationname",
-		"organizationname", "name":
-		return colName
-	case "domain", "domains", "domainname", "domainnames", "maildomain", "maildomains",
-		"emaildomain", "emaildomains", "website", "websites",
-		"email", "emails", "emailaddress", "emailaddresses", "contactemail", "contactemails",
-		"address", "addresses":
-		return colDomain
-	case "owner", "businessowner", "relationshipowner":
-		return colOwner
-	case "contact", "contactname", "contactperson", "vendorcontact", "securitycontact":
-		return colContact
-	case "tier", "criticality", "risktier", "priority":
-		return colTier
-	case "tags", "tag", "labels", "label", "category", "categories":
-		return colTags
-	case "notes", "note", "comments", "comment", "remarks", "remark":
-		return colNotes
-	case "dkimselectors", "dkimselector":
+	ws := normaliseWords(header)
+	if len(ws) == 0 || len(ws) > maxHeaderWords || isValue(header) {
+		return colNone
+	}
+	has := func(set map[string]bool) bool {
+		for _, w := range ws {
+			if set[w] {
+				return true
+			}
+		}
+		return false
+	}
+	only := func(sets ...map[string]bool) bool {
+		for _, w := range ws {
+			in := false
+			for _, set := range sets {
+				in = in || set[w]
+			}
+			if !in {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case has(dkimWords):
 		return colDKIM
+	case has(domainWords):
+		return colDomain
+	case has(ownerWords):
+		return colOwner
+	case has(emailWords) || (has(addressWords) && only(addressWords, contactWords)):
+		// "Email", "E-mail address", "Mail address", "Address": an address
+		// column; with any other word it names whose address it is
+		// ("Contact email", "POC mail address"). "Postal address" is none.
+		if only(emailWords, addressWords) {
+			return colEmail
+		}
+		return colContactEmail
+	case has(contactWords):
+		return colContact
+	case has(tierWords) || (ws[0] == "risk" && len(ws) == 2 && riskWords[ws[1]]):
+		return colTier
+	case has(tagWords):
+		return colTags
+	case has(noteWords):
+		return colNotes
+	case has(nameWords) && only(nameWords, nameExtras):
+		return colName
 	}
 	return colNone
 }
 
-// normaliseHeader lower-cases a header and keeps only its letters and digits.
-func normaliseHeader(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
+// normaliseWords splits a header into lower-case words of letters and
+// digits: at punctuation and spaces, and where a lower-case letter is
+// followed by an upper-case one ("ContactEmail"). "e mail" and "e-mail"
+// become "email"; a lone "s" (as in "Domain(s)") is dropped.
+func normaliseWords(s string) []string {
+	var ws []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			ws = append(ws, strings.ToLower(string(cur)))
+			cur = cur[:0]
 		}
 	}
-	return b.String()
+	var prev rune
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if unicode.IsUpper(r) && unicode.IsLower(prev) {
+				flush()
+			}
+			cur = append(cur, r)
+		default:
+			flush()
+		}
+		prev = r
+	}
+	flush()
+	out := ws[:0]
+	for i := 0; i < len(ws); i++ {
+		switch {
+		case ws[i] == "e" && i+1 < len(ws) && (ws[i+1] == "mail" || ws[i+1] == "mails"):
+			out = append(out, "e"+ws[i+1])
+			i++
+		case ws[i] == "s" && i > 0:
+		default:
+			out = append(out, ws[i])
+		}
+	}
+	return out
 }
 
 // layout says where each kind of value is in the rows of a list.
@@ -135,12 +264,29 @@ func findLayout(rows []row) (*layout, error) {
 	for _, r := range top {
 		width = max(width, len(r.cells))
 	}
+	var emails []int
 	for i := range width {
-		if looksLikeDomains(top, i) {
+		ok, addresses := looksLikeDomains(top, i)
+		switch {
+		case !ok && i == 0:
+			// The first column must hold domains for a headerless list.
+		case !ok:
+			continue
+		case addresses:
+			emails = append(emails, i)
+			continue
+		default:
 			lo.domains = append(lo.domains, i)
-		} else if i == 0 {
-			break
+			continue
 		}
+		break
+	}
+	// A column of e-mail addresses beside a column of domain names holds
+	// contacts, as it would under a header.
+	if len(lo.domains) > 0 {
+		lo.contact = emails
+	} else {
+		lo.domains = emails
 	}
 	if len(lo.domains) == 0 {
 		return nil, fmt.Errorf("no header row with a Domain or Email column in the first %d rows, and the first column does not hold domain names",
@@ -149,19 +295,28 @@ func findLayout(rows []row) (*layout, error) {
 	return lo, nil
 }
 
-// headerLayout reads row r as a header.
+// headerLayout reads row r as a header. The domains to audit come from
+// the domain columns; without one, from the plain e-mail columns; without
+// either, from the contacts' e-mail columns. Every e-mail column not read
+// for domains is a contact column, so a contact's address never adds a
+// domain to audit when the list names the domains.
 func headerLayout(r row) *layout {
 	lo := &layout{headerRow: r.num, name: -1, owner: -1, tier: -1}
 	lo.names = make([]string, len(r.cells))
+	var domains, emails, contactEmails []int
+	kinds := make([]column, len(r.cells))
 	for i, c := range r.cells {
 		lo.names[i] = strings.Join(strings.Fields(c), " ")
-		switch columnOf(c) {
+		kinds[i] = columnOf(c)
+		switch kinds[i] {
 		case colName:
 			lo.name = firstOf(lo.name, i)
 		case colDomain:
-			lo.domains = append(lo.domains, i)
-		case colContact:
-			lo.contact = append(lo.contact, i)
+			domains = append(domains, i)
+		case colEmail:
+			emails = append(emails, i)
+		case colContactEmail:
+			contactEmails = append(contactEmails, i)
 		case colOwner:
 			lo.owner = firstOf(lo.owner, i)
 		case colTier:
@@ -172,6 +327,23 @@ func headerLayout(r row) *layout {
 			lo.notes = append(lo.notes, i)
 		case colDKIM:
 			lo.dkim = append(lo.dkim, i)
+		}
+	}
+	switch {
+	case len(domains) > 0:
+		lo.domains = domains
+	case len(emails) > 0:
+		lo.domains = emails
+	default:
+		lo.domains = contactEmails
+	}
+	// Contact columns in the order of the header.
+	for i, k := range kinds {
+		switch {
+		case k == colContact, k == colContactEmail:
+			lo.contact = append(lo.contact, i)
+		case k == colEmail && len(domains) > 0:
+			lo.contact = append(lo.contact, i)
 		}
 	}
 	return lo
@@ -203,9 +375,10 @@ func firstOf(have, i int) int {
 
 // looksLikeDomains reports whether column i of rows mostly holds domain
 // names or e-mail addresses: at least one cell, and at least half of the
-// non-empty cells, made only of valid values.
-func looksLikeDomains(rows []row, i int) bool {
-	good, filled := 0, 0
+// non-empty cells, made only of valid values; addresses is set when most
+// of those cells hold e-mail addresses rather than domain names.
+func looksLikeDomains(rows []row, i int) (ok, addresses bool) {
+	good, filled, withAt := 0, 0, 0
 	for _, r := range rows {
 		c := r.cell(i)
 		if strings.TrimSpace(c) == "" {
@@ -213,16 +386,21 @@ func looksLikeDomains(rows []row, i int) bool {
 		}
 		filled++
 		vals := splitValues(c)
-		ok := len(vals) > 0
+		valid := len(vals) > 0
+		at := false
 		for _, v := range vals {
 			if _, err := Domain(v); err != nil {
-				ok = false
+				valid = false
 				break
 			}
+			at = at || strings.Contains(v, "@")
 		}
-		if ok {
+		if valid {
 			good++
+			if at {
+				withAt++
+			}
 		}
 	}
-	return good > 0 && 2*good >= filled
+	return good > 0 && 2*good >= filled, 2*withAt > good
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -217,7 +218,7 @@ func regradeCommand() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "run %d: run %d re-graded under %s %s; %d of %d domain grades changed\n",
 				newID, id, policy.Name, policy.Version, changed, total)
-			printChanges(c.App.Writer, diff)
+			printChanges(c.Context, c.App.Writer, store, diff)
 			return nil
 		},
 	}
@@ -307,7 +308,7 @@ func diffCommand() *cli.Command {
 				}
 			} else {
 				fmt.Fprintf(c.App.Writer, "changes from run %d to run %d: %d regressions, %d improvements\n", a, b, diff.Regressions, diff.Improvements)
-				printChanges(c.App.Writer, diff)
+				printChanges(c.Context, c.App.Writer, store, diff)
 			}
 			if c.String("fail-on") == "regression" && diff.Regressions+diff.Count(db.ChangeForcedLost) > 0 {
 				return &exitError{code: exitThreshold, err: fmt.Errorf("%d regressions from run %d to run %d", diff.Regressions+diff.Count(db.ChangeForcedLost), a, b)}
@@ -317,17 +318,30 @@ func diffCommand() *cli.Command {
 	}
 }
 
-func printChanges(w io.Writer, diff *db.Diff) {
+// printChanges prints a diff: each vendor's change in one plain sentence
+// (report.VendorChangesOf, as the reports word it), then every change
+// per domain.
+func printChanges(ctx context.Context, w io.Writer, store *db.DB, diff *db.Diff) {
 	if len(diff.Changes) == 0 {
 		if diff.HasBase {
 			fmt.Fprintln(w, "  no changes")
 		}
 		return
 	}
+	// The sentences are a summary: if they cannot be made, the per-domain
+	// changes below still say everything.
+	if vcs, err := report.VendorChangesOf(ctx, store, diff, nil); err == nil {
+		for _, vc := range vcs {
+			fmt.Fprintf(w, "  %s\n", report.Clean(vc.Text))
+		}
+		if len(vcs) > 0 {
+			fmt.Fprintln(w)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, ch := range diff.Changes {
 		vendors := strings.Join(ch.Vendors, ", ")
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", report.Clean(ch.Domain), report.Clean(vendors), report.Clean(report.ChangeText(ch)))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", report.Clean(ch.Domain), report.Clean(vendors), report.Clean(report.ChangeText(ch, nil)))
 	}
 	_ = tw.Flush()
 }

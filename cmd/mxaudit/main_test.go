@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -231,6 +232,13 @@ func TestRunHistoryDiffRegrade(t *testing.T) {
 	}
 	if !strings.Contains(out, "since run 1") || !strings.Contains(out, "Added to the vendor list") || !strings.Contains(out, "Removed from the vendor list") {
 		t.Errorf("summary lacks the diff:\n%s", out)
+	}
+	// Each vendor's change in a plain sentence first, never a finding code.
+	if !strings.Contains(out, "Mismatch AG is new to the list, graded ") {
+		t.Errorf("summary lacks the vendor sentence:\n%s", out)
+	}
+	if m := regexp.MustCompile(`\b[A-Z0-9]+(_[A-Z0-9]+)+\b`).FindString(out); m != "" {
+		t.Errorf("a finding code (%s) in the run's output:\n%s", m, out)
 	}
 	code, out, _ = runCLI(t, "runs", "--db", dbPath)
 	if code != exitOK || !strings.Contains(out, "completed") || strings.Count(out, "vendors.csv") != 2 {

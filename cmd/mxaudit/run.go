@@ -699,7 +699,7 @@ func printRunSummary(ctx context.Context, w io.Writer, store *db.DB, runID int64
 		fmt.Fprintf(w, "; since run %d: %d regressions, %d improvements, %d changes", diff.Base, diff.Regressions, diff.Improvements, len(diff.Changes))
 	}
 	fmt.Fprintln(w)
-	printChanges(w, diff)
+	printChanges(ctx, w, store, diff)
 	return nil
 }
 

@@ -84,7 +84,7 @@ func TestWriteLetters(t *testing.T) {
 	if !slices.Equal(audited, want) {
 		t.Fatalf("letters to %q, want %q", audited, want)
 	}
-	checked := false
+	checked, changed := false, false
 	footer := regexp.MustCompile(regexp.QuoteMeta(squash(report.Clean(r.Org.Name))) + `·reference.*?Page\d+of\d+`)
 	for _, l := range report.Letters(&r) {
 		text := texts[l.Domain]
@@ -97,6 +97,13 @@ func TestWriteLetters(t *testing.T) {
 		for _, c := range l.Contacts {
 			if !strings.Contains(text, squash(report.Clean(c))) {
 				t.Errorf("%s: letter lacks the contact %q", l.Domain, c)
+			}
+		}
+		// What changed since the last letter, in words, never a code.
+		if l.ChangeText != "" {
+			changed = true
+			if !strings.Contains(text, squash(report.Clean(l.ChangeText))) {
+				t.Errorf("%s: letter lacks the change %q", l.Domain, l.ChangeText)
 			}
 		}
 		// A block may run over a page break: read it without the page
@@ -129,6 +136,9 @@ func TestWriteLetters(t *testing.T) {
 	}
 	if !checked {
 		t.Error("no finding on a host: the self-check command is untested")
+	}
+	if !changed {
+		t.Error("no letter with a change since the last audit: the change sentence is untested")
 	}
 }
 

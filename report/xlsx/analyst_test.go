@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -106,14 +107,18 @@ func TestPrintSetup(t *testing.T) {
 	}
 }
 
-// TestVendorColumnsForAnalysts: tier, grade rank and findings are numbers
-// (sorting works), the vendor list's columns are there, and the By owner
-// sheet holds every row, grouped by owner.
+// findingCodeRe matches a finding code ("SSLV3_ENABLED").
+var findingCodeRe = regexp.MustCompile(`\b[A-Z0-9]+(_[A-Z0-9]+)+\b`)
+
+// TestVendorColumnsForAnalysts: tier, grade rank, score and findings are
+// numbers (sorting works: A+ has the highest rank), the vendor list's
+// columns are there, the change is in words, and the By owner sheet holds
+// every row, grouped by owner.
 func TestVendorColumnsForAnalysts(t *testing.T) {
 	fx := fixture(t, "fixture run 2")
 	r, f := fx.r, fx.f
 	col := func(sheet, h string) string { return colOf(t, r, sheet, h) }
-	numbers := 0
+	numbers, scores, changes := 0, 0, 0
 	for i, v := range r.Vendors {
 		row := strconv.Itoa(i + 2)
 		for h, want := range map[string]string{"Grade rank (higher is better)": strconv.Itoa(v.GradeRank), "Findings": strconv.Itoa(v.Findings)} {
@@ -135,14 +140,38 @@ func TestVendorColumnsForAnalysts(t *testing.T) {
 				t.Errorf("%s type %v, want a number", tier, typ)
 			}
 		}
-		for h, want := range map[string]string{"Contact": v.Contact, "Previous grade": v.PreviousGrade, "Notes": v.Notes} {
+		score := col(sheetVendors, "Score (0-100)") + row
+		switch got := cell(t, f, sheetVendors, score); {
+		case v.Score == nil && got != "":
+			t.Errorf("%s = %q, want empty (no graded address)", score, got)
+		case v.Score != nil:
+			scores++
+			if got != strconv.Itoa(*v.Score) {
+				t.Errorf("%s = %q, want %d", score, got, *v.Score)
+			}
+			if typ, _ := f.GetCellType(sheetVendors, score); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("%s type %v, want a number", score, typ)
+			}
+		}
+		if v.ChangeText != "" {
+			changes++
+			if findingCodeRe.MatchString(v.ChangeText) {
+				t.Errorf("row %s: a finding code in the change %q", row, v.ChangeText)
+			}
+		}
+		for h, want := range map[string]string{"Contact": v.Contact, "Previous grade": v.PreviousGrade, "Notes": v.Notes,
+			"Change in words": v.ChangeText, "Owner": v.Owner, "Tags": strings.Join(v.Tags, ", ")} {
 			if got := cell(t, f, sheetVendors, col(sheetVendors, h)+row); got != quoted(want) {
 				t.Errorf("row %s %s = %q, want %q", row, h, got, quoted(want))
 			}
 		}
 	}
-	if numbers == 0 {
-		t.Fatal("no numeric tier in the fixture: nothing checked")
+	if numbers == 0 || scores == 0 || changes == 0 {
+		t.Fatalf("numeric tiers %d, scores %d, changes in words %d in the fixture: nothing checked", numbers, scores, changes)
+	}
+	// Sorting by rank puts A+ first, F last among the graded rows.
+	if rank := func(g string) int { return grade.Grade(g).Rank() }; rank("A+") <= rank("A") || rank("F") >= rank("D") {
+		t.Error("grade ranks do not sort A+ highest")
 	}
 	// By owner: every row once, owners in order, rows without one last.
 	rows, err := f.GetRows(sheetByOwner)

@@ -240,8 +240,10 @@ func vendorColumns() []column {
 		{header: "Notes", width: widthMedium, kind: kindWrap},
 		{header: "Grade", width: widthFlag, kind: kindGrade},
 		{header: "Grade rank (higher is better)", width: widthFlag, kind: kindInt},
+		{header: "Score (0-100)", width: widthFlag, kind: kindInt},
 		{header: "Previous grade", width: widthFlag, kind: kindGrade},
 		{header: "Change since last run", width: widthShort, kind: kindText},
+		{header: "Change in words", width: widthLong, kind: kindWrap},
 		{header: "Regressed", width: widthFlag, kind: kindText},
 		{header: "Last grade (not audited in this run)", width: widthName, kind: kindText},
 		{header: "Incomplete", width: widthFlag, kind: kindText},
@@ -268,8 +270,12 @@ func vendorValues(v report.VendorRow) []any {
 	if v.CarriedFrom != nil {
 		carried = v.CarriedFrom.Text()
 	}
+	var score any // empty when no address was graded
+	if v.Score != nil {
+		score = *v.Score
+	}
 	return []any{v.Vendor, v.Domain, v.Input, tier, v.Owner, v.Contact, strings.Join(v.Tags, ", "), v.Notes,
-		v.Grade, v.GradeRank, v.PreviousGrade, v.Change, v.Regressed, carried, v.Incomplete,
+		v.Grade, v.GradeRank, score, v.PreviousGrade, v.Change, v.ChangeText, v.Regressed, carried, v.Incomplete,
 		words(v.ForcedTLS), words(v.MTASTS), words(v.DANE), v.SPF, v.DMARC, v.SenderAuth, v.TopFinding, v.TopSeverity, v.Findings, v.EarliestExpiry}
 }
 
