@@ -219,6 +219,7 @@ func (d *reportDoc) domain(dv report.DomainView) {
 		kv{label("tls_rpt"), txt(dv.TLSRPT)},
 		kv{label("audited_at"), txt(dv.AuditedAt.UTC().Format(timeLayout))},
 	)
+	items = append(items, d.listColumns(dv.Domain)...)
 	d.pairs(items)
 	if len(dv.MX) == 0 {
 		d.prosePara(sSmall, "appendix.no_mx", d.data("Domain", dv))
@@ -226,6 +227,36 @@ func (d *reportDoc) domain(dv report.DomainView) {
 	for _, mx := range dv.MX {
 		d.mx(dv, mx)
 	}
+}
+
+// listColumns gives the vendor list's contact and notes for the rows that
+// name domain, so the evidence of a domain says whom to write to and what
+// the list's owner noted; owner, tier and tags are in the vendor table.
+// A domain listed by several vendors names the vendor before each value.
+func (d *reportDoc) listColumns(domain string) []kv {
+	rows := d.index.byDomain[domain]
+	var contacts, notes []string
+	for _, i := range rows {
+		v := d.r.Vendors[i]
+		prefix := ""
+		if len(rows) > 1 {
+			prefix = v.Vendor + ": "
+		}
+		if v.Contact != "" {
+			contacts = append(contacts, prefix+v.Contact)
+		}
+		if v.Notes != "" {
+			notes = append(notes, prefix+v.Notes)
+		}
+	}
+	var out []kv
+	if len(contacts) > 0 {
+		out = append(out, kv{d.text("label.contact", nil), txt(strings.Join(contacts, "; "))})
+	}
+	if len(notes) > 0 {
+		out = append(out, kv{d.text("label.notes", nil), txt(strings.Join(notes, "; "))})
+	}
+	return out
 }
 
 // timeLayout is how the appendix prints instants: UTC, to the second.

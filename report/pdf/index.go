@@ -23,12 +23,17 @@ type vendorIndex struct {
 	// waived holds, per domain, indices into Report.Findings of the
 	// findings a DANE-EE record waives for the grade.
 	waived map[string][]int
+	// byDomain holds, per domain, indices into Report.Vendors of the
+	// vendor-list rows that name it.
+	byDomain map[string][]int
 }
 
 // indexVendors builds the vendor index of r.
 func indexVendors(r *report.Report) *vendorIndex {
-	x := &vendorIndex{findings: map[string][]int{}, rows: map[string][]int{}, waived: map[string][]int{}}
+	x := &vendorIndex{findings: map[string][]int{}, rows: map[string][]int{}, waived: map[string][]int{},
+		byDomain: map[string][]int{}}
 	for i, v := range r.Vendors {
+		x.byDomain[v.Domain] = append(x.byDomain[v.Domain], i)
 		if _, seen := x.rows[v.Vendor]; !seen {
 			x.order = append(x.order, v.Vendor)
 		}

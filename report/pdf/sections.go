@@ -334,6 +334,7 @@ func (d *reportDoc) summary() {
 		d.bullets(sSmall, items)
 		d.gap(1)
 	}
+	d.vendorChanges()
 	d.prosePara(sBody, "summary.intro", d.data())
 	d.breakdown()
 
@@ -399,6 +400,45 @@ func (d *reportDoc) summary() {
 	d.trend(s.Trend)
 }
 
+// summaryChanges is the most vendor changes the executive summary words;
+// the rest are in "Changes since the last run", the workbook and the JSON.
+const summaryChanges = 4
+
+// vendorChanges words each vendor's change since the base run, worst
+// first, as the model says it (Report.VendorChanges): what a board member
+// reads instead of the change table's rows, never a finding code.
+func (d *reportDoc) vendorChanges() {
+	vc := d.r.VendorChanges
+	if d.r.Base == nil || len(vc) == 0 {
+		return
+	}
+	// The model orders them by weight; changes for the worse first, then
+	// improvements, then the rest (a vendor that stayed at its grade).
+	rank := func(c report.VendorChange) int {
+		switch {
+		case c.Bad:
+			return 0
+		case c.Move == report.MoveUp:
+			return 1
+		}
+		return 2
+	}
+	order := make([]report.VendorChange, len(vc))
+	copy(order, vc)
+	sort.SliceStable(order, func(a, b int) bool { return rank(order[a]) < rank(order[b]) })
+	shown := order[:min(len(order), summaryChanges)]
+	items := make([]string, 0, len(shown)+1)
+	for _, c := range shown {
+		items = append(items, c.Text)
+	}
+	if left := len(order) - len(shown); left > 0 {
+		items = append(items, d.text("summary.changes_more", d.data("Left", left)))
+	}
+	d.para(sSmallBold, d.text("summary.changes_title", d.data()))
+	d.bullets(sSmall, items)
+	d.gap(1)
+}
+
 // maxTrendRuns is the most runs the trend chart draws (the model holds
 // at most db.TrendRuns).
 const maxTrendRuns = 12
@@ -416,7 +456,7 @@ func (d *reportDoc) trend(points []report.TrendPoint) {
 		return
 	}
 	const (
-		chartH = 24.0
+		chartH = 20.0
 		axisW  = 10.0
 		legH   = 5.0
 		labelH = 10.0
@@ -529,40 +569,26 @@ func (d *reportDoc) breakdown() {
 	if len(s.ByTier) == 0 && len(s.ByTag) == 0 {
 		return
 	}
-	var rows [][]cell
-	add := func(kind string, bs []report.Breakdown) {
+	d.heading(sH3, d.text("summary.breakdown_title", d.data()), -1)
+	// One line each for tiers and tags, each key with its vendors and
+	// those at risk: the figures of a table in a fifth of its height.
+	line := func(block, item string, bs []report.Breakdown) {
+		if len(bs) == 0 {
+			return
+		}
+		items := make([]string, 0, len(bs))
 		for _, b := range bs {
 			key := b.Key
 			if key == "" {
 				key = d.text("summary.no_key", nil)
 			}
-			risk := cell{text: itoa(b.AtRisk)}
-			if b.AtRisk > 0 {
-				risk = cell{text: itoa(b.AtRisk), color: badRed, bold: true}
-			}
-			rows = append(rows, []cell{txt(kind), txt(key), txt(itoa(b.Vendors)), risk})
+			items = append(items, d.text(item, map[string]any{"Key": key, "Vendors": b.Vendors, "AtRisk": b.AtRisk}))
 		}
+		d.para(sSmall, d.text(block, map[string]any{"Tags": strings.Join(items, " · ")}))
 	}
-	add(d.text("col.tier", nil), s.ByTier)
-	num := func(h string) column { c := col(h, 0.15); c.align = "R"; return c }
-	d.heading(sH3, d.text("summary.breakdown_title", d.data()), -1)
-	if len(rows) > 0 {
-		d.table(table{header: true, rows: rows, cols: []column{col("", 0.15), col("", 0.4),
-			num(d.text("col.vendors", nil)), num(d.text("summary.col_at_risk", nil))}})
-	}
-	// Tags are many: one line, each with its vendors and those at risk.
-	var tags []string
-	for _, b := range s.ByTag {
-		key := b.Key
-		if key == "" {
-			key = d.text("summary.no_key", nil)
-		}
-		tags = append(tags, d.text("summary.tag_item", map[string]any{"Key": key, "Vendors": b.Vendors, "AtRisk": b.AtRisk}))
-	}
-	if len(tags) > 0 {
-		d.para(sSmall, d.text("summary.tags_line", map[string]any{"Tags": strings.Join(tags, " · ")}))
-		d.gap(2)
-	}
+	line("summary.tiers_line", "summary.tier_item", s.ByTier)
+	line("summary.tags_line", "summary.tag_item", s.ByTag)
+	d.gap(2)
 }
 
 // callout draws a boxed warning paragraph.
@@ -591,7 +617,7 @@ func (d *reportDoc) callout(text string) {
 // barChart draws one bar per grade, in the grade's colour, with its count.
 func (d *reportDoc) barChart(counts []report.GradeCount) {
 	const (
-		chartH = 26.0
+		chartH = 22.0
 		axisW  = 10.0
 		labelH = 5.0
 		ticks  = 5
