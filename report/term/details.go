@@ -60,8 +60,51 @@ func (p *printer) address(av *report.AddressView) {
 		p.printf("    Full handshake: %s\n", report.Clean(av.HandshakeError))
 	}
 	p.certificate(av.Cert)
+	p.otherCertificates(av)
 	for i := range av.Versions {
 		p.version(&av.Versions[i])
+	}
+	p.vulnerabilities(av.Vulnerabilities)
+}
+
+// otherCertificates prints the certificates other than the primary that a
+// sender can be given at the address (another key type, no SNI), each
+// judged as the primary is: senders may get any of them.
+func (p *printer) otherCertificates(av *report.AddressView) {
+	for i := range av.Certificates {
+		c := &av.Certificates[i]
+		if c.Via == "" {
+			continue // the primary, printed above
+		}
+		p.printf("    Also presented (%s):\n", report.Clean(c.Via))
+		p.certificate(c)
+	}
+}
+
+// vulnerabilities prints the known-vulnerability probes, one line each,
+// with what the probe saw where it found the flaw or could not decide.
+func (p *printer) vulnerabilities(vs []report.VulnView) {
+	if len(vs) == 0 {
+		return
+	}
+	p.printf("    Known vulnerabilities:\n")
+	for _, v := range vs {
+		name := v.Name
+		if v.CVE != "" {
+			name += " (" + v.CVE + ")"
+		}
+		status := strings.ReplaceAll(v.Status, "_", " ")
+		switch evidence.VulnStatus(v.Status) {
+		case evidence.VulnVulnerable:
+			status = p.color(ansiRed, status)
+		case evidence.VulnInconclusive:
+			status = p.color(ansiYellow, status)
+		}
+		line := "      " + report.Clean(name) + ": " + status
+		if v.Detail != "" && (v.Status == string(evidence.VulnVulnerable) || v.Status == string(evidence.VulnInconclusive)) {
+			line += ": " + report.Clean(v.Detail)
+		}
+		p.printf("%s\n", line)
 	}
 }
 

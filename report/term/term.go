@@ -315,6 +315,12 @@ func (p *printer) findings(g *grade.DomainGrade, texts *templates.Set) {
 		}
 		sev := strings.ToUpper(gr.f.Severity.String())
 		p.printf("  - [%s] %s: %s\n", p.severityColor(gr.f.Severity, sev), report.Clean(title), report.Clean(message))
+		if gr.f.Waived == grade.WaivedDANEEE {
+			// RFC 7672 §3.1.1: DANE senders do not check these.
+			p.printf("      waived for the grade: a DANE-EE record validated over DNSSEC pins this server's key, and DANE senders do not check PKIX trust, name or expiry (RFC 7672 §3.1.1)\n")
+		} else if gr.f.Waived != "" {
+			p.printf("      waived for the grade: %s\n", report.Clean(gr.f.Waived))
+		}
 		if len(gr.where) > 1 {
 			p.printf("      on: %s\n", report.Clean(strings.Join(gr.where, ", ")))
 		}

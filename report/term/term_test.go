@@ -3,6 +3,7 @@ package term
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
@@ -251,4 +252,53 @@ func TestSenderAuthentication(t *testing.T) {
 	wantLines(t, hostile, `(?m)^  SPF: permerror \(`)
 	none := render(t, "bolt-bank.example", Options{})
 	wantLines(t, none, `(?m)^  SPF: missing \(`, `(?m)^  DMARC: missing \(`, `(?m)^  Sender authentication: none `)
+}
+
+// TestVerboseShowsEveryCertificateVulnerabilitiesAndWaivers: scan -v prints
+// each certificate a sender can be given, the known-vulnerability probes
+// with their CVE (what the probe saw when it found the flaw), and the
+// DANE-EE waiver next to the finding it waives.
+func TestVerboseShowsEveryCertificateVulnerabilitiesAndWaivers(t *testing.T) {
+	t.Parallel()
+	s := stored(t)["crux-labs.example"]
+	// An edited copy: the fixture fleet has one certificate per server and
+	// no vulnerable one.
+	raw, err := json.Marshal(s.Evidence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := new(evidence.Domain)
+	if err := json.Unmarshal(raw, ev); err != nil {
+		t.Fatal(err)
+	}
+	var addr *evidence.Address
+	for hi := range ev.Hosts {
+		for ai := range ev.Hosts[hi].Addresses {
+			if a := &ev.Hosts[hi].Addresses[ai]; a.Cert != nil && a.Probe != nil {
+				addr = a
+			}
+		}
+	}
+	if addr == nil {
+		t.Fatal("no probed address with a certificate in the fixture domain")
+	}
+	other := *addr.Cert
+	other.Via = "ECDSA key, in TLSv1.2 hellos"
+	addr.OtherCerts = append(addr.OtherCerts, other)
+	if addr.Probe.Vulns == nil {
+		addr.Probe.Vulns = &evidence.Vulns{}
+	}
+	addr.Probe.Vulns.Heartbleed = evidence.VulnCheck{Status: evidence.VulnVulnerable, Detail: "answered 16384 bytes to a 3-byte request"}
+	g := *s.Grade
+	g.Findings = append([]grade.Finding{{Code: "CERT_EXPIRED", Severity: grade.High, Domain: ev.Domain, Waived: grade.WaivedDANEEE}}, g.Findings...)
+	out := renderStored(t, db.StoredDomain{Domain: s.Domain, Evidence: ev, Grade: &g}, Options{Verbose: true})
+	wantLines(t, out,
+		`(?m)^    Also presented \(ECDSA key, in TLSv1\.2 hellos\):$`,
+		`(?m)^    Known vulnerabilities:$`,
+		`(?m)^      Heartbleed \(CVE-2014-0160\): vulnerable: answered 16384 bytes to a 3-byte request$`,
+		`(?m)^      waived for the grade: a DANE-EE record .*RFC 7672 §3\.1\.1\)$`,
+	)
+	if n := strings.Count(out, "    Certificate: "); n < 2 {
+		t.Errorf("%d certificates printed, want the primary and the other one:\n%s", n, out)
+	}
 }
