@@ -229,34 +229,35 @@ func (d *reportDoc) domain(dv report.DomainView) {
 	}
 }
 
-// listColumns gives the vendor list's contact and notes for the rows that
-// name domain, so the evidence of a domain says whom to write to and what
-// the list's owner noted; owner, tier and tags are in the vendor table.
-// A domain listed by several vendors names the vendor before each value.
+// listColumns gives, in one row, the vendor list's contact and notes for
+// the rows that name domain, so the evidence of a domain says whom to write
+// to and what the list's owner noted; owner, tier and tags are in the
+// vendor table. A domain listed by several vendors names each vendor.
 func (d *reportDoc) listColumns(domain string) []kv {
 	rows := d.index.byDomain[domain]
-	var contacts, notes []string
+	var parts []string
 	for _, i := range rows {
 		v := d.r.Vendors[i]
-		prefix := ""
-		if len(rows) > 1 {
-			prefix = v.Vendor + ": "
-		}
+		var its []string
 		if v.Contact != "" {
-			contacts = append(contacts, prefix+v.Contact)
+			its = append(its, v.Contact)
 		}
 		if v.Notes != "" {
-			notes = append(notes, prefix+v.Notes)
+			its = append(its, v.Notes)
 		}
+		if len(its) == 0 {
+			continue
+		}
+		text := strings.Join(its, " · ")
+		if len(rows) > 1 {
+			text = v.Vendor + ": " + text
+		}
+		parts = append(parts, text)
 	}
-	var out []kv
-	if len(contacts) > 0 {
-		out = append(out, kv{d.text("label.contact", nil), txt(strings.Join(contacts, "; "))})
+	if len(parts) == 0 {
+		return nil
 	}
-	if len(notes) > 0 {
-		out = append(out, kv{d.text("label.notes", nil), txt(strings.Join(notes, "; "))})
-	}
-	return out
+	return []kv{{d.text("label.vendor_list", nil), txt(strings.Join(parts, "; "))}}
 }
 
 // timeLayout is how the appendix prints instants: UTC, to the second.
@@ -296,14 +297,26 @@ func (d *reportDoc) sharedAddresses(dv report.DomainView, mx report.MXView, as [
 	d.headingOpt(pendingHeading{style: sSmallBold, level: -1, context: &ctx,
 		title: d.text("appendix.shared_title", d.data("MX", mx, "Count", len(as)))})
 	rows := make([][]cell, 0, len(as))
+	// Addresses printed on one page with one domain and serving the same
+	// vendors share one line: a provider's pool would repeat it per address.
+	type place struct {
+		page   int
+		domain string
+		users  string
+	}
 	var places []*addrUse
+	first := map[place]*addrUse{}
 	ips := map[*addrUse][]string{}
 	for _, a := range as {
 		fill, fg := gradeColours(a.Grade)
 		rows = append(rows, []cell{{text: a.IP, fill: labelFill, bold: true}, {text: a.Grade, fill: fill, color: fg, bold: true},
 			txt(a.GradeExplanation)})
 		u := d.uses[addrKey{mx.Host, a.IP}]
-		if _, ok := ips[u]; !ok {
+		k := place{u.page, u.domain, strings.Join(u.vendors, "\x00")}
+		if f, ok := first[k]; ok {
+			u = f
+		} else {
+			first[k] = u
 			places = append(places, u)
 		}
 		ips[u] = append(ips[u], a.IP)
