@@ -626,6 +626,11 @@ func (d *reportDoc) transcript(lines []string) {
 	d.heading(sSmallBold, d.text("appendix.transcript_title", nil), -1)
 	n := 3
 	d.setStyle(sMono)
+	esc := make([]string, len(lines))
+	for i, l := range lines {
+		esc[i] = d.escapeUndrawable(l)
+	}
+	lines = esc
 	for _, l := range lines {
 		if d.f.GetStringWidth(d.clean(l))+2*cellMargin > contentW/3 {
 			n = 2

@@ -254,6 +254,28 @@ func (d *doc) clean(s string) string {
 }
 
 // fontNow returns the current font family, weight and size ("" before any).
+// escapeUndrawable is for remote bytes shown verbatim (the SMTP
+// dialogue): a character the current font cannot draw is written as its
+// \uXXXX escape, as the JSON and the workbook show it, so the reader sees
+// what was sent instead of a replacement mark.
+func (d *doc) escapeUndrawable(s string) string {
+	s = report.Clean(s)
+	fam, weight, _ := d.fontNow()
+	cov := d.cover[fam+weight]
+	if cov == nil {
+		cov = d.cover[templates.FontSans]
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if d.f.drawable(cov, r) {
+			b.WriteRune(r)
+		} else {
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
 func (d *doc) fontNow() (family, weight string, size float64) {
 	return d.curFamily, d.curWeight, d.curSize
 }

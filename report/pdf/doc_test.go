@@ -60,6 +60,35 @@ func TestClean(t *testing.T) {
 	}
 }
 
+// TestEscapeUndrawable: remote text shown verbatim (the SMTP dialogue)
+// writes what no font draws as its \u escape, never a replacement mark,
+// and is cleaned as everything else is.
+func TestEscapeUndrawable(t *testing.T) {
+	d := testDoc(t)
+	d.setStyle(sMono)
+	for in, want := range map[string]string{
+		"220 mx ESMTP":   "220 mx ESMTP",
+		"220 \u0fd9 ok":  `220 \u0fd9 ok`,
+		"220 a\x1b[2Jb":  `220 a\x1b[2Jb`,
+		"220 \xff\u0788": `220 \xff\u0788`,
+	} {
+		got := d.escapeUndrawable(in)
+		if strings.ContainsRune(got, '\ufffd') {
+			t.Errorf("escapeUndrawable(%q) = %q: a replacement mark", in, got)
+		}
+		if in == "220 \xff\u0788" {
+			// Thaana: escaped only when the mono font lacks it.
+			if !strings.HasPrefix(got, `220 \xff`) {
+				t.Errorf("escapeUndrawable(%q) = %q", in, got)
+			}
+			continue
+		}
+		if got != want {
+			t.Errorf("escapeUndrawable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestFontCoverage(t *testing.T) {
 	fonts, err := templates.PDFFonts()
 	if err != nil {
