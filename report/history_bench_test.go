@@ -58,7 +58,12 @@ func BenchmarkHistory(b *testing.B) {
 		path = filepath.Join(b.TempDir(), "history.db")
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "\n# go test -run '^$' -bench BenchmarkHistory -benchtime 1x ./report/ -args -history.runs %d -history.domains %d -history.pools %d\n",
+	// A section of its own ("=== name ==="), as cmd/mxbench writes them:
+	// mxbench rewrites a section up to the next mark, so figures written
+	// outside one would be lost when a batch section before them is
+	// measured again.
+	fmt.Fprintf(&out, "\n=== history %dx%d ===\n", *historyRuns, *historyDomains)
+	fmt.Fprintf(&out, "# go test -run '^$' -bench BenchmarkHistory -benchtime 1x ./report/ -args -history.runs %d -history.domains %d -history.pools %d\n",
 		*historyRuns, *historyDomains, *historyPools)
 	fmt.Fprintf(&out, "# %s, %s/%s, %d CPUs, GOMAXPROCS %d; wall-clock figures need a quiet machine, memory figures do not\n",
 		time.Now().UTC().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0))
