@@ -1,5 +1,7 @@
 package evidence
 
+import "strings"
+
 // SPFStatus is the outcome of checking a domain's SPF record (RFC 7208 §2.6).
 type SPFStatus string
 
@@ -161,4 +163,24 @@ type DKIMKey struct {
 	// Bits is the key size (RSA modulus bits; 256 for Ed25519).
 	Bits   int    `json:"bits,omitempty"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// ValidDKIMSelector reports whether sel can be a DKIM selector: dot-separated
+// labels of letters, digits, '-' and '_' (RFC 6376 §3.1), short enough to
+// fit in a DNS name with its domain.
+func ValidDKIMSelector(sel string) bool {
+	if sel == "" || len(sel) > 200 {
+		return false
+	}
+	for _, l := range strings.Split(sel, ".") {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
 )
 
 // Problem messages that tests and callers may compare against.
@@ -156,7 +158,7 @@ func (b *builder) addRow(r row) {
 	for _, c := range lo.dkim {
 		s, _ := b.text(r, c)
 		for _, sel := range splitTags(s, nil) {
-			if !validSelector(sel) {
+			if !evidence.ValidDKIMSelector(sel) {
 				b.problem(r, c, sel, msgBadSelector)
 				continue
 			}
@@ -306,23 +308,3 @@ func firstFilled(r row, name string) string {
 
 // msgBadSelector is the problem of a DKIM selector that is not a DNS name.
 const msgBadSelector = "not a DKIM selector (letters, digits, '-' and '_' in dot-separated labels)"
-
-// validSelector reports whether sel can be a DKIM selector: dot-separated
-// labels of letters, digits, '-' and '_' (RFC 6376 §3.1), short enough to
-// fit in a DNS name with its domain.
-func validSelector(sel string) bool {
-	if sel == "" || len(sel) > 200 {
-		return false
-	}
-	for _, l := range strings.Split(sel, ".") {
-		if l == "" || len(l) > 63 {
-			return false
-		}
-		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return false
-			}
-		}
-	}
-	return true
-}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mxaudit/mxaudit/audit/evidence"
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/programme"
 	"github.com/mxaudit/mxaudit/report"
@@ -486,7 +487,7 @@ func (p *configParser) selectors(k, v *yaml.Node) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !validSelector(s) {
+		if !evidence.ValidDKIMSelector(s) {
 			return nil, p.errf(it, "%s: %q is not a DKIM selector", k.Value, s)
 		}
 		if s = strings.ToLower(s); !slices.Contains(out, s) {
@@ -494,23 +495,6 @@ func (p *configParser) selectors(k, v *yaml.Node) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func validSelector(sel string) bool {
-	if sel == "" || len(sel) > 200 {
-		return false
-	}
-	for _, l := range strings.Split(sel, ".") {
-		if l == "" || len(l) > 63 {
-			return false
-		}
-		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func (p *configParser) formats(k, v *yaml.Node) ([]string, error) {
