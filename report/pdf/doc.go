@@ -227,11 +227,7 @@ func (d *doc) setDraw(c rgb) { d.f.SetDrawColor(c.parts()) }
 // the name as written.
 func (d *doc) clean(s string) string {
 	s = report.Clean(s)
-	fam, weight, _ := d.fontNow()
-	cov := d.cover[fam+weight]
-	if cov == nil {
-		cov = d.cover[templates.FontSans]
-	}
+	cov := d.coverNow()
 	ok := true
 	for _, r := range s {
 		if !d.f.drawable(cov, r) {
@@ -260,11 +256,7 @@ func (d *doc) clean(s string) string {
 // what was sent instead of a replacement mark.
 func (d *doc) escapeUndrawable(s string) string {
 	s = report.Clean(s)
-	fam, weight, _ := d.fontNow()
-	cov := d.cover[fam+weight]
-	if cov == nil {
-		cov = d.cover[templates.FontSans]
-	}
+	cov := d.coverNow()
 	var b strings.Builder
 	for _, r := range s {
 		if d.f.drawable(cov, r) {
@@ -274,6 +266,16 @@ func (d *doc) escapeUndrawable(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// coverNow is the glyph coverage of the current font (the sans font's
+// when the current one has none recorded).
+func (d *doc) coverNow() *coverage {
+	fam, weight, _ := d.fontNow()
+	if cov := d.cover[fam+weight]; cov != nil {
+		return cov
+	}
+	return d.cover[templates.FontSans]
 }
 
 func (d *doc) fontNow() (family, weight string, size float64) {
