@@ -261,6 +261,9 @@ func TestFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	t.Run("json", func(t *testing.T) { testJSONFixture(t, r, run2) })
 }
 

@@ -258,13 +258,12 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 
 	p := &Programme{AsOf: now, SLA: sla.String(), ExpiringDays: programme.DefaultExpiringDays,
 		Exceptions: []ExceptionView{}, Expiring: []ExceptionView{}, Conflicts: []ExceptionConflict{}, Resolved: []ResolvedFinding{},
-		Controls: []VendorControls{}, CertsBeforeNextRun: []CertWatch{}}
+		CertsBeforeNextRun: []CertWatch{}}
 	accepts := map[string]int{}
-	for i := range b.r.Findings {
-		f := &b.r.Findings[i]
+	err = b.sp.finishFindings(ctx, func(f *Finding) {
 		t, ok := res.Tracks[f.ID]
 		if !ok {
-			continue
+			return
 		}
 		f.Status = string(t.Status)
 		f.FirstSeen = &SeenAt{Run: t.FirstSeen.ID, At: t.FirstSeen.At}
@@ -274,7 +273,7 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 			f.Exception = &FindingException{ID: e.ID, Approver: e.Approver, Reason: e.Reason, Expires: e.ExpiresOn(), Ticket: e.Ticket}
 		}
 		if f.SeverityNum == 0 {
-			continue
+			return
 		}
 		if e := t.Exception; e != nil {
 			accepts[e.ID]++
@@ -290,6 +289,9 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		if t.Overdue {
 			p.Overdue++
 		}
+	})
+	if err != nil {
+		return err
 	}
 	for _, e := range exs {
 		p.Exceptions = append(p.Exceptions, exceptionView(e, now, accepts[e.ID]))
@@ -308,7 +310,7 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		p.Resolved = append(p.Resolved, ResolvedFinding{ID: grade.FindingID(s.Code, s.Domain, s.Host, s.IP), Vendors: vs,
 			Domain: s.Domain, Host: s.Host, IP: s.IP, Code: s.Code, Severity: s.Severity.String(), Status: string(programme.StatusResolved)})
 	}
-	for _, l := range res.Lapsed {
+	for i, l := range res.Lapsed {
 		e := l.Exception
 		how := "expired on " + e.ExpiresOn()
 		if l.Revoked {
@@ -316,7 +318,11 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		}
 		text := fmt.Sprintf("Exception %s by %s %s: %s is open again (%d %s)", e.ID, e.Approver, how, e.Scope(),
 			len(l.FindingIDs), plural(len(l.FindingIDs), "finding", "findings"))
-		b.r.Changes = append([]Change{{Kind: ExceptionChange, Domain: e.Domain, Vendors: b.vendorsOf[e.Domain], Text: text, Bad: true}}, b.r.Changes...)
+		// Each ended exception heads the changes, the last one first.
+		if err := b.sp.putChange(ctx, 0, -int64(i), &Change{Kind: ExceptionChange, Domain: e.Domain, Vendors: b.vendorsOf[e.Domain],
+			Text: text, Bad: true}); err != nil {
+			return err
+		}
 	}
 	// The control matrix per vendor row, and each domain's accepted-risk state.
 	b.riskAccepted = map[string]bool{}
@@ -337,7 +343,12 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		}
 		fws = append(fws, d.profiles...)
 		if len(fws) > 0 {
-			p.Controls = append(p.Controls, VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier, Frameworks: fws})
+			// One row per vendor row: spooled, served by EachControl.
+			if err := b.sp.putBody(ctx, "controls", &VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier,
+				Frameworks: fws}); err != nil {
+				return err
+			}
+			b.sp.controlsN++
 		}
 	}
 	p.CadenceDays = po.CadenceDays
