@@ -130,4 +130,3 @@ func WordGrade(texts *templates.Set, g *grade.DomainGrade) {
 		g.SenderAuth = &c
 	}
 }
-

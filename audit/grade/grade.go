@@ -323,8 +323,8 @@ type DomainGrade struct {
 	// ForcedTLSWhy names why the domain is or is not Forced-TLS eligible;
 	// ForcedTLSReason is that sentence as older stored grades carry it
 	// (the grader never sets it; report.WordGrade fills it).
-	ForcedTLSWhy    *Phrase `json:"forced_tls_why,omitempty"`
-	ForcedTLSReason string  `json:"forced_tls_reason,omitempty"`
+	ForcedTLSWhy    *Phrase   `json:"forced_tls_why,omitempty"`
+	ForcedTLSReason string    `json:"forced_tls_reason,omitempty"`
 	MX              []MXGrade `json:"mx,omitempty"`
 	// Findings are all findings (domain, host and address level), sorted by
 	// severity (highest first), then host, IP and code.
