@@ -433,6 +433,7 @@ type facts struct {
 // of one stored domain: its worded findings and its facts. Its view is
 // made again when a renderer asks for it (view).
 func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
+	WordGrade(b.opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	for _, f := range g.Findings {
 		wf := b.finding(s.Domain, f)
@@ -470,6 +471,7 @@ func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
 // view turns one stored domain into its view; ref is what the spool
 // keeps of it (refs).
 func view(opt Options, s db.StoredDomain, ref domainRef) DomainView {
+	WordGrade(opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	dv := DomainView{
 		Domain: s.Domain, Input: ref.Input, Vendors: ref.Vendors, Grade: string(g.Grade), Incomplete: g.Incomplete,
