@@ -2,6 +2,9 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -557,4 +560,61 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// diffKeyVersion prefixes every diff key: when the facts compareDomain
+// reads change, it rises, and keys of an older version count as unknown
+// (their domains are decoded and compared), never as equal.
+const diffKeyVersion = "1:"
+
+// diffKey is the digest of every fact of a domain's result that
+// compareDomain compares (see the diff_key column, migration 18): equal
+// keys mean no change between the two results but the expiring
+// certificates, which certDays (the fewest days to expiry of an
+// unexpired certificate, NULL when none) answers. Each fact is written
+// quoted, so remote strings (host names, an MTA-STS id) cannot run into
+// the next fact.
+func diffKey(ev *evidence.Domain, g *grade.DomainGrade) (string, sql.NullInt64) {
+	h := sha256.New()
+	fmt.Fprintf(h, "grade %q forced %q\n", g.Grade, g.ForcedTLS)
+	for _, k := range sortedKeys(mxSet(ev)) {
+		fmt.Fprintf(h, "mx %q\n", k)
+	}
+	for _, k := range sortedKeys(addrSet(ev)) {
+		fmt.Fprintf(h, "address %q\n", k)
+	}
+	for _, k := range sortedKeys(findingSet(g)) {
+		fmt.Fprintf(h, "finding %q\n", k)
+	}
+	if ev.SPF != nil {
+		fmt.Fprintf(h, "spf %q\n", SPFState(ev.SPF))
+	} else {
+		fmt.Fprintln(h, "spf none")
+	}
+	if ev.DMARC != nil {
+		fmt.Fprintf(h, "dmarc %q\n", DMARCState(ev.DMARC))
+	} else {
+		fmt.Fprintln(h, "dmarc none")
+	}
+	for _, f := range g.Frameworks {
+		fmt.Fprintf(h, "profile %q %q\n", f.Name, f.Status)
+	}
+	if ev.MTASTS != nil {
+		fmt.Fprintf(h, "mta-sts %q %q\n", stsMode(ev.MTASTS), ev.MTASTS.ID)
+	} else {
+		fmt.Fprintln(h, "mta-sts none")
+	}
+	var days sql.NullInt64
+	for _, host := range ev.Hosts {
+		for _, a := range host.Addresses {
+			c := a.Cert
+			if c == nil || len(c.Chain) == 0 || c.Expired == nil || *c.Expired {
+				continue
+			}
+			if !days.Valid || int64(c.DaysToExpiry) < days.Int64 {
+				days = sql.NullInt64{Int64: int64(c.DaysToExpiry), Valid: true}
+			}
+		}
+	}
+	return diffKeyVersion + hex.EncodeToString(h.Sum(nil)[:16]), days
 }
