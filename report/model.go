@@ -58,6 +58,9 @@ type Report struct {
 
 	// source reads the domain views of a built report; nil when Domains holds them.
 	source *domainSource
+	// rows serves the vendor rows, findings and changes of a built report
+	// from its spool; nil when the slices hold them (stream.go).
+	rows rowSource
 }
 
 // ManifestInfo is what a report says of its run's manifest (db.Manifest):

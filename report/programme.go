@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
@@ -420,25 +419,7 @@ func (r *Report) OpenFindings() []Finding {
 			out = append(out, f)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Overdue != b.Overdue {
-			return a.Overdue
-		}
-		if oa, ob := owner[a.Domain], owner[b.Domain]; oa != ob {
-			if oa == "" || ob == "" {
-				return ob == ""
-			}
-			return strings.ToLower(oa) < strings.ToLower(ob)
-		}
-		if ta, tb := tier[a.Domain], tier[b.Domain]; ta != tb {
-			if ta == 0 || tb == 0 {
-				return tb == 0
-			}
-			return ta < tb
-		}
-		return a.SeverityNum > b.SeverityNum
-	})
+	sort.SliceStable(out, func(i, j int) bool { return deadlineLess(&out[i], &out[j], owner, tier) })
 	return out
 }
 
