@@ -96,99 +96,6 @@ func (d *Diff) Count(kind string) int {
 	return n
 }
 
-// ComputeDiff compares run id with base (nil: no previous run; only
-// expiring certificates are reported then). expiryWarn is the window, in
-// days, for cert_expiring. It walks the runs one domain at a time, so its
-// memory does not grow with the size of the list.
-func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn int) (*Diff, error) {
-	curVendors, err := d.Vendors(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var oldVendors []VendorRow
-	oldNames := map[string]bool{}
-	var listName string
-	var baseStarted time.Time
-	if base != nil {
-		if oldVendors, err = d.Vendors(ctx, *base); err != nil {
-			return nil, err
-		}
-		names, err := d.DomainNames(ctx, *base)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range names {
-			oldNames[n] = true
-		}
-		br, err := d.GetRun(ctx, *base)
-		if err != nil {
-			return nil, err
-		}
-		listName, baseStarted = br.ListName, br.StartedAt
-	}
-	curNames, err := d.DomainNames(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c := newComparer(curVendors, oldVendors, base != nil, expiryWarn)
-	c.listChanges(setOf(curNames), oldNames)
-	// The run and its base are read side by side in domain order, in
-	// batches along their (run_id, domain) index: each domain's base row
-	// comes with it, with no query of its own. Only a domain the base
-	// run did not audit is looked up further back (LastAudited).
-	var baseRows *runCursor
-	var baseDate time.Time
-	if base != nil {
-		baseRows = d.newRunCursor(*base)
-		baseDate = baseStarted
-	}
-	rows := d.newRunCursor(id)
-	for {
-		r, ok, err := rows.next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		s, err := d.decodeDomain(ctx, id, r.domain, r.ev, r.g, r.refs)
-		if err != nil {
-			return nil, err
-		}
-		if base == nil {
-			c.domain(s, nil)
-			continue
-		}
-		// Each domain is compared with the last run that audited it: the
-		// base run, or an earlier completed run when the base could not
-		// audit it.
-		last, err := d.lastAuditedBeside(ctx, baseRows, s.Domain, listName, *base, baseDate)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			c.domain(s, nil)
-			continue
-		case err != nil:
-			return nil, err
-		}
-		if s.Grade.Grade == grade.GradeInconclusive {
-			c.carried(s, last)
-			continue
-		}
-		since := int64(0)
-		if last.Run != *base {
-			since = last.Run
-		}
-		c.domainSince(s, &last.StoredDomain, since)
-	}
-	diff := c.finish()
-	diff.Run = id
-	if base != nil {
-		diff.Base = *base
-	}
-	diff.Made = time.Now().UTC()
-	return diff, nil
-}
-
 // StoredOrComputedDiff returns the changes from run base to run id: the
 // diff stored with run id when it was made against base with the same
 // expiry window (mxaudit run stores it as the run completes, from the
@@ -207,25 +114,7 @@ func (d *DB) StoredOrComputedDiff(ctx context.Context, id, base int64, expiryWar
 	return d.ComputeDiff(ctx, id, &base, expiryWarn)
 }
 
-// lastAuditedBeside is LastAudited(domain, listName, base) for a walk in
-// domain order that reads the base run beside it: the base run's row of
-// the domain when the base audited it, else the newest earlier result.
-func (d *DB) lastAuditedBeside(ctx context.Context, baseRows *runCursor, domain, listName string, base int64, baseDate time.Time) (Audited, error) {
-	r, ok, err := baseRows.seek(ctx, domain)
-	if err != nil {
-		return Audited{}, err
-	}
-	if !ok || r.grade == notAudited {
-		return d.LastAudited(ctx, domain, listName, base)
-	}
-	s, err := d.decodeDomain(ctx, base, r.domain, r.ev, r.g, r.refs)
-	if err != nil {
-		return Audited{}, err
-	}
-	return Audited{StoredDomain: s, Run: base, RunDate: baseDate}, nil
-}
-
-// Compare is the comparison behind ComputeDiff, over domains in memory.
+// Compare is the comparison ComputeDiff makes, over domains in memory.
 func Compare(cur, old []StoredDomain, curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn int) *Diff {
 	c := newComparer(curVendors, oldVendors, hasBase, expiryWarn)
 	oldBy := map[string]StoredDomain{}
@@ -261,10 +150,16 @@ func newComparer(curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn in
 	for _, v := range curVendors {
 		c.vendorsOf[v.Domain] = appendUnique(c.vendorsOf[v.Domain], v.Vendor)
 	}
+	// A domain only the base run's list holds (a removed domain) takes
+	// every vendor that list gave it.
+	onlyOld := map[string][]string{}
 	for _, v := range oldVendors {
 		if _, ok := c.vendorsOf[v.Domain]; !ok {
-			c.vendorsOf[v.Domain] = appendUnique(c.vendorsOf[v.Domain], v.Vendor)
+			onlyOld[v.Domain] = appendUnique(onlyOld[v.Domain], v.Vendor)
 		}
+	}
+	for dname, vs := range onlyOld {
+		c.vendorsOf[dname] = vs
 	}
 	return c
 }

@@ -438,34 +438,6 @@ func (c *runCursor) next(ctx context.Context) (storedRow, bool, error) {
 	return r, true, nil
 }
 
-// seek returns the row of domain, skipping the rows before it; domains
-// must be asked for in increasing order.
-func (c *runCursor) seek(ctx context.Context, domain string) (storedRow, bool, error) {
-	for {
-		if c.pos == len(c.batch) {
-			if c.done {
-				return storedRow{}, false, nil
-			}
-			if err := c.fill(ctx); err != nil {
-				return storedRow{}, false, err
-			}
-			if len(c.batch) == 0 {
-				return storedRow{}, false, nil
-			}
-		}
-		r := c.batch[c.pos]
-		switch {
-		case r.domain < domain:
-			c.pos++
-		case r.domain == domain:
-			c.pos++
-			return r, true, nil
-		default:
-			return storedRow{}, false, nil
-		}
-	}
-}
-
 func (c *runCursor) fill(ctx context.Context) error {
 	// Two statements, not "(? OR domain > ?)": an OR would hide the
 	// range from the planner and every batch would scan from the run's
