@@ -382,7 +382,7 @@ func mxRows(r *report.Report, emit emitFunc) error {
 			addrs := mx.Addresses
 			if len(addrs) == 0 {
 				// Keep the host visible: a name without an address cannot receive mail.
-				addrs = []report.AddressView{{ProbeStatus: mxNoAddress}}
+				addrs = []report.AddressView{{ProbeView: report.ProbeView{ProbeStatus: mxNoAddress}}}
 			}
 			for _, a := range addrs {
 				row := []any{d.Domain, vendors, mx.Host, int(mx.Preference), mx.Grade}
