@@ -43,7 +43,7 @@ func (r *Report) EachProbe(fn func(*ProbeView) error) error {
 			for i := range dv.MX {
 				for j := range dv.MX[i].Addresses {
 					av := &dv.MX[i].Addresses[j]
-					ref := r.probeRef(av)
+					ref := r.ProbeRefOf(av)
 					if ref == "" || seen[ref] {
 						continue
 					}
@@ -62,7 +62,7 @@ func (r *Report) EachProbe(fn func(*ProbeView) error) error {
 		for i := range r.Domains[d].MX {
 			for j := range r.Domains[d].MX[i].Addresses {
 				av := &r.Domains[d].MX[i].Addresses[j]
-				if ref := r.probeRef(av); ref != "" && byRef[ref] == nil {
+				if ref := r.ProbeRefOf(av); ref != "" && byRef[ref] == nil {
 					byRef[ref] = av
 				}
 			}
@@ -89,12 +89,13 @@ func probeOf(av *AddressView, ref string) ProbeView {
 	return pv
 }
 
-// probeRef is the ref under which av's probe is written: the stored
-// evidence's digest when the view has one; "" for an address without
-// evidence in a report whose probes come from the database (it names no
-// probe); otherwise the digest of the probe view itself, so a report made
-// in memory or from evidence stored whole names each distinct probe too.
-func (r *Report) probeRef(av *AddressView) string {
+// ProbeRefOf is the ref under which EachProbe lists av's probe: the
+// stored evidence's digest when the view has one (AddressView.ProbeRef);
+// "" for an address without evidence in a report whose probes come from
+// the database (it names no probe); otherwise the digest of the probe
+// view itself, so a report made in memory names each distinct probe too.
+// Renderers that name probes (the JSON, the workbook) use it.
+func (r *Report) ProbeRefOf(av *AddressView) string {
 	if av.ProbeRef != "" || r.probes != nil {
 		return av.ProbeRef
 	}
@@ -108,14 +109,14 @@ func (r *Report) probeRef(av *AddressView) string {
 }
 
 // withProbeRefs returns dv with every address view's ProbeRef set as
-// probeRef says: dv itself when they all are already, else a copy (the
+// ProbeRefOf says: dv itself when they all are already, else a copy (the
 // caller's view is left as it was).
 func (r *Report) withProbeRefs(dv *DomainView) *DomainView {
 	same := true
 	for i := range dv.MX {
 		for j := range dv.MX[i].Addresses {
 			av := &dv.MX[i].Addresses[j]
-			if r.probeRef(av) != av.ProbeRef {
+			if r.ProbeRefOf(av) != av.ProbeRef {
 				same = false
 			}
 		}
@@ -130,7 +131,7 @@ func (r *Report) withProbeRefs(dv *DomainView) *DomainView {
 		cp.MX[i].Addresses = make([]AddressView, len(dv.MX[i].Addresses))
 		for j := range dv.MX[i].Addresses {
 			av := dv.MX[i].Addresses[j]
-			av.ProbeRef = r.probeRef(&av)
+			av.ProbeRef = r.ProbeRefOf(&av)
 			cp.MX[i].Addresses[j] = av
 		}
 	}
