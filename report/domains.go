@@ -69,7 +69,7 @@ func (r *Report) LoadDomains() error {
 		return fmt.Errorf("load domain views: %w", err)
 	}
 	src := r.source
-	r.Domains, r.source = out, nil
+	r.Domains, r.source, r.probes = out, nil, nil
 	if r.rows == nil && src.release != nil {
 		return src.release()
 	}

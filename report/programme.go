@@ -422,30 +422,31 @@ func (f Finding) Accepted() bool { return f.Status == string(programme.StatusAcc
 // OpenFindings are the findings above info that are not accepted,
 // overdue first, then by owner, tier and severity: the order of the
 // "Open findings and deadlines" section and the tracker.
-func (r *Report) OpenFindings() []Finding {
-	owner, tier := r.ownersAndTiers()
+// They are all read into memory: a renderer of a large run walks
+// EachFinding(FindingQuery{Order: ByDeadline, Open: true}) instead.
+func (r *Report) OpenFindings() ([]Finding, error) {
 	var out []Finding
-	for _, f := range r.Findings {
-		if f.SeverityNum > 0 && !f.Accepted() {
-			out = append(out, f)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return deadlineLess(&out[i], &out[j], owner, tier) })
-	return out
+	err := r.EachFinding(FindingQuery{Order: ByDeadline, Open: true}, func(f *Finding) error {
+		out = append(out, *f)
+		return nil
+	})
+	return out, err
 }
 
-// AcceptedFindings are the findings accepted by an active exception.
-func (r *Report) AcceptedFindings() []Finding {
+// AcceptedFindings are the findings accepted by an active exception (all
+// read into memory; see OpenFindings).
+func (r *Report) AcceptedFindings() ([]Finding, error) {
 	var out []Finding
-	for _, f := range r.Findings {
-		if f.Accepted() {
-			out = append(out, f)
-		}
-	}
-	return out
+	err := r.EachFinding(FindingQuery{Accepted: true}, func(f *Finding) error {
+		out = append(out, *f)
+		return nil
+	})
+	return out, err
 }
 
-// OwnerOf and TierOf give a domain's owner and tier as the vendor table has them.
+// ownersAndTiers gives each domain's owner and tier as the vendor table
+// has them, for a report whose rows are in memory (a spooled report keys
+// its findings by them in its spool).
 func (r *Report) ownersAndTiers() (map[string]string, map[string]int) {
 	owner, tier := map[string]string{}, map[string]int{}
 	for _, v := range r.Vendors {
@@ -461,13 +462,12 @@ func (r *Report) ownersAndTiers() (map[string]string, map[string]int) {
 
 // DomainOwnerTier is the owner and the tier label of a domain's first
 // vendor row, for the tracker.
-func (r *Report) DomainOwnerTier(domain string) (owner, tier string) {
-	for _, v := range r.Vendors {
-		if v.Domain == domain {
-			return v.Owner, v.Tier
-		}
-	}
-	return "", ""
+func (r *Report) DomainOwnerTier(domain string) (owner, tier string, err error) {
+	err = r.EachVendor(VendorQuery{Domain: domain}, func(v *VendorRow) error {
+		owner, tier = v.Owner, v.Tier
+		return Stop
+	})
+	return owner, tier, err
 }
 
 // AtRiskGrade reports whether a grade puts a vendor at risk (D or F).

@@ -182,8 +182,8 @@ func TestProgrammeAcceptedThenExpired(t *testing.T) {
 	if st := r.Programme.Exceptions[0].State; st != "expired" || len(r.Programme.Expiring) != 0 {
 		t.Errorf("register state %s, expiring %v", st, r.Programme.Expiring)
 	}
-	if open := r.OpenFindings(); len(open) != 1 || open[0].Code != grade.CodeSSLv3Enabled {
-		t.Errorf("open findings, overdue first = %+v", open)
+	if open, err := r.OpenFindings(); err != nil || len(open) != 1 || open[0].Code != grade.CodeSSLv3Enabled {
+		t.Errorf("open findings, overdue first = %+v, %v", open, err)
 	}
 }
 

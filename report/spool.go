@@ -367,13 +367,23 @@ func (sp *spool) ref(ctx context.Context, domain string) (ref domainRef, ok bool
 // The rowSource of a built report.
 
 func (sp *spool) vendors(q VendorQuery, fn func(*VendorRow) error) error {
-	query := `SELECT body FROM vendors WHERE (? = '' OR domain = ?) AND (? = '' OR vendor = ?)`
+	// Only the filters asked for, so a domain's or a vendor's rows are
+	// read through their index (a tracker asks once per finding).
+	where := []string{"1"}
+	var args []any
+	if q.Domain != "" {
+		where, args = append(where, "domain = ?"), append(args, q.Domain)
+	}
+	if q.Vendor != "" {
+		where, args = append(where, "vendor = ?"), append(args, q.Vendor)
+	}
+	query := `SELECT body FROM vendors WHERE ` + strings.Join(where, " AND ")
 	if q.Order == ByOwner {
 		query += ` ORDER BY olast, olower, regressed DESC, rank, vlower, vendor, domain, seq`
 	} else {
 		query += vendorRiskOrder
 	}
-	return eachBody(sp, query, []any{q.Domain, q.Domain, q.Vendor, q.Vendor}, fn)
+	return eachBody(sp, query, args, fn)
 }
 
 func (sp *spool) vendorCount() int { return sp.vendorsN }

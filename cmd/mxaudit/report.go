@@ -346,14 +346,6 @@ func buildReport(ctx context.Context, store *db.DB, runID int64, s *reportSettin
 	if err != nil {
 		return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
 	}
-	// Transitional: the renderers not yet walking the iterators
-	// (Report.EachVendor, EachFinding...) read the rows from the slices.
-	// Once every renderer walks them, this load goes and the rows stay in
-	// the report's spool.
-	if err := r.LoadRows(); err != nil {
-		_ = r.Close()
-		return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
-	}
 	return r, nil
 }
 
@@ -375,6 +367,14 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 		return nil, err
 	}
 	defer r.Close()
+	// Transitional: the PDF and the letters still read the rows from the
+	// report's slices; the other formats walk the iterators, so the rows
+	// stay in the report's spool unless one of those two is asked for.
+	if slices.Contains(s.formats, config.FormatPDF) || s.letters {
+		if err := r.LoadRows(); err != nil {
+			return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
+		}
+	}
 	if p := r.Programme; p != nil && s.warn != nil {
 		for _, c := range p.Conflicts {
 			fmt.Fprintf(s.warn, "mxaudit: exception %s of the exceptions file not applied: conflicts with %s: %s\n", c.FileID, c.StoredID, c.Why)

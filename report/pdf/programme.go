@@ -41,7 +41,11 @@ func (d *reportDoc) programme() {
 	}
 	d.prosePara(sBody, "programme.intro", d.data("P", p))
 
-	open := d.r.OpenFindings()
+	open, err := d.r.OpenFindings()
+	if err != nil {
+		d.fail(err)
+		return
+	}
 	d.heading(sH2, d.text("programme.open_title", d.data("Count", len(open))), 1)
 	if len(open) == 0 {
 		d.prosePara(sBody, "programme.open_none", d.data())
@@ -53,7 +57,11 @@ func (d *reportDoc) programme() {
 		}
 		rows := make([][]cell, 0, len(shown))
 		for _, f := range shown {
-			owner, tier := d.r.DomainOwnerTier(f.Domain)
+			owner, tier, err := d.r.DomainOwnerTier(f.Domain)
+			if err != nil {
+				d.fail(err)
+				return
+			}
 			due := cell{text: dateOf(f.Due)}
 			if f.Overdue {
 				due = cell{text: d.text("programme.overdue_cell", d.data("Due", dateOf(f.Due))), color: badRed, bold: true}
