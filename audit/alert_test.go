@@ -122,10 +122,14 @@ func Test454(t *testing.T) {
 		if p.Status != evidence.ProbeOK || p.Retries != 1 || p.Handshake == nil || !p.Handshake.OK {
 			t.Fatalf("probe %s error %+v retries %d, want ok after one retry", p.Status, p.Error, p.Retries)
 		}
+		if len(p.Transient) != 1 || p.Transient[0].Code != 454 || p.Transient[0].Step != evidence.StepSTARTTLS || p.Error != nil {
+			t.Errorf("transient %+v error %+v, want the one 454 recorded as transient and no error", p.Transient, p.Error)
+		}
 		g := grade.GradeDomain(d, grade.Default())
 		if slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) || g.Grade == grade.GradeF {
 			t.Fatalf("grade %s findings %v: a passing 454 is not a failure", g.Grade, findingCodes(g))
 		}
+		nothingFailed(t, g)
 	})
 	t.Run("retries on, 454 every time", func(t *testing.T) {
 		// Confirmed at the second attempt: no third connection is spent.
@@ -176,6 +180,34 @@ func TestPostTLS421(t *testing.T) {
 			t.Errorf("forced TLS %s (%s), want not eligible", g.ForcedTLS, g.ForcedTLSReason)
 		}
 	})
+	t.Run("once", func(t *testing.T) {
+		// The first session's EHLO inside TLS gets 421, the second's is
+		// answered: a refusal that clears is recorded, and fails nothing.
+		a := soloServer(t, smtptest.Behavior{PostTLSEHLOCode: 421, PostTLSEHLOFailures: 1}, func(c *audit.Config) {
+			c.Versions = []string{evidence.TLS12, evidence.TLS13}
+		})
+		d := a.Domain(context.Background(), "solo.example")
+		p := only(t, d).Probe
+		if p.Status != evidence.ProbeOK || p.Error != nil || p.Retries != 1 || p.Handshake == nil || !p.Handshake.OK {
+			t.Fatalf("probe %s error %+v retries %d handshake %+v, want ok after a second session", p.Status, p.Error, p.Retries, p.Handshake)
+		}
+		if p.SMTP == nil || p.SMTP.PostTLSError != nil || p.SMTP.PostTLSEHLO == nil || p.SMTP.PostTLSEHLO.Code != 250 {
+			t.Fatalf("kept session %+v: want the second one, its EHLO inside TLS answered 250", p.SMTP)
+		}
+		if len(p.Transient) != 1 {
+			t.Fatalf("transient %+v, want the one 421", p.Transient)
+		}
+		e := p.Transient[0]
+		if e.Kind != evidence.ErrSMTPReject || e.Step != evidence.StepPostTLSEHLO || e.Code != 421 || e.Attempts != 1 || e.ConfirmedPostTLSRefusal() {
+			t.Errorf("transient %+v, want an unconfirmed 421 at %s", e, evidence.StepPostTLSEHLO)
+		}
+		g := grade.GradeDomain(d, grade.Default())
+		if g.Grade == grade.GradeF || g.Grade == grade.GradeInconclusive || slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) ||
+			slices.Contains(findingCodes(g), grade.CodeInconclusive) {
+			t.Fatalf("grade %s findings %v: a 421 that clears is neither a failure nor inconclusive", g.Grade, findingCodes(g))
+		}
+		nothingFailed(t, g)
+	})
 	t.Run("unconfirmed", func(t *testing.T) {
 		// The same 421 seen once (evidence from a probe whose second
 		// session could not be had) says nothing: inconclusive, never a pass.
@@ -184,4 +216,20 @@ func TestPostTLS421(t *testing.T) {
 			t.Fatalf("a single post-TLS 421 must be inconclusive")
 		}
 	})
+}
+
+// nothingFailed checks that no check of any address of g fails on the
+// session: TLS and the session a sender gets are shown as working.
+func nothingFailed(t *testing.T, g grade.DomainGrade) {
+	t.Helper()
+	for _, mx := range g.MX {
+		for _, a := range mx.Addresses {
+			if r := a.Checks[grade.CheckTLS]; r != grade.Pass {
+				t.Errorf("%s: TLS check %s, want pass", a.IP, r)
+			}
+			if a.HandshakeNeverCompleted || a.Inconclusive {
+				t.Errorf("%s: never completed %v, inconclusive %v", a.IP, a.HandshakeNeverCompleted, a.Inconclusive)
+			}
+		}
+	}
 }

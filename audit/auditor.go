@@ -368,8 +368,11 @@ func (a *Auditor) checkAddress(ip string) error {
 }
 
 // dialRetry is dial with retries on inconclusive failures (421, timeouts,
-// resets, refusals), backing off between tries.
-func (a *Auditor) dialRetry(ctx context.Context, ip string) (conn net.Conn, sess *evidence.SMTPSession, retries int, err error) {
+// resets, refusals), backing off between tries. failed holds the error of
+// every attempt that was repeated, oldest first (so len(failed) is the
+// number of retries): when the last attempt got through, they are the
+// failures that cleared.
+func (a *Auditor) dialRetry(ctx context.Context, ip string) (conn net.Conn, sess *evidence.SMTPSession, failed []*evidence.Error, err error) {
 	backoff := a.cfg.RetryBackoff
 	refusals := 0 // 4xx replies to STARTTLS in a row, up to this attempt
 	for attempt := 0; ; attempt++ {
@@ -389,14 +392,15 @@ func (a *Auditor) dialRetry(ctx context.Context, ip string) (conn net.Conn, sess
 			limit = max(limit, 1)
 		}
 		if err == nil || attempt >= limit || !retryable(err) || ctx.Err() != nil {
-			return conn, sess, attempt, err
+			return conn, sess, failed, err
 		}
+		failed = append(failed, evidence.Classify("smtp", err))
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, sess, attempt, err
+			return nil, sess, failed[:len(failed)-1], err
 		}
 		backoff *= 2
 	}
@@ -434,12 +438,16 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		p.Connections = a.limit.connections(ip) - before
 	}()
 
-	conn, sess, retries, err := a.dialRetry(ctx, ip)
-	p.SMTP, p.Retries = sess, retries
+	conn, sess, failed, err := a.dialRetry(ctx, ip)
+	p.SMTP, p.Retries = sess, len(failed)
 	if err != nil {
 		p.Error = evidence.Classify("smtp", err)
 		p.Status = statusOf(err, p.Error)
 		return p
+	}
+	// The attempts repeated before this one got through were temporary.
+	for _, e := range failed {
+		p.Transient = append(p.Transient, *e)
 	}
 	throttle := &tlsprobe.Throttle{Budget: a.cfg.ThrottleBudget, Backoff: a.cfg.ThrottleBackoff}
 	throttle.Succeeded() // the first connection got through: a refusal from now on is throttling
@@ -452,6 +460,11 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 			hs, chain, sess = a.confirmPostTLS(ctx, ip, sni, hs, chain, sess)
 			p.SMTP = sess
 			p.Retries++
+			if sess != nil && sess.PostTLSError == nil {
+				// The second session got through: the first one's
+				// refusal was temporary, and is kept as such.
+				p.Transient = append(p.Transient, *e)
+			}
 		}
 	}
 	p.Handshake = hs

@@ -134,6 +134,13 @@ type Probe struct {
 	Connections int `json:"connections"`
 	// Retries is the number of connections repeated after 421 or a timeout.
 	Retries int `json:"retries,omitempty"`
+	// Transient are the failures that a repeated attempt got past, oldest
+	// first: a 421 greeting, a timeout, a 454 to STARTTLS that cleared on
+	// the next connection, a 4xx to the first command inside TLS that a
+	// second session did not meet. They do not decide Status (a refusal
+	// that clears is not a broken setup); they are kept so the evidence
+	// shows what the server did. Empty when every first attempt succeeded.
+	Transient []Error `json:"transient,omitempty"`
 	// Throttle is set when the server limited our connections and the
 	// probe paused for it; nil when it never did.
 	Throttle *Throttle `json:"throttle,omitempty"`

@@ -131,6 +131,11 @@ type Behavior struct {
 	// certificate the client did not send ("421 4.7.1 Error: No client
 	// certificate presented", after a completed handshake).
 	PostTLSEHLOCode int
+	// PostTLSEHLOFailures, when positive, limits PostTLSEHLOCode to the
+	// first this many EHLO commands inside TLS the server receives (over
+	// all its connections); later ones are answered: a refusal after the
+	// handshake that clears on a second session.
+	PostTLSEHLOFailures int
 	// MaxConns, when positive, answers "421 too many connections" to a
 	// connection that would make more than MaxConns open at once.
 	MaxConns int
@@ -186,6 +191,8 @@ type Server struct {
 	throttledUntil time.Time
 	// starttlsRefused counts STARTTLS commands answered with STARTTLSCode.
 	starttlsRefused int
+	// postTLSRefused counts EHLO commands inside TLS answered with PostTLSEHLOCode.
+	postTLSRefused int
 }
 
 // Start listens on addr (such as "127.0.0.5:0") and serves b until Close.
@@ -328,6 +335,18 @@ func (s *Server) refuseSTARTTLS() bool {
 		return false
 	}
 	s.starttlsRefused++
+	return true
+}
+
+// refusePostTLS reports whether this EHLO inside TLS gets PostTLSEHLOCode,
+// counting it under PostTLSEHLOFailures.
+func (s *Server) refusePostTLS() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.PostTLSEHLOFailures > 0 && s.postTLSRefused >= s.b.PostTLSEHLOFailures {
+		return false
+	}
+	s.postTLSRefused++
 	return true
 }
 
@@ -567,7 +586,7 @@ func (c *session) serve() {
 				err = c.reply(codeNotImpl, "command not implemented")
 				break
 			}
-			if c.tls && b.PostTLSEHLOCode != 0 {
+			if c.tls && b.PostTLSEHLOCode != 0 && c.srv.refusePostTLS() {
 				_ = c.reply(b.PostTLSEHLOCode, "4.7.1 "+b.Hostname+" Error: No client certificate presented")
 				return
 			}
