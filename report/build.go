@@ -407,6 +407,7 @@ type facts struct {
 // of one stored domain: its worded findings and its facts. Its view is
 // made again when a renderer asks for it (view).
 func (b *builder) domain(s db.StoredDomain) error {
+	WordGrade(b.opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	for _, f := range g.Findings {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
@@ -440,6 +441,7 @@ func (b *builder) domain(s db.StoredDomain) error {
 
 // view turns one stored domain into its view.
 func (b *builder) view(s db.StoredDomain) DomainView {
+	WordGrade(b.opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	dv := DomainView{
 		Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
