@@ -224,7 +224,15 @@ func (w *diffWalk) domain(ctx context.Context, r keyRow, baseRows *keyCursor) er
 		return err
 	}
 	if !found || b.grade == notAudited {
-		last, err := w.d.LastAudited(ctx, r.domain, w.listName, w.base)
+		// A carried result needs the last audited run and grade alone;
+		// a comparison, the result decoded.
+		var last Audited
+		var lastGrade string
+		if r.grade == notAudited {
+			last, lastGrade, err = w.d.lastAuditedRun(ctx, r.domain, w.listName, w.base)
+		} else {
+			last, err = w.d.LastAudited(ctx, r.domain, w.listName, w.base)
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return w.add(ctx, out)
@@ -232,7 +240,7 @@ func (w *diffWalk) domain(ctx context.Context, r keyRow, baseRows *keyCursor) er
 			return err
 		}
 		if r.grade == notAudited {
-			return w.add(ctx, append(out, carriedChange(r.domain, string(last.Grade.Grade), last.Run, last.RunDate)))
+			return w.add(ctx, append(out, carriedChange(r.domain, lastGrade, last.Run, last.RunDate)))
 		}
 		s, err := load()
 		if err != nil {
