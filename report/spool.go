@@ -90,11 +90,12 @@ func newSpool(ctx context.Context) (sp *spool, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("report spool: %w", err)
 	}
-	// A reader may walk one order while its callback counts another
-	// (a letter counts a vendor's findings): a few connections, each
-	// with its bounded cache.
-	sdb.SetMaxOpenConns(4)
-	sdb.SetMaxIdleConns(2)
+	// A reader may walk one order while its callback reads another (a
+	// letter reads its domain's rows and findings inside the walk of the
+	// vendor table), and the formats are rendered side by side: the
+	// connections are not capped, so nested walks never wait on each
+	// other; few stay idle, each with its bounded cache.
+	sdb.SetMaxIdleConns(4)
 	sp = &spool{db: sdb, dir: dir}
 	if _, err := sdb.ExecContext(ctx, spoolSchema); err != nil {
 		_ = sdb.Close()

@@ -347,10 +347,6 @@ func lettersOfRun(ctx context.Context, store *db.DB, runID int64, at time.Time) 
 		return nil, runtimeErr(err)
 	}
 	defer r.Close()
-	// Transitional, as in buildReport: Letters reads the slices.
-	if err := r.LoadRows(); err != nil {
-		return nil, runtimeErr(err)
-	}
 	return report.Letters(r), nil
 }
 
