@@ -44,6 +44,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"audited domains", auditedDomainsQuery, []any{1, "?"}, []string{"domain_results_run_grade"}, false},
 		{"grade counts", gradeCountsQuery, []any{1}, []string{"domain_results_run_grade"}, true},
 		{"address evidence", addressEvidenceQuery, []any{1, "00"}, nil, true},
+		{"address refs", addressRefsQuery, []any{1}, nil, false},
+		{"domains stored whole", wholeEvidenceQuery, []any{1}, nil, false},
 		{"diff keys, first batch", diffKeysFirst, []any{1, diffKeysBatch}, []string{"COVERING INDEX domain_results_run_diff"}, true},
 		{"diff keys, next batch", diffKeysNext, []any{1, "a.example", diffKeysBatch}, []string{"COVERING INDEX domain_results_run_diff"}, true},
 		{"diff row", diffRowQuery, []any{1}, []string{"INTEGER PRIMARY KEY"}, true},

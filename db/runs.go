@@ -342,6 +342,12 @@ type StoredDomain struct {
 	Domain   string
 	Evidence *evidence.Domain
 	Grade    *grade.DomainGrade
+	// AddressRefs names, per host of Evidence and per address of the
+	// host, the stored address evidence it was read from: the hex SHA-256
+	// of that evidence's JSON (address_evidence.sha256, AddressDigest).
+	// Nil for a domain stored whole, before address evidence was stored
+	// apart (schema version 2).
+	AddressRefs [][]string
 }
 
 // DomainResults loads every domain stored for a run, in domain order. It
@@ -512,9 +518,11 @@ func (d *DB) decodeDomain(ctx context.Context, runID int64, domain string, ev, g
 	if err := json.Unmarshal(ev, s.Evidence); err != nil {
 		return s, fmt.Errorf("decode evidence of %s in run %d: %w", domain, runID, err)
 	}
-	if err := d.joinAddresses(ctx, runID, s.Evidence, refs); err != nil {
+	keys, err := d.joinAddresses(ctx, runID, s.Evidence, refs)
+	if err != nil {
 		return s, fmt.Errorf("evidence of %s in run %d: %w", domain, runID, err)
 	}
+	s.AddressRefs = keys
 	if err := json.Unmarshal(g, s.Grade); err != nil {
 		return s, fmt.Errorf("decode grade of %s in run %d: %w", domain, runID, err)
 	}
