@@ -225,6 +225,8 @@ type builder struct {
 	// findings (findingText, intern).
 	texts map[string]templates.Text
 	strs  map[string]string
+	// profiles counts the failing profile controls, domain by domain.
+	profiles profileTally
 }
 
 // wordChanges words the changes per vendor (Report.VendorChanges) and per
@@ -466,6 +468,7 @@ func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
 	}
 	b.byDomain[s.Domain] = fc
 	b.names = append(b.names, s.Domain)
+	b.profiles.add(s.Domain, FrameworksShown(b.opt.Org, g.Frameworks))
 	return b.progCollect(ctx, s)
 }
 
@@ -1121,6 +1124,7 @@ func earliestExpiry(ev *evidence.Domain) *time.Time {
 func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 	s := &b.r.Summary
 	s.Domains = len(b.names)
+	s.ProfileControls = b.profiles.controls()
 	s.ExpiryWarnDays = b.opt.ExpiryWarnDays
 	domainGrades := map[string]int{}
 	hosts, addrs := map[string]bool{}, map[string]bool{}
