@@ -391,7 +391,7 @@ type AddressView struct {
 	GradeExplanation string `json:"grade_explanation"`
 	// Checks are the per-address check results by check name (grade.Check).
 	Checks map[string]string `json:"checks"`
-	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "inconclusive"...).
+	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "session_failed", "inconclusive"...).
 	ProbeStatus string    `json:"probe_status"`
 	ProbeError  string    `json:"probe_error,omitempty"`
 	ProbedAt    time.Time `json:"probed_at"`

@@ -148,11 +148,21 @@ func gradeAddress(in addressInput) AddressGrade {
 	st := probeStatus(pr)
 
 	inconclusive, why := false, map[string]string(nil)
+	if st == evidence.ProbeSessionFailed && !in.policy.v3() {
+		// Version 2 did not look at the session: it graded what the
+		// hellos showed, as it did before the status existed.
+		st = evidence.ProbeOK
+	}
 	// Version 3 counts TLS as working only when a full handshake completed
-	// and the session survived its first command.
+	// and the session survived its first command. Evidence from before the
+	// status session_failed existed says ok for such a server: the
+	// handshake and the session are read again from the evidence.
 	var sf sessionFailure
-	if in.policy.v3() && st == evidence.ProbeOK {
+	if in.policy.v3() && (st == evidence.ProbeOK || st == evidence.ProbeSessionFailed) {
 		sf = sessionOf(pr, v)
+		if sf.status == "" && st == evidence.ProbeSessionFailed {
+			sf = recordedSessionFailure(pr)
+		}
 		if sf.status != "" {
 			st = sf.status
 			ag.HandshakeNeverCompleted = len(sf.helloOnly) > 0
@@ -299,7 +309,23 @@ type sessionFailure struct {
 	helloOnly []string
 }
 
-// sessionOf checks, for an ok probe, that a full handshake completed and
+// recordedSessionFailure is the failure a session_failed probe records,
+// for evidence whose handshake and session sessionOf cannot read again:
+// never a pass, inconclusive when the recorded error says nothing about
+// the server.
+func recordedSessionFailure(pr *evidence.Probe) sessionFailure {
+	e := pr.Error
+	if e == nil {
+		e = &evidence.Error{Kind: evidence.ErrInternal, Message: "no TLS session could be had; no error recorded"}
+	}
+	if e.Inconclusive() {
+		return sessionFailure{status: evidence.ProbeInconclusive, err: e,
+			reason: "no TLS session could be checked (" + e.Error() + ")"}
+	}
+	return sessionFailure{status: evidence.ProbeTLSFailed, err: e, reason: "no TLS session a sender can use could be had (" + e.Error() + ")"}
+}
+
+// sessionOf checks, for an ok or session_failed probe, that a full handshake completed and
 // that the session survived the first command inside TLS.
 //
 // A full handshake that failed although the server accepted, in the raw
@@ -329,7 +355,7 @@ func sessionOf(pr *evidence.Probe, v view) sessionFailure {
 			case e.Inconclusive():
 				return sessionFailure{status: evidence.ProbeInconclusive, err: e, helloOnly: names,
 					reason: "no full TLS handshake completed (" + e.Error() + ")"}
-			case remoteTLSFailure(e):
+			case e.RemoteTLSFailure():
 				return sessionFailure{status: evidence.ProbeTLSFailed, err: e, helloOnly: names,
 					reason: "the server chose a cipher suite in its ServerHello, then ended every handshake (" + e.Error() +
 						"): no TLS handshake ever completed"}
@@ -346,18 +372,6 @@ func sessionOf(pr *evidence.Probe, v view) sessionFailure {
 			reason: "the TLS handshake completed, but the server ended the session at the first command inside TLS (" + e.Error() + ")"}
 	}
 	return sessionFailure{}
-}
-
-// remoteTLSFailure reports whether a handshake error came from the server:
-// a TLS alert it sent, or a protocol error it caused.
-func remoteTLSFailure(e *evidence.Error) bool {
-	switch e.Kind {
-	case evidence.ErrTLSAlert:
-		return true
-	case evidence.ErrTLS, evidence.ErrProtocol:
-		return strings.Contains(e.Message, "remote error")
-	}
-	return false
 }
 
 // WaivedDANEEE is Finding.Waived for the certificate findings a

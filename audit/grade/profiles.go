@@ -185,21 +185,10 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 		}
 		return control(id, title, st, fmt.Sprintf(pass, n))
 	}
-	st, list, n := addressOutcome(d, func(v view) ControlStatus {
-		if v.probe == nil {
-			return ControlIncomplete
-		}
-		switch v.probe.Status {
-		case evidence.ProbeOK:
-			return ControlPass
-		case evidence.ProbeNoSTARTTLS, evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
-			return ControlFail
-		}
-		return ControlIncomplete
-	})
+	st, list, n := addressOutcome(d, startTLSControl)
 	out := []Control{mk(ids[0], tSTARTTLS, st, list, n, "STARTTLS works on all %d addresses", "no working STARTTLS on")}
 	st, list, n = addressOutcome(d, func(v view) ControlStatus {
-		if v.probe == nil || v.probe.Status != evidence.ProbeOK {
+		if !hellosAnswered(v.probe) {
 			return ControlIncomplete
 		}
 		s2, s3 := v.support(evidence.SSLv2), v.support(evidence.SSLv3)
@@ -213,7 +202,7 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 	})
 	out = append(out, mk(ids[1], tSSL, st, list, n, "refused on all %d addresses", "SSLv2 or SSLv3 accepted on"))
 	st, list, n = addressOutcome(d, func(v view) ControlStatus {
-		if v.probe == nil || v.probe.Status != evidence.ProbeOK {
+		if !hellosAnswered(v.probe) {
 			return ControlIncomplete
 		}
 		for _, a := range v.acceptedSuites(evidence.Versions...) {
@@ -376,4 +365,33 @@ func tlsControl(dg *DomainGrade, title string) Control {
 		return control(id, title, ControlIncomplete, "not determined for "+strings.Join(unknown, ", "))
 	}
 	return control(id, title, ControlPass, "TLS 1.2 with SP 800-52 Rev. 2 suites on every MX")
+}
+
+// startTLSControl is one address's part of the STARTTLS control: a TLS
+// session works after STARTTLS.
+func startTLSControl(v view) ControlStatus {
+	if v.probe == nil {
+		return ControlIncomplete
+	}
+	switch v.probe.Status {
+	case evidence.ProbeOK:
+		return ControlPass
+	case evidence.ProbeNoSTARTTLS, evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
+		return ControlFail
+	case evidence.ProbeSessionFailed:
+		// No session a sender can use, unless what ended it says
+		// nothing about the server (a timeout, a 4xx met once).
+		if v.probe.Error.Inconclusive() {
+			return ControlIncomplete
+		}
+		return ControlFail
+	}
+	return ControlIncomplete
+}
+
+// hellosAnswered reports whether the probe's hellos show what the server
+// offers: it is ok, or it answered in ServerHellos though no session could
+// be had (what a ServerHello proves offered still stands).
+func hellosAnswered(p *evidence.Probe) bool {
+	return p != nil && (p.Status == evidence.ProbeOK || p.Status == evidence.ProbeSessionFailed)
 }
