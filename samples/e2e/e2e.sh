@@ -737,7 +737,9 @@ mkdir -p "$OUT/testssl"
 run_testssl() { # $1 name, $2 ip, $3 the network namespace of an IPv6 server
   local rc=0 extra=() in_ns=() target="$2:$SMTP_PORT"
   if [[ " ${TESTSSL_VULN[*]} " == *" $1 "* ]]; then extra=(-U); fi
-  if [ -n "${3:-}" ]; then in_ns=(ip netns exec "$3"); extra+=(-6); target="[$2]:$SMTP_PORT"; fi
+  # testssl.sh resolves a target it is given by name only, and an IPv6
+  # literal only through --ip (with --nodns none it would find no address).
+  if [ -n "${3:-}" ]; then in_ns=(ip netns exec "$3"); extra+=(-6 --ip "$2"); target="[$2]:$SMTP_PORT"; fi
   timeout "$TESTSSL_TIMEOUT" "${in_ns[@]}" "${TESTSSL[@]}" "${extra[@]}" --jsonfile "$OUT/testssl/$1.json" "$target" >"$OUT/testssl/$1.log" 2>&1 || rc=$?
   echo "$rc" >"$OUT/testssl/$1.status"
 }

@@ -196,7 +196,7 @@ var servers = map[string]serverWant{
 	// The "encrypt" level: Postfix's mandatory protocols (TLS 1.2+) and
 	// ciphers (medium), anonymous suites out since it asks for a certificate.
 	"ccert": {
-		status: evidence.ProbeOK,
+		status: evidence.ProbeSessionFailed,
 		suites: map[string][]string{evidence.TLS12: withoutAnon(tls12Default), evidence.TLS13: tls13Default},
 		pref:   evidence.PreferClient,
 		dh:     map[string][]int{"DHE": {2048}},
@@ -204,7 +204,7 @@ var servers = map[string]serverWant{
 	// OpenSMTPD 6.8 (OpenSSL 3, server order): suites chosen in a
 	// ServerHello, every handshake then ended with internal_error (80).
 	"opensmtpd": {
-		status: evidence.ProbeOK,
+		status: evidence.ProbeSessionFailed,
 		suites: map[string][]string{
 			evidence.TLS12: {"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ARIA256-GCM-SHA384",
 				"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ARIA128-GCM-SHA256", "ECDHE-RSA-AES256-SHA384", "ECDHE-RSA-CAMELLIA256-SHA384",
@@ -604,7 +604,11 @@ func TestServers(t *testing.T) {
 			if p.Status != want.status {
 				t.Fatalf("probe status %q (error %v), want %q", p.Status, p.Error, want.status)
 			}
-			if want.status != evidence.ProbeOK {
+			if want.status == evidence.ProbeSessionFailed && (p.Error == nil || p.Error.Inconclusive()) {
+				// The evidence says what the verdict says, and why.
+				t.Errorf("session_failed with error %+v, want the failure that ended the session", p.Error)
+			}
+			if want.status != evidence.ProbeOK && want.status != evidence.ProbeSessionFailed {
 				if len(p.Versions) != 0 {
 					t.Errorf("versions tested without TLS: %+v", p.Versions)
 				}
