@@ -187,3 +187,81 @@ func TestAddressReferencesChecked(t *testing.T) {
 		t.Fatalf("mismatched reference: %v", err)
 	}
 }
+
+// Each distinct probe of a run is listed once, with the key its domains'
+// AddressRefs name, and evidence no stored domain names any more (a domain
+// stored again with other evidence) is left out.
+func TestEachAddressEvidence(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t)
+	fleet := sharedFleet()
+	id := newRun(t, d)
+	save := func(ev *evidence.Domain) {
+		t.Helper()
+		g := &grade.DomainGrade{Domain: ev.Domain, Grade: grade.GradeA, ForcedTLS: grade.ForcedTLSEligible}
+		if err := d.SaveDomain(ctx, id, ev, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// c.example is first stored with a banner it no longer has when stored
+	// again: its first evidence stays in address_evidence, named by no one.
+	stale := *fleet[2]
+	stale.Hosts = []evidence.Host{fleet[2].Hosts[0]}
+	stale.Hosts[0].Addresses = []evidence.Address{fleet[2].Hosts[0].Addresses[0]}
+	p := *stale.Hosts[0].Addresses[0].Probe
+	p.Connections += 7
+	stale.Hosts[0].Addresses[0].Probe = &p
+	save(&stale)
+	for _, ev := range fleet {
+		save(ev)
+	}
+	if n := count(t, d, `SELECT count(*) FROM address_evidence WHERE run_id = ?`, id); n != 4 {
+		t.Fatalf("%d address evidence rows, want 4 (one stale)", n)
+	}
+	keys, complete, err := d.AddressRefs(ctx, id)
+	if err != nil || !complete {
+		t.Fatalf("AddressRefs: complete %v, %v", complete, err)
+	}
+	// The keys the domains name, each once.
+	want := map[string]string{} // key → IP
+	for _, ev := range fleet {
+		s, err := d.DomainResult(ctx, id, ev.Domain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, h := range s.Evidence.Hosts {
+			for j, a := range h.Addresses {
+				key, _, err := AddressDigest(&a)
+				if err != nil || key != s.AddressRefs[i][j] {
+					t.Fatalf("%s %s: ref %s, digest %s (%v)", ev.Domain, a.IP, s.AddressRefs[i][j], key, err)
+				}
+				want[key] = a.IP
+			}
+		}
+	}
+	got := map[string]string{}
+	d.addresses.Purge()
+	err = d.EachAddressEvidence(ctx, id, keys, func(key string, a *evidence.Address) error {
+		if _, dup := got[key]; dup {
+			t.Errorf("%s listed twice", key)
+		}
+		got[key] = a.IP
+		if k, _, _ := AddressDigest(a); k != key {
+			t.Errorf("%s holds evidence whose digest is %s", key, k)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || len(got) != 3 {
+		t.Errorf("walk gave %v, want %v", got, want)
+	}
+	// A domain stored whole (before schema version 2) makes the list incomplete.
+	if _, err := d.sql.ExecContext(ctx, `UPDATE domain_results SET address_refs = '' WHERE run_id = ? AND domain = 'c.example'`, id); err != nil {
+		t.Fatal(err)
+	}
+	if keys, complete, err := d.AddressRefs(ctx, id); err != nil || complete || len(keys) != 2 {
+		t.Errorf("with a domain stored whole: %d keys, complete %v, %v; want 2, false", len(keys), complete, err)
+	}
+}

@@ -25,7 +25,7 @@ type Audited struct {
 
 // lastAuditedQuery walks one domain's results newest first along the
 // (domain, run_id) index.
-const lastAuditedQuery = `SELECT r.id, r.started_at FROM domain_results dr JOIN runs r ON r.id = dr.run_id
+const lastAuditedQuery = `SELECT r.id, r.started_at, dr.grade FROM domain_results dr JOIN runs r ON r.id = dr.run_id
 		WHERE dr.domain = ? AND dr.grade <> ?
 		  AND (dr.run_id = ? OR (dr.run_id < ? AND r.status = ? AND r.list_name = ?))
 		ORDER BY dr.run_id DESC LIMIT 1`
@@ -38,18 +38,28 @@ const lastAuditedQuery = `SELECT r.id, r.started_at FROM domain_results dr JOIN 
 // result, marked as carried, so one bad night neither erases its history
 // nor hides a regression behind it.
 func (d *DB) LastAudited(ctx context.Context, domain, listName string, upTo int64) (Audited, error) {
-	var a Audited
-	var started string
-	err := d.sql.QueryRowContext(ctx, lastAuditedQuery, domain, notAudited, upTo, upTo, StatusCompleted, listName).Scan(&a.Run, &started)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("%s audited up to run %d: %w", domain, upTo, ErrNotFound)
-	}
+	a, _, err := d.lastAuditedRun(ctx, domain, listName, upTo)
 	if err != nil {
 		return a, err
 	}
-	a.RunDate = parseTS(started)
 	a.StoredDomain, err = d.DomainResult(ctx, a.Run, domain)
 	return a, err
+}
+
+// lastAuditedRun is LastAudited without decoding the result: the run, its
+// start and the stored grade, all a carried result needs.
+func (d *DB) lastAuditedRun(ctx context.Context, domain, listName string, upTo int64) (Audited, string, error) {
+	var a Audited
+	var started, g string
+	err := d.sql.QueryRowContext(ctx, lastAuditedQuery, domain, notAudited, upTo, upTo, StatusCompleted, listName).Scan(&a.Run, &started, &g)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, "", fmt.Errorf("%s audited up to run %d: %w", domain, upTo, ErrNotFound)
+	}
+	if err != nil {
+		return a, "", err
+	}
+	a.RunDate = parseTS(started)
+	return a, g, nil
 }
 
 const auditedDomainsQuery = `SELECT count(*) FROM domain_results WHERE run_id = ? AND grade <> ?`

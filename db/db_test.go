@@ -163,8 +163,8 @@ func TestCompareEveryKind(t *testing.T) {
 	oldC, oldCG := domainWith("c.example", "mx.c.example", "127.0.0.4", grade.GradeA, grade.ForcedTLSEligible)
 	newD, newDG := domainWith("d.example", "mx.d.example", "127.0.0.5", grade.GradeA, grade.ForcedTLSEligible)
 
-	old := []StoredDomain{{"a.example", oldA, oldAG}, {"b.example", oldB, oldBG}, {"c.example", oldC, oldCG}}
-	cur := []StoredDomain{{"a.example", newA, newAG}, {"b.example", newB, newBG}, {"d.example", newD, newDG}}
+	old := []StoredDomain{{"a.example", oldA, oldAG, nil}, {"b.example", oldB, oldBG, nil}, {"c.example", oldC, oldCG, nil}}
+	cur := []StoredDomain{{"a.example", newA, newAG, nil}, {"b.example", newB, newBG, nil}, {"d.example", newD, newDG, nil}}
 	oldV := []VendorRow{{Vendor: "Acme", Domain: "a.example"}, {Vendor: "Beta", Domain: "b.example"}, {Vendor: "Cee", Domain: "c.example"}}
 	curV := []VendorRow{{Vendor: "Acme", Domain: "a.example"}, {Vendor: "Beta", Domain: "b.example"}, {Vendor: "Dee", Domain: "d.example"}}
 	diff := Compare(cur, old, curV, oldV, true, 30)
@@ -205,7 +205,7 @@ func TestCompareEveryKind(t *testing.T) {
 func TestCompareWithoutBase(t *testing.T) {
 	ev, g := domainWith("a.example", "mx.a.example", "127.0.0.1", grade.GradeA, grade.ForcedTLSEligible)
 	ev.Hosts[0].Addresses[0].Cert.DaysToExpiry = 3
-	diff := Compare([]StoredDomain{{"a.example", ev, g}}, nil, nil, nil, false, 30)
+	diff := Compare([]StoredDomain{{"a.example", ev, g, nil}}, nil, nil, nil, false, 30)
 	if diff.HasBase || len(diff.Changes) != 1 || diff.Changes[0].Kind != ChangeCertExpiring || diff.Changes[0].Days != 3 {
 		t.Fatalf("diff = %+v", diff)
 	}

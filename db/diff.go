@@ -2,6 +2,9 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -93,99 +96,6 @@ func (d *Diff) Count(kind string) int {
 	return n
 }
 
-// ComputeDiff compares run id with base (nil: no previous run; only
-// expiring certificates are reported then). expiryWarn is the window, in
-// days, for cert_expiring. It walks the runs one domain at a time, so its
-// memory does not grow with the size of the list.
-func (d *DB) ComputeDiff(ctx context.Context, id int64, base *int64, expiryWarn int) (*Diff, error) {
-	curVendors, err := d.Vendors(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var oldVendors []VendorRow
-	oldNames := map[string]bool{}
-	var listName string
-	var baseStarted time.Time
-	if base != nil {
-		if oldVendors, err = d.Vendors(ctx, *base); err != nil {
-			return nil, err
-		}
-		names, err := d.DomainNames(ctx, *base)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range names {
-			oldNames[n] = true
-		}
-		br, err := d.GetRun(ctx, *base)
-		if err != nil {
-			return nil, err
-		}
-		listName, baseStarted = br.ListName, br.StartedAt
-	}
-	curNames, err := d.DomainNames(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c := newComparer(curVendors, oldVendors, base != nil, expiryWarn)
-	c.listChanges(setOf(curNames), oldNames)
-	// The run and its base are read side by side in domain order, in
-	// batches along their (run_id, domain) index: each domain's base row
-	// comes with it, with no query of its own. Only a domain the base
-	// run did not audit is looked up further back (LastAudited).
-	var baseRows *runCursor
-	var baseDate time.Time
-	if base != nil {
-		baseRows = d.newRunCursor(*base)
-		baseDate = baseStarted
-	}
-	rows := d.newRunCursor(id)
-	for {
-		r, ok, err := rows.next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		s, err := d.decodeDomain(ctx, id, r.domain, r.ev, r.g, r.refs)
-		if err != nil {
-			return nil, err
-		}
-		if base == nil {
-			c.domain(s, nil)
-			continue
-		}
-		// Each domain is compared with the last run that audited it: the
-		// base run, or an earlier completed run when the base could not
-		// audit it.
-		last, err := d.lastAuditedBeside(ctx, baseRows, s.Domain, listName, *base, baseDate)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			c.domain(s, nil)
-			continue
-		case err != nil:
-			return nil, err
-		}
-		if s.Grade.Grade == grade.GradeInconclusive {
-			c.carried(s, last)
-			continue
-		}
-		since := int64(0)
-		if last.Run != *base {
-			since = last.Run
-		}
-		c.domainSince(s, &last.StoredDomain, since)
-	}
-	diff := c.finish()
-	diff.Run = id
-	if base != nil {
-		diff.Base = *base
-	}
-	diff.Made = time.Now().UTC()
-	return diff, nil
-}
-
 // StoredOrComputedDiff returns the changes from run base to run id: the
 // diff stored with run id when it was made against base with the same
 // expiry window (mxaudit run stores it as the run completes, from the
@@ -204,25 +114,7 @@ func (d *DB) StoredOrComputedDiff(ctx context.Context, id, base int64, expiryWar
 	return d.ComputeDiff(ctx, id, &base, expiryWarn)
 }
 
-// lastAuditedBeside is LastAudited(domain, listName, base) for a walk in
-// domain order that reads the base run beside it: the base run's row of
-// the domain when the base audited it, else the newest earlier result.
-func (d *DB) lastAuditedBeside(ctx context.Context, baseRows *runCursor, domain, listName string, base int64, baseDate time.Time) (Audited, error) {
-	r, ok, err := baseRows.seek(ctx, domain)
-	if err != nil {
-		return Audited{}, err
-	}
-	if !ok || r.grade == notAudited {
-		return d.LastAudited(ctx, domain, listName, base)
-	}
-	s, err := d.decodeDomain(ctx, base, r.domain, r.ev, r.g, r.refs)
-	if err != nil {
-		return Audited{}, err
-	}
-	return Audited{StoredDomain: s, Run: base, RunDate: baseDate}, nil
-}
-
-// Compare is the comparison behind ComputeDiff, over domains in memory.
+// Compare is the comparison ComputeDiff makes, over domains in memory.
 func Compare(cur, old []StoredDomain, curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn int) *Diff {
 	c := newComparer(curVendors, oldVendors, hasBase, expiryWarn)
 	oldBy := map[string]StoredDomain{}
@@ -258,10 +150,16 @@ func newComparer(curVendors, oldVendors []VendorRow, hasBase bool, expiryWarn in
 	for _, v := range curVendors {
 		c.vendorsOf[v.Domain] = appendUnique(c.vendorsOf[v.Domain], v.Vendor)
 	}
+	// A domain only the base run's list holds (a removed domain) takes
+	// every vendor that list gave it.
+	onlyOld := map[string][]string{}
 	for _, v := range oldVendors {
 		if _, ok := c.vendorsOf[v.Domain]; !ok {
-			c.vendorsOf[v.Domain] = appendUnique(c.vendorsOf[v.Domain], v.Vendor)
+			onlyOld[v.Domain] = appendUnique(onlyOld[v.Domain], v.Vendor)
 		}
+	}
+	for dname, vs := range onlyOld {
+		c.vendorsOf[dname] = vs
 	}
 	return c
 }
@@ -557,4 +455,61 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// diffKeyVersion prefixes every diff key: when the facts compareDomain
+// reads change, it rises, and keys of an older version count as unknown
+// (their domains are decoded and compared), never as equal.
+const diffKeyVersion = "1:"
+
+// diffKey is the digest of every fact of a domain's result that
+// compareDomain compares (see the diff_key column, migration 18): equal
+// keys mean no change between the two results but the expiring
+// certificates, which certDays (the fewest days to expiry of an
+// unexpired certificate, NULL when none) answers. Each fact is written
+// quoted, so remote strings (host names, an MTA-STS id) cannot run into
+// the next fact.
+func diffKey(ev *evidence.Domain, g *grade.DomainGrade) (string, sql.NullInt64) {
+	h := sha256.New()
+	fmt.Fprintf(h, "grade %q forced %q\n", g.Grade, g.ForcedTLS)
+	for _, k := range sortedKeys(mxSet(ev)) {
+		fmt.Fprintf(h, "mx %q\n", k)
+	}
+	for _, k := range sortedKeys(addrSet(ev)) {
+		fmt.Fprintf(h, "address %q\n", k)
+	}
+	for _, k := range sortedKeys(findingSet(g)) {
+		fmt.Fprintf(h, "finding %q\n", k)
+	}
+	if ev.SPF != nil {
+		fmt.Fprintf(h, "spf %q\n", SPFState(ev.SPF))
+	} else {
+		fmt.Fprintln(h, "spf none")
+	}
+	if ev.DMARC != nil {
+		fmt.Fprintf(h, "dmarc %q\n", DMARCState(ev.DMARC))
+	} else {
+		fmt.Fprintln(h, "dmarc none")
+	}
+	for _, f := range g.Frameworks {
+		fmt.Fprintf(h, "profile %q %q\n", f.Name, f.Status)
+	}
+	if ev.MTASTS != nil {
+		fmt.Fprintf(h, "mta-sts %q %q\n", stsMode(ev.MTASTS), ev.MTASTS.ID)
+	} else {
+		fmt.Fprintln(h, "mta-sts none")
+	}
+	var days sql.NullInt64
+	for _, host := range ev.Hosts {
+		for _, a := range host.Addresses {
+			c := a.Cert
+			if c == nil || len(c.Chain) == 0 || c.Expired == nil || *c.Expired {
+				continue
+			}
+			if !days.Valid || int64(c.DaysToExpiry) < days.Int64 {
+				days = sql.NullInt64{Int64: int64(c.DaysToExpiry), Valid: true}
+			}
+		}
+	}
+	return diffKeyVersion + hex.EncodeToString(h.Sum(nil)[:16]), days
 }

@@ -33,7 +33,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		// b-tree holding the whole run.
 		noSort bool
 	}{
-		{"runs", runsQuery, nil, []string{"domain_results_run_grade"}, false},
+		{"runs", runsQuery, nil, nil, false},
 		{"history", historyQuery, []any{"a.example"}, []string{"domain_results_domain", "findings_domain_result"}, true},
 		{"last audited", lastAuditedQuery, []any{"a.example", "?", 2, 2, StatusCompleted, "list"}, []string{"domain_results_domain"}, true},
 		{"domain result", domainResultQuery, []any{1, "a.example"}, nil, true},
@@ -44,6 +44,17 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"audited domains", auditedDomainsQuery, []any{1, "?"}, []string{"domain_results_run_grade"}, false},
 		{"grade counts", gradeCountsQuery, []any{1}, []string{"domain_results_run_grade"}, true},
 		{"address evidence", addressEvidenceQuery, []any{1, "00"}, nil, true},
+		{"address refs", addressRefsQuery, []any{1}, nil, false},
+		{"domains stored whole", wholeEvidenceQuery, []any{1}, nil, false},
+		{"diff keys, first batch", diffKeysFirst, []any{1, diffKeysBatch}, []string{"COVERING INDEX domain_results_run_diff"}, true},
+		{"diff keys, next batch", diffKeysNext, []any{1, "a.example", diffKeysBatch}, []string{"COVERING INDEX domain_results_run_diff"}, true},
+		{"diff row", diffRowQuery, []any{1}, []string{"INTEGER PRIMARY KEY"}, true},
+		{"diff vendors", diffVendorsQuery, []any{"a.example", 1}, []string{"run_vendors_domain"}, false},
+		{"diff has vendors", diffHasVendors, []any{1}, []string{"sqlite_autoindex_run_vendors_1"}, true},
+		{"diff list of vendors", strings.NewReplacer("{A}", listOfVendors, "{B}", listOfVendors).Replace(diffListMinus), []any{1, 2},
+			[]string{"sqlite_autoindex_run_vendors_1"}, false},
+		{"diff list of stored", strings.NewReplacer("{A}", listOfStored, "{B}", listOfStored).Replace(diffListMinus), []any{1, 2},
+			nil, false},
 	}
 	// The trend of summary.trend, over two runs.
 	var trendArgs []any

@@ -136,6 +136,9 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 		return nil, err
 	}
 	r.source = b.source(ctx, store, runID)
+	if err := b.probes(ctx, store, runID); err != nil {
+		return nil, err
+	}
 	if err := b.programme(ctx, store, runID, vendors, r.GeneratedAt); err != nil {
 		return nil, err
 	}
@@ -407,6 +410,7 @@ type facts struct {
 // of one stored domain: its worded findings and its facts. Its view is
 // made again when a renderer asks for it (view).
 func (b *builder) domain(s db.StoredDomain) error {
+	WordGrade(b.opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	for _, f := range g.Findings {
 		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
@@ -440,6 +444,7 @@ func (b *builder) domain(s db.StoredDomain) error {
 
 // view turns one stored domain into its view.
 func (b *builder) view(s db.StoredDomain) DomainView {
+	WordGrade(b.opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	dv := DomainView{
 		Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
@@ -467,13 +472,38 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 			}
 		}
 		for _, ag := range mg.Addresses {
-			av := AddressViewOf(h, ag)
+			av := addressView(h, ag, addressRef(s, h, ag.IP))
 			av.Deductions, av.Caps, av.GradeExplanation = ExplainAddress(b.opt.Texts, ag)
 			mv.Addresses = append(mv.Addresses, av)
 		}
 		dv.MX = append(dv.MX, mv)
 	}
 	return dv
+}
+
+// probes serves the run's distinct probes from its stored address
+// evidence (Report.EachProbe), each once and without walking the domains.
+// A run with domains stored whole (before address evidence was stored
+// apart) has no keys for their addresses: its probes are collected from
+// the domain views instead.
+func (b *builder) probes(ctx context.Context, store *db.DB, runID int64) error {
+	keys, complete, err := store.AddressRefs(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if !complete {
+		return nil
+	}
+	b.r.probes = &probeSource{
+		count: len(keys),
+		each: func(fn func(*ProbeView) error) error {
+			return store.EachAddressEvidence(ctx, runID, keys, func(key string, a *evidence.Address) error {
+				pv := ProbeViewOf(a, key)
+				return fn(&pv)
+			})
+		},
+	}
+	return nil
 }
 
 // source reads the views of the run's domains from the store on demand.
@@ -599,6 +629,25 @@ func hostOf(ev *evidence.Domain, name string) *evidence.Host {
 	return nil
 }
 
+// addressRef is the stored reference of address ip of host h of s; ""
+// when s was stored whole (before address evidence was stored apart).
+func addressRef(s db.StoredDomain, h *evidence.Host, ip string) string {
+	if h == nil || s.AddressRefs == nil {
+		return ""
+	}
+	for i := range s.Evidence.Hosts {
+		if &s.Evidence.Hosts[i] != h || i >= len(s.AddressRefs) {
+			continue
+		}
+		for j := range h.Addresses {
+			if h.Addresses[j].IP == ip && j < len(s.AddressRefs[i]) {
+				return s.AddressRefs[i][j]
+			}
+		}
+	}
+	return ""
+}
+
 func addrOf(h *evidence.Host, ip string) *evidence.Address {
 	if h == nil {
 		return nil
@@ -612,81 +661,34 @@ func addrOf(h *evidence.Host, ip string) *evidence.Address {
 }
 
 // AddressViewOf is the view of one graded address of host h (nil when the
-// evidence lacks the host): its probe, versions, suites and certificate.
+// evidence lacks the host): its verdict, and its probe, versions, suites
+// and certificate. Its ProbeRef is the digest of the address evidence
+// (db.AddressDigest), as a report built from the database names it.
 func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
-	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Score: ag.Score, Checks: map[string]string{}, Versions: []VersionView{},
-		Deductions: []Deduction{}, Caps: []Cap{}}
+	return addressView(h, ag, "")
+}
+
+// addressView is AddressViewOf with the probe's ref when the caller knows
+// it (the database's reference); "" computes it from the evidence.
+func addressView(h *evidence.Host, ag grade.AddressGrade, ref string) AddressView {
+	av := AddressView{IP: ag.IP, Grade: string(ag.Grade), Score: ag.Score, Checks: map[string]string{},
+		Deductions: []Deduction{}, Caps: []Cap{}, HandshakeNeverCompleted: ag.HandshakeNeverCompleted}
 	for c, res := range ag.Checks {
 		av.Checks[string(c)] = string(res)
 	}
 	a := addrOf(h, ag.IP)
 	if a == nil {
+		av.ProbeView = ProbeView{IP: ag.IP, Versions: []VersionView{}}
 		return av
 	}
-	if p := a.Probe; p != nil {
-		av.ProbeStatus, av.ProbedAt, av.Connections = string(p.Status), p.StartedAt, p.Connections
-		if p.Error != nil {
-			av.ProbeError = p.Error.Error()
-		}
-		if p.SMTP != nil {
-			if p.SMTP.Banner != nil {
-				av.Banner = fmt.Sprintf("%d %s", p.SMTP.Banner.Code, strings.Join(p.SMTP.Banner.Lines, " / "))
-			}
-			for _, l := range p.SMTP.Transcript {
-				raw := l.Raw
-				if raw == nil {
-					raw = []byte(l.Line)
-				}
-				av.Transcript = append(av.Transcript, l.Dir+": "+EscapeText(string(raw)))
-				av.TranscriptBase64 = append(av.TranscriptBase64, base64.StdEncoding.EncodeToString(raw))
-			}
-		}
-		if hs := p.Handshake; hs != nil && !hs.OK && hs.Error != nil {
-			av.HandshakeError = hs.Error.Error()
-		}
-		if hs := p.Handshake; hs != nil && hs.OK {
-			av.Protocol = hs.Version
-			if hs.Suite != nil {
-				av.Protocol += " " + hs.Suite.Name
-			}
-			if hs.Group != "" {
-				av.Protocol += " (" + hs.Group + ")"
-			}
-		}
-		for _, v := range p.Versions {
-			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete,
-				ServerHelloOnly: ag.HandshakeNeverCompleted && v.Support == evidence.Supported}
-			if v.Alert != nil {
-				vv.Alert = v.Alert.String()
-			}
-			for _, s := range v.Suites {
-				vv.Suites = append(vv.Suites, suiteView(s))
-			}
-			av.Versions = append(av.Versions, vv)
-		}
+	if ref == "" {
+		// An address whose evidence cannot be encoded has no digest;
+		// the JSON writer then names its probe by the view's own digest.
+		ref, _, _ = db.AddressDigest(a)
 	}
-	if a.Cert != nil {
-		av.Connections += a.Cert.Connections
-		av.Cert = certView(a.Cert)
-		if av.Cert != nil {
-			av.Certificates = append(av.Certificates, *av.Cert)
-		}
-		for i := range a.OtherCerts {
-			if cv := certView(&a.OtherCerts[i]); cv != nil {
-				cv.Via = a.OtherCerts[i].Via
-				av.Certificates = append(av.Certificates, *cv)
-			}
-		}
-	}
-	if p := a.Probe; p != nil {
-		if th := p.Throttle; th != nil {
-			av.Throttled = fmt.Sprintf("%d connections refused, waited %s", th.Refusals, time.Duration(th.Waited).Round(time.Second))
-			if th.BudgetExhausted {
-				av.Throttled += fmt.Sprintf("; still refusing when the %s budget ran out", time.Duration(th.Budget).Round(time.Second))
-			}
-		}
-		av.Vulnerabilities = vulnViews(p.Vulns)
-	}
+	av.ProbeView = ProbeViewOf(a, ref)
+	av.ProbeRef = ref
+	av.applyHandshakeVerdict()
 	if a.DANE != nil {
 		if len(a.DANE.Matched) > 0 {
 			av.DANE = "matches " + strings.Join(a.DANE.Matched, ", ")
@@ -695,6 +697,92 @@ func AddressViewOf(h *evidence.Host, ag grade.AddressGrade) AddressView {
 		}
 	}
 	return av
+}
+
+// applyHandshakeVerdict marks the supported versions' suites as chosen
+// only in ServerHellos when the address's verdict says no handshake ever
+// completed. The probe's Versions may be shared with other views (a probe
+// read from JSON), so they are copied before being marked.
+func (av *AddressView) applyHandshakeVerdict() {
+	if !av.HandshakeNeverCompleted {
+		return
+	}
+	vs := make([]VersionView, len(av.Versions))
+	copy(vs, av.Versions)
+	for i := range vs {
+		vs[i].ServerHelloOnly = vs[i].Support == string(evidence.Supported)
+	}
+	av.Versions = vs
+}
+
+// ProbeViewOf is the probe view of one stored address evidence, named ref:
+// everything AddressView shows that the evidence alone decides.
+func ProbeViewOf(a *evidence.Address, ref string) ProbeView {
+	pv := ProbeView{Ref: ref, IP: a.IP, Versions: []VersionView{}}
+	if p := a.Probe; p != nil {
+		pv.ProbeStatus, pv.ProbedAt, pv.Connections = string(p.Status), p.StartedAt, p.Connections
+		if p.Error != nil {
+			pv.ProbeError = p.Error.Error()
+		}
+		if p.SMTP != nil {
+			if p.SMTP.Banner != nil {
+				pv.Banner = fmt.Sprintf("%d %s", p.SMTP.Banner.Code, strings.Join(p.SMTP.Banner.Lines, " / "))
+			}
+			for _, l := range p.SMTP.Transcript {
+				raw := l.Raw
+				if raw == nil {
+					raw = []byte(l.Line)
+				}
+				pv.Transcript = append(pv.Transcript, l.Dir+": "+EscapeText(string(raw)))
+				pv.TranscriptBase64 = append(pv.TranscriptBase64, base64.StdEncoding.EncodeToString(raw))
+			}
+		}
+		if hs := p.Handshake; hs != nil && !hs.OK && hs.Error != nil {
+			pv.HandshakeError = hs.Error.Error()
+		}
+		if hs := p.Handshake; hs != nil && hs.OK {
+			pv.Protocol = hs.Version
+			if hs.Suite != nil {
+				pv.Protocol += " " + hs.Suite.Name
+			}
+			if hs.Group != "" {
+				pv.Protocol += " (" + hs.Group + ")"
+			}
+		}
+		for _, v := range p.Versions {
+			vv := VersionView{Version: v.Version, Support: string(v.Support), Reason: v.Reason, Preference: string(v.Preference), Complete: v.Complete}
+			if v.Alert != nil {
+				vv.Alert = v.Alert.String()
+			}
+			for _, s := range v.Suites {
+				vv.Suites = append(vv.Suites, suiteView(s))
+			}
+			pv.Versions = append(pv.Versions, vv)
+		}
+	}
+	if a.Cert != nil {
+		pv.Connections += a.Cert.Connections
+		pv.Cert = certView(a.Cert)
+		if pv.Cert != nil {
+			pv.Certificates = append(pv.Certificates, *pv.Cert)
+		}
+		for i := range a.OtherCerts {
+			if cv := certView(&a.OtherCerts[i]); cv != nil {
+				cv.Via = a.OtherCerts[i].Via
+				pv.Certificates = append(pv.Certificates, *cv)
+			}
+		}
+	}
+	if p := a.Probe; p != nil {
+		if th := p.Throttle; th != nil {
+			pv.Throttled = fmt.Sprintf("%d connections refused, waited %s", th.Refusals, time.Duration(th.Waited).Round(time.Second))
+			if th.BudgetExhausted {
+				pv.Throttled += fmt.Sprintf("; still refusing when the %s budget ran out", time.Duration(th.Budget).Round(time.Second))
+			}
+		}
+		pv.Vulnerabilities = vulnViews(p.Vulns)
+	}
+	return pv
 }
 
 // SuiteFlags lists the labels of a suite: weaknesses first, then properties.

@@ -65,6 +65,6 @@ func (r *Report) LoadDomains() error {
 	}); err != nil {
 		return fmt.Errorf("load domain views: %w", err)
 	}
-	r.Domains, r.source = out, nil
+	r.Domains, r.source, r.probes = out, nil, nil
 	return nil
 }

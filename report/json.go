@@ -12,7 +12,13 @@ import (
 // 10,000-domain list, far below what would exhaust memory.
 const maxJSONBytes = 1 << 30
 
-// WriteJSON writes the report as one indented JSON document for machines.
+// WriteJSON writes the report as one JSON document for machines, one
+// element per line: each top-level member on a line of its own, and each
+// element of the top-level arrays (probes, domains, findings...) on a
+// line of its own, compact. Indenting every level doubled the size of a
+// 10,000-domain report for no reader's benefit (jq or any JSON viewer
+// indents on demand), while one element per line keeps the file usable
+// with grep, head and line-oriented diffs.
 //
 // The shape is stable under "schema_version" (SchemaVersion): fields are
 // only added within a version; a field that is removed or changes meaning
@@ -20,6 +26,11 @@ const maxJSONBytes = 1 << 30
 // UTC; an unknown or untested fact is a string such as "not checked",
 // never a missing field that looks like "no". Arrays at the top level are
 // always present ([] when empty).
+//
+// Each distinct address probe is written once, in "probes", before the
+// domains; an address view names its probe by "probe_ref" (ProbeView.Ref).
+// A provider's address shared by a hundred domains is thus written once,
+// not a hundred times.
 //
 // The shape is published as a JSON Schema (draft 2020-12): Schema("report"),
 // printed by `mxaudit schema`; every object is closed, so the schema lists
@@ -37,9 +48,8 @@ func WriteJSON(w io.Writer, r *Report) error {
 		return fmt.Errorf("write json: no report")
 	}
 	// The document is written a value at a time, and each array element by
-	// itself, so the report of a 10,000-domain run is never encoded whole
-	// in memory. The bytes are those json.Encoder with SetIndent("", "  ")
-	// would write for the whole Report.
+	// itself, through the report's iterators, so neither the report of a
+	// 100,000-domain run nor its encoding is ever in memory whole.
 	jw := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	jw.raw("{")
 	jw.field("schema_version", SchemaVersion)
@@ -52,20 +62,42 @@ func WriteJSON(w io.Writer, r *Report) error {
 		jw.field("base", r.Base)
 	}
 	jw.field("summary", r.Summary)
-	jsonArray(jw, "vendor_rows", r.Vendors)
-	jw.array("domains", func(elem func(any)) error {
-		return r.EachDomain(func(dv *DomainView) error {
-			elem(dv)
+	jw.array("vendor_rows", func(elem func(any)) error {
+		return r.EachVendor(VendorQuery{}, func(v *VendorRow) error {
+			elem(v)
 			return jw.err
 		})
 	})
-	jsonArray(jw, "findings", r.Findings)
-	jsonArray(jw, "changes", r.Changes)
-	if r.VendorChanges == nil {
-		jw.field("vendor_changes", r.VendorChanges) // null, as encoding/json writes it
-	} else {
-		jsonArray(jw, "vendor_changes", r.VendorChanges)
-	}
+	jw.array("probes", func(elem func(any)) error {
+		return r.EachProbe(func(p *ProbeView) error {
+			elem(p)
+			return jw.err
+		})
+	})
+	jw.array("domains", func(elem func(any)) error {
+		return r.EachDomain(func(dv *DomainView) error {
+			elem(r.withProbeRefs(dv))
+			return jw.err
+		})
+	})
+	jw.array("findings", func(elem func(any)) error {
+		return r.EachFinding(FindingQuery{}, func(f *Finding) error {
+			elem(f)
+			return jw.err
+		})
+	})
+	jw.array("changes", func(elem func(any)) error {
+		return r.EachChange(func(c *Change) error {
+			elem(c)
+			return jw.err
+		})
+	})
+	jw.array("vendor_changes", func(elem func(any)) error {
+		return r.EachVendorChange(func(c *VendorChange) error {
+			elem(c)
+			return jw.err
+		})
+	})
 	jsonArray(jw, "input_problems", r.Problems)
 	jw.field("methodology", r.Methodology)
 	jw.field("manifest", r.Manifest)
@@ -82,8 +114,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return nil
 }
 
-// jsonWriter writes an indented JSON object one member at a time; the
-// first error sticks and later calls do nothing.
+// jsonWriter writes a JSON object one member at a time, each member and
+// each element of an array member on a line of its own; the first error
+// sticks and later calls do nothing.
 type jsonWriter struct {
 	w      *bufio.Writer
 	err    error
@@ -96,13 +129,13 @@ func (jw *jsonWriter) raw(s string) {
 	}
 }
 
-// value writes v indented for its depth (prefix), with every rune Clean
-// would escape written as \uXXXX.
-func (jw *jsonWriter) value(v any, prefix string) {
+// value writes v compact, with every rune Clean would escape written as
+// \uXXXX.
+func (jw *jsonWriter) value(v any) {
 	if jw.err != nil {
 		return
 	}
-	b, err := json.MarshalIndent(v, prefix, "  ")
+	b, err := json.Marshal(v)
 	if err != nil {
 		jw.err = err
 		return
@@ -115,13 +148,13 @@ func (jw *jsonWriter) key(name string) {
 		jw.raw(",")
 	}
 	jw.fields++
-	jw.raw("\n  \"" + name + "\": ")
+	jw.raw("\n\"" + name + "\":")
 }
 
 // field writes one member of the top-level object.
 func (jw *jsonWriter) field(name string, v any) {
 	jw.key(name)
-	jw.value(v, "  ")
+	jw.value(v)
 }
 
 // array writes one member whose value is an array, element by element:
@@ -131,12 +164,12 @@ func (jw *jsonWriter) array(name string, each func(elem func(any)) error) {
 	n := 0
 	err := each(func(v any) {
 		if n == 0 {
-			jw.raw("[\n    ")
+			jw.raw("[\n")
 		} else {
-			jw.raw(",\n    ")
+			jw.raw(",\n")
 		}
 		n++
-		jw.value(v, "    ")
+		jw.value(v)
 	})
 	if err != nil && jw.err == nil {
 		jw.err = err
@@ -144,7 +177,7 @@ func (jw *jsonWriter) array(name string, each func(elem func(any)) error) {
 	if n == 0 {
 		jw.raw("[]")
 	} else {
-		jw.raw("\n  ]")
+		jw.raw("\n]")
 	}
 }
 
@@ -225,6 +258,9 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	}
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read json report: %w", err)
+	}
+	if err := r.joinProbes(); err != nil {
 		return nil, fmt.Errorf("read json report: %w", err)
 	}
 	return &r, nil

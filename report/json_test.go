@@ -43,19 +43,21 @@ func handReport() *Report {
 		Domains: []DomainView{{Domain: "good.example", Vendors: []string{"=SUM(A1:A9)"}, Grade: "A", ForcedTLS: "eligible",
 			MXKind: "explicit", MXLookup: "ok", DNSSEC: "insecure", MTASTS: "enforce", TLSRPT: "absent", AuditedAt: runStart,
 			MX: []MXView{{Host: "mx.good.example", Preference: 10, Grade: "A", DANE: "none", Addresses: []AddressView{{
-				IP: "192.0.2.1", Grade: "A", Checks: map[string]string{"tls": "pass"}, ProbeStatus: "ok", ProbedAt: runStart,
-				Connections: 5, Banner: "220 " + hostileText, Protocol: "TLSv1.3 TLS_AES_128_GCM_SHA256 (X25519)",
-				Versions: []VersionView{{Version: "TLSv1.3", Support: "yes", Complete: true,
-					Suites: []SuiteView{{Code: "0x1301", Name: "TLS_AES_128_GCM_SHA256", Bits: 128, Flags: []string{"aead"}}}}},
-				Cert: &CertView{Subject: "CN=" + hostileText, Issuer: "CN=Test CA", SANs: []string{"mx.good.example"},
-					NotBefore: runStart.AddDate(0, -1, 0), NotAfter: certExpiry, DaysToExpiry: 92, KeyType: "ECDSA", KeyBits: 256,
-					Signature: "ECDSA-SHA256", Trusted: "yes", NameMatch: "yes", SHA256: "ab12"},
-				Transcript: []string{"S: 220 " + hostileText, "C: EHLO scanner.example"},
+				IP: "192.0.2.1", Grade: "A", Checks: map[string]string{"tls": "pass"}, ProbeRef: "probe-1",
+				ProbeView: ProbeView{Ref: "probe-1", IP: "192.0.2.1", ProbeStatus: "ok", ProbedAt: runStart,
+					Connections: 5, Banner: "220 " + hostileText, Protocol: "TLSv1.3 TLS_AES_128_GCM_SHA256 (X25519)",
+					Versions: []VersionView{{Version: "TLSv1.3", Support: "yes", Complete: true,
+						Suites: []SuiteView{{Code: "0x1301", Name: "TLS_AES_128_GCM_SHA256", Bits: 128, Flags: []string{"aead"}}}}},
+					Cert: &CertView{Subject: "CN=" + hostileText, Issuer: "CN=Test CA", SANs: []string{"mx.good.example"},
+						NotBefore: runStart.AddDate(0, -1, 0), NotAfter: certExpiry, DaysToExpiry: 92, KeyType: "ECDSA", KeyBits: 256,
+						Signature: "ECDSA-SHA256", Trusted: "yes", NameMatch: "yes", SHA256: "ab12"},
+					Transcript: []string{"S: 220 " + hostileText, "C: EHLO scanner.example"}},
 			}}}}}},
 		Findings: []Finding{{Vendors: []string{"=SUM(A1:A9)"}, Domain: "good.example", Host: "mx.good.example", Code: "NO_TLS13",
 			Severity: "low", SeverityNum: 1, Title: "No TLS 1.3", Message: "m", Standards: []string{"NIST SP 800-52r2 §3.1"}, New: true}},
-		Changes:  []Change{{Kind: "grade_up", Domain: "good.example", From: "B", To: "A", Text: "Grade improved from B to A"}},
-		Problems: []Problem{{Row: 4, Column: "Domain", Value: hostileText, Message: "not a domain"}},
+		Changes:       []Change{{Kind: "grade_up", Domain: "good.example", From: "B", To: "A", Text: "Grade improved from B to A"}},
+		VendorChanges: []VendorChange{},
+		Problems:      []Problem{{Row: 4, Column: "Domain", Value: hostileText, Message: "not a domain"}},
 		Methodology: Methodology{Checks: []CheckDef{{Name: "tls", Label: "TLS", Meaning: "m"}},
 			Rules: []RuleDef{{Code: "NO_TLS13", Title: "No TLS 1.3", Severity: "low", Deduction: 5}}, Grading: []string{"g"}},
 	}
@@ -76,16 +78,7 @@ func TestWriteJSONRoundTrip(t *testing.T) {
 		b, _ := json.Marshal(want)
 		t.Fatalf("round trip changed the report:\n got %s\nwant %s", a, b)
 	}
-	var enc bytes.Buffer
-	e := json.NewEncoder(&enc)
-	e.SetIndent("", "  ")
-	if err := e.Encode(want); err != nil {
-		t.Fatal(err)
-	}
-	if w := escapeUnsafeRunes(enc.Bytes()); !bytes.Equal(buf.Bytes(), w) {
-		t.Fatalf("streamed JSON differs from encoding/json's:\n%s", firstDiff(buf.Bytes(), w))
-	}
-	if !strings.HasPrefix(buf.String(), "{\n  \"schema_version\": "+strconv.Itoa(SchemaVersion)+",\n") {
+	if !strings.HasPrefix(buf.String(), "{\n\"schema_version\":"+strconv.Itoa(SchemaVersion)+",\n") {
 		t.Errorf("document does not open with the schema version: %.60q", buf.String())
 	}
 }
@@ -109,19 +102,89 @@ func TestWriteJSONSafeToPrint(t *testing.T) {
 		}
 	}
 	var back struct {
-		Domains []struct {
-			MX []struct {
-				Addresses []struct {
-					Banner string `json:"banner"`
-				} `json:"addresses"`
-			} `json:"mx"`
-		} `json:"domains"`
+		Probes []struct {
+			Banner string `json:"banner"`
+		} `json:"probes"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back.Domains[0].MX[0].Addresses[0].Banner; got != "220 "+hostileText {
+	if got := back.Probes[0].Banner; got != "220 "+hostileText {
 		t.Fatalf("banner = %q, want the original text", got)
+	}
+}
+
+// TestWriteJSONProbesOnce: domains sharing an address get one probe in
+// "probes", named by each address view; views made in memory without a
+// ref are named by their probe's digest; reading the document back gives
+// every view its probe, and the address's own verdict (the handshake that
+// never completed) marks its versions again.
+func TestWriteJSONProbesOnce(t *testing.T) {
+	r := handReport()
+	shared := r.Domains[0].MX[0].Addresses[0]
+	shared.ProbeRef, shared.Ref, shared.IP = "", "", "192.0.2.9"
+	shared.Versions = []VersionView{{Version: "TLSv1.2", Support: "supported"}, {Version: "TLSv1.0", Support: "not_supported"}}
+	for _, name := range []string{"a.example", "b.example", "c.example"} {
+		d := r.Domains[0]
+		d.Domain = name
+		av := shared
+		av.Grade = "F"
+		if name == "c.example" {
+			av.Grade, av.HandshakeNeverCompleted = "A", true
+		}
+		d.MX = []MXView{{Host: "mx.provider.example", Grade: av.Grade, Addresses: []AddressView{av}}}
+		r.Domains = append(r.Domains, d)
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Probes  []map[string]any `json:"probes"`
+		Domains []DomainView     `json:"domains"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Probes) != 2 {
+		t.Fatalf("%d probes written, want 2 (one shared by three domains)", len(doc.Probes))
+	}
+	refs := map[string]bool{}
+	for _, p := range doc.Probes {
+		refs[p["ref"].(string)] = true
+		if _, ok := p["versions"]; !ok {
+			t.Errorf("probe %v has no versions", p["ref"])
+		}
+	}
+	for _, d := range doc.Domains {
+		ref := d.MX[0].Addresses[0].ProbeRef
+		if !refs[ref] {
+			t.Errorf("%s names probe %q, not written", d.Domain, ref)
+		}
+		if d.Domain != "good.example" && (len(ref) != 64 || ref != doc.Domains[1].MX[0].Addresses[0].ProbeRef) {
+			t.Errorf("%s names probe %q, want the shared probe's digest", d.Domain, ref)
+		}
+	}
+	if strings.Count(buf.String(), `"banner":`) != 2 {
+		t.Errorf("banner written %d times, want once per probe", strings.Count(buf.String(), `"banner":`))
+	}
+	back, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range back.Domains {
+		got, want := d.MX[0].Addresses[0], r.Domains[i].MX[0].Addresses[0]
+		if got.Banner != want.Banner || got.Cert == nil || got.Grade != want.Grade || len(got.Versions) != len(want.Versions) {
+			t.Errorf("%s read back: %+v", d.Domain, got)
+		}
+		for _, v := range got.Versions {
+			if v.ServerHelloOnly != (want.HandshakeNeverCompleted && v.Support == "supported") {
+				t.Errorf("%s %s: server hello only %v", d.Domain, v.Version, v.ServerHelloOnly)
+			}
+		}
+	}
+	if len(back.Probes) != 0 {
+		t.Errorf("ReadJSON left %d probes in Probes; the views hold them", len(back.Probes))
 	}
 }
 
@@ -175,8 +238,14 @@ func TestReadJSONErrors(t *testing.T) {
 	}{
 		{"not json", "<html>", "invalid character"},
 		{"no version", `{"tool":"mxaudit"}`, "no schema_version"},
-		{"other version", `{"schema_version": 1}`, "schema_version 1, this mxaudit reads 2"},
-		{"wrong type", `{"schema_version": 2, "vendor_rows": {}}`, "cannot unmarshal"},
+		{"other version", `{"schema_version": 2}`, "schema_version 2, this mxaudit reads 3"},
+		{"wrong type", `{"schema_version": 3, "vendor_rows": {}}`, "cannot unmarshal"},
+		{"unknown probe", `{"schema_version": 3, "probes": [{"ref": "a", "ip": "192.0.2.1"}],
+			"domains": [{"domain": "d.example", "mx": [{"host": "mx.d.example", "addresses": [{"ip": "192.0.2.1", "probe_ref": "b"}]}]}]}`,
+			"probe_ref b names no probe"},
+		{"probe of another address", `{"schema_version": 3, "probes": [{"ref": "a", "ip": "192.0.2.2"}],
+			"domains": [{"domain": "d.example", "mx": [{"host": "mx.d.example", "addresses": [{"ip": "192.0.2.1", "probe_ref": "a"}]}]}]}`,
+			"is a probe of 192.0.2.2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,39 +352,69 @@ func testJSONFixture(t *testing.T, r *Report, run2 int64) {
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
 		t.Fatal("writing the read report again gives another document")
 	}
-	// Streamed a value at a time, the document is byte for byte what
-	// encoding/json writes for the whole report in memory.
-	whole := *r
-	if err := whole.LoadDomains(); err != nil {
+	// Streamed a value at a time, the document says what encoding/json
+	// writes for the whole report in memory, its probes listed apart.
+	whole := wholeReport(t, r)
+	if len(whole.Domains) == 0 || len(r.Domains) != 0 || len(whole.Probes) == 0 {
+		t.Fatalf("loaded %d views and %d probes; the built report holds %d views", len(whole.Domains), len(whole.Probes), len(r.Domains))
+	}
+	enc, err := json.Marshal(whole)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(whole.Domains) == 0 || len(r.Domains) != 0 {
-		t.Fatalf("loaded %d views; the built report holds %d", len(whole.Domains), len(r.Domains))
-	}
-	var enc bytes.Buffer
-	e := json.NewEncoder(&enc)
-	e.SetIndent("", "  ")
-	if err := e.Encode(&whole); err != nil {
+	var got, want any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if want := escapeUnsafeRunes(enc.Bytes()); !bytes.Equal(buf.Bytes(), want) {
-		t.Fatalf("streamed JSON differs from encoding/json's:\n%s", firstDiff(buf.Bytes(), want))
+	if err := json.Unmarshal(enc, &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("streamed JSON differs from encoding/json's:\n%s", firstDiff(buf.Bytes(), escapeUnsafeRunes(enc)))
+	}
+	// One element per line: each domain and each probe on a line of its own.
+	lines := map[string]int{}
+	for _, l := range strings.Split(buf.String(), "\n") {
+		switch {
+		case strings.HasPrefix(l, `{"domain":`):
+			lines["domains"]++
+		case strings.HasPrefix(l, `{"ref":`):
+			lines["probes"]++
+		}
+	}
+	if lines["domains"] != r.DomainCount() || lines["probes"] != len(whole.Probes) {
+		t.Errorf("%d domain lines for %d domains, %d probe lines for %d probes", lines["domains"], r.DomainCount(), lines["probes"], len(whole.Probes))
+	}
+	// Each probe is written once, and the read report has every view's probe back.
+	refs := map[string]bool{}
+	for _, p := range whole.Probes {
+		if refs[p.Ref] {
+			t.Errorf("probe %s written twice", p.Ref)
+		}
+		refs[p.Ref] = true
+	}
+	for i, d := range back.Domains {
+		if !reflect.DeepEqual(d, whole.Domains[i]) {
+			a, _ := json.Marshal(d.MX)
+			b, _ := json.Marshal(whole.Domains[i].MX)
+			t.Fatalf("domain %s read back differs:\n got %s\nwant %s", d.Domain, a, b)
+		}
 	}
 	if back.Run.ID != run2 || back.Base == nil || back.Summary.Vendors != r.Summary.Vendors ||
-		len(back.Vendors) != len(reporttest.Vendors) || len(back.Domains) != r.DomainCount() || len(back.Findings) != len(r.Findings) {
+		len(back.Vendors) != len(reporttest.Vendors) || len(back.Domains) != r.DomainCount() || len(back.Findings) != r.FindingCount() {
 		t.Fatalf("read back run %d base %v, %d vendors, %d domains, %d findings", back.Run.ID, back.Base, len(back.Vendors), len(back.Domains), len(back.Findings))
 	}
-	want := strings.Join(reporttest.HostileBanner, " / ")
+	banner := strings.Join(reporttest.HostileBanner, " / ")
 	found := false
 	for _, d := range back.Domains {
 		for _, m := range d.MX {
 			for _, a := range m.Addresses {
-				found = found || strings.Contains(a.Banner, want)
+				found = found || strings.Contains(a.Banner, banner)
 			}
 		}
 	}
 	if !found {
-		t.Errorf("the hostile banner %q is not in the JSON verbatim", want)
+		t.Errorf("the hostile banner %q is not in the JSON verbatim", banner)
 	}
 	vendors := map[string]bool{}
 	for _, v := range back.Vendors {
@@ -326,6 +425,27 @@ func testJSONFixture(t *testing.T, r *Report, run2 int64) {
 			t.Errorf("vendor %q missing", v.Vendor)
 		}
 	}
+}
+
+// wholeReport is r with every row, view and probe in its slices, as
+// encoding/json would write the whole report.
+func wholeReport(t *testing.T, r *Report) *Report {
+	t.Helper()
+	whole := *r
+	whole.Vendors, whole.Findings, whole.Changes, whole.VendorChanges = []VendorRow{}, []Finding{}, []Change{}, []VendorChange{}
+	whole.Probes = []ProbeView{}
+	err := errors.Join(
+		r.EachVendor(VendorQuery{}, func(v *VendorRow) error { whole.Vendors = append(whole.Vendors, *v); return nil }),
+		r.EachFinding(FindingQuery{}, func(f *Finding) error { whole.Findings = append(whole.Findings, *f); return nil }),
+		r.EachChange(func(c *Change) error { whole.Changes = append(whole.Changes, *c); return nil }),
+		r.EachVendorChange(func(c *VendorChange) error { whole.VendorChanges = append(whole.VendorChanges, *c); return nil }),
+		r.EachProbe(func(p *ProbeView) error { whole.Probes = append(whole.Probes, *p); return nil }),
+		whole.LoadDomains())
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole.rows = nil
+	return &whole
 }
 
 // firstDiff shows where two documents part.

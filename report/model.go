@@ -12,8 +12,10 @@ import (
 // types below). It rises when a field changes meaning or is removed.
 // Version 2: checks named for their good state, "vendor_rows" (was
 // "vendors"), finding ids, grade explanations, scan settings, the run
-// manifest; the README lists every change.
-const SchemaVersion = 2
+// manifest; the README lists every change. Version 3: each distinct
+// address probe written once, in "probes", and named by the address views
+// of "domains" ("probe_ref"); the document written one element per line.
+const SchemaVersion = 3
 
 // Report is the view of one stored run that every format renders: the PDF,
 // the workbook, the JSON and the vendor letters. It is built from the
@@ -34,6 +36,11 @@ type Report struct {
 	// first: a vendor with two mail domains has two rows. JSON calls them
 	// "vendor_rows" so they are not mistaken for a count of vendors.
 	Vendors []VendorRow `json:"vendor_rows"`
+	// Probes holds the probes of a report read back from JSON: each
+	// distinct address probe once, before the domains that name it. A
+	// report built from the database or made in memory leaves it empty;
+	// EachProbe serves every kind.
+	Probes []ProbeView `json:"probes"`
 	// Domains holds the domain views of a report made in memory or read
 	// back from JSON. A report built from the database (Build) leaves it
 	// empty and reads each view from the database when a renderer asks
@@ -58,6 +65,9 @@ type Report struct {
 
 	// source reads the domain views of a built report; nil when Domains holds them.
 	source *domainSource
+	// probes reads the distinct probes of a built report; nil when they
+	// are in Probes or are collected from the domain views (EachProbe).
+	probes *probeSource
 	// rows serves the vendor rows, findings and changes of a built report
 	// from its spool; nil when the slices hold them (stream.go).
 	rows rowSource
@@ -376,7 +386,14 @@ type MXView struct {
 	Addresses        []AddressView `json:"addresses"`
 }
 
-// AddressView is one address of an MX host with its evidence.
+// AddressView is one address of an MX host: its verdict for the host and
+// domain (grade, score, checks, DANE), and the probe it rests on.
+//
+// The probe (ProbeView) is what the address showed, the same for every
+// domain that uses the address in the run. In memory every view carries
+// its probe, so renderers read av.Versions, av.Cert... directly; the JSON
+// report (schema 3) writes each distinct probe once, in "probes", and
+// each address view names it by "probe_ref". ReadJSON joins them again.
 type AddressView struct {
 	IP    string `json:"ip"`
 	Grade string `json:"grade"`
@@ -391,6 +408,32 @@ type AddressView struct {
 	GradeExplanation string `json:"grade_explanation"`
 	// Checks are the per-address check results by check name (grade.Check).
 	Checks map[string]string `json:"checks"`
+	// HandshakeNeverCompleted is set when the server chose suites in its
+	// ServerHellos but no full handshake with it ever completed (grading
+	// policy v3): every supported version's suites are ServerHello-only
+	// (VersionView.ServerHelloOnly).
+	HandshakeNeverCompleted bool `json:"handshake_never_completed,omitempty"`
+	// DANE is the TLSA match of the presented chain for this host.
+	DANE string `json:"dane,omitempty"`
+	// ProbeRef names the probe (ProbeView.Ref) in the JSON report's
+	// "probes": the SHA-256 of the address evidence as stored.
+	ProbeRef string `json:"probe_ref"`
+	// ProbeView is the probe; JSON writes it apart, once per run.
+	ProbeView `json:"-"`
+}
+
+// ProbeView is what one address showed in a run: the probe, the
+// certificates judged for the MX name, the vulnerability answers and the
+// SMTP transcript. It is a function of the stored address evidence alone,
+// so the domains sharing a provider's address share one.
+type ProbeView struct {
+	// Ref is the hex SHA-256 of the address evidence as stored
+	// (address_evidence.sha256 in the database, named in the run's
+	// manifest); the address views that rest on this probe carry it as
+	// probe_ref.
+	Ref string `json:"ref"`
+	// IP is the address probed.
+	IP string `json:"ip"`
 	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "session_failed", "inconclusive"...).
 	ProbeStatus string    `json:"probe_status"`
 	ProbeError  string    `json:"probe_error,omitempty"`
@@ -426,7 +469,6 @@ type AddressView struct {
 	// (standard alphabet, padded), without the "C: " / "S: " prefix: the
 	// same length and order as Transcript.
 	TranscriptBase64 []string `json:"transcript_base64,omitempty"`
-	DANE             string   `json:"dane,omitempty"`
 }
 
 // VersionView is one protocol version at one address.
@@ -444,8 +486,10 @@ type VersionView struct {
 	Complete   bool   `json:"complete"`
 	// ServerHelloOnly is set when the suites were chosen in a ServerHello
 	// but no handshake with the server ever completed (grading policy v3):
-	// the server picks them, then ends every handshake.
-	ServerHelloOnly bool        `json:"server_hello_only,omitempty"`
+	// the server picks them, then ends every handshake. It is a verdict of
+	// the address (AddressView.HandshakeNeverCompleted), so JSON carries it
+	// there and not in the shared probe.
+	ServerHelloOnly bool        `json:"-"`
 	Suites          []SuiteView `json:"suites,omitempty"`
 }
 

@@ -95,7 +95,7 @@ func TestPostureInReport(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(buf.String(), `"unauthorized_destinations": [`) || !strings.Contains(buf.String(), `"all": null`) {
+	if !strings.Contains(buf.String(), `"unauthorized_destinations":[`) || !strings.Contains(buf.String(), `"all":null`) {
 		t.Errorf("JSON lacks unauthorized_destinations or a null all")
 	}
 

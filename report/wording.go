@@ -11,7 +11,8 @@ import (
 )
 
 // CheckWording holds finding wording (an override of templates/findings.json
-// above all) to the arguments the grader sets for each code (grade.Params):
+// above all) to the arguments the grader sets for each code (grade.Params),
+// and the phrase wording (templates/phrases.json) likewise (grade.PhraseParams):
 // a template naming an argument the grader never sets would print nothing
 // in its place, in a report someone signs. Codes the grader does not know
 // are not checked: it never raises them.
@@ -32,5 +33,100 @@ func CheckWording(texts *templates.Set) error {
 			}
 		}
 	}
+	errs = append(errs, checkPhrases(texts))
 	return errors.Join(errs...)
+}
+
+// checkPhrases holds the phrase wording (templates/phrases.json and its
+// override) to the arguments the grader sets for each phrase code
+// (grade.PhraseParams), as CheckWording does for findings; a phrase code
+// the grader writes must keep its wording.
+func checkPhrases(texts *templates.Set) error {
+	var errs []error
+	have := texts.PhraseCodes()
+	for _, code := range grade.PhraseCodes() {
+		if !slices.Contains(have, code) {
+			errs = append(errs, fmt.Errorf("phrase %s has no wording", code))
+			continue
+		}
+		used, err := texts.PhraseParams(code)
+		if err != nil {
+			return err
+		}
+		declared := grade.PhraseParams(code)
+		for _, p := range used {
+			if !slices.Contains(declared, p) {
+				errs = append(errs, fmt.Errorf("phrase %s uses {{.%s}}, which the grader never sets (it sets %s)", code, p, strings.Join(declared, ", ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Say renders a phrase the grader named: its Items first, joined with
+// "; " as the argument "items", then its own wording. It returns "" for
+// nil, and the code itself for a code the wording does not know (never
+// an empty place in a signed report).
+func Say(texts *templates.Set, p *grade.Phrase) string {
+	if p == nil {
+		return ""
+	}
+	texts = textsOr(texts)
+	args := p.Args
+	if len(p.Items) > 0 {
+		parts := make([]string, 0, len(p.Items))
+		for i := range p.Items {
+			parts = append(parts, Say(texts, &p.Items[i]))
+		}
+		args = make(map[string]string, len(p.Args)+1)
+		for k, v := range p.Args {
+			args[k] = v
+		}
+		args["items"] = strings.Join(parts, "; ")
+	}
+	if texts == nil {
+		return p.Code
+	}
+	s, err := texts.Phrase(p.Code, args)
+	if err != nil {
+		return p.Code
+	}
+	return s
+}
+
+// WordGrade fills the sentences of g that readers show (Forced-TLS
+// reasons, A+, the sender-authentication reason) from the phrases the
+// grader named. It changes g but never what g shares with a copy of it
+// (its MX hosts, addresses and sender-authentication rating are copied
+// before they change), so a caller may word a shallow copy. A grade stored before the wording moved to
+// templates has no phrases and keeps the sentences it carries. The
+// phrases are then dropped, so the renderers and the JSON see the
+// sentences alone, as before.
+func WordGrade(texts *templates.Set, g *grade.DomainGrade) {
+	if g == nil {
+		return
+	}
+	if g.ForcedTLSWhy != nil {
+		g.ForcedTLSReason, g.ForcedTLSWhy = Say(texts, g.ForcedTLSWhy), nil
+	}
+	if len(g.MX) > 0 {
+		g.MX = slices.Clone(g.MX)
+	}
+	for i := range g.MX {
+		g.MX[i].Addresses = slices.Clone(g.MX[i].Addresses)
+		for j := range g.MX[i].Addresses {
+			a := &g.MX[i].Addresses[j]
+			if a.ForcedTLSWhy != nil {
+				a.ForcedTLSReason, a.ForcedTLSWhy = Say(texts, a.ForcedTLSWhy), nil
+			}
+			if a.APlusWhy != nil {
+				a.APlus, a.APlusWhy = Say(texts, a.APlusWhy), nil
+			}
+		}
+	}
+	if sa := g.SenderAuth; sa != nil && sa.Why != nil {
+		c := *sa
+		c.Reason, c.Why = Say(texts, c.Why), nil
+		g.SenderAuth = &c
+	}
 }

@@ -125,3 +125,66 @@ func TestCertUntrustedWording(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPhraseWording: an override of phrases.json naming an argument
+// the grader never sets for that phrase is refused, naming both; one
+// using only declared arguments passes and is what readers then see.
+func TestCheckPhraseWording(t *testing.T) {
+	dir := t.TempDir()
+	over := `{"sender_auth.strong": "SPF {{.al}} with DMARC p=reject"}`
+	if err := os.WriteFile(filepath.Join(dir, templates.PhrasesFile), []byte(over), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	texts, err := templates.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWording(texts); err == nil || !strings.Contains(err.Error(), "phrase sender_auth.strong uses {{.al}}") {
+		t.Errorf("override with {{.al}}: %v", err)
+	}
+	over = `{"sender_auth.strong": "SPF {{.all}} with DMARC p=reject"}`
+	if err := os.WriteFile(filepath.Join(dir, templates.PhrasesFile), []byte(over), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if texts, err = templates.Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWording(texts); err != nil {
+		t.Errorf("valid override refused: %v", err)
+	}
+	g := grade.DomainGrade{SenderAuth: &grade.SenderAuth{Rating: grade.RatingStrong, Why: &grade.Phrase{Code: "sender_auth.strong", Args: map[string]string{"all": "-all"}}}}
+	WordGrade(texts, &g)
+	if g.SenderAuth.Reason != "SPF -all with DMARC p=reject" || g.SenderAuth.Why != nil {
+		t.Errorf("worded rating = %+v", *g.SenderAuth)
+	}
+}
+
+// TestWordGradeStored: a grade stored before the phrases keeps its
+// sentences; a new one is worded, its items listed, and the copy it was
+// made from keeps its phrases.
+func TestWordGradeStored(t *testing.T) {
+	old := grade.DomainGrade{ForcedTLSReason: "a stored sentence", SenderAuth: &grade.SenderAuth{Rating: grade.RatingWeak, Reason: "stored rating"},
+		MX: []grade.MXGrade{{Host: "mx.example.com", Addresses: []grade.AddressGrade{{IP: "192.0.2.1", APlus: "stored A+", ForcedTLSReason: "stored address"}}}}}
+	WordGrade(nil, &old)
+	if old.ForcedTLSReason != "a stored sentence" || old.SenderAuth.Reason != "stored rating" || old.MX[0].Addresses[0].APlus != "stored A+" ||
+		old.MX[0].Addresses[0].ForcedTLSReason != "stored address" {
+		t.Errorf("stored grade changed: %+v", old)
+	}
+	why := &grade.Phrase{Code: "forced_tls.no_tls"}
+	g := grade.DomainGrade{ForcedTLSWhy: &grade.Phrase{Code: "forced_tls.addresses", Items: []grade.Phrase{
+		{Code: "forced_tls.address", Args: map[string]string{"host": "mx.example.com", "ip": "192.0.2.1"}, Items: []grade.Phrase{*why}},
+		{Code: "forced_tls.host_no_address", Args: map[string]string{"host": "mx2.example.com"}},
+	}}, MX: []grade.MXGrade{{Host: "mx.example.com", Addresses: []grade.AddressGrade{{IP: "192.0.2.1", ForcedTLSWhy: why, APlusWhy: &grade.Phrase{Code: "a_plus.dane"}}}}}}
+	orig := g
+	WordGrade(nil, &g)
+	if want := "mx.example.com 192.0.2.1: TLS is not available; mx2.example.com: no address"; g.ForcedTLSReason != want {
+		t.Errorf("domain reason = %q, want %q", g.ForcedTLSReason, want)
+	}
+	a := g.MX[0].Addresses[0]
+	if a.ForcedTLSReason != "TLS is not available" || a.APlus != "TLS 1.3 and DANE records the server matches" || a.ForcedTLSWhy != nil {
+		t.Errorf("address = %+v", a)
+	}
+	if orig.MX[0].Addresses[0].ForcedTLSWhy == nil || orig.MX[0].Addresses[0].APlus != "" {
+		t.Errorf("the copy WordGrade was given changed: %+v", orig.MX[0].Addresses[0])
+	}
+}

@@ -31,7 +31,13 @@ const FindingsFile = "findings.json"
 // missingKeyOption renders an argument the finding does not carry as empty text.
 const missingKeyOption = "missingkey=zero"
 
-//go:embed findings.json methodology.json
+// PhrasesFile is the name of the file of the other sentences the grader
+// names (grade.Phrase: Forced-TLS reasons, A+, sender-authentication
+// ratings, control titles and outcomes), embedded and in an override
+// directory: a JSON object from phrase code to text/template.
+const PhrasesFile = "phrases.json"
+
+//go:embed findings.json methodology.json phrases.json
 var embedded embed.FS
 
 // Text is the rendered wording of one finding.
@@ -72,6 +78,7 @@ type compiled struct {
 // Set is a loaded, validated collection of finding wording.
 type Set struct {
 	findings map[string]compiled
+	phrases  map[string]*template.Template
 }
 
 // Default returns the embedded wording.
@@ -100,7 +107,11 @@ func Load(dir string) (*Set, error) {
 			merge(base, over)
 		}
 	}
-	s := &Set{findings: make(map[string]compiled, len(base))}
+	phrases, err := loadPhrases(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Set{findings: make(map[string]compiled, len(base)), phrases: phrases}
 	for code, e := range base {
 		c, err := compile(code, e)
 		if err != nil {
@@ -307,4 +318,92 @@ func fieldsOf(n parse.Node, seen map[string]bool) {
 	case *parse.TemplateNode:
 		fieldsOf(n.Pipe, seen)
 	}
+}
+
+// loadPhrases reads the embedded phrases.json and lays the codes of the
+// override in dir (if it has the file) over it, then compiles each.
+func loadPhrases(dir string) (map[string]*template.Template, error) {
+	base, err := readPhrases(embedded, PhrasesFile)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", PhrasesFile, err)
+	}
+	if dir != "" {
+		over, err := readPhrases(os.DirFS(dir), PhrasesFile)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("override %s: %w", filepath.Join(dir, PhrasesFile), err)
+		default:
+			for code, text := range over {
+				if strings.TrimSpace(text) != "" {
+					base[code] = text
+				}
+			}
+		}
+	}
+	out := make(map[string]*template.Template, len(base))
+	for code, text := range base {
+		t, err := template.New(code).Option(missingKeyOption).Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("phrase %s: %w", code, err)
+		}
+		out[code] = t
+	}
+	return out, nil
+}
+
+func readPhrases(fsys fs.FS, name string) (map[string]string, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]string
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return out, nil
+}
+
+// Phrase renders the phrase code with its arguments; an unknown code is an
+// error (the caller then shows what an older stored grade carried).
+func (s *Set) Phrase(code string, args map[string]string) (string, error) {
+	t, ok := s.phrases[code]
+	if !ok {
+		return "", fmt.Errorf("unknown phrase %q", code)
+	}
+	if args == nil {
+		args = map[string]string{}
+	}
+	return render(t, args)
+}
+
+// PhraseCodes lists the phrase codes that have wording, sorted.
+func (s *Set) PhraseCodes() []string {
+	codes := make([]string, 0, len(s.phrases))
+	for code := range s.phrases {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	return codes
+}
+
+// PhraseParams lists, sorted, the argument names phrase code refers to,
+// so they can be held against those the grader sets (grade.PhraseParams).
+func (s *Set) PhraseParams(code string) ([]string, error) {
+	t, ok := s.phrases[code]
+	if !ok {
+		return nil, fmt.Errorf("unknown phrase %q", code)
+	}
+	seen := map[string]bool{}
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			fieldsOf(tt.Tree.Root, seen)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -284,13 +284,13 @@ func gradeAddress(in addressInput) AddressGrade {
 		ag.Score, ag.Grade = c.score(in.outer)
 		if ag.Grade == GradeA && aPlus(v, enforce, dstate) {
 			ag.Grade = GradeAPlus
-			ag.APlus = aPlusReason(enforce, dstate)
+			ag.APlusWhy = aPlusReason(enforce, dstate)
 		}
 		// The score's arithmetic and what capped it, from the enclosing
 		// scopes first: the same findings in the same order as c.score.
 		ag.Deductions, ag.Caps = explain(append(append([]Finding(nil), in.outer.findings...), c.findings...))
 	}
-	ag.ForcedTLS, ag.ForcedTLSReason = addressForcedTLS(ag, v)
+	ag.ForcedTLS, ag.ForcedTLSWhy = addressForcedTLS(ag, v)
 	ag.Findings = c.findings
 	sortFindings(ag.Findings)
 	return ag
@@ -775,40 +775,40 @@ func aPlus(v view, enforce Result, dstate daneState) bool {
 }
 
 // aPlusReason says what earned an A+ besides the perfect score.
-func aPlusReason(enforce Result, dstate daneState) string {
+func aPlusReason(enforce Result, dstate daneState) *Phrase {
 	if enforce == Pass {
-		return "TLS 1.3 and an enforced MTA-STS policy that covers the host"
+		return say("a_plus.mta_sts")
 	}
 	if dstate == daneValid {
-		return "TLS 1.3 and DANE records the server matches"
+		return say("a_plus.dane")
 	}
-	return ""
+	return nil
 }
 
 // addressForcedTLS is the address's part of the Forced-TLS verdict. A
 // definite failure decides even when other facts are unknown. The verdict
 // is about TLS capability only: MTA-STS, DANE and DNSSEC findings, critical
 // or not, leave it unchanged.
-func addressForcedTLS(ag AddressGrade, v view) (ForcedTLS, string) {
+func addressForcedTLS(ag AddressGrade, v view) (ForcedTLS, *Phrase) {
 	anyVersion := Fail
 	for _, ver := range tlsVersions() {
 		anyVersion = bestResult(anyVersion, resultOfSupport(v.support(ver)))
 	}
 	switch {
 	case ag.Checks[CheckTLS] == Fail:
-		return ForcedTLSNotEligible, "TLS is not available"
+		return ForcedTLSNotEligible, say("forced_tls.no_tls")
 	case anyVersion == Fail:
-		return ForcedTLSNotEligible, "no TLS version from 1.0 to 1.3 is accepted"
+		return ForcedTLSNotEligible, say("forced_tls.no_version")
 	case ag.Checks[CheckNISTR1] == Fail:
-		return ForcedTLSNotEligible, "no NIST SP 800-52 Rev. 1 cipher suite is accepted"
+		return ForcedTLSNotEligible, say("forced_tls.no_nist_r1_suite")
 	case ag.Inconclusive:
-		return ForcedTLSUnknown, "the address could not be audited"
+		return ForcedTLSUnknown, say("forced_tls.not_audited")
 	case ag.Checks[CheckTLS] != Pass, anyVersion != Pass:
-		return ForcedTLSUnknown, "TLS support could not be determined"
+		return ForcedTLSUnknown, say("forced_tls.tls_unknown")
 	case ag.Checks[CheckNISTR1] != Pass:
-		return ForcedTLSUnknown, "the accepted cipher suites could not be fully enumerated"
+		return ForcedTLSUnknown, say("forced_tls.suites_incomplete")
 	}
-	return ForcedTLSEligible, ""
+	return ForcedTLSEligible, nil
 }
 
 // bestResult returns the better of two results.

@@ -28,7 +28,7 @@ import (
 func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	if d == nil {
 		return DomainGrade{Policy: p.Name, PolicyVersion: p.Version, Grade: GradeInconclusive, Incomplete: true,
-			ForcedTLS: ForcedTLSUnknown, ForcedTLSReason: "no evidence"}
+			ForcedTLS: ForcedTLSUnknown, ForcedTLSWhy: say("forced_tls.no_evidence")}
 	}
 	dg := DomainGrade{Domain: d.Domain, Policy: p.Name, PolicyVersion: p.Version, PortBlocked: d.PortBlocked}
 	dc := newCollector(p, d.Domain, "", "")
@@ -43,9 +43,9 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		sortFindings(dg.Findings)
 		return dg
 	}
-	inconclusive := func(reason string) {
+	inconclusive := func(why string) {
 		dg.Grade, dg.Incomplete = GradeInconclusive, true
-		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSUnknown, reason
+		dg.ForcedTLS, dg.ForcedTLSWhy = ForcedTLSUnknown, say(why)
 	}
 
 	mx := d.MX
@@ -57,7 +57,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	case mx.Kind == evidence.MXNull && !mx.NullMXConflict:
 		dc.add(CodeNullMX, nil)
 		dg.Grade = GradeNA
-		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "the domain accepts no mail (null MX)"
+		dg.ForcedTLS, dg.ForcedTLSWhy = ForcedTLSNotEligible, say("forced_tls.null_mx")
 		return finish()
 	case mx.Kind == evidence.MXNone:
 		args := map[string]string{}
@@ -69,7 +69,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		// NO_MX deducts nothing (there is no address to score) but sets F;
 		// from policy v3 on its rule says so itself (critical, force F).
 		noMX := dc.findings[len(dc.findings)-1]
-		dg.ForcedTLS, dg.ForcedTLSReason = ForcedTLSNotEligible, "no mail host"
+		dg.ForcedTLS, dg.ForcedTLSWhy = ForcedTLSNotEligible, say("forced_tls.no_mail_host")
 		out := finish()
 		if !noMX.ForceF {
 			out.Caps = append([]Cap{capOf(noMX)}, out.Caps...)
@@ -84,7 +84,7 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 			args["status"] = string(evidence.DNSError)
 		}
 		dc.add(CodeMXLookupFailed, args)
-		inconclusive("the MX lookup failed")
+		inconclusive("forced_tls.mx_lookup_failed")
 		if dc.forceF {
 			dg.Grade = GradeF
 		}
@@ -139,21 +139,21 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	if !dg.Grade.Conclusive() {
 		dg.Grade, dg.Incomplete = GradeInconclusive, true
 	}
-	dg.ForcedTLS, dg.ForcedTLSReason = domainForcedTLS(dg.MX)
+	dg.ForcedTLS, dg.ForcedTLSWhy = domainForcedTLS(dg.MX)
 
 	switch {
 	case d.Error != nil:
 		args := map[string]string{}
 		errorArgs(args, d.Error)
 		dc.add(CodeInconclusive, args)
-		inconclusive("the audit could not run")
+		inconclusive("forced_tls.audit_failed")
 		return finish()
 	case d.PortBlocked:
 		dc.add(CodePort25Blocked, nil)
-		inconclusive("outbound port 25 may be blocked from the scanning machine")
+		inconclusive("forced_tls.port25_blocked")
 	case len(d.Hosts) == 0:
 		dc.add(CodeInconclusive, map[string]string{"cause": causeNoMXHost})
-		inconclusive("no MX host was resolved")
+		inconclusive("forced_tls.no_mx_resolved")
 	}
 	if dc.forceF {
 		dg.Grade = GradeF
@@ -273,30 +273,37 @@ func mxRecords(rs []evidence.MXRecord) string {
 // unknown makes it unknown. Eligibility is about TLS capability: a critical
 // MTA-STS, DANE or DNSSEC failure, which forces the grade to F, leaves it
 // unchanged.
-func domainForcedTLS(mxs []MXGrade) (ForcedTLS, string) {
-	var notEligible, unknown []string
+func domainForcedTLS(mxs []MXGrade) (ForcedTLS, *Phrase) {
+	var notEligible, unknown []Phrase
+	at := func(host, ip string, why *Phrase) Phrase {
+		p := say("forced_tls.address", "host", host, "ip", ip)
+		if why != nil {
+			p.Items = []Phrase{*why}
+		}
+		return *p
+	}
 	for _, m := range mxs {
 		if len(m.Addresses) == 0 {
-			unknown = append(unknown, m.Host+": no address")
+			unknown = append(unknown, *say("forced_tls.host_no_address", "host", m.Host))
 		}
 		for _, a := range m.Addresses {
 			switch a.ForcedTLS {
 			case ForcedTLSNotEligible:
-				notEligible = append(notEligible, m.Host+" "+a.IP+": "+a.ForcedTLSReason)
+				notEligible = append(notEligible, at(m.Host, a.IP, a.ForcedTLSWhy))
 			case ForcedTLSUnknown:
-				unknown = append(unknown, m.Host+" "+a.IP+": "+a.ForcedTLSReason)
+				unknown = append(unknown, at(m.Host, a.IP, a.ForcedTLSWhy))
 			}
 		}
 	}
 	switch {
 	case len(notEligible) > 0:
-		return ForcedTLSNotEligible, strings.Join(notEligible, "; ")
+		return ForcedTLSNotEligible, &Phrase{Code: "forced_tls.addresses", Items: notEligible}
 	case len(unknown) > 0:
-		return ForcedTLSUnknown, strings.Join(unknown, "; ")
+		return ForcedTLSUnknown, &Phrase{Code: "forced_tls.addresses", Items: unknown}
 	case len(mxs) == 0:
-		return ForcedTLSUnknown, "no MX host"
+		return ForcedTLSUnknown, say("forced_tls.no_mx_host")
 	}
-	return ForcedTLSEligible, "every address of every MX host offers TLS 1.0 or later with a NIST SP 800-52 Rev. 1 suite"
+	return ForcedTLSEligible, say("forced_tls.eligible")
 }
 
 // sortFindings orders findings by severity (highest first), then host, IP

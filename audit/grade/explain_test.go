@@ -34,7 +34,7 @@ func checkExplained(t *testing.T, g DomainGrade) {
 			if len(a.Caps) > 0 {
 				want = GradeF
 			}
-			if a.Grade != want && !(a.Grade == GradeAPlus && want == GradeA && a.APlus != "") {
+			if a.Grade != want && !(a.Grade == GradeAPlus && want == GradeA && a.APlusWhy != nil) {
 				t.Errorf("%s %s: grade %s, explained %s (score %d, caps %v)", m.Host, a.IP, a.Grade, want, a.Score, a.Caps)
 			}
 		}

@@ -271,11 +271,17 @@ type AddressGrade struct {
 	// 0, is Score; the letter is that of Score unless a cap applies.
 	Deductions []Deduction `json:"deductions,omitempty"`
 	Caps       []Cap       `json:"caps,omitempty"`
-	// APlus says what earned an A+ besides a perfect score; "" otherwise.
-	APlus string `json:"a_plus,omitempty"`
-	// ForcedTLS and ForcedTLSReason are this address's part of the
-	// domain's Forced-TLS verdict.
+	// APlusWhy names what earned an A+ besides a perfect score; nil
+	// otherwise. APlus is that sentence as grades stored before the
+	// wording moved to templates carried it: the grader never sets it,
+	// readers fill it from APlusWhy (report.WordGrade).
+	APlusWhy *Phrase `json:"a_plus_why,omitempty"`
+	APlus    string  `json:"a_plus,omitempty"`
+	// ForcedTLS and ForcedTLSWhy are this address's part of the domain's
+	// Forced-TLS verdict. ForcedTLSReason is the sentence older stored
+	// grades carry; the grader never sets it (see APlus).
 	ForcedTLS       ForcedTLS `json:"forced_tls"`
+	ForcedTLSWhy    *Phrase   `json:"forced_tls_why,omitempty"`
 	ForcedTLSReason string    `json:"forced_tls_reason,omitempty"`
 	// Findings are this address's findings, in the domain's order.
 	Findings []Finding `json:"findings,omitempty"`
@@ -312,8 +318,12 @@ type DomainGrade struct {
 	Grade Grade `json:"grade"`
 	// Incomplete is set when part of the domain could not be audited, so
 	// Grade rests on fewer hosts than the domain has.
-	Incomplete      bool      `json:"incomplete,omitempty"`
-	ForcedTLS       ForcedTLS `json:"forced_tls"`
+	Incomplete bool      `json:"incomplete,omitempty"`
+	ForcedTLS  ForcedTLS `json:"forced_tls"`
+	// ForcedTLSWhy names why the domain is or is not Forced-TLS eligible;
+	// ForcedTLSReason is that sentence as older stored grades carry it
+	// (the grader never sets it; report.WordGrade fills it).
+	ForcedTLSWhy    *Phrase   `json:"forced_tls_why,omitempty"`
 	ForcedTLSReason string    `json:"forced_tls_reason,omitempty"`
 	MX              []MXGrade `json:"mx,omitempty"`
 	// Findings are all findings (domain, host and address level), sorted by

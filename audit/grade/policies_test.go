@@ -510,7 +510,7 @@ func TestPolicyGrades(t *testing.T) {
 			}
 			g := GradeDomain(d, p)
 			if g.Grade != tt.want || g.Incomplete != tt.incomplete || g.ForcedTLS != tt.forced {
-				t.Errorf("Grade=%q Incomplete=%v ForcedTLS=%q (%s), want %q %v %q", g.Grade, g.Incomplete, g.ForcedTLS, g.ForcedTLSReason,
+				t.Errorf("Grade=%q Incomplete=%v ForcedTLS=%q (%s), want %q %v %q", g.Grade, g.Incomplete, g.ForcedTLS, sayText(t, g.ForcedTLSWhy),
 					tt.want, tt.incomplete, tt.forced)
 			}
 			var mxGrades []Grade

@@ -99,8 +99,11 @@ const (
 // SenderAuth is the sender-authentication verdict on one domain.
 type SenderAuth struct {
 	Rating SenderAuthRating `json:"rating"`
-	// Reason says in a sentence what decided the rating.
-	Reason string `json:"reason"`
+	// Why names what decided the rating. Reason is that sentence: older
+	// stored grades carry it, the grader leaves it empty and readers fill
+	// it from Why (report.WordGrade).
+	Why    *Phrase `json:"why,omitempty"`
+	Reason string  `json:"reason"`
 }
 
 // DKIM key sizes (RFC 8301 §3.2; NIST SP 800-131A for 2048).
@@ -411,7 +414,7 @@ func SuggestDMARC(d *evidence.Domain) string {
 func rateSenderAuth(d *evidence.Domain) SenderAuth {
 	s, m := d.SPF, d.DMARC
 	if (s != nil && s.Status == evidence.SPFTempError) || (m != nil && m.Status == evidence.DMARCTempError) || s == nil || m == nil {
-		return SenderAuth{Rating: RatingUnknown, Reason: "the SPF or DMARC record could not be read"}
+		return SenderAuth{Rating: RatingUnknown, Why: say("sender_auth.unreadable")}
 	}
 	spfUsable := s.Status == evidence.SPFValid && s.All != "+all" && s.All != "?all" && s.All != ""
 	spfStrict := spfUsable && (s.All == "-all" || (s.All == "~all" && !nonSending(d)))
@@ -422,36 +425,37 @@ func rateSenderAuth(d *evidence.Domain) SenderAuth {
 	}
 	switch {
 	case spfStrict && dmarcUsable && m.Policy == "reject" && policyRank(m.SubdomainPolicy) >= 3 && pct == 100:
-		return SenderAuth{Rating: RatingStrong, Reason: "SPF " + s.All + " and DMARC p=reject"}
+		return SenderAuth{Rating: RatingStrong, Why: say("sender_auth.strong", "all", s.All)}
 	case spfUsable && dmarcUsable && policyRank(m.Policy) >= 2:
-		return SenderAuth{Rating: RatingModerate, Reason: "SPF " + s.All + " and DMARC p=" + m.Policy + partial(m, pct)}
+		return SenderAuth{Rating: RatingModerate, Why: moderate(s, m, pct)}
 	case spfUsable && dmarcUsable:
-		return SenderAuth{Rating: RatingWeak, Reason: "DMARC p=none: forged mail is not refused"}
+		return SenderAuth{Rating: RatingWeak, Why: say("sender_auth.dmarc_none")}
 	case spfUsable:
-		return SenderAuth{Rating: RatingWeak, Reason: "SPF " + s.All + " but no usable DMARC record (" + string(m.Status) + ")"}
+		return SenderAuth{Rating: RatingWeak, Why: say("sender_auth.no_dmarc", "all", s.All, "dmarc_status", string(m.Status))}
 	case dmarcUsable:
-		return SenderAuth{Rating: RatingWeak, Reason: "DMARC p=" + m.Policy + " but no usable SPF record (" + spfState(s) + ")"}
+		return SenderAuth{Rating: RatingWeak, Why: say("sender_auth.no_spf", append([]string{"p", m.Policy}, spfState(s)...)...)}
 	}
-	return SenderAuth{Rating: RatingNone, Reason: "no usable SPF record (" + spfState(s) + ") and no usable DMARC record (" + string(m.Status) + ")"}
+	return SenderAuth{Rating: RatingNone, Why: say("sender_auth.neither", append([]string{"dmarc_status", string(m.Status)}, spfState(s)...)...)}
 }
 
-func partial(m *evidence.DMARC, pct int) string {
-	var parts []string
+// moderate is the moderate rating's phrase: the SPF all term, the DMARC
+// policy, and pct or a weaker sp when they leave part of the mail out.
+func moderate(s *evidence.SPF, m *evidence.DMARC, pct int) *Phrase {
+	p := say("sender_auth.moderate", "all", s.All, "p", m.Policy)
 	if pct < 100 {
-		parts = append(parts, "pct="+strconv.Itoa(pct))
+		p.Args["pct"] = strconv.Itoa(pct)
 	}
 	if m.SubdomainPolicySet && policyRank(m.SubdomainPolicy) < policyRank(m.Policy) {
-		parts = append(parts, "sp="+m.SubdomainPolicy)
+		p.Args["sp"] = m.SubdomainPolicy
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
+	return p
 }
 
-func spfState(s *evidence.SPF) string {
+// spfState is the arguments saying why SPF is not usable: its status, or
+// for a valid record its all term ("" for none: neutral by default).
+func spfState(s *evidence.SPF) []string {
 	if s.Status == evidence.SPFValid {
-		return allText(s.All)
+		return []string{"spf_status", string(s.Status), "spf_all", s.All}
 	}
-	return string(s.Status)
+	return []string{"spf_status", string(s.Status)}
 }

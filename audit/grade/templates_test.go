@@ -257,3 +257,93 @@ func storedReason(e ast.Expr) bool {
 	s, ok := e.(*ast.SelectorExpr)
 	return ok && s.Sel.Name == "Reason"
 }
+
+// TestEveryPhraseHasWording holds templates/phrases.json to the grader's
+// phrases: every code the grader can write has wording that uses only the
+// arguments the grader sets for it, and every phrase the sample evidence
+// raises (under both policies) has a known code, sets only declared
+// arguments and renders as text without a hole.
+func TestEveryPhraseHasWording(t *testing.T) {
+	set, err := templates.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range grade.PhraseCodes() {
+		used, err := set.PhraseParams(code)
+		if err != nil {
+			t.Errorf("%s: %v", code, err)
+			continue
+		}
+		for _, p := range used {
+			if !slices.Contains(grade.PhraseParams(code), p) {
+				t.Errorf("phrase %s uses {{.%s}}, which the grader never sets (%v)", code, p, grade.PhraseParams(code))
+			}
+		}
+	}
+	for _, code := range set.PhraseCodes() {
+		if !grade.KnownPhrase(code) {
+			t.Errorf("phrases.json words %s, which the grader never writes", code)
+		}
+	}
+	policies := []grade.Policy{grade.Default()}
+	if v2, ok := grade.PolicyByName("v2"); ok {
+		policies = append(policies, v2)
+	}
+	seen := map[string]bool{}
+	var check func(where string, p *grade.Phrase) string
+	check = func(where string, p *grade.Phrase) string {
+		if p == nil {
+			return ""
+		}
+		seen[p.Code] = true
+		if !grade.KnownPhrase(p.Code) {
+			t.Errorf("%s: phrase %s is not in grade.PhraseCodes()", where, p.Code)
+		}
+		args := map[string]string{}
+		for k, v := range p.Args {
+			args[k] = v
+			if !slices.Contains(grade.PhraseParams(p.Code), k) {
+				t.Errorf("%s: phrase %s sets %q, not declared (%v)", where, p.Code, k, grade.PhraseParams(p.Code))
+			}
+		}
+		if len(p.Items) > 0 {
+			var parts []string
+			for i := range p.Items {
+				parts = append(parts, check(where, &p.Items[i]))
+			}
+			args["items"] = strings.Join(parts, "; ")
+		}
+		s, err := set.Phrase(p.Code, args)
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+		}
+		for _, h := range []string{"<no value>", "()", "( )", " ,", "  ", "{{", "map["} {
+			if strings.Contains(s, h) {
+				t.Errorf("%s: phrase %s renders with %q: %q (args %v)", where, p.Code, h, s, args)
+			}
+		}
+		if strings.TrimSpace(s) == "" {
+			t.Errorf("%s: phrase %s renders empty (args %v)", where, p.Code, args)
+		}
+		return s
+	}
+	for _, p := range policies {
+		for _, d := range append(grade.SampleDomainsForTest(), nil) {
+			g := grade.GradeDomain(d, p)
+			where := g.Domain
+			check(where, g.ForcedTLSWhy)
+			if g.SenderAuth != nil {
+				check(where, g.SenderAuth.Why)
+			}
+			for _, m := range g.MX {
+				for _, a := range m.Addresses {
+					check(where+" "+a.IP, a.ForcedTLSWhy)
+					check(where+" "+a.IP, a.APlusWhy)
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("the sample evidence raised no phrase")
+	}
+}

@@ -196,7 +196,7 @@ func TestPolicyV3(t *testing.T) {
 				t.Errorf("v3 codes %q, want %q", got, tt.codes3)
 			}
 			if a3.ForcedTLS != tt.forced3 || a3.Checks[CheckTLS] != tt.tls3 || a3.HandshakeNeverCompleted != tt.neverDone3 {
-				t.Errorf("v3: forced %q (%s) tls %q never completed %v; want %q %q %v", a3.ForcedTLS, a3.ForcedTLSReason,
+				t.Errorf("v3: forced %q (%s) tls %q never completed %v; want %q %q %v", a3.ForcedTLS, sayText(t, a3.ForcedTLSWhy),
 					a3.Checks[CheckTLS], a3.HandshakeNeverCompleted, tt.forced3, tt.tls3, tt.neverDone3)
 			}
 			if tt.check3 != nil {

@@ -294,7 +294,7 @@ func TestDomainLevel(t *testing.T) {
 			tt.mutate(d)
 			g := GradeDomain(d, Default())
 			if g.Grade != tt.grade || g.Incomplete != tt.incomplete || g.ForcedTLS != tt.forced {
-				t.Errorf("Grade=%q Incomplete=%v ForcedTLS=%q (%s), want %q %v %q", g.Grade, g.Incomplete, g.ForcedTLS, g.ForcedTLSReason,
+				t.Errorf("Grade=%q Incomplete=%v ForcedTLS=%q (%s), want %q %v %q", g.Grade, g.Incomplete, g.ForcedTLS, sayText(t, g.ForcedTLSWhy),
 					tt.grade, tt.incomplete, tt.forced)
 			}
 			i := slices.IndexFunc(g.Findings, func(f Finding) bool { return f.Code == tt.domainCode && f.IP == "" })
@@ -377,10 +377,10 @@ func TestForcedTLS(t *testing.T) {
 			tt.mutate(d)
 			g := GradeDomain(d, Default())
 			if g.ForcedTLS != tt.want {
-				t.Fatalf("ForcedTLS = %q (%s), want %q", g.ForcedTLS, g.ForcedTLSReason, tt.want)
+				t.Fatalf("ForcedTLS = %q (%s), want %q", g.ForcedTLS, sayText(t, g.ForcedTLSWhy), tt.want)
 			}
-			if tt.wantReason != "" && g.ForcedTLSReason != tt.wantReason {
-				t.Errorf("reason = %q, want %q", g.ForcedTLSReason, tt.wantReason)
+			if got := sayText(t, g.ForcedTLSWhy); tt.wantReason != "" && got != tt.wantReason {
+				t.Errorf("reason = %q, want %q", got, tt.wantReason)
 			}
 		})
 	}

@@ -38,3 +38,33 @@ func message(t *testing.T, f Finding) string {
 	}
 	return m
 }
+
+// sayText renders a phrase the grader named as readers see it (as
+// report.Say does: items first, joined into "items"), failing the test
+// when its code has no wording. nil renders as "".
+func sayText(t *testing.T, p *Phrase) string {
+	t.Helper()
+	if p == nil {
+		return ""
+	}
+	wordingOnce.Do(func() { wording, wordingErr = templates.Default() })
+	if wordingErr != nil {
+		t.Fatalf("templates.Default: %v", wordingErr)
+	}
+	args := map[string]string{}
+	for k, v := range p.Args {
+		args[k] = v
+	}
+	if len(p.Items) > 0 {
+		parts := make([]string, 0, len(p.Items))
+		for i := range p.Items {
+			parts = append(parts, sayText(t, &p.Items[i]))
+		}
+		args["items"] = strings.Join(parts, "; ")
+	}
+	s, err := wording.Phrase(p.Code, args)
+	if err != nil {
+		t.Fatalf("phrase %s: %v", p.Code, err)
+	}
+	return s
+}

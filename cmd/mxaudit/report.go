@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -380,18 +381,41 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 	if err := os.MkdirAll(s.outDir, reportDirMode); err != nil {
 		return nil, runtimeErr(fmt.Errorf("report directory: %w", err))
 	}
-	var written []string
-	for _, f := range s.formats {
-		path := filepath.Join(s.outDir, reportFileName(r, f))
+	// The formats are rendered side by side: each reads the report
+	// (through its iterators and domain walks, which are safe for
+	// concurrent readers) and writes its own file, so the phase after
+	// auditing uses every core instead of one format after another. The
+	// files are recorded and announced in the order of --format.
+	errs := make([]error, len(s.formats))
+	paths := make([]string, len(s.formats))
+	var wg sync.WaitGroup
+	for i, f := range s.formats {
+		paths[i] = filepath.Join(s.outDir, reportFileName(r, f))
 		write := rend.formats[f]
-		if err := report.WriteFileAtomic(path, func(w io.Writer) error { return write(w, r, opt) }); err != nil {
-			return written, runtimeErr(fmt.Errorf("%s report: %w", f, err))
+		wg.Go(func() {
+			errs[i] = report.WriteFileAtomic(paths[i], func(w io.Writer) error { return write(w, r, opt) })
+		})
+	}
+	wg.Wait()
+	// A format that failed does not hide the ones that were written: they
+	// are recorded and announced, and the first failure is returned.
+	var written []string
+	var failed error
+	for i, f := range s.formats {
+		if errs[i] != nil {
+			if failed == nil {
+				failed = runtimeErr(fmt.Errorf("%s report: %w", f, errs[i]))
+			}
+			continue
 		}
-		if err := recordFiles(ctx, store, runID, manifest.RootDigest, f, path); err != nil {
+		if err := recordFiles(ctx, store, runID, manifest.RootDigest, f, paths[i]); err != nil {
 			return written, runtimeErr(err)
 		}
-		written = append(written, path)
-		fmt.Fprintf(progress, "wrote %s\n", path)
+		written = append(written, paths[i])
+		fmt.Fprintf(progress, "wrote %s\n", paths[i])
+	}
+	if failed != nil {
+		return written, failed
 	}
 	if s.letters {
 		dir := filepath.Join(s.outDir, lettersDir)

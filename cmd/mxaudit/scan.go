@@ -331,6 +331,11 @@ func scanAction(c *cli.Context) error {
 	}
 	markPortBlocked(results, setup.policy)
 	markHTTPSBlocked(results, setup.policy)
+	// The terminal and the JSON show the grader's phrases in the
+	// templates' words (--templates included).
+	for i := range results {
+		report.WordGrade(setup.texts, &results[i].Grade)
+	}
 
 	out := c.App.Writer
 	if c.Bool("json") {

@@ -81,7 +81,11 @@ func TestVerify(t *testing.T) {
 		t.Errorf("a PDF with one byte changed: exit %d\n%s", code, out)
 	}
 	jsonEdited := tamper(jsonFile, func(b []byte) []byte {
-		return []byte(strings.Replace(string(b), `"grade": "F"`, `"grade": "A"`, 1))
+		edited := strings.Replace(string(b), `"grade":"F"`, `"grade":"A"`, 1)
+		if edited == string(b) {
+			t.Fatal("no grade F in the JSON report to change")
+		}
+		return []byte(edited)
 	})
 	if code, out := verify(jsonEdited); code != exitThreshold {
 		t.Errorf("a JSON with a grade changed: exit %d\n%s", code, out)

@@ -1,7 +1,7 @@
 package pdf
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,18 +14,20 @@ import (
 // cloneReport deep-copies a report held in memory, so a test can edit it.
 func cloneReport(t *testing.T, r *report.Report) *report.Report {
 	t.Helper()
-	b, err := json.Marshal(r)
-	if err != nil {
+	// Through the JSON report, which carries the probes apart from the
+	// address views and joins them again when read.
+	var b bytes.Buffer
+	if err := report.WriteJSON(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	var c report.Report
-	if err := json.Unmarshal(b, &c); err != nil {
+	c, err := report.ReadJSON(&b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Domains) == 0 {
 		t.Fatal("the report holds no domain views in memory")
 	}
-	return &c
+	return c
 }
 
 // runsOnLine returns the texts of the runs on the line of the first run

@@ -36,7 +36,7 @@ func incompleteChain() *report.CertView {
 // addr is an address with its certificate and the grade's verifiable
 // check as grade.verifiable would set it.
 func addr(ip string, c *report.CertView) report.AddressView {
-	a := report.AddressView{IP: ip, Cert: c, Checks: map[string]string{}}
+	a := report.AddressView{IP: ip, ProbeView: report.ProbeView{Cert: c}, Checks: map[string]string{}}
 	switch {
 	case c == nil:
 	case c.Trusted == "yes" && c.NameMatch == "yes" && c.DaysToExpiry >= 0:
@@ -97,7 +97,7 @@ func policyReport() *report.Report {
 		eligible("incomplete.example", "",
 			mx("mx.incomplete.example", "none", addr("192.0.2.17", incompleteChain()))),
 		eligible("untested.example", "",
-			mx("mx.untested.example", "none", report.AddressView{IP: "192.0.2.18", Cert: goodCert(), Checks: map[string]string{"verifiable": "not_tested"}})),
+			mx("mx.untested.example", "none", report.AddressView{IP: "192.0.2.18", ProbeView: report.ProbeView{Cert: goodCert()}, Checks: map[string]string{"verifiable": "not_tested"}})),
 		eligible("no-cert.example", "",
 			mx("mx.no-cert.example", "not checked", addr("192.0.2.11", nil))),
 		eligible("xn--and-6ma2c.example", "",

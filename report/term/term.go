@@ -57,6 +57,10 @@ const (
 // Render writes one domain's result.
 func Render(w io.Writer, d *evidence.Domain, g *grade.DomainGrade, texts *templates.Set, opt Options) error {
 	p := &printer{w: w, opt: opt, texts: texts}
+	// The grader names its phrases; the words come from the templates.
+	worded := *g
+	report.WordGrade(texts, &worded)
+	g = &worded
 	p.header(d, g)
 	p.policyBlock(d)
 	p.senderBlock(d, g)

@@ -87,8 +87,8 @@ func fuzzReport(s string) *report.Report {
 		Vendors:     []report.VendorRow{{Vendor: s, Domain: "d.example", Owner: s, Tags: []string{s}, Grade: "A"}},
 		Domains: []report.DomainView{{Domain: "d.example", Vendors: []string{s}, Grade: "A", MX: []report.MXView{{
 			Host: "mx.d.example", Grade: "A", Addresses: []report.AddressView{{
-				IP: "192.0.2.1", Grade: "A", Banner: s, ProbedAt: at,
-				Cert: &report.CertView{Subject: s, Issuer: s, SANs: []string{s}, NotAfter: at},
+				IP: "192.0.2.1", Grade: "A", ProbeView: report.ProbeView{Banner: s, ProbedAt: at,
+					Cert: &report.CertView{Subject: s, Issuer: s, SANs: []string{s}, NotAfter: at}},
 			}},
 		}}}},
 		Findings: []report.Finding{{Vendors: []string{s}, Domain: "d.example", Code: "X", Severity: "low", Message: s}},

@@ -101,30 +101,36 @@ func date(s string) *time.Time {
 }
 
 func trackerRows(r *report.Report, emit emitFunc) error {
-	rows := r.OpenFindings()
-	for _, f := range r.AcceptedFindings() {
-		if f.SeverityNum > 0 {
-			rows = append(rows, f)
-		}
+	// The open findings in the tracker's order, then the accepted ones.
+	err := r.EachFinding(report.FindingQuery{Order: report.ByDeadline, Open: true}, func(f *report.Finding) error {
+		return trackerRow(r, f, emit)
+	})
+	if err != nil {
+		return err
 	}
-	for _, f := range rows {
-		owner, tier := r.DomainOwnerTier(f.Domain)
-		var first *time.Time
-		if f.FirstSeen != nil {
-			t := f.FirstSeen.At
-			first = &t
+	return r.EachFinding(report.FindingQuery{Accepted: true}, func(f *report.Finding) error {
+		if f.SeverityNum <= 0 {
+			return nil
 		}
-		var exID, approver string
-		var expires *time.Time
-		if e := f.Exception; e != nil {
-			exID, approver, expires = e.ID, e.Approver, date(e.Expires)
-		}
-		if err := emit(f.ID, strings.Join(f.Vendors, "; "), owner, tier, f.Domain, f.Host, f.IP, f.Code, f.Severity, f.Status,
-			first, f.AgeDays, f.Due, f.Overdue, exID, approver, expires); err != nil {
-			return err
-		}
+		return trackerRow(r, f, emit)
+	})
+}
+
+// trackerRow is one finding's row of the tracker.
+func trackerRow(r *report.Report, f *report.Finding, emit emitFunc) error {
+	owner, tier := r.DomainOwnerTier(f.Domain)
+	var first *time.Time
+	if f.FirstSeen != nil {
+		t := f.FirstSeen.At
+		first = &t
 	}
-	return nil
+	var exID, approver string
+	var expires *time.Time
+	if e := f.Exception; e != nil {
+		exID, approver, expires = e.ID, e.Approver, date(e.Expires)
+	}
+	return emit(f.ID, strings.Join(f.Vendors, "; "), owner, tier, f.Domain, f.Host, f.IP, f.Code, f.Severity, f.Status,
+		first, f.AgeDays, f.Due, f.Overdue, exID, approver, expires)
 }
 
 func exceptionRows(r *report.Report, emit emitFunc) error {

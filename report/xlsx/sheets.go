@@ -2,7 +2,6 @@ package xlsx
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -82,9 +81,8 @@ func baseSheets(r *report.Report) []sheetDef {
 		{
 			name: sheetSuites,
 			cols: []column{
-				{header: "Domain", width: widthHost, kind: kindText},
-				{header: "MX host", width: widthHost, kind: kindText},
 				{header: "IP", width: widthShort, kind: kindText},
+				{header: "Probe", width: widthShort, kind: kindText},
 				{header: "Version", width: widthFlag, kind: kindText},
 				{header: "Code", width: widthShort, kind: kindText},
 				{header: "Name", width: widthMedium, kind: kindText},
@@ -96,7 +94,7 @@ func baseSheets(r *report.Report) []sheetDef {
 				{header: "Order chosen by", width: widthShort, kind: kindText},
 				{header: "Enumeration complete", width: widthShort, kind: kindText},
 			},
-			freezeCols: 3,
+			freezeCols: 2,
 			rows:       suiteRows,
 			render:     (*book).stream,
 		},
@@ -280,12 +278,9 @@ func vendorValues(v report.VendorRow) []any {
 }
 
 func vendorRows(r *report.Report, emit emitFunc) error {
-	for _, v := range r.Vendors {
-		if err := emit(vendorValues(v)...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
+		return emit(vendorValues(*v)...)
+	})
 }
 
 // ownerColumn is the position of the owner among the vendor columns.
@@ -305,30 +300,15 @@ const noOwner = "(no owner)"
 // ownerRows are the vendor rows by owner (rows without one last), each
 // owner's rows in the vendor table's risk order.
 func ownerRows(r *report.Report, emit emitFunc) error {
-	idx := make([]int, len(r.Vendors))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		oa, ob := r.Vendors[idx[a]].Owner, r.Vendors[idx[b]].Owner
-		if (oa == "") != (ob == "") {
-			return ob == ""
-		}
-		return strings.ToLower(oa) < strings.ToLower(ob)
-	})
-	for _, i := range idx {
-		v := r.Vendors[i]
+	return r.EachVendor(report.VendorQuery{Order: report.ByOwner}, func(v *report.VendorRow) error {
 		owner := v.Owner
 		if owner == "" {
 			owner = noOwner
 		}
-		vals := vendorValues(v)
+		vals := vendorValues(*v)
 		vals[ownerColumn] = owner
-		if err := emit(ownerFirst(vals)...); err != nil {
-			return err
-		}
-	}
-	return nil
+		return emit(ownerFirst(vals)...)
+	})
 }
 
 // mxColumns are the MX sheet's columns: the address and its evidence,
@@ -341,6 +321,7 @@ func mxColumns(r *report.Report) []column {
 		{header: "Preference", width: widthFlag, kind: kindInt},
 		{header: "MX grade", width: widthFlag, kind: kindGrade},
 		{header: "IP", width: widthShort, kind: kindText},
+		{header: "Probe", width: widthShort, kind: kindText},
 		{header: "Address grade", width: widthFlag, kind: kindGrade},
 		{header: "Probe status", width: widthShort, kind: kindText},
 		{header: "Probe error", width: widthMedium, kind: kindText},
@@ -382,10 +363,11 @@ func mxRows(r *report.Report, emit emitFunc) error {
 			addrs := mx.Addresses
 			if len(addrs) == 0 {
 				// Keep the host visible: a name without an address cannot receive mail.
-				addrs = []report.AddressView{{ProbeStatus: mxNoAddress}}
+				addrs = []report.AddressView{{ProbeView: report.ProbeView{ProbeStatus: mxNoAddress}}}
 			}
 			for _, a := range addrs {
 				row := []any{d.Domain, vendors, mx.Host, int(mx.Preference), mx.Grade}
+				a.ProbeRef = r.ProbeRefOf(&a)
 				row = append(row, addressValues(a)...)
 				row = append(row, a.Banner, a.Connections, words(mx.DANE), a.DANE)
 				for _, c := range checks {
@@ -405,6 +387,7 @@ func mxRows(r *report.Report, emit emitFunc) error {
 const certColumns = 12
 
 // addressValues are the MX sheet's values from IP to certificate SHA-256.
+// The probe column names the row of the Cipher suites sheet to filter on.
 func addressValues(a report.AddressView) []any {
 	var supported, open []string
 	for _, v := range a.Versions {
@@ -416,7 +399,7 @@ func addressValues(a report.AddressView) []any {
 			open = append(open, v.Version+" "+strings.ReplaceAll(v.Support, "_", " "))
 		}
 	}
-	out := []any{a.IP, a.Grade, words(a.ProbeStatus), a.ProbeError, a.ProbedAt,
+	out := []any{a.IP, probeID(a.ProbeRef), a.Grade, words(a.ProbeStatus), a.ProbeError, a.ProbedAt,
 		strings.Join(supported, ", "), strings.Join(open, ", "), a.Protocol}
 	c := a.Cert
 	if c == nil {
@@ -430,22 +413,35 @@ func addressValues(a report.AddressView) []any {
 		words(c.Trusted), words(c.NameMatch), c.SelfSigned, c.TrustError, key, c.Signature, c.SHA256)
 }
 
+// probeIDLen is how many hex digits of a probe's ref the workbook shows:
+// as many as a finding id, unique among the addresses of any run.
+const probeIDLen = 16
+
+// probeID is the short form of a probe ref the MX and Cipher suites sheets
+// share, so an analyst can filter one by the other.
+func probeID(ref string) string {
+	if len(ref) > probeIDLen {
+		return ref[:probeIDLen]
+	}
+	return ref
+}
+
+// suiteRows lists the suites of each distinct probe once: a provider's
+// address shared by a hundred domains is one set of rows, not a hundred
+// (one row per domain, address and suite would pass Excel's row limit at
+// 100,000 domains). The MX sheet names each address's probe.
 func suiteRows(r *report.Report, emit emitFunc) error {
-	return r.EachDomain(func(d *report.DomainView) error {
-		for _, mx := range d.MX {
-			for _, a := range mx.Addresses {
-				for _, v := range a.Versions {
-					serverOrder := evidence.Preference(v.Preference) == evidence.PreferServer
-					for i, s := range v.Suites {
-						var pos any
-						if serverOrder {
-							pos = i + 1
-						}
-						if err := emit(d.Domain, mx.Host, a.IP, v.Version, s.Code, s.Name, s.Bits, s.KeyExchange,
-							strings.Join(s.Flags, ", "), s.Weak, pos, words(v.Preference), v.Complete); err != nil {
-							return err
-						}
-					}
+	return r.EachProbe(func(p *report.ProbeView) error {
+		for _, v := range p.Versions {
+			serverOrder := evidence.Preference(v.Preference) == evidence.PreferServer
+			for i, s := range v.Suites {
+				var pos any
+				if serverOrder {
+					pos = i + 1
+				}
+				if err := emit(p.IP, probeID(p.Ref), v.Version, s.Code, s.Name, s.Bits, s.KeyExchange,
+					strings.Join(s.Flags, ", "), s.Weak, pos, words(v.Preference), v.Complete); err != nil {
+					return err
 				}
 			}
 		}
@@ -454,28 +450,22 @@ func suiteRows(r *report.Report, emit emitFunc) error {
 }
 
 func findingRows(r *report.Report, emit emitFunc) error {
-	for _, f := range r.Findings {
-		if err := emit(f.Code, f.Severity, strings.Join(f.Vendors, "; "), f.Domain, f.Host, f.IP, f.Title,
-			f.Message, f.Remediation, strings.Join(f.Standards, "; "), f.Why, f.New); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.EachFinding(report.FindingQuery{}, func(f *report.Finding) error {
+		return emit(f.Code, f.Severity, strings.Join(f.Vendors, "; "), f.Domain, f.Host, f.IP, f.Title,
+			f.Message, f.Remediation, strings.Join(f.Standards, "; "), f.Why, f.New)
+	})
 }
 
 func changeRows(r *report.Report, emit emitFunc) error {
-	for _, c := range r.Changes {
+	return r.EachChange(func(c *report.Change) error {
 		// From and To are grades, or Forced-TLS verdicts ("not_eligible")
 		// that need words; a grade ("A-") stays as it is.
 		from, to := c.From, c.To
 		if strings.Contains(from, "_") || strings.Contains(to, "_") {
 			from, to = words(from), words(to)
 		}
-		if err := emit(words(c.Kind), c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, from, to, c.Text, c.Bad); err != nil {
-			return err
-		}
-	}
-	return nil
+		return emit(words(c.Kind), c.Domain, strings.Join(c.Vendors, "; "), c.Host, c.IP, from, to, c.Text, c.Bad)
+	})
 }
 
 func problemRows(r *report.Report, emit emitFunc) error {

@@ -73,19 +73,19 @@ func syntheticReport(n int) *report.Report {
 			mv := report.MXView{Host: host, Preference: uint16(10 * (h + 1)), Grade: g, DANE: "none"}
 			for a := range 2 {
 				av := report.AddressView{
-					IP: fmt.Sprintf("192.0.2.%d", (i*4+h*2+a)%250+1), Grade: g, ProbeStatus: "ok", ProbedAt: synthStarted,
-					Connections: 14, Banner: "220 " + host + " ESMTP ready", Protocol: "TLSv1.3 TLS_AES_128_GCM_SHA256 (x25519)",
+					IP: fmt.Sprintf("192.0.2.%d", (i*4+h*2+a)%250+1), Grade: g, ProbeView: report.ProbeView{ProbeStatus: "ok", ProbedAt: synthStarted,
+						Connections: 14, Banner: "220 " + host + " ESMTP ready", Protocol: "TLSv1.3 TLS_AES_128_GCM_SHA256 (x25519)",
+						Versions: []report.VersionView{
+							{Version: "SSLv2", Support: "not_supported", Complete: true},
+							{Version: "SSLv3", Support: "inconclusive"},
+							{Version: "TLSv1.0", Support: "not_tested"},
+							{Version: "TLSv1.2", Support: "supported", Preference: "server", Complete: true, Suites: suites12},
+							{Version: "TLSv1.3", Support: "supported", Preference: "client", Complete: true, Suites: suites13},
+						},
+						Cert: &report.CertView{Subject: "CN=" + host, Issuer: "CN=Example CA", SANs: []string{host},
+							NotBefore: synthStarted.AddDate(0, -2, 0), NotAfter: synthExpiry, DaysToExpiry: 120, KeyType: "RSA", KeyBits: 2048,
+							Signature: "SHA256-RSA", Trusted: "yes", NameMatch: "yes", SHA256: "ab12cd34"}},
 					Checks: map[string]string{"tls": "pass", "verifiable": "pass", "tls13": "pass"},
-					Versions: []report.VersionView{
-						{Version: "SSLv2", Support: "not_supported", Complete: true},
-						{Version: "SSLv3", Support: "inconclusive"},
-						{Version: "TLSv1.0", Support: "not_tested"},
-						{Version: "TLSv1.2", Support: "supported", Preference: "server", Complete: true, Suites: suites12},
-						{Version: "TLSv1.3", Support: "supported", Preference: "client", Complete: true, Suites: suites13},
-					},
-					Cert: &report.CertView{Subject: "CN=" + host, Issuer: "CN=Example CA", SANs: []string{host},
-						NotBefore: synthStarted.AddDate(0, -2, 0), NotAfter: synthExpiry, DaysToExpiry: 120, KeyType: "RSA", KeyBits: 2048,
-						Signature: "SHA256-RSA", Trusted: "yes", NameMatch: "yes", SHA256: "ab12cd34"},
 				}
 				mv.Addresses = append(mv.Addresses, av)
 			}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -276,10 +277,21 @@ func countRows(r *report.Report, sheet string) int {
 		}
 		return n
 	case sheetSuites:
-		n := 0
+		// Each distinct probe once: by its ref, or by its content for a
+		// view made in memory without one.
+		n, seen := 0, map[string]bool{}
 		for _, d := range r.Domains {
 			for _, mx := range d.MX {
 				for _, a := range mx.Addresses {
+					key := a.ProbeRef
+					if key == "" {
+						b, _ := json.Marshal(a.ProbeView)
+						key = a.IP + string(b)
+					}
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
 					for _, v := range a.Versions {
 						n += len(v.Suites)
 					}
@@ -824,5 +836,71 @@ func TestCellText(t *testing.T) {
 				t.Errorf("%d UTF-16 units", n)
 			}
 		})
+	}
+}
+
+// TestSuitesOncePerProbe: domains sharing a provider's addresses list the
+// suites of each address once in the Cipher suites sheet, and each row of
+// the MX sheet names its probe as that sheet does, so one filters the other.
+func TestSuitesOncePerProbe(t *testing.T) {
+	r := syntheticReport(synthDomains)
+	shared := r.Domains[0].MX
+	for i := range r.Domains {
+		r.Domains[i].MX = shared
+	}
+	fx, err := render("shared", r, maxDataRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suites, err := fx.f.GetRows(sheetSuites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perAddress := 0
+	for _, v := range shared[0].Addresses[0].Versions {
+		perAddress += len(v.Suites)
+	}
+	addresses := 0
+	for _, mx := range shared {
+		addresses += len(mx.Addresses)
+	}
+	if perAddress == 0 || len(suites)-1 != addresses*perAddress {
+		t.Fatalf("%d suite rows for %d addresses shared by %d domains, want %d", len(suites)-1, addresses, synthDomains, addresses*perAddress)
+	}
+	probeCol, err := excelize.ColumnNameToNumber(colOf(t, r, sheetSuites, "Probe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipCol, _ := excelize.ColumnNameToNumber(colOf(t, r, sheetSuites, "IP"))
+	probes := map[string]string{} // probe → IP
+	for _, row := range suites[1:] {
+		if len(row[probeCol-1]) != probeIDLen {
+			t.Fatalf("probe %q is not a %d-digit ref", row[probeCol-1], probeIDLen)
+		}
+		probes[row[probeCol-1]] = row[ipCol-1]
+	}
+	if len(probes) != addresses {
+		t.Errorf("%d probes in the suites sheet, want %d", len(probes), addresses)
+	}
+	mx, err := fx.f.GetRows(sheetMX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mxProbe, _ := excelize.ColumnNameToNumber(colOf(t, r, sheetMX, "Probe"))
+	mxIP, _ := excelize.ColumnNameToNumber(colOf(t, r, sheetMX, "IP"))
+	rowsPerDomain := 0
+	for _, m := range shared {
+		rowsPerDomain += max(1, len(m.Addresses))
+	}
+	if len(mx)-1 != synthDomains*rowsPerDomain {
+		t.Fatalf("%d MX rows, want one per domain and address (%d)", len(mx)-1, synthDomains*rowsPerDomain)
+	}
+	for _, row := range mx[1:] {
+		if len(row) < mxIP || row[mxIP-1] == "" {
+			continue // a host without an address names no probe
+		}
+		if ip, ok := probes[row[mxProbe-1]]; !ok || ip != row[mxIP-1] {
+			t.Errorf("MX row %v names probe %q, not in the suites sheet for %s", row[:3], row[mxProbe-1], row[mxIP-1])
+		}
 	}
 }
