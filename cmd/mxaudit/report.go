@@ -45,19 +45,21 @@ type renderOptions struct {
 	// appendixDomains, remediationVendors and changeRows are the PDF's
 	// caps from the config file, in pdf.Options' convention (0 for the
 	// default, negative for no limit).
-	appendixDomains, remediationVendors, changeRows int
+	appendixDomains, remediationVendors, changeRows, vendorRows int
 }
 
 // newRenderOptions are the render options of resolved report settings.
 func newRenderOptions(s *reportSettings) renderOptions {
 	return renderOptions{templates: s.templates, appendixDomains: s.cfg.PDFAppendixDomains,
-		remediationVendors: s.cfg.PDFRemediationVendors, changeRows: s.cfg.PDFChangeRows}
+		remediationVendors: s.cfg.PDFRemediationVendors, changeRows: s.cfg.PDFChangeRows,
+		vendorRows: s.cfg.PDFVendorRows}
 }
 
 // pdfOptions are the options of the PDF report and of the letters.
 func (o renderOptions) pdfOptions() pdf.Options {
 	return pdf.Options{Templates: o.templates, AppendixDomains: o.appendixDomains,
-		RemediationVendors: o.remediationVendors, ChangeRows: o.changeRows}
+		RemediationVendors: o.remediationVendors, ChangeRows: o.changeRows,
+		VendorRows: o.vendorRows}
 }
 
 // renderers are the writers of each report format. A nil writer is a
@@ -365,6 +367,15 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 	r, err := buildReport(ctx, store, runID, s)
 	if err != nil {
 		return nil, err
+	}
+	defer r.Close()
+	// Transitional: the PDF's control matrix still reads
+	// Programme.Controls; every other row is walked from the report's
+	// spool by the iterators.
+	if slices.Contains(s.formats, config.FormatPDF) {
+		if err := r.LoadControls(); err != nil {
+			return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
+		}
 	}
 	if p := r.Programme; p != nil && s.warn != nil {
 		for _, c := range p.Conflicts {
