@@ -449,14 +449,16 @@ func (r *Report) ownersAndTiers() (map[string]string, map[string]int) {
 }
 
 // DomainOwnerTier is the owner and the tier label of a domain's first
-// vendor row, for the tracker.
+// vendor row, for the tracker; "" when the domain has no row (or its rows
+// could not be read: the tracker then shows the finding without them).
 func (r *Report) DomainOwnerTier(domain string) (owner, tier string) {
-	for _, v := range r.Vendors {
-		if v.Domain == domain {
-			return v.Owner, v.Tier
-		}
-	}
-	return "", ""
+	// Through the iterator, which a built report answers from its spool by
+	// the domain, not by a walk over every vendor row per finding.
+	_ = r.EachVendor(VendorQuery{Domain: domain}, func(v *VendorRow) error {
+		owner, tier = v.Owner, v.Tier
+		return Stop
+	})
+	return owner, tier
 }
 
 // AtRiskGrade reports whether a grade puts a vendor at risk (D or F).
