@@ -98,38 +98,55 @@ func notAudited(g string) bool {
 // not audit.
 const GradeNotAudited = "not audited"
 
-// Letters lists the letters of a report, one per mail domain with findings
-// to correct or whose servers could not be audited, in the vendor table's
-// risk order. Findings accepted by an exception are not required changes
-// and are left out.
+// Letters lists the letters of a report (EachLetter), in the vendor
+// table's risk order. It holds every letter, with its findings, in
+// memory: a renderer of a large report walks EachLetter instead.
 func Letters(r *Report) []Letter {
 	var out []Letter
-	at := map[string]int{}
-	for _, v := range r.Vendors {
-		i, ok := at[v.Domain]
-		if !ok {
-			i = len(out)
-			at[v.Domain] = i
-			out = append(out, Letter{Ref: LetterRef(r.Run.ID, v.Domain), Domain: v.Domain, Domains: []string{v.Domain},
-				Grade: v.Grade, PreviousGrade: v.PreviousGrade, Change: v.Change, ChangeText: v.ChangeText, NotAudited: notAudited(v.Grade)})
+	_ = EachLetter(r, func(l *Letter) error {
+		out = append(out, *l)
+		return nil
+	})
+	return out
+}
+
+// EachLetter calls fn with each letter of a report, one per mail domain
+// with findings to correct or whose servers could not be audited, in the
+// vendor table's risk order (the order of each domain's first row).
+// Findings accepted by an exception are not required changes and are
+// left out. Each letter's rows are read by query (the domain's vendor
+// rows, its open findings), so no more than one letter is in memory; fn
+// may keep the letter.
+func EachLetter(r *Report, fn func(*Letter) error) error {
+	return r.EachVendor(VendorQuery{}, func(v *VendorRow) error {
+		l := Letter{Ref: LetterRef(r.Run.ID, v.Domain), Domain: v.Domain, Domains: []string{v.Domain},
+			Grade: v.Grade, PreviousGrade: v.PreviousGrade, Change: v.Change, ChangeText: v.ChangeText, NotAudited: notAudited(v.Grade)}
+		// The letter is written at the domain's first row: the domain's
+		// rows come in the table's order, so that row is the first of them.
+		first := true
+		err := r.EachVendor(VendorQuery{Domain: v.Domain}, func(o *VendorRow) error {
+			if len(l.Vendors) == 0 && (o.Vendor != v.Vendor || o.Input != v.Input) {
+				first = false
+				return Stop
+			}
+			l.Vendors = appendUnique(l.Vendors, o.Vendor)
+			if c := strings.TrimSpace(o.Contact); c != "" {
+				l.Contacts = appendUnique(l.Contacts, c)
+			}
+			return nil
+		})
+		if err != nil || !first {
+			return err
 		}
-		l := &out[i]
-		l.Vendors = appendUnique(l.Vendors, v.Vendor)
-		if c := strings.TrimSpace(v.Contact); c != "" {
-			l.Contacts = appendUnique(l.Contacts, c)
+		err = r.EachFinding(FindingQuery{Domain: v.Domain, Open: true}, func(f *Finding) error {
+			l.Findings = append(l.Findings, *f)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-	}
-	for _, f := range r.Findings {
-		i, ok := at[f.Domain]
-		if !ok || f.SeverityNum == 0 || f.Accepted() {
-			continue
-		}
-		out[i].Findings = append(out[i].Findings, f)
-	}
-	kept := out[:0]
-	for _, l := range out {
 		if len(l.Findings) == 0 && !l.NotAudited {
-			continue
+			return nil
 		}
 		l.Controls = failingControls(r, l.Domain)
 		l.Vendor = strings.Join(l.Vendors, ", ")
@@ -137,9 +154,8 @@ func Letters(r *Report) []Letter {
 			l.Reason = notAuditedReason(r, l.Domain)
 		}
 		sort.SliceStable(l.Findings, func(a, b int) bool { return l.Findings[a].SeverityNum > l.Findings[b].SeverityNum })
-		kept = append(kept, l)
-	}
-	return kept
+		return fn(&l)
+	})
 }
 
 // notAuditedReason is why a domain could not be audited, from its view:

@@ -95,10 +95,10 @@ func Say(texts *templates.Set, p *grade.Phrase) string {
 }
 
 // WordGrade fills the sentences of g that readers show (Forced-TLS
-// reasons, A+, the sender-authentication reason) from the phrases the
-// grader named. It changes g but never what g shares with a copy of it
-// (its MX hosts, addresses and sender-authentication rating are copied
-// before they change), so a caller may word a shallow copy. A grade stored before the wording moved to
+// reasons, A+, the sender-authentication reason, the titles and reasons
+// of the profiles' controls) from the phrases the grader named. It changes g but never what g shares with a copy of it
+// (its MX hosts, addresses, frameworks and sender-authentication rating
+// are copied before they change), so a caller may word a shallow copy. A grade stored before the wording moved to
 // templates has no phrases and keeps the sentences it carries. The
 // phrases are then dropped, so the renderers and the JSON see the
 // sentences alone, as before.
@@ -121,6 +121,22 @@ func WordGrade(texts *templates.Set, g *grade.DomainGrade) {
 			}
 			if a.APlusWhy != nil {
 				a.APlus, a.APlusWhy = Say(texts, a.APlusWhy), nil
+			}
+		}
+	}
+	if len(g.Frameworks) > 0 {
+		g.Frameworks = slices.Clone(g.Frameworks)
+	}
+	for i := range g.Frameworks {
+		fw := &g.Frameworks[i]
+		fw.Controls = slices.Clone(fw.Controls)
+		for j := range fw.Controls {
+			c := &fw.Controls[j]
+			if c.Title == "" && c.ID != "" {
+				c.Title = Say(texts, &grade.Phrase{Code: "title." + c.ID})
+			}
+			if c.Why != nil {
+				c.Reason, c.Why = Say(texts, c.Why), nil
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package grade
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -166,19 +165,18 @@ func gradeAddress(in addressInput) AddressGrade {
 		c.add(CodeNoSTARTTLS, nil)
 	case evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
 		ag.Checks[CheckTLS] = Fail
-		reason := sf.reason
-		if reason == "" {
-			reason = startTLSFailure(pr, st)
+		args := startTLSFailure(pr, st)
+		if sf.cause != "" {
+			args = map[string]string{"cause": sf.cause, "error": sf.err.Error()}
 		}
-		args := map[string]string{"reason": reason}
 		if len(sf.helloOnly) > 0 {
 			args["suites"] = strings.Join(sf.helloOnly, ", ")
 		}
 		c.add(CodeSTARTTLSFailed, args)
 	case evidence.ProbeInconclusive, evidence.ProbeRejected:
 		ag.Checks[CheckTLS] = Inconclusive
-		if sf.reason != "" {
-			inconclusive, why = true, map[string]string{"reason": sf.reason, "kind": string(sf.err.Kind), "step": sf.err.Step}
+		if sf.cause != "" {
+			inconclusive, why = true, map[string]string{"cause": sf.cause, "error": sf.err.Error(), "kind": string(sf.err.Kind), "step": sf.err.Step}
 		} else {
 			inconclusive, why = true, probeErrorArgs(pr, st)
 		}
@@ -186,11 +184,13 @@ func gradeAddress(in addressInput) AddressGrade {
 		// Not dialled: the finding says why, and the address is never
 		// graded as audited.
 		inconclusive = true
-		reason := "the address is not globally reachable"
+		// The guard's own account when it gave one; the template words
+		// the default.
+		var args map[string]string
 		if pr.Error != nil && pr.Error.Message != "" {
-			reason = pr.Error.Message
+			args = map[string]string{"reason": pr.Error.Message}
 		}
-		c.add(CodeMXPrivateAddress, map[string]string{"reason": reason})
+		c.add(CodeMXPrivateAddress, args)
 	default:
 		inconclusive, why = true, probeErrorArgs(pr, st)
 	}
@@ -292,8 +292,11 @@ type sessionFailure struct {
 	// status replaces the probe's: tls_failed, or inconclusive when the
 	// failure says nothing about the server (a timeout, a hang-up).
 	status evidence.ProbeStatus
-	reason string
-	err    *evidence.Error
+	// cause says what failed, for the templates to word: hello_only or
+	// session_ended (STARTTLS_FAILED), hello_incomplete or
+	// session_unchecked (INCONCLUSIVE); "" when nothing failed.
+	cause string
+	err   *evidence.Error
 	// helloOnly names the suites chosen in a ServerHello of a handshake
 	// that never completed.
 	helloOnly []string
@@ -327,23 +330,18 @@ func sessionOf(pr *evidence.Probe, v view) sessionFailure {
 			e := hs.Error
 			switch {
 			case e.Inconclusive():
-				return sessionFailure{status: evidence.ProbeInconclusive, err: e, helloOnly: names,
-					reason: "no full TLS handshake completed (" + e.Error() + ")"}
+				return sessionFailure{status: evidence.ProbeInconclusive, err: e, helloOnly: names, cause: causeHelloIncomplete}
 			case remoteTLSFailure(e):
-				return sessionFailure{status: evidence.ProbeTLSFailed, err: e, helloOnly: names,
-					reason: "the server chose a cipher suite in its ServerHello, then ended every handshake (" + e.Error() +
-						"): no TLS handshake ever completed"}
+				return sessionFailure{status: evidence.ProbeTLSFailed, err: e, helloOnly: names, cause: causeHelloOnly}
 			}
 		}
 	}
 	if pr.SMTP != nil && pr.SMTP.PostTLSError != nil {
 		e := pr.SMTP.PostTLSError
 		if e.Inconclusive() {
-			return sessionFailure{status: evidence.ProbeInconclusive, err: e,
-				reason: "the session inside TLS could not be checked (" + e.Error() + ")"}
+			return sessionFailure{status: evidence.ProbeInconclusive, err: e, cause: causeSessionUnchecked}
 		}
-		return sessionFailure{status: evidence.ProbeTLSFailed, err: e,
-			reason: "the TLS handshake completed, but the server ended the session at the first command inside TLS (" + e.Error() + ")"}
+		return sessionFailure{status: evidence.ProbeTLSFailed, err: e, cause: causeSessionEnded}
 	}
 	return sessionFailure{}
 }
@@ -394,30 +392,42 @@ func (c *collector) score(outer inherited) (int, Grade) {
 	return s, letter(s)
 }
 
-// startTLSFailure describes why STARTTLS did not lead to TLS.
-func startTLSFailure(p *evidence.Probe, st evidence.ProbeStatus) string {
-	var b strings.Builder
+// startTLSFailure gives the facts of why STARTTLS did not lead to TLS:
+// "cause" refused (with the server's "reply_code", first "reply" line and
+// the "attempts" of a confirmed refusal) or handshake_failed, and the
+// recorded "error" when the reply does not say it all.
+func startTLSFailure(p *evidence.Probe, st evidence.ProbeStatus) map[string]string {
+	args := map[string]string{"cause": causeHandshakeFailed}
 	if st == evidence.ProbeSTARTTLSFail {
-		b.WriteString("STARTTLS was refused")
+		args["cause"] = causeRefused
 		if p.SMTP != nil && p.SMTP.STARTTLS != nil {
 			// The reply says it all; the error would repeat it.
-			fmt.Fprintf(&b, " with %d", p.SMTP.STARTTLS.Code)
+			args["reply_code"] = strconv.Itoa(p.SMTP.STARTTLS.Code)
 			if len(p.SMTP.STARTTLS.Lines) > 0 {
-				b.WriteString(" " + p.SMTP.STARTTLS.Lines[0])
+				args["reply"] = p.SMTP.STARTTLS.Lines[0]
 			}
 			if p.Error.ConfirmedSTARTTLSRefusal() {
-				fmt.Fprintf(&b, " on each of %d attempts", p.Error.Attempts)
+				args["attempts"] = strconv.Itoa(p.Error.Attempts)
 			}
-			return b.String()
+			return args
 		}
-	} else {
-		b.WriteString("every TLS handshake failed")
 	}
 	if p.Error != nil && p.Error.Message != "" {
-		b.WriteString(" (" + p.Error.Error() + ")")
+		args["error"] = p.Error.Error()
 	}
-	return b.String()
+	return args
 }
+
+// Causes of STARTTLS_FAILED and of an inconclusive session ("cause"),
+// which the templates word.
+const (
+	causeRefused          = "refused"
+	causeHandshakeFailed  = "handshake_failed"
+	causeHelloOnly        = "hello_only"
+	causeSessionEnded     = "session_ended"
+	causeHelloIncomplete  = "hello_incomplete"
+	causeSessionUnchecked = "session_unchecked"
+)
 
 // Causes of an inconclusive address or domain (INCONCLUSIVE's "cause"),
 // which the templates word; a recorded error is given by its parts instead

@@ -18,11 +18,17 @@ const (
 // Control is one requirement of a framework, judged for one domain.
 type Control struct {
 	// ID is stable within its framework ("bod1801.dmarc_reject").
-	ID     string        `json:"id"`
+	ID string `json:"id"`
+	// Title names the requirement. The grader leaves it empty: readers
+	// word it from the phrase "title." + ID (report.WordGrade); grades
+	// stored by an older mxaudit carry it.
 	Title  string        `json:"title"`
 	Status ControlStatus `json:"status"`
-	// Reason says what was observed, in a sentence, for every status.
-	Reason string `json:"reason"`
+	// Why names what was observed, for every status; Reason is that
+	// sentence, filled by readers from Why (older stored grades carry
+	// only Reason).
+	Why    *Phrase `json:"why,omitempty"`
+	Reason string  `json:"reason"`
 	// Publish is, for a failing control a DNS record fixes, the record to
 	// publish ("TXT at _dmarc.example.com: v=DMARC1; p=reject; ..."); "" otherwise.
 	Publish string `json:"publish,omitempty"`

@@ -3,6 +3,7 @@ package grade
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -98,6 +99,7 @@ type findingCase struct {
 	score     int
 	grade     Grade
 	args      map[string]string // a subset of the finding's Args
+	says      string            // how the message ends, when the test says
 }
 
 func findingCases() []findingCase {
@@ -118,14 +120,16 @@ func findingCases() []findingCase {
 				Error: &evidence.Error{Kind: evidence.ErrSMTPReject, Step: "starttls", Code: 554, Message: "554 5.7.0 no TLS for you"}}
 			a.Cert = nil
 		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
-			args: map[string]string{"reason": "STARTTLS was refused with 554 5.7.0 no TLS for you"}},
+			args: map[string]string{"cause": "refused", "reply_code": "554", "reply": "5.7.0 no TLS for you"},
+			says: "STARTTLS was refused with 554 5.7.0 no TLS for you."},
 		{name: "starttls refused without a recorded reply", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbeSTARTTLSFail,
 				Error: &evidence.Error{Kind: evidence.ErrSMTPReject, Step: "starttls", Code: 502, Message: "502 command not implemented"}}
 			a.Cert = nil
 		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
-			args: map[string]string{"reason": "STARTTLS was refused (starttls: 502 command not implemented)"}},
+			args: map[string]string{"cause": "refused", "error": "starttls: 502 command not implemented"},
+			says: "STARTTLS was refused (starttls: 502 command not implemented)."},
 		{name: "starttls refused with 454 on every attempt", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe = &evidence.Probe{IP: ip1, Port: 25, Status: evidence.ProbeSTARTTLSFail, Retries: 1,
@@ -134,7 +138,8 @@ func findingCases() []findingCase {
 					Message: "454 4.7.0 TLS not available due to local problem"}}
 			a.Cert = nil
 		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
-			args: map[string]string{"reason": "STARTTLS was refused with 454 4.7.0 TLS not available due to local problem on each of 2 attempts"}},
+			args: map[string]string{"cause": "refused", "reply_code": "454", "attempts": "2"},
+			says: "STARTTLS was refused with 454 4.7.0 TLS not available due to local problem on each of 2 attempts."},
 		{name: "every handshake failed", mutate: func(d *evidence.Domain) {
 			a := addr1(d)
 			a.Probe.Status = evidence.ProbeTLSFailed
@@ -143,7 +148,8 @@ func findingCases() []findingCase {
 			a.Probe.Versions = nil
 			a.Cert = nil
 		}, wantCodes: []string{CodeSTARTTLSFailed}, code: CodeSTARTTLSFailed, severity: Critical, score: 100, grade: GradeF,
-			args: map[string]string{"reason": "every TLS handshake failed (handshake: alert handshake_failure)"}},
+			args: map[string]string{"cause": "handshake_failed", "error": "handshake: alert handshake_failure"},
+			says: "every TLS handshake failed (handshake: alert handshake_failure)."},
 		{name: "sslv2 enabled, specs not listed", mutate: func(d *evidence.Domain) {
 			setVersion(d, evidence.VersionResult{Version: evidence.SSLv2, Support: evidence.Supported})
 		}, wantCodes: []string{CodeSSLv2Enabled}, code: CodeSSLv2Enabled, severity: Critical, score: 100, grade: GradeF,
@@ -335,7 +341,9 @@ func TestEachFinding(t *testing.T) {
 			if f.Reason != "" {
 				t.Errorf("the grader wrote a sentence: %q", f.Reason)
 			}
-			message(t, f)
+			if m := message(t, f); !strings.HasSuffix(m, tt.says) {
+				t.Errorf("%s says %q, want it to end %q", f.Code, m, tt.says)
+			}
 		})
 	}
 }

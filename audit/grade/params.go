@@ -41,7 +41,7 @@ var params = map[string][]string{
 	"DNSSEC_BOGUS":                  {"domain", "host", "lookup", "reason"},
 	"DNSSEC_UNSIGNED":               {"domain"},
 	"HTTPS_BLOCKED":                 {"domain", "url"},
-	"INCONCLUSIVE":                  {"cause", "code", "detail", "domain", "error", "host", "ip", "kind", "reason", "step", "version"},
+	"INCONCLUSIVE":                  {"cause", "code", "detail", "domain", "error", "host", "ip", "kind", "step", "version"},
 	"MTASTS_ENFORCE_MX_FAILS":       {"domain", "host", "ip", "pattern", "reasons"},
 	"MTASTS_HOST_PRIVATE":           {"domain", "reason", "url"},
 	"MTASTS_LOOKUP_FAILED":          {"domain", "status"},
@@ -84,7 +84,7 @@ var params = map[string][]string{
 	"SSLV2_ENABLED":                 {"domain", "host", "ip", "suites", "version", "vulns"},
 	"SSLV3_ENABLED":                 {"domain", "host", "ip", "suites", "version", "vulns"},
 	"STARTTLS_AFTER_TLS":            {"domain", "host", "ip"},
-	"STARTTLS_FAILED":               {"domain", "host", "ip", "reason", "suites"},
+	"STARTTLS_FAILED":               {"attempts", "cause", "domain", "error", "host", "ip", "reply", "reply_code", "suites"},
 	"TLS10_ENABLED":                 {"domain", "host", "ip", "version", "vulns"},
 	"TLS11_ENABLED":                 {"domain", "host", "ip", "version", "vulns"},
 	"TLSRPT_INVALID":                {"domain", "reason"},
@@ -106,10 +106,13 @@ var params = map[string][]string{
 // legacyParams are arguments that only findings stored by an older mxaudit
 // carry, which the wording still reads so that those runs render as they
 // did: NO_MX's "reason" ("MX lookup NXDOMAIN") became "status",
-// CERT_UNTRUSTED's "reason" became "cause" and "error".
+// CERT_UNTRUSTED's "reason" became "cause" and "error", STARTTLS_FAILED's
+// "reason" became "cause" with "reply_code", "reply", "attempts", "error".
 var legacyParams = map[string][]string{
-	CodeNoMX:          {"reason"},
-	CodeCertUntrusted: {"reason"},
+	CodeNoMX:           {"reason"},
+	CodeCertUntrusted:  {"reason"},
+	CodeSTARTTLSFailed: {"reason"},
+	CodeInconclusive:   {"reason"},
 }
 
 // LegacyParams lists the arguments of code that only stored findings of an

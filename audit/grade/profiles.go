@@ -1,7 +1,6 @@
 package grade
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -18,8 +17,10 @@ import (
 // SenderProfiles lists the names of the sender-authentication profiles.
 func SenderProfiles() []string { return []string{FrameworkBOD1801, FrameworkNIST177} }
 
-func control(id, title string, st ControlStatus, reason string) Control {
-	return Control{ID: id, Title: title, Status: st, Reason: reason}
+// control is one control's outcome: its title is the phrase "title." +
+// id and its reason why, both worded from the templates.
+func control(id string, st ControlStatus, why *Phrase) Control {
+	return Control{ID: id, Status: st, Why: why}
 }
 
 func framework(name string, cs []Control) Framework {
@@ -33,69 +34,67 @@ func BOD1801(d *evidence.Domain, dg *DomainGrade) Framework {
 	ns := nonSending(d)
 	var cs []Control
 	cs = append(cs, transportControls("bod1801", d, dg)...)
-	cs = append(cs, spfControl("bod1801.spf", "Valid SPF record (not +all or ?all; -all if the domain sends no mail)", d))
+	cs = append(cs, spfControl("bod1801.spf", d))
 	m := d.DMARC
-	dmarcKnown := func(id, title string) (Control, bool) {
+	dmarcKnown := func(id string) (Control, bool) {
 		switch {
 		case m == nil:
-			return control(id, title, ControlIncomplete, "DMARC was not checked"), false
+			return control(id, ControlIncomplete, say("control.dmarc_not_checked")), false
 		case m.Status == evidence.DMARCTempError:
-			return control(id, title, ControlIncomplete, "the DMARC record could not be read: "+m.Reason), false
+			return control(id, ControlIncomplete, say("control.dmarc_unreadable", "reason", m.Reason)), false
 		case m.Status == evidence.DMARCMissing:
-			return control(id, title, ControlFail, "no DMARC record"), false
+			return control(id, ControlFail, say("control.dmarc_missing")), false
 		case m.Status == evidence.DMARCInvalid:
-			return control(id, title, ControlFail, "the DMARC record is invalid: "+m.Reason), false
+			return control(id, ControlFail, say("control.dmarc_invalid", "reason", m.Reason)), false
 		}
 		return Control{}, true
 	}
-	const (
-		tReject = "DMARC policy p=reject"
-		tSP     = "No subdomain policy (sp) weaker than reject"
-		tPct    = "DMARC applied to all mail (pct=100)"
-		tRUA    = "At least one authorised aggregate report address (rua)"
-	)
-	if c, ok := dmarcKnown("bod1801.dmarc_reject", tReject); !ok {
+	if c, ok := dmarcKnown("bod1801.dmarc_reject"); !ok {
 		cs = append(cs, c)
 	} else if m.Policy == "reject" {
-		cs = append(cs, control("bod1801.dmarc_reject", tReject, ControlPass, "p=reject at "+m.PolicyDomain))
+		cs = append(cs, control("bod1801.dmarc_reject", ControlPass, say("control.dmarc_reject", "policy_domain", m.PolicyDomain)))
 	} else {
-		cs = append(cs, control("bod1801.dmarc_reject", tReject, ControlFail, "p="+m.Policy+", not reject"))
+		cs = append(cs, control("bod1801.dmarc_reject", ControlFail, say("control.dmarc_not_reject", "p", m.Policy)))
 	}
-	if c, ok := dmarcKnown("bod1801.dmarc_sp", tSP); !ok {
+	if c, ok := dmarcKnown("bod1801.dmarc_sp"); !ok {
 		cs = append(cs, c)
-	} else if policyRank(m.SubdomainPolicy) >= 3 {
-		cs = append(cs, control("bod1801.dmarc_sp", tSP, ControlPass, "subdomains: "+m.SubdomainPolicy+spSource(m)))
 	} else {
-		cs = append(cs, control("bod1801.dmarc_sp", tSP, ControlFail, "subdomains: "+m.SubdomainPolicy+spSource(m)))
+		st := ControlFail
+		if policyRank(m.SubdomainPolicy) >= 3 {
+			st = ControlPass
+		}
+		cs = append(cs, control("bod1801.dmarc_sp", st, say("control.dmarc_sp", "sp", m.SubdomainPolicy, "source", spSource(m))))
 	}
-	if c, ok := dmarcKnown("bod1801.dmarc_pct", tPct); !ok {
+	if c, ok := dmarcKnown("bod1801.dmarc_pct"); !ok {
 		cs = append(cs, c)
 	} else if m.PCT == nil || *m.PCT == 100 {
-		cs = append(cs, control("bod1801.dmarc_pct", tPct, ControlPass, "pct=100"))
+		cs = append(cs, control("bod1801.dmarc_pct", ControlPass, say("control.dmarc_pct", "pct", "100")))
 	} else {
-		cs = append(cs, control("bod1801.dmarc_pct", tPct, ControlFail, "pct="+strconv.Itoa(*m.PCT)))
+		cs = append(cs, control("bod1801.dmarc_pct", ControlFail, say("control.dmarc_pct", "pct", strconv.Itoa(*m.PCT))))
 	}
-	if c, ok := dmarcKnown("bod1801.dmarc_rua", tRUA); !ok {
+	if c, ok := dmarcKnown("bod1801.dmarc_rua"); !ok {
 		cs = append(cs, c)
 	} else if ok := authorisedRUA(m); len(ok) > 0 {
-		cs = append(cs, control("bod1801.dmarc_rua", tRUA, ControlPass, "rua: "+strings.Join(ok, ", ")))
+		cs = append(cs, control("bod1801.dmarc_rua", ControlPass, say("control.rua", "rua", joinAll(ok))))
 	} else if ns {
-		cs = append(cs, control("bod1801.dmarc_rua", tRUA, ControlNotApplicable, "the domain sends no mail (null MX): reports are optional"))
+		cs = append(cs, control("bod1801.dmarc_rua", ControlNotApplicable, say("control.rua_not_sending")))
 	} else if unknownDest(m) {
-		cs = append(cs, control("bod1801.dmarc_rua", tRUA, ControlIncomplete, "the authorisation of the report destinations could not be read"))
+		cs = append(cs, control("bod1801.dmarc_rua", ControlIncomplete, say("control.rua_unknown")))
 	} else if len(m.RUA) > 0 {
-		cs = append(cs, control("bod1801.dmarc_rua", tRUA, ControlFail, "no rua destination authorised the reports: "+strings.Join(unauthorisedDestinations(m), ", ")))
+		cs = append(cs, control("bod1801.dmarc_rua", ControlFail, say("control.rua_unauthorised", "destinations", joinAll(unauthorisedDestinations(m)))))
 	} else {
-		cs = append(cs, control("bod1801.dmarc_rua", tRUA, ControlFail, "no rua tag"))
+		cs = append(cs, control("bod1801.dmarc_rua", ControlFail, say("control.rua_missing")))
 	}
 	return framework(FrameworkBOD1801, cs)
 }
 
+// spSource says where the subdomain policy comes from: "sp" when the
+// record sets it, "p" when subdomains take the domain's policy.
 func spSource(m *evidence.DMARC) string {
 	if m.SubdomainPolicySet {
-		return " (sp=" + m.SubdomainPolicy + ")"
+		return "sp"
 	}
-	return " (no sp: p applies)"
+	return "p"
 }
 
 func unknownDest(m *evidence.DMARC) bool {
@@ -109,23 +108,23 @@ func unknownDest(m *evidence.DMARC) bool {
 
 // spfControl judges the SPF record: valid and not authorising everyone;
 // for a domain that sends no mail, -all.
-func spfControl(id, title string, d *evidence.Domain) Control {
+func spfControl(id string, d *evidence.Domain) Control {
 	s := d.SPF
 	switch {
 	case s == nil:
-		return control(id, title, ControlIncomplete, "SPF was not checked")
+		return control(id, ControlIncomplete, say("control.spf_not_checked"))
 	case s.Status == evidence.SPFTempError:
-		return control(id, title, ControlIncomplete, "the SPF record could not be read: "+s.Reason)
+		return control(id, ControlIncomplete, say("control.spf_unreadable", "reason", s.Reason))
 	case s.Status == evidence.SPFMissing:
-		return control(id, title, ControlFail, "no SPF record")
+		return control(id, ControlFail, say("control.spf_missing"))
 	case s.Status == evidence.SPFPermError:
-		return control(id, title, ControlFail, "permerror: "+s.Reason)
+		return control(id, ControlFail, say("control.spf_permerror", "reason", s.Reason))
 	case nonSending(d) && s.All != "-all":
-		return control(id, title, ControlFail, "the domain sends no mail (null MX) but SPF ends in "+allText(s.All))
+		return control(id, ControlFail, say("control.spf_not_sending", "all", s.All))
 	case s.All == "+all" || s.All == "?all" || s.All == "":
-		return control(id, title, ControlFail, "SPF ends in "+allText(s.All))
+		return control(id, ControlFail, say("control.spf_all", "all", s.All))
 	}
-	return control(id, title, ControlPass, fmt.Sprintf("valid, %s, %d DNS-lookup terms", s.All, s.Lookups))
+	return control(id, ControlPass, say("control.spf_valid", "all", s.All, "lookups", strconv.Itoa(s.Lookups)))
 }
 
 // addressOutcome walks every audited address of the domain: fail when any
@@ -156,34 +155,31 @@ func addressOutcome(d *evidence.Domain, test func(v view) ControlStatus) (Contro
 // transportControls are BOD 18-01's mail-server controls: STARTTLS on
 // every address, SSLv2 and SSLv3 off, RC4 and 3DES off.
 func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Control {
-	const (
-		tSTARTTLS = "Every mail server offers STARTTLS"
-		tSSL      = "SSLv2 and SSLv3 disabled on mail servers"
-		tCiphers  = "RC4 and 3DES disabled on mail servers"
-	)
 	ids := [3]string{prefix + ".starttls", prefix + ".no_sslv2_sslv3", prefix + ".no_rc4_3des"}
 	if d.MX.Kind == evidence.MXNull || d.MX.Kind == evidence.MXNone {
-		why := "the domain has no mail server (null MX)"
+		why := say("control.null_mx")
 		if d.MX.Kind == evidence.MXNone {
-			why = "the domain has no MX record and no address"
+			why = say("control.no_mx")
 		}
 		return []Control{
-			control(ids[0], tSTARTTLS, ControlNotApplicable, why),
-			control(ids[1], tSSL, ControlNotApplicable, why),
-			control(ids[2], tCiphers, ControlNotApplicable, why),
+			control(ids[0], ControlNotApplicable, why),
+			control(ids[1], ControlNotApplicable, why),
+			control(ids[2], ControlNotApplicable, why),
 		}
 	}
-	mk := func(id, title string, st ControlStatus, list []string, n int, pass, fail string) Control {
+	// pass and fail name the phrases of the two outcomes ("count" and
+	// "addresses" their facts).
+	mk := func(id string, st ControlStatus, list []string, n int, pass, fail string) Control {
 		switch st {
 		case ControlFail:
-			return control(id, title, st, fail+": "+strings.Join(list, ", "))
+			return control(id, st, say(fail, "addresses", joinAll(list)))
 		case ControlIncomplete:
 			if n == 0 {
-				return control(id, title, st, "no mail server address could be audited")
+				return control(id, st, say("control.no_address_audited"))
 			}
-			return control(id, title, st, "not determined for "+strings.Join(list, ", "))
+			return control(id, st, say("control.not_determined", "addresses", joinAll(list)))
 		}
-		return control(id, title, st, fmt.Sprintf(pass, n))
+		return control(id, st, say(pass, "count", strconv.Itoa(n)))
 	}
 	st, list, n := addressOutcome(d, func(v view) ControlStatus {
 		if v.probe == nil {
@@ -197,7 +193,7 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 		}
 		return ControlIncomplete
 	})
-	out := []Control{mk(ids[0], tSTARTTLS, st, list, n, "STARTTLS works on all %d addresses", "no working STARTTLS on")}
+	out := []Control{mk(ids[0], st, list, n, "control.starttls_pass", "control.starttls_fail")}
 	st, list, n = addressOutcome(d, func(v view) ControlStatus {
 		if v.probe == nil || v.probe.Status != evidence.ProbeOK {
 			return ControlIncomplete
@@ -211,7 +207,7 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 		}
 		return ControlIncomplete
 	})
-	out = append(out, mk(ids[1], tSSL, st, list, n, "refused on all %d addresses", "SSLv2 or SSLv3 accepted on"))
+	out = append(out, mk(ids[1], st, list, n, "control.ssl_pass", "control.ssl_fail"))
 	st, list, n = addressOutcome(d, func(v view) ControlStatus {
 		if v.probe == nil || v.probe.Status != evidence.ProbeOK {
 			return ControlIncomplete
@@ -226,7 +222,7 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 		}
 		return ControlPass
 	})
-	out = append(out, mk(ids[2], tCiphers, st, list, n, "no RC4 or 3DES suite accepted on %d addresses", "RC4 or 3DES accepted on"))
+	out = append(out, mk(ids[2], st, list, n, "control.rc4_3des_pass", "control.rc4_3des_fail"))
 	return out
 }
 
@@ -236,95 +232,93 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 // DANE to authenticate the server, TLS per SP 800-52 Rev. 2.
 func NIST800177(d *evidence.Domain, dg *DomainGrade) Framework {
 	ns := nonSending(d)
-	cs := []Control{spfControl("nist800177.spf", "SPF published (-all if the domain sends no mail)", d)}
+	cs := []Control{spfControl("nist800177.spf", d)}
 	cs = append(cs, dkimControl(d))
 
-	const tDMARC = "DMARC policy that quarantines or rejects"
+	const dmarcID = "nist800177.dmarc"
 	m := d.DMARC
 	switch {
 	case m == nil:
-		cs = append(cs, control("nist800177.dmarc", tDMARC, ControlIncomplete, "DMARC was not checked"))
+		cs = append(cs, control(dmarcID, ControlIncomplete, say("control.dmarc_not_checked")))
 	case m.Status == evidence.DMARCTempError:
-		cs = append(cs, control("nist800177.dmarc", tDMARC, ControlIncomplete, "the DMARC record could not be read: "+m.Reason))
+		cs = append(cs, control(dmarcID, ControlIncomplete, say("control.dmarc_unreadable", "reason", m.Reason)))
 	case m.Status != evidence.DMARCValid:
-		cs = append(cs, control("nist800177.dmarc", tDMARC, ControlFail, string(m.Status)+": "+m.Reason))
+		cs = append(cs, control(dmarcID, ControlFail, say("control.dmarc_status", "status", string(m.Status), "reason", m.Reason)))
 	case policyRank(m.Policy) >= 2:
-		cs = append(cs, control("nist800177.dmarc", tDMARC, ControlPass, "p="+m.Policy))
+		cs = append(cs, control(dmarcID, ControlPass, say("control.dmarc_policy", "p", m.Policy)))
 	default:
-		cs = append(cs, control("nist800177.dmarc", tDMARC, ControlFail, "p=none: monitoring only"))
+		cs = append(cs, control(dmarcID, ControlFail, say("control.dmarc_monitoring")))
 	}
 
-	const tDNSSEC = "DNSSEC-signed MX records"
+	const dnssecID = "nist800177.dnssec"
 	switch st := d.MX.Lookup.DNSSEC; st {
 	case evidence.DNSSECSecure:
-		cs = append(cs, control("nist800177.dnssec", tDNSSEC, ControlPass, "the MX answer validates (secure)"))
+		cs = append(cs, control(dnssecID, ControlPass, say("control.dnssec_secure")))
 	case evidence.DNSSECInsecure:
-		cs = append(cs, control("nist800177.dnssec", tDNSSEC, ControlFail, "the zone is not signed (insecure)"))
+		cs = append(cs, control(dnssecID, ControlFail, say("control.dnssec_insecure")))
 	case evidence.DNSSECBogus:
-		cs = append(cs, control("nist800177.dnssec", tDNSSEC, ControlFail, "the signatures do not validate (bogus)"))
+		cs = append(cs, control(dnssecID, ControlFail, say("control.dnssec_bogus")))
 	case evidence.DNSSECNotChecked:
-		cs = append(cs, control("nist800177.dnssec", tDNSSEC, ControlIncomplete, "DNSSEC was not checked"))
+		cs = append(cs, control(dnssecID, ControlIncomplete, say("control.dnssec_not_checked")))
 	default:
-		cs = append(cs, control("nist800177.dnssec", tDNSSEC, ControlIncomplete, "DNSSEC status "+string(st)))
+		cs = append(cs, control(dnssecID, ControlIncomplete, say("control.dnssec_status", "status", string(st))))
 	}
 
-	const (
-		tAuth = "Server authentication with MTA-STS or DANE"
-		tTLS  = "TLS per NIST SP 800-52 Rev. 2 on every mail server"
-	)
 	if ns || d.MX.Kind == evidence.MXNone {
-		why := "the domain receives no mail (null MX)"
+		why := say("control.receives_no_mail")
 		if !ns {
-			why = "the domain has no mail server"
+			why = say("control.no_mail_server")
 		}
-		cs = append(cs, control("nist800177.server_auth", tAuth, ControlNotApplicable, why),
-			control("nist800177.tls", tTLS, ControlNotApplicable, why))
+		cs = append(cs, control("nist800177.server_auth", ControlNotApplicable, why),
+			control("nist800177.tls", ControlNotApplicable, why))
 		return framework(FrameworkNIST177, cs)
 	}
-	cs = append(cs, serverAuthControl(d, tAuth))
-	cs = append(cs, tlsControl(dg, tTLS))
+	cs = append(cs, serverAuthControl(d))
+	cs = append(cs, tlsControl(dg))
 	return framework(FrameworkNIST177, cs)
 }
 
 func dkimControl(d *evidence.Domain) Control {
-	const id, title = "nist800177.dkim", "DKIM keys of approved algorithm and length (RSA 2048+, Ed25519)"
+	const id = "nist800177.dkim"
 	if nonSending(d) {
-		return control(id, title, ControlNotApplicable, "the domain sends no mail (null MX)")
+		return control(id, ControlNotApplicable, say("control.sends_no_mail"))
 	}
 	if len(d.DKIM) == 0 {
-		return control(id, title, ControlNotApplicable, "no DKIM selector is known for the domain; keys cannot be found without one")
+		return control(id, ControlNotApplicable, say("control.dkim_no_selector"))
 	}
-	var bad, unknown, good []string
+	var bad, good []Phrase
+	var unknown []string
 	for _, k := range d.DKIM {
 		switch k.Status {
 		case evidence.DKIMKeyOK:
+			key := *say("control.dkim_key", "selector", k.Selector, "type", strings.ToUpper(k.KeyType), "bits", strconv.Itoa(k.Bits))
 			if k.KeyType == "rsa" && k.Bits < dkimGoodRSABits {
-				bad = append(bad, fmt.Sprintf("%s: RSA %d bits", k.Selector, k.Bits))
+				bad = append(bad, key)
 			} else {
-				good = append(good, fmt.Sprintf("%s: %s %d bits", k.Selector, strings.ToUpper(k.KeyType), k.Bits))
+				good = append(good, key)
 			}
 		case evidence.DKIMRevoked:
 		case evidence.DKIMTempError:
 			unknown = append(unknown, k.Selector)
 		default:
-			bad = append(bad, k.Selector+": "+string(k.Status))
+			bad = append(bad, *say("control.dkim_key_status", "selector", k.Selector, "status", string(k.Status)))
 		}
 	}
 	switch {
 	case len(bad) > 0:
-		return control(id, title, ControlFail, strings.Join(bad, "; "))
+		return control(id, ControlFail, &Phrase{Code: "control.dkim_keys", Items: bad})
 	case len(unknown) > 0:
-		return control(id, title, ControlIncomplete, "could not be read: "+strings.Join(unknown, ", "))
+		return control(id, ControlIncomplete, say("control.dkim_unreadable", "selectors", joinAll(unknown)))
 	case len(good) == 0:
-		return control(id, title, ControlFail, "every named selector's key is revoked")
+		return control(id, ControlFail, say("control.dkim_all_revoked"))
 	}
-	return control(id, title, ControlPass, strings.Join(good, "; "))
+	return control(id, ControlPass, &Phrase{Code: "control.dkim_keys", Items: good})
 }
 
-func serverAuthControl(d *evidence.Domain, title string) Control {
+func serverAuthControl(d *evidence.Domain) Control {
 	const id = "nist800177.server_auth"
 	if p := stsPolicyOf(d.MTASTS); p != nil && p.Mode == "enforce" {
-		return control(id, title, ControlPass, "MTA-STS policy in enforce mode")
+		return control(id, ControlPass, say("control.mtasts_enforce"))
 	}
 	daneAll, daneChecked := len(d.Hosts) > 0, false
 	for _, h := range d.Hosts {
@@ -342,22 +336,22 @@ func serverAuthControl(d *evidence.Domain, title string) Control {
 		}
 	}
 	if daneAll {
-		return control(id, title, ControlPass, "DANE TLSA records match on every MX address")
+		return control(id, ControlPass, say("control.dane_everywhere"))
 	}
 	if d.MTASTS == nil && !daneChecked {
-		return control(id, title, ControlIncomplete, "MTA-STS and DANE were not checked")
+		return control(id, ControlIncomplete, say("control.server_auth_not_checked"))
 	}
-	mode := "no MTA-STS policy"
+	why := say("control.no_server_auth")
 	if p := stsPolicyOf(d.MTASTS); p != nil {
-		mode = "MTA-STS in " + p.Mode + " mode"
+		why.Args = map[string]string{"mode": p.Mode}
 	}
-	return control(id, title, ControlFail, mode+" and no DANE on every MX")
+	return control(id, ControlFail, why)
 }
 
-func tlsControl(dg *DomainGrade, title string) Control {
+func tlsControl(dg *DomainGrade) Control {
 	const id = "nist800177.tls"
 	if dg == nil || len(dg.MX) == 0 {
-		return control(id, title, ControlIncomplete, "no mail server was audited")
+		return control(id, ControlIncomplete, say("control.no_mail_server_audited"))
 	}
 	var failed, unknown []string
 	for _, mx := range dg.MX {
@@ -371,9 +365,9 @@ func tlsControl(dg *DomainGrade, title string) Control {
 	}
 	switch {
 	case len(failed) > 0:
-		return control(id, title, ControlFail, "no TLS 1.2 with an SP 800-52 Rev. 2 suite on "+strings.Join(failed, ", "))
+		return control(id, ControlFail, say("control.tls_fail", "hosts", joinAll(failed)))
 	case len(unknown) > 0:
-		return control(id, title, ControlIncomplete, "not determined for "+strings.Join(unknown, ", "))
+		return control(id, ControlIncomplete, say("control.not_determined", "addresses", joinAll(unknown)))
 	}
-	return control(id, title, ControlPass, "TLS 1.2 with SP 800-52 Rev. 2 suites on every MX")
+	return control(id, ControlPass, say("control.tls_pass"))
 }

@@ -153,8 +153,12 @@ func TestSenderAuth(t *testing.T) {
 			}
 			for _, fw := range g.Frameworks {
 				for _, ctl := range fw.Controls {
-					if ctl.ID == "" || ctl.Title == "" || ctl.Reason == "" || ctl.Status == "" {
+					title := sayText(t, &Phrase{Code: "title." + ctl.ID})
+					if ctl.ID == "" || title == "" || sayText(t, ctl.Why) == "" || ctl.Status == "" {
 						t.Errorf("%s: control without id, title, status or reason: %+v", fw.Name, ctl)
+					}
+					if ctl.Title != "" || ctl.Reason != "" {
+						t.Errorf("%s: the grader wrote a control's sentence: %q / %q", fw.Name, ctl.Title, ctl.Reason)
 					}
 				}
 			}
@@ -203,8 +207,8 @@ func TestProfileControls(t *testing.T) {
 	g = GradeDomain(d, Default())
 	bod = frameworkNamed(g.Frameworks, FrameworkBOD1801)
 	for _, id := range []string{"bod1801.no_sslv2_sslv3", "bod1801.no_rc4_3des"} {
-		if c := controlOf(t, bod, id); c.Status != ControlFail || !strings.Contains(c.Reason, mx1) {
-			t.Errorf("%s: %s (%s), want fail naming %s", id, c.Status, c.Reason, mx1)
+		if c := controlOf(t, bod, id); c.Status != ControlFail || !strings.Contains(sayText(t, c.Why), mx1) {
+			t.Errorf("%s: %s (%s), want fail naming %s", id, c.Status, sayText(t, c.Why), mx1)
 		}
 	}
 

@@ -335,6 +335,12 @@ func TestEveryPhraseHasWording(t *testing.T) {
 			if g.SenderAuth != nil {
 				check(where, g.SenderAuth.Why)
 			}
+			for _, fw := range g.Frameworks {
+				for _, c := range fw.Controls {
+					check(where+" "+c.ID, &grade.Phrase{Code: "title." + c.ID})
+					check(where+" "+c.ID, c.Why)
+				}
+			}
 			for _, m := range g.MX {
 				for _, a := range m.Addresses {
 					check(where+" "+a.IP, a.ForcedTLSWhy)

@@ -45,19 +45,21 @@ type renderOptions struct {
 	// appendixDomains, remediationVendors and changeRows are the PDF's
 	// caps from the config file, in pdf.Options' convention (0 for the
 	// default, negative for no limit).
-	appendixDomains, remediationVendors, changeRows int
+	appendixDomains, remediationVendors, changeRows, vendorRows int
 }
 
 // newRenderOptions are the render options of resolved report settings.
 func newRenderOptions(s *reportSettings) renderOptions {
 	return renderOptions{templates: s.templates, appendixDomains: s.cfg.PDFAppendixDomains,
-		remediationVendors: s.cfg.PDFRemediationVendors, changeRows: s.cfg.PDFChangeRows}
+		remediationVendors: s.cfg.PDFRemediationVendors, changeRows: s.cfg.PDFChangeRows,
+		vendorRows: s.cfg.PDFVendorRows}
 }
 
 // pdfOptions are the options of the PDF report and of the letters.
 func (o renderOptions) pdfOptions() pdf.Options {
 	return pdf.Options{Templates: o.templates, AppendixDomains: o.appendixDomains,
-		RemediationVendors: o.remediationVendors, ChangeRows: o.changeRows}
+		RemediationVendors: o.remediationVendors, ChangeRows: o.changeRows,
+		VendorRows: o.vendorRows}
 }
 
 // renderers are the writers of each report format. A nil writer is a

@@ -332,10 +332,11 @@ func TestReportCommand(t *testing.T) {
 			want         renderOptions
 		}{
 			{name: "absent", config: "organisation: X\n", want: renderOptions{}},
-			{name: "numbers", config: "pdf_appendix_domains: 1\npdf_remediation_vendors: 2\npdf_change_rows: 3\n",
-				want: renderOptions{appendixDomains: 1, remediationVendors: 2, changeRows: 3}},
-			{name: "all", config: "pdf_appendix_domains: all\npdf_remediation_vendors: all\npdf_change_rows: all\n",
-				want: renderOptions{appendixDomains: config.NoLimit, remediationVendors: config.NoLimit, changeRows: config.NoLimit}},
+			{name: "numbers", config: "pdf_appendix_domains: 1\npdf_remediation_vendors: 2\npdf_change_rows: 3\npdf_vendor_rows: 4\n",
+				want: renderOptions{appendixDomains: 1, remediationVendors: 2, changeRows: 3, vendorRows: 4}},
+			{name: "all", config: "pdf_appendix_domains: all\npdf_remediation_vendors: all\npdf_change_rows: all\npdf_vendor_rows: all\n",
+				want: renderOptions{appendixDomains: config.NoLimit, remediationVendors: config.NoLimit, changeRows: config.NoLimit,
+					vendorRows: config.NoLimit}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -58,6 +58,11 @@ type Config struct {
 	// last run lists (pdf_change_rows): 0 for the renderer's default,
 	// NoLimit for every change.
 	PDFChangeRows int
+	// PDFVendorRows is the most vendor rows each of the PDF's per-vendor
+	// tables lists, riskiest first (pdf_vendor_rows): the vendor table,
+	// the control matrix and the sender-authentication table. 0 for the
+	// renderer's default, NoLimit for every row.
+	PDFVendorRows int
 	// AllowPrivate lets `mxaudit run` dial MX and MTA-STS addresses that
 	// are not globally reachable (allow_private; audit/guard): for labs
 	// whose mail servers live on private networks. Off by default.
@@ -126,6 +131,7 @@ const (
 	keyPDFAppendix     = "pdf_appendix_domains"
 	keyPDFRemediation  = "pdf_remediation_vendors"
 	keyPDFChangeRows   = "pdf_change_rows"
+	keyPDFVendorRows   = "pdf_vendor_rows"
 	keyAllowPrivate    = "allow_private"
 	keyRemediationSLA  = "remediation_sla"
 	keyCadence         = "cadence"
@@ -138,7 +144,7 @@ const (
 
 // configKeys are the known keys, in the order the example file lists them.
 var configKeys = []string{keyOrganisation, keyTitle, keyContact, keyLogo, keyPolicyLabel, keyFrameworks,
-	keyRemediationDays, keySignatory, keyLetterBasis, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyAllowPrivate,
+	keyRemediationDays, keySignatory, keyLetterBasis, keyOutputDir, keyFormats, keyLetters, keyPDFAppendix, keyPDFRemediation, keyPDFChangeRows, keyPDFVendorRows, keyAllowPrivate,
 	keyRemediationSLA, keyCadence, keyMail, keyProfiles, keyDKIMSelectors}
 
 // profiles are the sender-authentication profiles a report can show, by
@@ -361,6 +367,8 @@ func (p *configParser) set(k, v *yaml.Node) error {
 		p.c.PDFRemediationVendors, err = p.pdfCap(k, v)
 	case keyPDFChangeRows:
 		p.c.PDFChangeRows, err = p.pdfCap(k, v)
+	case keyPDFVendorRows:
+		p.c.PDFVendorRows, err = p.pdfCap(k, v)
 	case keyAllowPrivate:
 		p.c.AllowPrivate, err = p.boolean(k, v)
 	case keyRemediationSLA:

@@ -127,6 +127,7 @@ func TestParseConfigPDFCaps(t *testing.T) {
 		{keyPDFAppendix, func(c Config) int { return c.PDFAppendixDomains }},
 		{keyPDFRemediation, func(c Config) int { return c.PDFRemediationVendors }},
 		{keyPDFChangeRows, func(c Config) int { return c.PDFChangeRows }},
+		{keyPDFVendorRows, func(c Config) int { return c.PDFVendorRows }},
 	}
 	valid := []struct {
 		name, value string // value "" leaves the key out
@@ -171,7 +172,7 @@ func TestParseConfigPDFCaps(t *testing.T) {
 						t.Fatalf("%s = %d, want %d", k.key, got, tc.want)
 					}
 					// The other caps stay at their default.
-					sum := c.PDFAppendixDomains + c.PDFRemediationVendors + c.PDFChangeRows
+					sum := c.PDFAppendixDomains + c.PDFRemediationVendors + c.PDFChangeRows + c.PDFVendorRows
 					if sum != tc.want {
 						t.Fatalf("another cap was set: %+v", c)
 					}

@@ -104,25 +104,28 @@ func appendNew(s []string, v string) []string {
 }
 
 // riskiestDomains picks the views of the first limit domains in the vendor
-// table's order (riskiest first) for a capped appendix.
+// table's order (riskiest first) for a capped appendix. A domain listed by
+// several vendors is taken at its first row (the first of its own rows).
 func riskiestDomains(r *report.Report, limit int) ([]report.DomainView, error) {
 	out := make([]report.DomainView, 0, limit)
-	seen := map[string]bool{}
-	for _, v := range r.Vendors {
+	err := r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
 		if len(out) == limit {
-			break
+			return report.Stop
 		}
-		if seen[v.Domain] {
-			continue
+		if slices.ContainsFunc(out, func(dv report.DomainView) bool { return dv.Domain == v.Domain }) {
+			return nil
 		}
-		seen[v.Domain] = true
 		dv, ok, err := r.DomainNamed(v.Domain)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ok {
 			out = append(out, *dv)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -234,10 +237,13 @@ func (d *reportDoc) domain(dv report.DomainView) {
 // to and what the list's owner noted; owner, tier and tags are in the
 // vendor table. A domain listed by several vendors names each vendor.
 func (d *reportDoc) listColumns(domain string) []kv {
-	rows := d.index.byDomain[domain]
+	var rows []report.VendorRow
+	d.fail(d.r.EachVendor(report.VendorQuery{Domain: domain}, func(v *report.VendorRow) error {
+		rows = append(rows, *v)
+		return nil
+	}))
 	var parts []string
-	for _, i := range rows {
-		v := d.r.Vendors[i]
+	for _, v := range rows {
 		var its []string
 		if v.Contact != "" {
 			its = append(its, v.Contact)
@@ -559,12 +565,12 @@ func (d *reportDoc) checks(a report.AddressView) {
 // that a DNSSEC-validated DANE-EE record waives for the grade, and why.
 func (d *reportDoc) waived(dv report.DomainView, mx report.MXView, a report.AddressView) {
 	var titles []string
-	for _, i := range d.index.waived[dv.Domain] {
-		f := d.r.Findings[i]
-		if (f.Host == "" || f.Host == mx.Host) && (f.IP == "" || f.IP == a.IP) {
+	d.fail(d.r.EachFinding(report.FindingQuery{Domain: dv.Domain}, func(f *report.Finding) error {
+		if f.Waived != "" && (f.Host == "" || f.Host == mx.Host) && (f.IP == "" || f.IP == a.IP) {
 			titles = appendNew(titles, f.Title)
 		}
-	}
+		return nil
+	}))
 	if len(titles) == 0 {
 		return
 	}

@@ -7,73 +7,60 @@ import (
 	"github.com/mxaudit/mxaudit/report"
 )
 
-// vendorIndex holds each vendor's findings and vendor-table rows, found in
-// one pass over the model, so that no part of a document scans the whole
-// model once per vendor (at 10,000 vendors that is hundreds of millions of
-// comparisons).
-type vendorIndex struct {
-	// order lists each vendor of the vendor table once, in its risk order.
-	order []string
-	// findings holds, per vendor, indices into Report.Findings in the
-	// model's order (most severe first).
-	findings map[string][]int
-	// rows holds, per vendor, indices into Report.Vendors in the table's
-	// order.
-	rows map[string][]int
-	// waived holds, per domain, indices into Report.Findings of the
-	// findings a DANE-EE record waives for the grade.
-	waived map[string][]int
-	// byDomain holds, per domain, indices into Report.Vendors of the
-	// vendor-list rows that name it.
-	byDomain map[string][]int
-}
+// The PDF reads the report's rows through its iterators (report.EachVendor,
+// report.EachFinding) and never holds every vendor or finding: a report
+// built from a 100,000-domain run serves them from its spool. What a
+// section needs of one vendor (its domains, its findings) is read by
+// query when the section draws that vendor; what it needs over every
+// vendor is counted as the rows stream past, in memory bounded by the
+// kinds of finding, not by the list.
 
-// indexVendors builds the vendor index of r.
-func indexVendors(r *report.Report) *vendorIndex {
-	x := &vendorIndex{findings: map[string][]int{}, rows: map[string][]int{}, waived: map[string][]int{},
-		byDomain: map[string][]int{}}
-	for i, v := range r.Vendors {
-		x.byDomain[v.Domain] = append(x.byDomain[v.Domain], i)
-		if _, seen := x.rows[v.Vendor]; !seen {
-			x.order = append(x.order, v.Vendor)
-		}
-		x.rows[v.Vendor] = append(x.rows[v.Vendor], i)
-	}
-	for i, f := range r.Findings {
-		if f.Waived != "" {
-			x.waived[f.Domain] = append(x.waived[f.Domain], i)
-		}
-		for _, v := range f.Vendors {
-			fs := x.findings[v]
-			// A vendor named twice on one finding still has it once.
-			if len(fs) > 0 && fs[len(fs)-1] == i {
-				continue
+// eachVendor calls fn once per vendor of the vendor table, in its risk
+// order (the order of each vendor's first row), with the vendor's rows'
+// domains in the table's order. A vendor is recognised at its first row
+// by asking for its rows, so nothing remembers the vendors already seen.
+func eachVendor(r *report.Report, fn func(vendor string, domains []string) error) error {
+	return r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
+		var domains []string
+		first := true
+		err := r.EachVendor(report.VendorQuery{Vendor: v.Vendor}, func(o *report.VendorRow) error {
+			if len(domains) == 0 && (o.Domain != v.Domain || o.Input != v.Input) {
+				first = false
+				return report.Stop
 			}
-			x.findings[v] = append(fs, i)
+			domains = append(domains, o.Domain)
+			return nil
+		})
+		if err != nil || !first {
+			return err
+		}
+		return fn(v.Vendor, domains)
+	})
+}
+
+// vendorFindings returns the findings of a vendor (those naming it, on the
+// domains of its rows), each once, in the model's order: most severe
+// first, then by domain.
+func vendorFindings(r *report.Report, vendor string, domains []string) ([]report.Finding, error) {
+	var out []report.Finding
+	for i, dom := range domains {
+		if slices.Contains(domains[:i], dom) {
+			continue
+		}
+		err := r.EachFinding(report.FindingQuery{Domain: dom}, func(f *report.Finding) error {
+			if slices.Contains(f.Vendors, vendor) {
+				out = append(out, *f)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return x
-}
-
-// findingsOf returns the vendor's findings, most severe first (the model's order).
-func (x *vendorIndex) findingsOf(r *report.Report, vendor string) []report.Finding {
-	idx := x.findings[vendor]
-	out := make([]report.Finding, 0, len(idx))
-	for _, i := range idx {
-		out = append(out, r.Findings[i])
-	}
-	return out
-}
-
-// domainsOf returns the domains of the vendor's vendor-table rows, in the
-// table's order.
-func (x *vendorIndex) domainsOf(r *report.Report, vendor string) []string {
-	idx := x.rows[vendor]
-	out := make([]string, 0, len(idx))
-	for _, i := range idx {
-		out = append(out, r.Vendors[i].Domain)
-	}
-	return out
+	slices.SortStableFunc(out, func(a, b report.Finding) int {
+		return cmp.Or(cmp.Compare(b.SeverityNum, a.SeverityNum), cmp.Compare(a.Domain, b.Domain))
+	})
+	return out, nil
 }
 
 // findingGroup is one kind of finding (code, title and severity) counted
@@ -85,7 +72,7 @@ type findingGroup struct {
 	// vendors counts the vendors with a finding of this kind; findings
 	// counts the findings, each once however many of the vendors share it.
 	vendors, findings int
-	// lastVendor is 1 + the position of the last vendor counted, so that a
+	// lastVendor is the number of the last vendor counted, so that a
 	// vendor with several findings of a kind counts once.
 	lastVendor int
 }
@@ -93,33 +80,50 @@ type findingGroup struct {
 // groupKey identifies a kind of finding.
 type groupKey struct{ code, title, severity string }
 
-// groupFindings counts the findings of vendors by kind: most severe first,
-// then by the number of vendors, then of findings (both most first), then
-// by title and code, so the order never depends on map iteration.
-func groupFindings(r *report.Report, x *vendorIndex, vendors []string) []findingGroup {
-	at := map[groupKey]int{}
-	counted := map[int]bool{}
-	var out []findingGroup
-	for n, v := range vendors {
-		for _, i := range x.findings[v] {
-			f := r.Findings[i]
-			k := groupKey{f.Code, f.Title, f.Severity}
-			g, ok := at[k]
-			if !ok {
-				g = len(out)
-				at[k] = g
-				out = append(out, findingGroup{code: f.Code, title: f.Title, severity: f.Severity, rank: f.SeverityNum})
-			}
-			if out[g].lastVendor != n+1 {
-				out[g].lastVendor = n + 1
-				out[g].vendors++
-			}
-			if !counted[i] {
-				counted[i] = true
-				out[g].findings++
-			}
-		}
+// kindTally counts findings by kind, one vendor at a time, in memory
+// bounded by the kinds of finding: vendors are counted by the number of
+// the vendor last counted, findings by their id only when several vendors
+// share one (a domain listed by more than one vendor).
+type kindTally struct {
+	at      map[groupKey]int
+	out     []findingGroup
+	vendors int
+	shared  map[string]bool
+}
+
+// add counts one vendor's findings (each once).
+func (t *kindTally) add(fs []report.Finding) {
+	if t.at == nil {
+		t.at, t.shared = map[groupKey]int{}, map[string]bool{}
 	}
+	t.vendors++
+	for _, f := range fs {
+		k := groupKey{f.Code, f.Title, f.Severity}
+		g, ok := t.at[k]
+		if !ok {
+			g = len(t.out)
+			t.at[k] = g
+			t.out = append(t.out, findingGroup{code: f.Code, title: f.Title, severity: f.Severity, rank: f.SeverityNum})
+		}
+		if t.out[g].lastVendor != t.vendors {
+			t.out[g].lastVendor = t.vendors
+			t.out[g].vendors++
+		}
+		if len(f.Vendors) > 1 {
+			if t.shared[f.ID] {
+				continue
+			}
+			t.shared[f.ID] = true
+		}
+		t.out[g].findings++
+	}
+}
+
+// groups returns the kinds counted: most severe first, then by the number
+// of vendors, then of findings (both most first), then by title and code,
+// so the order never depends on map iteration.
+func (t *kindTally) groups() []findingGroup {
+	out := slices.Clone(t.out)
 	slices.SortFunc(out, func(a, b findingGroup) int {
 		return cmp.Or(
 			cmp.Compare(b.rank, a.rank),
@@ -131,4 +135,14 @@ func groupFindings(r *report.Report, x *vendorIndex, vendors []string) []finding
 		)
 	})
 	return out
+}
+
+// groupFindings counts the findings of vendors (each vendor's findings,
+// in the vendors' order) by kind, in the order of kindTally.groups.
+func groupFindings(per [][]report.Finding) []findingGroup {
+	var t kindTally
+	for _, fs := range per {
+		t.add(fs)
+	}
+	return t.groups()
 }

@@ -3,6 +3,7 @@ package pdf
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func domainsOf(r *report.Report, vendor string) []string {
 // checked against the plain scans on.
 const indexScaledDomains = 200
 
-func TestVendorIndexAgreesWithScans(t *testing.T) {
+func TestEachVendorAgreesWithScans(t *testing.T) {
 	tests := []struct {
 		name string
 		r    *report.Report
@@ -65,20 +66,28 @@ func TestVendorIndexAgreesWithScans(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			x := indexVendors(tc.r)
-			if want := vendorOrder(tc.r); !reflect.DeepEqual(x.order, want) {
-				t.Fatalf("order = %q, want %q", x.order, want)
-			}
+			var order []string
 			total := 0
-			for _, v := range x.order {
-				got, want := x.findingsOf(tc.r, v), findingsOf(tc.r, v)
-				if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
+			err := eachVendor(tc.r, func(v string, domains []string) error {
+				order = append(order, v)
+				if want := domainsOf(tc.r, v); !reflect.DeepEqual(domains, want) {
+					t.Errorf("%s: domains %q, want %q", v, domains, want)
+				}
+				got, err := vendorFindings(tc.r, v, domains)
+				if err != nil {
+					return err
+				}
+				if want := findingsOf(tc.r, v); len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
 					t.Errorf("%s: %d findings, want %d in the model's order", v, len(got), len(want))
 				}
-				if got, want := x.domainsOf(tc.r, v), domainsOf(tc.r, v); !reflect.DeepEqual(got, want) {
-					t.Errorf("%s: domains %q, want %q", v, got, want)
-				}
 				total += len(got)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := vendorOrder(tc.r); !reflect.DeepEqual(order, want) {
+				t.Fatalf("order = %q, want %q", order, want)
 			}
 			if len(tc.r.Findings) > 0 && total == 0 {
 				t.Fatal("no vendor has a finding")
@@ -87,40 +96,55 @@ func TestVendorIndexAgreesWithScans(t *testing.T) {
 	}
 }
 
-func TestVendorIndexEdgeCases(t *testing.T) {
+func TestEachVendorEdgeCases(t *testing.T) {
 	r := &report.Report{
 		Vendors: []report.VendorRow{
-			{Vendor: "B", Domain: "b1.example"}, {Vendor: "A", Domain: "a.example"}, {Vendor: "B", Domain: "b2.example"},
+			{Vendor: "B", Domain: "b1.example"}, {Vendor: "A", Domain: "shared.example"}, {Vendor: "B", Domain: "b2.example"},
+			{Vendor: "B", Domain: "shared.example"},
 		},
 		Findings: []report.Finding{
-			{Vendors: []string{"A", "B"}, Domain: "shared.example", Code: "X"},
-			{Vendors: []string{"B", "B"}, Domain: "b1.example", Code: "Y"},
-			{Vendors: []string{"Ghost"}, Domain: "ghost.example", Code: "Z"},
+			{ID: "1", Vendors: []string{"A", "B"}, Domain: "shared.example", Code: "X", SeverityNum: 1},
+			{ID: "2", Vendors: []string{"B"}, Domain: "b1.example", Code: "Y", SeverityNum: 2},
+			{ID: "3", Vendors: []string{"Ghost"}, Domain: "ghost.example", Code: "Z"},
 		},
 	}
-	x := indexVendors(r)
 	tests := []struct {
 		vendor   string
-		findings []int
-		rows     []int
+		findings []string
+		domains  []string
 	}{
-		{"A", []int{0}, []int{1}},
-		{"B", []int{0, 1}, []int{0, 2}},
-		{"Ghost", []int{2}, nil},
-		{"Nobody", nil, nil},
+		{"B", []string{"Y", "X"}, []string{"b1.example", "b2.example", "shared.example"}},
+		{"A", []string{"X"}, []string{"shared.example"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.vendor, func(t *testing.T) {
-			if got := x.findings[tc.vendor]; !reflect.DeepEqual(got, tc.findings) {
-				t.Errorf("findings = %v, want %v", got, tc.findings)
-			}
-			if got := x.rows[tc.vendor]; !reflect.DeepEqual(got, tc.rows) {
-				t.Errorf("rows = %v, want %v", got, tc.rows)
-			}
-		})
+	var got []string
+	err := eachVendor(r, func(v string, domains []string) error {
+		got = append(got, v)
+		i := len(got) - 1
+		if i >= len(tests) {
+			t.Fatalf("vendor %q named after the table's vendors", v)
+		}
+		tc := tests[i]
+		if v != tc.vendor || !reflect.DeepEqual(domains, tc.domains) {
+			t.Errorf("vendor %d: %q %q, want %q %q", i, v, domains, tc.vendor, tc.domains)
+		}
+		fs, err := vendorFindings(r, v, domains)
+		if err != nil {
+			return err
+		}
+		var codes []string
+		for _, f := range fs {
+			codes = append(codes, f.Code)
+		}
+		if !reflect.DeepEqual(codes, tc.findings) {
+			t.Errorf("%s: findings %q, want %q (each once, most severe first)", v, codes, tc.findings)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if want := []string{"B", "A"}; !reflect.DeepEqual(x.order, want) {
-		t.Errorf("order = %q, want %q (vendors of the table only, in its order)", x.order, want)
+	if len(got) != len(tests) {
+		t.Errorf("vendors %q, want each vendor of the table once, in its order", got)
 	}
 }
 
@@ -130,23 +154,33 @@ func groupRow(g findingGroup) string {
 }
 
 func TestGroupFindings(t *testing.T) {
-	f := func(code, sev string, rank int, vendors ...string) report.Finding {
-		return report.Finding{Code: code, Title: "T " + code, Severity: sev, SeverityNum: rank, Vendors: vendors}
+	f := func(id, code, sev string, rank int, vendors ...string) report.Finding {
+		return report.Finding{ID: id, Code: code, Title: "T " + code, Severity: sev, SeverityNum: rank, Vendors: vendors}
 	}
-	r := &report.Report{
-		Vendors: []report.VendorRow{{Vendor: "A"}, {Vendor: "B"}, {Vendor: "C"}, {Vendor: "D"}},
-		Findings: []report.Finding{
-			f("HIGH1", "high", 3, "A"),
-			f("HIGH2", "high", 3, "B"),
-			f("HIGH2", "high", 3, "C"),
-			f("MED", "medium", 2, "A"),
-			f("MED", "medium", 2, "A"),     // a second MX of A: two findings, one vendor
-			f("INFO", "info", 0, "A", "B"), // a shared domain: one finding, two vendors
-			f("INFO", "info", 0, "C"),
-			f("INFO", "info", 0, "D"),
-		},
+	findings := []report.Finding{
+		f("1", "HIGH1", "high", 3, "A"),
+		f("2", "HIGH2", "high", 3, "B"),
+		f("3", "HIGH2", "high", 3, "C"),
+		f("4", "MED", "medium", 2, "A"),
+		f("5", "MED", "medium", 2, "A"),     // a second MX of A: two findings, one vendor
+		f("6", "INFO", "info", 0, "A", "B"), // a shared domain: one finding, two vendors
+		f("7", "INFO", "info", 0, "C"),
+		f("8", "INFO", "info", 0, "D"),
 	}
-	x := indexVendors(r)
+	// per gives each vendor's findings, as vendorFindings reads them.
+	per := func(vendors []string) [][]report.Finding {
+		var out [][]report.Finding
+		for _, v := range vendors {
+			var fs []report.Finding
+			for _, f := range findings {
+				if slices.Contains(f.Vendors, v) {
+					fs = append(fs, f)
+				}
+			}
+			out = append(out, fs)
+		}
+		return out
+	}
 	tests := []struct {
 		name    string
 		vendors []string
@@ -166,7 +200,7 @@ func TestGroupFindings(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, g := range groupFindings(r, x, tc.vendors) {
+			for _, g := range groupFindings(per(tc.vendors)) {
 				got = append(got, groupRow(g))
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {

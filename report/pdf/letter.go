@@ -26,7 +26,7 @@ const letterDirMode = 0o750
 // maxSlugRunes bounds the vendor part of a letter's file name.
 const maxSlugRunes = 48
 
-// WriteLetters writes one PDF letter per mail domain (report.Letters: a
+// WriteLetters writes one PDF letter per mail domain (report.EachLetter: a
 // domain with findings above info to correct, or whose servers could not
 // be audited) into dir (created if missing), each file written
 // atomically, and returns the paths written, in the vendor table's risk
@@ -50,15 +50,21 @@ func WriteLetters(dir string, r *report.Report, opt Options) ([]string, error) {
 	}
 	used := map[string]bool{}
 	var paths []string
-	for _, l := range report.Letters(r) {
+	// One letter at a time: each is read by query and written before the
+	// next is read.
+	err = report.EachLetter(r, func(l *report.Letter) error {
 		path := filepath.Join(dir, letterFileName(l.Domain, used))
 		err := report.WriteFileAtomic(path, func(w io.Writer) error {
-			return writeLetter(w, r, prose, fw, opt, l)
+			return writeLetter(w, r, prose, fw, opt, *l)
 		})
 		if err != nil {
-			return paths, fmt.Errorf("letters: %w", err)
+			return err
 		}
 		paths = append(paths, path)
+		return nil
+	})
+	if err != nil {
+		return paths, fmt.Errorf("letters: %w", err)
 	}
 	return paths, nil
 }

@@ -57,6 +57,12 @@ type Options struct {
 	// lists, worst first: 0 means DefaultChangeRows, a negative value no
 	// limit. The workbook and the JSON report keep every change.
 	ChangeRows int
+	// VendorRows is the most vendor rows each per-vendor table lists (the
+	// vendor table, the control matrix, the sender-authentication table),
+	// riskiest first: 0 means DefaultVendorRows, a negative value no limit.
+	// Under a capped table the PDF says how many rows are left out and the
+	// worst grade among them; the workbook and the JSON list every row.
+	VendorRows int
 }
 
 // DefaultAppendixDomains is the default cap of the evidence appendix.
@@ -147,10 +153,11 @@ func writeReport(w io.Writer, r *report.Report, prose *templates.Prose, fw []tem
 	if err != nil {
 		return nil, 0, fmt.Errorf("pdf: %w", err)
 	}
-	rd := &reportDoc{doc: d, frameworks: fw, index: indexVendors(r), tocPages: tocPages,
+	rd := &reportDoc{doc: d, frameworks: fw, tocPages: tocPages,
 		appendixLimit:    limitOr(opt.AppendixDomains, DefaultAppendixDomains),
 		remediationLimit: limitOr(opt.RemediationVendors, DefaultRemediationVendors),
 		changeLimit:      limitOr(opt.ChangeRows, DefaultChangeRows),
+		vendorLimit:      limitOr(opt.VendorRows, DefaultVendorRows),
 	}
 	if rd.logo, err = d.loadLogo(opt.logo(r)); err != nil {
 		return nil, 0, fmt.Errorf("pdf: %w", err)

@@ -9,10 +9,6 @@ import (
 	"github.com/mxaudit/mxaudit/report"
 )
 
-// maxProfileRows bounds the vendor rows the sender-authentication table
-// lists; the workbook (Vendors, Control matrix) and the JSON hold them all.
-const maxProfileRows = 300
-
 // maxFailingControls bounds the failing controls listed in full.
 const maxFailingControls = 200
 
@@ -26,7 +22,7 @@ const maxControlDomains = 40
 // domains where the same was observed.
 func (d *reportDoc) profiles() {
 	r := d.r
-	names := profileNames(r)
+	names := d.profileNames()
 	if len(names) == 0 {
 		d.prosePara(sBody, "profiles.none", d.data())
 		return
@@ -124,7 +120,6 @@ func (d *reportDoc) profiles() {
 // profileTable draws one row per vendor domain: SPF, DMARC, rating and
 // the status of each profile.
 func (d *reportDoc) profileTable(names []string) {
-	r := d.r
 	cols := []column{col(d.text("col.vendor", nil), 0.2), col(d.text("col.domain", nil), 0.22),
 		col("SPF", 0.12), col("DMARC", 0.12), col(d.text("profiles.rating", nil), 0.1)}
 	for _, n := range names {
@@ -132,11 +127,13 @@ func (d *reportDoc) profileTable(names []string) {
 		c.align = "C"
 		cols = append(cols, c)
 	}
+	shown, more, err := d.riskiestRows()
+	if err != nil {
+		d.fail(err)
+		return
+	}
 	var rows [][]cell
-	for i, v := range r.Vendors {
-		if i >= maxProfileRows {
-			break
-		}
+	for _, v := range shown {
 		row := []cell{txt(v.Vendor), txt(v.Domain), txt(v.SPF), txt(v.DMARC), txt(v.SenderAuth)}
 		for _, n := range names {
 			st := ""
@@ -150,28 +147,38 @@ func (d *reportDoc) profileTable(names []string) {
 		rows = append(rows, row)
 	}
 	d.table(table{header: true, rows: rows, cols: cols})
-	if left := len(r.Vendors) - len(rows); left > 0 {
-		d.prosePara(sSmall, "profiles.limited", map[string]any{"Shown": len(rows), "Left": left})
-	}
+	d.moreRows(more, "profiles.limited")
 }
 
-// profileNames lists the sender-authentication profiles any vendor row shows.
-func profileNames(r *report.Report) []string {
-	var out []string
-	for _, p := range grade.SenderProfiles() {
-		for _, v := range r.Vendors {
-			found := false
-			for _, f := range v.Frameworks {
-				if f.Name == p {
-					found = true
-				}
-			}
-			if found {
-				out = append(out, p)
-				break
+// profileNames lists the sender-authentication profiles any vendor row
+// shows, read once per document in one walk over the rows that ends as
+// soon as every profile has been seen.
+func (d *reportDoc) profileNames() []string {
+	if d.profilesShown != nil {
+		return *d.profilesShown
+	}
+	all := grade.SenderProfiles()
+	found := make([]bool, len(all))
+	n := 0
+	d.fail(d.r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
+		for _, f := range v.Frameworks {
+			if i := slices.Index(all, f.Name); i >= 0 && !found[i] {
+				found[i] = true
+				n++
 			}
 		}
+		if n == len(all) {
+			return report.Stop
+		}
+		return nil
+	}))
+	out := []string{}
+	for i, p := range all {
+		if found[i] {
+			out = append(out, p)
+		}
 	}
+	d.profilesShown = &out
 	return out
 }
 

@@ -41,19 +41,24 @@ func (d *reportDoc) programme() {
 	}
 	d.prosePara(sBody, "programme.intro", d.data("P", p))
 
-	open := d.r.OpenFindings()
-	d.heading(sH2, d.text("programme.open_title", d.data("Count", len(open))), 1)
-	if len(open) == 0 {
+	open, err := d.r.CountFindings(report.FindingQuery{Open: true})
+	d.fail(err)
+	d.heading(sH2, d.text("programme.open_title", d.data("Count", open)), 1)
+	if open == 0 {
 		d.prosePara(sBody, "programme.open_none", d.data())
 	} else {
-		shown := open
-		if len(shown) > DefaultTrackerRows {
-			shown = shown[:DefaultTrackerRows]
-			d.prosePara(sBody, "programme.open_limited", d.data("Shown", len(shown), "Total", len(open)))
+		if open > DefaultTrackerRows {
+			d.prosePara(sBody, "programme.open_limited", d.data("Shown", DefaultTrackerRows, "Total", open))
 		}
-		rows := make([][]cell, 0, len(shown))
-		for _, f := range shown {
-			owner, tier := d.r.DomainOwnerTier(f.Domain)
+		var rows [][]cell
+		d.fail(d.r.EachFinding(report.FindingQuery{Order: report.ByDeadline, Open: true}, func(f *report.Finding) error {
+			if len(rows) == DefaultTrackerRows {
+				return report.Stop
+			}
+			owner, tier, err := ownerTier(d.r, f.Domain)
+			if err != nil {
+				return err
+			}
 			due := cell{text: dateOf(f.Due)}
 			if f.Overdue {
 				due = cell{text: d.text("programme.overdue_cell", d.data("Due", dateOf(f.Due))), color: badRed, bold: true}
@@ -68,7 +73,8 @@ func (d *reportDoc) programme() {
 			}
 			rows = append(rows, []cell{txt(owner), txt(tier), txt(strings.Join(f.Vendors, ", ") + " · " + f.Domain),
 				{text: f.Title + " (" + f.Severity + ")", color: severityColour(f.Severity)}, status, txt(first), due})
-		}
+			return nil
+		}))
 		d.table(table{header: true, rows: rows, cols: []column{
 			col(d.text("col.owner", nil), 0.12), col(d.text("col.tier", nil), 0.05), col(d.text("col.vendor_domain", nil), 0.27),
 			col(d.text("col.finding", nil), 0.27), col(d.text("col.status", nil), 0.08), col(d.text("col.first_seen", nil), 0.1),
@@ -110,7 +116,11 @@ func (d *reportDoc) programme() {
 	} else {
 		d.prosePara(sBody, "programme.certs_intro", d.data("P", p))
 		var rows [][]cell
-		for _, c := range p.CertsBeforeNextRun {
+		certs := p.CertsBeforeNextRun
+		if d.vendorLimit >= 0 && len(certs) > d.vendorLimit {
+			certs = certs[:d.vendorLimit]
+		}
+		for _, c := range certs {
 			when := cell{text: c.NotAfter.UTC().Format(time.DateOnly) + " (" + d.text("programme.days", d.data("Days", c.Days)) + ")", color: amber}
 			if c.Days < 0 {
 				when.color, when.bold = badRed, true
@@ -121,7 +131,20 @@ func (d *reportDoc) programme() {
 			col(d.text("col.vendor", nil), 0.22), col(d.text("col.domain", nil), 0.22), col(d.text("col.mx_address", nil), 0.31),
 			col(d.text("col.expires", nil), 0.25),
 		}})
+		if left := len(p.CertsBeforeNextRun) - len(certs); left > 0 {
+			d.prosePara(sBody, "programme.certs_limited", d.data("Shown", len(certs), "Left", left, "Total", len(p.CertsBeforeNextRun)))
+		}
 	}
+}
+
+// ownerTier is the owner and tier of a domain's first vendor row, as the
+// vendor table has them ("" for a domain of no row).
+func ownerTier(r *report.Report, domain string) (owner, tier string, err error) {
+	err = r.EachVendor(report.VendorQuery{Domain: domain}, func(v *report.VendorRow) error {
+		owner, tier = v.Owner, v.Tier
+		return report.Stop
+	})
+	return owner, tier, err
 }
 
 // statusShare is the least share of the width a control-status column
@@ -158,9 +181,17 @@ func (d *reportDoc) controls() {
 	d.bullets(sSmall, defs)
 	// The sender-authentication states behind the profiles are columns
 	// here, so the profiles section need not repeat every vendor row.
-	auth := len(profileNames(d.r)) > 0
-	rowOf := map[[2]string]int{}
-	for i, v := range d.r.Vendors {
+	auth := len(d.profileNames()) > 0
+	// The matrix lists the rows of the riskiest vendor rows (every row
+	// when they are few), in its own order; the rows are looked up among
+	// those, never among every row of the report.
+	shown, more, err := d.riskiestRows()
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	rowOf := make(map[[2]string]int, len(shown))
+	for i, v := range shown {
 		if _, ok := rowOf[[2]string{v.Vendor, v.Domain}]; !ok {
 			rowOf[[2]string{v.Vendor, v.Domain}] = i
 		}
@@ -186,13 +217,17 @@ func (d *reportDoc) controls() {
 	}
 	var rows [][]cell
 	for _, vc := range p.Controls {
+		i, ok := rowOf[[2]string{vc.Vendor, vc.Domain}]
+		if !ok && more.left > 0 {
+			continue
+		}
 		row := []cell{txt(vc.Vendor), txt(vc.Domain)}
 		for _, n := range names {
 			row = append(row, controlCell(d, vc.Frameworks, n))
 		}
 		if auth {
-			if i, ok := rowOf[[2]string{vc.Vendor, vc.Domain}]; ok {
-				v := d.r.Vendors[i]
+			if ok {
+				v := shown[i]
 				row = append(row, txt(v.SPF), txt(v.DMARC), txt(v.SenderAuth))
 			} else {
 				row = append(row, txt(""), txt(""), txt(""))
@@ -201,6 +236,10 @@ func (d *reportDoc) controls() {
 		rows = append(rows, row)
 	}
 	d.table(table{header: true, rows: rows, cols: cols})
+	if left := len(p.Controls) - len(rows); left > 0 {
+		more.shown, more.left = len(rows), left
+		d.moreRows(more, "controls.limited")
+	}
 	d.matrixAuth = auth
 }
 

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -22,79 +23,103 @@ func location(f report.Finding) string {
 }
 
 func (d *reportDoc) remediation() {
-	r, x := d.r, d.index
-	var withFindings, clean []string
-	for _, v := range x.order {
-		if len(x.findings[v]) == 0 {
-			clean = append(clean, v)
-		} else {
-			withFindings = append(withFindings, v)
+	r := d.r
+	// One walk over the vendors in the table's order: the first
+	// remediationLimit vendors with findings are kept to be detailed, the
+	// findings of the others counted by kind, the vendors without findings
+	// named while there are few enough to list.
+	var (
+		detailed [][]report.Finding
+		names    []string
+		rest     kindTally
+		clean    []string
+		nClean   int
+	)
+	err := eachVendor(r, func(vendor string, domains []string) error {
+		fs, err := vendorFindings(r, vendor, domains)
+		if err != nil {
+			return err
 		}
-	}
-	detailed, rest := withFindings, []string(nil)
-	if d.remediationLimit >= 0 && len(withFindings) > d.remediationLimit {
-		detailed, rest = withFindings[:d.remediationLimit], withFindings[d.remediationLimit:]
+		switch {
+		case len(fs) == 0:
+			nClean++
+			if d.remediationLimit < 0 || len(clean) <= d.remediationLimit {
+				clean = append(clean, vendor)
+			}
+		case d.remediationLimit < 0 || len(detailed) < d.remediationLimit:
+			detailed = append(detailed, fs)
+			names = append(names, vendor)
+		default:
+			rest.add(fs)
+		}
+		return nil
+	})
+	if err != nil {
+		d.fail(err)
+		return
 	}
 	d.prosePara(sBody, "remediation.intro", d.data())
-	if len(rest) > 0 {
-		d.prosePara(sBody, "remediation.limited", d.data("Shown", len(detailed), "Left", len(rest)))
+	if rest.vendors > 0 {
+		d.prosePara(sBody, "remediation.limited", d.data("Shown", len(detailed), "Left", rest.vendors))
 	}
-	for _, k := range findingKinds(r, x, detailed) {
+	for _, k := range findingKinds(names, detailed) {
 		d.kind(k)
 	}
-	if len(rest) > 0 {
-		d.findingGroups(rest)
+	if rest.vendors > 0 {
+		d.findingGroups(&rest)
 	}
-	if len(clean) == 0 {
+	if nClean == 0 {
 		return
 	}
 	d.heading(sH2, d.text("remediation.clean_title", d.data()), 1)
-	if d.remediationLimit < 0 || len(clean) <= d.remediationLimit {
+	if d.remediationLimit < 0 || nClean <= d.remediationLimit {
 		d.bullets(sBody, clean)
 		return
 	}
-	d.prosePara(sBody, "remediation.clean_count", d.data("Count", len(clean)))
+	d.prosePara(sBody, "remediation.clean_count", d.data("Count", nClean))
 }
 
 // findingKind is one kind of finding (code, title, severity) with every
 // finding of that kind among a set of vendors and the vendors that have it.
 type findingKind struct {
 	findingGroup
-	// at holds indices into Report.Findings in the model's order.
-	at []int
+	// at holds the findings of the kind in the model's order.
+	at []report.Finding
 	// names are the vendors with the kind, in the vendor table's order.
 	names []string
 }
 
-// findingKinds groups the findings of vendors by kind, in the order of
-// groupFindings (most severe first, then the most widespread).
-func findingKinds(r *report.Report, x *vendorIndex, vendors []string) []findingKind {
-	groups := groupFindings(r, x, vendors)
+// findingKinds groups the findings of vendors (per vendor, in the vendor
+// table's order) by kind, in the order of groupFindings (most severe
+// first, then the most widespread).
+func findingKinds(vendors []string, per [][]report.Finding) []findingKind {
+	groups := groupFindings(per)
 	at := make(map[groupKey]int, len(groups))
 	out := make([]findingKind, len(groups))
 	for i, g := range groups {
 		at[groupKey{g.code, g.title, g.severity}] = i
 		out[i].findingGroup = g
 	}
-	seen := map[int]bool{}
+	seen := map[string]bool{}
 	// lastVendor is 1 + the position of the vendor a kind last named.
 	lastVendor := make([]int, len(out))
-	for n, v := range vendors {
-		for _, i := range x.findings[v] {
-			f := r.Findings[i]
+	for n, fs := range per {
+		for _, f := range fs {
 			k := at[groupKey{f.Code, f.Title, f.Severity}]
 			if lastVendor[k] != n+1 {
 				lastVendor[k] = n + 1
-				out[k].names = append(out[k].names, v)
+				out[k].names = append(out[k].names, vendors[n])
 			}
-			if !seen[i] {
-				seen[i] = true
-				out[k].at = append(out[k].at, i)
+			if !seen[f.ID] {
+				seen[f.ID] = true
+				out[k].at = append(out[k].at, f)
 			}
 		}
 	}
 	for i := range out {
-		slices.Sort(out[i].at)
+		slices.SortStableFunc(out[i].at, func(a, b report.Finding) int {
+			return cmp.Or(cmp.Compare(b.SeverityNum, a.SeverityNum), cmp.Compare(a.Domain, b.Domain))
+		})
 	}
 	return out
 }
@@ -103,7 +128,6 @@ func findingKinds(r *report.Report, x *vendorIndex, vendors []string) []findingK
 // have it, where each instance was seen and what was observed there, then
 // why it matters, what to change and the standards behind it.
 func (d *reportDoc) kind(k findingKind) {
-	r := d.r
 	// The severity chip and the vendors stay with the title: on its line
 	// when all fit there, else on a line of their own below it.
 	caption := d.text("remediation.kind_vendors", d.data("Count", len(k.names), "Vendors", strings.Join(k.names, ", "),
@@ -144,13 +168,13 @@ func (d *reportDoc) kind(k findingKind) {
 		}})
 	}
 	label := func(name string) cell { return txt(d.text("label."+name, nil)) }
-	first := r.Findings[k.at[0]]
+	first := k.at[0]
 	// Messages that differ only in the names of where they were seen
 	// (the same wording for each domain) are printed once, with the list
 	// of places; otherwise each place gets its row.
 	same := true
-	for _, i := range k.at[1:] {
-		if generic(r.Findings[i].Message, r.Findings[i]) != generic(first.Message, first) || r.Findings[i].Waived != "" || first.Waived != "" {
+	for _, f := range k.at[1:] {
+		if generic(f.Message, f) != generic(first.Message, first) || f.Waived != "" || first.Waived != "" {
 			same = false
 			break
 		}
@@ -160,16 +184,14 @@ func (d *reportDoc) kind(k findingKind) {
 	var kvs [][]cell
 	if same && len(k.at) > 1 {
 		places := make([]string, 0, len(k.at))
-		for _, i := range k.at {
-			fd := r.Findings[i]
+		for _, fd := range k.at {
 			places = append(places, location(fd)+" ("+strings.Join(fd.Vendors, ", ")+")")
 		}
 		kvs = append(kvs, []cell{label("where"), txt(strings.Join(places, "; "))},
 			[]cell{label("observed"), txt(d.text("remediation.observed_each", d.data("Observed", first.Message, "Where", location(first))))})
 	} else {
 		newLabel := d.text("label.new", nil)
-		for _, i := range k.at {
-			fd := r.Findings[i]
+		for _, fd := range k.at {
 			obs := txt(fd.Message)
 			if fd.New {
 				obs = cell{text: newLabel + ": " + fd.Message, color: accent}
@@ -191,8 +213,7 @@ func (d *reportDoc) kind(k findingKind) {
 		n                    int
 	}
 	var fixes []fix
-	for _, i := range k.at {
-		fd := r.Findings[i]
+	for _, fd := range k.at {
 		if fd.Remediation == "" {
 			continue
 		}
@@ -242,10 +263,10 @@ func generic(text string, f report.Finding) string {
 
 // findingGroups draws the table of the findings of the vendors the
 // remediation section does not detail, one row per kind of finding.
-func (d *reportDoc) findingGroups(vendors []string) {
-	d.heading(sH2, d.text("remediation.rest_title", d.data("Left", len(vendors))), 1)
-	d.prosePara(sBody, "remediation.rest_intro", d.data("Left", len(vendors)))
-	groups := groupFindings(d.r, d.index, vendors)
+func (d *reportDoc) findingGroups(rest *kindTally) {
+	d.heading(sH2, d.text("remediation.rest_title", d.data("Left", rest.vendors)), 1)
+	d.prosePara(sBody, "remediation.rest_intro", d.data("Left", rest.vendors))
+	groups := rest.groups()
 	rows := make([][]cell, 0, len(groups))
 	for _, g := range groups {
 		rows = append(rows, []cell{txt(g.title), txt(g.code),

@@ -19,12 +19,11 @@ type reportDoc struct {
 	*doc
 	frameworks []templates.Framework
 	logo       bool
-	// index holds each vendor's findings and vendor-table rows.
-	index *vendorIndex
 	// appendixLimit caps the domains of the evidence appendix,
-	// remediationLimit the vendors the remediation section details and
-	// changeLimit the rows of the changes table (< 0: no cap).
-	appendixLimit, remediationLimit, changeLimit int
+	// remediationLimit the vendors the remediation section details,
+	// changeLimit the rows of the changes table and vendorLimit the rows
+	// of each per-vendor table (< 0: no cap).
+	appendixLimit, remediationLimit, changeLimit, vendorLimit int
 	// uses holds who shares each address of the appendix and where its
 	// evidence was printed.
 	uses map[addrKey]*addrUse
@@ -37,6 +36,8 @@ type reportDoc struct {
 	// matrixAuth is set once the control matrix has shown each vendor
 	// row's SPF, DMARC, rating and profile status.
 	matrixAuth bool
+	// profilesShown caches profileNames (nil until read).
+	profilesShown *[]string
 	// tocPages is how many pages are reserved for the table of contents,
 	// tocFirst the first of them and tocY where its entries start.
 	tocPages, tocFirst int
@@ -408,13 +409,13 @@ const summaryChanges = 4
 // first, as the model says it (Report.VendorChanges): what a board member
 // reads instead of the change table's rows, never a finding code.
 func (d *reportDoc) vendorChanges() {
-	vc := d.r.VendorChanges
-	if d.r.Base == nil || len(vc) == 0 {
+	if d.r.Base == nil || d.r.VendorChangeCount() == 0 {
 		return
 	}
 	// The model orders them by weight; changes for the worse first, then
 	// improvements, then the rest (a vendor that stayed at its grade).
-	rank := func(c report.VendorChange) int {
+	// The first few of each kind are kept as they stream past.
+	rank := func(c *report.VendorChange) int {
 		switch {
 		case c.Bad:
 			return 0
@@ -423,15 +424,20 @@ func (d *reportDoc) vendorChanges() {
 		}
 		return 2
 	}
-	order := make([]report.VendorChange, len(vc))
-	copy(order, vc)
-	sort.SliceStable(order, func(a, b int) bool { return rank(order[a]) < rank(order[b]) })
-	shown := order[:min(len(order), summaryChanges)]
-	items := make([]string, 0, len(shown)+1)
-	for _, c := range shown {
-		items = append(items, c.Text)
+	var firsts [3][]string
+	total := 0
+	d.fail(d.r.EachVendorChange(func(c *report.VendorChange) error {
+		total++
+		if k := rank(c); len(firsts[k]) < summaryChanges {
+			firsts[k] = append(firsts[k], c.Text)
+		}
+		return nil
+	}))
+	var items []string
+	for _, k := range firsts {
+		items = append(items, k[:min(len(k), summaryChanges-len(items))]...)
 	}
-	if left := len(order) - len(shown); left > 0 {
+	if left := total - len(items); left > 0 {
 		items = append(items, d.text("summary.changes_more", d.data("Left", left)))
 	}
 	d.para(sSmallBold, d.text("summary.changes_title", d.data()))
@@ -684,25 +690,27 @@ func better(kind string) bool {
 
 func (d *reportDoc) changes() {
 	r := d.r
+	total := r.ChangeCount()
 	switch {
 	case r.Base == nil:
 		d.prosePara(sBody, "changes.first_run", d.data())
 		return
-	case len(r.Changes) == 0:
+	case total == 0:
 		d.prosePara(sBody, "changes.none", d.data())
 		return
 	}
 	d.prosePara(sBody, "changes.intro", d.data())
-	shown := r.Changes
-	if d.changeLimit >= 0 && len(shown) > d.changeLimit {
+	if d.changeLimit >= 0 && total > d.changeLimit {
 		// Changes come worst first, so the cap keeps the regressions.
-		shown = shown[:d.changeLimit]
-		d.prosePara(sBody, "changes.limited", d.data("Shown", len(shown), "Left", len(r.Changes)-len(shown),
-			"Total", len(r.Changes)))
+		d.prosePara(sBody, "changes.limited", d.data("Shown", d.changeLimit, "Left", total-d.changeLimit,
+			"Total", total))
 	}
 	worse, good, note := d.text("label.worse", nil), d.text("label.better", nil), d.text("label.note", nil)
-	rows := make([][]cell, 0, len(shown))
-	for _, c := range shown {
+	var rows [][]cell
+	d.fail(r.EachChange(func(c *report.Change) error {
+		if d.changeLimit >= 0 && len(rows) >= d.changeLimit {
+			return report.Stop
+		}
 		dir := cell{text: note, color: grey}
 		switch {
 		case c.Bad:
@@ -711,7 +719,8 @@ func (d *reportDoc) changes() {
 			dir = cell{text: good, color: goodGreen, bold: true}
 		}
 		rows = append(rows, []cell{dir, txt(strings.Join(c.Vendors, ", ")), txt(c.Domain), txt(c.Text)})
-	}
+		return nil
+	}))
 	d.table(table{header: true, rows: rows, cols: []column{
 		col(d.text("col.direction", nil), 0.1), col(d.text("col.vendor", nil), 0.2),
 		col(d.text("col.domain", nil), 0.22), col(d.text("col.change", nil), 0.48),
@@ -721,12 +730,16 @@ func (d *reportDoc) changes() {
 // ---- vendor table ----
 
 func (d *reportDoc) vendors() {
-	r := d.r
 	d.prosePara(sBody, "vendors.intro", d.data())
+	shown, more, err := d.riskiestRows()
+	if err != nil {
+		d.fail(err)
+		return
+	}
 	incomplete := false
 	var rows [][]cell
-	for _, i := range byTier(r.Vendors) {
-		v := r.Vendors[i]
+	for _, i := range byTier(shown) {
+		v := shown[i]
 		fill, fg := gradeColours(v.Grade)
 		g := v.Grade
 		if v.Incomplete {
@@ -770,11 +783,78 @@ func (d *reportDoc) vendors() {
 			col(d.text("col.top_finding", nil), 0.15), col(d.text("col.change", nil), 0.09),
 		}})
 	}
+	d.moreRows(more, "vendors.limited")
 	if incomplete {
 		d.para(sSmall, d.text("vendors.incomplete_note", d.data()))
 		d.gap(2)
 	}
 	d.problems()
+}
+
+// DefaultVendorRows is the default cap of the rows of each per-vendor
+// table (the vendor table, the control matrix, the sender-authentication
+// table): about twenty pages of the vendor table, which is read, where
+// the workbook is worked in.
+const DefaultVendorRows = 300
+
+// rowsLeft describes the vendor rows a capped table leaves out: how many,
+// how many of them regressed since the last run, and the worst grade
+// among them (riskiest first: the rows shown are the riskiest).
+type rowsLeft struct {
+	shown, left, regressed int
+	worst                  string
+}
+
+// riskiestRows returns the first vendorLimit rows of the vendor table
+// (every row when uncapped), riskiest first, and what the cap leaves out.
+// The walk stops at the first row left out that did not regress: the rows
+// come in risk order, so it is the worst of those that follow it.
+func (d *reportDoc) riskiestRows() ([]report.VendorRow, rowsLeft, error) {
+	var shown []report.VendorRow
+	more := rowsLeft{left: d.r.VendorCount()}
+	worst := math.MaxInt
+	err := d.r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
+		if d.vendorLimit < 0 || len(shown) < d.vendorLimit {
+			shown = append(shown, *v)
+			return nil
+		}
+		if rk := riskRank(v); rk < worst {
+			worst, more.worst = rk, v.Grade
+		}
+		if !v.Regressed {
+			return report.Stop
+		}
+		more.regressed++
+		return nil
+	})
+	more.shown = len(shown)
+	more.left -= len(shown)
+	return shown, more, err
+}
+
+// riskRank orders vendor rows by risk as the model's vendor table does
+// (report's riskLess, regressions aside): a grade's rank, a row not
+// audited right after F, N/A last.
+func riskRank(v *report.VendorRow) int {
+	switch {
+	case v.GradeRank > 0:
+		return v.GradeRank * 10
+	case v.Grade == string(grade.GradeNA):
+		return 1000
+	}
+	return 15
+}
+
+// moreRows says, under a capped per-vendor table, how many rows are left
+// out and how they are graded, and that the workbook and the JSON list
+// every row.
+func (d *reportDoc) moreRows(more rowsLeft, key string) {
+	if more.left <= 0 {
+		return
+	}
+	d.gap(1)
+	d.prosePara(sBody, key, d.data("Shown", more.shown, "Left", more.left, "Total", more.shown+more.left,
+		"Worst", more.worst, "Regressed", more.regressed))
 }
 
 // byTier orders the vendor rows by tier (the vendor list's number, most
