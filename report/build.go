@@ -42,7 +42,7 @@ const defaultExpiryWarn = 30
 // The report reads its domain views from store while it is rendered
 // (Report.EachDomain), so store must stay open until the renderers are
 // done, or the caller calls LoadDomains first.
-func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report, error) {
+func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (rep *Report, err error) {
 	if opt.Texts == nil {
 		t, err := templates.Default()
 		if err != nil {
@@ -98,10 +98,20 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 		return nil, err
 	}
 
+	// The rows go to a scratch spool, not to the report's slices; it is
+	// removed by Report.Close, or here when the build fails.
+	sp, err := newSpool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = sp.close()
+		}
+	}()
 	r := &Report{
 		SchemaVersion: SchemaVersion, GeneratedAt: now().UTC(), Tool: "mxaudit", ToolVersion: opt.ToolVersion,
-		Org: opt.Org, Run: runInfo(run),
-		Vendors: []VendorRow{}, Findings: []Finding{}, Changes: []Change{}, Problems: []Problem{},
+		Org: opt.Org, Run: runInfo(run), Problems: []Problem{},
 	}
 	if baseID != nil {
 		if b, err := store.GetRun(ctx, *baseID); err == nil {
@@ -109,7 +119,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			r.Base = &bi
 		}
 	}
-	b := &builder{r: r, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{},
+	b := &builder{r: r, sp: sp, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{},
 		digests: map[string]string{}}
 	if err := b.manifest(ctx, store, runID); err != nil {
 		return nil, err
@@ -125,26 +135,34 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 			return nil, err
 		}
 	}
-	b.changes(&diff)
+	if err := b.changes(ctx, &diff); err != nil {
+		return nil, err
+	}
 	// One domain's evidence in memory at a time: a 10,000-domain run would
 	// not fit otherwise. What the vendor table and the summary need is kept
 	// as facts; the domain views are read again when a renderer walks them.
-	if err := store.EachDomain(ctx, runID, b.domain); err != nil {
+	if err := store.EachDomain(ctx, runID, func(s db.StoredDomain) error { return b.domain(ctx, s) }); err != nil {
 		return nil, err
 	}
 	if err := b.carry(ctx, store, run, vendors, baseID); err != nil {
 		return nil, err
 	}
-	r.source = b.source(ctx, store, runID)
+	if err := b.refs(ctx); err != nil {
+		return nil, err
+	}
+	r.source = domainsFromSpool(ctx, store, runID, sp, opt, len(b.names))
 	if err := b.probes(ctx, store, runID); err != nil {
 		return nil, err
 	}
 	if err := b.programme(ctx, store, runID, vendors, r.GeneratedAt); err != nil {
 		return nil, err
 	}
-	b.sortFindings()
-	b.wordChanges(run, vendors, &diff)
-	b.vendorRows(vendors)
+	if err := b.wordChanges(ctx, run, vendors, &diff); err != nil {
+		return nil, err
+	}
+	if err := b.vendorRows(ctx, vendors); err != nil {
+		return nil, err
+	}
 	b.summary(vendors, &diff)
 	b.scope(vendors)
 	if err := b.trend(ctx, store, runID); err != nil {
@@ -155,6 +173,10 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (*Report
 	}
 	r.Summary.InputProblems = len(r.Problems)
 	b.methodology(run)
+	if err := sp.finish(ctx); err != nil {
+		return nil, err
+	}
+	r.rows = sp
 	return r, nil
 }
 
@@ -175,6 +197,7 @@ func runInfo(r db.Run) RunInfo {
 
 type builder struct {
 	r         *Report
+	sp        *spool
 	opt       Options
 	byDomain  map[string]*facts
 	names     []string // stored domains, in order
@@ -208,7 +231,7 @@ type builder struct {
 // wordChanges words the changes per vendor (Report.VendorChanges) and per
 // domain (VendorRow.ChangeText), with the causes weighed by the rules of
 // the run's policy.
-func (b *builder) wordChanges(run db.Run, vendors []db.VendorRow, diff *db.Diff) {
+func (b *builder) wordChanges(ctx context.Context, run db.Run, vendors []db.VendorRow, diff *db.Diff) error {
 	policy, ok := grade.PolicyByNameVersion(run.Policy, run.PolicyVersion)
 	if !ok {
 		policy = grade.Default()
@@ -217,11 +240,16 @@ func (b *builder) wordChanges(run db.Run, vendors []db.VendorRow, diff *db.Diff)
 	for d, f := range b.byDomain {
 		cur[d] = string(f.grade)
 	}
-	b.r.VendorChanges, b.changeText = vendorChanges(changeInputs{diff: diff, vendors: vendors, base: b.baseGrades,
+	var vcs []VendorChange
+	vcs, b.changeText = vendorChanges(changeInputs{diff: diff, vendors: vendors, base: b.baseGrades,
 		cur: cur, policy: policy, texts: b.opt.Texts})
-	if b.r.VendorChanges == nil {
-		b.r.VendorChanges = []VendorChange{}
+	for i := range vcs {
+		if err := b.sp.putBody(ctx, "vendor_changes", &vcs[i]); err != nil {
+			return err
+		}
 	}
+	b.sp.vendorChangesN = len(vcs)
+	return nil
 }
 
 // carry finds, for each domain of the list this run could not audit
@@ -268,7 +296,7 @@ func findingKey(domain, code, host, ip string) string {
 	return domain + "\x00" + code + "\x00" + host + "\x00" + ip
 }
 
-func (b *builder) changes(diff *db.Diff) {
+func (b *builder) changes(ctx context.Context, diff *db.Diff) error {
 	b.newFindings, b.gradeChange, b.regressed = map[string]bool{}, map[string]string{}, map[string]bool{}
 	for _, c := range diff.Changes {
 		bad := false
@@ -291,15 +319,13 @@ func (b *builder) changes(diff *db.Diff) {
 		if c.Kind == db.ChangeGradeDown || c.Kind == db.ChangeForcedLost {
 			b.regressed[c.Domain] = true
 		}
-		b.r.Changes = append(b.r.Changes, Change{Kind: c.Kind, Domain: c.Domain, Vendors: c.Vendors, Host: c.Host, IP: c.IP,
-			From: c.From, To: c.To, Text: ChangeText(c, b.opt.Texts), Bad: bad})
-	}
-	sort.SliceStable(b.r.Changes, func(i, j int) bool {
-		if b.r.Changes[i].Bad != b.r.Changes[j].Bad {
-			return b.r.Changes[i].Bad
+		// Bad first, then by domain, then as the diff lists them (changes_order).
+		if err := b.sp.putChange(ctx, 1, b.sp.seq+1, &Change{Kind: c.Kind, Domain: c.Domain, Vendors: c.Vendors, Host: c.Host, IP: c.IP,
+			From: c.From, To: c.To, Text: ChangeText(c, b.opt.Texts), Bad: bad}); err != nil {
+			return err
 		}
-		return b.r.Changes[i].Domain < b.r.Changes[j].Domain
-	})
+	}
+	return nil
 }
 
 // ChangeText says one change in plain words; a finding is named by the
@@ -409,11 +435,14 @@ type facts struct {
 // domain keeps what the summary, the vendor table and the findings need
 // of one stored domain: its worded findings and its facts. Its view is
 // made again when a renderer asks for it (view).
-func (b *builder) domain(s db.StoredDomain) error {
+func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
 	WordGrade(b.opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	for _, f := range g.Findings {
-		b.r.Findings = append(b.r.Findings, b.finding(s.Domain, f))
+		wf := b.finding(s.Domain, f)
+		if err := b.sp.putFinding(ctx, &wf); err != nil {
+			return err
+		}
 	}
 	fc := &facts{why: g.ForcedTLSReason, grade: g.Grade, incomplete: g.Incomplete, forced: g.ForcedTLS, portBlocked: g.PortBlocked, httpsBlocked: ev.HTTPSBlocked,
 		sts: stsState(ev), dane: domainDANE(ev), findings: countReal(g.Findings), expiry: earliestExpiry(ev),
@@ -442,30 +471,31 @@ func (b *builder) domain(s db.StoredDomain) error {
 	return nil
 }
 
-// view turns one stored domain into its view.
-func (b *builder) view(s db.StoredDomain) DomainView {
-	WordGrade(b.opt.Texts, s.Grade)
+// view turns one stored domain into its view; ref is what the spool
+// keeps of it (refs).
+func view(opt Options, s db.StoredDomain, ref domainRef) DomainView {
+	WordGrade(opt.Texts, s.Grade)
 	ev, g := s.Evidence, s.Grade
 	dv := DomainView{
-		Domain: s.Domain, Input: b.inputOf[s.Domain], Vendors: b.vendorsOf[s.Domain], Grade: string(g.Grade), Incomplete: g.Incomplete,
+		Domain: s.Domain, Input: ref.Input, Vendors: ref.Vendors, Grade: string(g.Grade), Incomplete: g.Incomplete,
 		ForcedTLS: string(g.ForcedTLS), ForcedReason: g.ForcedTLSReason, MXKind: string(ev.MX.Kind),
 		MXLookup: string(ev.MX.Lookup.Status), DNSSEC: string(ev.MX.Lookup.DNSSEC),
 		MTASTS: stsState(ev), MTASTSDetail: stsDetail(ev), TLSRPT: tlsrptState(ev), AuditedAt: ev.FinishedAt,
-		MX: []MXView{}, CarriedFrom: b.carried[s.Domain],
+		MX: []MXView{}, CarriedFrom: ref.Carried,
 	}
-	dv.Caps, dv.GradeExplanation = ExplainDomain(b.opt.Texts, *g)
+	dv.Caps, dv.GradeExplanation = ExplainDomain(opt.Texts, *g)
 	dv.Score = DomainScore(*g)
-	dv.EvidenceDigest = b.digests[s.Domain]
+	dv.EvidenceDigest = ref.Digest
 	dv.SPF, dv.DMARC, dv.DKIM = SPFViewOf(ev.SPF), DMARCViewOf(ev.DMARC), dkimViews(ev.DKIM)
 	dv.SenderAuth, dv.SenderAuthReason = senderAuthState(g)
-	dv.Frameworks = FrameworksShown(b.opt.Org, g.Frameworks)
+	dv.Frameworks = FrameworksShown(opt.Org, g.Frameworks)
 	if dv.Vendors == nil {
 		dv.Vendors = []string{}
 	}
 	for _, mg := range g.MX {
 		h := hostOf(ev, mg.Host)
 		mv := MXView{Host: mg.Host, Preference: mg.Preference, Grade: string(mg.Grade), DANE: daneState(h), Addresses: []AddressView{}}
-		mv.Caps, mv.GradeExplanation = ExplainMX(b.opt.Texts, mg)
+		mv.Caps, mv.GradeExplanation = ExplainMX(opt.Texts, mg)
 		if h != nil && h.TLSA != nil {
 			for _, t := range h.TLSA.Records {
 				mv.TLSA = append(mv.TLSA, fmt.Sprintf("%d %d %d %s", t.Usage, t.Selector, t.MatchingType, t.Data))
@@ -473,12 +503,25 @@ func (b *builder) view(s db.StoredDomain) DomainView {
 		}
 		for _, ag := range mg.Addresses {
 			av := addressView(h, ag, addressRef(s, h, ag.IP))
-			av.Deductions, av.Caps, av.GradeExplanation = ExplainAddress(b.opt.Texts, ag)
+			av.Deductions, av.Caps, av.GradeExplanation = ExplainAddress(opt.Texts, ag)
 			mv.Addresses = append(mv.Addresses, av)
 		}
 		dv.MX = append(dv.MX, mv)
 	}
 	return dv
+}
+
+// refs writes to the spool what each stored domain's view needs besides
+// its evidence (domainRef), so the views can be made again after the
+// builder is gone.
+func (b *builder) refs(ctx context.Context) error {
+	for _, n := range b.names {
+		ref := domainRef{Input: b.inputOf[n], Vendors: b.vendorsOf[n], Digest: b.digests[n], Carried: b.carried[n]}
+		if err := b.sp.putRef(ctx, n, &ref); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // probes serves the run's distinct probes from its stored address
@@ -506,38 +549,35 @@ func (b *builder) probes(ctx context.Context, store *db.DB, runID int64) error {
 	return nil
 }
 
-// source reads the views of the run's domains from the store on demand.
-func (b *builder) source(ctx context.Context, store *db.DB, runID int64) *domainSource {
+// domainsFromSpool reads the views of the run's domains from the store on
+// demand, with what the spool keeps of each (refs).
+func domainsFromSpool(ctx context.Context, store *db.DB, runID int64, sp *spool, opt Options, count int) *domainSource {
 	return &domainSource{
-		count: len(b.names),
+		count: count,
 		each: func(fn func(*DomainView) error) error {
 			return store.EachDomain(ctx, runID, func(s db.StoredDomain) error {
-				dv := b.view(s)
+				ref, _, err := sp.ref(ctx, s.Domain)
+				if err != nil {
+					return err
+				}
+				dv := view(opt, s, ref)
 				return fn(&dv)
 			})
 		},
 		named: func(name string) (*DomainView, bool, error) {
-			if _, ok := b.byDomain[name]; !ok {
-				return nil, false, nil
+			ref, ok, err := sp.ref(ctx, name)
+			if err != nil || !ok {
+				return nil, false, err
 			}
 			s, err := store.DomainResult(ctx, runID, name)
 			if err != nil {
 				return nil, false, err
 			}
-			dv := b.view(s)
+			dv := view(opt, s, ref)
 			return &dv, true, nil
 		},
+		release: sp.close,
 	}
-}
-
-func (b *builder) sortFindings() {
-	sort.SliceStable(b.r.Findings, func(i, j int) bool {
-		fi, fj := b.r.Findings[i], b.r.Findings[j]
-		if fi.SeverityNum != fj.SeverityNum {
-			return fi.SeverityNum > fj.SeverityNum
-		}
-		return fi.Domain < fj.Domain
-	})
 }
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
@@ -962,7 +1002,7 @@ func domainDANE(ev *evidence.Domain) string {
 	return order[best]
 }
 
-func (b *builder) vendorRows(vendors []db.VendorRow) {
+func (b *builder) vendorRows(ctx context.Context, vendors []db.VendorRow) error {
 	for _, v := range b.rows(vendors) {
 		f, ok := b.byDomain[v.Domain]
 		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, TierNumber: TierNumber(v.Tier),
@@ -971,7 +1011,9 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 		if !ok {
 			row.Grade, row.ForcedTLS, row.MTASTS, row.DANE = GradeNotAudited, "unknown", "not checked", "not checked"
 			row.SPF, row.DMARC, row.SenderAuth = "not checked", "not checked", "not checked"
-			b.r.Vendors = append(b.r.Vendors, row)
+			if err := b.sp.putVendor(ctx, &row); err != nil {
+				return err
+			}
 			continue
 		}
 		row.Grade, row.GradeRank, row.Incomplete, row.ForcedTLS = string(f.grade), f.grade.Rank(), f.incomplete, string(f.forced)
@@ -983,9 +1025,13 @@ func (b *builder) vendorRows(vendors []db.VendorRow) {
 			wf := b.finding(v.Domain, *f.top)
 			row.TopFinding, row.TopSeverity = wf.Title, wf.Severity
 		}
-		b.r.Vendors = append(b.r.Vendors, row)
+		if err := b.sp.putVendor(ctx, &row); err != nil {
+			return err
+		}
 	}
-	sort.SliceStable(b.r.Vendors, func(i, j int) bool { return riskLess(b.r.Vendors[i], b.r.Vendors[j]) })
+	// The spool orders them (riskLess) and keys the findings' deadline
+	// order by each domain's owner and tier.
+	return b.sp.owners(ctx)
 }
 
 // rows is the vendor list, or one row per stored domain for a run made
@@ -1011,8 +1057,14 @@ func riskLess(a, b VendorRow) bool {
 	if ra != rb {
 		return ra < rb
 	}
+	// Case-insensitively, then exactly, so vendors differing only in case
+	// still have an order (a strict weak order, which the spool's index
+	// reproduces).
+	if la, lb := strings.ToLower(a.Vendor), strings.ToLower(b.Vendor); la != lb {
+		return la < lb
+	}
 	if a.Vendor != b.Vendor {
-		return strings.ToLower(a.Vendor) < strings.ToLower(b.Vendor)
+		return a.Vendor < b.Vendor
 	}
 	return a.Domain < b.Domain
 }

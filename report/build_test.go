@@ -35,6 +35,9 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	if r.Base == nil || r.Run.ID != run2 || r.GeneratedAt != fixed {
 		t.Fatalf("run %+v base %+v", r.Run, r.Base)
 	}
@@ -170,6 +173,9 @@ func TestBuildVendorFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	rows := map[string]report.VendorRow{}
 	for _, v := range r.Vendors {
 		rows[v.Domain] = v
@@ -279,6 +285,9 @@ func TestBuildDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := r.LoadRows(); err != nil {
+			t.Fatal(err)
+		}
 		if r.Run.FinishedAt == nil || !r.GeneratedAt.Equal(*r.Run.FinishedAt) {
 			t.Fatalf("generated at %s, run finished %v", r.GeneratedAt, r.Run.FinishedAt)
 		}
@@ -311,6 +320,9 @@ func TestBuildScope(t *testing.T) {
 	defer store.Close()
 	r, err := report.Build(context.Background(), store, run2, report.Options{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadRows(); err != nil {
 		t.Fatal(err)
 	}
 	s := r.Summary
@@ -389,6 +401,9 @@ func checkTrend(t *testing.T, store *db.DB, run1, run2 int64, r2 *report.Report)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r1.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	if len(r1.Summary.Trend) != 1 {
 		t.Fatalf("trend of the first run: %+v", r1.Summary.Trend)
 	}
@@ -427,6 +442,9 @@ func TestRuleEffects(t *testing.T) {
 	defer store.Close()
 	r, err := report.Build(context.Background(), store, run2, report.Options{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadRows(); err != nil {
 		t.Fatal(err)
 	}
 	for _, rule := range r.Methodology.Rules {

@@ -10,6 +10,9 @@ type domainSource struct {
 	each func(fn func(*DomainView) error) error
 	// named reads one domain's view; ok is false when the run has no such domain.
 	named func(name string) (dv *DomainView, ok bool, err error)
+	// release, when set, frees what the source reads besides the store
+	// (the builder's spool); the report's rows may share it.
+	release func() error
 }
 
 // EachDomain calls fn with each domain's view, in domain order. A report
@@ -65,6 +68,10 @@ func (r *Report) LoadDomains() error {
 	}); err != nil {
 		return fmt.Errorf("load domain views: %w", err)
 	}
+	src := r.source
 	r.Domains, r.source, r.probes = out, nil, nil
+	if r.rows == nil && src.release != nil {
+		return src.release()
+	}
 	return nil
 }

@@ -130,6 +130,9 @@ func BenchmarkHistory(b *testing.B) {
 			if err != nil {
 				return err
 			}
+			if err := r.LoadRows(); err != nil {
+				b.Fatal(err)
+			}
 			return report.WriteJSON(io.Discard, r)
 		})
 	}

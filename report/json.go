@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,7 +103,8 @@ func WriteJSON(w io.Writer, r *Report) error {
 	jw.field("methodology", r.Methodology)
 	jw.field("manifest", r.Manifest)
 	if r.Programme != nil {
-		jw.field("programme", r.Programme)
+		jw.key("programme")
+		jw.programme(r)
 	}
 	jw.raw("\n}\n")
 	if jw.err == nil {
@@ -112,6 +114,51 @@ func WriteJSON(w io.Writer, r *Report) error {
 		return fmt.Errorf("write json: %w", jw.err)
 	}
 	return nil
+}
+
+// programme writes the programme object, its control matrix (one row per
+// vendor row) element by element through Report.EachControl: the same
+// bytes encoding/json gives the whole object.
+func (jw *jsonWriter) programme(r *Report) {
+	if r.rows == nil {
+		jw.value(r.Programme)
+		return
+	}
+	p := *r.Programme
+	p.Controls = []VendorControls{}
+	b, err := json.Marshal(&p)
+	if err != nil {
+		jw.err = err
+		return
+	}
+	// Outside strings a quote is never escaped, inside one always: the
+	// member is found exactly, once.
+	const member = `,"controls":[]`
+	at := bytes.Index(b, []byte(member))
+	if at < 0 {
+		jw.err = fmt.Errorf("programme: no controls member")
+		return
+	}
+	if jw.err == nil {
+		_, jw.err = jw.w.Write(escapeUnsafeRunes(b[:at]))
+	}
+	jw.raw(`,"controls":[`)
+	n := 0
+	err = r.EachControl(func(c *VendorControls) error {
+		if n > 0 {
+			jw.raw(",")
+		}
+		n++
+		jw.value(c)
+		return jw.err
+	})
+	if err != nil && jw.err == nil {
+		jw.err = err
+	}
+	jw.raw("]")
+	if jw.err == nil {
+		_, jw.err = jw.w.Write(escapeUnsafeRunes(b[at+len(member):]))
+	}
 }
 
 // jsonWriter writes a JSON object one member at a time, each member and

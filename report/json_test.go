@@ -332,9 +332,15 @@ func TestFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	r, err := Build(ctx, store, run2, Options{ToolVersion: "test", Now: func() time.Time { return generated }})
+	// Org frameworks: the programme has a control matrix, streamed from the spool.
+	r, err := Build(ctx, store, run2, Options{ToolVersion: "test", Now: func() time.Time { return generated },
+		Org: Org{Frameworks: []string{"HIPAA"}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.rows == nil || r.ControlCount() == 0 {
+		t.Fatalf("built report: spooled %v, %d control rows", r.rows != nil, r.ControlCount())
 	}
 	t.Run("json", func(t *testing.T) { testJSONFixture(t, r, run2) })
 }
@@ -447,6 +453,12 @@ func wholeReport(t *testing.T, r *Report) *Report {
 		r.EachVendorChange(func(c *VendorChange) error { whole.VendorChanges = append(whole.VendorChanges, *c); return nil }),
 		r.EachProbe(func(p *ProbeView) error { whole.Probes = append(whole.Probes, *p); return nil }),
 		whole.LoadDomains())
+	if r.Programme != nil {
+		p := *r.Programme
+		p.Controls = []VendorControls{}
+		err = errors.Join(err, r.EachControl(func(c *VendorControls) error { p.Controls = append(p.Controls, *c); return nil }))
+		whole.Programme = &p
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

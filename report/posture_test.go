@@ -27,6 +27,9 @@ func TestPostureInReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	dv, ok, err := r.DomainNamed("acme-health.example")
 	if err != nil || !ok {
 		t.Fatalf("acme-health.example: %v %v", ok, err)
@@ -104,12 +107,18 @@ func TestPostureInReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	dv, _, _ = r.DomainNamed("acme-health.example")
 	if len(dv.Frameworks) != 1 || dv.Frameworks[0].Name != grade.FrameworkNIST177 {
 		t.Errorf("profiles [NIST]: %+v", dv.Frameworks)
 	}
 	r, err = report.Build(context.Background(), store, run2, report.Options{Org: report.Org{Profiles: []string{}}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadRows(); err != nil {
 		t.Fatal(err)
 	}
 	dv, _, _ = r.DomainNamed("acme-health.example")

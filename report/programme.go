@@ -258,13 +258,12 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 
 	p := &Programme{AsOf: now, SLA: sla.String(), ExpiringDays: programme.DefaultExpiringDays,
 		Exceptions: []ExceptionView{}, Expiring: []ExceptionView{}, Conflicts: []ExceptionConflict{}, Resolved: []ResolvedFinding{},
-		Controls: []VendorControls{}, CertsBeforeNextRun: []CertWatch{}}
+		CertsBeforeNextRun: []CertWatch{}}
 	accepts := map[string]int{}
-	for i := range b.r.Findings {
-		f := &b.r.Findings[i]
+	err = b.sp.finishFindings(ctx, func(f *Finding) {
 		t, ok := res.Tracks[f.ID]
 		if !ok {
-			continue
+			return
 		}
 		f.Status = string(t.Status)
 		f.FirstSeen = &SeenAt{Run: t.FirstSeen.ID, At: t.FirstSeen.At}
@@ -274,7 +273,7 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 			f.Exception = &FindingException{ID: e.ID, Approver: e.Approver, Reason: e.Reason, Expires: e.ExpiresOn(), Ticket: e.Ticket}
 		}
 		if f.SeverityNum == 0 {
-			continue
+			return
 		}
 		if e := t.Exception; e != nil {
 			accepts[e.ID]++
@@ -290,6 +289,9 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		if t.Overdue {
 			p.Overdue++
 		}
+	})
+	if err != nil {
+		return err
 	}
 	for _, e := range exs {
 		p.Exceptions = append(p.Exceptions, exceptionView(e, now, accepts[e.ID]))
@@ -308,7 +310,7 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		p.Resolved = append(p.Resolved, ResolvedFinding{ID: grade.FindingID(s.Code, s.Domain, s.Host, s.IP), Vendors: vs,
 			Domain: s.Domain, Host: s.Host, IP: s.IP, Code: s.Code, Severity: s.Severity.String(), Status: string(programme.StatusResolved)})
 	}
-	for _, l := range res.Lapsed {
+	for i, l := range res.Lapsed {
 		e := l.Exception
 		how := "expired on " + e.ExpiresOn()
 		if l.Revoked {
@@ -316,7 +318,11 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		}
 		text := fmt.Sprintf("Exception %s by %s %s: %s is open again (%d %s)", e.ID, e.Approver, how, e.Scope(),
 			len(l.FindingIDs), plural(len(l.FindingIDs), "finding", "findings"))
-		b.r.Changes = append([]Change{{Kind: ExceptionChange, Domain: e.Domain, Vendors: b.vendorsOf[e.Domain], Text: text, Bad: true}}, b.r.Changes...)
+		// Each ended exception heads the changes, the last one first.
+		if err := b.sp.putChange(ctx, 0, -int64(i), &Change{Kind: ExceptionChange, Domain: e.Domain, Vendors: b.vendorsOf[e.Domain],
+			Text: text, Bad: true}); err != nil {
+			return err
+		}
 	}
 	// The control matrix per vendor row, and each domain's accepted-risk state.
 	b.riskAccepted = map[string]bool{}
@@ -337,7 +343,12 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		}
 		fws = append(fws, d.profiles...)
 		if len(fws) > 0 {
-			p.Controls = append(p.Controls, VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier, Frameworks: fws})
+			// One row per vendor row: spooled, served by EachControl.
+			if err := b.sp.putBody(ctx, "controls", &VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier,
+				Frameworks: fws}); err != nil {
+				return err
+			}
+			b.sp.controlsN++
 		}
 	}
 	p.CadenceDays = po.CadenceDays
@@ -411,30 +422,31 @@ func (f Finding) Accepted() bool { return f.Status == string(programme.StatusAcc
 // OpenFindings are the findings above info that are not accepted,
 // overdue first, then by owner, tier and severity: the order of the
 // "Open findings and deadlines" section and the tracker.
-func (r *Report) OpenFindings() []Finding {
-	owner, tier := r.ownersAndTiers()
+// They are all read into memory: a renderer of a large run walks
+// EachFinding(FindingQuery{Order: ByDeadline, Open: true}) instead.
+func (r *Report) OpenFindings() ([]Finding, error) {
 	var out []Finding
-	for _, f := range r.Findings {
-		if f.SeverityNum > 0 && !f.Accepted() {
-			out = append(out, f)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return deadlineLess(&out[i], &out[j], owner, tier) })
-	return out
+	err := r.EachFinding(FindingQuery{Order: ByDeadline, Open: true}, func(f *Finding) error {
+		out = append(out, *f)
+		return nil
+	})
+	return out, err
 }
 
-// AcceptedFindings are the findings accepted by an active exception.
-func (r *Report) AcceptedFindings() []Finding {
+// AcceptedFindings are the findings accepted by an active exception (all
+// read into memory; see OpenFindings).
+func (r *Report) AcceptedFindings() ([]Finding, error) {
 	var out []Finding
-	for _, f := range r.Findings {
-		if f.Accepted() {
-			out = append(out, f)
-		}
-	}
-	return out
+	err := r.EachFinding(FindingQuery{Accepted: true}, func(f *Finding) error {
+		out = append(out, *f)
+		return nil
+	})
+	return out, err
 }
 
-// OwnerOf and TierOf give a domain's owner and tier as the vendor table has them.
+// ownersAndTiers gives each domain's owner and tier as the vendor table
+// has them, for a report whose rows are in memory (a spooled report keys
+// its findings by them in its spool).
 func (r *Report) ownersAndTiers() (map[string]string, map[string]int) {
 	owner, tier := map[string]string{}, map[string]int{}
 	for _, v := range r.Vendors {
@@ -449,16 +461,13 @@ func (r *Report) ownersAndTiers() (map[string]string, map[string]int) {
 }
 
 // DomainOwnerTier is the owner and the tier label of a domain's first
-// vendor row, for the tracker; "" when the domain has no row (or its rows
-// could not be read: the tracker then shows the finding without them).
-func (r *Report) DomainOwnerTier(domain string) (owner, tier string) {
-	// Through the iterator, which a built report answers from its spool by
-	// the domain, not by a walk over every vendor row per finding.
-	_ = r.EachVendor(VendorQuery{Domain: domain}, func(v *VendorRow) error {
+// vendor row, for the tracker.
+func (r *Report) DomainOwnerTier(domain string) (owner, tier string, err error) {
+	err = r.EachVendor(VendorQuery{Domain: domain}, func(v *VendorRow) error {
 		owner, tier = v.Owner, v.Tier
 		return Stop
 	})
-	return owner, tier
+	return owner, tier, err
 }
 
 // AtRiskGrade reports whether a grade puts a vendor at risk (D or F).

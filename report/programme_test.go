@@ -119,6 +119,9 @@ func TestProgrammeAcceptedThenExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	f := findingByCode(r, grade.CodeSSLv3Enabled)
 	if f == nil || f.Status != "accepted" || f.Exception == nil || f.Exception.ID != "EX-1" || f.Exception.Approver != "Jane Roe" ||
 		f.Exception.Expires != "2027-02-15" || f.Exception.Ticket != "CHG-1" || f.Overdue {
@@ -162,6 +165,9 @@ func TestProgrammeAcceptedThenExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	f = findingByCode(r, grade.CodeSSLv3Enabled)
 	if f.Status != "reopened" || f.Exception != nil || !f.Overdue {
 		t.Errorf("after expiry = %+v; want reopened and overdue", f)
@@ -176,8 +182,8 @@ func TestProgrammeAcceptedThenExpired(t *testing.T) {
 	if st := r.Programme.Exceptions[0].State; st != "expired" || len(r.Programme.Expiring) != 0 {
 		t.Errorf("register state %s, expiring %v", st, r.Programme.Expiring)
 	}
-	if open := r.OpenFindings(); len(open) != 1 || open[0].Code != grade.CodeSSLv3Enabled {
-		t.Errorf("open findings, overdue first = %+v", open)
+	if open, err := r.OpenFindings(); err != nil || len(open) != 1 || open[0].Code != grade.CodeSSLv3Enabled {
+		t.Errorf("open findings, overdue first = %+v, %v", open, err)
 	}
 }
 
@@ -191,6 +197,9 @@ func TestProgrammeFileExceptionConflict(t *testing.T) {
 	r, err := report.Build(context.Background(), store, ids[1], report.Options{Now: func() time.Time { return now },
 		Programme: report.ProgrammeOptions{FileExceptions: file}})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadRows(); err != nil {
 		t.Fatal(err)
 	}
 	p := r.Programme
@@ -212,12 +221,18 @@ func TestLettersLeaveAcceptedOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	if ls := report.Letters(r); len(ls) != 0 {
 		t.Errorf("the only required change is accepted, yet letters = %+v", ls)
 	}
 	later := jan(1).AddDate(0, 2, 0)
 	r, err = report.Build(context.Background(), store, ids[2], report.Options{Now: func() time.Time { return later }})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadRows(); err != nil {
 		t.Fatal(err)
 	}
 	ls := report.Letters(r)

@@ -34,6 +34,9 @@ func TestReportConformsToSchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := r.LoadRows(); err != nil {
+			t.Fatal(err)
+		}
 		var buf bytes.Buffer
 		if err := report.WriteJSON(&buf, r); err != nil {
 			t.Fatal(err)

@@ -83,6 +83,8 @@ type rowSource interface {
 	changeCount() int
 	vendorChanges(fn func(*VendorChange) error) error
 	vendorChangeCount() int
+	controls(fn func(*VendorControls) error) error
+	controlCount() int
 	close() error
 }
 
@@ -208,11 +210,13 @@ func deadlineLess(a, b *Finding, owner map[string]string, tier map[string]int) b
 	if a.Overdue != b.Overdue {
 		return a.Overdue
 	}
-	if oa, ob := owner[a.Domain], owner[b.Domain]; oa != ob {
+	// Owners compare case-insensitively ("alice" is "Alice"): a strict
+	// weak order, which the spool's index reproduces.
+	if oa, ob := strings.ToLower(owner[a.Domain]), strings.ToLower(owner[b.Domain]); oa != ob {
 		if oa == "" || ob == "" {
 			return ob == ""
 		}
-		return strings.ToLower(oa) < strings.ToLower(ob)
+		return oa < ob
 	}
 	if ta, tb := tier[a.Domain], tier[b.Domain]; ta != tb {
 		if ta == 0 || tb == 0 {
@@ -266,15 +270,110 @@ func (r *Report) VendorChangeCount() int {
 	return len(r.VendorChanges)
 }
 
+// EachControl calls fn with the control matrix of each vendor row that
+// has one (Programme.Controls), in the vendor list's order.
+func (r *Report) EachControl(fn func(*VendorControls) error) error {
+	if r.rows != nil {
+		return stopped(r.rows.controls(fn))
+	}
+	if r.Programme == nil {
+		return nil
+	}
+	for i := range r.Programme.Controls {
+		if err := fn(&r.Programme.Controls[i]); err != nil {
+			return stopped(err)
+		}
+	}
+	return nil
+}
+
+// ControlCount is the number of vendor rows with a control matrix.
+func (r *Report) ControlCount() int {
+	if r.rows != nil {
+		return r.rows.controlCount()
+	}
+	if r.Programme == nil {
+		return 0
+	}
+	return len(r.Programme.Controls)
+}
+
+// LoadRows reads a built report's rows from its spool into its slices
+// (Vendors, Findings, Changes, VendorChanges, Programme.Controls), for
+// callers that want the whole report in memory: tests, programs that edit
+// a report before rendering it, and renderers not yet walking the
+// iterators. The spool is removed: the report is in memory only, as one
+// read from JSON. It is a no-op for a report
+// whose rows are in memory already.
+func (r *Report) LoadRows() error {
+	if r.rows == nil {
+		return nil
+	}
+	vendors := make([]VendorRow, 0, r.rows.vendorCount())
+	if err := r.rows.vendors(VendorQuery{}, func(v *VendorRow) error { vendors = append(vendors, *v); return nil }); err != nil {
+		return err
+	}
+	findings := []Finding{}
+	if err := r.rows.findings(FindingQuery{}, func(f *Finding) error { findings = append(findings, *f); return nil }); err != nil {
+		return err
+	}
+	changes := make([]Change, 0, r.rows.changeCount())
+	if err := r.rows.changes(func(c *Change) error { changes = append(changes, *c); return nil }); err != nil {
+		return err
+	}
+	vcs := make([]VendorChange, 0, r.rows.vendorChangeCount())
+	if err := r.rows.vendorChanges(func(c *VendorChange) error { vcs = append(vcs, *c); return nil }); err != nil {
+		return err
+	}
+	controls := make([]VendorControls, 0, r.rows.controlCount())
+	if err := r.rows.controls(func(c *VendorControls) error { controls = append(controls, *c); return nil }); err != nil {
+		return err
+	}
+	r.Vendors, r.Findings, r.Changes, r.VendorChanges = vendors, findings, changes, vcs
+	if r.Programme != nil {
+		r.Programme.Controls = controls
+	}
+	// The slices now serve the iterators: a caller's edits are seen by
+	// every renderer. The spool stays while the domain views need it.
+	rows := r.rows
+	r.rows = nil
+	if r.source == nil || r.source.release == nil {
+		return rows.close()
+	}
+	return nil
+}
+
+// LoadControls reads the control matrix of a built report from its spool
+// into Programme.Controls, for a renderer that still draws it from the
+// slice; the other rows stay in the spool. It is a no-op for a report
+// whose rows are in memory.
+func (r *Report) LoadControls() error {
+	if r.rows == nil || r.Programme == nil {
+		return nil
+	}
+	controls := make([]VendorControls, 0, r.rows.controlCount())
+	if err := r.rows.controls(func(c *VendorControls) error { controls = append(controls, *c); return nil }); err != nil {
+		return err
+	}
+	r.Programme.Controls = controls
+	return nil
+}
+
 // Close releases what a built report holds outside memory (its spool).
 // The iterators must not be called after it. Closing a report read from
 // JSON or made in memory does nothing.
 func (r *Report) Close() error {
-	if r.rows == nil {
-		return nil
+	var err error
+	if r.rows != nil {
+		err = r.rows.close()
+		r.rows = nil
 	}
-	err := r.rows.close()
-	r.rows = nil
+	if r.source != nil && r.source.release != nil {
+		if rerr := r.source.release(); err == nil {
+			err = rerr
+		}
+		r.source.release = nil
+	}
 	return err
 }
 

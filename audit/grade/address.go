@@ -254,14 +254,16 @@ func gradeAddress(in addressInput) AddressGrade {
 		c.waive(waivedByDANEEE(), WaivedDANEEE)
 	}
 	if dstate == daneInvalid {
-		reason := "no usable TLSA record matches the presented chain"
+		// "detail" is the matcher's account, "via" how the certificate
+		// that fails was obtained when it is not the default one.
+		args := map[string]string{"records": strings.Join(in.dane.usableLabels(), ", ")}
 		if r := daneMatch.Reason; r != "" {
-			reason = r
+			args["detail"] = r
 		}
 		if daneVia != "" {
-			reason = "the certificate served " + daneVia + ": " + reason
+			args["via"] = daneVia
 		}
-		c.add(CodeDANEInvalid, map[string]string{"reason": reason, "records": strings.Join(in.dane.usableLabels(), ", ")})
+		c.add(CodeDANEInvalid, args)
 	}
 
 	if inconclusive {

@@ -77,43 +77,44 @@ func daneHost(c *collector, h *evidence.Host) hostDANE {
 	}
 	if tlsaLookupFailed(t.Lookup) {
 		args := map[string]string{"status": string(t.Lookup.Status)}
-		reason := string(t.Lookup.Status)
 		switch {
 		case t.Lookup.DNSSEC == evidence.DNSSECBogus:
 			args["dnssec"] = string(t.Lookup.DNSSEC)
-			reason = "DNSSEC validation bogus"
 			if t.Lookup.DNSSECReason != "" {
-				reason += ": " + t.Lookup.DNSSECReason
+				args["dnssec_reason"] = t.Lookup.DNSSECReason
 			}
 		case t.Lookup.Error != "":
-			reason += ": " + t.Lookup.Error
+			args["error"] = t.Lookup.Error
 		}
-		args["reason"] = reason
 		c.add(CodeDANETLSALookupFailed, args)
 		return hostDANE{}
 	}
 	if len(t.Records) == 0 {
 		return hostDANE{}
 	}
-	var why, unusable []string
+	// The facts of why senders cannot use the records: "dnssec" insecure
+	// (senders ignore unsigned records), "unusable" each record with what
+	// makes it unusable for SMTP when none is usable.
+	args := map[string]string{}
 	if t.Lookup.DNSSEC == evidence.DNSSECInsecure {
-		why = append(why, "the TLSA records are not DNSSEC-signed (insecure), so senders ignore them")
+		args["dnssec"] = string(t.Lookup.DNSSEC)
 	}
+	var unusable []string
 	for _, r := range t.Records {
 		if u := tlsa.Unusable(r); u != "" {
 			unusable = append(unusable, shortTLSA(r)+": "+u)
 		}
 	}
 	if len(unusable) == len(t.Records) {
-		why = append(why, "no TLSA record is usable for SMTP ("+strings.Join(unusable, "; ")+")")
+		args["unusable"] = strings.Join(unusable, "; ")
 	}
-	if len(why) > 0 {
-		reason := strings.Join(why, "; ")
+	if len(args) > 0 {
 		labels := make([]string, len(t.Records))
 		for i, r := range t.Records {
 			labels[i] = shortTLSA(r)
 		}
-		c.add(CodeDANEUnusable, map[string]string{"reason": reason, "records": strings.Join(labels, ", ")})
+		args["records"] = strings.Join(labels, ", ")
+		c.add(CodeDANEUnusable, args)
 		return hostDANE{}
 	}
 	if t.Lookup.DNSSEC != evidence.DNSSECSecure {
@@ -151,10 +152,8 @@ func dnssecDomain(c *collector, mx evidence.MXLookup) {
 	switch l.DNSSEC {
 	case evidence.DNSSECBogus:
 		args := map[string]string{"lookup": "MX"}
-		reason := "the MX records fail DNSSEC validation (bogus)"
 		if l.DNSSECReason != "" {
 			args["reason"] = l.DNSSECReason
-			reason += ": " + l.DNSSECReason
 		}
 		c.add(CodeDNSSECBogus, args)
 	case evidence.DNSSECInsecure:

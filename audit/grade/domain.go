@@ -102,11 +102,13 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 	if untested := untestedVersions(d); len(untested) > 0 {
 		// A restricted scan cannot show the worst a server accepts: its
 		// grade is never presented as complete.
-		what := strings.Join(untested, ", ") + " and the weak suites only they carry were not tested"
+		// "sslv3" says whether SSLv3, the version the weakest suites live
+		// in, was left out: the templates word the consequence.
+		sslv3 := "tested"
 		if slices.Contains(untested, evidence.SSLv3) {
-			what = "SSLv3 and weak suites were not tested (" + strings.Join(untested, ", ") + ")"
+			sslv3 = "untested"
 		}
-		dc.add(CodeScanRestricted, map[string]string{"tested": strings.Join(d.VersionsTested, ", "), "untested": strings.Join(untested, ", "), "what": what})
+		dc.add(CodeScanRestricted, map[string]string{"tested": strings.Join(d.VersionsTested, ", "), "untested": strings.Join(untested, ", "), "sslv3": sslv3})
 		dg.Incomplete = true
 	}
 	tlsrptFindings(dc, d.TLSRPT, publishesPolicy(d))

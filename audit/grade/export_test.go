@@ -14,6 +14,13 @@ func SampleDomainsForTest() []*evidence.Domain {
 	}
 	extra := []func(d *evidence.Domain){
 		func(d *evidence.Domain) {
+			// A second certificate the TLSA records do not cover
+			// (DANE_INVALID's "via").
+			rec := tlsaRec(3, 1, "ab")
+			withDANE(d, daneMatch(1, rec), rec)
+			otherCert(d, "ECDSA key, in TLSv1.2 hellos", func(c *evidence.CertCheck) { c.DANE = daneMatch(1) })
+		},
+		func(d *evidence.Domain) {
 			bad := evidence.VulnCheck{Status: evidence.VulnVulnerable, Detail: "seen in a test", Version: evidence.TLS12}
 			addr1(d).Probe.Vulns = &evidence.Vulns{STARTTLSInjection: bad, Heartbleed: bad, CCSInjection: bad, ROBOT: bad,
 				SecureRenegotiation: bad, ClientRenegotiation: bad, Compression: bad}

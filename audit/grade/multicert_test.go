@@ -51,7 +51,7 @@ func TestOtherCertificates(t *testing.T) {
 		otherCert(d, "ECDSA key, in TLSv1.2 hellos", func(c *evidence.CertCheck) { c.DANE = daneMatch(1) })
 		g := GradeDomain(d, policyWithVulns())
 		f := findingOf(g.Findings, CodeDANEInvalid)
-		if f == nil || !strings.Contains(f.Args["reason"], "ECDSA key") {
+		if f == nil || !strings.Contains(message(t, *f), "the certificate served ECDSA key, in TLSv1.2 hellos: ") {
 			t.Fatalf("DANE_INVALID = %+v (findings %v)", f, codes(g.Findings))
 		}
 		if g.Grade != GradeF {

@@ -19,10 +19,10 @@ var params = map[string][]string{
 	"CERT_WEAK_SIGNATURE_MD5":       {"domain", "host", "ip", "signature"},
 	"CERT_WEAK_SIGNATURE_SHA1":      {"domain", "host", "ip", "signature"},
 	"CLIENT_CIPHER_ORDER":           {"domain", "host", "ip", "versions"},
-	"DANE_INVALID":                  {"domain", "host", "ip", "reason", "records"},
+	"DANE_INVALID":                  {"detail", "domain", "host", "ip", "records", "via"},
 	"DANE_NO_ROLLOVER":              {"count", "domain", "host", "records"},
-	"DANE_TLSA_LOOKUP_FAILED":       {"dnssec", "domain", "host", "reason", "status"},
-	"DANE_UNUSABLE":                 {"domain", "host", "reason", "records"},
+	"DANE_TLSA_LOOKUP_FAILED":       {"dnssec", "dnssec_reason", "domain", "error", "host", "status"},
+	"DANE_UNUSABLE":                 {"dnssec", "domain", "host", "records", "unusable"},
 	"DATA_AFTER_STARTTLS":           {"bytes", "domain", "hex", "host", "ip"},
 	"DKIM_KEY_INVALID":              {"domain", "name", "reason", "selector"},
 	"DKIM_KEY_MISSING":              {"domain", "name", "selector"},
@@ -73,7 +73,7 @@ var params = map[string][]string{
 	"NULL_MX_CONFLICT":              {"domain", "records"},
 	"PORT25_BLOCKED":                {"domain"},
 	"PROTOCOL_ANOMALY":              {"anomalies", "domain", "host", "ip"},
-	"SCAN_RESTRICTED":               {"domain", "tested", "untested", "what"},
+	"SCAN_RESTRICTED":               {"domain", "sslv3", "tested", "untested"},
 	"SPF_MISSING":                   {"domain", "name", "publish", "reason"},
 	"SPF_NEUTRAL_ALL":               {"all", "domain", "name", "publish", "record"},
 	"SPF_NONSENDING_NOT_STRICT":     {"all", "domain", "name", "publish", "record"},
@@ -107,12 +107,19 @@ var params = map[string][]string{
 // carry, which the wording still reads so that those runs render as they
 // did: NO_MX's "reason" ("MX lookup NXDOMAIN") became "status",
 // CERT_UNTRUSTED's "reason" became "cause" and "error", STARTTLS_FAILED's
-// "reason" became "cause" with "reply_code", "reply", "attempts", "error".
+// "reason" became "cause" with "reply_code", "reply", "attempts", "error";
+// the DANE findings' "reason" became "detail" and "via" (DANE_INVALID),
+// "dnssec", "dnssec_reason" and "error" (DANE_TLSA_LOOKUP_FAILED), "dnssec"
+// and "unusable" (DANE_UNUSABLE); SCAN_RESTRICTED's "what" became "sslv3".
 var legacyParams = map[string][]string{
-	CodeNoMX:           {"reason"},
-	CodeCertUntrusted:  {"reason"},
-	CodeSTARTTLSFailed: {"reason"},
-	CodeInconclusive:   {"reason"},
+	CodeNoMX:                 {"reason"},
+	CodeCertUntrusted:        {"reason"},
+	CodeSTARTTLSFailed:       {"reason"},
+	CodeInconclusive:         {"reason"},
+	CodeDANEInvalid:          {"reason"},
+	CodeDANETLSALookupFailed: {"reason"},
+	CodeDANEUnusable:         {"reason"},
+	CodeScanRestricted:       {"what"},
 }
 
 // LegacyParams lists the arguments of code that only stored findings of an

@@ -2,6 +2,7 @@ package grade
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mxaudit/mxaudit/audit/dane/tlsa"
@@ -26,6 +27,8 @@ type policyCase struct {
 	domain Grade
 	// args are checked exactly, besides domain, host and ip.
 	args map[string]string
+	// says is part of the finding's message, when the case says.
+	says string
 	// incomplete is the domain grade's Incomplete.
 	incomplete bool
 }
@@ -224,16 +227,17 @@ func policyCases() []policyCase {
 		{name: "dane chain matches no record", mutate: func(d *evidence.Domain) {
 			withDANE(d, &evidence.DANEMatch{Usable: 1, Reason: daneNoMatch}, ab)
 		}, wantCodes: []string{CodeDANEInvalid}, code: CodeDANEInvalid, host: mx1, ip: ip1, severity: Critical, score: 100,
-			grade: GradeF, domain: GradeF, args: map[string]string{"reason": daneNoMatch, "records": abLabel}},
+			grade: GradeF, domain: GradeF, args: map[string]string{"detail": daneNoMatch, "records": abLabel}, says: ": " + daneNoMatch + "."},
 		{name: "dane records in an unsigned zone", mutate: func(d *evidence.Domain) {
 			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECInsecure, ab)
 			addr1(d).DANE = daneMatch(1, ab)
 		}, wantCodes: []string{CodeDANEUnusable}, code: CodeDANEUnusable, host: mx1, severity: Medium, deduction: 10, score: 90,
-			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": reasonNotSigned, "records": tlsaShortAB}},
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"dnssec": "insecure", "records": tlsaShortAB}, says: ": " + reasonNotSigned + "."},
 		{name: "dane records with PKIX usages only", mutate: func(d *evidence.Domain) {
 			withDANE(d, &evidence.DANEMatch{Reason: "no TLSA record is usable for SMTP"}, tlsaRec(1, 1, "ab"))
 		}, wantCodes: []string{CodeDANEUnusable}, code: CodeDANEUnusable, host: mx1, severity: Medium, deduction: 10, score: 90,
-			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": reasonPKIXOnly, "records": "1 1 1 abababababababab…"}},
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"unusable": "1 1 1 abababababababab…: usage 1 (PKIX) is unusable for SMTP", "records": "1 1 1 abababababababab…"},
+			says: ": " + reasonPKIXOnly + "."},
 		{name: "dane valid without a rollover record", mutate: func(d *evidence.Domain) {
 			withDANE(d, daneMatch(1, ab), ab)
 		}, wantCodes: []string{CodeDANENoRollover}, code: CodeDANENoRollover, host: mx1, severity: Low, score: 100, grade: GradeAPlus,
@@ -242,12 +246,13 @@ func policyCases() []policyCase {
 			d.Hosts[0].TLSA = &evidence.TLSALookup{Lookup: evidence.Lookup{Name: "_25._tcp." + mx1, Type: "TLSA", Status: evidence.DNSServFail}}
 		}, wantCodes: []string{CodeDANETLSALookupFailed}, code: CodeDANETLSALookupFailed, host: mx1, severity: High, deduction: 35,
 			score: 65, grade: GradeC, domain: GradeC,
-			args: map[string]string{"status": "servfail", "reason": "servfail"}},
+			args: map[string]string{"status": "servfail"}, says: " (servfail). DANE-validating senders treat mx1.example.com as unreachable."},
 		{name: "tlsa lookup timed out", mutate: func(d *evidence.Domain) {
 			d.Hosts[0].TLSA = &evidence.TLSALookup{Lookup: evidence.Lookup{Status: evidence.DNSTimeout, Error: "no answer after 3 tries"}}
 		}, wantCodes: []string{CodeDANETLSALookupFailed}, code: CodeDANETLSALookupFailed, host: mx1, severity: High, deduction: 35,
 			score: 65, grade: GradeC, domain: GradeC,
-			args: map[string]string{"status": "timeout", "reason": "timeout: no answer after 3 tries"}},
+			args: map[string]string{"status": "timeout", "error": "no answer after 3 tries"},
+			says: " (timeout: no answer after 3 tries). DANE-validating senders treat mx1.example.com as unreachable."},
 		{name: "tlsa answer bogus", mutate: func(d *evidence.Domain) {
 			d.Hosts[0].TLSA = tlsaLookup(evidence.DNSSECBogus, ab)
 			d.Hosts[0].TLSA.Lookup.DNSSECReason = "RRSIG expired"
@@ -318,7 +323,9 @@ func TestPolicyFindings(t *testing.T) {
 			if f.Reason != "" {
 				t.Errorf("the grader wrote a sentence: %q", f.Reason)
 			}
-			message(t, f)
+			if m := message(t, f); !strings.Contains(m, tt.says) {
+				t.Errorf("%s says %q, want it to say %q", f.Code, m, tt.says)
+			}
 			if tt.ip != "" && !slices.ContainsFunc(a.Findings, func(af Finding) bool { return af.Code == tt.code }) {
 				t.Errorf("address findings %q lack %s", codes(a.Findings), tt.code)
 			}

@@ -114,20 +114,33 @@ type noticeFinding struct {
 	Due     time.Time `json:"due"`
 }
 
-func newNotice(r *report.Report, files []string) notice {
+func newNotice(r *report.Report, files []string) (notice, error) {
 	n := notice{Tool: "mxaudit " + r.ToolVersion, Run: r.Run, GeneratedAt: r.GeneratedAt, Vendors: r.Summary.Vendors,
 		Grades: r.Summary.VendorGrades, Regressions: r.Summary.Regressions, Open: r.Summary.OpenFindings,
 		Overdue: r.Summary.OverdueFindings, Accepted: r.Summary.AcceptedFindings, Changes: []string{}, OverdueList: []noticeFinding{},
 		Expiring: []report.ExceptionView{}, Reports: []string{}}
-	for _, c := range r.Changes {
+	err := r.EachChange(func(c *report.Change) error {
 		if c.Bad {
 			n.Changes = append(n.Changes, report.Clean(strings.Join(c.Vendors, ", ")+" "+c.Domain+": "+c.Text))
 		}
+		return nil
+	})
+	if err != nil {
+		return n, err
 	}
-	for _, f := range r.OpenFindings() {
-		if f.Overdue && f.Due != nil && len(n.OverdueList) < overdueListed {
+	// Overdue findings come first in the deadline order: the walk stops
+	// at the last one listed.
+	err = r.EachFinding(report.FindingQuery{Order: report.ByDeadline, Open: true}, func(f *report.Finding) error {
+		if !f.Overdue || len(n.OverdueList) >= overdueListed {
+			return report.Stop
+		}
+		if f.Due != nil {
 			n.OverdueList = append(n.OverdueList, noticeFinding{ID: f.ID, Vendors: f.Vendors, Domain: f.Domain, Code: f.Code, Due: *f.Due})
 		}
+		return nil
+	})
+	if err != nil {
+		return n, err
 	}
 	if r.Programme != nil {
 		n.Expiring = r.Programme.Expiring
@@ -135,7 +148,7 @@ func newNotice(r *report.Report, files []string) notice {
 	for _, f := range files {
 		n.Reports = append(n.Reports, filepath.Base(f))
 	}
-	return n
+	return n, nil
 }
 
 // text is the plain-text summary a mail carries.
@@ -176,7 +189,10 @@ func (n notice) text() string {
 // deliver sends the run's summary by mail (with the PDF) and to the
 // webhook. Both are tried; the errors of those that failed are joined.
 func (d *delivery) deliver(ctx context.Context, r *report.Report, files []string) error {
-	n := newNotice(r, files)
+	n, err := newNotice(r, files)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	if len(d.mailTo) > 0 {
 		if err := d.sendMail(ctx, n, files); err != nil {

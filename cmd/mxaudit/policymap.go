@@ -72,6 +72,7 @@ func policyMapAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	write := func(w io.Writer) error { return policymap.WritePolicyMap(w, r, format) }
 	if p := c.String("out"); p != "" && p != "-" {
 		if err := report.WriteFileAtomic(p, write); err != nil {

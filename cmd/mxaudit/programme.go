@@ -346,6 +346,7 @@ func lettersOfRun(ctx context.Context, store *db.DB, runID int64, at time.Time) 
 	if err != nil {
 		return nil, runtimeErr(err)
 	}
+	defer r.Close()
 	return report.Letters(r), nil
 }
 

@@ -367,6 +367,9 @@ func deliverRun(c *cli.Context, store *db.DB, runID int64, d *deliverySetup, fil
 	r, err := buildReport(c.Context, store, runID, d.settings)
 	if err == nil {
 		err = d.deliver(c.Context, r, files)
+		if cerr := r.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err == nil {
 		if !c.Bool("quiet") {

@@ -75,13 +75,22 @@ func runMain(m *testing.M) int {
 		err = fx.first.LoadDomains()
 	}
 	if err == nil {
+		err = fx.first.LoadRows()
+	}
+	if err == nil {
 		fx.second, err = report.Build(ctx, store, run2, opt)
 	}
 	if err == nil {
 		err = fx.second.LoadDomains()
 	}
 	if err == nil {
+		err = fx.second.LoadRows()
+	}
+	if err == nil {
 		fx.streamed, err = report.Build(ctx, store, run2, opt)
+	}
+	if err == nil {
+		err = fx.streamed.LoadRows()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "build report:", err)

@@ -387,6 +387,9 @@ func TestPolicyMapFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.LoadRows(); err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	if err := WritePolicyMap(&buf, r, PolicyPostfix); err != nil {
 		t.Fatal(err)

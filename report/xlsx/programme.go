@@ -118,7 +118,10 @@ func trackerRows(r *report.Report, emit emitFunc) error {
 
 // trackerRow is one finding's row of the tracker.
 func trackerRow(r *report.Report, f *report.Finding, emit emitFunc) error {
-	owner, tier := r.DomainOwnerTier(f.Domain)
+	owner, tier, err := r.DomainOwnerTier(f.Domain)
+	if err != nil {
+		return err
+	}
 	var first *time.Time
 	if f.FirstSeen != nil {
 		t := f.FirstSeen.At
@@ -150,7 +153,7 @@ func controlRows(r *report.Report, emit emitFunc) error {
 	if r.Programme == nil {
 		return nil
 	}
-	for _, vc := range r.Programme.Controls {
+	return r.EachControl(func(vc *report.VendorControls) error {
 		for _, fw := range vc.Frameworks {
 			for _, c := range fw.Controls {
 				if err := emit(vc.Vendor, vc.Domain, vc.Owner, vc.Tier, fw.Name, c.Title, string(fw.Status), c.Reason); err != nil {
@@ -158,6 +161,6 @@ func controlRows(r *report.Report, emit emitFunc) error {
 				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

@@ -85,6 +85,9 @@ func buildFixtures() ([]*rendered, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", run.name, err)
 		}
+		if err := r.LoadRows(); err != nil {
+			return nil, err
+		}
 		// Rendered as mxaudit renders it, reading each domain from the
 		// database; the tests then check the cells against every view.
 		fx, err := render(run.name, r, maxDataRows)

@@ -69,6 +69,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer r.Close()
+	if err := r.LoadRows(); err != nil { // until the PDF walks the iterators
+		return err
+	}
 	file := filepath.Join(*out, "report.pdf")
 	if err := report.WriteFileAtomic(file, func(w io.Writer) error { return pdf.Write(w, r, pdf.Options{}) }); err != nil {
 		return err
