@@ -226,6 +226,8 @@ type builder struct {
 	// findings (findingText, intern).
 	texts map[string]templates.Text
 	strs  map[string]string
+	// profiles counts the failing profile controls, domain by domain.
+	profiles profileTally
 }
 
 // wordChanges words the changes per vendor (Report.VendorChanges) and per
@@ -467,6 +469,7 @@ func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
 	}
 	b.byDomain[s.Domain] = fc
 	b.names = append(b.names, s.Domain)
+	b.profiles.add(s.Domain, FrameworksShown(b.opt.Org, g.Frameworks))
 	b.progCollect(s)
 	return nil
 }
@@ -1123,6 +1126,7 @@ func earliestExpiry(ev *evidence.Domain) *time.Time {
 func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 	s := &b.r.Summary
 	s.Domains = len(b.names)
+	s.ProfileControls = b.profiles.controls()
 	s.ExpiryWarnDays = b.opt.ExpiryWarnDays
 	domainGrades := map[string]int{}
 	hosts, addrs := map[string]bool{}, map[string]bool{}

@@ -211,6 +211,13 @@ type Summary struct {
 	// most db.TrendRuns), oldest first, ending with this run: runs with
 	// the same list name, completed, not made by regrade (db.TrendRunIDs).
 	Trend []TrendPoint `json:"trend"`
+	// ProfileControls are the sender-authentication profile controls that
+	// fail or could not be judged on some domains, each with what was
+	// observed and where (bounded: MaxProfileObservations observations of
+	// MaxObservationDomains domains each), counted once while the report
+	// is built so that no renderer reads every domain for them. Absent
+	// from a report written before it: ProfileControlsOf counts them then.
+	ProfileControls []ProfileControl `json:"profile_controls,omitempty"`
 }
 
 // TrendPoint is one run of the summary's trend, counted by the rules of

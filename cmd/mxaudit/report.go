@@ -92,7 +92,7 @@ func reportFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "format", Usage: "comma-separated report `FORMATS`: " + strings.Join(config.AllFormats(), ",") + " (default: the config file's formats, else all)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "`DIR` to write reports to (default: the config file's output_dir, else \"" + defaultReportDir + "\" beside the database)"},
-		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir, the PDF's caps (pdf_appendix_domains, pdf_remediation_vendors, pdf_change_rows)"},
+		&cli.StringFlag{Name: "config", Usage: "organisation configuration `FILE` (YAML): name, title, logo, contact, policy label, frameworks, letters' deadline, output_dir, the PDF's caps (pdf_appendix_domains, pdf_remediation_vendors, pdf_change_rows, pdf_vendor_rows)"},
 		&cli.BoolFlag{Name: "letters", Usage: "also write one PDF letter per vendor with findings, under letters/"},
 		&cli.StringFlag{Name: "sign-key", Usage: "Ed25519 private key `FILE` (mxaudit keygen): sign the run's manifest, written beside the reports as mxaudit-run<ID>-manifest.json.sig"},
 		&cli.StringFlag{Name: "exceptions", Usage: "accepted-risk exceptions kept as YAML `FILE` (e.g. in version control), applied with the recorded ones; conflicts are reported, never merged"},

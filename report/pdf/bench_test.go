@@ -16,7 +16,7 @@ const benchDomains = 10000
 // fixture domain, vendor row, finding and change copied under numbered
 // vendor and domain names, as a 10,000-domain run would hold them. Vendor
 // rows, findings and changes keep the fixture's order (risk, severity,
-// bad first) across the copies.
+// bad first) across the copies, the control matrix the vendor list's.
 func scaled(base *report.Report, n int) *report.Report {
 	r := *base
 	copies := (n + len(base.Domains) - 1) / len(base.Domains)
@@ -45,6 +45,18 @@ func scaled(base *report.Report, n int) *report.Report {
 			w.Vendor, w.Domain = vendors(i, []string{v.Vendor})[0], domain(i, v.Domain)
 			r.Vendors = append(r.Vendors, w)
 		}
+	}
+	if base.Programme != nil {
+		p := *base.Programme
+		p.Controls = nil
+		for _, c := range base.Programme.Controls {
+			for i := 0; i < copies; i++ {
+				w := c
+				w.Vendor, w.Domain = vendors(i, []string{c.Vendor})[0], domain(i, c.Domain)
+				p.Controls = append(p.Controls, w)
+			}
+		}
+		r.Programme = &p
 	}
 	for _, f := range base.Findings {
 		for i := 0; i < copies; i++ {

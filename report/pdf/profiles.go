@@ -1,19 +1,12 @@
 package pdf
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/report"
 )
-
-// maxFailingControls bounds the failing controls listed in full.
-const maxFailingControls = 200
-
-// maxControlDomains bounds the domains one row of the failing controls names.
-const maxControlDomains = 40
 
 // profiles draws the sender-authentication section: per vendor domain its
 // SPF and DMARC state, its rating and the status of each profile shown
@@ -34,79 +27,34 @@ func (d *reportDoc) profiles() {
 		d.profileTable(names)
 	}
 	// One row per profile, control and result; in it, each distinct
-	// observation once, with every domain where it was made.
-	type seen struct {
-		reason  string
-		domains []string
-		more    int
+	// observation once, with the domains where it was made: counted by
+	// the model as the report was built.
+	groups, err := report.ProfileControlsOf(r)
+	if err != nil {
+		d.fail(err)
+		return
 	}
-	type group struct {
-		profile, control int
-		fw, title        string
-		status           string
-		seen             []*seen
-	}
-	var groups []*group
-	at := map[[3]string]*group{}
-	more := 0
-	_ = r.EachDomain(func(dv *report.DomainView) error {
-		for _, fw := range dv.Frameworks {
-			pi := slices.Index(grade.SenderProfiles(), fw.Name)
-			if pi < 0 {
-				continue
-			}
-			for ci, c := range fw.Controls {
-				if c.Status != grade.ControlFail && c.Status != grade.ControlIncomplete {
-					continue
-				}
-				k := [3]string{fw.Name, c.Title, string(c.Status)}
-				g := at[k]
-				if g == nil {
-					g = &group{profile: pi, control: ci, fw: fw.Name, title: c.Title, status: string(c.Status)}
-					at[k] = g
-					groups = append(groups, g)
-				}
-				i := slices.IndexFunc(g.seen, func(s *seen) bool { return s.reason == c.Reason })
-				if i < 0 {
-					if len(g.seen) >= maxFailingControls {
-						more++
-						continue
-					}
-					g.seen = append(g.seen, &seen{reason: c.Reason})
-					i = len(g.seen) - 1
-				}
-				if sn := g.seen[i]; len(sn.domains) < maxControlDomains {
-					sn.domains = append(sn.domains, dv.Domain)
-				} else {
-					sn.more++
-				}
-			}
-		}
-		return nil
-	})
 	if len(groups) == 0 {
 		return
 	}
-	slices.SortStableFunc(groups, func(a, b *group) int {
-		return cmp.Or(cmp.Compare(a.profile, b.profile), cmp.Compare(a.control, b.control), cmp.Compare(a.title, b.title),
-			cmp.Compare(a.status, b.status))
-	})
 	d.prosePara(sBody, "profiles.failing", d.data())
 	var rows [][]cell
+	more := 0
 	for _, g := range groups {
 		var lines []string
-		for _, sn := range g.seen {
-			doms := strings.Join(sn.domains, ", ")
-			if sn.more > 0 {
-				doms += " " + d.text("profiles.more_domains", d.data("Left", sn.more))
+		for _, sn := range g.Observed {
+			doms := strings.Join(sn.Domains, ", ")
+			if sn.MoreDomains > 0 {
+				doms += " " + d.text("profiles.more_domains", d.data("Left", sn.MoreDomains))
 			}
-			line := d.text("profiles.observed_at", d.data("Observed", sn.reason, "Domains", doms))
-			if len(g.seen) > 1 {
+			line := d.text("profiles.observed_at", d.data("Observed", sn.Reason, "Domains", doms))
+			if len(g.Observed) > 1 {
 				line = "• " + line
 			}
 			lines = append(lines, line)
 		}
-		rows = append(rows, []cell{txt(g.fw + ": " + g.title), profileCell(d, g.status), {lines: lines}})
+		more += g.MoreObserved
+		rows = append(rows, []cell{txt(g.Profile + ": " + g.Control), profileCell(d, g.Status), {lines: lines}})
 	}
 	d.table(table{header: true, rows: rows, cols: []column{
 		col(d.text("profiles.col_control", nil), 0.25), col(d.text("col.result", nil), 0.11),
