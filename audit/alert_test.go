@@ -107,9 +107,8 @@ func Test454(t *testing.T) {
 			t.Fatalf("grade %s findings %v, want F with STARTTLS_FAILED", g.Grade, findingCodes(g))
 		}
 		for _, f := range g.Findings {
-			// The finding carries the facts (the templates word them).
-			if f.Code == grade.CodeSTARTTLSFailed && (f.Args["reply_code"] != "454" || f.Args["attempts"] != "2") {
-				t.Errorf("args %v do not quote the 454 met on 2 attempts", f.Args)
+			if f.Code == grade.CodeSTARTTLSFailed && (f.Args["cause"] != "refused" || f.Args["reply_code"] != "454" || f.Args["attempts"] != "2") {
+				t.Errorf("args %v do not give the 454 refused on 2 attempts", f.Args)
 			}
 		}
 	})

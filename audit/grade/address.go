@@ -321,7 +321,8 @@ type sessionFailure struct {
 func recordedSessionFailure(pr *evidence.Probe) sessionFailure {
 	e := pr.Error
 	if e == nil {
-		e = &evidence.Error{Kind: evidence.ErrInternal, Message: "no TLS session could be had; no error recorded"}
+		// No error recorded: a failed handshake, said without details.
+		e = &evidence.Error{Kind: evidence.ErrTLS}
 	}
 	inside := e.Step == evidence.StepPostTLSEHLO
 	switch {
