@@ -8,7 +8,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -108,8 +107,8 @@ func Test454(t *testing.T) {
 			t.Fatalf("grade %s findings %v, want F with STARTTLS_FAILED", g.Grade, findingCodes(g))
 		}
 		for _, f := range g.Findings {
-			if f.Code == grade.CodeSTARTTLSFailed && !strings.Contains(f.Args["reason"], "454") {
-				t.Errorf("reason %q does not quote the 454", f.Args["reason"])
+			if f.Code == grade.CodeSTARTTLSFailed && (f.Args["cause"] != "refused" || f.Args["reply_code"] != "454" || f.Args["attempts"] != "2") {
+				t.Errorf("args %v do not give the 454 refused on 2 attempts", f.Args)
 			}
 		}
 	})

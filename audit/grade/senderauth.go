@@ -207,14 +207,6 @@ func spfFindings(d *evidence.Domain, add addFunc) {
 	}
 }
 
-// allText names an SPF record's final "all" for readers.
-func allText(all string) string {
-	if all == "" {
-		return "no all (neutral by default)"
-	}
-	return all
-}
-
 func dmarcFindings(d *evidence.Domain, add addFunc) {
 	m := d.DMARC
 	if m == nil {
