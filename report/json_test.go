@@ -291,7 +291,10 @@ func FuzzWriteJSONText(f *testing.F) {
 	f.Add("plain")
 	f.Add("\xff\xfe bad utf-8")
 	f.Fuzz(func(t *testing.T, s string) {
-		r := &Report{Run: RunInfo{ListName: s}, Problems: []Problem{{Value: s, Message: s}}}
+		// Remote text in a probe too: written once in "probes", joined back.
+		av := AddressView{IP: "192.0.2.1", ProbeView: ProbeView{Banner: s, Transcript: []string{"S: " + s}}}
+		r := &Report{Run: RunInfo{ListName: s}, Problems: []Problem{{Value: s, Message: s}},
+			Domains: []DomainView{{Domain: "d.example", MX: []MXView{{Host: "mx.d.example", Addresses: []AddressView{av}}}}}}
 		var buf bytes.Buffer
 		if err := WriteJSON(&buf, r); err != nil {
 			t.Fatal(err)
@@ -308,6 +311,9 @@ func FuzzWriteJSONText(f *testing.F) {
 		want := string([]rune(s)) // encoding/json replaces each invalid byte by U+FFFD
 		if back.Run.ListName != want {
 			t.Fatalf("list name %q came back as %q", want, back.Run.ListName)
+		}
+		if got := back.Domains[0].MX[0].Addresses[0].Banner; got != want {
+			t.Fatalf("banner %q came back as %q", want, got)
 		}
 	})
 }
