@@ -795,7 +795,9 @@ VULN_MARK='# make e2e: testssl.sh -U against mxaudit'
 if [ "$MODE" = e2e ]; then
   vuln_section=$({
     echo "$VULN_MARK, verdicts compared where both tools answer (samples/e2e/e2e_test.go TestAgainstTestssl)"
-    echo "# Measured $(date -u +%Y-%m-%dT%H:%MZ); testssl.sh ${TESTSSL[*]} -U (with -6 inside namespace $V6_NS for [$V6_TLS]); explained differences: known-differences.txt."
+    v6note="IPv6 servers skipped: $(cat "$OUT/ipv6.txt")"
+    if [ -n "$V6_OK" ]; then v6note="with -6 --ip inside namespace $V6_NS for [$V6_TLS]"; fi
+    echo "# Measured $(date -u +%Y-%m-%dT%H:%MZ); testssl.sh ${TESTSSL[*]} -U ($v6note); explained differences: known-differences.txt."
     cat "$OUT/testssl-vuln-compared.txt"
   })
 else
