@@ -127,10 +127,6 @@ func (sp *spool) finish(ctx context.Context) error {
 	if err := sp.exec(ctx, spoolIndexes); err != nil {
 		return err
 	}
-	// The staging copy of the findings is no longer needed.
-	if err := sp.exec(ctx, `DROP TABLE findings_stage`); err != nil {
-		return err
-	}
 	err := sp.tx.Commit()
 	sp.tx = nil
 	if err != nil {
@@ -287,7 +283,9 @@ func (sp *spool) finishFindings(ctx context.Context, judge func(*Finding)) error
 			return fmt.Errorf("report spool: %w", err)
 		}
 		if len(buf) == 0 {
-			return nil
+			// The staging copy is no longer needed: its pages are reused
+			// by the rows written after it, so the spool stays smaller.
+			return sp.exec(ctx, `DROP TABLE findings_stage`)
 		}
 		for i := range buf {
 			var f Finding
