@@ -171,6 +171,9 @@ func TestPostTLS421(t *testing.T) {
 		if e == nil || e.Code != 421 || e.Attempts != 2 || !e.ConfirmedPostTLSRefusal() || e.Inconclusive() || p.Retries != 1 {
 			t.Fatalf("post-TLS error %+v retries %d, want a 421 confirmed on 2 sessions", e, p.Retries)
 		}
+		if p.Status != evidence.ProbeSessionFailed || p.Error != e || len(p.Transient) != 0 {
+			t.Errorf("probe %s error %+v transient %+v, want session_failed with the confirmed 421 and nothing transient", p.Status, p.Error, p.Transient)
+		}
 		g := grade.GradeDomain(d, grade.Default())
 		if g.Grade != grade.GradeF || !slices.Contains(findingCodes(g), grade.CodeSTARTTLSFailed) {
 			t.Fatalf("grade %s findings %v, want F with STARTTLS_FAILED", g.Grade, findingCodes(g))

@@ -196,16 +196,16 @@ func TestAuditProfiles(t *testing.T) {
 			codes: []string{grade.CodeNoSTARTTLS}}},
 		{"broken-tls.example", want{status: evidence.ProbeTLSFailed, grade: grade.GradeF, forced: grade.ForcedTLSNotEligible,
 			codes: []string{grade.CodeSTARTTLSFailed}}},
-		{"raw-sslv3-export.example", want{status: evidence.ProbeOK,
+		{"raw-sslv3-export.example", want{status: evidence.ProbeSessionFailed,
 			versions: map[string]evidence.Support{evidence.SSLv2: no, evidence.SSLv3: yes, evidence.TLS10: yes, evidence.TLS11: no, evidence.TLS12: no, evidence.TLS13: no},
 			suites:   map[string][]string{evidence.SSLv3: {"0x00,0x03", "0x00,0x04", "0x00,0x05", "0x00,0x08", "0x00,0x0A"}},
 			order:    map[string][]string{evidence.SSLv3: {"0x00,0x03", "0x00,0x04", "0x00,0x05", "0x00,0x08", "0x00,0x0A"}},
-			// The raw fake answers ServerHellos but completes no handshake: policy v3
-			// counts no working TLS (STARTTLS_FAILED, not eligible); what the
-			// ServerHellos prove stands.
+			// The raw fake answers ServerHellos but completes no handshake: the
+			// probe says so (session_failed), policy v3 counts no working TLS
+			// (STARTTLS_FAILED, not eligible); what the ServerHellos prove stands.
 			grade: grade.GradeF, forced: grade.ForcedTLSNotEligible, trusted: &tr, match: &tr,
 			codes: []string{grade.CodeSSLv3Enabled, grade.CodeSTARTTLSFailed, grade.CodeTLS10Enabled, grade.CodeWeakCiphers, grade.CodeWeakDHCritical}}},
-		{"raw-sslv2.example", want{status: evidence.ProbeOK,
+		{"raw-sslv2.example", want{status: evidence.ProbeSessionFailed,
 			versions: map[string]evidence.Support{evidence.SSLv2: yes, evidence.SSLv3: yes, evidence.TLS10: yes, evidence.TLS12: no},
 			suites:   map[string][]string{evidence.SSLv2: {"0x01,0x00,0x80", "0x02,0x00,0x80", "0x07,0x00,0xC0"}, evidence.SSLv3: {"0x00,0x05", "0x00,0x0A", "0x00,0x2F"}},
 			grade:    grade.GradeF, forced: grade.ForcedTLSNotEligible, trusted: &tr, match: &tr,

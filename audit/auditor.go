@@ -323,7 +323,9 @@ func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Addre
 	}
 	cp := *p // each domain's evidence gets its own copy of the shared probe
 	addr.Probe = &cp
-	if p.Status != evidence.ProbeOK {
+	// A server that answered in TLS without a usable session still showed
+	// its certificate (in the handshake or the raw hellos): judged too.
+	if p.Status != evidence.ProbeOK && p.Status != evidence.ProbeSessionFailed {
 		return
 	}
 	c, ok := a.certs.get(ctx, [2]string{addr.IP, host}, func() certSet { return a.cert(ctx, addr.IP, host) })
@@ -545,6 +547,8 @@ func (a *Auditor) probe(ctx context.Context, ip, sni string) *evidence.Probe {
 		if allInconclusive(p.Versions) && hs.Error.Inconclusive() {
 			p.Status = evidence.ProbeInconclusive
 		}
+	} else if e := noSession(hs, sess, p.Versions); e != nil {
+		p.Status, p.Error = evidence.ProbeSessionFailed, e
 	}
 	for _, v := range p.Versions {
 		if strings.HasPrefix(v.Reason, "anomaly:") {
@@ -612,6 +616,54 @@ func statusOf(err error, ev *evidence.Error) evidence.ProbeStatus {
 	// A server that breaks the SMTP protocol before STARTTLS offers no
 	// usable TLS to a sender.
 	return evidence.ProbeRejected
+}
+
+// noSession returns why no TLS session a sender can use was had on an
+// address whose server answered in TLS, or nil when one was: the full
+// handshake failed after the server chose, in the raw hellos, a suite this
+// handshake offered too (it broke after its ServerHello), by the server's
+// doing or for a reason that says nothing about it (a timeout); or the
+// handshake completed and the first command inside TLS failed. A failure
+// of our own client (a certificate crypto/tls cannot parse) or a handshake
+// that offered none of the suites the server accepts (DHE only) is not
+// one: the server was never given its chance.
+func noSession(hs *evidence.Handshake, sess *evidence.SMTPSession, versions []evidence.VersionResult) *evidence.Error {
+	switch {
+	case hs == nil:
+		return nil
+	case hs.OK:
+		if sess != nil && sess.PostTLSError != nil {
+			return sess.PostTLSError
+		}
+	case hs.Error != nil && (hs.Error.Inconclusive() || hs.Error.RemoteTLSFailure()) && choseOffered(hs.Offered, versions):
+		return hs.Error
+	}
+	return nil
+}
+
+// choseOffered reports whether a raw hello of a TLS version saw the server
+// choose one of the suite codes offered.
+func choseOffered(offered []string, versions []evidence.VersionResult) bool {
+	set := make(map[string]bool, len(offered))
+	for _, c := range offered {
+		set[normCode(c)] = true
+	}
+	for _, v := range versions {
+		if v.Version == evidence.SSLv2 || v.Support != evidence.Supported {
+			continue
+		}
+		for _, s := range v.Suites {
+			if set[normCode(s.Code)] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// normCode writes a suite code ("0xc0, 0x2f") one way ("0xC0,0x2F").
+func normCode(code string) string {
+	return strings.ReplaceAll(strings.ToUpper(strings.ReplaceAll(code, " ", "")), "0X", "0x")
 }
 
 func anySupported(vs []evidence.VersionResult) bool {

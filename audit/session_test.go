@@ -69,13 +69,21 @@ func clientCertServer(t *testing.T, minV, maxV uint16) smtptest.Behavior {
 
 // TestSessionAfterHandshake: a server that requires a client certificate
 // under TLS 1.3 lets the handshake complete and rejects at the first read.
-// The error is recorded, and policy v3 fails TLS and Forced TLS; v2 does
-// not look at it.
+// The error is recorded, the probe status says no session was had
+// (session_failed, with that error), the certificate is still judged, and
+// policy v3 fails TLS and Forced TLS; v2 does not look at it.
 func TestSessionAfterHandshake(t *testing.T) {
 	d := auditOne(t, "127.0.12.1", clientCertServer(t, tls.VersionTLS13, tls.VersionTLS13))
-	p := only(t, d).Probe
-	if p.Status != evidence.ProbeOK || p.Handshake == nil || !p.Handshake.OK {
-		t.Fatalf("probe %s, handshake %+v: want ok with a completed handshake", p.Status, p.Handshake)
+	addr := only(t, d)
+	p := addr.Probe
+	if p.Status != evidence.ProbeSessionFailed || p.Handshake == nil || !p.Handshake.OK {
+		t.Fatalf("probe %s, handshake %v: want session_failed with a completed handshake", p.Status, p.Handshake != nil && p.Handshake.OK)
+	}
+	if p.Error == nil || p.SMTP == nil || p.Error != p.SMTP.PostTLSError {
+		t.Errorf("probe error %+v, want the post-TLS error", p.Error)
+	}
+	if addr.Cert == nil || len(addr.Cert.Chain) == 0 {
+		t.Errorf("certificate check %+v: the presented certificate is judged too", addr.Cert)
 	}
 	if p.SMTP == nil || p.SMTP.PostTLSError == nil || p.SMTP.PostTLSEHLO != nil {
 		t.Fatalf("post-TLS EHLO: reply %+v error %+v, want an error and no reply", p.SMTP.PostTLSEHLO, p.SMTP.PostTLSError)
@@ -106,6 +114,13 @@ func TestHandshakeNeverCompletes(t *testing.T) {
 	}
 	if vr := version(p, evidence.TLS12); vr.Support != evidence.Supported || len(vr.Suites) == 0 {
 		t.Fatalf("TLS 1.2 %s with %d suites: the raw hellos should see ServerHellos", vr.Support, len(vr.Suites))
+	}
+	// The evidence says what the verdict says: no session, and why.
+	if p.Status != evidence.ProbeSessionFailed || p.Error == nil || p.Error != p.Handshake.Error || !p.Error.RemoteTLSFailure() {
+		t.Errorf("probe %s error %+v, want session_failed with the handshake's failure", p.Status, p.Error)
+	}
+	if c := only(t, d).Cert; c == nil || len(c.Chain) == 0 {
+		t.Errorf("certificate check %+v: the certificate of the ServerHellos is judged too", c)
 	}
 	g := grade.GradeDomain(d, grade.Default())
 	a := g.MX[0].Addresses[0]

@@ -208,9 +208,8 @@ type builder struct {
 	// gradeChange is the grade change per domain ("A → C").
 	gradeChange map[string]string
 	regressed   map[string]bool
-	// prog and certs are what the programme needs of each domain (programme.go);
+	// certs are the certificates the programme lists (programme.go);
 	// riskAccepted marks domains whose every grade-lowering finding is accepted.
-	prog         map[string]*progDomain
 	certs        []CertWatch
 	riskAccepted map[string]bool
 	// carried is the last audited result of each domain this run could
@@ -470,8 +469,7 @@ func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
 	b.byDomain[s.Domain] = fc
 	b.names = append(b.names, s.Domain)
 	b.profiles.add(s.Domain, FrameworksShown(b.opt.Org, g.Frameworks))
-	b.progCollect(s)
-	return nil
+	return b.progCollect(ctx, s)
 }
 
 // view turns one stored domain into its view; ref is what the spool

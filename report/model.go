@@ -441,7 +441,7 @@ type ProbeView struct {
 	Ref string `json:"ref"`
 	// IP is the address probed.
 	IP string `json:"ip"`
-	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "inconclusive"...).
+	// ProbeStatus is the probe's outcome ("ok", "no_starttls", "session_failed", "inconclusive"...).
 	ProbeStatus string    `json:"probe_status"`
 	ProbeError  string    `json:"probe_error,omitempty"`
 	ProbedAt    time.Time `json:"probed_at"`

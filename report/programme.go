@@ -147,20 +147,19 @@ type CertWatch struct {
 
 // progDomain is what the programme keeps of one stored domain while the
 // report is built.
+// It is kept in the builder's spool (one row per domain, JSON), not in
+// memory: read back while the programme is judged.
 type progDomain struct {
-	grade      grade.Grade
-	incomplete bool
-	findings   []grade.Finding
-	// profiles are the sender-authentication profiles judged for the
+	Grade      grade.Grade     `json:"grade"`
+	Incomplete bool            `json:"incomplete,omitempty"`
+	Findings   []grade.Finding `json:"findings"`
+	// Profiles are the sender-authentication profiles judged for the
 	// domain (BOD 18-01, NIST SP 800-177r1) that the report shows.
-	profiles []grade.Framework
+	Profiles []grade.Framework `json:"profiles,omitempty"`
 }
 
 // progCollect keeps a domain's findings and certificates for the programme.
-func (b *builder) progCollect(s db.StoredDomain) {
-	if b.prog == nil {
-		b.prog = map[string]*progDomain{}
-	}
+func (b *builder) progCollect(ctx context.Context, s db.StoredDomain) error {
 	fs := make([]grade.Finding, len(s.Grade.Findings))
 	for i, f := range s.Grade.Findings {
 		f.Domain = s.Domain // ids are of the stored domain, whatever older rows hold
@@ -170,15 +169,40 @@ func (b *builder) progCollect(s db.StoredDomain) {
 		f.Args, f.Reason = nil, ""
 		fs[i] = f
 	}
-	b.prog[s.Domain] = &progDomain{grade: s.Grade.Grade, incomplete: s.Grade.Incomplete, findings: fs,
-		profiles: FrameworksShown(b.opt.Org, s.Grade.Frameworks)}
+	if err := b.sp.putProg(ctx, s.Domain, &progDomain{Grade: s.Grade.Grade, Incomplete: s.Grade.Incomplete, Findings: fs,
+		Profiles: FrameworksShown(b.opt.Org, s.Grade.Frameworks)}); err != nil {
+		return err
+	}
+	// Only the certificates the programme lists are kept: those expiring
+	// before the next scheduled run plus the margin.
+	horizon := b.certHorizon()
 	for _, h := range s.Evidence.Hosts {
 		for _, a := range h.Addresses {
-			if a.Cert != nil && len(a.Cert.Chain) > 0 {
+			if a.Cert != nil && len(a.Cert.Chain) > 0 && a.Cert.Chain[0].NotAfter.Before(horizon) {
 				b.certs = append(b.certs, CertWatch{Domain: s.Domain, Host: h.Name, IP: a.IP, NotAfter: a.Cert.Chain[0].NotAfter})
 			}
 		}
 	}
+	return nil
+}
+
+// cadence is the run cadence and the margin of the programme, in days.
+func (b *builder) cadence() (days, margin int) {
+	days, margin = b.opt.Programme.CadenceDays, b.opt.Programme.MarginDays
+	if days <= 0 {
+		days = DefaultCadenceDays
+	}
+	if margin <= 0 {
+		margin = DefaultMarginDays
+	}
+	return days, margin
+}
+
+// certHorizon is the date before which a certificate's expiry is listed:
+// the next scheduled run plus the margin.
+func (b *builder) certHorizon() time.Time {
+	days, margin := b.cadence()
+	return b.r.Run.StartedAt.AddDate(0, 0, days).AddDate(0, 0, margin)
 }
 
 // tierOf is the most critical tier (smallest number) of a domain's vendors.
@@ -249,10 +273,14 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 	}
 	tiers := tierOf(vendors)
 	var pf []programme.Finding
-	for _, name := range b.names {
-		for _, f := range b.prog[name].findings {
+	err = b.sp.eachProg(ctx, func(name string, d *progDomain) error {
+		for _, f := range d.Findings {
 			pf = append(pf, programme.FindingOf(f, tiers[name]))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	res := programme.Evaluate(programme.Input{Now: now, History: hist, Exceptions: exs, Letters: letters, SLA: sla}, pf)
 
@@ -326,22 +354,29 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 	}
 	// The control matrix per vendor row, and each domain's accepted-risk state.
 	b.riskAccepted = map[string]bool{}
-	for _, name := range b.names {
-		b.riskAccepted[name] = programme.RiskAccepted(b.prog[name].findings, exs, now)
+	err = b.sp.eachProg(ctx, func(name string, d *progDomain) error {
+		b.riskAccepted[name] = programme.RiskAccepted(d.Findings, exs, now)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// The transport frameworks the organisation answers to, then the
 	// sender-authentication profiles judged from the stored grade.
 	for _, v := range b.rows(vendors) {
-		d, ok := b.prog[v.Domain]
+		d, ok, err := b.sp.prog(ctx, v.Domain)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			continue
 		}
 		var fws []grade.Framework
 		if len(b.opt.Org.Frameworks) > 0 {
-			fws = programme.JudgeControls(b.opt.Org.Frameworks, programme.DomainFacts{Grade: d.grade, Incomplete: d.incomplete, Findings: d.findings},
+			fws = programme.JudgeControls(b.opt.Org.Frameworks, programme.DomainFacts{Grade: d.Grade, Incomplete: d.Incomplete, Findings: d.Findings},
 				func(f grade.Finding) bool { return programme.Covering(exs, f, now) != nil })
 		}
-		fws = append(fws, d.profiles...)
+		fws = append(fws, d.Profiles...)
 		if len(fws) > 0 {
 			// One row per vendor row: spooled, served by EachControl.
 			if err := b.sp.putBody(ctx, "controls", &VendorControls{Vendor: v.Vendor, Domain: v.Domain, Owner: v.Owner, Tier: v.Tier,
@@ -379,7 +414,7 @@ func (b *builder) programme(ctx context.Context, store *db.DB, runID int64, vend
 		return p.CertsBeforeNextRun[i].NotAfter.Before(p.CertsBeforeNextRun[j].NotAfter)
 	})
 	b.r.Programme = p
-	b.certs, b.prog = nil, nil
+	b.certs = nil
 	return nil
 }
 

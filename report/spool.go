@@ -365,6 +365,59 @@ func (sp *spool) ref(ctx context.Context, domain string) (ref domainRef, ok bool
 	return ref, true, nil
 }
 
+// putProg keeps what the programme needs of one domain (progDomain).
+func (sp *spool) putProg(ctx context.Context, domain string, d *progDomain) error {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	return sp.exec(ctx, `INSERT OR REPLACE INTO domains(domain, seq, body) VALUES(?,?,?)`, domain, sp.next(), body)
+}
+
+// eachProg calls fn with each domain's progDomain, in the order stored.
+func (sp *spool) eachProg(ctx context.Context, fn func(domain string, d *progDomain) error) error {
+	rows, err := sp.querier().QueryContext(ctx, `SELECT domain, body FROM domains ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var body []byte
+		if err := rows.Scan(&name, &body); err != nil {
+			return fmt.Errorf("report spool: %w", err)
+		}
+		var d progDomain
+		if err := json.Unmarshal(body, &d); err != nil {
+			return fmt.Errorf("report spool: %w", err)
+		}
+		if err := fn(name, &d); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	return nil
+}
+
+// prog reads one domain's progDomain; ok is false for a domain not stored.
+func (sp *spool) prog(ctx context.Context, domain string) (*progDomain, bool, error) {
+	var body []byte
+	err := sp.querier().QueryRowContext(ctx, `SELECT body FROM domains WHERE domain = ?`, domain).Scan(&body)
+	if err == sql.ErrNoRows {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("report spool: %w", err)
+	}
+	var d progDomain
+	if err := json.Unmarshal(body, &d); err != nil {
+		return nil, false, fmt.Errorf("report spool: %w", err)
+	}
+	return &d, true, nil
+}
+
 // The rowSource of a built report.
 
 func (sp *spool) vendors(q VendorQuery, fn func(*VendorRow) error) error {

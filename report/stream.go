@@ -343,22 +343,6 @@ func (r *Report) LoadRows() error {
 	return nil
 }
 
-// LoadControls reads the control matrix of a built report from its spool
-// into Programme.Controls, for a renderer that still draws it from the
-// slice; the other rows stay in the spool. It is a no-op for a report
-// whose rows are in memory.
-func (r *Report) LoadControls() error {
-	if r.rows == nil || r.Programme == nil {
-		return nil
-	}
-	controls := make([]VendorControls, 0, r.rows.controlCount())
-	if err := r.rows.controls(func(c *VendorControls) error { controls = append(controls, *c); return nil }); err != nil {
-		return err
-	}
-	r.Programme.Controls = controls
-	return nil
-}
-
 // Close releases what a built report holds outside memory (its spool).
 // The iterators must not be called after it. Closing a report read from
 // JSON or made in memory does nothing.

@@ -1,6 +1,9 @@
 package evidence
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // ErrorKind classifies why a network step failed. The kinds are told apart
 // because they mean different things: a refused connection or a timeout is
@@ -91,18 +94,44 @@ func (e *Error) Inconclusive() bool {
 	return false
 }
 
+// RemoteTLSFailure reports whether a handshake error came from the server:
+// a TLS alert it sent, or a protocol error it caused ("remote error"),
+// rather than a failure of our own client or of the network.
+func (e *Error) RemoteTLSFailure() bool {
+	if e == nil {
+		return false
+	}
+	switch e.Kind {
+	case ErrTLSAlert:
+		return true
+	case ErrTLS, ErrProtocol:
+		return strings.Contains(e.Message, "remote error")
+	}
+	return false
+}
+
 // ProbeStatus summarises a capability probe of one address.
 type ProbeStatus string
 
 // Probe statuses.
 const (
-	ProbeOK           ProbeStatus = "ok"            // STARTTLS and a TLS handshake succeeded
+	ProbeOK           ProbeStatus = "ok"            // STARTTLS, a full TLS handshake and the first command inside TLS succeeded
 	ProbeNoSTARTTLS   ProbeStatus = "no_starttls"   // the server does not offer STARTTLS
 	ProbeSTARTTLSFail ProbeStatus = "starttls_fail" // STARTTLS offered, but refused permanently, or with a 4xx on every attempt
-	ProbeTLSFailed    ProbeStatus = "tls_failed"    // STARTTLS accepted, then no handshake succeeded
-	ProbeRejected     ProbeStatus = "rejected"      // the server refused us permanently (554 banner, say)
-	ProbeInconclusive ProbeStatus = "inconclusive"  // could not connect, timed out, 421: nothing learnt
-	ProbeNotTested    ProbeStatus = "not_tested"    // not attempted (null MX, cancelled, skipped)
+	ProbeTLSFailed    ProbeStatus = "tls_failed"    // STARTTLS accepted, then no handshake succeeded and no hello drew a ServerHello
+	// ProbeSessionFailed: the server answered in TLS (it chose suites in
+	// ServerHellos, so the versions and suites are listed), but no TLS
+	// session a sender can use was had: every full handshake ended after
+	// the ServerHello (OpenSMTPD 6.8 under OpenSSL 3, a server requiring a
+	// client certificate under TLS 1.2), or the session was refused at its
+	// first command inside TLS (Postfix requiring a client certificate:
+	// "421 4.7.1 Error: No client certificate presented"). Error says
+	// which; an inconclusive Error (a timeout, a 4xx met once) leaves the
+	// address inconclusive rather than failed.
+	ProbeSessionFailed ProbeStatus = "session_failed"
+	ProbeRejected      ProbeStatus = "rejected"     // the server refused us permanently (554 banner, say)
+	ProbeInconclusive  ProbeStatus = "inconclusive" // could not connect, timed out, 421: nothing learnt
+	ProbeNotTested     ProbeStatus = "not_tested"   // not attempted (null MX, cancelled, skipped)
 	// ProbePrivateAddress: the address is not globally reachable (a
 	// private, loopback, link-local... address) and was not dialled, so
 	// the scanner cannot be turned against its own network.

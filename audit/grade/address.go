@@ -147,11 +147,21 @@ func gradeAddress(in addressInput) AddressGrade {
 	st := probeStatus(pr)
 
 	inconclusive, why := false, map[string]string(nil)
+	if st == evidence.ProbeSessionFailed && !in.policy.v3() {
+		// Version 2 did not look at the session: it graded what the
+		// hellos showed, as it did before the status existed.
+		st = evidence.ProbeOK
+	}
 	// Version 3 counts TLS as working only when a full handshake completed
-	// and the session survived its first command.
+	// and the session survived its first command. Evidence from before the
+	// status session_failed existed says ok for such a server: the
+	// handshake and the session are read again from the evidence.
 	var sf sessionFailure
-	if in.policy.v3() && st == evidence.ProbeOK {
+	if in.policy.v3() && (st == evidence.ProbeOK || st == evidence.ProbeSessionFailed) {
 		sf = sessionOf(pr, v)
+		if sf.status == "" && st == evidence.ProbeSessionFailed {
+			sf = recordedSessionFailure(pr)
+		}
 		if sf.status != "" {
 			st = sf.status
 			ag.HandshakeNeverCompleted = len(sf.helloOnly) > 0
@@ -304,7 +314,29 @@ type sessionFailure struct {
 	helloOnly []string
 }
 
-// sessionOf checks, for an ok probe, that a full handshake completed and
+// recordedSessionFailure is the failure a session_failed probe records,
+// for evidence whose handshake and session sessionOf cannot read again:
+// never a pass, inconclusive when the recorded error says nothing about
+// the server.
+func recordedSessionFailure(pr *evidence.Probe) sessionFailure {
+	e := pr.Error
+	if e == nil {
+		// No error recorded: a failed handshake, said without details.
+		e = &evidence.Error{Kind: evidence.ErrTLS}
+	}
+	inside := e.Step == evidence.StepPostTLSEHLO
+	switch {
+	case e.Inconclusive() && inside:
+		return sessionFailure{status: evidence.ProbeInconclusive, err: e, cause: causeSessionUnchecked}
+	case e.Inconclusive():
+		return sessionFailure{status: evidence.ProbeInconclusive, err: e, cause: causeHelloIncomplete}
+	case inside:
+		return sessionFailure{status: evidence.ProbeTLSFailed, err: e, cause: causeSessionEnded}
+	}
+	return sessionFailure{status: evidence.ProbeTLSFailed, err: e, cause: causeHandshakeFailed}
+}
+
+// sessionOf checks, for an ok or session_failed probe, that a full handshake completed and
 // that the session survived the first command inside TLS.
 //
 // A full handshake that failed although the server accepted, in the raw
@@ -333,7 +365,7 @@ func sessionOf(pr *evidence.Probe, v view) sessionFailure {
 			switch {
 			case e.Inconclusive():
 				return sessionFailure{status: evidence.ProbeInconclusive, err: e, helloOnly: names, cause: causeHelloIncomplete}
-			case remoteTLSFailure(e):
+			case e.RemoteTLSFailure():
 				return sessionFailure{status: evidence.ProbeTLSFailed, err: e, helloOnly: names, cause: causeHelloOnly}
 			}
 		}
@@ -346,18 +378,6 @@ func sessionOf(pr *evidence.Probe, v view) sessionFailure {
 		return sessionFailure{status: evidence.ProbeTLSFailed, err: e, cause: causeSessionEnded}
 	}
 	return sessionFailure{}
-}
-
-// remoteTLSFailure reports whether a handshake error came from the server:
-// a TLS alert it sent, or a protocol error it caused.
-func remoteTLSFailure(e *evidence.Error) bool {
-	switch e.Kind {
-	case evidence.ErrTLSAlert:
-		return true
-	case evidence.ErrTLS, evidence.ErrProtocol:
-		return strings.Contains(e.Message, "remote error")
-	}
-	return false
 }
 
 // WaivedDANEEE is Finding.Waived for the certificate findings a

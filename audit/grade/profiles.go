@@ -181,21 +181,10 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 		}
 		return control(id, st, say(pass, "count", strconv.Itoa(n)))
 	}
-	st, list, n := addressOutcome(d, func(v view) ControlStatus {
-		if v.probe == nil {
-			return ControlIncomplete
-		}
-		switch v.probe.Status {
-		case evidence.ProbeOK:
-			return ControlPass
-		case evidence.ProbeNoSTARTTLS, evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
-			return ControlFail
-		}
-		return ControlIncomplete
-	})
+	st, list, n := addressOutcome(d, startTLSControl)
 	out := []Control{mk(ids[0], st, list, n, "control.starttls_pass", "control.starttls_fail")}
 	st, list, n = addressOutcome(d, func(v view) ControlStatus {
-		if v.probe == nil || v.probe.Status != evidence.ProbeOK {
+		if !hellosAnswered(v.probe) {
 			return ControlIncomplete
 		}
 		s2, s3 := v.support(evidence.SSLv2), v.support(evidence.SSLv3)
@@ -209,7 +198,7 @@ func transportControls(prefix string, d *evidence.Domain, dg *DomainGrade) []Con
 	})
 	out = append(out, mk(ids[1], st, list, n, "control.ssl_pass", "control.ssl_fail"))
 	st, list, n = addressOutcome(d, func(v view) ControlStatus {
-		if v.probe == nil || v.probe.Status != evidence.ProbeOK {
+		if !hellosAnswered(v.probe) {
 			return ControlIncomplete
 		}
 		for _, a := range v.acceptedSuites(evidence.Versions...) {
@@ -370,4 +359,33 @@ func tlsControl(dg *DomainGrade) Control {
 		return control(id, ControlIncomplete, say("control.not_determined", "addresses", joinAll(unknown)))
 	}
 	return control(id, ControlPass, say("control.tls_pass"))
+}
+
+// startTLSControl is one address's part of the STARTTLS control: a TLS
+// session works after STARTTLS.
+func startTLSControl(v view) ControlStatus {
+	if v.probe == nil {
+		return ControlIncomplete
+	}
+	switch v.probe.Status {
+	case evidence.ProbeOK:
+		return ControlPass
+	case evidence.ProbeNoSTARTTLS, evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
+		return ControlFail
+	case evidence.ProbeSessionFailed:
+		// No session a sender can use, unless what ended it says
+		// nothing about the server (a timeout, a 4xx met once).
+		if v.probe.Error.Inconclusive() {
+			return ControlIncomplete
+		}
+		return ControlFail
+	}
+	return ControlIncomplete
+}
+
+// hellosAnswered reports whether the probe's hellos show what the server
+// offers: it is ok, or it answered in ServerHellos though no session could
+// be had (what a ServerHello proves offered still stands).
+func hellosAnswered(p *evidence.Probe) bool {
+	return p != nil && (p.Status == evidence.ProbeOK || p.Status == evidence.ProbeSessionFailed)
 }

@@ -185,9 +185,7 @@ func TestPolicyV3(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d := perfectDomain()
-			tt.mutate(d)
+		run := func(t *testing.T, d *evidence.Domain) {
 			g3 := GradeDomain(d, Default())
 			a3 := g3.MX[0].Addresses[0]
 			if a3.Grade != tt.v3 || g3.Grade != tt.v3 {
@@ -215,6 +213,73 @@ func TestPolicyV3(t *testing.T) {
 				if f.Waived != "" {
 					t.Errorf("v2 waives %s", f.Code)
 				}
+			}
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			d := perfectDomain()
+			tt.mutate(d)
+			run(t, d)
+		})
+		// The scanner now records such a probe as session_failed with the
+		// error that ended it (older evidence says ok): the same verdicts.
+		d := perfectDomain()
+		tt.mutate(d)
+		if p := addr1(d).Probe; tt.tls3 != Pass && p.Handshake != nil {
+			t.Run(tt.name+", recorded as session_failed", func(t *testing.T) {
+				p.Status, p.Error = evidence.ProbeSessionFailed, p.Handshake.Error
+				if p.Handshake.OK {
+					p.Error = p.SMTP.PostTLSError
+				}
+				run(t, d)
+			})
+		}
+	}
+}
+
+// TestSessionFailedRecorded: a session_failed probe whose handshake and
+// session cannot be read again (no record of what the handshake offered)
+// is judged on the error it records: never a pass under version 3, and
+// inconclusive when that error says nothing about the server; version 2
+// grades the hellos, as it always did. The transport profile's STARTTLS
+// control follows.
+func TestSessionFailedRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     *evidence.Error
+		v3      Grade
+		tls3    Result
+		control ControlStatus
+	}{
+		{"alert", &evidence.Error{Kind: evidence.ErrTLSAlert, Step: "handshake", Code: 80, Message: "remote error: tls: internal error"},
+			GradeF, Fail, ControlFail},
+		{"421 confirmed", &evidence.Error{Kind: evidence.ErrSMTPReject, Step: evidence.StepPostTLSEHLO, Code: 421, Attempts: 2,
+			Message: "421 4.7.1 Error: No client certificate presented"}, GradeF, Fail, ControlFail},
+		{"421 once", &evidence.Error{Kind: evidence.ErrSMTPReject, Step: evidence.StepPostTLSEHLO, Code: 421, Attempts: 1,
+			Message: "421 4.7.1 Error: No client certificate presented"}, GradeInconclusive, Inconclusive, ControlIncomplete},
+		{"timeout", &evidence.Error{Kind: evidence.ErrTimeout, Step: "handshake", Message: "i/o timeout"},
+			GradeInconclusive, Inconclusive, ControlIncomplete},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := perfectDomain()
+			p := addr1(d).Probe
+			p.Status, p.Error = evidence.ProbeSessionFailed, tc.err
+			p.Handshake = &evidence.Handshake{OK: false, Error: tc.err}
+			g3 := GradeDomain(d, Default())
+			a3 := g3.MX[0].Addresses[0]
+			if a3.Grade != tc.v3 || a3.Checks[CheckTLS] != tc.tls3 {
+				t.Errorf("v3: grade %q tls %q, want %q %q (findings %q)", a3.Grade, a3.Checks[CheckTLS], tc.v3, tc.tls3, codes(g3.Findings))
+			}
+			if tc.v3 == GradeF && !slices.Contains(codes(g3.Findings), CodeSTARTTLSFailed) {
+				t.Errorf("v3 findings %q lack %s", codes(g3.Findings), CodeSTARTTLSFailed)
+			}
+			if g2 := GradeDomain(d, policyV2(t)); g2.MX[0].Addresses[0].Grade != GradeA {
+				t.Errorf("v2: grade %q, want A (version 2 did not look at the session)", g2.MX[0].Addresses[0].Grade)
+			}
+			st, _, _ := addressOutcome(d, func(v view) ControlStatus {
+				return startTLSControl(v)
+			})
+			if st != tc.control {
+				t.Errorf("STARTTLS control %q, want %q", st, tc.control)
 			}
 		})
 	}

@@ -368,15 +368,9 @@ func writeReports(ctx context.Context, store *db.DB, runID int64, s *reportSetti
 	if err != nil {
 		return nil, err
 	}
+	// Every format walks the rows from the report's spool (the
+	// iterators); Close removes it.
 	defer r.Close()
-	// Transitional: the PDF's control matrix still reads
-	// Programme.Controls; every other row is walked from the report's
-	// spool by the iterators.
-	if slices.Contains(s.formats, config.FormatPDF) {
-		if err := r.LoadControls(); err != nil {
-			return nil, runtimeErr(fmt.Errorf("run %d: %w", runID, err))
-		}
-	}
 	if p := r.Programme; p != nil && s.warn != nil {
 		for _, c := range p.Conflicts {
 			fmt.Fprintf(s.warn, "mxaudit: exception %s of the exceptions file not applied: conflicts with %s: %s\n", c.FileID, c.StoredID, c.Why)

@@ -1,6 +1,9 @@
 package pdf
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -160,5 +163,50 @@ func TestProfileControlsCountedOnce(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, r.Summary.ProfileControls) {
 		t.Errorf("walked:\n%+v\nbuilt:\n%+v", got, r.Summary.ProfileControls)
+	}
+}
+
+// TestSpooledReport: a report whose rows stay in the builder's spool
+// (nothing loaded into its slices) renders the same document and the same
+// letters as the same report in memory: every section reads the rows
+// through the iterators, nested queries included.
+func TestSpooledReport(t *testing.T) {
+	if len(fx.spooled.Vendors) != 0 || len(fx.spooled.Findings) != 0 || fx.spooled.VendorCount() != len(fx.second.Vendors) {
+		t.Fatalf("spooled report holds %d rows and counts %d; in memory %d", len(fx.spooled.Vendors),
+			fx.spooled.VendorCount(), len(fx.second.Vendors))
+	}
+	for _, opt := range []Options{{}, {VendorRows: 3, AppendixDomains: 2, RemediationVendors: 2, ChangeRows: 4}} {
+		var a, b bytes.Buffer
+		if err := Write(&a, fx.spooled, opt); err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(&b, fx.second, opt); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Errorf("%+v: the spooled report renders %d bytes, in memory %d, not the same", opt, a.Len(), b.Len())
+		}
+	}
+	dirA, dirB := t.TempDir(), t.TempDir()
+	pa, err := WriteLetters(dirA, fx.spooled, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := WriteLetters(dirB, fx.second, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pa) != len(pb) || len(pa) == 0 {
+		t.Fatalf("%d letters spooled, %d in memory", len(pa), len(pb))
+	}
+	for i := range pa {
+		a, errA := os.ReadFile(pa[i])
+		b, errB := os.ReadFile(pb[i])
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		if filepath.Base(pa[i]) != filepath.Base(pb[i]) || !bytes.Equal(a, b) {
+			t.Errorf("letter %d: %s differs from %s", i, pa[i], pb[i])
+		}
 	}
 }

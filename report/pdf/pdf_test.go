@@ -25,6 +25,9 @@ type fixture struct {
 	first, second *report.Report
 	// streamed is second as Build returns it: views read while drawing.
 	streamed *report.Report
+	// spooled is second as Build returns it, rows and views unloaded:
+	// the iterators read its rows from the builder's spool.
+	spooled *report.Report
 }
 
 var fx fixture
@@ -91,6 +94,9 @@ func runMain(m *testing.M) int {
 	}
 	if err == nil {
 		err = fx.streamed.LoadRows()
+	}
+	if err == nil {
+		fx.spooled, err = report.Build(ctx, store, run2, opt)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "build report:", err)

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -164,12 +165,17 @@ func exceptionCols(d *reportDoc) []column {
 // incomplete, not applicable), ready for a control-test workpaper.
 func (d *reportDoc) controls() {
 	p := d.r.Programme
-	if p == nil || len(p.Controls) == 0 {
+	total := d.r.ControlCount()
+	if p == nil || total == 0 {
 		d.prosePara(sBody, "controls.none", d.data())
 		return
 	}
 	d.prosePara(sBody, "controls.intro", d.data())
-	names := controlFrameworks(p.Controls)
+	names, err := controlFrameworks(d.r)
+	if err != nil {
+		d.fail(err)
+		return
+	}
 	var defs []string
 	for _, tc := range programme.TransportControls() {
 		for _, n := range names {
@@ -216,10 +222,10 @@ func (d *reportDoc) controls() {
 		cols = append(cols, col("SPF", 0.09), col("DMARC", 0.1), col(d.text("profiles.rating", nil), 0.09))
 	}
 	var rows [][]cell
-	for _, vc := range p.Controls {
+	d.fail(d.r.EachControl(func(vc *report.VendorControls) error {
 		i, ok := rowOf[[2]string{vc.Vendor, vc.Domain}]
 		if !ok && more.left > 0 {
-			continue
+			return nil
 		}
 		row := []cell{txt(vc.Vendor), txt(vc.Domain)}
 		for _, n := range names {
@@ -234,28 +240,29 @@ func (d *reportDoc) controls() {
 			}
 		}
 		rows = append(rows, row)
-	}
+		return nil
+	}))
 	d.table(table{header: true, rows: rows, cols: cols})
-	if left := len(p.Controls) - len(rows); left > 0 {
+	if left := total - len(rows); left > 0 {
 		more.shown, more.left = len(rows), left
 		d.moreRows(more, "controls.limited")
 	}
 	d.matrixAuth = auth
 }
 
-// controlFrameworks lists the frameworks of the matrix in their first order.
-func controlFrameworks(vcs []report.VendorControls) []string {
+// controlFrameworks lists the frameworks of the matrix in their first
+// order, in one walk over its rows.
+func controlFrameworks(r *report.Report) ([]string, error) {
 	var names []string
-	seen := map[string]bool{}
-	for _, vc := range vcs {
+	err := r.EachControl(func(vc *report.VendorControls) error {
 		for _, f := range vc.Frameworks {
-			if !seen[f.Name] {
-				seen[f.Name] = true
+			if !slices.Contains(names, f.Name) {
 				names = append(names, f.Name)
 			}
 		}
-	}
-	return names
+		return nil
+	})
+	return names, err
 }
 
 func controlCell(d *reportDoc, fws []grade.Framework, name string) cell {

@@ -46,8 +46,9 @@ var instances = []instance{
 
 // The IPv6 instances, inside the network namespace e2e.sh creates (absent
 // when it skipped IPv6, see ipv6.txt), and the throttling proxy in front
-// of the modern Postfix: not in instances.txt, and not compared with
-// testssl.sh (the servers behind them are configured like ones that are).
+// of the modern Postfix: not in instances.txt. The IPv6 ones are compared
+// with testssl.sh (run with -6 inside the namespace, -U on v6only); the
+// proxy is not (the Postfix behind it is).
 var (
 	v6instances = []instance{
 		{"v6only", "fd6e:2e2e:9::10", "postfix"},
@@ -196,7 +197,7 @@ var servers = map[string]serverWant{
 	// The "encrypt" level: Postfix's mandatory protocols (TLS 1.2+) and
 	// ciphers (medium), anonymous suites out since it asks for a certificate.
 	"ccert": {
-		status: evidence.ProbeOK,
+		status: evidence.ProbeSessionFailed,
 		suites: map[string][]string{evidence.TLS12: withoutAnon(tls12Default), evidence.TLS13: tls13Default},
 		pref:   evidence.PreferClient,
 		dh:     map[string][]int{"DHE": {2048}},
@@ -204,7 +205,7 @@ var servers = map[string]serverWant{
 	// OpenSMTPD 6.8 (OpenSSL 3, server order): suites chosen in a
 	// ServerHello, every handshake then ended with internal_error (80).
 	"opensmtpd": {
-		status: evidence.ProbeOK,
+		status: evidence.ProbeSessionFailed,
 		suites: map[string][]string{
 			evidence.TLS12: {"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ARIA256-GCM-SHA384",
 				"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ARIA128-GCM-SHA256", "ECDHE-RSA-AES256-SHA384", "ECDHE-RSA-CAMELLIA256-SHA384",
@@ -604,7 +605,11 @@ func TestServers(t *testing.T) {
 			if p.Status != want.status {
 				t.Fatalf("probe status %q (error %v), want %q", p.Status, p.Error, want.status)
 			}
-			if want.status != evidence.ProbeOK {
+			if want.status == evidence.ProbeSessionFailed && (p.Error == nil || p.Error.Inconclusive()) {
+				// The evidence says what the verdict says, and why.
+				t.Errorf("session_failed with error %+v, want the failure that ended the session", p.Error)
+			}
+			if want.status != evidence.ProbeOK && want.status != evidence.ProbeSessionFailed {
 				if len(p.Versions) != 0 {
 					t.Errorf("versions tested without TLS: %+v", p.Versions)
 				}
@@ -1209,17 +1214,31 @@ func TestAgainstTestssl(t *testing.T) {
 	if len(vulnChecked) == 0 {
 		t.Fatal("testssl-vuln.txt names no instance: the -U verdicts would go uncompared")
 	}
+	v6ok, why := ipv6(t)
+	if v6ok && !slices.Contains(vulnChecked, "v6only") {
+		t.Error("testssl-vuln.txt lacks v6only: the IPv6 server's -U verdicts would go uncompared")
+	}
 	used := map[string]bool{}
 	var unexplained []difference
-	for _, in := range instances {
+	// One row per instance whose -U verdicts were compared, for results.txt.
+	var vulnRows []string
+	for _, in := range concatInstances(instances, v6instances) {
 		t.Run(in.name, func(t *testing.T) {
+			if strings.Contains(in.ip, ":") && !v6ok {
+				t.Skipf("IPv6 servers not started: %s", why)
+			}
 			path := filepath.Join(dir, "testssl", in.name+".json")
 			p := probeOf(t, scan, in.ip)
 			diffs := compareTestssl(t, path, in, p)
+			vulnAt := len(diffs)
+			compared := -1
 			if slices.Contains(vulnChecked, in.name) {
-				diffs = append(diffs, compareVulns(t, path, in, p, findingsOf(scan, in.ip))...)
+				var vd []difference
+				vd, compared = compareVulns(t, path, in, p, findingsOf(scan, in.ip))
+				diffs = append(diffs, vd...)
 			}
-			for _, d := range diffs {
+			var knownVulns []string
+			for i, d := range diffs {
 				keys := []string{d.key()}
 				if d.version != "" {
 					keys = append(keys, d.instance+" "+d.kind+" "+d.version)
@@ -1234,12 +1253,33 @@ func TestAgainstTestssl(t *testing.T) {
 					}
 				}
 				if explained {
+					if i >= vulnAt {
+						knownVulns = append(knownVulns, d.value)
+					}
 					continue
 				}
 				unexplained = append(unexplained, d)
 				t.Errorf("difference: %s: %s", d.key(), d.detail)
 			}
+			if compared >= 0 {
+				addr := in.ip
+				if strings.Contains(addr, ":") {
+					addr = "[" + addr + "]"
+				}
+				explained := "-"
+				if len(knownVulns) > 0 {
+					explained = strings.Join(knownVulns, ",")
+				}
+				vulnRows = append(vulnRows, fmt.Sprintf("%-10s %-20s %8d %6d %s", in.name, addr, compared,
+					compared-(len(diffs)-vulnAt), explained))
+			}
 		})
+	}
+	// e2e.sh copies this table into results.txt.
+	table := fmt.Sprintf("%-10s %-20s %8s %6s %s\n", "instance", "address", "compared", "agree", "explained_differences") +
+		strings.Join(vulnRows, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "testssl-vuln-compared.txt"), []byte(table), 0o644); err != nil {
+		t.Error(err)
 	}
 	for k := range known {
 		if !used[k] {
@@ -1283,7 +1323,7 @@ func compareTestssl(t *testing.T, path string, in instance, p *evidence.Probe) [
 		}
 	}
 	var diffs []difference
-	if in.name == "nostarttls" {
+	if in.name == "nostarttls" || in.name == "v6plain" {
 		// testssl.sh gives up without STARTTLS; so do we.
 		if len(theirSuites) != 0 {
 			diffs = append(diffs, difference{in.name, "suite", "any", "testssl.sh lists suites on a server without STARTTLS", ""})
@@ -1426,10 +1466,10 @@ func theirVuln(f testsslFinding) (vulnerable, answered bool) {
 
 // compareVulns compares testssl.sh's -U verdicts with mxaudit's where both
 // answered.
-func compareVulns(t *testing.T, path string, in instance, p *evidence.Probe, fs []grade.Finding) []difference {
+func compareVulns(t *testing.T, path string, in instance, p *evidence.Probe, fs []grade.Finding) (diffs []difference, compared int) {
 	t.Helper()
 	if p.Status != evidence.ProbeOK {
-		return nil
+		return nil, 0
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -1440,8 +1480,6 @@ func compareVulns(t *testing.T, path string, in instance, p *evidence.Probe, fs 
 		t.Fatalf("parse %s: %v", path, err)
 	}
 	ours := ourVulns(p, fs)
-	var diffs []difference
-	compared := 0
 	for _, f := range theirs {
 		name, ok := testsslVulns[f.ID]
 		if !ok {
@@ -1463,7 +1501,7 @@ func compareVulns(t *testing.T, path string, in instance, p *evidence.Probe, fs 
 		t.Errorf("no -U verdict compared (testssl.sh ran without -U, or mxaudit answered none)")
 	}
 	t.Logf("%d -U verdicts compared", compared)
-	return diffs
+	return diffs, compared
 }
 
 // --- the benchmark's connection counts -------------------------------------

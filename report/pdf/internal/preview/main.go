@@ -70,9 +70,6 @@ func run() error {
 		return err
 	}
 	defer r.Close()
-	if err := r.LoadRows(); err != nil { // until the PDF walks the iterators
-		return err
-	}
 	file := filepath.Join(*out, "report.pdf")
 	if err := report.WriteFileAtomic(file, func(w io.Writer) error { return pdf.Write(w, r, pdf.Options{}) }); err != nil {
 		return err
