@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -208,5 +209,26 @@ func TestSpooledReport(t *testing.T) {
 		if filepath.Base(pa[i]) != filepath.Base(pb[i]) || !bytes.Equal(a, b) {
 			t.Errorf("letter %d: %s differs from %s", i, pa[i], pb[i])
 		}
+	}
+}
+
+// TestNotAuditedCapped: the executive summary names the first vendors not
+// audited and counts the others.
+func TestNotAuditedCapped(t *testing.T) {
+	r := *fx.second
+	const n = summaryNotAudited + 5
+	r.Summary.NotAudited = nil
+	for i := range n {
+		r.Summary.NotAudited = append(r.Summary.NotAudited, report.NotAudited{Vendor: fmt.Sprintf("Unreached %02d", i), Reason: "no answer"})
+	}
+	_, p := render(t, &r, Options{})
+	text := squash(p.allText())
+	for i := range n {
+		if got, want := strings.Contains(text, squash(fmt.Sprintf("Unreached %02d: no answer", i))), i < summaryNotAudited; got != want {
+			t.Errorf("vendor %d named = %v, want %v", i, got, want)
+		}
+	}
+	if want := prose(t, "summary.not_audited_more", map[string]any{"Left": n - summaryNotAudited}); !strings.Contains(text, squash(want)) {
+		t.Errorf("no line %q", want)
 	}
 }

@@ -328,8 +328,11 @@ func (d *reportDoc) summary() {
 	}
 	if len(s.NotAudited) > 0 {
 		var items []string
-		for _, n := range s.NotAudited {
+		for _, n := range s.NotAudited[:min(len(s.NotAudited), summaryNotAudited)] {
 			items = append(items, n.Vendor+": "+n.Reason)
+		}
+		if left := len(s.NotAudited) - len(items); left > 0 {
+			items = append(items, d.text("summary.not_audited_more", d.data("Left", left)))
 		}
 		d.para(sSmallBold, d.text("summary.not_audited_title", d.data()))
 		d.bullets(sSmall, items)
@@ -400,6 +403,10 @@ func (d *reportDoc) summary() {
 	d.gap(2)
 	d.trend(s.Trend)
 }
+
+// summaryNotAudited is the most vendors not audited the executive summary
+// names; the workbook and the JSON name every one.
+const summaryNotAudited = 10
 
 // summaryChanges is the most vendor changes the executive summary words;
 // the rest are in "Changes since the last run", the workbook and the JSON.
