@@ -127,7 +127,7 @@ func EachLetter(r *Report, fn func(*Letter) error) error {
 		err := r.EachVendor(VendorQuery{Domain: v.Domain}, func(o *VendorRow) error {
 			if len(l.Vendors) == 0 && (o.Vendor != v.Vendor || o.Input != v.Input) {
 				first = false
-				return Stop
+				return ErrStop
 			}
 			l.Vendors = appendUnique(l.Vendors, o.Vendor)
 			if c := strings.TrimSpace(o.Contact); c != "" {

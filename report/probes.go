@@ -26,7 +26,7 @@ type probeSource struct {
 // rest on, once, in ref order (a report built from a run stored before
 // address evidence was stored apart: in the order the domains first name
 // them). fn must not keep the pointer past its call unless it copies the
-// view, nor change it. Returning Stop ends the walk without error.
+// view, nor change it. Returning ErrStop ends the walk without error.
 //
 // A built report reads the probes from the run's stored address evidence,
 // never walking the domains; other reports collect them from their domain

@@ -502,7 +502,7 @@ func (r *Report) ownersAndTiers() (map[string]string, map[string]int) {
 func (r *Report) DomainOwnerTier(domain string) (owner, tier string, err error) {
 	err = r.EachVendor(VendorQuery{Domain: domain}, func(v *VendorRow) error {
 		owner, tier = v.Owner, v.Tier
-		return Stop
+		return ErrStop
 	})
 	return owner, tier, err
 }

@@ -15,12 +15,12 @@ import (
 // slices. The iterators serve both, so a renderer is written once.
 //
 // A callback must not keep the pointer it is given past its call unless
-// it copies the row. Returning Stop from a callback ends the walk early
+// it copies the row. Returning ErrStop from a callback ends the walk early
 // without an error (a capped PDF table stops after its last shown row);
 // any other error ends it and is returned.
 
-// Stop, returned by an iterator's callback, ends the walk without error.
-var Stop = errors.New("report: stop iteration")
+// ErrStop, returned by an iterator's callback, ends the walk without error.
+var ErrStop = errors.New("report: stop iteration")
 
 // VendorOrder is the order EachVendor yields vendor rows in.
 type VendorOrder int
@@ -361,9 +361,9 @@ func (r *Report) Close() error {
 	return err
 }
 
-// stopped turns the Stop sentinel into a clean end of a walk.
+// stopped turns the ErrStop sentinel into a clean end of a walk.
 func stopped(err error) error {
-	if errors.Is(err, Stop) {
+	if errors.Is(err, ErrStop) {
 		return nil
 	}
 	return err

@@ -95,7 +95,7 @@ func TestIteratorStopAndErrors(t *testing.T) {
 	n := 0
 	if err := r.EachVendor(VendorQuery{}, func(*VendorRow) error {
 		if n++; n == 2 {
-			return Stop
+			return ErrStop
 		}
 		return nil
 	}); err != nil || n != 2 {
@@ -105,7 +105,7 @@ func TestIteratorStopAndErrors(t *testing.T) {
 	if err := r.EachFinding(FindingQuery{}, func(*Finding) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("error not returned: %v", err)
 	}
-	if err := r.EachChange(func(*Change) error { return Stop }); err != nil {
+	if err := r.EachChange(func(*Change) error { return ErrStop }); err != nil {
 		t.Errorf("EachChange Stop: %v", err)
 	}
 	if err := r.EachVendorChange(func(*VendorChange) error { return boom }); !errors.Is(err, boom) {

@@ -132,7 +132,7 @@ func newNotice(r *report.Report, files []string) (notice, error) {
 	// at the last one listed.
 	err = r.EachFinding(report.FindingQuery{Order: report.ByDeadline, Open: true}, func(f *report.Finding) error {
 		if !f.Overdue || len(n.OverdueList) >= overdueListed {
-			return report.Stop
+			return report.ErrStop
 		}
 		if f.Due != nil {
 			n.OverdueList = append(n.OverdueList, noticeFinding{ID: f.ID, Vendors: f.Vendors, Domain: f.Domain, Code: f.Code, Due: *f.Due})

@@ -110,7 +110,7 @@ func riskiestDomains(r *report.Report, limit int) ([]report.DomainView, error) {
 	out := make([]report.DomainView, 0, limit)
 	err := r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
 		if len(out) == limit {
-			return report.Stop
+			return report.ErrStop
 		}
 		if slices.ContainsFunc(out, func(dv report.DomainView) bool { return dv.Domain == v.Domain }) {
 			return nil

@@ -26,7 +26,7 @@ func eachVendor(r *report.Report, fn func(vendor string, domains []string) error
 		err := r.EachVendor(report.VendorQuery{Vendor: v.Vendor}, func(o *report.VendorRow) error {
 			if len(domains) == 0 && (o.Domain != v.Domain || o.Input != v.Input) {
 				first = false
-				return report.Stop
+				return report.ErrStop
 			}
 			domains = append(domains, o.Domain)
 			return nil

@@ -116,7 +116,7 @@ func (d *reportDoc) profileNames() []string {
 			}
 		}
 		if n == len(all) {
-			return report.Stop
+			return report.ErrStop
 		}
 		return nil
 	}))

@@ -54,7 +54,7 @@ func (d *reportDoc) programme() {
 		var rows [][]cell
 		d.fail(d.r.EachFinding(report.FindingQuery{Order: report.ByDeadline, Open: true}, func(f *report.Finding) error {
 			if len(rows) == DefaultTrackerRows {
-				return report.Stop
+				return report.ErrStop
 			}
 			owner, tier, err := ownerTier(d.r, f.Domain)
 			if err != nil {
@@ -143,7 +143,7 @@ func (d *reportDoc) programme() {
 func ownerTier(r *report.Report, domain string) (owner, tier string, err error) {
 	err = r.EachVendor(report.VendorQuery{Domain: domain}, func(v *report.VendorRow) error {
 		owner, tier = v.Owner, v.Tier
-		return report.Stop
+		return report.ErrStop
 	})
 	return owner, tier, err
 }

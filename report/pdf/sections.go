@@ -716,7 +716,7 @@ func (d *reportDoc) changes() {
 	var rows [][]cell
 	d.fail(r.EachChange(func(c *report.Change) error {
 		if d.changeLimit >= 0 && len(rows) >= d.changeLimit {
-			return report.Stop
+			return report.ErrStop
 		}
 		dir := cell{text: note, color: grey}
 		switch {
@@ -829,7 +829,7 @@ func (d *reportDoc) riskiestRows() ([]report.VendorRow, rowsLeft, error) {
 			worst, more.worst = rk, v.Grade
 		}
 		if !v.Regressed {
-			return report.Stop
+			return report.ErrStop
 		}
 		more.regressed++
 		return nil
