@@ -105,6 +105,7 @@ func reportCommand() *cli.Command {
 		&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording (findings, methodology, report prose)"},
 		&cli.IntFlag{Name: "expiry-warn", Value: defaultExpiryWarn, Usage: "count certificates expiring within `DAYS` as expiring soon"},
 	)
+	flags = append(flags, profileFlags()...)
 	return &cli.Command{
 		Name:      "report",
 		Usage:     "write the PDF, workbook and JSON reports of a stored run",
@@ -262,6 +263,11 @@ func reportAction(c *cli.Context, rend renderers) error {
 	if err != nil {
 		return err
 	}
+	prof, err := startProfiling(c)
+	if err != nil {
+		return err
+	}
+	defer prof.stop()
 	// Report files are recorded in the database (their SHA-256, for mxaudit
 	// verify), so writing files needs it writable; a report to standard
 	// output writes nothing and works on a read-only database.
