@@ -41,10 +41,10 @@ func newAddressCache() *lru.Cache[addressKey, *evidence.Address] {
 // reduced to its IP, and the references that restore them. An address w
 // stored already (see RunWriter) is referred to without being encoded;
 // those encoded and stored here are added to fresh.
-func (d *DB) splitAddresses(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, w *RunWriter, fresh *[]storedAddress) (evJSON, refsJSON []byte, err error) {
+func (d *DB) splitAddresses(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, w *RunWriter, fresh *[]storedAddress) (evJSON, refsJSON []byte, refs [][]string, err error) {
 	slim := *ev
 	slim.Hosts = make([]evidence.Host, len(ev.Hosts))
-	refs := make([][]string, len(ev.Hosts))
+	refs = make([][]string, len(ev.Hosts))
 	for i, h := range ev.Hosts {
 		slim.Hosts[i] = h
 		slim.Hosts[i].Addresses = make([]evidence.Address, len(h.Addresses))
@@ -56,10 +56,10 @@ func (d *DB) splitAddresses(ctx context.Context, tx *sql.Tx, runID int64, ev *ev
 			if !ok {
 				var b []byte
 				if key, b, err = AddressDigest(a); err != nil {
-					return nil, nil, err
+					return nil, nil, nil, err
 				}
 				if _, err := d.txExec(ctx, tx, insertAddressEvidence, runID, key, string(b)); err != nil {
-					return nil, nil, fmt.Errorf("store evidence of %s: %w", a.IP, err)
+					return nil, nil, nil, fmt.Errorf("store evidence of %s: %w", a.IP, err)
 				}
 				if w != nil {
 					*fresh = append(*fresh, storedAddress{id: id, key: key})
@@ -69,12 +69,12 @@ func (d *DB) splitAddresses(ctx context.Context, tx *sql.Tx, runID int64, ev *ev
 		}
 	}
 	if evJSON, err = json.Marshal(&slim); err != nil {
-		return nil, nil, fmt.Errorf("encode evidence of %s: %w", ev.Domain, err)
+		return nil, nil, nil, fmt.Errorf("encode evidence of %s: %w", ev.Domain, err)
 	}
 	if refsJSON, err = json.Marshal(refs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return evJSON, refsJSON, nil
+	return evJSON, refsJSON, refs, nil
 }
 
 // AddressDigest is the JSON of an address evidence as it is stored, and

@@ -154,7 +154,7 @@ func (d *DB) saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *eviden
 	if err != nil {
 		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
 	}
-	evJSON, refs, err := d.splitAddresses(ctx, tx, runID, ev, w, fresh)
+	evJSON, refs, keys, err := d.splitAddresses(ctx, tx, runID, ev, w, fresh)
 	if err != nil {
 		return err
 	}
@@ -169,6 +169,16 @@ func (d *DB) saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *eviden
 	}
 	drID, err := res.LastInsertId()
 	if err != nil {
+		return err
+	}
+	// The manifest digest of the row, from the bytes just written: what
+	// sealing the run reads instead of the evidence (see sealManifest).
+	incomplete := 0
+	if g.Incomplete {
+		incomplete = 1
+	}
+	digest := domainDigest(ev.Domain, string(g.Grade), incomplete, string(g.ForcedTLS), evJSON, gJSON, keys)
+	if _, err := d.txExec(ctx, tx, insertDomainDigest, drID, digest); err != nil {
 		return err
 	}
 	for _, mx := range g.MX {

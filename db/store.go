@@ -21,7 +21,8 @@ const (
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
 	insertAddressResult = `INSERT OR REPLACE INTO address_results (domain_result_id, host, preference, ip, grade, probe_status, versions, cert_not_after)
 		VALUES (?,?,?,?,?,?,?,?)`
-	insertFinding = `INSERT INTO findings (domain_result_id, code, severity, host, ip, reason, args_json) VALUES (?,?,?,?,?,?,?)`
+	insertDomainDigest = `INSERT INTO domain_digests (domain_result_id, digest) VALUES (?,?)`
+	insertFinding      = `INSERT INTO findings (domain_result_id, code, severity, host, ip, reason, args_json) VALUES (?,?,?,?,?,?,?)`
 )
 
 // statements holds the prepared statements of a DB, by query text.
