@@ -45,3 +45,33 @@ func TestEachMXAddress(t *testing.T) {
 		t.Errorf("ErrStop: %d calls, err %v; want 1 call, nil", calls, err)
 	}
 }
+
+// TestSuiteRowCount checks the count against the suites EachProbe yields.
+func TestSuiteRowCount(t *testing.T) {
+	suites := func(n int) []SuiteView { return make([]SuiteView, n) }
+	r := &Report{Domains: []DomainView{
+		{Domain: "a.example", MX: []MXView{{Host: "mx.a.example", Addresses: []AddressView{
+			{IP: "192.0.2.1", ProbeRef: "r1", ProbeView: ProbeView{Versions: []VersionView{{Version: "TLS1.2", Suites: suites(3)}, {Version: "TLS1.3", Suites: suites(2)}}}},
+		}}}},
+		// The same probe named by a second domain counts once.
+		{Domain: "b.example", MX: []MXView{{Host: "mx.a.example", Addresses: []AddressView{
+			{IP: "192.0.2.1", ProbeRef: "r1", ProbeView: ProbeView{Versions: []VersionView{{Version: "TLS1.2", Suites: suites(3)}, {Version: "TLS1.3", Suites: suites(2)}}}},
+			{IP: "192.0.2.2", ProbeRef: "r2", ProbeView: ProbeView{Versions: []VersionView{{Version: "TLS1.2", Suites: suites(4)}}}},
+		}}}},
+	}}
+	want := 0
+	if err := r.EachProbe(func(p *ProbeView) error {
+		for _, v := range p.Versions {
+			want += len(v.Suites)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want != 9 {
+		t.Fatalf("fixture: EachProbe yields %d suites, want 9", want)
+	}
+	if n, err := r.SuiteRowCount(); err != nil || n != want {
+		t.Errorf("SuiteRowCount = %d, %v; want %d", n, err, want)
+	}
+}

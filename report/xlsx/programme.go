@@ -42,6 +42,7 @@ func programmeSheets() []sheetDef {
 			},
 			freezeCols: 2,
 			rows:       trackerRows,
+			count:      trackerCount,
 			render:     (*book).stream,
 		},
 		{
@@ -67,6 +68,7 @@ func programmeSheets() []sheetDef {
 			},
 			freezeCols: 1,
 			rows:       exceptionRows,
+			count:      exceptionCount,
 			render:     (*book).stream,
 		},
 		{
@@ -116,6 +118,23 @@ func trackerRows(r *report.Report, emit emitFunc) error {
 	})
 }
 
+// trackerCount is the number of rows trackerRows emits: the open findings
+// counted by the report, the accepted ones (few, by exception) walked.
+func trackerCount(r *report.Report) (int, error) {
+	open, err := r.CountFindings(report.FindingQuery{Open: true})
+	if err != nil {
+		return 0, err
+	}
+	accepted := 0
+	err = r.EachFinding(report.FindingQuery{Accepted: true}, func(f *report.Finding) error {
+		if f.SeverityNum > 0 {
+			accepted++
+		}
+		return nil
+	})
+	return open + accepted, err
+}
+
 // trackerRow is one finding's row of the tracker.
 func trackerRow(r *report.Report, f *report.Finding, emit emitFunc) error {
 	owner, tier, err := r.DomainOwnerTier(f.Domain)
@@ -147,6 +166,13 @@ func exceptionRows(r *report.Report, emit emitFunc) error {
 		}
 	}
 	return nil
+}
+
+func exceptionCount(r *report.Report) (int, error) {
+	if r.Programme == nil {
+		return 0, nil
+	}
+	return len(r.Programme.Exceptions), nil
 }
 
 func controlRows(r *report.Report, emit emitFunc) error {

@@ -28,9 +28,11 @@ const omittedText = "%d more rows not shown: a sheet holds at most %d rows; the 
 func (b *book) stream(d sheetDef) error {
 	// The stream writer writes the sheet properties and the dimension as
 	// it starts: the rows are counted first, so the dimension is the
-	// range actually written.
-	count := 0
-	if err := d.rows(b.r, func(...any) error { count++; return nil }); err != nil {
+	// range actually written. A count the report keeps is read; only
+	// sheets whose rows are cheap are walked to count them (the MX
+	// sheet's rows come from every domain's evidence).
+	count, err := b.count(d)
+	if err != nil {
 		return err
 	}
 	last := min(count, b.maxRows) + 1
@@ -88,6 +90,9 @@ func (b *book) stream(d sheetDef) error {
 	if err := d.rows(b.r, emit); err != nil {
 		return err
 	}
+	if written+omitted != count {
+		return fmt.Errorf("%d rows counted, %d written", count, written+omitted)
+	}
 	if omitted > 0 {
 		note := fmt.Sprintf(omittedText, omitted, b.maxRows)
 		if err := sw.SetRow("A"+strconv.Itoa(written+2), []any{excelize.Cell{StyleID: b.st.header, Value: note}}); err != nil {
@@ -99,6 +104,16 @@ func (b *book) stream(d sheetDef) error {
 		return err
 	}
 	return sw.Flush()
+}
+
+// count is the number of data rows of a table sheet.
+func (b *book) count(d sheetDef) (int, error) {
+	if d.count != nil {
+		return d.count(b.r)
+	}
+	n := 0
+	err := d.rows(b.r, func(...any) error { n++; return nil })
+	return n, err
 }
 
 // summary writes the Summary sheet with the ordinary API, since a chart

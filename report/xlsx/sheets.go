@@ -21,6 +21,10 @@ type sheetDef struct {
 	freezeCols int
 	// rows emits the data rows in order.
 	rows func(r *report.Report, emit emitFunc) error
+	// count is the number of rows rows emits, read from the report's
+	// counts without walking the rows; nil for a sheet whose rows are
+	// cheap to walk twice (they are counted by walking them).
+	count func(r *report.Report) (int, error)
 	// render writes the sheet: (*book).stream for the tables,
 	// (*book).summary for the Summary.
 	render func(b *book, d sheetDef) error
@@ -62,6 +66,7 @@ func baseSheets(r *report.Report) []sheetDef {
 			cols:       vendorColumns(),
 			freezeCols: 2,
 			rows:       vendorRows,
+			count:      vendorCount,
 			render:     (*book).stream,
 		},
 		{
@@ -69,6 +74,7 @@ func baseSheets(r *report.Report) []sheetDef {
 			cols:       ownerFirst(vendorColumns()),
 			freezeCols: 3,
 			rows:       ownerRows,
+			count:      vendorCount,
 			render:     (*book).stream,
 		},
 		{
@@ -76,6 +82,7 @@ func baseSheets(r *report.Report) []sheetDef {
 			cols:       mxColumns(r),
 			freezeCols: 3,
 			rows:       mxRows,
+			count:      (*report.Report).MXAddressCount,
 			render:     (*book).stream,
 		},
 		{
@@ -96,6 +103,7 @@ func baseSheets(r *report.Report) []sheetDef {
 			},
 			freezeCols: 2,
 			rows:       suiteRows,
+			count:      (*report.Report).SuiteRowCount,
 			render:     (*book).stream,
 		},
 		{
@@ -116,6 +124,7 @@ func baseSheets(r *report.Report) []sheetDef {
 			},
 			freezeCols: 2,
 			rows:       findingRows,
+			count:      findingCount,
 			render:     (*book).stream,
 		},
 		{
@@ -133,6 +142,7 @@ func baseSheets(r *report.Report) []sheetDef {
 			},
 			freezeCols: 2,
 			rows:       changeRows,
+			count:      changeCount,
 			render:     (*book).stream,
 		},
 		{
@@ -145,6 +155,7 @@ func baseSheets(r *report.Report) []sheetDef {
 				{header: "Message", width: widthLong, kind: kindWrap},
 			},
 			rows:   problemRows,
+			count:  func(r *report.Report) (int, error) { return len(r.Problems), nil },
 			render: (*book).stream,
 		},
 	}
@@ -357,30 +368,34 @@ const mxNoAddress = "no address"
 
 func mxRows(r *report.Report, emit emitFunc) error {
 	checks := r.Methodology.Checks
-	return r.EachDomain(func(d *report.DomainView) error {
-		vendors := strings.Join(d.Vendors, "; ")
-		for _, mx := range d.MX {
-			addrs := mx.Addresses
-			if len(addrs) == 0 {
-				// Keep the host visible: a name without an address cannot receive mail.
-				addrs = []report.AddressView{{ProbeView: report.ProbeView{ProbeStatus: mxNoAddress}}}
-			}
-			for _, a := range addrs {
-				row := []any{d.Domain, vendors, mx.Host, int(mx.Preference), mx.Grade}
-				a.ProbeRef = r.ProbeRefOf(&a)
-				row = append(row, addressValues(a)...)
-				row = append(row, a.Banner, a.Connections, words(mx.DANE), a.DANE)
-				for _, c := range checks {
-					row = append(row, words(a.Checks[c.Name]))
-				}
-				if err := emit(row...); err != nil {
-					return err
-				}
-			}
+	// A domain's rows come together: its vendors are joined once.
+	var domain, vendors string
+	joined := false
+	return r.EachMXAddress(func(m *report.MXAddress) error {
+		if !joined || m.Domain != domain {
+			domain, vendors, joined = m.Domain, strings.Join(m.Vendors, "; "), true
 		}
-		return nil
+		var a report.AddressView
+		if m.Address != nil {
+			a = *m.Address
+		} else {
+			// Keep the host visible: a name without an address cannot receive mail.
+			a = report.AddressView{ProbeView: report.ProbeView{ProbeStatus: mxNoAddress}}
+			a.ProbeRef = r.ProbeRefOf(&a)
+		}
+		row := make([]any, 0, 5+addressColumns+4+len(checks))
+		row = append(row, m.Domain, vendors, m.Host, int(m.Preference), m.MXGrade)
+		row = append(row, addressValues(a)...)
+		row = append(row, a.Banner, a.Connections, words(m.MXDANE), a.DANE)
+		for _, c := range checks {
+			row = append(row, words(a.Checks[c.Name]))
+		}
+		return emit(row...)
 	})
 }
+
+// addressColumns is the number of MX sheet columns addressValues fills.
+const addressColumns = 9 + certColumns
 
 // certColumns is the number of MX sheet columns from the certificate subject
 // to its SHA-256.
@@ -448,6 +463,14 @@ func suiteRows(r *report.Report, emit emitFunc) error {
 		return nil
 	})
 }
+
+// The row counts of the sheets that have one in the report.
+
+func vendorCount(r *report.Report) (int, error) { return r.VendorCount(), nil }
+
+func findingCount(r *report.Report) (int, error) { return r.CountFindings(report.FindingQuery{}) }
+
+func changeCount(r *report.Report) (int, error) { return r.ChangeCount(), nil }
 
 func findingRows(r *report.Report, emit emitFunc) error {
 	return r.EachFinding(report.FindingQuery{}, func(f *report.Finding) error {

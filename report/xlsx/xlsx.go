@@ -13,9 +13,12 @@
 package xlsx
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -80,10 +83,79 @@ func write(w io.Writer, r *report.Report, maxRows int) (err error) {
 	if err := b.docProps(); err != nil {
 		return fmt.Errorf("xlsx: document properties: %w", err)
 	}
-	if err := f.Write(w); err != nil {
+	return writeZip(f, w)
+}
+
+// writeZip writes the workbook's package to w as it is zipped.
+//
+// excelize's File.Write zips the whole workbook into a bytes.Buffer before
+// copying it out (some 235 MB at 100,000 domains). Its ZipWriter hook is
+// given that buffer; the hook here ignores it and zips onto w instead, so
+// the buffer stays empty and memory does not grow with the workbook.
+//
+// What is lost is excelize's writeZip64LFH: after zipping it patches, in
+// the buffer, the local file header of every part larger than 4 GiB to
+// say ZIP64 (version 45), as Excel requires of such parts; archive/zip
+// itself only marks them so in the central directory. It only acts on
+// parts over 4 GiB (math.MaxUint32 bytes); below that it does nothing,
+// and our parts stay far below it (a sheet holds at most 1,048,576 rows).
+// Should a part ever reach it, the writer fails rather than produce a
+// file Excel calls corrupt.
+func writeZip(f *excelize.File, w io.Writer) error {
+	zw := &partLimitWriter{zw: zip.NewWriter(w)}
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zw })
+	if err := f.Write(noWrites{}); err != nil {
 		return fmt.Errorf("xlsx: write workbook: %w", err)
 	}
 	return nil
+}
+
+// partLimitWriter is an archive/zip writer whose parts may not exceed
+// maxPartSize.
+type partLimitWriter struct{ zw *zip.Writer }
+
+// maxPartSize is the largest part written without ZIP64 (see writeZip).
+const maxPartSize = math.MaxUint32
+
+// Create starts a part of the package.
+func (p *partLimitWriter) Create(name string) (io.Writer, error) {
+	w, err := p.zw.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return &partWriter{name: name, w: w}, nil
+}
+
+// AddFS adds a file system's files to the package.
+func (p *partLimitWriter) AddFS(fsys fs.FS) error { return p.zw.AddFS(fsys) }
+
+// Close writes the package's central directory.
+func (p *partLimitWriter) Close() error { return p.zw.Close() }
+
+// partWriter counts the bytes of one part.
+type partWriter struct {
+	name string
+	w    io.Writer
+	n    int64
+}
+
+func (p *partWriter) Write(b []byte) (int, error) {
+	if p.n+int64(len(b)) > maxPartSize {
+		return 0, fmt.Errorf("part %s larger than %d bytes (would need ZIP64 headers)", p.name, int64(maxPartSize))
+	}
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	return n, err
+}
+
+// noWrites is the writer File.Write is given once the zip goes straight to
+// the destination: excelize then copies it an empty buffer. Anything else
+// written to it would be a part of the workbook outside the zip, so it
+// is an error, never silently dropped.
+type noWrites struct{}
+
+func (noWrites) Write(b []byte) (int, error) {
+	return 0, errors.New("excelize wrote the workbook outside its zip writer")
 }
 
 // addSheet creates the sheet at position i; the first one renames the
