@@ -321,8 +321,10 @@ func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Addre
 			Error: evidence.Classify("probe", ctx.Err())}
 		return
 	}
-	cp := *p // each domain's evidence gets its own copy of the shared probe
-	addr.Probe = &cp
+	// The probe is shared, not copied: every domain using the address
+	// holds the same observation, read-only from here on (the sink
+	// stores a shared probe's evidence once, by identity; see db).
+	addr.Probe = p
 	// A server that answered in TLS without a usable session still showed
 	// its certificate (in the handshake or the raw hellos): judged too.
 	if p.Status != evidence.ProbeOK && p.Status != evidence.ProbeSessionFailed {
@@ -330,9 +332,10 @@ func (a *Auditor) address(ctx context.Context, host string, addr *evidence.Addre
 	}
 	c, ok := a.certs.get(ctx, [2]string{addr.IP, host}, func() certSet { return a.cert(ctx, addr.IP, host) })
 	if ok && c.primary != nil {
-		cc := *c.primary
-		addr.Cert = &cc
-		addr.OtherCerts = slices.Clone(c.others)
+		// Shared as the probe is; matchDANE gives a domain its own copy
+		// of the other certificates before it writes their DANE match.
+		addr.Cert = c.primary
+		addr.OtherCerts = c.others
 	}
 }
 
@@ -1153,6 +1156,9 @@ func (a *Auditor) matchDANE(d *evidence.Domain) {
 			addr.DANE = dane.Match(h.TLSA.Records, h.TLSA.Lookup.DNSSEC, chain, h.Name, now)
 			// DANE must hold for every certificate a sender can be given:
 			// a TLSA set that covers only the RSA key fails ECDSA senders.
+			// The other certificates are shared with every domain using
+			// this (address, MX name): the match is this domain's own.
+			addr.OtherCerts = slices.Clone(addr.OtherCerts)
 			for oi := range addr.OtherCerts {
 				oc := &addr.OtherCerts[oi]
 				var der [][]byte

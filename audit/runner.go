@@ -12,7 +12,9 @@ import (
 
 // Sink receives each finished domain. The Runner calls it from one
 // goroutine only, so the sink owns its state (database, progress bar,
-// output) without locks. An error from Put stops the run.
+// output) without locks. An error from Put stops the run. The probes and
+// certificate checks of a domain's addresses are shared with every other
+// domain using the same address (and MX name): they are read-only.
 type Sink interface {
 	Put(ctx context.Context, d *evidence.Domain) error
 }

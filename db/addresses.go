@@ -38,36 +38,43 @@ func newAddressCache() *lru.Cache[addressKey, *evidence.Address] {
 
 // splitAddresses stores the evidence of every address of ev once per run
 // (content-addressed) within tx, and returns ev's JSON with each address
-// reduced to its IP, and the references that restore them.
-func splitAddresses(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain) (evJSON, refsJSON []byte, err error) {
+// reduced to its IP, and the references that restore them. An address w
+// stored already (see RunWriter) is referred to without being encoded;
+// those encoded and stored here are added to fresh.
+func (d *DB) splitAddresses(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, w *RunWriter, fresh *[]storedAddress) (evJSON, refsJSON []byte, refs [][]string, err error) {
 	slim := *ev
 	slim.Hosts = make([]evidence.Host, len(ev.Hosts))
-	refs := make([][]string, len(ev.Hosts))
+	refs = make([][]string, len(ev.Hosts))
 	for i, h := range ev.Hosts {
 		slim.Hosts[i] = h
 		slim.Hosts[i].Addresses = make([]evidence.Address, len(h.Addresses))
 		refs[i] = make([]string, len(h.Addresses))
 		for j := range h.Addresses {
 			a := &h.Addresses[j]
-			key, b, err := AddressDigest(a)
-			if err != nil {
-				return nil, nil, err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO address_evidence (run_id, sha256, json) VALUES (?,?,?)`,
-				runID, key, string(b)); err != nil {
-				return nil, nil, fmt.Errorf("store evidence of %s: %w", a.IP, err)
-			}
 			slim.Hosts[i].Addresses[j] = evidence.Address{IP: a.IP}
+			id, key, ok := w.known(a)
+			if !ok {
+				var b []byte
+				if key, b, err = AddressDigest(a); err != nil {
+					return nil, nil, nil, err
+				}
+				if _, err := d.txExec(ctx, tx, insertAddressEvidence, runID, key, string(b)); err != nil {
+					return nil, nil, nil, fmt.Errorf("store evidence of %s: %w", a.IP, err)
+				}
+				if w != nil {
+					*fresh = append(*fresh, storedAddress{id: id, key: key})
+				}
+			}
 			refs[i][j] = key
 		}
 	}
 	if evJSON, err = json.Marshal(&slim); err != nil {
-		return nil, nil, fmt.Errorf("encode evidence of %s: %w", ev.Domain, err)
+		return nil, nil, nil, fmt.Errorf("encode evidence of %s: %w", ev.Domain, err)
 	}
 	if refsJSON, err = json.Marshal(refs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return evJSON, refsJSON, nil
+	return evJSON, refsJSON, refs, nil
 }
 
 // AddressDigest is the JSON of an address evidence as it is stored, and

@@ -37,6 +37,8 @@ type DB struct {
 	lock *os.File
 	// addresses caches decoded address evidence (see joinAddresses).
 	addresses *lru.Cache[addressKey, *evidence.Address]
+	// stmts are the statements that store a domain, prepared once.
+	stmts statements
 }
 
 // ErrLocked is returned by Lock when another process holds the database.
@@ -188,6 +190,7 @@ func (e *NewerSchemaError) Error() string {
 // Close releases the run lock, if held, and closes the database.
 func (d *DB) Close() error {
 	d.Unlock()
+	d.closeStmts()
 	return d.sql.Close()
 }
 

@@ -195,10 +195,14 @@ func (w *diffWalk) vendors(ctx context.Context, domain string, run int64) ([]str
 // domain adds the changes of one domain of the run, r, compared with its
 // row in the base run (found by baseRows) or its last audited result.
 func (w *diffWalk) domain(ctx context.Context, r keyRow, baseRows *keyCursor) error {
+	// The comparison reads host names, addresses' IPs, the grade and the
+	// sender-authentication facts, all in the domain's own row; only the
+	// expiring certificates need its address evidence joined. A domain
+	// loaded for those is loaded whole once.
 	var cur *StoredDomain
 	load := func() (StoredDomain, error) {
 		if cur == nil {
-			s, err := w.d.domainByID(ctx, w.run, r)
+			s, err := w.d.domainByID(ctx, w.run, r, false)
 			if err != nil {
 				return s, err
 			}
@@ -208,10 +212,11 @@ func (w *diffWalk) domain(ctx context.Context, r keyRow, baseRows *keyCursor) er
 	}
 	var out []Change
 	if w.diff.ExpiryWarn > 0 && (!r.keyed() || (r.certDays.Valid && r.certDays.Int64 <= int64(w.diff.ExpiryWarn))) {
-		s, err := load()
+		s, err := w.d.domainByID(ctx, w.run, r, true)
 		if err != nil {
 			return err
 		}
+		cur = &s
 		out = append(out, expiring(s, w.diff.ExpiryWarn)...)
 	}
 	if !w.diff.HasBase {
@@ -265,7 +270,7 @@ func (w *diffWalk) domain(ctx context.Context, r keyRow, baseRows *keyCursor) er
 	if err != nil {
 		return err
 	}
-	o, err := w.d.domainByID(ctx, w.base, b)
+	o, err := w.d.domainByID(ctx, w.base, b, false)
 	if err != nil {
 		return err
 	}
@@ -281,12 +286,20 @@ func carriedChange(domain, from string, since int64, at time.Time) Change {
 		Detail: fmt.Sprintf("could not be audited in this run; last audited in run %d on %s", since, at.UTC().Format("2006-01-02"))}
 }
 
-// domainByID loads and decodes one row of run the walk found.
-func (d *DB) domainByID(ctx context.Context, run int64, r keyRow) (StoredDomain, error) {
+// domainByID loads and decodes one row of run the walk found. Without
+// addresses, each address of the evidence is its IP alone, as the row
+// stores it (AddressRefs nil): what compareDomain reads, without decoding
+// the address evidence of both runs (two runs' shared addresses are more
+// than the address cache holds, so each would be decoded again and
+// again).
+func (d *DB) domainByID(ctx context.Context, run int64, r keyRow, addresses bool) (StoredDomain, error) {
 	var ev, g []byte
 	var refs string
 	if err := d.sql.QueryRowContext(ctx, diffRowQuery, r.id).Scan(&ev, &g, &refs); err != nil {
 		return StoredDomain{}, fmt.Errorf("%s in run %d: %w", r.domain, run, err)
+	}
+	if !addresses {
+		refs = ""
 	}
 	return d.decodeDomain(ctx, run, r.domain, ev, g, refs)
 }

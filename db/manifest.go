@@ -74,25 +74,10 @@ func hexSHA(b []byte) string {
 const manifestDomainsQuery = `SELECT domain, grade, incomplete, forced_tls, evidence_json, grade_json, address_refs
 		FROM domain_results WHERE run_id = ? ORDER BY domain`
 
-// ComputeManifest digests what the database holds for a run now.
+// ComputeManifest digests what the database holds for a run now, every
+// domain from its stored bytes (what mxaudit verify holds a run to).
 func (d *DB) ComputeManifest(ctx context.Context, runID int64) (Manifest, error) {
-	m := Manifest{Version: ManifestVersion, RunID: runID, Domains: []DomainDigest{}}
-	var settings string
-	err := d.sql.QueryRowContext(ctx, `SELECT input_sha256, settings_json FROM runs WHERE id = ?`, runID).Scan(&m.InputSHA256, &settings)
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("run %d: %w", runID, ErrNotFound)
-	}
-	if err != nil {
-		return m, err
-	}
-	m.SettingsSHA256 = hexSHA([]byte(settings))
-	if m.VendorsSHA256, err = d.vendorsDigest(ctx, runID); err != nil {
-		return m, err
-	}
-	// Each shared address evidence row is held to its key once, not once
-	// per domain referring to it: a provider address serves thousands of
-	// domains. What is kept is bounded by the run's addresses.
-	addrs, err := d.addressDigests(ctx, runID)
+	m, addrs, err := d.manifestHead(ctx, runID)
 	if err != nil {
 		return m, err
 	}
@@ -103,34 +88,143 @@ func (d *DB) ComputeManifest(ctx context.Context, runID int64) (Manifest, error)
 		return m, err
 	}
 	defer rows.Close()
-	var b strings.Builder
 	for rows.Next() {
 		var domain, grade, forced, ev, g, refs string
 		var incomplete int
 		if err := rows.Scan(&domain, &grade, &incomplete, &forced, &ev, &g, &refs); err != nil {
 			return m, err
 		}
-		b.Reset()
-		fmt.Fprintf(&b, "mxaudit-domain-v1\ndomain %s\nrow %s %d %s\nevidence %s\n", domain, grade, incomplete, forced, hexSHA([]byte(ev)))
-		if refs != "" {
-			var keys [][]string
-			if err := json.Unmarshal([]byte(refs), &keys); err != nil {
-				return m, fmt.Errorf("%s: address references: %w", domain, err)
-			}
-			for _, host := range keys {
-				for _, key := range host {
-					if err := addrs.check(key); err != nil {
-						return m, fmt.Errorf("%s: %w", domain, err)
-					}
-					fmt.Fprintf(&b, "address %s\n", key)
-				}
-			}
+		digest, err := storedDomainDigest(addrs, domain, grade, incomplete, forced, ev, g, refs)
+		if err != nil {
+			return m, err
 		}
-		fmt.Fprintf(&b, "grade %s\n", hexSHA([]byte(g)))
-		m.Domains = append(m.Domains, DomainDigest{Domain: domain, Digest: hexSHA([]byte(b.String()))})
+		m.Domains = append(m.Domains, DomainDigest{Domain: domain, Digest: digest})
 	}
 	if err := rows.Err(); err != nil {
 		return m, err
+	}
+	m.RootDigest = m.root()
+	return m, nil
+}
+
+// manifestHead is a run's manifest without its domains, and the check of
+// its address evidence rows.
+func (d *DB) manifestHead(ctx context.Context, runID int64) (Manifest, addressDigests, error) {
+	m := Manifest{Version: ManifestVersion, RunID: runID, Domains: []DomainDigest{}}
+	var settings string
+	err := d.sql.QueryRowContext(ctx, `SELECT input_sha256, settings_json FROM runs WHERE id = ?`, runID).Scan(&m.InputSHA256, &settings)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, nil, fmt.Errorf("run %d: %w", runID, ErrNotFound)
+	}
+	if err != nil {
+		return m, nil, err
+	}
+	m.SettingsSHA256 = hexSHA([]byte(settings))
+	if m.VendorsSHA256, err = d.vendorsDigest(ctx, runID); err != nil {
+		return m, nil, err
+	}
+	// Each shared address evidence row is held to its key once, not once
+	// per domain referring to it: a provider address serves thousands of
+	// domains. What is kept is bounded by the run's addresses.
+	addrs, err := d.addressDigests(ctx, runID)
+	return m, addrs, err
+}
+
+// storedDomainDigest is the digest of one stored domain_results row, each
+// address reference held to its row's key.
+func storedDomainDigest(addrs addressDigests, domain, grade string, incomplete int, forced, ev, g, refs string) (string, error) {
+	var keys [][]string
+	if refs != "" {
+		if err := json.Unmarshal([]byte(refs), &keys); err != nil {
+			return "", fmt.Errorf("%s: address references: %w", domain, err)
+		}
+		for _, host := range keys {
+			for _, key := range host {
+				if err := addrs.check(key); err != nil {
+					return "", fmt.Errorf("%s: %w", domain, err)
+				}
+			}
+		}
+	}
+	return domainDigest(domain, grade, incomplete, forced, []byte(ev), []byte(g), keys), nil
+}
+
+// domainDigest is a domain's digest (mxaudit-domain-v1, see Manifest)
+// from its row's values: ev and g are the evidence and grade JSON as
+// stored, keys the address references in order.
+func domainDigest(domain, grade string, incomplete int, forced string, ev, g []byte, keys [][]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "mxaudit-domain-v1\ndomain %s\nrow %s %d %s\nevidence %s\n", domain, grade, incomplete, forced, hexSHA(ev))
+	for _, host := range keys {
+		for _, key := range host {
+			fmt.Fprintf(&b, "address %s\n", key)
+		}
+	}
+	fmt.Fprintf(&b, "grade %s\n", hexSHA(g))
+	return hexSHA([]byte(b.String()))
+}
+
+// The queries of sealing (see sealManifest).
+const (
+	// A run's domains in domain order with the digest stored with each,
+	// from the domain_results_run_diff index and domain_digests' key.
+	sealDomainsQuery = `SELECT r.id, r.domain, COALESCE(g.digest, '') FROM domain_results r
+		LEFT JOIN domain_digests g ON g.domain_result_id = r.id WHERE r.run_id = ? ORDER BY r.domain`
+	// One row, whole, for a domain stored without its digest.
+	sealRowQuery = `SELECT grade, incomplete, forced_tls, evidence_json, grade_json, address_refs FROM domain_results WHERE id = ?`
+)
+
+// sealManifest is ComputeManifest from the digests stored with the rows
+// (domain_digests), computed from the bytes they were written with: no
+// domain's evidence is read but those stored without one (before schema
+// version 19). The run's address evidence rows are held to their keys,
+// as ComputeManifest holds them.
+func (d *DB) sealManifest(ctx context.Context, runID int64) (Manifest, error) {
+	m, addrs, err := d.manifestHead(ctx, runID)
+	if err != nil {
+		return m, err
+	}
+	for key, ok := range addrs {
+		if !ok {
+			return m, fmt.Errorf("address evidence %s no longer hashes to its key: %w", key, ErrEvidenceAltered)
+		}
+	}
+	rows, err := d.sql.QueryContext(ctx, sealDomainsQuery, runID)
+	if err != nil {
+		return m, err
+	}
+	var undigested []int // indexes in m.Domains, read after the walk
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var dd DomainDigest
+		if err := rows.Scan(&id, &dd.Domain, &dd.Digest); err != nil {
+			rows.Close()
+			return m, err
+		}
+		if dd.Digest == "" {
+			undigested = append(undigested, len(m.Domains))
+			ids = append(ids, id)
+		}
+		m.Domains = append(m.Domains, dd)
+	}
+	err = rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return m, err
+	}
+	// No query is open while the rows without a digest are read.
+	for i, at := range undigested {
+		var grade, forced, ev, g, refs string
+		var incomplete int
+		if err := d.sql.QueryRowContext(ctx, sealRowQuery, ids[i]).Scan(&grade, &incomplete, &forced, &ev, &g, &refs); err != nil {
+			return m, fmt.Errorf("%s: %w", m.Domains[at].Domain, err)
+		}
+		if m.Domains[at].Digest, err = storedDomainDigest(addrs, m.Domains[at].Domain, grade, incomplete, forced, ev, g, refs); err != nil {
+			return m, err
+		}
 	}
 	m.RootDigest = m.root()
 	return m, nil
@@ -254,8 +348,11 @@ func (d *DB) SealRun(ctx context.Context, runID int64, at time.Time) (Manifest, 
 		}
 		return Manifest{}, err
 	}
-	m, err := d.ComputeManifest(ctx, runID)
-	if err != nil || status == StatusRunning || status == StatusInterrupted {
+	if status == StatusRunning || status == StatusInterrupted {
+		return d.ComputeManifest(ctx, runID)
+	}
+	m, err := d.sealManifest(ctx, runID)
+	if err != nil {
 		return m, err
 	}
 	js, err := json.Marshal(m)

@@ -115,7 +115,7 @@ func (d *DB) SaveDomain(ctx context.Context, runID int64, ev *evidence.Domain, g
 		return err
 	}
 	defer tx.Rollback()
-	if err := saveDomain(ctx, tx, runID, ev, g); err != nil {
+	if err := d.saveDomain(ctx, tx, runID, ev, g, nil, nil); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -139,28 +139,30 @@ func (d *DB) SaveDomains(ctx context.Context, runID int64, rs []Result) error {
 	}
 	defer tx.Rollback()
 	for _, r := range rs {
-		if err := saveDomain(ctx, tx, runID, r.Evidence, r.Grade); err != nil {
+		if err := d.saveDomain(ctx, tx, runID, r.Evidence, r.Grade, nil, nil); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
 
-func saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, g *grade.DomainGrade) error {
+// saveDomain writes one domain's rows within tx. With a writer, address
+// evidence it already stored is not encoded again, and what tx stores
+// anew is added to fresh, for the writer to remember once committed.
+func (d *DB) saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domain, g *grade.DomainGrade, w *RunWriter, fresh *[]storedAddress) error {
 	gJSON, err := json.Marshal(g)
 	if err != nil {
 		return fmt.Errorf("encode grade of %s: %w", ev.Domain, err)
 	}
-	evJSON, refs, err := splitAddresses(ctx, tx, runID, ev)
+	evJSON, refs, keys, err := d.splitAddresses(ctx, tx, runID, ev, w, fresh)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM domain_results WHERE run_id = ? AND domain = ?`, runID, ev.Domain); err != nil {
+	if _, err := d.txExec(ctx, tx, deleteDomainResult, runID, ev.Domain); err != nil {
 		return err
 	}
 	key, certDays := diffKey(ev, g)
-	res, err := tx.ExecContext(ctx, `INSERT INTO domain_results (run_id, domain, grade, incomplete, forced_tls, mx_kind, audited_at, evidence_json, grade_json, address_refs, diff_key, cert_days)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, runID, ev.Domain, string(g.Grade), g.Incomplete, string(g.ForcedTLS), string(ev.MX.Kind),
+	res, err := d.txExec(ctx, tx, insertDomainResult, runID, ev.Domain, string(g.Grade), g.Incomplete, string(g.ForcedTLS), string(ev.MX.Kind),
 		ts(ev.FinishedAt), string(evJSON), string(gJSON), string(refs), key, certDays)
 	if err != nil {
 		return fmt.Errorf("store %s: %w", ev.Domain, err)
@@ -169,20 +171,28 @@ func saveDomain(ctx context.Context, tx *sql.Tx, runID int64, ev *evidence.Domai
 	if err != nil {
 		return err
 	}
+	// The manifest digest of the row, from the bytes just written: what
+	// sealing the run reads instead of the evidence (see sealManifest).
+	incomplete := 0
+	if g.Incomplete {
+		incomplete = 1
+	}
+	digest := domainDigest(ev.Domain, string(g.Grade), incomplete, string(g.ForcedTLS), evJSON, gJSON, keys)
+	if _, err := d.txExec(ctx, tx, insertDomainDigest, drID, digest); err != nil {
+		return err
+	}
 	for _, mx := range g.MX {
 		host := hostOf(ev, mx.Host)
 		for _, a := range mx.Addresses {
 			status, versions, notAfter := addressFacts(host, a.IP)
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO address_results (domain_result_id, host, preference, ip, grade, probe_status, versions, cert_not_after)
-				VALUES (?,?,?,?,?,?,?,?)`, drID, mx.Host, mx.Preference, a.IP, string(a.Grade), status, versions, notAfter); err != nil {
+			if _, err := d.txExec(ctx, tx, insertAddressResult, drID, mx.Host, mx.Preference, a.IP, string(a.Grade), status, versions, notAfter); err != nil {
 				return err
 			}
 		}
 	}
 	for _, f := range g.Findings {
 		args, _ := json.Marshal(f.Args)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO findings (domain_result_id, code, severity, host, ip, reason, args_json) VALUES (?,?,?,?,?,?,?)`,
-			drID, f.Code, f.Severity.String(), f.Host, f.IP, f.Reason, string(args)); err != nil {
+		if _, err := d.txExec(ctx, tx, insertFinding, drID, f.Code, f.Severity.String(), f.Host, f.IP, f.Reason, string(args)); err != nil {
 			return err
 		}
 	}

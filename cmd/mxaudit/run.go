@@ -516,7 +516,9 @@ func shellQuote(s string) string {
 // runSink grades and stores each finished domain, and keeps the progress
 // display and the tallies. The Runner calls it from one goroutine.
 type runSink struct {
-	store   *db.DB
+	store *db.DB
+	// writer stores each domain, a shared address's evidence once.
+	writer  *db.RunWriter
 	policy  grade.Policy
 	runID   int64
 	inputs  map[string]string
@@ -558,7 +560,7 @@ func dnsUnanswered(ev *evidence.Domain) bool {
 func (s *runSink) resolverDead() bool { return s.stored > 0 && s.dnsLost == s.stored }
 
 func newRunSink(c *cli.Context, store *db.DB, p grade.Policy, runID int64, total, done int, inputs map[string]string) *runSink {
-	s := &runSink{store: store, policy: p, runID: runID, inputs: inputs, started: time.Now(), grades: map[grade.Grade]int{}}
+	s := &runSink{store: store, writer: store.NewRunWriter(runID), policy: p, runID: runID, inputs: inputs, started: time.Now(), grades: map[grade.Grade]int{}}
 	if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
 		s.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(c.App.ErrWriter),
@@ -583,7 +585,7 @@ func (s *runSink) Put(ctx context.Context, ev *evidence.Domain) error {
 		delete(s.inputs, ev.Domain)
 	}
 	g := grade.GradeDomain(ev, s.policy)
-	if err := s.store.SaveDomain(ctx, s.runID, ev, &g); err != nil {
+	if err := s.writer.Save(ctx, ev, &g); err != nil {
 		return err
 	}
 	s.stored++
