@@ -8,60 +8,12 @@ import (
 )
 
 // The PDF reads the report's rows through its iterators (report.EachVendor,
-// report.EachFinding) and never holds every vendor or finding: a report
-// built from a 100,000-domain run serves them from its spool. What a
-// section needs of one vendor (its domains, its findings) is read by
-// query when the section draws that vendor; what it needs over every
-// vendor is counted as the rows stream past, in memory bounded by the
-// kinds of finding, not by the list.
-
-// eachVendor calls fn once per vendor of the vendor table, in its risk
-// order (the order of each vendor's first row), with the vendor's rows'
-// domains in the table's order. A vendor is recognised at its first row
-// by asking for its rows, so nothing remembers the vendors already seen.
-func eachVendor(r *report.Report, fn func(vendor string, domains []string) error) error {
-	return r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
-		var domains []string
-		first := true
-		err := r.EachVendor(report.VendorQuery{Vendor: v.Vendor}, func(o *report.VendorRow) error {
-			if len(domains) == 0 && (o.Domain != v.Domain || o.Input != v.Input) {
-				first = false
-				return report.ErrStop
-			}
-			domains = append(domains, o.Domain)
-			return nil
-		})
-		if err != nil || !first {
-			return err
-		}
-		return fn(v.Vendor, domains)
-	})
-}
-
-// vendorFindings returns the findings of a vendor (those naming it, on the
-// domains of its rows), each once, in the model's order: most severe
-// first, then by domain.
-func vendorFindings(r *report.Report, vendor string, domains []string) ([]report.Finding, error) {
-	var out []report.Finding
-	for i, dom := range domains {
-		if slices.Contains(domains[:i], dom) {
-			continue
-		}
-		err := r.EachFinding(report.FindingQuery{Domain: dom}, func(f *report.Finding) error {
-			if slices.Contains(f.Vendors, vendor) {
-				out = append(out, *f)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	slices.SortStableFunc(out, func(a, b report.Finding) int {
-		return cmp.Or(cmp.Compare(b.SeverityNum, a.SeverityNum), cmp.Compare(a.Domain, b.Domain))
-	})
-	return out, nil
-}
+// report.EachFinding, report.EachVendorFindings) and never holds every
+// vendor or finding: a report built from a 100,000-domain run serves them
+// from its spool. What a section needs of one vendor (its findings) comes
+// with that vendor in one ordered pass; what it needs over every vendor
+// is counted as the rows stream past, in memory bounded by the kinds of
+// finding, not by the list.
 
 // findingGroup is one kind of finding (code, title and severity) counted
 // over a set of vendors.

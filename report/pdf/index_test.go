@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"slices"
@@ -48,6 +49,58 @@ func domainsOf(r *report.Report, vendor string) []string {
 		}
 	}
 	return out
+}
+
+// The two functions below read a vendor's domains and findings by query,
+// vendor after vendor, as the remediation section did before
+// report.EachVendorFindings: the reference it is checked against.
+
+// eachVendor calls fn once per vendor of the vendor table, in its risk
+// order (the order of each vendor's first row), with the vendor's rows'
+// domains in the table's order. A vendor is recognised at its first row
+// by asking for its rows, so nothing remembers the vendors already seen.
+func eachVendor(r *report.Report, fn func(vendor string, domains []string) error) error {
+	return r.EachVendor(report.VendorQuery{}, func(v *report.VendorRow) error {
+		var domains []string
+		first := true
+		err := r.EachVendor(report.VendorQuery{Vendor: v.Vendor}, func(o *report.VendorRow) error {
+			if len(domains) == 0 && (o.Domain != v.Domain || o.Input != v.Input) {
+				first = false
+				return report.ErrStop
+			}
+			domains = append(domains, o.Domain)
+			return nil
+		})
+		if err != nil || !first {
+			return err
+		}
+		return fn(v.Vendor, domains)
+	})
+}
+
+// vendorFindings returns the findings of a vendor (those naming it, on the
+// domains of its rows), each once, in the model's order: most severe
+// first, then by domain.
+func vendorFindings(r *report.Report, vendor string, domains []string) ([]report.Finding, error) {
+	var out []report.Finding
+	for i, dom := range domains {
+		if slices.Contains(domains[:i], dom) {
+			continue
+		}
+		err := r.EachFinding(report.FindingQuery{Domain: dom}, func(f *report.Finding) error {
+			if slices.Contains(f.Vendors, vendor) {
+				out = append(out, *f)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(out, func(a, b report.Finding) int {
+		return cmp.Or(cmp.Compare(b.SeverityNum, a.SeverityNum), cmp.Compare(a.Domain, b.Domain))
+	})
+	return out, nil
 }
 
 // indexScaledDomains is the size of the scaled report the index is
@@ -205,6 +258,65 @@ func TestGroupFindings(t *testing.T) {
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("groups:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestEachVendorFindings checks report.EachVendorFindings against the
+// vendor-by-vendor queries: the same vendors in the same order, each with
+// the same findings in the same order, on reports in memory and on a
+// report whose rows are read from the builder's spool.
+func TestEachVendorFindings(t *testing.T) {
+	tests := []struct {
+		name string
+		r    *report.Report
+	}{
+		{"first run", fx.first},
+		{"second run", fx.second},
+		{"spooled", fx.spooled},
+		{"scaled", scaled(fx.second, indexScaledDomains)},
+		{"empty", emptyReport()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			type vendorIDs struct {
+				vendor string
+				ids    []string
+			}
+			var want, got []vendorIDs
+			withFindings := 0
+			err := eachVendor(tc.r, func(v string, domains []string) error {
+				fs, err := vendorFindings(tc.r, v, domains)
+				vf := vendorIDs{vendor: v}
+				for _, f := range fs {
+					vf.ids = append(vf.ids, f.ID+" "+f.Code)
+				}
+				if len(fs) > 0 {
+					withFindings++
+				}
+				want = append(want, vf)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tc.r.EachVendorFindings(func(v string, fs []report.Finding) error {
+				vf := vendorIDs{vendor: v}
+				for _, f := range fs {
+					vf.ids = append(vf.ids, f.ID+" "+f.Code)
+				}
+				got = append(got, vf)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("vendor findings:\n got %v\nwant %v", got, want)
+			}
+			if tc.name != "empty" && withFindings == 0 {
+				t.Error("no vendor has a finding: the comparison proves little")
 			}
 		})
 	}

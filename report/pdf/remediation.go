@@ -35,11 +35,7 @@ func (d *reportDoc) remediation() {
 		clean    []string
 		nClean   int
 	)
-	err := eachVendor(r, func(vendor string, domains []string) error {
-		fs, err := vendorFindings(r, vendor, domains)
-		if err != nil {
-			return err
-		}
+	err := r.EachVendorFindings(func(vendor string, fs []report.Finding) error {
 		switch {
 		case len(fs) == 0:
 			nClean++
