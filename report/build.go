@@ -138,22 +138,27 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (rep *Re
 	if err := b.changes(ctx, &diff); err != nil {
 		return nil, err
 	}
-	// One domain's evidence in memory at a time: a 10,000-domain run would
-	// not fit otherwise. What the vendor table and the summary need is kept
-	// as facts; the domain views are read again when a renderer walks them.
-	if err := store.EachDomain(ctx, runID, func(s db.StoredDomain) error { return b.domain(ctx, s) }); err != nil {
+	// The probes first: a view names its probes by their stored keys
+	// when the run has them (Report.ProbeRefOf).
+	if err := b.probes(ctx, store, runID); err != nil {
+		return nil, err
+	}
+	// Each domain's evidence is decoded once, here, by a pool of workers
+	// that also make and encode its view and MX rows (prepare); the
+	// builder takes them one at a time, in domain order (consume), and
+	// keeps what the vendor table and the summary need as facts. The
+	// readers after Build read the encoded views from the spool.
+	b.carried, b.passBase = map[string]*Carried{}, baseID != nil
+	pc := passContext{store: store, listName: run.ListName, baseID: baseID}
+	if err := db.EachDomainParallel(ctx, store, runID, 0,
+		func(s db.StoredDomain) (prepared, error) { return b.prepare(ctx, pc, s) },
+		func(s db.StoredDomain, p prepared) error { return b.consume(ctx, s, p) }); err != nil {
 		return nil, err
 	}
 	if err := b.carry(ctx, store, run, vendors, baseID); err != nil {
 		return nil, err
 	}
-	if err := b.refs(ctx); err != nil {
-		return nil, err
-	}
-	r.source = domainsFromSpool(ctx, store, runID, sp, opt, len(b.names))
-	if err := b.probes(ctx, store, runID); err != nil {
-		return nil, err
-	}
+	r.source = domainsFromSpool(ctx, store, runID, sp, opt, len(b.names), r.probes != nil)
 	if err := b.programme(ctx, store, runID, vendors, r.GeneratedAt); err != nil {
 		return nil, err
 	}
@@ -215,6 +220,9 @@ type builder struct {
 	// carried is the last audited result of each domain this run could
 	// not audit, where an earlier run audited it.
 	carried map[string]*Carried
+	// passBase: the run has a base run, so the pass looks up the last
+	// audited result of the domains it could not audit.
+	passBase bool
 	// baseGrades is each domain's grade in the base run.
 	baseGrades map[string]string
 	// digests are the domains' evidence digests in the run's manifest.
@@ -258,7 +266,6 @@ func (b *builder) wordChanges(ctx context.Context, run db.Run, vendors []db.Vend
 // run, so the report shows that grade marked as carried instead of a bare
 // "?" (db.LastAudited, the rule the diff compares by).
 func (b *builder) carry(ctx context.Context, store *db.DB, run db.Run, vendors []db.VendorRow, baseID *int64) error {
-	b.carried = map[string]*Carried{}
 	if baseID == nil {
 		return nil
 	}
@@ -512,19 +519,6 @@ func view(opt Options, s db.StoredDomain, ref domainRef) DomainView {
 	return dv
 }
 
-// refs writes to the spool what each stored domain's view needs besides
-// its evidence (domainRef), so the views can be made again after the
-// builder is gone.
-func (b *builder) refs(ctx context.Context) error {
-	for _, n := range b.names {
-		ref := domainRef{Input: b.inputOf[n], Vendors: b.vendorsOf[n], Digest: b.digests[n], Carried: b.carried[n]}
-		if err := b.sp.putRef(ctx, n, &ref); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // probes serves the run's distinct probes from its stored address
 // evidence (Report.EachProbe), each once and without walking the domains.
 // A run with domains stored whole (before address evidence was stored
@@ -550,35 +544,74 @@ func (b *builder) probes(ctx context.Context, store *db.DB, runID int64) error {
 	return nil
 }
 
-// domainsFromSpool reads the views of the run's domains from the store on
-// demand, with what the spool keeps of each (refs).
-func domainsFromSpool(ctx context.Context, store *db.DB, runID int64, sp *spool, opt Options, count int) *domainSource {
-	return &domainSource{
-		count: count,
-		each: func(fn func(*DomainView) error) error {
-			return store.EachDomain(ctx, runID, func(s db.StoredDomain) error {
-				ref, _, err := sp.ref(ctx, s.Domain)
+// domainsFromSpool serves the views of the run's domains: decoded from
+// the elements the pass spooled, their probes joined back from the
+// store's address evidence (keyed, when the run stored its addresses
+// apart), else made again from the store's evidence with what the spool
+// keeps of each domain (refs). The JSON writer copies the elements.
+func domainsFromSpool(ctx context.Context, store *db.DB, runID int64, sp *spool, opt Options, count int, keyed bool) *domainSource {
+	src := &domainSource{
+		count:   count,
+		release: sp.close,
+		raw: func(fn func([]byte) error) error {
+			return sp.eachDomainView(ctx, fn)
+		},
+	}
+	if keyed {
+		pj := newProbeJoin(ctx, store, runID)
+		src.each = func(fn func(*DomainView) error) error {
+			return sp.eachDomainView(ctx, func(elem []byte) error {
+				dv, err := pj.domainView(elem)
 				if err != nil {
 					return err
 				}
-				dv := view(opt, s, ref)
-				return fn(&dv)
+				return fn(dv)
 			})
-		},
-		named: func(name string) (*DomainView, bool, error) {
-			ref, ok, err := sp.ref(ctx, name)
+		}
+		src.named = func(name string) (*DomainView, bool, error) {
+			elem, ok, err := sp.domainView(ctx, name)
 			if err != nil || !ok {
 				return nil, false, err
 			}
-			s, err := store.DomainResult(ctx, runID, name)
+			dv, err := pj.domainView(elem)
+			return dv, err == nil, err
+		}
+		src.mx = func(fn func(*MXAddress) error) error {
+			return eachBody(sp, `SELECT body FROM mxrows ORDER BY seq`, nil, func(row *MXAddress) error {
+				if row.Address != nil {
+					if err := pj.join(row.Address); err != nil {
+						return fmt.Errorf("%s %s: %w", row.Domain, row.Host, err)
+					}
+				}
+				return fn(row)
+			})
+		}
+		src.mxCount = func() int { return sp.mxRowsN }
+		return src
+	}
+	src.each = func(fn func(*DomainView) error) error {
+		return store.EachDomain(ctx, runID, func(s db.StoredDomain) error {
+			ref, _, err := sp.ref(ctx, s.Domain)
 			if err != nil {
-				return nil, false, err
+				return err
 			}
 			dv := view(opt, s, ref)
-			return &dv, true, nil
-		},
-		release: sp.close,
+			return fn(&dv)
+		})
 	}
+	src.named = func(name string) (*DomainView, bool, error) {
+		ref, ok, err := sp.ref(ctx, name)
+		if err != nil || !ok {
+			return nil, false, err
+		}
+		s, err := store.DomainResult(ctx, runID, name)
+		if err != nil {
+			return nil, false, err
+		}
+		dv := view(opt, s, ref)
+		return &dv, true, nil
+	}
+	return src
 }
 
 func (b *builder) finding(domain string, f grade.Finding) Finding {
@@ -591,7 +624,7 @@ func (b *builder) finding(domain string, f grade.Finding) Finding {
 	// The wording comes from the templates; only a finding stored by an
 	// older mxaudit under a code the templates no longer word falls back
 	// to the sentence it was stored with, or to its code.
-	if t, err := b.findingText(f.Code, f.Args); err == nil {
+	if t, err := b.findingText(f.Code, FindingArgs(b.opt.Texts, f.Args, f.Phrases)); err == nil {
 		out.Title, out.Remediation, out.Why, out.Standards = t.Title, t.Remediation, t.Why, t.Standards
 		if t.Message != "" {
 			out.Message = t.Message

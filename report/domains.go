@@ -10,6 +10,13 @@ type domainSource struct {
 	each func(fn func(*DomainView) error) error
 	// named reads one domain's view; ok is false when the run has no such domain.
 	named func(name string) (dv *DomainView, ok bool, err error)
+	// raw, when set, calls fn with each view's JSON report element, as
+	// WriteJSON writes it, in domain order (spooled by Build's pass).
+	raw func(fn func(elem []byte) error) error
+	// mx, when set, calls fn with every MX address row (EachMXAddress),
+	// and mxCount is their number; nil when the rows are made from the views.
+	mx      func(fn func(*MXAddress) error) error
+	mxCount func() int
 	// release, when set, frees what the source reads besides the store
 	// (the builder's spool); the report's rows may share it.
 	release func() error

@@ -75,12 +75,17 @@ func WriteJSON(w io.Writer, r *Report) error {
 			return jw.err
 		})
 	})
-	jw.array("domains", func(elem func(any)) error {
-		return r.EachDomain(func(dv *DomainView) error {
-			elem(r.withProbeRefs(dv))
-			return jw.err
+	if r.source != nil && r.source.raw != nil {
+		// A built report's elements, encoded when its domains were decoded.
+		jw.rawArray("domains", r.source.raw)
+	} else {
+		jw.array("domains", func(elem func(any)) error {
+			return r.EachDomain(func(dv *DomainView) error {
+				elem(r.withProbeRefs(dv))
+				return jw.err
+			})
 		})
-	})
+	}
 	jw.array("findings", func(elem func(any)) error {
 		return r.EachFinding(FindingQuery{}, func(f *Finding) error {
 			elem(f)
@@ -217,6 +222,33 @@ func (jw *jsonWriter) array(name string, each func(elem func(any)) error) {
 		}
 		n++
 		jw.value(v)
+	})
+	if err != nil && jw.err == nil {
+		jw.err = err
+	}
+	if n == 0 {
+		jw.raw("[]")
+	} else {
+		jw.raw("\n]")
+	}
+}
+
+// rawArray is array over elements encoded already (escaped as value
+// escapes them).
+func (jw *jsonWriter) rawArray(name string, each func(fn func(elem []byte) error) error) {
+	jw.key(name)
+	n := 0
+	err := each(func(elem []byte) error {
+		if n == 0 {
+			jw.raw("[\n")
+		} else {
+			jw.raw(",\n")
+		}
+		n++
+		if jw.err == nil {
+			_, jw.err = jw.w.Write(elem)
+		}
+		return jw.err
 	})
 	if err != nil && jw.err == nil {
 		jw.err = err

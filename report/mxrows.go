@@ -23,33 +23,26 @@ type MXAddress struct {
 // other iterators, fn must not keep the pointer past its call; ErrStop
 // ends the walk without error.
 func (r *Report) EachMXAddress(fn func(*MXAddress) error) error {
+	if r.source != nil && r.source.mx != nil {
+		// A built report's rows, spooled when its domains were decoded.
+		return stopped(r.source.mx(fn))
+	}
 	err := r.EachDomain(func(d *DomainView) error {
-		for i := range d.MX {
-			mx := &d.MX[i]
-			row := MXAddress{Domain: d.Domain, Vendors: d.Vendors, Host: mx.Host, Preference: mx.Preference,
-				MXGrade: mx.Grade, MXDANE: mx.DANE}
-			if len(mx.Addresses) == 0 {
-				if err := fn(&row); err != nil {
-					return err
-				}
-				continue
+		return mxRowsOf(d, func(row *MXAddress) error {
+			if row.Address != nil {
+				row.Address.ProbeRef = r.ProbeRefOf(row.Address)
 			}
-			for j := range mx.Addresses {
-				a := mx.Addresses[j]
-				a.ProbeRef = r.ProbeRefOf(&a)
-				row.Address = &a
-				if err := fn(&row); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+			return fn(row)
+		})
 	})
 	return stopped(err)
 }
 
 // MXAddressCount is the number of rows EachMXAddress yields.
 func (r *Report) MXAddressCount() (int, error) {
+	if r.source != nil && r.source.mxCount != nil {
+		return r.source.mxCount(), nil
+	}
 	n := 0
 	err := r.EachDomain(func(d *DomainView) error {
 		for i := range d.MX {

@@ -33,6 +33,8 @@ type spool struct {
 	closed bool
 
 	vendorsN, changesN, vendorChangesN, controlsN, findingsN int
+	// mxRowsN counts the MX address rows written (putMXRow).
+	mxRowsN int
 	// seq numbers the rows written, in the order they were made.
 	seq int64
 }
@@ -55,6 +57,8 @@ CREATE TABLE vendor_changes(seq INTEGER PRIMARY KEY, body BLOB);
 CREATE TABLE controls(seq INTEGER PRIMARY KEY, body BLOB);
 CREATE TABLE domains(domain TEXT PRIMARY KEY, seq INT, body BLOB) WITHOUT ROWID;
 CREATE TABLE views(domain TEXT PRIMARY KEY, body BLOB) WITHOUT ROWID;
+CREATE TABLE dviews(seq INTEGER PRIMARY KEY, domain TEXT, body BLOB);
+CREATE TABLE mxrows(seq INTEGER PRIMARY KEY, body BLOB);
 `
 
 // spoolIndexes are made once the rows are written (cheaper than keeping
@@ -67,6 +71,7 @@ CREATE INDEX findings_domain ON findings(domain, pos);
 CREATE INDEX findings_code ON findings(code, pos);
 CREATE INDEX findings_deadline ON findings(overdue DESC, domain, sev DESC, pos);
 CREATE INDEX changes_order ON changes(grp, nbad, domain, ord);
+CREATE INDEX dviews_domain ON dviews(domain);
 `
 
 // newSpool makes an empty spool in a new directory under os.TempDir.
@@ -502,3 +507,51 @@ func (sp *spool) controls(fn func(*VendorControls) error) error {
 }
 
 func (sp *spool) controlCount() int { return sp.controlsN }
+
+// putDomainView keeps one domain's view as the JSON report's element of
+// it (escaped as WriteJSON writes it, probes named by ref): WriteJSON
+// copies it, and the other readers decode it instead of the evidence.
+func (sp *spool) putDomainView(ctx context.Context, domain string, elem []byte) error {
+	return sp.exec(ctx, `INSERT INTO dviews(seq, domain, body) VALUES(?,?,?)`, sp.next(), domain, elem)
+}
+
+// eachDomainView calls fn with each domain's element, in the order written.
+func (sp *spool) eachDomainView(ctx context.Context, fn func(elem []byte) error) error {
+	rows, err := sp.querier().QueryContext(ctx, `SELECT body FROM dviews ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	defer rows.Close()
+	var body []byte
+	for rows.Next() {
+		if err := rows.Scan(&body); err != nil {
+			return fmt.Errorf("report spool: %w", err)
+		}
+		if err := fn(body); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	return nil
+}
+
+// domainView reads one domain's element; ok is false for a domain not stored.
+func (sp *spool) domainView(ctx context.Context, domain string) (elem []byte, ok bool, err error) {
+	err = sp.querier().QueryRowContext(ctx, `SELECT body FROM dviews WHERE domain = ? ORDER BY seq LIMIT 1`, domain).Scan(&elem)
+	if err == sql.ErrNoRows {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("report spool: %w", err)
+	}
+	return elem, true, nil
+}
+
+// putMXRow writes one MX address row, its probe left out (AddressView
+// does not encode it): the reader joins it back by ProbeRef.
+func (sp *spool) putMXRow(ctx context.Context, body []byte) error {
+	sp.mxRowsN++
+	return sp.exec(ctx, `INSERT INTO mxrows(seq, body) VALUES(?,?)`, sp.next(), body)
+}
