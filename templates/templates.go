@@ -79,6 +79,8 @@ type compiled struct {
 type Set struct {
 	findings map[string]compiled
 	phrases  map[string]*template.Template
+	// phraseNames are the arguments each phrase's template names, sorted.
+	phraseNames map[string][]string
 }
 
 // Default returns the embedded wording.
@@ -111,7 +113,10 @@ func Load(dir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{findings: make(map[string]compiled, len(base)), phrases: phrases}
+	s := &Set{findings: make(map[string]compiled, len(base)), phrases: phrases, phraseNames: make(map[string][]string, len(phrases))}
+	for code, t := range phrases {
+		s.phraseNames[code] = templateFields(t)
+	}
 	for code, e := range base {
 		c, err := compile(code, e)
 		if err != nil {
@@ -396,7 +401,13 @@ func (s *Set) Phrase(code string, args map[string]string, items ...string) (stri
 	if !ok {
 		return "", fmt.Errorf("unknown phrase %q", code)
 	}
-	data := make(map[string]any, len(args)+1)
+	// Every argument the template names is set, "" when absent, as for a
+	// finding: a missing one prints nothing, never "<no value>".
+	names := s.phraseNames[code]
+	data := make(map[string]any, len(args)+len(names)+1)
+	for _, k := range names {
+		data[k] = ""
+	}
 	for k, v := range args {
 		data[k] = v
 	}
@@ -423,10 +434,15 @@ func (s *Set) PhraseCodes() []string {
 // PhraseParams lists, sorted, the argument names phrase code refers to,
 // so they can be held against those the grader sets (grade.PhraseParams).
 func (s *Set) PhraseParams(code string) ([]string, error) {
-	t, ok := s.phrases[code]
+	names, ok := s.phraseNames[code]
 	if !ok {
 		return nil, fmt.Errorf("unknown phrase %q", code)
 	}
+	return slices.Clone(names), nil
+}
+
+// templateFields lists, sorted, the argument names t refers to.
+func templateFields(t *template.Template) []string {
 	seen := map[string]bool{}
 	for _, tt := range t.Templates() {
 		if tt.Tree != nil {
@@ -438,5 +454,5 @@ func (s *Set) PhraseParams(code string) ([]string, error) {
 		out = append(out, name)
 	}
 	slices.Sort(out)
-	return out, nil
+	return out
 }
