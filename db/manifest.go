@@ -167,7 +167,7 @@ func domainDigest(domain, grade string, incomplete int, forced string, ev, g []b
 // The queries of sealing (see sealManifest).
 const (
 	// A run's domains in domain order with the digest stored with each,
-	// from the domain_results_run_diff index and domain_digests' key.
+	// from a covering (run_id, domain) index and domain_digests' key.
 	sealDomainsQuery = `SELECT r.id, r.domain, COALESCE(g.digest, '') FROM domain_results r
 		LEFT JOIN domain_digests g ON g.domain_result_id = r.id WHERE r.run_id = ? ORDER BY r.domain`
 	// One row, whole, for a domain stored without its digest.

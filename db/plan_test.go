@@ -40,6 +40,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"each domain, first batch", eachDomainFirst, []any{1, eachDomainBatch}, nil, true},
 		{"each domain, next batch", eachDomainNext, []any{1, "a.example", eachDomainBatch}, nil, true},
 		{"manifest", manifestDomainsQuery, []any{1}, nil, true},
+		{"seal", sealDomainsQuery, []any{1}, []string{"COVERING INDEX", "INTEGER PRIMARY KEY"}, true},
+		{"seal row", sealRowQuery, []any{1}, []string{"INTEGER PRIMARY KEY"}, true},
 		{"run findings", runFindingsQuery, []any{1}, []string{"findings_domain_result"}, false},
 		{"audited domains", auditedDomainsQuery, []any{1, "?"}, []string{"domain_results_run_grade"}, false},
 		{"grade counts", gradeCountsQuery, []any{1}, []string{"domain_results_run_grade"}, true},

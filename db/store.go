@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -74,9 +75,10 @@ func (d *DB) closeStmts() {
 // address once per run by identity: the auditor hands every domain that
 // uses an address the same probe and certificate check (shared, and never
 // changed once handed out), so an address whose parts are the very
-// objects of one already stored is neither encoded nor written again. A
-// provider address serving thousands of domains is encoded once, not once
-// per domain (the encoding was a third of the store step's CPU).
+// objects of one already stored twice is neither encoded nor written
+// again. A provider address serving thousands of domains is encoded
+// twice, not once per domain (the encoding was a third of the store
+// step's CPU).
 //
 // The evidence given to Save must not be changed afterwards: a changed
 // part would be taken for the one stored. A RunWriter is used by one
@@ -86,7 +88,27 @@ type RunWriter struct {
 	run int64
 	// stored maps the identity of an address evidence stored in this run
 	// to its key; bounded, as it keeps its parts from being collected.
+	// An identity enters it the second time it is stored: an address
+	// only one domain uses (most of a list) is never met again, and its
+	// certificate check is not kept alive for nothing.
 	stored *lru.Cache[addressIdentity, string]
+	// seen holds the identities stored once, by the addresses of their
+	// parts alone, which keep nothing alive. An address reused after its
+	// object was collected can make an identity look seen when it is not:
+	// it is then remembered at its first storing, never wrongly reused.
+	seen *lru.Cache[seenIdentity, struct{}]
+}
+
+// seenIdentity is an addressIdentity by the addresses of its parts.
+type seenIdentity struct {
+	ip                        string
+	probe, cert, others, dane uintptr
+	nothers                   int
+}
+
+func (id addressIdentity) seen() seenIdentity {
+	return seenIdentity{ip: id.ip, probe: reflect.ValueOf(id.probe).Pointer(), cert: reflect.ValueOf(id.cert).Pointer(),
+		others: reflect.ValueOf(id.others).Pointer(), dane: reflect.ValueOf(id.dane).Pointer(), nothers: id.nothers}
 }
 
 // storedAddressesSize bounds RunWriter.stored: the shared addresses of a
@@ -94,6 +116,11 @@ type RunWriter struct {
 // tens to hundreds) with room; an address dropped from it is encoded
 // again, never wrongly reused.
 const storedAddressesSize = 1024
+
+// seenAddressesSize bounds RunWriter.seen: enough identities that a
+// shared address is met a second time before it is forgotten, at some
+// hundred bytes each.
+const seenAddressesSize = 8192
 
 // addressIdentity is what an address evidence is made of, by identity:
 // its IP and the objects its JSON is encoded from (the other certificates
@@ -122,7 +149,11 @@ func (d *DB) NewRunWriter(runID int64) *RunWriter {
 		// Only a size below one is refused.
 		panic(fmt.Sprintf("db: stored addresses: %v", err))
 	}
-	return &RunWriter{d: d, run: runID, stored: c}
+	seen, err := lru.New[seenIdentity, struct{}](seenAddressesSize)
+	if err != nil {
+		panic(fmt.Sprintf("db: seen addresses: %v", err))
+	}
+	return &RunWriter{d: d, run: runID, stored: c, seen: seen}
 }
 
 // Save stores one domain's evidence and grade in a single transaction,
@@ -143,7 +174,12 @@ func (w *RunWriter) Save(ctx context.Context, ev *evidence.Domain, g *grade.Doma
 	// Only committed rows are remembered: a rolled back transaction took
 	// its address evidence with it.
 	for _, s := range fresh {
-		w.stored.Add(s.id, s.key)
+		if seen := s.id.seen(); w.seen.Contains(seen) {
+			w.seen.Remove(seen)
+			w.stored.Add(s.id, s.key)
+		} else {
+			w.seen.Add(seen, struct{}{})
+		}
 	}
 	return nil
 }

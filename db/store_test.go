@@ -69,10 +69,19 @@ func TestRunWriterStoresAsSaveDomain(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("RunWriter stored\n%q\nSaveDomain stored\n%q", got, want)
 	}
-	// The provider's two addresses and c.example's: each stored once,
-	// encoded once (the writer remembers three identities, not five).
+	// The provider's two addresses and c.example's, each stored twice:
+	// the writer remembers three identities, not five.
 	if n := w.stored.Len(); n != 3 {
 		t.Errorf("writer remembers %d address identities, want 3", n)
+	}
+	// An address stored once is not remembered (nor its parts kept alive).
+	once := d.NewRunWriter(newRun(t, d))
+	c := sharingFleet()[2]
+	if err := once.Save(ctx, c, &grade.DomainGrade{Domain: c.Domain, Grade: grade.GradeB}); err != nil {
+		t.Fatal(err)
+	}
+	if n := once.stored.Len(); n != 0 {
+		t.Errorf("an address stored once: %d identities remembered, want 0", n)
 	}
 	for _, ev := range sharingFleet() {
 		if _, err := d.DomainResult(ctx, written, ev.Domain); err != nil {
@@ -88,8 +97,13 @@ func TestRunWriterTellsChangedEvidenceApart(t *testing.T) {
 	w := d.NewRunWriter(run)
 	fleet := sharingFleet()
 	g := &grade.DomainGrade{Domain: "a.example", Grade: grade.GradeA, ForcedTLS: grade.ForcedTLSEligible}
-	if err := w.Save(ctx, fleet[0], g); err != nil {
-		t.Fatal(err)
+	for range 2 { // stored twice: its addresses are remembered
+		if err := w.Save(ctx, fleet[0], g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w.stored.Len(); n != 2 {
+		t.Fatalf("writer remembers %d address identities, want a.example's 2", n)
 	}
 	// b.example's first address is another observation (another probe
 	// object): it must be encoded and stored, not taken for a.example's.
@@ -126,8 +140,10 @@ func TestRunWriterForgetsRolledBackEvidence(t *testing.T) {
 	}
 	w := d.NewRunWriter(run)
 	fleet := sharingFleet()
-	if err := w.Save(ctx, fleet[0], &grade.DomainGrade{Domain: "a.example", Grade: grade.GradeA}); err == nil {
-		t.Fatal("a.example stored despite the trigger")
+	for range 2 { // twice: what a writer stores twice it remembers
+		if err := w.Save(ctx, fleet[0], &grade.DomainGrade{Domain: "a.example", Grade: grade.GradeA}); err == nil {
+			t.Fatal("a.example stored despite the trigger")
+		}
 	}
 	if err := w.Save(ctx, fleet[1], &grade.DomainGrade{Domain: "b.example", Grade: grade.GradeA}); err != nil {
 		t.Fatal(err)

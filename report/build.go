@@ -669,7 +669,7 @@ func (b *builder) finding(domain string, f grade.Finding) Finding {
 	// The wording comes from the templates; only a finding stored by an
 	// older mxaudit under a code the templates no longer word falls back
 	// to the sentence it was stored with, or to its code.
-	if t, err := b.findingText(f.Code, f.Args); err == nil {
+	if t, err := b.findingText(f.Code, FindingArgs(b.opt.Texts, f.Args, f.Phrases)); err == nil {
 		out.Title, out.Remediation, out.Why, out.Standards = t.Title, t.Remediation, t.Why, t.Standards
 		if t.Message != "" {
 			out.Message = t.Message

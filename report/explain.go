@@ -48,7 +48,7 @@ func capsView(texts *templates.Set, cs []grade.Cap) []Cap {
 	out := []Cap{}
 	for _, c := range cs {
 		out = append(out, Cap{Code: c.Code, Title: titleOf(texts, c.Code), Grade: string(c.Grade), Scope: c.Scope, Host: c.Host,
-			Reason: messageOf(texts, c.Code, c.Args, c.Reason)})
+			Reason: messageOf(texts, c.Code, FindingArgs(texts, c.Args, c.Phrases), c.Reason)})
 	}
 	return out
 }
@@ -99,7 +99,7 @@ func ExplainAddress(texts *templates.Set, ag grade.AddressGrade) (ds []Deduction
 		why := "the address could not be audited"
 		for _, f := range ag.Findings {
 			if f.Code == grade.CodeInconclusive {
-				why = strings.TrimSuffix(messageOf(texts, f.Code, f.Args, f.Reason), ".")
+				why = strings.TrimSuffix(messageOf(texts, f.Code, FindingArgs(texts, f.Args, f.Phrases), f.Reason), ".")
 				break
 			}
 		}

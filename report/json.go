@@ -342,5 +342,6 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	if err := r.joinProbes(); err != nil {
 		return nil, fmt.Errorf("read json report: %w", err)
 	}
+	r.newMemIndex()
 	return &r, nil
 }

@@ -71,6 +71,9 @@ type Report struct {
 	// rows serves the vendor rows, findings and changes of a built report
 	// from its spool; nil when the slices hold them (stream.go).
 	rows rowSource
+	// mem indexes the rows in memory by domain and vendor (memindex.go);
+	// nil for a report made in memory, whose queries scan the rows.
+	mem *memIndex
 }
 
 // ManifestInfo is what a report says of its run's manifest (db.Manifest):

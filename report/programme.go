@@ -166,7 +166,7 @@ func (b *builder) progCollect(ctx context.Context, s db.StoredDomain) error {
 		// The programme judges by code, place, severity and effect; the
 		// worded reason and its arguments are the report's findings' own,
 		// and kept once there, not again here for every domain.
-		f.Args, f.Reason = nil, ""
+		f.Args, f.Phrases, f.Reason = nil, nil, ""
 		fs[i] = f
 	}
 	if err := b.sp.putProg(ctx, s.Domain, &progDomain{Grade: s.Grade.Grade, Incomplete: s.Grade.Incomplete, Findings: fs,

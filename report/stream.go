@@ -93,11 +93,22 @@ func (r *Report) EachVendor(q VendorQuery, fn func(*VendorRow) error) error {
 	if r.rows != nil {
 		return stopped(r.rows.vendors(q, fn))
 	}
-	idx := make([]int, 0, len(r.Vendors))
-	for i := range r.Vendors {
+	var idx []int
+	keep := func(i int) {
 		v := &r.Vendors[i]
 		if (q.Domain == "" || v.Domain == q.Domain) && (q.Vendor == "" || v.Vendor == q.Vendor) {
 			idx = append(idx, i)
+		}
+	}
+	// A domain's or a vendor's rows are read from the index, when the
+	// report has one, instead of scanning every row.
+	if cand, ok := r.vendorCandidates(q); ok {
+		for _, i := range cand {
+			keep(i)
+		}
+	} else {
+		for i := range r.Vendors {
+			keep(i)
 		}
 	}
 	if q.Order == ByOwner {
@@ -179,9 +190,17 @@ func (q FindingQuery) match(f *Finding) bool {
 // order, for a report whose findings are in memory.
 func (r *Report) findingIndex(q FindingQuery) []int {
 	idx := make([]int, 0, len(r.Findings))
-	for i := range r.Findings {
-		if q.match(&r.Findings[i]) {
-			idx = append(idx, i)
+	if cand, ok := r.findingCandidates(q); ok {
+		for _, i := range cand {
+			if q.match(&r.Findings[i]) {
+				idx = append(idx, i)
+			}
+		}
+	} else {
+		for i := range r.Findings {
+			if q.match(&r.Findings[i]) {
+				idx = append(idx, i)
+			}
 		}
 	}
 	switch q.Order {
@@ -330,6 +349,7 @@ func (r *Report) LoadRows() error {
 		return err
 	}
 	r.Vendors, r.Findings, r.Changes, r.VendorChanges = vendors, findings, changes, vcs
+	r.newMemIndex()
 	if r.Programme != nil {
 		r.Programme.Controls = controls
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -63,40 +64,54 @@ func checkPhrases(texts *templates.Set) error {
 	return errors.Join(errs...)
 }
 
-// Say renders a phrase the grader named: its Items first, joined with
-// "; " as the argument "items", then its own wording. It returns "" for
-// nil, and the code itself for a code the wording does not know (never
-// an empty place in a signed report).
+// Say renders a phrase the grader named: its Items first, given to its
+// wording as the list argument "items" (templates.Items: joined with "; "
+// unless the wording joins or ranges over it otherwise), then its own
+// wording. It returns "" for nil, and the code itself for a code the
+// wording does not know (never an empty place in a signed report).
 func Say(texts *templates.Set, p *grade.Phrase) string {
 	if p == nil {
 		return ""
 	}
 	texts = textsOr(texts)
-	args := p.Args
+	var items []string
 	if len(p.Items) > 0 {
-		parts := make([]string, 0, len(p.Items))
+		items = make([]string, 0, len(p.Items))
 		for i := range p.Items {
-			parts = append(parts, Say(texts, &p.Items[i]))
+			items = append(items, Say(texts, &p.Items[i]))
 		}
-		args = make(map[string]string, len(p.Args)+1)
-		for k, v := range p.Args {
-			args[k] = v
-		}
-		args["items"] = strings.Join(parts, "; ")
 	}
 	if texts == nil {
 		return p.Code
 	}
-	s, err := texts.Phrase(p.Code, args)
+	s, err := texts.Phrase(p.Code, p.Args, items...)
 	if err != nil {
 		return p.Code
 	}
 	return s
 }
 
+// FindingArgs is what a finding's wording is rendered with: its args,
+// and each of its worded arguments (grade.Finding.Phrases: a list of
+// reasons, each a phrase with its facts) rendered by Say under its name,
+// which wins over an argument of the same name. A finding stored before
+// the wording moved to templates has no phrases and carries the English
+// in args: it renders as it did. args itself is never changed.
+func FindingArgs(texts *templates.Set, args map[string]string, phrases map[string]grade.Phrase) map[string]string {
+	if len(phrases) == 0 {
+		return args
+	}
+	out := make(map[string]string, len(args)+len(phrases))
+	maps.Copy(out, args)
+	for name, p := range phrases {
+		out[name] = Say(texts, &p)
+	}
+	return out
+}
+
 // WordGrade fills the sentences of g that readers show (Forced-TLS
 // reasons, A+, the sender-authentication reason, the titles and reasons
-// of the profiles' controls) from the phrases the grader named. It changes g but never what g shares with a copy of it
+// of the profiles' controls, the records they suggest publishing) from the phrases the grader named. It changes g but never what g shares with a copy of it
 // (its MX hosts, addresses, frameworks and sender-authentication rating
 // are copied before they change), so a caller may word a shallow copy. A grade stored before the wording moved to
 // templates has no phrases and keeps the sentences it carries. The
@@ -137,6 +152,9 @@ func WordGrade(texts *templates.Set, g *grade.DomainGrade) {
 			}
 			if c.Why != nil {
 				c.Reason, c.Why = Say(texts, c.Why), nil
+			}
+			if c.PublishWhy != nil {
+				c.Publish, c.PublishWhy = Say(texts, c.PublishWhy), nil
 			}
 		}
 	}

@@ -188,3 +188,101 @@ func TestWordGradeStored(t *testing.T) {
 		t.Errorf("the copy WordGrade was given changed: %+v", orig.MX[0].Addresses[0])
 	}
 }
+
+// TestFindingArgsWorded: a finding's worded arguments (a list of reasons,
+// each a phrase with its facts) are rendered from the phrases and given
+// to the finding's wording under their names; an override may join the
+// list its own way (join, range); a finding stored with the English in
+// its arguments renders from them as before.
+func TestFindingArgsWorded(t *testing.T) {
+	texts, err := templates.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]string{"domain": "example.com", "host": "mx.example.com", "ip": "192.0.2.1", "pattern": "*.example.com"}
+	reasons := grade.Phrase{Code: "mtasts_enforce.reasons", Items: []grade.Phrase{
+		{Code: "mtasts_enforce.untrusted", Args: map[string]string{"cause": "verify_error", "error": "x509: unknown authority"}},
+		{Code: "mtasts_enforce.other_certificate", Args: map[string]string{"certificate": "ecdsa"}, Items: []grade.Phrase{{Code: "mtasts_enforce.expired"}}},
+	}}
+	f := grade.Finding{Code: grade.CodeMTASTSEnforceMXFails, Args: args, Phrases: map[string]grade.Phrase{"reasons": reasons}}
+	got := FindingArgs(texts, f.Args, f.Phrases)
+	want := "the certificate is not trusted (x509: unknown authority); the certificate served ecdsa: the certificate has expired"
+	if got["reasons"] != want {
+		t.Errorf("reasons = %q, want %q", got["reasons"], want)
+	}
+	if _, ok := args["reasons"]; ok {
+		t.Error("FindingArgs changed the finding's own arguments")
+	}
+	msg := messageOf(texts, f.Code, got, "")
+	if !strings.Contains(msg, "fails what senders require: "+want+".") {
+		t.Errorf("message %q lacks the reasons", msg)
+	}
+	caps := capsView(texts, []grade.Cap{{Code: f.Code, Grade: grade.GradeF, Scope: grade.ScopeAddress, Host: "mx.example.com", Args: args, Phrases: f.Phrases}})
+	if caps[0].Reason != msg {
+		t.Errorf("cap reason %q, want the finding's message %q", caps[0].Reason, msg)
+	}
+	if plain := FindingArgs(texts, args, nil); len(plain) != len(args) || plain["reasons"] != "" {
+		t.Errorf("no worded arguments: %v, want the arguments as they are", plain)
+	}
+
+	// Stored by an older mxaudit: the English is in the arguments.
+	stored := map[string]string{"domain": "example.com", "host": "mx.example.com", "ip": "192.0.2.1", "reasons": "STARTTLS is not offered"}
+	if msg := messageOf(texts, f.Code, FindingArgs(texts, stored, nil), ""); !strings.Contains(msg, "require: STARTTLS is not offered.") {
+		t.Errorf("stored finding renders %q", msg)
+	}
+	for code, c := range map[string]struct {
+		args map[string]string
+		says string
+	}{
+		grade.CodeMXNoAddress:             {map[string]string{"host": "mx.example.com", "reason": "A nxdomain, AAAA not looked up"}, "(A nxdomain, AAAA not looked up)."},
+		grade.CodeMTASTSPolicyUnavailable: {map[string]string{"reason": "the policy is larger than the size limit"}, "fetched: the policy is larger than the size limit."},
+		grade.CodeMTASTSPolicyInvalid:     {map[string]string{"errors": "no policy could be read"}, "invalid: no policy could be read."},
+		grade.CodeWeakDH:                  {map[string]string{"host": "mx.example.com", "ip": "192.0.2.1", "details": "1024-bit DH group with X"}, "parameters: 1024-bit DH group with X."},
+		grade.CodeMXHostsOmitted:          {map[string]string{"count": "12", "audited": "20", "hosts": "a, b and 10 more"}, ": a, b and 10 more."},
+	} {
+		if msg := messageOf(texts, code, c.args, ""); !strings.HasSuffix(msg, c.says) {
+			t.Errorf("stored %s renders %q, want it to end %q", code, msg, c.says)
+		}
+	}
+
+	// An override joins the list its own way.
+	dir := t.TempDir()
+	over := `{"mtasts_enforce.reasons": "{{range $i, $r := .items}}{{if $i}} / {{end}}({{$r}}){{end}}", "kx.weaknesses": "{{join \", \" .items}}"}`
+	if err := os.WriteFile(filepath.Join(dir, templates.PhrasesFile), []byte(over), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	custom, err := templates.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWording(custom); err != nil {
+		t.Fatalf("CheckWording: %v", err)
+	}
+	if got := FindingArgs(custom, args, f.Phrases)["reasons"]; got != "(the certificate is not trusted (x509: unknown authority)) / (the certificate served ecdsa: the certificate has expired)" {
+		t.Errorf("ranged reasons = %q", got)
+	}
+	kx := grade.Phrase{Code: "kx.weaknesses", Items: []grade.Phrase{
+		{Code: "kx.dh", Args: map[string]string{"bits": "1024", "suite": "A"}},
+		{Code: "kx.ec", Args: map[string]string{"bits": "192", "suite": "B"}},
+	}}
+	if got := Say(custom, &kx); got != "1024-bit DH group with A, an elliptic curve (192-bit) with B" {
+		t.Errorf("joined details = %q", got)
+	}
+}
+
+// TestWordGradePublish: the record a failing control suggests is worded
+// from its phrase; a grade stored with the sentence keeps it.
+func TestWordGradePublish(t *testing.T) {
+	g := &grade.DomainGrade{Frameworks: []grade.Framework{{Name: "BOD 18-01", Controls: []grade.Control{
+		{ID: "bod1801.dmarc_reject", PublishWhy: &grade.Phrase{Code: "control.publish", Args: map[string]string{"name": "_dmarc.example.com", "record": "v=DMARC1; p=reject"}}},
+		{ID: "bod1801.spf", Publish: "TXT at example.com: v=spf1 -all"},
+	}}}}
+	WordGrade(nil, g)
+	cs := g.Frameworks[0].Controls
+	if cs[0].Publish != "TXT at _dmarc.example.com: v=DMARC1; p=reject" || cs[0].PublishWhy != nil {
+		t.Errorf("worded publish %q (phrase %v)", cs[0].Publish, cs[0].PublishWhy)
+	}
+	if cs[1].Publish != "TXT at example.com: v=spf1 -all" {
+		t.Errorf("stored publish %q", cs[1].Publish)
+	}
+}

@@ -79,6 +79,8 @@ type compiled struct {
 type Set struct {
 	findings map[string]compiled
 	phrases  map[string]*template.Template
+	// phraseNames are the arguments each phrase's template names, sorted.
+	phraseNames map[string][]string
 }
 
 // Default returns the embedded wording.
@@ -111,7 +113,10 @@ func Load(dir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{findings: make(map[string]compiled, len(base)), phrases: phrases}
+	s := &Set{findings: make(map[string]compiled, len(base)), phrases: phrases, phraseNames: make(map[string][]string, len(phrases))}
+	for code, t := range phrases {
+		s.phraseNames[code] = templateFields(t)
+	}
 	for code, e := range base {
 		c, err := compile(code, e)
 		if err != nil {
@@ -343,7 +348,7 @@ func loadPhrases(dir string) (map[string]*template.Template, error) {
 	}
 	out := make(map[string]*template.Template, len(base))
 	for code, text := range base {
-		t, err := template.New(code).Option(missingKeyOption).Parse(text)
+		t, err := template.New(code).Option(missingKeyOption).Funcs(phraseFuncs).Parse(text)
 		if err != nil {
 			return nil, fmt.Errorf("phrase %s: %w", code, err)
 		}
@@ -364,17 +369,56 @@ func readPhrases(fsys fs.FS, name string) (map[string]string, error) {
 	return out, nil
 }
 
-// Phrase renders the phrase code with its arguments; an unknown code is an
-// error (the caller then shows what an older stored grade carried).
-func (s *Set) Phrase(code string, args map[string]string) (string, error) {
+// Items is the list a phrase is given as its argument "items": the
+// rendered phrases listed inside it (each reason an enforced MTA-STS policy
+// refuses an address for, each weak key exchange). Printed as it is
+// ({{.items}}) it is the items joined with "; "; a template may instead
+// range over it ({{range $i, $r := .items}}...{{end}}) or join it with
+// another separator ({{join ", " .items}}).
+type Items []string
+
+// String joins the items with "; ".
+func (l Items) String() string { return strings.Join(l, "; ") }
+
+// phraseFuncs are the functions a phrase's template may call besides the
+// built-in ones.
+var phraseFuncs = template.FuncMap{
+	// join joins a list argument with sep; any other value prints as it is.
+	"join": func(sep string, v any) string {
+		if l, ok := v.(Items); ok {
+			return strings.Join(l, sep)
+		}
+		return fmt.Sprint(v)
+	},
+}
+
+// Phrase renders the phrase code with its arguments and, when given, the
+// rendered phrases listed in it (the argument "items", see Items); an
+// unknown code is an error (the caller then shows what an older stored
+// grade carried).
+func (s *Set) Phrase(code string, args map[string]string, items ...string) (string, error) {
 	t, ok := s.phrases[code]
 	if !ok {
 		return "", fmt.Errorf("unknown phrase %q", code)
 	}
-	if args == nil {
-		args = map[string]string{}
+	// Every argument the template names is set, "" when absent, as for a
+	// finding: a missing one prints nothing, never "<no value>".
+	names := s.phraseNames[code]
+	data := make(map[string]any, len(args)+len(names)+1)
+	for _, k := range names {
+		data[k] = ""
 	}
-	return render(t, args)
+	for k, v := range args {
+		data[k] = v
+	}
+	if len(items) > 0 {
+		data["items"] = Items(items)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", t.Name(), err)
+	}
+	return b.String(), nil
 }
 
 // PhraseCodes lists the phrase codes that have wording, sorted.
@@ -390,10 +434,15 @@ func (s *Set) PhraseCodes() []string {
 // PhraseParams lists, sorted, the argument names phrase code refers to,
 // so they can be held against those the grader sets (grade.PhraseParams).
 func (s *Set) PhraseParams(code string) ([]string, error) {
-	t, ok := s.phrases[code]
+	names, ok := s.phraseNames[code]
 	if !ok {
 		return nil, fmt.Errorf("unknown phrase %q", code)
 	}
+	return slices.Clone(names), nil
+}
+
+// templateFields lists, sorted, the argument names t refers to.
+func templateFields(t *template.Template) []string {
 	seen := map[string]bool{}
 	for _, tt := range t.Templates() {
 		if tt.Tree != nil {
@@ -405,5 +454,5 @@ func (s *Set) PhraseParams(code string) ([]string, error) {
 		out = append(out, name)
 	}
 	slices.Sort(out)
-	return out, nil
+	return out
 }

@@ -293,3 +293,35 @@ func TestParams(t *testing.T) {
 		t.Errorf("Params(SSLV3_ENABLED) = %q, %v", got, err)
 	}
 }
+
+// TestPhraseItems: a phrase's list argument prints joined with "; ", and
+// its template may range over it or join it otherwise; join passes any
+// other value through.
+func TestPhraseItems(t *testing.T) {
+	dir := t.TempDir()
+	over := `{"mtasts_enforce.reasons": "{{len .items}}: {{join \" | \" .items}} [{{.items}}] {{range .items}}<{{.}}>{{end}} {{join \", \" .x}}"}`
+	if err := os.WriteFile(filepath.Join(dir, PhrasesFile), []byte(over), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Phrase("mtasts_enforce.reasons", map[string]string{"x": "plain"}, "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "2: a | b [a; b] <a><b> plain"; got != want {
+		t.Errorf("Phrase = %q, want %q", got, want)
+	}
+	if got := (Items{"x", "y", "z"}).String(); got != "x; y; z" {
+		t.Errorf("Items.String = %q", got)
+	}
+	def, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := def.Phrase("kx.weaknesses", nil); err != nil || got != "" {
+		t.Errorf("a list phrase without items = %q, %v; want empty", got, err)
+	}
+}

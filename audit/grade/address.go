@@ -59,6 +59,16 @@ func (c *collector) addVariant(code, variant string, args map[string]string) {
 	c.forceF = c.forceF || r.ForceF
 }
 
+// addPhrases records a finding like add, with arguments worded from
+// phrases (see Finding.Phrases).
+func (c *collector) addPhrases(code string, args map[string]string, phrases map[string]Phrase) {
+	n := len(c.findings)
+	c.add(code, args)
+	if len(c.findings) > n {
+		c.findings[n].Phrases = phrases
+	}
+}
+
 // waive marks the scope's findings of the given codes as waived for why:
 // they stay listed, and their deductions are given back.
 func (c *collector) waive(codes []string, why string) {
@@ -248,12 +258,12 @@ func gradeAddress(in addressInput) AddressGrade {
 	// probe learnt, but an address that could not be audited stays "?".
 	enforce := NotTested
 	if in.sts.enforced() && !inconclusive {
-		var reasons []string
+		var reasons []Phrase
 		enforce, reasons = enforceCheck(st, v, in.addr.Cert)
 		enforce, reasons = othersEnforce(st, v, in.addr.OtherCerts, in.policy, enforce, reasons)
 		if enforce == Fail {
-			list := strings.Join(reasons, "; ")
-			c.add(CodeMTASTSEnforceMXFails, map[string]string{"reasons": list, "pattern": in.sts.pattern})
+			list := Phrase{Code: "mtasts_enforce.reasons", Items: reasons}
+			c.addPhrases(CodeMTASTSEnforceMXFails, map[string]string{"pattern": in.sts.pattern}, map[string]Phrase{"reasons": list})
 		}
 	}
 	daneMatch, daneVia := addressDANE(in.dane, in.addr, in.policy)
@@ -636,12 +646,12 @@ func suiteChecks(c *collector, checks map[Check]Result, v view, tlsOK bool) {
 
 	critical, weak := kxWeaknesses(all)
 	if len(critical) > 0 {
-		d := strings.Join(critical, "; ")
-		c.add(CodeWeakDHCritical, map[string]string{"details": d})
+		d := Phrase{Code: "kx.weaknesses", Items: critical}
+		c.addPhrases(CodeWeakDHCritical, nil, map[string]Phrase{"details": d})
 	}
 	if len(weak) > 0 {
-		d := strings.Join(weak, "; ")
-		c.add(CodeWeakDH, map[string]string{"details": d})
+		d := Phrase{Code: "kx.weaknesses", Items: weak}
+		c.addPhrases(CodeWeakDH, nil, map[string]Phrase{"details": d})
 	}
 
 	var clientOrder []string
@@ -703,17 +713,8 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 		c.add(CodeCertExpiresSoon, map[string]string{"not_after": leaf.NotAfter.Format(dateLayout), "days": strconv.Itoa(cc.DaysToExpiry)})
 	}
 	if cc.Trusted != nil && !*cc.Trusted {
-		args := map[string]string{"subject": leaf.Subject, "issuer": leaf.Issuer}
-		switch {
-		case cc.SelfSigned:
-			args["cause"] = "self_signed"
-		case cc.ChainIncomplete:
-			args["cause"] = "issuer_missing"
-		case cc.TrustError != "":
-			args["cause"], args["error"] = "verify_error", cc.TrustError
-		default:
-			args["cause"] = "chain_invalid"
-		}
+		args := untrustedArgs(cc)
+		args["subject"], args["issuer"] = leaf.Subject, leaf.Issuer
 		c.add(CodeCertUntrusted, args)
 	}
 	if cc.ChainIncomplete {
@@ -740,19 +741,20 @@ func certChecks(c *collector, checks map[Check]Result, cc *evidence.CertCheck, p
 	}
 }
 
-// untrustedReason says why a chain is not trusted, for the list of reasons
-// an enforced MTA-STS policy refuses an address (CERT_UNTRUSTED itself
-// gives the cause, which the templates word the same way).
-func untrustedReason(cc *evidence.CertCheck) string {
+// untrustedArgs gives why a chain is not trusted: "cause" (self_signed,
+// issuer_missing, verify_error with the verifier's "error", or
+// chain_invalid), as CERT_UNTRUSTED and the MTA-STS enforce reasons carry
+// it for the templates to word.
+func untrustedArgs(cc *evidence.CertCheck) map[string]string {
 	switch {
 	case cc.SelfSigned:
-		return "the certificate is self-signed"
+		return map[string]string{"cause": "self_signed"}
 	case cc.ChainIncomplete:
-		return "the server did not send the issuing certificate and it is not a trusted root"
+		return map[string]string{"cause": "issuer_missing"}
 	case cc.TrustError != "":
-		return cc.TrustError
+		return map[string]string{"cause": "verify_error", "error": cc.TrustError}
 	}
-	return "the chain does not verify"
+	return map[string]string{"cause": "chain_invalid"}
 }
 
 // boolResult maps a three-state fact to a result.

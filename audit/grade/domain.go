@@ -124,8 +124,9 @@ func GradeDomain(d *evidence.Domain, p Policy) DomainGrade {
 		for _, r := range mx.Omitted {
 			names = append(names, r.Host)
 		}
-		list := shortList(names)
-		dc.add(CodeMXHostsOmitted, map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(d.Hosts)), "hosts": list})
+		args := map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(d.Hosts))}
+		shortList(args, "hosts", names)
+		dc.add(CodeMXHostsOmitted, args)
 		dg.Incomplete = true
 	}
 	var grades []Grade
@@ -190,14 +191,14 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 		noRolloverFinding(hc, hd)
 	}
 	if n := len(h.OmittedAddresses); n > 0 {
-		list := shortList(h.OmittedAddresses)
-		hc.add(CodeMXAddressesOmitted, map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(h.Addresses)), "addresses": list})
+		args := map[string]string{"count": strconv.Itoa(n), "audited": strconv.Itoa(len(h.Addresses))}
+		shortList(args, "addresses", h.OmittedAddresses)
+		hc.add(CodeMXAddressesOmitted, args)
 		mg.Inconclusive = true
 	}
 	inner := outer.with(hc)
 	if len(h.Addresses) == 0 {
-		reason := lookupSummary(h)
-		hc.add(CodeMXNoAddress, map[string]string{"reason": reason})
+		hc.add(CodeMXNoAddress, lookupArgs(h))
 		mg.Grade, mg.Inconclusive = GradeInconclusive, true
 		if inner.forceF {
 			mg.Grade, mg.Caps = GradeF, capsOf(inner.findings)
@@ -238,23 +239,32 @@ func gradeMX(p Policy, d *evidence.Domain, h *evidence.Host, sts *evidence.STSPo
 // shortListMax is how many names a finding lists before counting the rest.
 const shortListMax = 10
 
-// shortList joins names, the first shortListMax of them, then "and N more".
-func shortList(names []string) string {
+// shortList sets args[name] to the first shortListMax names, joined, and
+// "more" to how many it leaves out (none: "more" is not set), which the
+// wording counts ("and N more").
+func shortList(args map[string]string, name string, names []string) {
 	if len(names) <= shortListMax {
-		return strings.Join(names, ", ")
+		args[name] = strings.Join(names, ", ")
+		return
 	}
-	return strings.Join(names[:shortListMax], ", ") + " and " + strconv.Itoa(len(names)-shortListMax) + " more"
+	args[name] = strings.Join(names[:shortListMax], ", ")
+	args["more"] = strconv.Itoa(len(names) - shortListMax)
 }
 
-// lookupSummary describes the A and AAAA lookups of a host without addresses.
-func lookupSummary(h *evidence.Host) string {
-	part := func(t string, l *evidence.Lookup) string {
+// notLookedUp is the "a" or "aaaa" argument of MX_NO_ADDRESS for a
+// lookup that was not made.
+const notLookedUp = "not_looked_up"
+
+// lookupArgs gives the outcome of the A and AAAA lookups of a host
+// without addresses: each lookup's DNS status, or notLookedUp.
+func lookupArgs(h *evidence.Host) map[string]string {
+	status := func(l *evidence.Lookup) string {
 		if l == nil {
-			return t + " not looked up"
+			return notLookedUp
 		}
-		return t + " " + string(l.Status)
+		return string(l.Status)
 	}
-	return part("A", h.A) + ", " + part("AAAA", h.AAAA)
+	return map[string]string{"a": status(h.A), "aaaa": status(h.AAAA)}
 }
 
 // mxRecords lists MX records as "10 mx.example.com, 0 .".

@@ -34,6 +34,8 @@ type Cap struct {
 	// Args are the finding's facts, so readers can word the cause from
 	// the templates as they word the finding.
 	Args map[string]string `json:"args,omitempty"`
+	// Phrases are the finding's worded arguments (see Finding.Phrases).
+	Phrases map[string]Phrase `json:"phrases,omitempty"`
 	// Reason is the English sentence of a cap stored before the wording
 	// moved to templates (see Finding.Reason); never set by the grader.
 	Reason string `json:"reason,omitempty"`
@@ -64,7 +66,7 @@ func explain(fs []Finding) (ds []Deduction, cs []Cap) {
 }
 
 func capOf(f Finding) Cap {
-	return Cap{Code: f.Code, Grade: GradeF, Scope: f.ScopeOf(), Host: f.Host, Args: f.Args, Reason: f.Reason}
+	return Cap{Code: f.Code, Grade: GradeF, Scope: f.ScopeOf(), Host: f.Host, Args: f.Args, Phrases: f.Phrases, Reason: f.Reason}
 }
 
 // capsOf returns the caps among findings.

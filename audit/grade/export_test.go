@@ -1,6 +1,10 @@
 package grade
 
-import "github.com/mxaudit/mxaudit/audit/evidence"
+import (
+	"fmt"
+
+	"github.com/mxaudit/mxaudit/audit/evidence"
+)
 
 // SampleDomainsForTest returns hand-built evidence that, together, raises
 // every finding code the grader emits. It lets the external test package
@@ -55,6 +59,12 @@ func SampleDomainsForTest() []*evidence.Domain {
 		func(d *evidence.Domain) {
 			d.MX.Omitted = []evidence.MXRecord{{Preference: 50, Host: "mx21.example.com"}, {Preference: 60, Host: "mx22.example.com"}}
 			d.Hosts[0].OmittedAddresses = []string{"192.0.2.17", "192.0.2.18"}
+		},
+		func(d *evidence.Domain) { // more left out than a finding lists
+			for i := range 12 {
+				d.MX.Omitted = append(d.MX.Omitted, evidence.MXRecord{Preference: uint16(50 + i), Host: fmt.Sprintf("mx%d.example.com", 21+i)})
+				d.Hosts[0].OmittedAddresses = append(d.Hosts[0].OmittedAddresses, fmt.Sprintf("192.0.2.%d", 17+i))
+			}
 		},
 		func(d *evidence.Domain) { d.VersionsTested = []string{evidence.TLS12, evidence.TLS13} },
 		func(d *evidence.Domain) {

@@ -29,8 +29,13 @@ type Control struct {
 	// only Reason).
 	Why    *Phrase `json:"why,omitempty"`
 	Reason string  `json:"reason"`
-	// Publish is, for a failing control a DNS record fixes, the record to
-	// publish ("TXT at _dmarc.example.com: v=DMARC1; p=reject; ..."); "" otherwise.
+	// PublishWhy names, for a failing control a DNS record fixes, the TXT
+	// record to publish (its "name" and "record"); nil otherwise.
+	PublishWhy *Phrase `json:"publish_why,omitempty"`
+	// Publish is that record as readers show it ("TXT at
+	// _dmarc.example.com: v=DMARC1; p=reject; ..."), "" otherwise: filled
+	// from PublishWhy (report.WordGrade); the grader never sets it, and
+	// older stored grades carry only it.
 	Publish string `json:"publish,omitempty"`
 }
 

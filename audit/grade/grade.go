@@ -224,6 +224,14 @@ type Finding struct {
 	// wording (title, message, remediation) is rendered from Code and Args
 	// by the templates package; the grader writes no sentence.
 	Args map[string]string `json:"args,omitempty"`
+	// Phrases are the arguments whose facts are themselves worded: a list
+	// of reasons or details, each a phrase code with its own facts
+	// (MTASTS_ENFORCE_MX_FAILS's "reasons", WEAK_DH's "details"). Readers
+	// render each from templates/phrases.json and give the wording the
+	// text under the same name, beside Args (report.FindingArgs); Params
+	// lists these names too. Findings stored before carry the English in
+	// Args instead, which still renders.
+	Phrases map[string]Phrase `json:"phrases,omitempty"`
 	// Reason is the English sentence that grades stored by mxaudit before
 	// the wording moved to templates carried. The grader never sets it;
 	// readers show it only for such a stored finding whose code has no

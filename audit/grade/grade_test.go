@@ -333,9 +333,10 @@ func TestEachFinding(t *testing.T) {
 			if f.Domain != testDomain || f.Host != mx1 || f.IP != ip1 || f.Args["host"] != mx1 || f.Args["ip"] != ip1 || f.Args["domain"] != testDomain {
 				t.Errorf("scope: %q %q %q args %v", f.Domain, f.Host, f.IP, f.Args)
 			}
+			args := wordedArgs(t, f) // worded arguments (details) as worded
 			for k, v := range tt.args {
-				if f.Args[k] != v {
-					t.Errorf("Args[%q] = %q, want %q", k, f.Args[k], v)
+				if args[k] != v {
+					t.Errorf("Args[%q] = %q, want %q", k, args[k], v)
 				}
 			}
 			if f.Reason != "" {

@@ -1,7 +1,6 @@
 package grade
 
 import (
-	"fmt"
 	"mime"
 	"strconv"
 	"strings"
@@ -86,7 +85,7 @@ func classifySTS(m *evidence.MTASTS) stsOutcome {
 	case m.Fetch == nil:
 		return stsNotChecked
 	}
-	if reason, ours := fetchFailure(m.Fetch); reason != "" {
+	if cause, _, ours := fetchFailure(m.Fetch); cause != "" {
 		if ours {
 			return stsNotChecked
 		}
@@ -110,22 +109,30 @@ func stsPolicyOf(m *evidence.MTASTS) *evidence.STSPolicy {
 	return m.Policy
 }
 
-// fetchFailure says why a policy fetch gave no policy ("" when it did not
-// fail), and whether the cause is on the scanner's side.
-func fetchFailure(f *evidence.PolicyFetch) (reason string, ours bool) {
+// Causes of a failed policy fetch (MTASTS_POLICY_UNAVAILABLE's "cause").
+const (
+	fetchError     = "error"     // the fetch failed: "reason" is the recorded error
+	fetchStatus    = "status"    // the server answered another status than 200
+	fetchTruncated = "truncated" // the policy is larger than the size limit
+)
+
+// fetchFailure says why a policy fetch gave no policy: the cause (""
+// when it did not fail), the recorded error for fetchError, and whether
+// the cause is on the scanner's side.
+func fetchFailure(f *evidence.PolicyFetch) (cause, reason string, ours bool) {
 	switch {
 	case f.Error != nil:
 		reason = f.Error.Message
 		if reason == "" {
 			reason = string(f.Error.Kind)
 		}
-		return reason, f.Error.Kind == evidence.ErrCanceled || f.Error.Kind == evidence.ErrInternal || proxyFault(f.Error)
+		return fetchError, reason, f.Error.Kind == evidence.ErrCanceled || f.Error.Kind == evidence.ErrInternal || proxyFault(f.Error)
 	case f.StatusCode != 0 && f.StatusCode != httpOK:
-		return fmt.Sprintf("status %d: a policy is only valid with status %d", f.StatusCode, httpOK), false
+		return fetchStatus, "", false
 	case f.Truncated:
-		return "the policy is larger than the size limit", false
+		return fetchTruncated, "", false
 	}
-	return "", false
+	return "", "", false
 }
 
 // proxyFault reports whether a fetch failed at our own HTTPS proxy rather
@@ -163,22 +170,27 @@ func stsFindings(c *collector, m *evidence.MTASTS) {
 		}
 		c.add(CodeMTASTSRecordInvalid, args)
 	case stsUnavailable:
-		reason, _ := fetchFailure(m.Fetch)
+		cause, reason, _ := fetchFailure(m.Fetch)
 		if m.Fetch.Error != nil && m.Fetch.Error.Kind == evidence.ErrPrivateAddress {
 			c.add(CodeMTASTSHostPrivate, map[string]string{"reason": reason, "url": m.Fetch.URL})
 			return
 		}
-		args := map[string]string{"reason": reason, "url": m.Fetch.URL}
+		args := map[string]string{"cause": cause, "url": m.Fetch.URL}
+		if reason != "" {
+			args["reason"] = reason
+		}
 		if m.Fetch.StatusCode != 0 {
 			args["status"] = strconv.Itoa(m.Fetch.StatusCode)
 		}
 		c.add(CodeMTASTSPolicyUnavailable, args)
 	case stsInvalid:
-		errs := strings.Join(m.PolicyErrors, "; ")
-		if errs == "" {
-			errs = "no policy could be read"
+		// No recorded error leaves "errors" out: the wording says no
+		// policy could be read.
+		args := map[string]string{"url": m.Fetch.URL}
+		if len(m.PolicyErrors) > 0 {
+			args["errors"] = strings.Join(m.PolicyErrors, "; ")
 		}
-		c.add(CodeMTASTSPolicyInvalid, map[string]string{"errors": errs, "url": m.Fetch.URL})
+		c.add(CodeMTASTSPolicyInvalid, args)
 	case stsValid:
 		stsPolicyFindings(c, m)
 	}
@@ -195,7 +207,11 @@ func stsPolicyFindings(c *collector, m *evidence.MTASTS) {
 	}
 	if m.Fetch != nil {
 		if ct, bad := mediaTypeProblem(m.Fetch.ContentType); bad {
-			c.add(CodeMTASTSMediaType, map[string]string{"content_type": ct, "url": m.Fetch.URL})
+			args := map[string]string{"url": m.Fetch.URL}
+			if ct != "" {
+				args["content_type"] = ct
+			}
+			c.add(CodeMTASTSMediaType, args)
 		}
 	}
 	if p.Mode != stsModeNone && p.MaxAge < stsShortMaxAge {
@@ -205,10 +221,11 @@ func stsPolicyFindings(c *collector, m *evidence.MTASTS) {
 }
 
 // mediaTypeProblem reports whether a policy's Content-Type is not
-// text/plain, and names what was served. Parameters (charset) are ignored.
+// text/plain, and names what was served ("" when the header is missing).
+// Parameters (charset) are ignored.
 func mediaTypeProblem(contentType string) (string, bool) {
 	if strings.TrimSpace(contentType) == "" {
-		return "no Content-Type", true
+		return "", true
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
@@ -271,23 +288,24 @@ func stsCovers(m *evidence.MTASTS, p *evidence.STSPolicy, host string) (string, 
 // the common name alone does not count). It returns Fail with every known
 // reason when any requirement definitely fails, Pass when all are known to
 // hold, and NotTested otherwise: an unknown fact never fails an address.
-func enforceCheck(st evidence.ProbeStatus, v view, cc *evidence.CertCheck) (Result, []string) {
+// Each reason is a phrase (mtasts_enforce.*), worded by the templates.
+func enforceCheck(st evidence.ProbeStatus, v view, cc *evidence.CertCheck) (Result, []Phrase) {
 	switch st {
 	case evidence.ProbeOK:
 	case evidence.ProbeNoSTARTTLS:
-		return Fail, []string{"STARTTLS is not offered"}
+		return Fail, []Phrase{{Code: "mtasts_enforce.no_starttls"}}
 	case evidence.ProbeSTARTTLSFail, evidence.ProbeTLSFailed:
-		return Fail, []string{"no TLS session can be set up"}
+		return Fail, []Phrase{{Code: "mtasts_enforce.no_tls"}}
 	default:
 		return NotTested, nil
 	}
-	var fails []string
+	var fails []Phrase
 	unknown := false
 	t12, t13 := v.support(evidence.TLS12), v.support(evidence.TLS13)
 	switch {
 	case t12 == evidence.Supported || t13 == evidence.Supported:
 	case t12 == evidence.NotSupported && t13 == evidence.NotSupported:
-		fails = append(fails, "neither TLS 1.2 nor TLS 1.3 is supported")
+		fails = append(fails, Phrase{Code: "mtasts_enforce.no_tls12"})
 	default:
 		unknown = true
 	}
@@ -304,7 +322,7 @@ func enforceCheck(st evidence.ProbeStatus, v view, cc *evidence.CertCheck) (Resu
 
 // enforceCert judges the certificate presented for the MX name as a sender
 // enforcing MTA-STS does.
-func enforceCert(cc *evidence.CertCheck) (fails []string, unknown bool) {
+func enforceCert(cc *evidence.CertCheck) (fails []Phrase, unknown bool) {
 	if cc == nil || cc.Error != nil {
 		return nil, true
 	}
@@ -312,23 +330,23 @@ func enforceCert(cc *evidence.CertCheck) (fails []string, unknown bool) {
 	case cc.Trusted == nil:
 		unknown = true
 	case !*cc.Trusted:
-		fails = append(fails, "the certificate is not trusted ("+untrustedReason(cc)+")")
+		fails = append(fails, Phrase{Code: "mtasts_enforce.untrusted", Args: untrustedArgs(cc)})
 	}
 	switch {
 	case cc.Expired == nil:
 		unknown = true
 	case *cc.Expired:
-		fails = append(fails, "the certificate has expired")
+		fails = append(fails, Phrase{Code: "mtasts_enforce.expired"})
 	case cc.NotYetValid:
-		fails = append(fails, "the certificate is not yet valid")
+		fails = append(fails, Phrase{Code: "mtasts_enforce.not_yet_valid"})
 	}
 	switch {
 	case cc.NameMatch == nil:
 		unknown = true
 	case !*cc.NameMatch:
-		fails = append(fails, "the certificate is not valid for the MX host name")
+		fails = append(fails, Phrase{Code: "mtasts_enforce.name_mismatch"})
 	case strings.HasPrefix(cc.MatchedBy, cnMatchPrefix):
-		fails = append(fails, "the certificate names the MX host only in its common name, not in a subject alternative name")
+		fails = append(fails, Phrase{Code: "mtasts_enforce.cn_only"})
 	case cc.MatchedBy == "":
 		unknown = true
 	}

@@ -67,7 +67,9 @@ func addressDANE(h hostDANE, addr *evidence.Address, p Policy) (m *evidence.DANE
 
 // othersEnforce adds to an MTA-STS enforce verdict what the other
 // certificates fail: a sender offered one of them refuses it just the same.
-func othersEnforce(st evidence.ProbeStatus, v view, others []evidence.CertCheck, p Policy, res Result, reasons []string) (Result, []string) {
+// Each of its reasons is named for the certificate, by how it was served
+// (phrase mtasts_enforce.other_certificate).
+func othersEnforce(st evidence.ProbeStatus, v view, others []evidence.CertCheck, p Policy, res Result, reasons []Phrase) (Result, []Phrase) {
 	if !p.judgesVulns() || res == NotTested {
 		return res, reasons
 	}
@@ -78,8 +80,9 @@ func othersEnforce(st evidence.ProbeStatus, v view, others []evidence.CertCheck,
 		}
 		res = Fail
 		for _, w := range why {
-			if w = "the certificate served " + others[i].Via + ": " + w; !slices.Contains(reasons, w) {
-				reasons = append(reasons, w)
+			named := Phrase{Code: "mtasts_enforce.other_certificate", Args: map[string]string{"certificate": others[i].Via}, Items: []Phrase{w}}
+			if !slices.ContainsFunc(reasons, named.equal) {
+				reasons = append(reasons, named)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package grade
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mxaudit/mxaudit/audit/evidence"
@@ -29,8 +30,11 @@ func TestOmitted(t *testing.T) {
 			t.Errorf("finding %+v", f)
 		}
 		if want := "mx00.example.com, mx01.example.com, mx02.example.com, mx03.example.com, mx04.example.com, mx05.example.com, " +
-			"mx06.example.com, mx07.example.com, mx08.example.com, mx09.example.com and 15 more"; f.Args["hosts"] != want {
-			t.Errorf("hosts %q, want %q", f.Args["hosts"], want)
+			"mx06.example.com, mx07.example.com, mx08.example.com, mx09.example.com"; f.Args["hosts"] != want || f.Args["more"] != "15" {
+			t.Errorf("hosts %q more %q, want %q and 15", f.Args["hosts"], f.Args["more"], want)
+		}
+		if m := message(t, f); !strings.HasSuffix(m, "mx09.example.com and 15 more.") {
+			t.Errorf("message %q, want the first ten hosts and 15 more", m)
 		}
 	})
 	t.Run("addresses", func(t *testing.T) {
@@ -44,7 +48,7 @@ func TestOmitted(t *testing.T) {
 		if i < 0 {
 			t.Fatalf("no %s in %q", CodeMXAddressesOmitted, codes(g.Findings))
 		}
-		if f := g.Findings[i]; f.Host != mx1 || f.Args["addresses"] != "192.0.2.17, 2001:db8::17" || f.Args["count"] != "2" {
+		if f := g.Findings[i]; f.Host != mx1 || f.Args["addresses"] != "192.0.2.17, 2001:db8::17" || f.Args["count"] != "2" || f.Args["more"] != "" {
 			t.Errorf("finding %+v", f)
 		}
 	})

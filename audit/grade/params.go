@@ -50,17 +50,17 @@ var params = map[string][]string{
 	"MTASTS_MODE_NONE":              {"domain"},
 	"MTASTS_MX_NOT_COVERED":         {"domain", "host", "mode", "patterns"},
 	"MTASTS_POLICY_INVALID":         {"domain", "errors", "url"},
-	"MTASTS_POLICY_UNAVAILABLE":     {"domain", "reason", "status", "url"},
+	"MTASTS_POLICY_UNAVAILABLE":     {"cause", "domain", "reason", "status", "url"},
 	"MTASTS_RECORD_INVALID":         {"domain", "reason", "records"},
 	"MTASTS_SHORT_MAX_AGE":          {"domain", "max_age", "mode"},
 	"MTASTS_TESTING":                {"domain"},
 	"MTASTS_TESTING_MX_NOT_COVERED": {"domain", "host", "mode", "patterns"},
-	"MX_ADDRESSES_OMITTED":          {"addresses", "audited", "count", "domain", "host"},
-	"MX_HOSTS_OMITTED":              {"audited", "count", "domain", "hosts"},
+	"MX_ADDRESSES_OMITTED":          {"addresses", "audited", "count", "domain", "host", "more"},
+	"MX_HOSTS_OMITTED":              {"audited", "count", "domain", "hosts", "more"},
 	"MX_IS_CNAME":                   {"cnames", "domain", "host"},
 	"MX_IS_IP_LITERAL":              {"domain", "host"},
 	"MX_LOOKUP_FAILED":              {"domain", "error", "status"},
-	"MX_NO_ADDRESS":                 {"domain", "host", "reason"},
+	"MX_NO_ADDRESS":                 {"a", "aaaa", "domain", "host"},
 	"MX_PRIVATE_ADDRESS":            {"domain", "host", "ip", "reason"},
 	"NO_FORWARD_SECRECY":            {"domain", "host", "ip", "suites"},
 	"NO_MODERN_TLS":                 {"domain", "host", "ip", "versions"},
@@ -103,6 +103,21 @@ var params = map[string][]string{
 	"WEAK_DH_CRITICAL":              {"details", "domain", "host", "ip", "vulns"},
 }
 
+// phraseArgs names, per finding code, the arguments worded from a phrase
+// (Finding.Phrases) and the phrase code that words each: a list whose
+// items are phrases of their own (mtasts_enforce.*, kx.*).
+var phraseArgs = map[string]map[string]string{
+	CodeMTASTSEnforceMXFails: {"reasons": "mtasts_enforce.reasons"},
+	CodeWeakDH:               {"details": "kx.weaknesses"},
+	CodeWeakDHCritical:       {"details": "kx.weaknesses"},
+}
+
+// PhraseArg is the phrase code that words argument arg of a finding of
+// code (see Finding.Phrases); "" when the argument is a plain fact.
+func PhraseArg(code, arg string) string {
+	return phraseArgs[code][arg]
+}
+
 // legacyParams are arguments that only findings stored by an older mxaudit
 // carry, which the wording still reads so that those runs render as they
 // did: NO_MX's "reason" ("MX lookup NXDOMAIN") became "status",
@@ -110,7 +125,9 @@ var params = map[string][]string{
 // "reason" became "cause" with "reply_code", "reply", "attempts", "error";
 // the DANE findings' "reason" became "detail" and "via" (DANE_INVALID),
 // "dnssec", "dnssec_reason" and "error" (DANE_TLSA_LOOKUP_FAILED), "dnssec"
-// and "unusable" (DANE_UNUSABLE); SCAN_RESTRICTED's "what" became "sslv3".
+// and "unusable" (DANE_UNUSABLE); SCAN_RESTRICTED's "what" became "sslv3";
+// MX_NO_ADDRESS's "reason" ("A NXDOMAIN, AAAA not looked up") became "a"
+// and "aaaa".
 var legacyParams = map[string][]string{
 	CodeNoMX:                 {"reason"},
 	CodeCertUntrusted:        {"reason"},
@@ -120,6 +137,7 @@ var legacyParams = map[string][]string{
 	CodeDANETLSALookupFailed: {"reason"},
 	CodeDANEUnusable:         {"reason"},
 	CodeScanRestricted:       {"what"},
+	CodeMXNoAddress:          {"reason"},
 }
 
 // LegacyParams lists the arguments of code that only stored findings of an

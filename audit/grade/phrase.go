@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -8,12 +9,13 @@ import (
 // Phrase names a sentence a reader sees that is not a finding (why a
 // domain is or is not Forced-TLS eligible, what earned an A+, what
 // decided the sender-authentication rating, a control's title and
-// outcome) without writing it: Code names the wording in
-// templates/phrases.json, Args are the facts it needs (enum values,
-// numbers, names), and Items are phrases listed inside it, rendered and
-// joined with "; " into the argument "items". The grader writes no
-// English: the words come from the templates, overridable like the
-// finding wording.
+// outcome, a reason in a finding's list of reasons) without writing it:
+// Code names the wording in templates/phrases.json, Args are the facts it
+// needs (enum values, numbers, names), and Items are phrases listed inside
+// it, rendered and given to its wording as the list argument "items"
+// (printed joined with "; " unless the wording joins it otherwise). The
+// grader writes no English: the words come from the templates,
+// overridable like the finding wording.
 type Phrase struct {
 	Code  string            `json:"code"`
 	Args  map[string]string `json:"args,omitempty"`
@@ -138,6 +140,24 @@ var phraseParams = map[string][]string{
 	"control.no_mail_server_audited":  nil,
 	"control.tls_fail":                {"hosts"},
 	"control.tls_pass":                nil,
+	"control.publish":                 {"name", "record"},
+	// Why an address fails an enforced MTA-STS policy
+	// (MTASTS_ENFORCE_MX_FAILS's "reasons").
+	"mtasts_enforce.reasons":           {"items"},
+	"mtasts_enforce.no_starttls":       nil,
+	"mtasts_enforce.no_tls":            nil,
+	"mtasts_enforce.no_tls12":          nil,
+	"mtasts_enforce.untrusted":         {"cause", "error"},
+	"mtasts_enforce.expired":           nil,
+	"mtasts_enforce.not_yet_valid":     nil,
+	"mtasts_enforce.name_mismatch":     nil,
+	"mtasts_enforce.cn_only":           nil,
+	"mtasts_enforce.other_certificate": {"certificate", "items"},
+	// Weak key exchanges (WEAK_DH and WEAK_DH_CRITICAL's "details").
+	"kx.weaknesses": {"items"},
+	"kx.export":     {"suite"},
+	"kx.dh":         {"bits", "suite"},
+	"kx.ec":         {"bits", "curve", "suite"},
 }
 
 // PhraseParams lists, sorted, the argument names a phrase of code may
@@ -162,6 +182,11 @@ func PhraseCodes() []string {
 func KnownPhrase(code string) bool {
 	_, ok := phraseParams[code]
 	return ok
+}
+
+// equal reports whether q is the same phrase as p: code, facts and items.
+func (p Phrase) equal(q Phrase) bool {
+	return p.Code == q.Code && maps.Equal(p.Args, q.Args) && slices.EqualFunc(p.Items, q.Items, Phrase.equal)
 }
 
 // joinAll joins a list of names with ", " (a fact, not a sentence).

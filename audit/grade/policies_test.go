@@ -88,11 +88,11 @@ func policyCases() []policyCase {
 		{name: "policy answers 404", mutate: sts(fetchFailed(404, &evidence.Error{Kind: evidence.ErrProtocol, Step: "http", Message: status404})),
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus,
-			args: map[string]string{"reason": status404, "status": "404", "url": stsURL}},
+			args: map[string]string{"cause": "error", "reason": status404, "status": "404", "url": stsURL}},
 		{name: "policy host certificate refused", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrTLS, Step: "certificate", Message: certRefused})),
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus,
-			args: map[string]string{"reason": certRefused, "url": stsURL}},
+			args: map[string]string{"cause": "error", "reason": certRefused, "url": stsURL}},
 		{name: "policy host unreached, outbound https blocked", mutate: func(d *evidence.Domain) {
 			d.MTASTS = fetchFailed(0, &evidence.Error{Kind: evidence.ErrTimeout, Step: evidence.StepConnect, Message: "i/o timeout"})
 			d.HTTPSBlocked = true
@@ -107,26 +107,26 @@ func policyCases() []policyCase {
 			args: map[string]string{"url": stsURL}, incomplete: true},
 		{name: "policy host unreached in a run that reached others", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrTimeout, Step: evidence.StepConnect, Message: "i/o timeout"})),
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
-			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "i/o timeout", "url": stsURL}},
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"cause": "error", "reason": "i/o timeout", "url": stsURL}},
 		{name: "policy answers 404 while outbound https is blocked", mutate: func(d *evidence.Domain) {
 			d.MTASTS = fetchFailed(404, &evidence.Error{Kind: evidence.ErrProtocol, Step: "http", Message: status404})
 			d.HTTPSBlocked = true
 		},
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
-			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": status404, "status": "404", "url": stsURL}},
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"cause": "error", "reason": status404, "status": "404", "url": stsURL}},
 		{name: "policy host name unknown while outbound https is blocked", mutate: func(d *evidence.Domain) {
 			d.MTASTS = fetchFailed(0, &evidence.Error{Kind: evidence.ErrProtocol, Step: evidence.StepConnect, Message: "no such host"})
 			d.HTTPSBlocked = true
 		},
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
-			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "no such host", "url": stsURL}},
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"cause": "error", "reason": "no such host", "url": stsURL}},
 		{name: "our proxy broke the fetch: not checked", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrProtocol, Step: evidence.StepProxy,
 			Message: "proxy 10.0.0.1:3128: answer to CONNECT is not HTTP/1.x"})),
 			score: 100, grade: GradeA, domain: GradeA},
 		{name: "proxy cannot reach the policy host: the vendor's", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrUnreach, Step: evidence.StepProxy,
 			Message: "proxy 10.0.0.1:3128 answered 502 Bad Gateway"})),
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
-			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"reason": "proxy 10.0.0.1:3128 answered 502 Bad Gateway", "url": stsURL}},
+			grade: GradeAMinus, domain: GradeAMinus, args: map[string]string{"cause": "error", "reason": "proxy 10.0.0.1:3128 answered 502 Bad Gateway", "url": stsURL}},
 		{name: "policy host resolves to a private address", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrPrivateAddress, Step: evidence.StepConnect,
 			Message: "mta-sts.example.com resolves to " + privateReason})),
 			wantCodes: []string{CodeMTASTSHostPrivate}, code: CodeMTASTSHostPrivate, severity: Medium, deduction: 10, score: 90,
@@ -198,7 +198,7 @@ func policyCases() []policyCase {
 			d.MTASTS.Fetch.ContentType = ""
 		}), wantCodes: []string{CodeMTASTSMediaType}, code: CodeMTASTSMediaType, severity: Low, deduction: 5, score: 95,
 			grade: GradeAMinus, domain: GradeAMinus,
-			args: map[string]string{"content_type": "no Content-Type", "url": stsURL}},
+			args: map[string]string{"url": stsURL}, says: "without a Content-Type"},
 		{name: "enforced policy with a short max_age", mutate: sts(stsEvidence(stsModeEnforce, 3600, "*.example.com")),
 			wantCodes: []string{CodeMTASTSShortMaxAge}, code: CodeMTASTSShortMaxAge, severity: Low, score: 100, grade: GradeAPlus,
 			domain: GradeAPlus, args: map[string]string{"max_age": "3600", "mode": "enforce"}},
@@ -317,8 +317,9 @@ func TestPolicyFindings(t *testing.T) {
 			for k, v := range tt.args {
 				want[k] = v
 			}
-			if tt.args != nil && !mapsEqual(f.Args, want) {
-				t.Errorf("Args = %q, want %q", f.Args, want)
+			// Worded arguments (a list of reasons) are compared as worded.
+			if got := wordedArgs(t, f); tt.args != nil && !mapsEqual(got, want) {
+				t.Errorf("Args = %q, want %q", got, want)
 			}
 			if f.Reason != "" {
 				t.Errorf("the grader wrote a sentence: %q", f.Reason)
@@ -607,7 +608,7 @@ func TestEnforceCheck(t *testing.T) {
 		name    string
 		mutate  func(a *evidence.Address)
 		want    Result
-		reasons []string
+		reasons []string // phrase codes
 	}{
 		{"perfect", func(*evidence.Address) {}, Pass, nil},
 		{"tls 1.3 only", func(a *evidence.Address) { a.Probe.Versions[4] = notSupported(evidence.TLS12) }, Pass, nil},
@@ -621,13 +622,13 @@ func TestEnforceCheck(t *testing.T) {
 			a.Cert = &evidence.CertCheck{Error: &evidence.Error{Kind: evidence.ErrTimeout, Message: "timeout"}}
 		}, NotTested, nil},
 		{"expiry unknown", func(a *evidence.Address) { a.Cert.Expired = nil }, NotTested, nil},
-		{"not yet valid", func(a *evidence.Address) { a.Cert.NotYetValid = true }, Fail, []string{"the certificate is not yet valid"}},
+		{"not yet valid", func(a *evidence.Address) { a.Cert.NotYetValid = true }, Fail, []string{"mtasts_enforce.not_yet_valid"}},
 		{"a known failure decides beside an unknown", func(a *evidence.Address) {
 			a.Cert.Trusted, a.Cert.Expired = nil, yes()
-		}, Fail, []string{"the certificate has expired"}},
+		}, Fail, []string{"mtasts_enforce.expired"}},
 		{"starttls refused", func(a *evidence.Address) {
 			a.Probe.Status = evidence.ProbeSTARTTLSFail
-		}, Fail, []string{"no TLS session can be set up"}},
+		}, Fail, []string{"mtasts_enforce.no_tls"}},
 		{"probe inconclusive", func(a *evidence.Address) {
 			a.Probe.Status = evidence.ProbeInconclusive
 			a.Cert.Expired = yes()
@@ -640,7 +641,11 @@ func TestEnforceCheck(t *testing.T) {
 			c := *ok.Cert
 			a.Cert = &c
 			tt.mutate(&a)
-			got, reasons := enforceCheck(probeStatus(a.Probe), newView(a.Probe), a.Cert)
+			got, why := enforceCheck(probeStatus(a.Probe), newView(a.Probe), a.Cert)
+			var reasons []string
+			for _, p := range why {
+				reasons = append(reasons, p.Code)
+			}
 			if got != tt.want || !slices.Equal(reasons, tt.reasons) {
 				t.Errorf("enforceCheck = %q %q, want %q %q", got, reasons, tt.want, tt.reasons)
 			}
@@ -668,7 +673,7 @@ func TestMediaTypeProblem(t *testing.T) {
 		{"text/plain; charset=utf-8", "", false},
 		{"TEXT/PLAIN", "", false},
 		{"text/html", "text/html", true},
-		{"", "no Content-Type", true},
+		{"", "", true},
 		{"text/plain; charset", `"text/plain; charset"`, true},
 	}
 	for _, tt := range tests {

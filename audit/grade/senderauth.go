@@ -158,9 +158,9 @@ func senderAuthFindings(d *evidence.Domain, p Policy, dg *DomainGrade) {
 			}
 			switch {
 			case strings.HasSuffix(c.ID, ".spf"):
-				c.Publish = "TXT at " + d.Domain + ": " + SuggestSPF(d)
+				c.PublishWhy = say("control.publish", "name", d.Domain, "record", SuggestSPF(d))
 			case strings.Contains(c.ID, ".dmarc"):
-				c.Publish = "TXT at _dmarc." + d.Domain + ": " + SuggestDMARC(d)
+				c.PublishWhy = say("control.publish", "name", "_dmarc."+d.Domain, "record", SuggestDMARC(d))
 			}
 		}
 		dg.Frameworks = append(dg.Frameworks, fw)

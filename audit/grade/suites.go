@@ -116,12 +116,14 @@ func (v view) acceptedSuites(versions ...string) []accepted {
 	return out
 }
 
-// suiteName is how a suite is named in findings.
+// suiteName is how a suite is named in findings: its IANA name, or for a
+// suite without one its wire code in the notation of the TLS
+// specifications ("{0xC0,0xFF}", RFC 5246 appendix A.5).
 func suiteName(s evidence.Suite) string {
 	if s.Name != "" && s.Name != "unknown" {
 		return s.Name
 	}
-	return "unknown suite " + s.Code
+	return "{" + s.Code + "}"
 }
 
 // uniqueNames lists the distinct suite names, in order of first appearance.
@@ -273,46 +275,45 @@ func curveBits(group string) int {
 
 // kxWeaknesses lists breakable key exchanges (export, DH groups under 1024
 // bits) and weak ones (DH groups of 1024 to 2047 bits, curves under 224
-// bits) among the accepted suites, each once.
-func kxWeaknesses(as []accepted) (critical, weak []string) {
-	addUnique := func(list *[]string, s string) {
-		if !slices.Contains(*list, s) {
-			*list = append(*list, s)
+// bits) among the accepted suites, each once, as phrases (kx.export,
+// kx.dh, kx.ec) with the suite and the group's size.
+func kxWeaknesses(as []accepted) (critical, weak []Phrase) {
+	addUnique := func(list *[]Phrase, p *Phrase) {
+		if !slices.ContainsFunc(*list, p.equal) {
+			*list = append(*list, *p)
 		}
 	}
 	for _, a := range as {
 		s := a.suite
 		name := suiteName(s)
 		if s.Flags.Export || strings.Contains(strings.ToUpper(s.Kx), "EXPORT") {
-			addUnique(&critical, "export key exchange with "+name)
+			addUnique(&critical, say("kx.export", "suite", name))
 		}
 		kx := s.KeyExchange
 		if kx == nil {
 			continue
 		}
 		if isFiniteFieldDH(kx) {
+			bits := strconv.Itoa(kx.Bits)
 			switch {
 			case kx.Bits <= 0:
 			case kx.Bits < minDHBitsCritical:
-				addUnique(&critical, dhText(kx.Bits, name))
+				addUnique(&critical, say("kx.dh", "bits", bits, "suite", name))
 			case kx.Bits < minDHBits:
-				addUnique(&weak, dhText(kx.Bits, name))
+				addUnique(&weak, say("kx.dh", "bits", bits, "suite", name))
 			}
 			continue
 		}
 		if b := ecBits(kx); b > 0 && b < minECBits {
-			curve := kx.Group
-			if curve == "" {
-				curve = "an elliptic curve"
+			// An unnamed curve has no "curve": the wording says so.
+			p := say("kx.ec", "bits", strconv.Itoa(b), "suite", name)
+			if kx.Group != "" {
+				p.Args["curve"] = kx.Group
 			}
-			addUnique(&weak, curve+" ("+strconv.Itoa(b)+"-bit) with "+name)
+			addUnique(&weak, p)
 		}
 	}
 	return critical, weak
-}
-
-func dhText(bits int, name string) string {
-	return strconv.Itoa(bits) + "-bit DH group with " + name
 }
 
 func itoaU16(n uint16) string { return strconv.Itoa(int(n)) }

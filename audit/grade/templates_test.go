@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mxaudit/mxaudit/audit/grade"
+	"github.com/mxaudit/mxaudit/report"
 	"github.com/mxaudit/mxaudit/templates"
 )
 
@@ -41,7 +42,7 @@ func TestEveryCodeHasTemplate(t *testing.T) {
 			if !slices.Contains(grade.Codes(), f.Code) {
 				t.Errorf("emitted code %s is not in grade.Codes()", f.Code)
 			}
-			txt, err := set.Finding(f.Code, f.Args)
+			txt, err := set.Finding(f.Code, report.FindingArgs(set, f.Args, f.Phrases))
 			if err != nil {
 				t.Errorf("%s: %v", f.Code, err)
 				continue
@@ -80,7 +81,7 @@ func TestFindingSentences(t *testing.T) {
 	for _, p := range policies {
 		for _, d := range grade.SampleDomainsForTest() {
 			for _, f := range grade.GradeDomain(d, p).Findings {
-				txt, err := set.Finding(f.Code, f.Args)
+				txt, err := set.Finding(f.Code, report.FindingArgs(set, f.Args, f.Phrases))
 				if err != nil {
 					t.Errorf("%s: %v", f.Code, err)
 					continue
@@ -163,6 +164,12 @@ func TestGraderSetsDeclaredArgs(t *testing.T) {
 				declared := grade.Params(f.Code)
 				if set[f.Code] == nil {
 					set[f.Code] = map[string]bool{}
+				}
+				for k := range f.Phrases {
+					set[f.Code][k] = true
+					if !slices.Contains(declared, k) {
+						t.Errorf("%s on %s sets worded argument %q, not in grade.Params (%v)", f.Code, d.Domain, k, declared)
+					}
 				}
 				for k := range f.Args {
 					set[f.Code][k] = true
@@ -306,14 +313,11 @@ func TestEveryPhraseHasWording(t *testing.T) {
 				t.Errorf("%s: phrase %s sets %q, not declared (%v)", where, p.Code, k, grade.PhraseParams(p.Code))
 			}
 		}
-		if len(p.Items) > 0 {
-			var parts []string
-			for i := range p.Items {
-				parts = append(parts, check(where, &p.Items[i]))
-			}
-			args["items"] = strings.Join(parts, "; ")
+		var items []string
+		for i := range p.Items {
+			items = append(items, check(where, &p.Items[i]))
 		}
-		s, err := set.Phrase(p.Code, args)
+		s, err := set.Phrase(p.Code, args, items...)
 		if err != nil {
 			t.Errorf("%s: %v", where, err)
 		}
@@ -339,12 +343,21 @@ func TestEveryPhraseHasWording(t *testing.T) {
 				for _, c := range fw.Controls {
 					check(where+" "+c.ID, &grade.Phrase{Code: "title." + c.ID})
 					check(where+" "+c.ID, c.Why)
+					check(where+" "+c.ID, c.PublishWhy)
 				}
 			}
 			for _, m := range g.MX {
 				for _, a := range m.Addresses {
 					check(where+" "+a.IP, a.ForcedTLSWhy)
 					check(where+" "+a.IP, a.APlusWhy)
+				}
+			}
+			for _, f := range g.Findings {
+				for name, p := range f.Phrases {
+					if head := grade.PhraseArg(f.Code, name); head != p.Code {
+						t.Errorf("%s %s: argument %q is worded by %s, want %q (grade.PhraseArg)", where, f.Code, name, p.Code, head)
+					}
+					check(where+" "+f.Code+" "+name, &p)
 				}
 			}
 		}

@@ -272,10 +272,10 @@ func TestDomainLevel(t *testing.T) {
 		{"MX host without address", func(d *evidence.Domain) {
 			d.Hosts[0].Addresses = nil
 			d.Hosts[0].A = &evidence.Lookup{Status: evidence.DNSNXDomain}
-		}, GradeInconclusive, true, ForcedTLSUnknown, CodeMXNoAddress, mx1, Medium, map[string]string{"reason": "A nxdomain, AAAA not looked up"}},
+		}, GradeInconclusive, true, ForcedTLSUnknown, CodeMXNoAddress, mx1, Medium, map[string]string{"a": "nxdomain", "aaaa": "not_looked_up"}},
 		{"second MX without address", func(d *evidence.Domain) {
 			d.Hosts = append(d.Hosts, evidence.Host{Name: mx2, Preference: 20, A: &evidence.Lookup{Status: evidence.DNSNoData}, AAAA: &evidence.Lookup{Status: evidence.DNSNoData}})
-		}, GradeA, true, ForcedTLSUnknown, CodeMXNoAddress, mx2, Medium, map[string]string{"reason": "A nodata, AAAA nodata"}},
+		}, GradeA, true, ForcedTLSUnknown, CodeMXNoAddress, mx2, Medium, map[string]string{"a": "nodata", "aaaa": "nodata"}},
 		{"port 25 blocked", func(d *evidence.Domain) {
 			d.PortBlocked = true
 			addr1(d).Probe = &evidence.Probe{IP: ip1, Status: evidence.ProbeInconclusive, Error: &evidence.Error{Kind: evidence.ErrTimeout, Step: "connect", Message: "i/o timeout"}}

@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ func message(t *testing.T, f Finding) string {
 	if wordingErr != nil {
 		t.Fatalf("templates.Default: %v", wordingErr)
 	}
-	txt, err := wording.Finding(f.Code, f.Args)
+	txt, err := wording.Finding(f.Code, wordedArgs(t, f))
 	if err != nil {
 		t.Fatalf("%s: %v", f.Code, err)
 	}
@@ -51,20 +52,34 @@ func sayText(t *testing.T, p *Phrase) string {
 	if wordingErr != nil {
 		t.Fatalf("templates.Default: %v", wordingErr)
 	}
-	args := map[string]string{}
-	for k, v := range p.Args {
-		args[k] = v
+	var items []string
+	for i := range p.Items {
+		items = append(items, sayText(t, &p.Items[i]))
 	}
-	if len(p.Items) > 0 {
-		parts := make([]string, 0, len(p.Items))
-		for i := range p.Items {
-			parts = append(parts, sayText(t, &p.Items[i]))
-		}
-		args["items"] = strings.Join(parts, "; ")
-	}
-	s, err := wording.Phrase(p.Code, args)
+	s, err := wording.Phrase(p.Code, p.Args, items...)
 	if err != nil {
 		t.Fatalf("phrase %s: %v", p.Code, err)
 	}
 	return s
+}
+
+// wordedArgs is what f's wording is rendered with, as report.FindingArgs
+// gives it: f.Args with each of f.Phrases rendered under its name.
+func wordedArgs(t *testing.T, f Finding) map[string]string {
+	t.Helper()
+	if len(f.Phrases) == 0 {
+		return f.Args
+	}
+	wordingOnce.Do(func() { wording, wordingErr = templates.Default() })
+	if wordingErr != nil {
+		t.Fatalf("templates.Default: %v", wordingErr)
+	}
+	args := maps.Clone(f.Args)
+	if args == nil {
+		args = map[string]string{}
+	}
+	for name, p := range f.Phrases {
+		args[name] = sayText(t, &p)
+	}
+	return args
 }

@@ -16,26 +16,52 @@ func checksCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "checks",
 		Usage: "list every finding the default policy can report, with its wording and the arguments its templates may use",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording"}},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "templates", Usage: "`DIR` whose files override the built-in wording"},
+			&cli.BoolFlag{Name: "phrases", Usage: "list the phrases (templates/phrases.json) and the arguments each may use instead"},
+		},
 		Action: func(c *cli.Context) error {
 			texts, err := loadTemplates(c.String("templates"))
 			if err != nil {
 				return usageErr("--templates: %v", err)
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+			if c.Bool("phrases") {
+				// The arguments a phrase of DIR/phrases.json may use;
+				// "items" is the list of phrases worded inside it.
+				fmt.Fprintln(tw, "PHRASE\tARGUMENTS")
+				for _, code := range grade.PhraseCodes() {
+					fmt.Fprintf(tw, "%s\t%s\n", code, strings.Join(grade.PhraseParams(code), ","))
+				}
+				return tw.Flush()
+			}
 			// ARGUMENTS are the facts a --templates override may use in
-			// the code's message and remediation ({{.host}}...).
+			// the code's message and remediation ({{.host}}...); an
+			// argument worded from a phrase names it ("reasons=
+			// mtasts_enforce.reasons": see checks --phrases).
 			fmt.Fprintln(tw, "CODE\tTITLE\tARGUMENTS\tSTANDARDS")
 			for _, code := range texts.Codes() {
 				t, err := texts.Finding(code, nil)
 				if err != nil {
 					return runtimeErr(err)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", code, t.Title, strings.Join(grade.Params(code), ","), strings.Join(t.Standards, "; "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", code, t.Title, strings.Join(argumentNames(code), ","), strings.Join(t.Standards, "; "))
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// argumentNames lists the arguments of a finding code for checks: each
+// name, and for one worded from a phrase, name=phrase.
+func argumentNames(code string) []string {
+	ps := grade.Params(code)
+	for i, p := range ps {
+		if head := grade.PhraseArg(code, p); head != "" {
+			ps[i] = p + "=" + head
+		}
+	}
+	return ps
 }
 
 func suitesCommand() *cli.Command {

@@ -478,7 +478,7 @@ func writeJSON(w io.Writer, s *scanSetup, results []scanResult, started time.Tim
 			Frameworks: report.FrameworksShown(report.Org{}, r.Grade.Frameworks)}
 		for _, f := range r.Grade.Findings {
 			jf := report.ScanFinding{Finding: f, ID: f.ID()}
-			if t, err := s.texts.Finding(f.Code, f.Args); err == nil {
+			if t, err := s.texts.Finding(f.Code, report.FindingArgs(s.texts, f.Args, f.Phrases)); err == nil {
 				jf.Title, jf.Message, jf.Remediation, jf.Standards = t.Title, t.Message, t.Remediation, t.Standards
 				// Readers of earlier scan --json read the sentence under
 				// "reason"; it now carries the templates' words too.

@@ -4,6 +4,7 @@
 package term
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -310,7 +311,7 @@ func (p *printer) findings(g *grade.DomainGrade, texts *templates.Set) {
 		// The words come from the templates; a finding stored by an
 		// older mxaudit under a code they lack keeps its stored sentence.
 		if texts != nil {
-			if t, err := texts.Finding(gr.f.Code, gr.f.Args); err == nil {
+			if t, err := texts.Finding(gr.f.Code, report.FindingArgs(texts, gr.f.Args, gr.f.Phrases)); err == nil {
 				title, remedy = t.Title, t.Remediation
 				if t.Message != "" {
 					message = t.Message
@@ -349,7 +350,7 @@ func (p *printer) severityColor(s grade.Severity, text string) string {
 // an older mxaudit under a code they lack, its stored sentence or code.
 func (p *printer) message(f grade.Finding) string {
 	if p.texts != nil {
-		if t, err := p.texts.Finding(f.Code, f.Args); err == nil && t.Message != "" {
+		if t, err := p.texts.Finding(f.Code, report.FindingArgs(p.texts, f.Args, f.Phrases)); err == nil && t.Message != "" {
 			return t.Message
 		}
 	}
@@ -374,6 +375,12 @@ func groupKey(f grade.Finding) string {
 	b.WriteString(f.Code)
 	for _, k := range keys {
 		b.WriteString("\x00" + k + "=" + f.Args[k])
+	}
+	if len(f.Phrases) > 0 {
+		// Worded facts (a list of reasons) are facts too; JSON sorts the names.
+		ph, _ := json.Marshal(f.Phrases)
+		b.WriteString("\x00")
+		b.Write(ph)
 	}
 	// A finding stored by an older mxaudit may have only its sentence.
 	b.WriteString("\x00" + f.Reason)
