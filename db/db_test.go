@@ -159,6 +159,7 @@ func TestCompareEveryKind(t *testing.T) {
 	// The new finding has its facts; the resolved one was stored by an
 	// older mxaudit with only its sentence.
 	newAG.Findings[0].Args = map[string]string{"domain": "a.example", "host": "mx.a.example", "ip": "127.0.0.1", "suites": "TLS_RSA_WITH_RC4_128_SHA"}
+	newAG.Findings[0].Phrases = map[string]grade.Phrase{"details": {Code: "kx.weaknesses", Items: []grade.Phrase{{Code: "kx.export", Args: map[string]string{"suite": "X"}}}}}
 	oldBG.Findings[0].Reason = "The server accepts weak cipher suites (RC4)."
 	oldC, oldCG := domainWith("c.example", "mx.c.example", "127.0.0.4", grade.GradeA, grade.ForcedTLSEligible)
 	newD, newDG := domainWith("d.example", "mx.d.example", "127.0.0.5", grade.GradeA, grade.ForcedTLSEligible)
@@ -193,7 +194,8 @@ func TestCompareEveryKind(t *testing.T) {
 		if c.Kind == ChangeAddressAdded && c.IP != "127.0.0.9" {
 			t.Errorf("address_added = %+v", c)
 		}
-		if c.Kind == ChangeFindingAppeared && (c.Code != "SSLV3_ENABLED" || c.Args["suites"] != "TLS_RSA_WITH_RC4_128_SHA" || c.Detail != "") {
+		if c.Kind == ChangeFindingAppeared && (c.Code != "SSLV3_ENABLED" || c.Args["suites"] != "TLS_RSA_WITH_RC4_128_SHA" || c.Detail != "" ||
+			len(c.Phrases["details"].Items) != 1 || c.Phrases["details"].Items[0].Args["suite"] != "X") {
 			t.Errorf("finding_appeared = %+v, want the finding's facts and no sentence", c)
 		}
 		if c.Kind == ChangeFindingResolved && (c.Code != "WEAK_CIPHERS" || c.Detail != "The server accepts weak cipher suites (RC4).") {

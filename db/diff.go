@@ -62,6 +62,9 @@ type Change struct {
 	// Args are a finding change's facts (grade.Finding.Args), from which
 	// readers word it with the templates.
 	Args map[string]string `json:"args,omitempty"`
+	// Phrases are its worded facts (grade.Finding.Phrases: a list of
+	// reasons), beside Args.
+	Phrases map[string]grade.Phrase `json:"phrases,omitempty"`
 	// Detail says more about the change; for a finding stored by an older
 	// mxaudit, the sentence it was stored with.
 	Detail string `json:"detail,omitempty"`
@@ -302,13 +305,13 @@ func compareDomain(o, s StoredDomain) []Change {
 	for _, k := range sortedKeys(newF) {
 		if _, ok := oldF[k]; !ok {
 			f := newF[k]
-			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Detail: f.Reason})
+			out = append(out, Change{Kind: ChangeFindingAppeared, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Phrases: f.Phrases, Detail: f.Reason})
 		}
 	}
 	for _, k := range sortedKeys(oldF) {
 		if _, ok := newF[k]; !ok {
 			f := oldF[k]
-			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Detail: f.Reason})
+			out = append(out, Change{Kind: ChangeFindingResolved, Domain: dname, Host: f.Host, IP: f.IP, Code: f.Code, Severity: f.Severity.String(), Args: f.Args, Phrases: f.Phrases, Detail: f.Reason})
 		}
 	}
 	out = append(out, comparePosture(o, s)...)

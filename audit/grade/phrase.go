@@ -9,12 +9,13 @@ import (
 // Phrase names a sentence a reader sees that is not a finding (why a
 // domain is or is not Forced-TLS eligible, what earned an A+, what
 // decided the sender-authentication rating, a control's title and
-// outcome) without writing it: Code names the wording in
-// templates/phrases.json, Args are the facts it needs (enum values,
-// numbers, names), and Items are phrases listed inside it, rendered and
-// joined with "; " into the argument "items". The grader writes no
-// English: the words come from the templates, overridable like the
-// finding wording.
+// outcome, a reason in a finding's list of reasons) without writing it:
+// Code names the wording in templates/phrases.json, Args are the facts it
+// needs (enum values, numbers, names), and Items are phrases listed inside
+// it, rendered and given to its wording as the list argument "items"
+// (printed joined with "; " unless the wording joins it otherwise). The
+// grader writes no English: the words come from the templates,
+// overridable like the finding wording.
 type Phrase struct {
 	Code  string            `json:"code"`
 	Args  map[string]string `json:"args,omitempty"`
