@@ -119,7 +119,7 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (rep *Re
 			r.Base = &bi
 		}
 	}
-	b := &builder{r: r, sp: sp, opt: opt, byDomain: map[string]*facts{}, vendorsOf: map[string][]string{}, inputOf: map[string]string{},
+	b := &builder{r: r, sp: sp, opt: opt, vendorsOf: map[string][]string{}, inputOf: map[string]string{},
 		digests: map[string]string{}}
 	if err := b.manifest(ctx, store, runID); err != nil {
 		return nil, err
@@ -168,8 +168,12 @@ func Build(ctx context.Context, store *db.DB, runID int64, opt Options) (rep *Re
 	if err := b.vendorRows(ctx, vendors); err != nil {
 		return nil, err
 	}
-	b.summary(vendors, &diff)
-	b.scope(vendors)
+	if err := b.summary(ctx, vendors, &diff); err != nil {
+		return nil, err
+	}
+	if err := b.scope(ctx, vendors); err != nil {
+		return nil, err
+	}
 	if err := b.trend(ctx, store, runID); err != nil {
 		return nil, err
 	}
@@ -204,7 +208,6 @@ type builder struct {
 	r         *Report
 	sp        *spool
 	opt       Options
-	byDomain  map[string]*facts
 	names     []string // stored domains, in order
 	vendorsOf map[string][]string
 	inputOf   map[string]string
@@ -235,6 +238,54 @@ type builder struct {
 	strs  map[string]string
 	// profiles counts the failing profile controls, domain by domain.
 	profiles profileTally
+	// tally counts the summary's per-domain figures as the pass goes.
+	tally domainTally
+}
+
+// domainTally is the summary's per-domain figures, counted domain by
+// domain as Build's pass decodes them: counters, and the distinct MX
+// host names and addresses (bounded by the hosts and addresses of the
+// run, which providers share, not by its domains).
+type domainTally struct {
+	grades                    map[string]int
+	inconclusive              int
+	portBlocked, httpsBlocked bool
+	stsEnforce, daneValid     int
+	severities                [grade.Critical + 1]int
+	hosts, addrs              map[string]struct{}
+}
+
+func (t *domainTally) add(f *facts, ev *evidence.Domain, g *grade.DomainGrade) {
+	if t.grades == nil {
+		t.grades, t.hosts, t.addrs = map[string]int{}, map[string]struct{}{}, map[string]struct{}{}
+	}
+	t.grades[string(f.grade)]++
+	if f.grade == grade.GradeInconclusive || f.incomplete {
+		t.inconclusive++
+	}
+	t.portBlocked = t.portBlocked || f.portBlocked
+	t.httpsBlocked = t.httpsBlocked || f.httpsBlocked
+	if f.sts == "enforce" {
+		t.stsEnforce++
+	}
+	if f.dane == "valid" {
+		t.daneValid++
+	}
+	for _, h := range ev.Hosts {
+		if _, ok := t.hosts[h.Name]; !ok {
+			t.hosts[strings.Clone(h.Name)] = struct{}{}
+		}
+		for _, a := range h.Addresses {
+			if _, ok := t.addrs[a.IP]; !ok {
+				t.addrs[strings.Clone(a.IP)] = struct{}{}
+			}
+		}
+	}
+	for _, x := range g.Findings {
+		if x.Severity >= grade.Info && x.Severity <= grade.Critical {
+			t.severities[x.Severity]++
+		}
+	}
 }
 
 // wordChanges words the changes per vendor (Report.VendorChanges) and per
@@ -245,9 +296,9 @@ func (b *builder) wordChanges(ctx context.Context, run db.Run, vendors []db.Vend
 	if !ok {
 		policy = grade.Default()
 	}
-	cur := make(map[string]string, len(b.byDomain))
-	for d, f := range b.byDomain {
-		cur[d] = string(f.grade)
+	cur := make(map[string]string, len(b.names))
+	if err := b.sp.eachGrade(ctx, func(d string, g grade.Grade) { cur[d] = string(g) }); err != nil {
+		return err
 	}
 	var vcs []VendorChange
 	vcs, b.changeText = vendorChanges(changeInputs{diff: diff, vendors: vendors, base: b.baseGrades,
@@ -273,8 +324,10 @@ func (b *builder) carry(ctx context.Context, store *db.DB, run db.Run, vendors [
 		if _, done := b.carried[domain]; done {
 			return nil
 		}
-		if f, ok := b.byDomain[domain]; ok && f.grade != grade.GradeInconclusive {
-			return nil
+		// A stored domain that could not be audited had its last result
+		// looked up by the pass (prepare); the others need none.
+		if _, stored, err := b.fact(ctx, domain); err != nil || stored {
+			return err
 		}
 		last, err := store.LastAudited(ctx, domain, run.ListName, *baseID)
 		if errors.Is(err, db.ErrNotFound) {
@@ -292,12 +345,13 @@ func (b *builder) carry(ctx context.Context, store *db.DB, run db.Run, vendors [
 			return err
 		}
 	}
-	for _, n := range b.names {
-		if err := check(n); err != nil {
-			return err
-		}
-	}
 	return nil
+}
+
+// fact reads one stored domain's facts from the spool; ok is false for a
+// domain the run did not store.
+func (b *builder) fact(ctx context.Context, domain string) (*facts, bool, error) {
+	return b.sp.facts(ctx, domain)
 }
 
 func findingKey(domain, code, host, ip string) string {
@@ -427,9 +481,6 @@ type facts struct {
 	findings     int
 	top          *grade.Finding
 	expiry       *time.Time
-	hosts        []string
-	addrs        []string
-	severities   [grade.Critical + 1]int
 	// spf, dmarc and senderAuth are the short sender-authentication
 	// states; frameworks the status of each framework shown.
 	spf, dmarc, senderAuth string
@@ -462,18 +513,12 @@ func (b *builder) domain(ctx context.Context, s db.StoredDomain) error {
 		t := *top
 		fc.top = &t
 	}
-	for _, h := range ev.Hosts {
-		fc.hosts = append(fc.hosts, h.Name)
-		for _, a := range h.Addresses {
-			fc.addrs = append(fc.addrs, a.IP)
-		}
+	b.tally.add(fc, ev, g)
+	// The facts wait in the spool, not in memory, for the vendor rows
+	// and the summary (fact).
+	if err := b.sp.putFacts(ctx, s.Domain, fc); err != nil {
+		return err
 	}
-	for _, f := range g.Findings {
-		if f.Severity >= grade.Info && f.Severity <= grade.Critical {
-			fc.severities[f.Severity]++
-		}
-	}
-	b.byDomain[s.Domain] = fc
 	b.names = append(b.names, s.Domain)
 	b.profiles.add(s.Domain, FrameworksShown(b.opt.Org, g.Frameworks))
 	return b.progCollect(ctx, s)
@@ -1038,7 +1083,10 @@ func domainDANE(ev *evidence.Domain) string {
 
 func (b *builder) vendorRows(ctx context.Context, vendors []db.VendorRow) error {
 	for _, v := range b.rows(vendors) {
-		f, ok := b.byDomain[v.Domain]
+		f, ok, err := b.fact(ctx, v.Domain)
+		if err != nil {
+			return err
+		}
 		row := VendorRow{Vendor: v.Vendor, Domain: v.Domain, Input: v.Input, Owner: v.Owner, Tier: v.Tier, TierNumber: TierNumber(v.Tier),
 			Tags: v.Tags, Contact: v.Contact, Notes: v.Notes, PreviousGrade: b.baseGrades[v.Domain],
 			Change: b.gradeChange[v.Domain], ChangeText: b.changeText[v.Domain], Regressed: b.regressed[v.Domain], CarriedFrom: b.carried[v.Domain]}
@@ -1154,43 +1202,19 @@ func earliestExpiry(ev *evidence.Domain) *time.Time {
 	return out
 }
 
-func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
+func (b *builder) summary(ctx context.Context, vendors []db.VendorRow, diff *db.Diff) error {
 	s := &b.r.Summary
 	s.Domains = len(b.names)
 	s.ProfileControls = b.profiles.controls()
 	s.ExpiryWarnDays = b.opt.ExpiryWarnDays
-	domainGrades := map[string]int{}
-	hosts, addrs := map[string]bool{}, map[string]bool{}
-	for _, name := range b.names {
-		f := b.byDomain[name]
-		domainGrades[string(f.grade)]++
-		if f.grade == grade.GradeInconclusive || f.incomplete {
-			s.Inconclusive++
-		}
-		if f.portBlocked {
-			s.PortBlocked = true
-		}
-		if f.httpsBlocked {
-			s.HTTPSBlocked = true
-		}
-		if f.sts == "enforce" {
-			s.MTASTSEnforce++
-		}
-		if f.dane == "valid" {
-			s.DANEValid++
-		}
-		for _, h := range f.hosts {
-			hosts[h] = true
-		}
-		for _, a := range f.addrs {
-			addrs[a] = true
-		}
-		s.Critical += f.severities[grade.Critical]
-		s.High += f.severities[grade.High]
-		s.Medium += f.severities[grade.Medium]
-		s.Low += f.severities[grade.Low]
-	}
-	s.MXHosts, s.Addresses = len(hosts), len(addrs)
+	// The per-domain figures were tallied as the pass went (domainTally).
+	t := &b.tally
+	domainGrades := t.grades
+	s.Inconclusive, s.PortBlocked, s.HTTPSBlocked = t.inconclusive, t.portBlocked, t.httpsBlocked
+	s.MTASTSEnforce, s.DANEValid = t.stsEnforce, t.daneValid
+	s.Critical, s.High = t.severities[grade.Critical], t.severities[grade.High]
+	s.Medium, s.Low = t.severities[grade.Medium], t.severities[grade.Low]
+	s.MXHosts, s.Addresses = len(t.hosts), len(t.addrs)
 	// A vendor is its worst domain; Forced TLS needs every domain eligible.
 	type vstate struct {
 		worst  grade.Grade
@@ -1205,7 +1229,10 @@ func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 			byVendor[v.Vendor] = st
 			order = append(order, v.Vendor)
 		}
-		f, ok := b.byDomain[v.Domain]
+		f, ok, err := b.fact(ctx, v.Domain)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			st.forced = grade.ForcedTLSUnknown
 			continue
@@ -1248,8 +1275,11 @@ func (b *builder) summary(vendors []db.VendorRow, diff *db.Diff) {
 		s.VendorGrades = append(s.VendorGrades, GradeCount{Grade: string(g), Count: vendorGrades[string(g)]})
 	}
 	s.Regressions, s.Improvements = diff.Regressions, diff.Improvements
-	b.programmeSummary(vendors)
+	if err := b.programmeSummary(ctx, vendors); err != nil {
+		return err
+	}
 	s.ExpiringSoon = diff.Count(db.ChangeCertExpiring)
+	return nil
 }
 
 // trend reads the figures of the last runs of the list, this one last,

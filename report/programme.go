@@ -513,10 +513,10 @@ func AtRiskGrade(g grade.Grade) bool { return g == grade.GradeD || g == grade.Gr
 // programmeSummary puts the programme's counts into the summary: findings
 // open, overdue and accepted, and vendors whose risk is accepted (every
 // at-risk domain's grade-lowering findings accepted).
-func (b *builder) programmeSummary(vendors []db.VendorRow) {
+func (b *builder) programmeSummary(ctx context.Context, vendors []db.VendorRow) error {
 	s, p := &b.r.Summary, b.r.Programme
 	if p == nil {
-		return
+		return nil
 	}
 	s.OpenFindings, s.OverdueFindings, s.AcceptedFindings = p.Open+p.Reopened, p.Overdue, p.Accepted
 	type vstate struct{ atRisk, allAccepted bool }
@@ -529,7 +529,10 @@ func (b *builder) programmeSummary(vendors []db.VendorRow) {
 			byVendor[v.Vendor] = st
 			order = append(order, v.Vendor)
 		}
-		f, ok := b.byDomain[v.Domain]
+		f, ok, err := b.fact(ctx, v.Domain)
+		if err != nil {
+			return err
+		}
 		if !ok || !AtRiskGrade(f.grade) {
 			continue
 		}
@@ -543,4 +546,5 @@ func (b *builder) programmeSummary(vendors []db.VendorRow) {
 			s.VendorsAcceptedRisk++
 		}
 	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,7 +30,7 @@ func (v *vendorState) atRisk() bool {
 
 // scope fills the summary's vendor counts, the vendors not audited and
 // why, and the breakdowns by tier and tag.
-func (b *builder) scope(vendors []db.VendorRow) {
+func (b *builder) scope(ctx context.Context, vendors []db.VendorRow) error {
 	s := &b.r.Summary
 	byName := map[string]*vendorState{}
 	var order []*vendorState
@@ -41,7 +42,10 @@ func (b *builder) scope(vendors []db.VendorRow) {
 			order = append(order, st)
 		}
 		st.domains = append(st.domains, v.Domain)
-		f, ok := b.byDomain[v.Domain]
+		f, ok, err := b.fact(ctx, v.Domain)
+		if err != nil {
+			return err
+		}
 		switch {
 		case !ok:
 			st.audited, st.forced = false, false
@@ -107,6 +111,7 @@ func (b *builder) scope(vendors []db.VendorRow) {
 	s.ByTier, s.ByTag = sortedBreakdown(tiers, true), sortedBreakdown(tags, false)
 	s.Scope = fmt.Sprintf("%d of %d %s audited", s.VendorsAudited, s.VendorsInList, plural(s.VendorsInList, "vendor", "vendors"))
 	s.Conclusion = b.conclusion()
+	return nil
 }
 
 // conclusion words the summary's figures in three sentences: the risk,

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/mxaudit/mxaudit/audit/grade"
 	"github.com/mxaudit/mxaudit/audit/programme"
 	_ "modernc.org/sqlite" // the spool is a scratch SQLite database
 )
@@ -59,6 +61,7 @@ CREATE TABLE domains(domain TEXT PRIMARY KEY, seq INT, body BLOB) WITHOUT ROWID;
 CREATE TABLE views(domain TEXT PRIMARY KEY, body BLOB) WITHOUT ROWID;
 CREATE TABLE dviews(seq INTEGER PRIMARY KEY, domain TEXT, body BLOB);
 CREATE TABLE mxrows(seq INTEGER PRIMARY KEY, body BLOB);
+CREATE TABLE facts(domain TEXT PRIMARY KEY, grade TEXT, body BLOB) WITHOUT ROWID;
 `
 
 // spoolIndexes are made once the rows are written (cheaper than keeping
@@ -554,4 +557,74 @@ func (sp *spool) domainView(ctx context.Context, domain string) (elem []byte, ok
 func (sp *spool) putMXRow(ctx context.Context, body []byte) error {
 	sp.mxRowsN++
 	return sp.exec(ctx, `INSERT INTO mxrows(seq, body) VALUES(?,?)`, sp.next(), body)
+}
+
+// factsRow is facts as the spool keeps them.
+type factsRow struct {
+	Grade        grade.Grade       `json:"grade"`
+	Incomplete   bool              `json:"incomplete,omitempty"`
+	Forced       grade.ForcedTLS   `json:"forced"`
+	PortBlocked  bool              `json:"port_blocked,omitempty"`
+	HTTPSBlocked bool              `json:"https_blocked,omitempty"`
+	STS          string            `json:"sts"`
+	DANE         string            `json:"dane"`
+	Findings     int               `json:"findings"`
+	Top          *grade.Finding    `json:"top,omitempty"`
+	Expiry       *time.Time        `json:"expiry,omitempty"`
+	SPF          string            `json:"spf"`
+	DMARC        string            `json:"dmarc"`
+	SenderAuth   string            `json:"sender_auth"`
+	Frameworks   []FrameworkStatus `json:"frameworks,omitempty"`
+	Why          string            `json:"why,omitempty"`
+	Score        *int              `json:"score,omitempty"`
+}
+
+// putFacts keeps one domain's facts (the builder reads them back by domain).
+func (sp *spool) putFacts(ctx context.Context, domain string, f *facts) error {
+	body, err := json.Marshal(&factsRow{Grade: f.grade, Incomplete: f.incomplete, Forced: f.forced, PortBlocked: f.portBlocked,
+		HTTPSBlocked: f.httpsBlocked, STS: f.sts, DANE: f.dane, Findings: f.findings, Top: f.top, Expiry: f.expiry,
+		SPF: f.spf, DMARC: f.dmarc, SenderAuth: f.senderAuth, Frameworks: f.frameworks, Why: f.why, Score: f.score})
+	if err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	return sp.exec(ctx, `INSERT OR REPLACE INTO facts(domain, grade, body) VALUES(?,?,?)`, domain, string(f.grade), body)
+}
+
+// facts reads one domain's facts; ok is false for a domain not stored.
+func (sp *spool) facts(ctx context.Context, domain string) (*facts, bool, error) {
+	var body []byte
+	err := sp.querier().QueryRowContext(ctx, `SELECT body FROM facts WHERE domain = ?`, domain).Scan(&body)
+	if err == sql.ErrNoRows {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("report spool: %w", err)
+	}
+	var r factsRow
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, false, fmt.Errorf("report spool: %w", err)
+	}
+	return &facts{grade: r.Grade, incomplete: r.Incomplete, forced: r.Forced, portBlocked: r.PortBlocked, httpsBlocked: r.HTTPSBlocked,
+		sts: r.STS, dane: r.DANE, findings: r.Findings, top: r.Top, expiry: r.Expiry, spf: r.SPF, dmarc: r.DMARC,
+		senderAuth: r.SenderAuth, frameworks: r.Frameworks, why: r.Why, score: r.Score}, true, nil
+}
+
+// eachGrade calls fn with each stored domain's grade, in domain order.
+func (sp *spool) eachGrade(ctx context.Context, fn func(domain string, g grade.Grade)) error {
+	rows, err := sp.querier().QueryContext(ctx, `SELECT domain, grade FROM facts ORDER BY domain`)
+	if err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d, g string
+		if err := rows.Scan(&d, &g); err != nil {
+			return fmt.Errorf("report spool: %w", err)
+		}
+		fn(d, grade.Grade(g))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("report spool: %w", err)
+	}
+	return nil
 }
