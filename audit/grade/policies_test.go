@@ -89,6 +89,17 @@ func policyCases() []policyCase {
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus,
 			args: map[string]string{"cause": "error", "reason": status404, "status": "404", "url": stsURL}},
+		{name: "policy answers 301 without an error recorded", mutate: sts(fetchFailed(301, nil)),
+			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus,
+			args: map[string]string{"cause": "status", "status": "301", "url": stsURL}, says: "fetched: status 301: a policy is only valid with status 200."},
+		{name: "policy larger than the size limit", mutate: func(d *evidence.Domain) {
+			d.MTASTS = fetchFailed(0, nil)
+			d.MTASTS.Fetch.Truncated = true
+		},
+			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus,
+			args: map[string]string{"cause": "truncated", "url": stsURL}, says: "fetched: the policy is larger than the size limit."},
 		{name: "policy host certificate refused", mutate: sts(fetchFailed(0, &evidence.Error{Kind: evidence.ErrTLS, Step: "certificate", Message: certRefused})),
 			wantCodes: []string{CodeMTASTSPolicyUnavailable}, code: CodeMTASTSPolicyUnavailable, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus,
@@ -141,6 +152,13 @@ func policyCases() []policyCase {
 		}, wantCodes: []string{CodeMTASTSPolicyInvalid}, code: CodeMTASTSPolicyInvalid, severity: Medium, deduction: 10, score: 90,
 			grade: GradeAMinus, domain: GradeAMinus,
 			args: map[string]string{"errors": badMode, "url": stsURL}},
+		{name: "policy fetched but not parsed, no error recorded", mutate: func(d *evidence.Domain) {
+			m := stsEnforce()
+			m.Policy, m.MXMatch, m.PolicyErrors = nil, nil, nil
+			d.MTASTS = m
+		}, wantCodes: []string{CodeMTASTSPolicyInvalid}, code: CodeMTASTSPolicyInvalid, severity: Medium, deduction: 10, score: 90,
+			grade: GradeAMinus, domain: GradeAMinus,
+			args: map[string]string{"url": stsURL}, says: "is invalid: no policy could be read."},
 		{name: "policy in testing mode", mutate: sts(stsEvidence(stsModeTesting, stsWeek, "*.example.com")),
 			wantCodes: []string{CodeMTASTSTesting}, code: CodeMTASTSTesting, severity: Info, score: 100, grade: GradeA, domain: GradeA,
 			args: map[string]string{}},

@@ -310,6 +310,13 @@ func TestDomainLevel(t *testing.T) {
 					t.Errorf("Args[%q] = %q, want %q", k, f.Args[k], v)
 				}
 			}
+			if f.Code == CodeMXNoAddress {
+				// The lookups are worded: "(A nxdomain, AAAA not looked up)".
+				want := "(A " + strings.ReplaceAll(f.Args["a"], notLookedUp, "not looked up") + ", AAAA " + strings.ReplaceAll(f.Args["aaaa"], notLookedUp, "not looked up") + ")."
+				if m := message(t, f); !strings.HasSuffix(m, want) {
+					t.Errorf("message %q, want it to end %q", m, want)
+				}
+			}
 		})
 	}
 

@@ -104,8 +104,9 @@ func date(s string) *time.Time {
 
 func trackerRows(r *report.Report, emit emitFunc) error {
 	// The open findings in the tracker's order, then the accepted ones.
+	var ot ownerTiers
 	err := r.EachFinding(report.FindingQuery{Order: report.ByDeadline, Open: true}, func(f *report.Finding) error {
-		return trackerRow(r, f, emit)
+		return trackerRow(r, &ot, f, emit)
 	})
 	if err != nil {
 		return err
@@ -114,8 +115,30 @@ func trackerRows(r *report.Report, emit emitFunc) error {
 		if f.SeverityNum <= 0 {
 			return nil
 		}
-		return trackerRow(r, f, emit)
+		return trackerRow(r, &ot, f, emit)
 	})
+}
+
+// ownerTiers remembers the owner and tier of the domain of the last
+// finding: in the tracker's order a domain's findings of one severity
+// come together, and asking the report for them is a query each (at
+// 100,000 domains, 21 of the workbook's 197 CPU seconds went to it).
+type ownerTiers struct {
+	domain, owner, tier string
+	known               bool
+}
+
+// of is the owner and tier of a domain's first vendor row.
+func (o *ownerTiers) of(r *report.Report, domain string) (owner, tier string, err error) {
+	if o.known && o.domain == domain {
+		return o.owner, o.tier, nil
+	}
+	owner, tier, err = r.DomainOwnerTier(domain)
+	if err != nil {
+		return "", "", err
+	}
+	*o = ownerTiers{domain: domain, owner: owner, tier: tier, known: true}
+	return owner, tier, nil
 }
 
 // trackerCount is the number of rows trackerRows emits: the open findings
@@ -136,8 +159,8 @@ func trackerCount(r *report.Report) (int, error) {
 }
 
 // trackerRow is one finding's row of the tracker.
-func trackerRow(r *report.Report, f *report.Finding, emit emitFunc) error {
-	owner, tier, err := r.DomainOwnerTier(f.Domain)
+func trackerRow(r *report.Report, ot *ownerTiers, f *report.Finding, emit emitFunc) error {
+	owner, tier, err := ot.of(r, f.Domain)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,19 @@ func WriteFile(path string, r *report.Report) error {
 	return report.WriteFileAtomic(path, func(w io.Writer) error { return Write(w, r) })
 }
 
+// What the workbook holds in memory while it is written, besides the rows
+// being drawn: excelize's StreamWriter (v2.11.1, stream.go) keeps each
+// streamed sheet in a bytes.Buffer until the package is zipped; a sheet
+// that passes StreamChunkSize (16 MiB) is moved to a temporary file, but
+// its buffer, grown to 32 MiB by then, is only Reset, never released,
+// until File.Close. Every sheet is open until the package is written, so
+// the workbook holds up to 32 MiB per large sheet (10,000 domains: 3
+// sheets over 16 MiB and 4 of 10-13 MB, some 160 MB; the synthetic
+// BenchmarkWrite10k: 239 MB of heap above the model). excelize has no
+// API to release a flushed buffer nor to write a sheet's part before the
+// others; bounding it further needs a change in excelize (releasing
+// bufferedWriter.buf once it has been moved to its temporary file).
+
 // book is one workbook being written.
 type book struct {
 	f  *excelize.File
