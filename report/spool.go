@@ -409,19 +409,25 @@ func (sp *spool) eachProg(ctx context.Context, fn func(domain string, d *progDom
 
 // prog reads one domain's progDomain; ok is false for a domain not stored.
 func (sp *spool) prog(ctx context.Context, domain string) (*progDomain, bool, error) {
+	return spoolBody[progDomain](ctx, sp, `SELECT body FROM domains WHERE domain = ?`, domain)
+}
+
+// spoolBody reads and decodes the JSON body query selects for domain; ok
+// is false when no row matches.
+func spoolBody[T any](ctx context.Context, sp *spool, query, domain string) (*T, bool, error) {
 	var body []byte
-	err := sp.querier().QueryRowContext(ctx, `SELECT body FROM domains WHERE domain = ?`, domain).Scan(&body)
+	err := sp.querier().QueryRowContext(ctx, query, domain).Scan(&body)
 	if err == sql.ErrNoRows {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("report spool: %w", err)
 	}
-	var d progDomain
-	if err := json.Unmarshal(body, &d); err != nil {
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
 		return nil, false, fmt.Errorf("report spool: %w", err)
 	}
-	return &d, true, nil
+	return &v, true, nil
 }
 
 // The rowSource of a built report.
@@ -592,17 +598,9 @@ func (sp *spool) putFacts(ctx context.Context, domain string, f *facts) error {
 
 // facts reads one domain's facts; ok is false for a domain not stored.
 func (sp *spool) facts(ctx context.Context, domain string) (*facts, bool, error) {
-	var body []byte
-	err := sp.querier().QueryRowContext(ctx, `SELECT body FROM facts WHERE domain = ?`, domain).Scan(&body)
-	if err == sql.ErrNoRows {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("report spool: %w", err)
-	}
-	var r factsRow
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, false, fmt.Errorf("report spool: %w", err)
+	r, ok, err := spoolBody[factsRow](ctx, sp, `SELECT body FROM facts WHERE domain = ?`, domain)
+	if !ok || err != nil {
+		return nil, ok, err
 	}
 	return &facts{grade: r.Grade, incomplete: r.Incomplete, forced: r.Forced, portBlocked: r.PortBlocked, httpsBlocked: r.HTTPSBlocked,
 		sts: r.STS, dane: r.DANE, findings: r.Findings, top: r.Top, expiry: r.Expiry, spf: r.SPF, dmarc: r.DMARC,
